@@ -1,0 +1,359 @@
+//! A segment tree over worker slots that answers "which worker fits this test
+//! and scores best?" without scanning every worker.
+//!
+//! Each node keeps, for its subtree, upper bounds on free resources (max free
+//! memory for each CUDA level, max free cores, the union of backends) and the
+//! max of each ranking key. A search descends only into subtrees whose bounds
+//! admit the test and whose best key can still beat the best fit found so far
+//! (branch and bound). Bounds are per dimension, so a subtree can look
+//! feasible and hold no single fitting worker; the leaves decide exactly.
+//! Updates cost O(log W); searches are O(log W) when the best-ranked workers
+//! fit, and degrade towards O(W) only when the well-ranked ones are all full.
+
+use super::model::{Shape, WorkerId};
+
+/// CUDA demand levels tracked exactly; higher demands prune with the top level
+/// (a looser but still valid bound).
+const CUDA_LEVELS: usize = 8;
+
+/// The ranking keys a policy can ask the index to maximise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RankKey {
+    /// The performance-based score (history and load).
+    Performance = 0,
+    /// Idleness: 1 − effective load.
+    Idle = 1,
+    /// Tightness: minus free memory (best fit maximises it).
+    Tight = 2,
+}
+pub const RANK_KEYS: usize = 3;
+
+/// What the index needs to know of one worker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeafData {
+    pub free_memory_mib: u64,
+    pub free_cuda: u32,
+    pub free_cores: u32,
+    pub backends: u8,
+    pub keys: [f64; RANK_KEYS],
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    mem_by_cuda: [i64; CUDA_LEVELS],
+    cores: i64,
+    backends: u8,
+    keys: [f64; RANK_KEYS],
+}
+
+const EMPTY: Node = Node {
+    mem_by_cuda: [-1; CUDA_LEVELS],
+    cores: -1,
+    backends: 0,
+    keys: [f64::NEG_INFINITY; RANK_KEYS],
+};
+
+impl Node {
+    fn leaf(d: &LeafData) -> Node {
+        let mut mem_by_cuda = [-1i64; CUDA_LEVELS];
+        let levels = (d.free_cuda as usize + 1).min(CUDA_LEVELS);
+        for slot in mem_by_cuda.iter_mut().take(levels) {
+            *slot = d.free_memory_mib as i64;
+        }
+        Node { mem_by_cuda, cores: i64::from(d.free_cores), backends: d.backends, keys: d.keys }
+    }
+
+    fn merge(a: &Node, b: &Node) -> Node {
+        let mut n = *a;
+        for i in 0..CUDA_LEVELS {
+            n.mem_by_cuda[i] = a.mem_by_cuda[i].max(b.mem_by_cuda[i]);
+        }
+        n.cores = a.cores.max(b.cores);
+        n.backends = a.backends | b.backends;
+        for i in 0..RANK_KEYS {
+            n.keys[i] = a.keys[i].max(b.keys[i]);
+        }
+        n
+    }
+
+    /// Could some worker below this node hold `shape`? (Necessary, not sufficient.)
+    fn admits(&self, shape: &Shape) -> bool {
+        let level = (shape.cuda_devices as usize).min(CUDA_LEVELS - 1);
+        self.mem_by_cuda[level] >= shape.memory_mib as i64
+            && self.cores >= i64::from(shape.cpu_cores)
+            && self.backends & shape.backend.0 == shape.backend.0
+    }
+}
+
+/// The result of a search: the worker, its key, and how many leaves were
+/// examined (the decision's real cost, reported in the decision log).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Found {
+    pub worker: WorkerId,
+    pub key: f64,
+    pub examined: u32,
+}
+
+/// The index itself. Slots are worker ids; absent workers are empty leaves.
+#[derive(Clone, Debug, Default)]
+pub struct FitTree {
+    leaves: usize,
+    nodes: Vec<Node>,
+    /// Exact leaf data, for the final fit check at a leaf.
+    data: Vec<Option<LeafData>>,
+}
+
+impl FitTree {
+    pub fn new() -> Self {
+        FitTree { leaves: 0, nodes: Vec::new(), data: Vec::new() }
+    }
+
+    fn grow(&mut self, min_leaves: usize) {
+        let mut leaves = self.leaves.max(1);
+        while leaves < min_leaves {
+            leaves *= 2;
+        }
+        if leaves == self.leaves {
+            return;
+        }
+        self.leaves = leaves;
+        self.nodes = vec![EMPTY; 2 * leaves];
+        self.data.resize(leaves, None);
+        for (i, d) in self.data.iter().enumerate() {
+            if let Some(d) = d {
+                self.nodes[leaves + i] = Node::leaf(d);
+            }
+        }
+        for i in (1..leaves).rev() {
+            self.nodes[i] = Node::merge(&self.nodes[2 * i], &self.nodes[2 * i + 1]);
+        }
+    }
+
+    /// Sets (or clears, with `None`) the worker's leaf.
+    pub fn set(&mut self, worker: WorkerId, data: Option<LeafData>) {
+        let slot = worker.0 as usize;
+        if slot >= self.leaves {
+            self.grow(slot + 1);
+        }
+        self.data[slot] = data;
+        let mut i = self.leaves + slot;
+        self.nodes[i] = data.as_ref().map_or(EMPTY, Node::leaf);
+        while i > 1 {
+            i /= 2;
+            self.nodes[i] = Node::merge(&self.nodes[2 * i], &self.nodes[2 * i + 1]);
+        }
+    }
+
+    fn leaf_fits(d: &LeafData, shape: &Shape) -> bool {
+        d.free_memory_mib >= shape.memory_mib
+            && d.free_cuda >= shape.cuda_devices
+            && d.free_cores >= shape.cpu_cores
+            && d.backends & shape.backend.0 == shape.backend.0
+    }
+
+    /// The fitting worker with the largest `key`; ties go to the lowest id.
+    pub fn best(&self, key: RankKey, shape: &Shape) -> Option<Found> {
+        if self.leaves == 0 || !self.nodes[1].admits(shape) {
+            return None;
+        }
+        let k = key as usize;
+        let mut best: Option<(f64, usize)> = None;
+        let mut examined = 0u32;
+        // Explicit stack: (node, range start). Children are pushed so that the
+        // one with the higher key is explored first.
+        let mut stack: Vec<(usize, usize, usize)> = Vec::with_capacity(64);
+        stack.push((1, 0, self.leaves));
+        while let Some((node, start, width)) = stack.pop() {
+            let n = &self.nodes[node];
+            if !n.admits(shape) {
+                continue;
+            }
+            if let Some((bk, bi)) = best {
+                if n.keys[k] < bk || (n.keys[k] == bk && start > bi) {
+                    continue;
+                }
+            }
+            if width == 1 {
+                examined += 1;
+                if let Some(d) = &self.data[start] {
+                    if Self::leaf_fits(d, shape) {
+                        let better = match best {
+                            None => true,
+                            Some((bk, bi)) => d.keys[k] > bk || (d.keys[k] == bk && start < bi),
+                        };
+                        if better {
+                            best = Some((d.keys[k], start));
+                        }
+                    }
+                }
+                continue;
+            }
+            let half = width / 2;
+            let (l, r) = (2 * node, 2 * node + 1);
+            let left_first = self.nodes[l].keys[k] >= self.nodes[r].keys[k];
+            if left_first {
+                stack.push((r, start + half, half));
+                stack.push((l, start, half));
+            } else {
+                stack.push((l, start, half));
+                stack.push((r, start + half, half));
+            }
+        }
+        best.map(|(key, slot)| Found { worker: WorkerId(slot as u32), key, examined })
+    }
+
+    /// The first fitting worker at or after `from`, wrapping around.
+    pub fn first_fit_from(&self, from: usize, shape: &Shape) -> Option<Found> {
+        if self.leaves == 0 || !self.nodes[1].admits(shape) {
+            return None;
+        }
+        let from = from.min(self.leaves);
+        let mut examined = 0;
+        let found = self
+            .first_in(1, 0, self.leaves, from, self.leaves, shape, &mut examined)
+            .or_else(|| self.first_in(1, 0, self.leaves, 0, from, shape, &mut examined));
+        found.map(|slot| Found { worker: WorkerId(slot as u32), key: 0.0, examined })
+    }
+
+    fn first_in(
+        &self,
+        node: usize,
+        start: usize,
+        width: usize,
+        lo: usize,
+        hi: usize,
+        shape: &Shape,
+        examined: &mut u32,
+    ) -> Option<usize> {
+        if start >= hi || start + width <= lo || !self.nodes[node].admits(shape) {
+            return None;
+        }
+        if width == 1 {
+            *examined += 1;
+            return self.data[start]
+                .as_ref()
+                .filter(|d| Self::leaf_fits(d, shape))
+                .map(|_| start);
+        }
+        let half = width / 2;
+        self.first_in(2 * node, start, half, lo, hi, shape, examined)
+            .or_else(|| self.first_in(2 * node + 1, start + half, half, lo, hi, shape, examined))
+    }
+
+    /// Every fitting worker, in id order (for the O(W) policies).
+    pub fn fitting(&self, shape: &Shape) -> Vec<WorkerId> {
+        let mut out = Vec::new();
+        if self.leaves > 0 {
+            self.collect(1, 0, self.leaves, shape, &mut out);
+        }
+        out
+    }
+
+    fn collect(&self, node: usize, start: usize, width: usize, shape: &Shape, out: &mut Vec<WorkerId>) {
+        if !self.nodes[node].admits(shape) {
+            return;
+        }
+        if width == 1 {
+            if self.data[start].as_ref().is_some_and(|d| Self::leaf_fits(d, shape)) {
+                out.push(WorkerId(start as u32));
+            }
+            return;
+        }
+        let half = width / 2;
+        self.collect(2 * node, start, half, shape, out);
+        self.collect(2 * node + 1, start + half, half, shape, out);
+    }
+
+    /// The exact leaf data of a worker, if it is in the index.
+    pub fn leaf(&self, worker: WorkerId) -> Option<&LeafData> {
+        self.data.get(worker.0 as usize).and_then(|d| d.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::balancer::model::Backends;
+    use crate::sim::{RngStreams, Stream};
+
+    fn leaf(mem: u64, cuda: u32, cores: u32, score: f64) -> LeafData {
+        LeafData {
+            free_memory_mib: mem,
+            free_cuda: cuda,
+            free_cores: cores,
+            backends: if cuda > 0 { 3 } else { 1 },
+            keys: [score, -score, -(mem as f64)],
+        }
+    }
+
+    fn shape(mem: u64, cuda: u32, cores: u32) -> Shape {
+        Shape { memory_mib: mem, cuda_devices: cuda, cpu_cores: cores, backend: if cuda > 0 { Backends::CUDA } else { Backends::default() } }
+    }
+
+    #[test]
+    fn best_skips_high_scorers_that_do_not_fit() {
+        let mut t = FitTree::new();
+        t.set(WorkerId(0), Some(leaf(1000, 0, 4, 0.9)));
+        t.set(WorkerId(1), Some(leaf(8000, 2, 4, 0.5)));
+        t.set(WorkerId(2), Some(leaf(8000, 0, 4, 0.7)));
+        assert_eq!(t.best(RankKey::Performance, &shape(2000, 0, 1)).unwrap().worker, WorkerId(2));
+        assert_eq!(t.best(RankKey::Performance, &shape(2000, 1, 1)).unwrap().worker, WorkerId(1));
+        assert_eq!(t.best(RankKey::Performance, &shape(500, 0, 1)).unwrap().worker, WorkerId(0));
+        assert_eq!(t.best(RankKey::Performance, &shape(500, 0, 5)), None);
+        t.set(WorkerId(0), None);
+        assert_eq!(t.best(RankKey::Performance, &shape(500, 0, 1)).unwrap().worker, WorkerId(2));
+    }
+
+    #[test]
+    fn first_fit_wraps_around() {
+        let mut t = FitTree::new();
+        for i in 0..5 {
+            t.set(WorkerId(i), Some(leaf(if i == 1 { 100 } else { 4000 }, 0, 4, 0.0)));
+        }
+        assert_eq!(t.first_fit_from(1, &shape(1000, 0, 1)).unwrap().worker, WorkerId(2));
+        assert_eq!(t.first_fit_from(5, &shape(1000, 0, 1)).unwrap().worker, WorkerId(0));
+        assert_eq!(t.first_fit_from(1, &shape(5000, 0, 1)), None);
+    }
+
+    /// The index must agree with a brute-force scan on random pools.
+    #[test]
+    fn agrees_with_linear_scan() {
+        let mut rng = RngStreams::new(3).stream(Stream::Custom(1));
+        for round in 0..200 {
+            let n = 1 + rng.below(70) as u32;
+            let mut t = FitTree::new();
+            let mut all = Vec::new();
+            for i in 0..n {
+                let d = if rng.chance(0.1) {
+                    None
+                } else {
+                    // Coarse scores force ties.
+                    Some(leaf(rng.below(9) * 1000, rng.below(10) as u32, rng.below(5) as u32, rng.below(4) as f64 / 4.0))
+                };
+                t.set(WorkerId(i), d);
+                all.push(d);
+            }
+            for _ in 0..20 {
+                let s = shape(rng.below(9) * 1000, rng.below(10) as u32, rng.below(4) as u32);
+                let fits = |d: &LeafData| FitTree::leaf_fits(d, &s);
+                let want = all
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, d)| d.filter(fits).map(|d| (i, d.keys[0])))
+                    .fold(None, |acc: Option<(usize, f64)>, (i, k)| match acc {
+                        Some((_, bk)) if bk >= k => acc,
+                        _ => Some((i, k)),
+                    });
+                let got = t.best(RankKey::Performance, &s).map(|f| (f.worker.0 as usize, f.key));
+                assert_eq!(got, want, "round {round}");
+                let listed: Vec<usize> = t.fitting(&s).iter().map(|w| w.0 as usize).collect();
+                let want_list: Vec<usize> =
+                    all.iter().enumerate().filter(|(_, d)| d.is_some_and(|d| fits(&d))).map(|(i, _)| i).collect();
+                assert_eq!(listed, want_list);
+                let from = rng.below(u64::from(n) + 1) as usize;
+                let want_first = want_list.iter().find(|&&i| i >= from).or(want_list.first()).copied();
+                assert_eq!(t.first_fit_from(from, &s).map(|f| f.worker.0 as usize), want_first);
+            }
+        }
+    }
+}

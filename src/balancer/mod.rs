@@ -1,0 +1,455 @@
+//! The balancer core: workers, the pending queue, assignments and the
+//! scheduling pass. It never reads a clock (every call takes `now`), never
+//! does I/O and draws randomness only from the stream it was handed, so the
+//! simulator and a real coordinator can drive the same code.
+
+pub mod index;
+pub mod model;
+mod pending;
+pub mod policy;
+mod record;
+mod worker;
+
+use indexmap::IndexMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::sim::{SimDuration, SimRng, SimTime};
+use index::FitTree;
+use model::{LoadDrift, Outcome, Shape, TestId, TestSpec, Thermal, WorkerId, WorkerSpec, WorkerStatus};
+use pending::{ClassId, PendingQueues};
+use policy::{ClusterView, Finished, Policy, Request, SchedulerName};
+
+pub use record::{Assignment, TestRecord};
+pub use worker::{History, WorkerState, CAPACITY_GATE};
+
+/// Where a live test is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    Pending { class: ClassId, marker: u64 },
+    Running { worker: WorkerId, epoch: u32 },
+}
+
+/// A test that is not final yet.
+#[derive(Clone, Debug)]
+pub struct LiveTest {
+    pub spec: TestSpec,
+    /// Submission order (the test id's number).
+    order: u64,
+    pub submitted_at: SimTime,
+    pub first_assigned_at: Option<SimTime>,
+    pub started_at: Option<SimTime>,
+    pending_since: SimTime,
+    /// Time spent pending in earlier stints (before requeues).
+    waited: SimDuration,
+    /// Failed attempts in earlier stints, plus successful ones.
+    attempts: u32,
+    pub requeues: u32,
+    place: Place,
+    /// Incremented on every assignment, so a stale completion (from before a
+    /// worker failure) can be recognised.
+    epoch: u32,
+}
+
+/// Counters the metrics layer reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BalancerCounters {
+    pub passes: u64,
+    pub decisions: u64,
+    pub requeued: u64,
+}
+
+/// The balancer state machine.
+pub struct Balancer {
+    workers: Vec<WorkerState>,
+    index: FitTree,
+    pending: PendingQueues,
+    live: IndexMap<TestId, LiveTest>,
+    scheduler: SchedulerName,
+    policy: Box<dyn Policy>,
+    rng: SimRng,
+    /// Worker shapes that exist or may join; a test no shape can hold is rejected.
+    possible: Vec<WorkerSpec>,
+    /// Workers whose capacity may have grown since the last pass.
+    dirty: Vec<WorkerId>,
+    is_dirty: Vec<bool>,
+    counters: BalancerCounters,
+    running: usize,
+}
+
+impl Balancer {
+    /// A balancer with no workers. `rng` is the policy's tie-break stream.
+    pub fn new(scheduler: SchedulerName, rng: SimRng) -> Self {
+        Balancer {
+            workers: Vec::new(),
+            index: FitTree::new(),
+            pending: PendingQueues::default(),
+            live: IndexMap::new(),
+            scheduler,
+            policy: scheduler.build(),
+            rng,
+            possible: Vec::new(),
+            dirty: Vec::new(),
+            is_dirty: Vec::new(),
+            counters: BalancerCounters::default(),
+            running: 0,
+        }
+    }
+
+    pub fn scheduler(&self) -> SchedulerName {
+        self.scheduler
+    }
+
+    /// Declares a worker shape that may join later (so tests needing it are
+    /// not rejected while no such worker is registered yet).
+    pub fn declare_possible_worker(&mut self, spec: &WorkerSpec) {
+        if !self.possible.iter().any(|p| p == spec) {
+            self.possible.push(spec.clone());
+        }
+    }
+
+    pub fn register_worker(&mut self, spec: WorkerSpec, now: SimTime) -> WorkerId {
+        let id = WorkerId(self.workers.len() as u32);
+        self.declare_possible_worker(&spec);
+        self.workers.push(WorkerState::new(id, spec, now));
+        self.is_dirty.push(false);
+        self.refresh(id, true);
+        id
+    }
+
+    /// Graceful leave: takes nothing new, finishes what it runs. Returns true
+    /// if it went offline at once (it was idle).
+    pub fn drain_worker(&mut self, id: WorkerId, now: SimTime) -> bool {
+        let w = &mut self.workers[id.0 as usize];
+        if w.status != WorkerStatus::Active {
+            return false;
+        }
+        w.status = WorkerStatus::Draining;
+        if w.running.is_empty() {
+            w.status = WorkerStatus::Offline;
+            w.left_at = Some(now);
+        }
+        let gone = w.status == WorkerStatus::Offline;
+        self.refresh(id, false);
+        gone
+    }
+
+    /// Crash: the worker is gone and every test it ran goes back to pending,
+    /// keeping its submission order and its attempts. Returns those tests.
+    pub fn fail_worker(&mut self, id: WorkerId, now: SimTime) -> Vec<TestId> {
+        let w = &mut self.workers[id.0 as usize];
+        if w.status == WorkerStatus::Offline {
+            return Vec::new();
+        }
+        w.status = WorkerStatus::Offline;
+        w.left_at = Some(now);
+        w.used_memory_mib = 0;
+        w.used_cuda = 0;
+        w.used_cores = 0;
+        let requeued = std::mem::take(&mut w.running);
+        for &test in &requeued {
+            self.running -= 1;
+            self.counters.requeued += 1;
+            let t = self.live.get_mut(&test).expect("running test is live");
+            t.requeues += 1;
+            self.enqueue(test, now);
+        }
+        self.refresh(id, false);
+        requeued
+    }
+
+    pub fn set_drift(&mut self, id: WorkerId, drift: LoadDrift) {
+        let w = &mut self.workers[id.0 as usize];
+        if w.status == WorkerStatus::Offline {
+            return;
+        }
+        w.drift = drift;
+        self.refresh(id, true);
+    }
+
+    pub fn set_thermal(&mut self, id: WorkerId, thermal: Thermal) {
+        let w = &mut self.workers[id.0 as usize];
+        if w.status == WorkerStatus::Offline {
+            return;
+        }
+        w.thermal = thermal;
+        self.refresh(id, true);
+    }
+
+    /// Accepts a test, or rejects it at once (as a final record) when no
+    /// worker that exists or may join could ever hold it.
+    pub fn submit(&mut self, id: TestId, spec: TestSpec, now: SimTime) -> Result<(), TestRecord> {
+        let shape = spec.shape();
+        if !self.possible.iter().any(|p| shape.fits_spec(p)) {
+            return Err(TestRecord::rejected(id, &spec, now, "no worker could ever hold it"));
+        }
+        let live = LiveTest {
+            spec,
+            order: id.0,
+            submitted_at: now,
+            first_assigned_at: None,
+            started_at: None,
+            pending_since: now,
+            waited: SimDuration::ZERO,
+            attempts: 0,
+            requeues: 0,
+            place: Place::Pending { class: 0, marker: 0 },
+            epoch: 0,
+        };
+        self.live.insert(id, live);
+        self.enqueue(id, now);
+        Ok(())
+    }
+
+    fn enqueue(&mut self, test: TestId, now: SimTime) {
+        let t = self.live.get_mut(&test).expect("enqueued test is live");
+        let (class, marker) = self.pending.push(t.spec.priority, t.spec.shape(), t.order, test);
+        t.place = Place::Pending { class, marker };
+        t.pending_since = now;
+    }
+
+    /// One scheduling pass: places pending tests in priority, then submission
+    /// order, each on the worker the policy picks, and appends the decisions
+    /// to `out`. A class whose head fits nowhere is skipped whole; it is looked
+    /// at again only when capacity it could use appears.
+    pub fn schedule(&mut self, now: SimTime, out: &mut Vec<Assignment>) {
+        if self.pending.is_empty() {
+            self.clear_dirty();
+            return;
+        }
+        self.counters.passes += 1;
+        self.reconsider_blocked_classes();
+        let mut heads: BinaryHeap<Reverse<(u8, u64, ClassId)>> = self
+            .pending
+            .classes()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.blocked)
+            .filter_map(|(id, c)| c.fifo.front().map(|&(order, _)| Reverse((c.priority, order, id))))
+            .collect();
+        let mut unplaceable: Vec<Shape> = Vec::new();
+        while let Some(Reverse((_, _, class))) = heads.pop() {
+            let shape = self.pending.classes()[class].shape;
+            let Some(&(_, test)) = self.pending.classes()[class].fifo.front() else { continue };
+            if unplaceable.iter().any(|u| u.fits_within(&shape)) {
+                self.block(class);
+                continue;
+            }
+            match self.decide(test, shape, now) {
+                Some(choice) => {
+                    out.push(self.assign(class, test, choice, now));
+                    let c = &self.pending.classes()[class];
+                    if let Some(&(order, _)) = c.fifo.front() {
+                        heads.push(Reverse((c.priority, order, class)));
+                    }
+                }
+                None => {
+                    unplaceable.push(shape);
+                    self.block(class);
+                }
+            }
+        }
+    }
+
+    /// Asks the policy, and checks its answer: a policy that names a worker
+    /// the test does not fit is a bug, and the test is not placed.
+    fn decide(&mut self, test: TestId, shape: Shape, now: SimTime) -> Option<policy::Choice> {
+        self.counters.decisions += 1;
+        let spec = &self.live[&test].spec;
+        let req = Request { test, spec, shape };
+        let view = ClusterView { now, workers: &self.workers, index: &self.index };
+        let choice = self.policy.select(&req, &view, &mut self.rng)?;
+        let fits = self.workers.get(choice.worker.0 as usize).is_some_and(|w| w.fits_now(&shape));
+        debug_assert!(fits, "policy {} chose {} which does not fit {test}", self.scheduler, choice.worker);
+        fits.then_some(choice)
+    }
+
+    fn block(&mut self, class: ClassId) {
+        let c = self.pending.class_mut(class);
+        c.blocked = true;
+        c.failed_passes += 1;
+    }
+
+    /// Unblocks the classes that a worker whose capacity grew could now hold;
+    /// the others were considered against that growth and still fit nowhere,
+    /// which counts as an attempt.
+    fn reconsider_blocked_classes(&mut self) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        for id in 0..self.pending.classes().len() {
+            let c = &self.pending.classes()[id];
+            if !c.blocked || c.fifo.is_empty() {
+                continue;
+            }
+            let shape = c.shape;
+            let fits_somewhere = dirty.iter().any(|w| self.workers[w.0 as usize].fits_now(&shape));
+            let c = self.pending.class_mut(id);
+            if fits_somewhere {
+                c.blocked = false;
+            } else {
+                c.failed_passes += 1;
+            }
+        }
+        for w in &dirty {
+            self.is_dirty[w.0 as usize] = false;
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+    }
+
+    fn clear_dirty(&mut self) {
+        for w in self.dirty.drain(..) {
+            self.is_dirty[w.0 as usize] = false;
+        }
+    }
+
+    fn assign(&mut self, class: ClassId, test: TestId, choice: policy::Choice, now: SimTime) -> Assignment {
+        self.pending.pop_head(class);
+        let failed_passes = self.pending.classes()[class].failed_passes;
+        let t = self.live.get_mut(&test).expect("assigned test is live");
+        let Place::Pending { marker, .. } = t.place else { unreachable!("assigned test was pending") };
+        t.attempts += (failed_passes - marker) as u32 + 1;
+        t.epoch += 1;
+        t.place = Place::Running { worker: choice.worker, epoch: t.epoch };
+        t.first_assigned_at.get_or_insert(now);
+        t.started_at = Some(now);
+        t.waited = SimDuration(t.waited.0 + (now - t.pending_since).0);
+        let shape = t.spec.shape();
+        let w = &mut self.workers[choice.worker.0 as usize];
+        w.used_memory_mib += shape.memory_mib;
+        w.used_cuda += shape.cuda_devices;
+        w.used_cores += shape.cpu_cores;
+        w.running.push(test);
+        w.assignments += 1;
+        self.running += 1;
+        let assignment = Assignment {
+            time: now,
+            test,
+            worker: choice.worker,
+            score: choice.score,
+            candidates: choice.candidates,
+            attempt: t.attempts,
+            epoch: t.epoch,
+        };
+        let req = Request { test, spec: &t.spec, shape };
+        self.policy.on_assigned(&req, choice.worker);
+        self.refresh(choice.worker, false);
+        assignment
+    }
+
+    /// True if `test` is running under assignment `epoch` (a completion
+    /// scheduled before a requeue is stale and must be ignored).
+    pub fn is_current(&self, test: TestId, epoch: u32) -> bool {
+        self.live.get(&test).is_some_and(|t| matches!(t.place, Place::Running { epoch: e, .. } if e == epoch))
+    }
+
+    /// Stops a running test, frees its resources and records the run in the
+    /// worker's history. Returns the worker and the run time.
+    fn release(&mut self, test: TestId, now: SimTime, success: bool) -> (WorkerId, SimDuration) {
+        let t = &self.live[&test];
+        let Place::Running { worker, .. } = t.place else { panic!("released test {test} is not running") };
+        let run = now - t.started_at.unwrap_or(now);
+        let expected = t.spec.expected_duration.0.max(1) as f64;
+        let shape = t.spec.shape();
+        let latency_s = (t.first_assigned_at.unwrap_or(now) - t.submitted_at).as_secs_f64();
+        let w = &mut self.workers[worker.0 as usize];
+        w.used_memory_mib -= shape.memory_mib;
+        w.used_cuda -= shape.cuda_devices;
+        w.used_cores -= shape.cpu_cores;
+        if let Some(pos) = w.running.iter().position(|&r| r == test) {
+            w.running.remove(pos);
+        }
+        w.history.record(success, run.0 as f64 / expected);
+        if w.status == WorkerStatus::Draining && w.running.is_empty() {
+            w.status = WorkerStatus::Offline;
+            w.left_at = Some(now);
+        }
+        self.running -= 1;
+        self.policy.on_finished(&Finished { test, spec: &t.spec, worker, success, latency_s });
+        self.refresh(worker, true);
+        (worker, run)
+    }
+
+    /// A running test ended: it is final now.
+    pub fn finish(&mut self, test: TestId, now: SimTime, success: bool) -> TestRecord {
+        let (worker, _) = self.release(test, now, success);
+        let t = self.live.swap_remove(&test).expect("finished test is live");
+        let outcome = if success { Outcome::Completed } else { Outcome::Failed };
+        TestRecord::from_live(test, &t, Some(worker), now, outcome)
+    }
+
+    /// A running test failed but will be tried again: it goes back to pending.
+    pub fn retry(&mut self, test: TestId, now: SimTime) {
+        self.release(test, now, false);
+        self.live.get_mut(&test).expect("retried test is live").requeues += 1;
+        self.counters.requeued += 1;
+        self.enqueue(test, now);
+    }
+
+    /// Ends the run: every test still live becomes a final record (pending or
+    /// running), in submission order.
+    pub fn finalize_remaining(&mut self, now: SimTime) -> Vec<TestRecord> {
+        let mut live: Vec<(TestId, LiveTest)> = self.live.drain(..).collect();
+        live.sort_unstable_by_key(|(id, _)| *id);
+        live.into_iter()
+            .map(|(id, t)| match t.place {
+                Place::Pending { .. } => TestRecord::from_live(id, &t, None, now, Outcome::Pending),
+                Place::Running { worker, .. } => TestRecord::from_live(id, &t, Some(worker), now, Outcome::Running),
+            })
+            .collect()
+    }
+
+    /// Recomputes a worker's index entry; `grew` marks capacity that may have
+    /// appeared, so blocked classes are reconsidered.
+    fn refresh(&mut self, id: WorkerId, grew: bool) {
+        let w = &self.workers[id.0 as usize];
+        self.index.set(id, w.leaf());
+        if grew && w.is_accepting() && !self.is_dirty[id.0 as usize] {
+            self.is_dirty[id.0 as usize] = true;
+            self.dirty.push(id);
+        }
+    }
+
+    pub fn workers(&self) -> &[WorkerState] {
+        &self.workers
+    }
+
+    pub fn worker(&self, id: WorkerId) -> &WorkerState {
+        &self.workers[id.0 as usize]
+    }
+
+    pub fn test(&self, id: TestId) -> Option<&LiveTest> {
+        self.live.get(&id)
+    }
+
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn running_len(&self) -> usize {
+        self.running
+    }
+
+    pub fn live_len(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Pending tests in scheduling order (for dashboards and tests; O(n log n)).
+    pub fn pending_in_order(&self) -> Vec<TestId> {
+        self.pending.in_order()
+    }
+
+    pub fn counters(&self) -> BalancerCounters {
+        self.counters
+    }
+
+    /// Workers currently taking work.
+    pub fn active_workers(&self) -> usize {
+        self.workers.iter().filter(|w| w.status == WorkerStatus::Active).count()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,276 @@
+//! The balancer's data model: what a worker offers, what a test needs, and
+//! the state of each.
+//!
+//! Memory is held in whole MiB so that reserving and releasing it is exact:
+//! float sums drift, and a worker that is "over capacity by 1e-15 GB" is a
+//! bug that no snapshot should contain.
+
+use crate::sim::{SimDuration, SimTime};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// MiB in one GB, as the reference counts memory (binary gigabytes).
+pub const MIB_PER_GB: f64 = 1024.0;
+
+/// Converts GB (as written in configs) to whole MiB, rounding down so a
+/// worker never claims memory it does not have.
+pub fn gb_to_mib_floor(gb: f64) -> u64 {
+    if gb.is_nan() || gb <= 0.0 {
+        0
+    } else {
+        (gb * MIB_PER_GB).floor() as u64
+    }
+}
+
+/// Converts a requirement in GB to whole MiB, rounding up so a test never
+/// gets less than it asked for.
+pub fn gb_to_mib_ceil(gb: f64) -> u64 {
+    if gb.is_nan() || gb <= 0.0 {
+        0
+    } else {
+        (gb * MIB_PER_GB).ceil() as u64
+    }
+}
+
+/// Dense worker index, never reused within a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct WorkerId(pub u32);
+
+/// Dense test index in submission order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TestId(pub u64);
+
+impl fmt::Display for WorkerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "worker-{:04}", self.0)
+    }
+}
+
+impl fmt::Display for TestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "test-{:06}", self.0)
+    }
+}
+
+/// Execution backends, as a bit set (a test needs at most one; a worker
+/// supports several).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Backends(pub u8);
+
+impl Backends {
+    pub const CPU: Backends = Backends(1);
+    pub const CUDA: Backends = Backends(2);
+    pub const ROCM: Backends = Backends(4);
+    pub const NAMES: [(&'static str, Backends); 3] =
+        [("cpu", Backends::CPU), ("cuda", Backends::CUDA), ("rocm", Backends::ROCM)];
+
+    pub fn contains(self, other: Backends) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn union(self, other: Backends) -> Backends {
+        Backends(self.0 | other.0)
+    }
+
+    pub fn from_name(name: &str) -> Option<Backends> {
+        Backends::NAMES.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+    }
+
+    /// The names of the backends in this set, in a fixed order.
+    pub fn names(self) -> Vec<&'static str> {
+        Backends::NAMES.iter().filter(|(_, b)| self.contains(*b)).map(|(n, _)| *n).collect()
+    }
+}
+
+/// What a worker offers. Fixed for its lifetime.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerSpec {
+    /// Usable memory (the reference: 90 % of the installed memory).
+    pub memory_mib: u64,
+    /// Installed memory in GB, as drawn from the profile (for reports).
+    pub memory_gb: f64,
+    pub cpu_cores: u32,
+    pub cuda_devices: u32,
+    pub backends: Backends,
+    /// Relative speed: a test runs `expected / speed` long, before noise.
+    pub speed: f64,
+}
+
+/// What a test needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestSpec {
+    /// Priority 1 (most urgent) to 5.
+    pub priority: u8,
+    pub memory_mib: u64,
+    pub cuda_devices: u32,
+    /// CPU cores the test keeps busy while it runs (drives the CPU load).
+    pub cpu_cores: u32,
+    /// The backend it must run on; `None` means any.
+    pub backend: Option<Backends>,
+    pub expected_duration: SimDuration,
+    /// A small integer naming the model family (affinity policies use it).
+    pub model_family: u32,
+    /// Tests that share a key never run at the same time.
+    pub concurrency_key: Option<u32>,
+}
+
+impl TestSpec {
+    /// The part of a test that decides where it can run. Tests with equal
+    /// shapes are interchangeable for capacity, which lets a scheduling pass
+    /// skip a whole class once one of them fits nowhere.
+    pub fn shape(&self) -> Shape {
+        Shape {
+            memory_mib: self.memory_mib,
+            cuda_devices: self.cuda_devices,
+            cpu_cores: self.cpu_cores,
+            backend: self.backend.unwrap_or_default(),
+        }
+    }
+}
+
+/// The resource demand of a test, for fit checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Shape {
+    pub memory_mib: u64,
+    pub cuda_devices: u32,
+    pub cpu_cores: u32,
+    /// Required backends (empty set: any).
+    pub backend: BackendKey,
+}
+
+/// `Backends` with a total order, so shapes can be map keys.
+pub type BackendKey = Backends;
+
+impl PartialOrd for Backends {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Backends {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl Shape {
+    /// True when a test of shape `self` fits wherever one of shape `other`
+    /// fits (it asks for no more of anything).
+    pub fn fits_within(&self, other: &Shape) -> bool {
+        self.memory_mib <= other.memory_mib
+            && self.cuda_devices <= other.cuda_devices
+            && self.cpu_cores <= other.cpu_cores
+            && other.backend.contains(self.backend)
+    }
+
+    /// True if a worker with this spec could ever run it (empty and idle).
+    pub fn fits_spec(&self, spec: &WorkerSpec) -> bool {
+        self.memory_mib <= spec.memory_mib
+            && self.cuda_devices <= spec.cuda_devices
+            && self.cpu_cores <= spec.cpu_cores
+            && spec.backends.contains(self.backend)
+    }
+}
+
+/// Whether a worker takes new work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerStatus {
+    Active,
+    /// Leaving gracefully: runs what it has, takes nothing new.
+    Draining,
+    /// Gone (drained or failed).
+    Offline,
+}
+
+/// Utilisation fractions (0–1), as in the reference's `WorkerLoad`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Utilisation {
+    pub cpu: f64,
+    pub memory: f64,
+    pub gpu: f64,
+    pub io: f64,
+    pub network: f64,
+}
+
+impl Utilisation {
+    /// The reference's load score: 0.3·cpu + 0.3·mem + 0.2·gpu + 0.1·io + 0.1·net.
+    pub fn load_score(&self) -> f64 {
+        (0.3 * self.cpu + 0.3 * self.memory + 0.2 * self.gpu + 0.1 * self.io + 0.1 * self.network)
+            .clamp(0.0, 1.0)
+    }
+}
+
+/// Random variation on top of the load that tests cause (the environment:
+/// other processes, I/O, network). Set by the workload, not by the balancer.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LoadDrift {
+    pub cpu: f64,
+    pub memory: f64,
+    pub gpu: f64,
+    pub io: f64,
+    pub network: f64,
+}
+
+/// Thermal state: warming and cooling reduce a worker's performance level,
+/// which raises its effective load and slows the tests it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Thermal {
+    Normal,
+    Warming { until: SimTime },
+    Cooling { until: SimTime },
+}
+
+/// How a test's life ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Completed,
+    Failed,
+    Rejected,
+    /// Still waiting when the run stopped at its horizon.
+    Pending,
+    /// Still running when the run stopped at its horizon.
+    Running,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Failed => "failed",
+            Outcome::Rejected => "rejected",
+            Outcome::Pending => "pending",
+            Outcome::Running => "running",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_rounding_favours_safety() {
+        assert_eq!(gb_to_mib_floor(3.6), 3686);
+        assert_eq!(gb_to_mib_ceil(0.5), 512);
+        assert_eq!(gb_to_mib_ceil(0.0001), 1);
+        assert_eq!(gb_to_mib_floor(-1.0), 0);
+    }
+
+    #[test]
+    fn load_score_uses_reference_weights() {
+        let u = Utilisation { cpu: 1.0, memory: 0.5, gpu: 0.5, io: 0.2, network: 0.0 };
+        assert!((u.load_score() - (0.3 + 0.15 + 0.1 + 0.02)).abs() < 1e-12);
+        let max = Utilisation { cpu: 2.0, memory: 2.0, gpu: 2.0, io: 2.0, network: 2.0 };
+        assert_eq!(max.load_score(), 1.0);
+    }
+
+    #[test]
+    fn shape_dominance() {
+        let small = Shape { memory_mib: 512, cuda_devices: 0, cpu_cores: 1, backend: Backends::default() };
+        let big = Shape { memory_mib: 4096, cuda_devices: 1, cpu_cores: 1, backend: Backends::CUDA };
+        assert!(small.fits_within(&big));
+        assert!(!big.fits_within(&small));
+    }
+}

@@ -1,0 +1,247 @@
+//! Scheduling policies: one trait, one small file per policy, one name table.
+//!
+//! A policy sees a read-only view of the cluster and returns a worker that
+//! fits the test now, or `None`. It never returns a worker that does not fit:
+//! the balancer checks, and treats a violation as a bug.
+
+mod performance_based;
+mod round_robin;
+
+use super::index::FitTree;
+use super::model::{Shape, TestId, TestSpec, WorkerId, WorkerStatus};
+use super::worker::WorkerState;
+use crate::sim::{SimRng, SimTime};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub use performance_based::PerformanceBased;
+pub use round_robin::RoundRobin;
+
+/// The test a policy is asked to place.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub test: TestId,
+    pub spec: &'a TestSpec,
+    pub shape: Shape,
+}
+
+/// A policy's answer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Choice {
+    pub worker: WorkerId,
+    /// The policy's score for that worker (its meaning is the policy's).
+    pub score: f64,
+    /// Workers the policy examined to decide (its real cost).
+    pub candidates: u32,
+}
+
+/// What a policy may look at.
+pub struct ClusterView<'a> {
+    pub now: SimTime,
+    pub(crate) workers: &'a [WorkerState],
+    pub(crate) index: &'a FitTree,
+}
+
+impl<'a> ClusterView<'a> {
+    pub fn workers(&self) -> &'a [WorkerState] {
+        self.workers
+    }
+
+    pub fn worker(&self, id: WorkerId) -> &'a WorkerState {
+        &self.workers[id.0 as usize]
+    }
+
+    /// The capacity index (for O(log W) policies).
+    pub fn index(&self) -> &'a FitTree {
+        self.index
+    }
+
+    /// Every worker that fits `shape` now, in id order (O(W)).
+    pub fn fitting(&self, shape: &Shape) -> Vec<WorkerId> {
+        self.index.fitting(shape)
+    }
+
+    /// Mean effective load of the active workers (offline ones do not count,
+    /// unlike the original's). O(W).
+    pub fn system_load(&self) -> f64 {
+        let (sum, n) = self
+            .workers
+            .iter()
+            .filter(|w| w.status == WorkerStatus::Active)
+            .fold((0.0, 0u32), |(s, n), w| (s + w.effective_load(), n + 1));
+        if n == 0 {
+            0.0
+        } else {
+            sum / f64::from(n)
+        }
+    }
+}
+
+/// Facts a policy may learn from after a test finishes.
+#[derive(Clone, Copy, Debug)]
+pub struct Finished<'a> {
+    pub test: TestId,
+    pub spec: &'a TestSpec,
+    pub worker: WorkerId,
+    pub success: bool,
+    /// Scheduling latency of this test, seconds.
+    pub latency_s: f64,
+}
+
+/// A scheduling policy.
+pub trait Policy: Send {
+    /// Picks a worker that fits `req` now, or `None` if none fits.
+    fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice>;
+
+    /// Called after the balancer commits an assignment.
+    fn on_assigned(&mut self, _req: &Request, _worker: WorkerId) {}
+
+    /// Called when a test finishes, for policies that learn.
+    fn on_finished(&mut self, _done: &Finished) {}
+}
+
+/// The policies lbsim knows, by the reference's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchedulerName {
+    PerformanceBased,
+    RoundRobin,
+}
+
+/// One row of the name table.
+pub struct SchedulerInfo {
+    pub name: SchedulerName,
+    pub id: &'static str,
+    pub description: &'static str,
+}
+
+/// The name table: `--list-schedulers` prints it; `--scheduler` parses from it.
+pub const SCHEDULERS: &[SchedulerInfo] = &[
+    SchedulerInfo {
+        name: SchedulerName::PerformanceBased,
+        id: "performance_based",
+        description: "highest 0.7 x history score + 0.3 x (1 - load) among fitting workers (default)",
+    },
+    SchedulerInfo {
+        name: SchedulerName::RoundRobin,
+        id: "round_robin",
+        description: "next fitting worker after the last one chosen, in worker order",
+    },
+];
+
+impl SchedulerName {
+    pub const DEFAULT: SchedulerName = SchedulerName::PerformanceBased;
+
+    pub fn as_str(self) -> &'static str {
+        SCHEDULERS.iter().find(|s| s.name == self).map_or("?", |s| s.id)
+    }
+
+    /// Parses a name from the table; the error lists the known names.
+    pub fn parse(name: &str) -> Result<SchedulerName, String> {
+        SCHEDULERS.iter().find(|s| s.id == name).map(|s| s.name).ok_or_else(|| {
+            let known: Vec<&str> = SCHEDULERS.iter().map(|s| s.id).collect();
+            format!("unknown scheduler '{name}' (known: {})", known.join(", "))
+        })
+    }
+
+    /// A fresh policy instance.
+    pub fn build(self) -> Box<dyn Policy> {
+        match self {
+            SchedulerName::PerformanceBased => Box::new(PerformanceBased),
+            SchedulerName::RoundRobin => Box::new(RoundRobin::default()),
+        }
+    }
+}
+
+impl fmt::Display for SchedulerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for SchedulerName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        SchedulerName::parse(s)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testkit {
+    //! A tiny hand-built cluster for policy tests.
+    use super::*;
+    use crate::balancer::model::{Backends, WorkerSpec};
+    use crate::sim::SimDuration;
+
+    pub fn spec(mem_gb: u64, cuda: u32) -> WorkerSpec {
+        WorkerSpec {
+            memory_mib: mem_gb * 1024,
+            memory_gb: mem_gb as f64,
+            cpu_cores: 4,
+            cuda_devices: cuda,
+            backends: if cuda > 0 { Backends::CPU.union(Backends::CUDA) } else { Backends::CPU },
+            speed: 1.0,
+        }
+    }
+
+    pub fn test(mem_gb: u64, cuda: u32) -> TestSpec {
+        TestSpec {
+            priority: 3,
+            memory_mib: mem_gb * 1024,
+            cuda_devices: cuda,
+            cpu_cores: 1,
+            backend: if cuda > 0 { Some(Backends::CUDA) } else { None },
+            expected_duration: SimDuration::from_secs(10),
+            model_family: 0,
+            concurrency_key: None,
+        }
+    }
+
+    /// Workers plus their index, built the way the balancer builds them.
+    pub struct Cluster {
+        pub workers: Vec<WorkerState>,
+        pub index: FitTree,
+    }
+
+    impl Cluster {
+        pub fn new(specs: Vec<WorkerSpec>) -> Cluster {
+            let workers: Vec<WorkerState> = specs
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| WorkerState::new(WorkerId(i as u32), s, SimTime::ZERO))
+                .collect();
+            let mut c = Cluster { workers, index: FitTree::new() };
+            c.reindex();
+            c
+        }
+
+        pub fn reindex(&mut self) {
+            for w in &self.workers {
+                self.index.set(w.id, w.leaf());
+            }
+        }
+
+        pub fn view(&self) -> ClusterView<'_> {
+            ClusterView { now: SimTime::ZERO, workers: &self.workers, index: &self.index }
+        }
+    }
+
+    pub fn request(spec: &TestSpec) -> Request<'_> {
+        Request { test: TestId(0), spec, shape: spec.shape() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_lists_known() {
+        for s in SCHEDULERS {
+            assert_eq!(SchedulerName::parse(s.id), Ok(s.name));
+            assert_eq!(s.name.as_str(), s.id);
+        }
+        let err = SchedulerName::parse("fastest").unwrap_err();
+        assert!(err.contains("performance_based") && err.contains("round_robin"), "{err}");
+    }
+}

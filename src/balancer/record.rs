@@ -1,0 +1,103 @@
+//! What the balancer reports: one row per decision, one per finished test.
+
+use super::model::{Outcome, TestId, TestSpec, WorkerId};
+use super::LiveTest;
+use crate::sim::SimTime;
+
+/// One scheduling decision (a row of the decision log).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Assignment {
+    pub time: SimTime,
+    pub test: TestId,
+    pub worker: WorkerId,
+    pub score: f64,
+    pub candidates: u32,
+    /// Attempts so far, this successful one included.
+    pub attempt: u32,
+    /// The test's assignment counter (to recognise stale completions).
+    pub epoch: u32,
+}
+
+/// The final state of one test (a row of the per-test CSV).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestRecord {
+    pub id: TestId,
+    pub priority: u8,
+    pub memory_mib: u64,
+    pub cuda_devices: u32,
+    pub submitted_at: SimTime,
+    /// First assignment (scheduling latency is measured to it).
+    pub assigned_at: Option<SimTime>,
+    /// Start of the last run.
+    pub started_at: Option<SimTime>,
+    pub finished_at: Option<SimTime>,
+    pub worker: Option<WorkerId>,
+    pub attempts: u32,
+    pub requeues: u32,
+    /// Total time spent pending, microseconds.
+    pub waited_us: u64,
+    pub expected_us: u64,
+    pub outcome: Outcome,
+    pub reason: Option<&'static str>,
+}
+
+impl TestRecord {
+    pub(super) fn rejected(id: TestId, spec: &TestSpec, now: SimTime, reason: &'static str) -> TestRecord {
+        TestRecord {
+            id,
+            priority: spec.priority,
+            memory_mib: spec.memory_mib,
+            cuda_devices: spec.cuda_devices,
+            submitted_at: now,
+            assigned_at: None,
+            started_at: None,
+            finished_at: Some(now),
+            worker: None,
+            attempts: 0,
+            requeues: 0,
+            waited_us: 0,
+            expected_us: spec.expected_duration.0,
+            outcome: Outcome::Rejected,
+            reason: Some(reason),
+        }
+    }
+
+    pub(super) fn from_live(
+        id: TestId,
+        t: &LiveTest,
+        worker: Option<WorkerId>,
+        now: SimTime,
+        outcome: Outcome,
+    ) -> TestRecord {
+        let still_pending = outcome == Outcome::Pending;
+        let waited = t.waited.0 + if still_pending { (now - t.pending_since).0 } else { 0 };
+        let is_final = matches!(outcome, Outcome::Completed | Outcome::Failed);
+        TestRecord {
+            id,
+            priority: t.spec.priority,
+            memory_mib: t.spec.memory_mib,
+            cuda_devices: t.spec.cuda_devices,
+            submitted_at: t.submitted_at,
+            assigned_at: t.first_assigned_at,
+            started_at: if still_pending { None } else { t.started_at },
+            finished_at: is_final.then_some(now),
+            worker,
+            attempts: t.attempts,
+            requeues: t.requeues,
+            waited_us: waited,
+            expected_us: t.spec.expected_duration.0,
+            outcome,
+            reason: None,
+        }
+    }
+
+    /// Scheduling latency (first assignment − submission), seconds.
+    pub fn latency_s(&self) -> Option<f64> {
+        self.assigned_at.map(|a| (a - self.submitted_at).as_secs_f64())
+    }
+
+    /// Turnaround (finish − submission), seconds.
+    pub fn turnaround_s(&self) -> Option<f64> {
+        self.finished_at.filter(|_| self.assigned_at.is_some()).map(|f| (f - self.submitted_at).as_secs_f64())
+    }
+}

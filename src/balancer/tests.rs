@@ -1,0 +1,121 @@
+//! State-machine tests of the balancer on small hand-built clusters.
+
+use super::policy::testkit::{spec, test};
+use super::*;
+use crate::sim::{RngStreams, Stream};
+
+fn balancer(specs: Vec<WorkerSpec>) -> Balancer {
+    let mut b = Balancer::new(SchedulerName::PerformanceBased, RngStreams::new(1).stream(Stream::Policy));
+    for s in specs {
+        b.register_worker(s, SimTime::ZERO);
+    }
+    b
+}
+
+fn pass(b: &mut Balancer, t: u64) -> Vec<Assignment> {
+    let mut out = Vec::new();
+    b.schedule(SimTime(t), &mut out);
+    out
+}
+
+#[test]
+fn a_test_no_worker_could_hold_is_rejected_at_once() {
+    let mut b = balancer(vec![spec(8, 0)]);
+    let rec = b.submit(TestId(0), test(16, 0), SimTime(5)).unwrap_err();
+    assert_eq!(rec.outcome, Outcome::Rejected);
+    assert_eq!(rec.reason, Some("no worker could ever hold it"));
+    // A shape that may join later is not rejected.
+    b.declare_possible_worker(&spec(32, 0));
+    assert!(b.submit(TestId(1), test(16, 0), SimTime(5)).is_ok());
+    assert_eq!(b.pending_len(), 1);
+}
+
+#[test]
+fn a_test_that_does_not_fit_now_waits_and_counts_attempts() {
+    let mut b = balancer(vec![spec(8, 0)]);
+    b.submit(TestId(0), test(6, 0), SimTime(0)).unwrap();
+    b.submit(TestId(1), test(6, 0), SimTime(0)).unwrap();
+    let first = pass(&mut b, 0);
+    assert_eq!(first.len(), 1);
+    assert_eq!((first[0].test, first[0].attempt), (TestId(0), 1));
+    // Nothing changed: a new pass does not count an attempt.
+    assert!(pass(&mut b, 1).is_empty());
+    // Capacity appears elsewhere, too small: one attempt.
+    b.register_worker(spec(2, 0), SimTime(2));
+    assert!(pass(&mut b, 2).is_empty());
+    let rec = b.finish(TestId(0), SimTime(10), true);
+    assert_eq!(rec.outcome, Outcome::Completed);
+    let second = pass(&mut b, 10);
+    assert_eq!(second.len(), 1);
+    // Failed at submission pass, failed after the join, placed now.
+    assert_eq!((second[0].test, second[0].attempt), (TestId(1), 3));
+    let rec = b.finish(TestId(1), SimTime(20), true);
+    assert_eq!(rec.attempts, 3);
+    assert_eq!(rec.waited_us, 10);
+    assert_eq!(rec.latency_s(), Some(10.0 / 1e6));
+}
+
+#[test]
+fn priority_first_then_submission_order_with_backfill() {
+    let mut b = balancer(vec![spec(8, 0)]);
+    let mut big = test(8, 0);
+    big.priority = 1;
+    let mut low = test(1, 0);
+    low.priority = 5;
+    b.submit(TestId(0), low.clone(), SimTime(0)).unwrap();
+    b.submit(TestId(1), test(2, 0), SimTime(0)).unwrap();
+    b.submit(TestId(2), big, SimTime(0)).unwrap();
+    let order: Vec<TestId> = pass(&mut b, 0).iter().map(|a| a.test).collect();
+    // The urgent 8 GB test goes first and fills the worker.
+    assert_eq!(order, vec![TestId(2)]);
+    b.finish(TestId(2), SimTime(1), true);
+    let order: Vec<TestId> = pass(&mut b, 1).iter().map(|a| a.test).collect();
+    assert_eq!(order, vec![TestId(1), TestId(0)]);
+}
+
+#[test]
+fn a_failed_worker_requeues_its_tests_and_a_drained_one_finishes_them() {
+    let mut b = balancer(vec![spec(8, 0), spec(8, 0)]);
+    for i in 0..4 {
+        b.submit(TestId(i), test(4, 0), SimTime(0)).unwrap();
+    }
+    let placed = pass(&mut b, 0);
+    assert_eq!(placed.len(), 4);
+    let on_w0: Vec<TestId> = placed.iter().filter(|a| a.worker == WorkerId(0)).map(|a| a.test).collect();
+    let requeued = b.fail_worker(WorkerId(0), SimTime(5));
+    assert_eq!(requeued, on_w0);
+    assert_eq!(b.pending_len(), 2);
+    assert_eq!(b.running_len(), 2);
+    // The stale completion of a requeued test is recognised.
+    let stale = placed.iter().find(|a| a.worker == WorkerId(0)).unwrap();
+    assert!(!b.is_current(stale.test, stale.epoch));
+    // Draining worker 1 keeps its tests running but takes nothing new.
+    assert!(!b.drain_worker(WorkerId(1), SimTime(6)));
+    assert!(pass(&mut b, 6).is_empty());
+    let on_w1: Vec<TestId> = placed.iter().filter(|a| a.worker == WorkerId(1)).map(|a| a.test).collect();
+    for t in &on_w1 {
+        b.finish(*t, SimTime(10), true);
+    }
+    assert_eq!(b.worker(WorkerId(1)).status, WorkerStatus::Offline);
+    b.register_worker(spec(16, 0), SimTime(11));
+    let again = pass(&mut b, 11);
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|a| a.worker == WorkerId(2)));
+    let rec = b.finish(again[0].test, SimTime(20), true);
+    assert_eq!(rec.requeues, 1);
+    assert_eq!(rec.assigned_at, Some(SimTime(0)));
+    assert_eq!(rec.started_at, Some(SimTime(11)));
+}
+
+#[test]
+fn remaining_tests_are_finalised_in_submission_order() {
+    let mut b = balancer(vec![spec(4, 0)]);
+    b.submit(TestId(1), test(4, 0), SimTime(0)).unwrap();
+    b.submit(TestId(0), test(4, 0), SimTime(0)).unwrap();
+    pass(&mut b, 0);
+    let rest = b.finalize_remaining(SimTime(9));
+    let got: Vec<(TestId, Outcome)> = rest.iter().map(|r| (r.id, r.outcome)).collect();
+    assert_eq!(got, vec![(TestId(0), Outcome::Running), (TestId(1), Outcome::Pending)]);
+    assert_eq!(rest[1].waited_us, 9);
+    assert_eq!(b.live_len(), 0);
+}

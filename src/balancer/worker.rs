@@ -1,0 +1,213 @@
+//! One worker's live state: what it holds, how loaded it is, what it has done.
+
+use super::index::{LeafData, RANK_KEYS};
+use super::model::{LoadDrift, Shape, TestId, Thermal, Utilisation, WorkerId, WorkerSpec, WorkerStatus};
+use crate::sim::SimTime;
+
+/// No worker takes a new test above this effective load (the reference's
+/// hard-coded capacity gate in `has_capacity_for`).
+pub const CAPACITY_GATE: f64 = 0.9;
+
+/// Performance levels while warming or cooling. The reference's formula
+/// used a constant "elapsed" time, so its level was in effect these values.
+pub const WARMING_LEVEL: f64 = 0.8;
+pub const COOLING_LEVEL: f64 = 0.85;
+
+/// Run-time history of one worker, normalised by each test's expected
+/// duration so tests of any length and type are comparable. (The original
+/// kept history per test type and, through an SQLite `:memory:` bug, never
+/// kept it at all.)
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct History {
+    pub samples: u64,
+    pub successes: u64,
+    /// Mean of actual / expected run time over successful runs.
+    pub mean_time_ratio: f64,
+}
+
+impl History {
+    pub fn record(&mut self, success: bool, time_ratio: f64) {
+        self.samples += 1;
+        if success {
+            self.successes += 1;
+            self.mean_time_ratio += (time_ratio - self.mean_time_ratio) / self.successes as f64;
+        }
+    }
+
+    /// The reference's history score: 0.3·success + 0.3·time + 0.1·experience
+    /// (at most 0.7), or 0.5 for a worker with no history.
+    pub fn score(&self) -> f64 {
+        if self.samples == 0 {
+            return 0.5;
+        }
+        let success_rate = self.successes as f64 / self.samples as f64;
+        let time_score = if self.successes == 0 {
+            0.0
+        } else {
+            (1.0 - (self.mean_time_ratio - 1.0) / 3.0).clamp(0.0, 1.0)
+        };
+        let experience = (self.samples as f64 / 10.0).min(1.0);
+        0.3 * success_rate + 0.3 * time_score + 0.1 * experience
+    }
+}
+
+/// A worker as the balancer sees it.
+#[derive(Clone, Debug)]
+pub struct WorkerState {
+    pub id: WorkerId,
+    pub spec: WorkerSpec,
+    pub status: WorkerStatus,
+    pub joined_at: SimTime,
+    pub left_at: Option<SimTime>,
+    pub used_memory_mib: u64,
+    pub used_cuda: u32,
+    pub used_cores: u32,
+    /// Tests running here, in start order.
+    pub running: Vec<TestId>,
+    pub drift: LoadDrift,
+    pub thermal: Thermal,
+    pub history: History,
+    /// Tests ever assigned here.
+    pub assignments: u64,
+}
+
+impl WorkerState {
+    pub fn new(id: WorkerId, spec: WorkerSpec, now: SimTime) -> Self {
+        WorkerState {
+            id,
+            spec,
+            status: WorkerStatus::Active,
+            joined_at: now,
+            left_at: None,
+            used_memory_mib: 0,
+            used_cuda: 0,
+            used_cores: 0,
+            running: Vec::new(),
+            drift: LoadDrift::default(),
+            thermal: Thermal::Normal,
+            history: History::default(),
+            assignments: 0,
+        }
+    }
+
+    pub fn free_memory_mib(&self) -> u64 {
+        self.spec.memory_mib.saturating_sub(self.used_memory_mib)
+    }
+
+    pub fn free_cuda(&self) -> u32 {
+        self.spec.cuda_devices.saturating_sub(self.used_cuda)
+    }
+
+    pub fn free_cores(&self) -> u32 {
+        self.spec.cpu_cores.saturating_sub(self.used_cores)
+    }
+
+    /// Utilisation: what the running tests use, plus the environment's drift.
+    pub fn utilisation(&self) -> Utilisation {
+        let frac = |used: f64, total: f64| if total > 0.0 { used / total } else { 0.0 };
+        let d = &self.drift;
+        Utilisation {
+            cpu: (frac(f64::from(self.used_cores), f64::from(self.spec.cpu_cores)) + d.cpu).clamp(0.0, 1.0),
+            memory: (frac(self.used_memory_mib as f64, self.spec.memory_mib as f64) + d.memory).clamp(0.0, 1.0),
+            gpu: (frac(f64::from(self.used_cuda), f64::from(self.spec.cuda_devices)) + d.gpu).clamp(0.0, 1.0),
+            io: d.io.clamp(0.0, 1.0),
+            network: d.network.clamp(0.0, 1.0),
+        }
+    }
+
+    pub fn load_score(&self) -> f64 {
+        self.utilisation().load_score()
+    }
+
+    /// 1.0 normally, lower while warming or cooling.
+    pub fn performance_level(&self) -> f64 {
+        match self.thermal {
+            Thermal::Normal => 1.0,
+            Thermal::Warming { .. } => WARMING_LEVEL,
+            Thermal::Cooling { .. } => COOLING_LEVEL,
+        }
+    }
+
+    /// The reference's effective load: load + (1 − performance level), capped at 1.
+    pub fn effective_load(&self) -> f64 {
+        (self.load_score() + (1.0 - self.performance_level())).min(1.0)
+    }
+
+    /// The performance-based score: 0.7·history + 0.3·(1 − effective load).
+    pub fn performance_score(&self) -> f64 {
+        0.7 * self.history.score() + 0.3 * (1.0 - self.effective_load())
+    }
+
+    /// True if the worker takes new work at all right now.
+    pub fn is_accepting(&self) -> bool {
+        self.status == WorkerStatus::Active && self.effective_load() <= CAPACITY_GATE
+    }
+
+    /// True if the worker could start a test of this shape now.
+    pub fn fits_now(&self, shape: &Shape) -> bool {
+        self.is_accepting()
+            && self.free_memory_mib() >= shape.memory_mib
+            && self.free_cuda() >= shape.cuda_devices
+            && self.free_cores() >= shape.cpu_cores
+            && self.spec.backends.contains(shape.backend)
+    }
+
+    /// What the index holds for this worker (`None` when it takes no work).
+    pub fn leaf(&self) -> Option<LeafData> {
+        if !self.is_accepting() {
+            return None;
+        }
+        let keys: [f64; RANK_KEYS] =
+            [self.performance_score(), 1.0 - self.effective_load(), -(self.free_memory_mib() as f64)];
+        Some(LeafData {
+            free_memory_mib: self.free_memory_mib(),
+            free_cuda: self.free_cuda(),
+            free_cores: self.free_cores(),
+            backends: self.spec.backends.0,
+            keys,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::balancer::model::Backends;
+
+    #[test]
+    fn history_score_follows_the_reference_formula() {
+        let mut h = History::default();
+        assert_eq!(h.score(), 0.5);
+        for _ in 0..10 {
+            h.record(true, 1.0);
+        }
+        assert!((h.score() - 0.7).abs() < 1e-12);
+        h.record(false, 0.0);
+        // 10/11 success, time 1.0, experience 1.
+        assert!((h.score() - (0.3 * 10.0 / 11.0 + 0.3 + 0.1)).abs() < 1e-12);
+        let mut slow = History::default();
+        slow.record(true, 4.0);
+        assert!((slow.score() - (0.3 + 0.0 + 0.01)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn thermal_state_raises_effective_load_and_gates_capacity() {
+        let spec = WorkerSpec {
+            memory_mib: 8192,
+            memory_gb: 8.0,
+            cpu_cores: 4,
+            cuda_devices: 0,
+            backends: Backends::CPU,
+            speed: 1.0,
+        };
+        let mut w = WorkerState::new(WorkerId(0), spec, SimTime::ZERO);
+        assert_eq!(w.effective_load(), 0.0);
+        w.thermal = Thermal::Warming { until: SimTime(10) };
+        assert!((w.effective_load() - 0.2).abs() < 1e-12);
+        w.drift.cpu = 1.0;
+        w.drift.memory = 1.0;
+        w.drift.gpu = 1.0;
+        assert!(!w.is_accepting());
+        assert!(w.leaf().is_none());
+    }
+}

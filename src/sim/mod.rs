@@ -1,0 +1,10 @@
+//! The simulation engine's machinery: integer time, the event queue and seeded
+//! random streams. It knows nothing of workers or tests.
+
+mod queue;
+mod rng;
+mod time;
+
+pub use queue::EventQueue;
+pub use rng::{RngStreams, SimRng, Stream};
+pub use time::{SimDuration, SimTime, MICROS_PER_SEC};
