@@ -21,7 +21,7 @@ use pending::{ClassId, PendingQueues};
 use policy::{ClusterView, Finished, Policy, Request, SchedulerName};
 
 pub use record::{Assignment, TestRecord};
-pub use worker::{History, WorkerState, CAPACITY_GATE};
+pub use worker::{History, Usage, WorkerState, CAPACITY_GATE};
 
 /// Where a live test is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,12 +146,15 @@ impl Balancer {
         w.used_memory_mib = 0;
         w.used_cuda = 0;
         w.used_cores = 0;
+        w.usage.close_busy(now);
         let requeued = std::mem::take(&mut w.running);
         for &test in &requeued {
             self.running -= 1;
             self.counters.requeued += 1;
             let t = self.live.get_mut(&test).expect("running test is live");
             t.requeues += 1;
+            let run = now - t.started_at.unwrap_or(now);
+            self.workers[id.0 as usize].usage.add_run(&t.spec.shape(), run.0);
             self.enqueue(test, now);
         }
         self.refresh(id, false);
@@ -321,6 +324,9 @@ impl Balancer {
         w.used_memory_mib += shape.memory_mib;
         w.used_cuda += shape.cuda_devices;
         w.used_cores += shape.cpu_cores;
+        if w.running.is_empty() {
+            w.usage.busy_since = Some(now);
+        }
         w.running.push(test);
         w.assignments += 1;
         self.running += 1;
@@ -361,6 +367,10 @@ impl Balancer {
         if let Some(pos) = w.running.iter().position(|&r| r == test) {
             w.running.remove(pos);
         }
+        w.usage.add_run(&shape, run.0);
+        if w.running.is_empty() {
+            w.usage.close_busy(now);
+        }
         w.history.record(success, run.0 as f64 / expected);
         if w.status == WorkerStatus::Draining && w.running.is_empty() {
             w.status = WorkerStatus::Offline;
@@ -391,6 +401,15 @@ impl Balancer {
     /// Ends the run: every test still live becomes a final record (pending or
     /// running), in submission order.
     pub fn finalize_remaining(&mut self, now: SimTime) -> Vec<TestRecord> {
+        for t in self.live.values() {
+            if let Place::Running { worker, .. } = t.place {
+                let run = now - t.started_at.unwrap_or(now);
+                self.workers[worker.0 as usize].usage.add_run(&t.spec.shape(), run.0);
+            }
+        }
+        for w in &mut self.workers {
+            w.usage.close_busy(now);
+        }
         let mut live: Vec<(TestId, LiveTest)> = self.live.drain(..).collect();
         live.sort_unstable_by_key(|(id, _)| *id);
         live.into_iter()

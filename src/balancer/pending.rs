@@ -93,6 +93,7 @@ impl PendingQueues {
     }
 
     /// Removes a specific test (cancelled or moved); O(class length).
+    #[allow(dead_code)] // for work stealing and cancellation
     pub fn remove(&mut self, id: ClassId, test: TestId) -> bool {
         let class = &mut self.classes[id];
         if let Some(pos) = class.fifo.iter().position(|&(_, t)| t == test) {

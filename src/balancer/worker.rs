@@ -51,6 +51,32 @@ impl History {
     }
 }
 
+/// Resources a worker gave to tests, integrated over time (integer
+/// MiB·µs and device·µs, so sums are exact and order-independent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub memory_mib_us: u128,
+    pub cuda_us: u128,
+    pub cores_us: u128,
+    /// Time with at least one test running.
+    pub busy_us: u64,
+    pub busy_since: Option<SimTime>,
+}
+
+impl Usage {
+    pub fn add_run(&mut self, shape: &Shape, run_us: u64) {
+        self.memory_mib_us += u128::from(shape.memory_mib) * u128::from(run_us);
+        self.cuda_us += u128::from(shape.cuda_devices) * u128::from(run_us);
+        self.cores_us += u128::from(shape.cpu_cores) * u128::from(run_us);
+    }
+
+    pub fn close_busy(&mut self, now: SimTime) {
+        if let Some(since) = self.busy_since.take() {
+            self.busy_us += (now - since).0;
+        }
+    }
+}
+
 /// A worker as the balancer sees it.
 #[derive(Clone, Debug)]
 pub struct WorkerState {
@@ -69,6 +95,7 @@ pub struct WorkerState {
     pub history: History,
     /// Tests ever assigned here.
     pub assignments: u64,
+    pub usage: Usage,
 }
 
 impl WorkerState {
@@ -87,6 +114,7 @@ impl WorkerState {
             thermal: Thermal::Normal,
             history: History::default(),
             assignments: 0,
+            usage: Usage::default(),
         }
     }
 

@@ -1,0 +1,77 @@
+//! clap types. Options shared by several commands are global, so they may
+//! come before or after the command (the original accepted only one order,
+//! contrary to its own documents).
+
+use crate::balancer::policy::SchedulerName;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "lbsim",
+    version,
+    about = "Deterministic discrete-event simulator for an adaptive test load balancer",
+    long_about = "Deterministic discrete-event simulator for an adaptive test load balancer.\n\
+                  Runs the reference stress tests in simulated time: same seed, same bytes."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options that every simulation command understands.
+#[derive(Clone, Debug, Default, Args)]
+pub struct CommonArgs {
+    /// Number of simulated workers [default: 20]
+    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub workers: Option<u32>,
+    /// Number of tests to submit [default: 100]
+    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub tests: Option<u64>,
+    /// Submission window in simulated seconds [default: 60]
+    #[arg(long, global = true, value_name = "SECONDS", allow_hyphen_values = true, value_parser = positive_seconds)]
+    pub duration: Option<f64>,
+    /// Write the results JSON here (whole, or not at all)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write one CSV row per test here
+    #[arg(long, global = true, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Master seed; the same seed gives the same bytes [default: 42]
+    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true)]
+    pub seed: Option<u64>,
+    /// Scheduling policy (see --list-schedulers) [default: performance_based]
+    #[arg(long, global = true, value_name = "NAME", value_parser = SchedulerName::parse)]
+    pub scheduler: Option<SchedulerName>,
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// Run one stress test (the default command)
+    Stress(StressArgs),
+}
+
+/// Flags of `stress`.
+#[derive(Clone, Debug, Default, Args)]
+pub struct StressArgs {
+    /// Submit tests in bursts rather than evenly
+    #[arg(long)]
+    pub burst: bool,
+    /// Workers join, leave and fail during the run
+    #[arg(long)]
+    pub dynamic: bool,
+}
+
+/// A positive, finite number of seconds.
+pub fn positive_seconds(s: &str) -> Result<f64, String> {
+    let x: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if x.is_finite() && x > 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("{s} is not a positive number of seconds"))
+    }
+}

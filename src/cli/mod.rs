@@ -1,0 +1,39 @@
+//! The command line: clap types, and one small function per command. Every
+//! function turns flags into library options, runs, and reports; no logic a
+//! test could not reach through the library lives here.
+
+mod args;
+mod stress;
+
+pub use args::{Cli, Command, CommonArgs};
+
+use crate::error::Result;
+use clap::Parser;
+
+/// Parses the process arguments, runs the command, and returns the exit code:
+/// 0 ok, 1 run failed, 2 bad input.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout (exit 0) and usage
+            // errors to stderr (exit 2).
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("lbsim: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command.clone() {
+        Some(Command::Stress(args)) => stress::run(&cli.common, &args),
+        None => stress::run(&cli.common, &args::StressArgs::default()),
+    }
+}

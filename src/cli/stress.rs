@@ -1,0 +1,43 @@
+//! `lbsim stress`: one stress test on the reference's defaults.
+
+use super::args::{CommonArgs, StressArgs};
+use crate::engine::{self, NoObserver, Observer, RunOutput};
+use crate::error::Result;
+use crate::report::{self, TestCsv};
+use crate::scenario::{Scenario, StressOptions};
+
+pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
+    let defaults = StressOptions::default();
+    let options = StressOptions {
+        workers: common.workers.unwrap_or(defaults.workers),
+        tests: common.tests.unwrap_or(defaults.tests),
+        duration_s: common.duration.unwrap_or(defaults.duration_s),
+        burst: args.burst,
+        dynamic: args.dynamic,
+        seed: common.seed.unwrap_or(defaults.seed),
+        scheduler: common.scheduler.unwrap_or(defaults.scheduler),
+    };
+    let scenario = options.to_scenario()?;
+    let out = run_and_write(&scenario, common)?;
+    print!("{}", report::summary(&out));
+    Ok(())
+}
+
+/// Runs a scenario, streaming the per-test CSV if asked, and writes the JSON.
+/// Shared by every command that runs one simulation.
+pub fn run_and_write(scenario: &Scenario, common: &CommonArgs) -> Result<RunOutput> {
+    let mut csv = common.csv.as_deref().map(TestCsv::create).transpose()?;
+    let observer: &mut dyn Observer = match csv.as_mut() {
+        Some(c) => c,
+        None => &mut NoObserver,
+    };
+    let out = engine::run(scenario, observer)?;
+    if let Some(c) = csv {
+        c.commit()?;
+    }
+    if let Some(path) = &common.output {
+        let json = report::to_pretty_json(&report::run_json(&out));
+        report::write_atomically(path, json.as_bytes())?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,280 @@
+//! Collects per-test and per-bucket facts as the run goes, in memory that
+//! grows with tests (one compact float per test per distribution) and with
+//! buckets, never with events.
+
+use super::stats::{jain_index, sample_stddev, Percentiles};
+use super::{Metrics, TimeSeries, WorkerRow};
+use crate::balancer::model::Outcome;
+use crate::balancer::{Assignment, Balancer, TestRecord};
+use crate::sim::{SimTime, MICROS_PER_SEC};
+
+/// At most this many buckets per time series over the submission window;
+/// longer windows get wider buckets.
+pub const MAX_BUCKETS: u64 = 10_000;
+
+/// Bounded slowdown's floor on run time (seconds): very short runs would
+/// otherwise turn a short wait into a huge ratio.
+const SLOWDOWN_FLOOR_S: f64 = 1.0;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Bucket {
+    assignments: u32,
+    first_latency_sum: f64,
+    first_assignments: u32,
+    completions: u32,
+    pending: Option<u64>,
+    workers: Option<u64>,
+}
+
+/// The running tally of one simulation.
+#[derive(Debug)]
+pub struct Collector {
+    bucket_us: u64,
+    buckets: Vec<Bucket>,
+    submitted: u64,
+    assigned: u64,
+    counts: [u64; 5],
+    latencies: Vec<f64>,
+    waits: Vec<f64>,
+    turnarounds: Vec<f64>,
+    slowdowns: Vec<f64>,
+    attempts_sum: u64,
+    completed_by_worker: Vec<u64>,
+    pub workers_joined: u64,
+    pub workers_drained: u64,
+    pub workers_failed: u64,
+    pub tests_moved: u64,
+}
+
+impl Collector {
+    /// `window_s` is the submission window; it sets the bucket width.
+    pub fn new(window_s: f64) -> Self {
+        let width_s = ((window_s / MAX_BUCKETS as f64).ceil() as u64).max(1);
+        Collector {
+            bucket_us: width_s * MICROS_PER_SEC,
+            buckets: Vec::new(),
+            submitted: 0,
+            assigned: 0,
+            counts: [0; 5],
+            latencies: Vec::new(),
+            waits: Vec::new(),
+            turnarounds: Vec::new(),
+            slowdowns: Vec::new(),
+            attempts_sum: 0,
+            completed_by_worker: Vec::new(),
+            workers_joined: 0,
+            workers_drained: 0,
+            workers_failed: 0,
+            tests_moved: 0,
+        }
+    }
+
+    fn bucket(&mut self, t: SimTime) -> &mut Bucket {
+        let i = (t.0 / self.bucket_us) as usize;
+        if i >= self.buckets.len() {
+            self.buckets.resize(i + 1, Bucket::default());
+        }
+        &mut self.buckets[i]
+    }
+
+    pub fn on_submit(&mut self) {
+        self.submitted += 1;
+    }
+
+    /// An assignment; `first_latency_s` is set when it is the test's first.
+    pub fn on_assign(&mut self, a: &Assignment, first_latency_s: Option<f64>) {
+        let b = self.bucket(a.time);
+        b.assignments += 1;
+        if let Some(l) = first_latency_s {
+            b.first_latency_sum += l;
+            b.first_assignments += 1;
+            self.assigned += 1;
+        }
+    }
+
+    /// The state after a scheduling pass (the last one in a bucket wins).
+    pub fn on_state(&mut self, now: SimTime, pending: usize, active_workers: usize) {
+        let b = self.bucket(now);
+        b.pending = Some(pending as u64);
+        b.workers = Some(active_workers as u64);
+    }
+
+    /// A test reached its final state (or the run ended around it).
+    pub fn on_final(&mut self, r: &TestRecord) {
+        let slot = match r.outcome {
+            Outcome::Completed => 0,
+            Outcome::Failed => 1,
+            Outcome::Rejected => 2,
+            Outcome::Pending => 3,
+            Outcome::Running => 4,
+        };
+        self.counts[slot] += 1;
+        if let Some(l) = r.latency_s() {
+            self.latencies.push(l);
+            self.attempts_sum += u64::from(r.attempts);
+        }
+        if r.outcome != Outcome::Rejected {
+            self.waits.push(r.waited_us as f64 / MICROS_PER_SEC as f64);
+        }
+        if let (Some(turnaround), Some(start), Some(end)) = (r.turnaround_s(), r.started_at, r.finished_at) {
+            self.turnarounds.push(turnaround);
+            let run = (end - start).as_secs_f64().max(SLOWDOWN_FLOOR_S);
+            self.slowdowns.push((turnaround / run).max(1.0));
+        }
+        if r.outcome == Outcome::Completed {
+            if let Some(f) = r.finished_at {
+                self.bucket(f).completions += 1;
+            }
+            if let Some(w) = r.worker {
+                let i = w.0 as usize;
+                if i >= self.completed_by_worker.len() {
+                    self.completed_by_worker.resize(i + 1, 0);
+                }
+                self.completed_by_worker[i] += 1;
+            }
+        }
+    }
+
+    /// The summary, the time series and the worker table at the end of the run.
+    pub fn finish(mut self, balancer: &Balancer, end: SimTime) -> (Metrics, TimeSeries, Vec<WorkerRow>) {
+        let run_s = end.as_secs_f64().max(1e-9);
+        let series = self.series(end);
+        let per_worker: Vec<f64> = balancer.workers().iter().map(|w| w.assignments as f64).collect();
+        let used = per_worker.iter().filter(|&&a| a > 0.0).count();
+        let (max_a, min_a) = per_worker.iter().fold((0u64, u64::MAX), |(mx, mn), &a| (mx.max(a as u64), mn.min(a as u64)));
+        let [completed, failed, rejected, pending, running] = self.counts;
+        let (cap, use_) = utilisation(balancer, end);
+        let workers = self.worker_rows(balancer, end);
+        let peak = |xs: &[(u64, f64)]| xs.iter().map(|p| p.1).fold(0.0, f64::max);
+        let metrics = Metrics {
+            total_tests: self.submitted,
+            success_rate: pct(self.assigned, self.submitted),
+            avg_latency: mean(&self.latencies),
+            max_latency: self.latencies.iter().copied().fold(0.0, f64::max),
+            min_latency: self.latencies.iter().copied().reduce(f64::min).unwrap_or(0.0),
+            peak_throughput: peak(&series.throughput),
+            avg_throughput: self.buckets.iter().map(|b| u64::from(b.assignments)).sum::<u64>() as f64 / run_s,
+            worker_assignment_stddev: sample_stddev(&per_worker),
+            worker_assignment_range: if per_worker.is_empty() { 0 } else { max_a - min_a },
+            worker_utilization: if per_worker.is_empty() { 0.0 } else { used as f64 / per_worker.len() as f64 },
+            avg_scheduling_attempts: if self.latencies.is_empty() {
+                0.0
+            } else {
+                self.attempts_sum as f64 / self.latencies.len() as f64
+            },
+            final_worker_count: balancer.active_workers() as u64,
+            pending_tests: pending,
+            assigned_tests: self.assigned,
+            completed_tests: completed,
+            failed_tests: failed,
+            rejected_tests: rejected,
+            running_tests: running,
+            requeued_tests: balancer.counters().requeued,
+            completion_success_rate: pct(completed, completed + failed),
+            peak_completion_throughput: peak(&series.completions),
+            avg_completion_throughput: completed as f64 / run_s,
+            latency: Percentiles::of(&mut self.latencies),
+            wait: Percentiles::of(&mut self.waits),
+            turnaround: Percentiles::of(&mut self.turnarounds),
+            slowdown: Percentiles::of(&mut self.slowdowns),
+            jain_fairness: jain_index(&per_worker),
+            cpu_utilization: ratio(use_[0], cap[0]),
+            memory_utilization: ratio(use_[1], cap[1]),
+            cuda_utilization: ratio(use_[2], cap[2]),
+            workers_joined: self.workers_joined,
+            workers_drained: self.workers_drained,
+            workers_failed: self.workers_failed,
+            tests_moved: self.tests_moved,
+        };
+        (metrics, series, workers)
+    }
+
+    fn series(&self, end: SimTime) -> TimeSeries {
+        let width = self.bucket_us / MICROS_PER_SEC;
+        let n = ((end.0 / self.bucket_us) as usize + 1).max(self.buckets.len());
+        let mut s = TimeSeries { bucket_seconds: width, ..TimeSeries::default() };
+        let (mut pending, mut workers) = (0, 0);
+        for i in 0..n {
+            let b = self.buckets.get(i).copied().unwrap_or_default();
+            let t = i as u64 * width;
+            s.throughput.push((t, f64::from(b.assignments) / width as f64));
+            s.completions.push((t, f64::from(b.completions) / width as f64));
+            if b.first_assignments > 0 {
+                s.latency.push((t, b.first_latency_sum / f64::from(b.first_assignments)));
+            }
+            // Buckets with no pass carry the last known state forward.
+            pending = b.pending.unwrap_or(pending);
+            workers = b.workers.unwrap_or(workers);
+            s.pending.push((t, pending));
+            s.workers.push((t, workers));
+        }
+        s
+    }
+
+    fn worker_rows(&self, balancer: &Balancer, end: SimTime) -> Vec<WorkerRow> {
+        balancer
+            .workers()
+            .iter()
+            .map(|w| {
+                let alive = (w.left_at.unwrap_or(end) - w.joined_at).0;
+                WorkerRow {
+                    id: w.id.to_string(),
+                    memory_gb: w.spec.memory_gb,
+                    cuda_devices: w.spec.cuda_devices,
+                    cpu_cores: w.spec.cpu_cores,
+                    joined_at: w.joined_at.as_secs_f64(),
+                    left_at: w.left_at.map(SimTime::as_secs_f64),
+                    status: w.status,
+                    assignments: w.assignments,
+                    completed: self.completed_by_worker.get(w.id.0 as usize).copied().unwrap_or(0),
+                    memory_utilization: ratio(
+                        w.usage.memory_mib_us as f64,
+                        w.spec.memory_mib as f64 * alive as f64,
+                    ),
+                    busy_fraction: ratio(w.usage.busy_us as f64, alive as f64),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Used and offered resource·time over the pool: [cpu, memory, cuda].
+fn utilisation(balancer: &Balancer, end: SimTime) -> ([f64; 3], [f64; 3]) {
+    let mut cap = [0.0; 3];
+    let mut used = [0.0; 3];
+    for w in balancer.workers() {
+        let alive = (w.left_at.unwrap_or(end) - w.joined_at).0 as f64;
+        cap[0] += f64::from(w.spec.cpu_cores) * alive;
+        cap[1] += w.spec.memory_mib as f64 * alive;
+        cap[2] += f64::from(w.spec.cuda_devices) * alive;
+        used[0] += w.usage.cores_us as f64;
+        used[1] += w.usage.memory_mib_us as f64;
+        used[2] += w.usage.cuda_us as f64;
+    }
+    (cap, used)
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+fn pct(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 * 100.0 / b as f64
+    }
+}
+
+fn mean(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        0.0
+    } else {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
+}
+

@@ -1,0 +1,85 @@
+//! Facts collected during a run, and their summary. Nothing here prints or
+//! writes files.
+
+mod collector;
+mod stats;
+
+pub use collector::Collector;
+pub use stats::{jain_index, percentile, sample_stddev, Percentiles};
+
+use serde::Serialize;
+
+/// The run's summary: the reference's 14 fields first, with the meanings
+/// documented in the README, then lbsim's extensions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metrics {
+    pub total_tests: u64,
+    pub success_rate: f64,
+    pub avg_latency: f64,
+    pub max_latency: f64,
+    pub min_latency: f64,
+    pub peak_throughput: f64,
+    pub avg_throughput: f64,
+    pub worker_assignment_stddev: f64,
+    pub worker_assignment_range: u64,
+    pub worker_utilization: f64,
+    pub avg_scheduling_attempts: f64,
+    pub final_worker_count: u64,
+    pub pending_tests: u64,
+    pub assigned_tests: u64,
+    // --- extensions ---
+    pub completed_tests: u64,
+    pub failed_tests: u64,
+    pub rejected_tests: u64,
+    pub running_tests: u64,
+    pub requeued_tests: u64,
+    pub completion_success_rate: f64,
+    pub peak_completion_throughput: f64,
+    pub avg_completion_throughput: f64,
+    pub latency: Percentiles,
+    pub wait: Percentiles,
+    pub turnaround: Percentiles,
+    pub slowdown: Percentiles,
+    pub jain_fairness: f64,
+    pub cpu_utilization: f64,
+    pub memory_utilization: f64,
+    pub cuda_utilization: f64,
+    pub workers_joined: u64,
+    pub workers_drained: u64,
+    pub workers_failed: u64,
+    pub tests_moved: u64,
+}
+
+/// Throughput and latency per time bucket (a bucket is one simulated second
+/// unless the run is longer than `MAX_BUCKETS` seconds).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TimeSeries {
+    pub bucket_seconds: u64,
+    /// `[bucket start s, tests scheduled per second]`.
+    pub throughput: Vec<(u64, f64)>,
+    /// `[bucket start s, mean scheduling latency of tests first assigned in it]`
+    /// (buckets with no first assignment are left out).
+    pub latency: Vec<(u64, f64)>,
+    /// `[bucket start s, tests completed per second]`.
+    pub completions: Vec<(u64, f64)>,
+    /// `[bucket start s, pending tests at the bucket's end]`.
+    pub pending: Vec<(u64, u64)>,
+    /// `[bucket start s, active workers at the bucket's end]`.
+    pub workers: Vec<(u64, u64)>,
+}
+
+/// One row of the per-worker table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WorkerRow {
+    pub id: String,
+    pub memory_gb: f64,
+    pub cuda_devices: u32,
+    pub cpu_cores: u32,
+    pub joined_at: f64,
+    pub left_at: Option<f64>,
+    pub status: crate::balancer::model::WorkerStatus,
+    pub assignments: u64,
+    pub completed: u64,
+    pub memory_utilization: f64,
+    pub busy_fraction: f64,
+}

@@ -1,0 +1,13 @@
+//! Writing results: the reference's JSON (plus extensions), per-test CSV and
+//! a readable text summary. Reports never compute metrics; they lay out what
+//! `metrics` produced, in a stable order with fixed float precision.
+
+mod atomic;
+mod csv_rows;
+mod json;
+mod text;
+
+pub use atomic::{write_atomically, AtomicFile};
+pub use csv_rows::{TestCsv, TEST_CSV_COLUMNS};
+pub use json::{round_floats, run_json, to_pretty_json};
+pub use text::summary;

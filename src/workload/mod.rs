@@ -1,0 +1,32 @@
+//! Turns a scenario into timed facts: tests arriving, how long each really
+//! runs, workers joining, leaving and drifting. It never decides assignments.
+//!
+//! Every draw comes from a stream of its own (see `sim::Stream`) and nothing
+//! here depends on the policy, so two policies run on the same seed see the
+//! same tests at the same times with the same run times: common random numbers.
+
+mod arrivals;
+mod pool;
+mod run_model;
+
+pub use arrivals::SyntheticArrivals;
+pub use pool::{CycleEffects, Pool};
+pub use run_model::{Fate, RunModel};
+
+use crate::balancer::model::{TestId, TestSpec};
+use crate::sim::SimTime;
+
+/// One test entering the system.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrival {
+    pub time: SimTime,
+    pub id: TestId,
+    pub spec: TestSpec,
+    pub fate: Fate,
+}
+
+/// A source of arrivals in time order (synthetic, or a recorded trace).
+pub trait ArrivalSource {
+    /// The next arrival; times never decrease.
+    fn next_arrival(&mut self) -> Option<Arrival>;
+}
