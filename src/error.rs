@@ -11,16 +11,27 @@ pub enum Error {
     /// A config, grid or trace file is unusable; `location` names the field
     /// path or the line.
     #[error("{file}: {location}: {message}")]
-    BadFile { file: String, location: String, message: String },
+    BadFile {
+        file: String,
+        location: String,
+        message: String,
+    },
     /// A named thing (scenario, scheduler) does not exist.
     #[error("unknown {kind} '{name}' (known: {known})")]
-    Unknown { kind: &'static str, name: String, known: String },
+    Unknown {
+        kind: &'static str,
+        name: String,
+        known: String,
+    },
     /// A safety limit (LB_MAX_WORKERS) would be exceeded.
     #[error("{0}")]
     Limit(String),
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The run itself could not complete.
     #[error("{0}")]
     Run(String),
@@ -30,17 +41,26 @@ impl Error {
     /// 2 for bad input (the user can fix the command or file), 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InvalidInput { .. } | Error::BadFile { .. } | Error::Unknown { .. } | Error::Limit(_) => 2,
+            Error::InvalidInput { .. }
+            | Error::BadFile { .. }
+            | Error::Unknown { .. }
+            | Error::Limit(_) => 2,
             Error::Io { .. } | Error::Run(_) => 1,
         }
     }
 
     pub fn invalid(flag: impl Into<String>, message: impl Into<String>) -> Error {
-        Error::InvalidInput { flag: flag.into(), message: message.into() }
+        Error::InvalidInput {
+            flag: flag.into(),
+            message: message.into(),
+        }
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

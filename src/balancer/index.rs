@@ -60,7 +60,12 @@ impl Node {
         for slot in mem_by_cuda.iter_mut().take(levels) {
             *slot = d.free_memory_mib as i64;
         }
-        Node { mem_by_cuda, cores: i64::from(d.free_cores), backends: d.backends, keys: d.keys }
+        Node {
+            mem_by_cuda,
+            cores: i64::from(d.free_cores),
+            backends: d.backends,
+            keys: d.keys,
+        }
     }
 
     fn merge(a: &Node, b: &Node) -> Node {
@@ -105,7 +110,11 @@ pub struct FitTree {
 
 impl FitTree {
     pub fn new() -> Self {
-        FitTree { leaves: 0, nodes: Vec::new(), data: Vec::new() }
+        FitTree {
+            leaves: 0,
+            nodes: Vec::new(),
+            data: Vec::new(),
+        }
     }
 
     fn grow(&mut self, min_leaves: usize) {
@@ -199,7 +208,11 @@ impl FitTree {
                 stack.push((r, start + half, half));
             }
         }
-        best.map(|(key, slot)| Found { worker: WorkerId(slot as u32), key, examined })
+        best.map(|(key, slot)| Found {
+            worker: WorkerId(slot as u32),
+            key,
+            examined,
+        })
     }
 
     /// The first fitting worker at or after `from`, wrapping around.
@@ -210,22 +223,27 @@ impl FitTree {
         let from = from.min(self.leaves);
         let mut examined = 0;
         let found = self
-            .first_in(1, 0, self.leaves, from, self.leaves, shape, &mut examined)
-            .or_else(|| self.first_in(1, 0, self.leaves, 0, from, shape, &mut examined));
-        found.map(|slot| Found { worker: WorkerId(slot as u32), key: 0.0, examined })
+            .first_in(1, 0, self.leaves, from..self.leaves, shape, &mut examined)
+            .or_else(|| self.first_in(1, 0, self.leaves, 0..from, shape, &mut examined));
+        found.map(|slot| Found {
+            worker: WorkerId(slot as u32),
+            key: 0.0,
+            examined,
+        })
     }
 
+    /// The first fitting slot within `range`, below `node` (which covers
+    /// `start..start + width`).
     fn first_in(
         &self,
         node: usize,
         start: usize,
         width: usize,
-        lo: usize,
-        hi: usize,
+        range: std::ops::Range<usize>,
         shape: &Shape,
         examined: &mut u32,
     ) -> Option<usize> {
-        if start >= hi || start + width <= lo || !self.nodes[node].admits(shape) {
+        if start >= range.end || start + width <= range.start || !self.nodes[node].admits(shape) {
             return None;
         }
         if width == 1 {
@@ -236,8 +254,8 @@ impl FitTree {
                 .map(|_| start);
         }
         let half = width / 2;
-        self.first_in(2 * node, start, half, lo, hi, shape, examined)
-            .or_else(|| self.first_in(2 * node + 1, start + half, half, lo, hi, shape, examined))
+        self.first_in(2 * node, start, half, range.clone(), shape, examined)
+            .or_else(|| self.first_in(2 * node + 1, start + half, half, range, shape, examined))
     }
 
     /// Every fitting worker, in id order (for the O(W) policies).
@@ -249,12 +267,22 @@ impl FitTree {
         out
     }
 
-    fn collect(&self, node: usize, start: usize, width: usize, shape: &Shape, out: &mut Vec<WorkerId>) {
+    fn collect(
+        &self,
+        node: usize,
+        start: usize,
+        width: usize,
+        shape: &Shape,
+        out: &mut Vec<WorkerId>,
+    ) {
         if !self.nodes[node].admits(shape) {
             return;
         }
         if width == 1 {
-            if self.data[start].as_ref().is_some_and(|d| Self::leaf_fits(d, shape)) {
+            if self.data[start]
+                .as_ref()
+                .is_some_and(|d| Self::leaf_fits(d, shape))
+            {
                 out.push(WorkerId(start as u32));
             }
             return;
@@ -287,7 +315,16 @@ mod tests {
     }
 
     fn shape(mem: u64, cuda: u32, cores: u32) -> Shape {
-        Shape { memory_mib: mem, cuda_devices: cuda, cpu_cores: cores, backend: if cuda > 0 { Backends::CUDA } else { Backends::default() } }
+        Shape {
+            memory_mib: mem,
+            cuda_devices: cuda,
+            cpu_cores: cores,
+            backend: if cuda > 0 {
+                Backends::CUDA
+            } else {
+                Backends::default()
+            },
+        }
     }
 
     #[test]
@@ -296,22 +333,51 @@ mod tests {
         t.set(WorkerId(0), Some(leaf(1000, 0, 4, 0.9)));
         t.set(WorkerId(1), Some(leaf(8000, 2, 4, 0.5)));
         t.set(WorkerId(2), Some(leaf(8000, 0, 4, 0.7)));
-        assert_eq!(t.best(RankKey::Performance, &shape(2000, 0, 1)).unwrap().worker, WorkerId(2));
-        assert_eq!(t.best(RankKey::Performance, &shape(2000, 1, 1)).unwrap().worker, WorkerId(1));
-        assert_eq!(t.best(RankKey::Performance, &shape(500, 0, 1)).unwrap().worker, WorkerId(0));
+        assert_eq!(
+            t.best(RankKey::Performance, &shape(2000, 0, 1))
+                .unwrap()
+                .worker,
+            WorkerId(2)
+        );
+        assert_eq!(
+            t.best(RankKey::Performance, &shape(2000, 1, 1))
+                .unwrap()
+                .worker,
+            WorkerId(1)
+        );
+        assert_eq!(
+            t.best(RankKey::Performance, &shape(500, 0, 1))
+                .unwrap()
+                .worker,
+            WorkerId(0)
+        );
         assert_eq!(t.best(RankKey::Performance, &shape(500, 0, 5)), None);
         t.set(WorkerId(0), None);
-        assert_eq!(t.best(RankKey::Performance, &shape(500, 0, 1)).unwrap().worker, WorkerId(2));
+        assert_eq!(
+            t.best(RankKey::Performance, &shape(500, 0, 1))
+                .unwrap()
+                .worker,
+            WorkerId(2)
+        );
     }
 
     #[test]
     fn first_fit_wraps_around() {
         let mut t = FitTree::new();
         for i in 0..5 {
-            t.set(WorkerId(i), Some(leaf(if i == 1 { 100 } else { 4000 }, 0, 4, 0.0)));
+            t.set(
+                WorkerId(i),
+                Some(leaf(if i == 1 { 100 } else { 4000 }, 0, 4, 0.0)),
+            );
         }
-        assert_eq!(t.first_fit_from(1, &shape(1000, 0, 1)).unwrap().worker, WorkerId(2));
-        assert_eq!(t.first_fit_from(5, &shape(1000, 0, 1)).unwrap().worker, WorkerId(0));
+        assert_eq!(
+            t.first_fit_from(1, &shape(1000, 0, 1)).unwrap().worker,
+            WorkerId(2)
+        );
+        assert_eq!(
+            t.first_fit_from(5, &shape(1000, 0, 1)).unwrap().worker,
+            WorkerId(0)
+        );
         assert_eq!(t.first_fit_from(1, &shape(5000, 0, 1)), None);
     }
 
@@ -328,13 +394,22 @@ mod tests {
                     None
                 } else {
                     // Coarse scores force ties.
-                    Some(leaf(rng.below(9) * 1000, rng.below(10) as u32, rng.below(5) as u32, rng.below(4) as f64 / 4.0))
+                    Some(leaf(
+                        rng.below(9) * 1000,
+                        rng.below(10) as u32,
+                        rng.below(5) as u32,
+                        rng.below(4) as f64 / 4.0,
+                    ))
                 };
                 t.set(WorkerId(i), d);
                 all.push(d);
             }
             for _ in 0..20 {
-                let s = shape(rng.below(9) * 1000, rng.below(10) as u32, rng.below(4) as u32);
+                let s = shape(
+                    rng.below(9) * 1000,
+                    rng.below(10) as u32,
+                    rng.below(4) as u32,
+                );
                 let fits = |d: &LeafData| FitTree::leaf_fits(d, &s);
                 let want = all
                     .iter()
@@ -344,15 +419,28 @@ mod tests {
                         Some((_, bk)) if bk >= k => acc,
                         _ => Some((i, k)),
                     });
-                let got = t.best(RankKey::Performance, &s).map(|f| (f.worker.0 as usize, f.key));
+                let got = t
+                    .best(RankKey::Performance, &s)
+                    .map(|f| (f.worker.0 as usize, f.key));
                 assert_eq!(got, want, "round {round}");
                 let listed: Vec<usize> = t.fitting(&s).iter().map(|w| w.0 as usize).collect();
-                let want_list: Vec<usize> =
-                    all.iter().enumerate().filter(|(_, d)| d.is_some_and(|d| fits(&d))).map(|(i, _)| i).collect();
+                let want_list: Vec<usize> = all
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| d.is_some_and(|d| fits(&d)))
+                    .map(|(i, _)| i)
+                    .collect();
                 assert_eq!(listed, want_list);
                 let from = rng.below(u64::from(n) + 1) as usize;
-                let want_first = want_list.iter().find(|&&i| i >= from).or(want_list.first()).copied();
-                assert_eq!(t.first_fit_from(from, &s).map(|f| f.worker.0 as usize), want_first);
+                let want_first = want_list
+                    .iter()
+                    .find(|&&i| i >= from)
+                    .or(want_list.first())
+                    .copied();
+                assert_eq!(
+                    t.first_fit_from(from, &s).map(|f| f.worker.0 as usize),
+                    want_first
+                );
             }
         }
     }

@@ -16,7 +16,9 @@ use std::collections::BinaryHeap;
 
 use crate::sim::{SimDuration, SimRng, SimTime};
 use index::FitTree;
-use model::{LoadDrift, Outcome, Shape, TestId, TestSpec, Thermal, WorkerId, WorkerSpec, WorkerStatus};
+use model::{
+    LoadDrift, Outcome, Shape, TestId, TestSpec, Thermal, WorkerId, WorkerSpec, WorkerStatus,
+};
 use pending::{ClassId, PendingQueues};
 use policy::{ClusterView, Finished, Policy, Request, SchedulerName};
 
@@ -154,7 +156,9 @@ impl Balancer {
             let t = self.live.get_mut(&test).expect("running test is live");
             t.requeues += 1;
             let run = now - t.started_at.unwrap_or(now);
-            self.workers[id.0 as usize].usage.add_run(&t.spec.shape(), run.0);
+            self.workers[id.0 as usize]
+                .usage
+                .add_run(&t.spec.shape(), run.0);
             self.enqueue(test, now);
         }
         self.refresh(id, false);
@@ -181,10 +185,16 @@ impl Balancer {
 
     /// Accepts a test, or rejects it at once (as a final record) when no
     /// worker that exists or may join could ever hold it.
-    pub fn submit(&mut self, id: TestId, spec: TestSpec, now: SimTime) -> Result<(), TestRecord> {
+    pub fn submit(
+        &mut self,
+        id: TestId,
+        spec: TestSpec,
+        now: SimTime,
+    ) -> Result<(), Box<TestRecord>> {
         let shape = spec.shape();
         if !self.possible.iter().any(|p| shape.fits_spec(p)) {
-            return Err(TestRecord::rejected(id, &spec, now, "no worker could ever hold it"));
+            let reason = "no worker could ever hold it";
+            return Err(Box::new(TestRecord::rejected(id, &spec, now, reason)));
         }
         let live = LiveTest {
             spec,
@@ -196,7 +206,10 @@ impl Balancer {
             waited: SimDuration::ZERO,
             attempts: 0,
             requeues: 0,
-            place: Place::Pending { class: 0, marker: 0 },
+            place: Place::Pending {
+                class: 0,
+                marker: 0,
+            },
             epoch: 0,
         };
         self.live.insert(id, live);
@@ -206,7 +219,9 @@ impl Balancer {
 
     fn enqueue(&mut self, test: TestId, now: SimTime) {
         let t = self.live.get_mut(&test).expect("enqueued test is live");
-        let (class, marker) = self.pending.push(t.spec.priority, t.spec.shape(), t.order, test);
+        let (class, marker) = self
+            .pending
+            .push(t.spec.priority, t.spec.shape(), t.order, test);
         t.place = Place::Pending { class, marker };
         t.pending_since = now;
     }
@@ -228,12 +243,18 @@ impl Balancer {
             .iter()
             .enumerate()
             .filter(|(_, c)| !c.blocked)
-            .filter_map(|(id, c)| c.fifo.front().map(|&(order, _)| Reverse((c.priority, order, id))))
+            .filter_map(|(id, c)| {
+                c.fifo
+                    .front()
+                    .map(|&(order, _)| Reverse((c.priority, order, id)))
+            })
             .collect();
         let mut unplaceable: Vec<Shape> = Vec::new();
         while let Some(Reverse((_, _, class))) = heads.pop() {
             let shape = self.pending.classes()[class].shape;
-            let Some(&(_, test)) = self.pending.classes()[class].fifo.front() else { continue };
+            let Some(&(_, test)) = self.pending.classes()[class].fifo.front() else {
+                continue;
+            };
             if unplaceable.iter().any(|u| u.fits_within(&shape)) {
                 self.block(class);
                 continue;
@@ -260,10 +281,21 @@ impl Balancer {
         self.counters.decisions += 1;
         let spec = &self.live[&test].spec;
         let req = Request { test, spec, shape };
-        let view = ClusterView { now, workers: &self.workers, index: &self.index };
+        let view = ClusterView {
+            now,
+            workers: &self.workers,
+            index: &self.index,
+        };
         let choice = self.policy.select(&req, &view, &mut self.rng)?;
-        let fits = self.workers.get(choice.worker.0 as usize).is_some_and(|w| w.fits_now(&shape));
-        debug_assert!(fits, "policy {} chose {} which does not fit {test}", self.scheduler, choice.worker);
+        let fits = self
+            .workers
+            .get(choice.worker.0 as usize)
+            .is_some_and(|w| w.fits_now(&shape));
+        debug_assert!(
+            fits,
+            "policy {} chose {} which does not fit {test}",
+            self.scheduler, choice.worker
+        );
         fits.then_some(choice)
     }
 
@@ -287,7 +319,9 @@ impl Balancer {
                 continue;
             }
             let shape = c.shape;
-            let fits_somewhere = dirty.iter().any(|w| self.workers[w.0 as usize].fits_now(&shape));
+            let fits_somewhere = dirty
+                .iter()
+                .any(|w| self.workers[w.0 as usize].fits_now(&shape));
             let c = self.pending.class_mut(id);
             if fits_somewhere {
                 c.blocked = false;
@@ -308,14 +342,25 @@ impl Balancer {
         }
     }
 
-    fn assign(&mut self, class: ClassId, test: TestId, choice: policy::Choice, now: SimTime) -> Assignment {
+    fn assign(
+        &mut self,
+        class: ClassId,
+        test: TestId,
+        choice: policy::Choice,
+        now: SimTime,
+    ) -> Assignment {
         self.pending.pop_head(class);
         let failed_passes = self.pending.classes()[class].failed_passes;
         let t = self.live.get_mut(&test).expect("assigned test is live");
-        let Place::Pending { marker, .. } = t.place else { unreachable!("assigned test was pending") };
+        let Place::Pending { marker, .. } = t.place else {
+            unreachable!("assigned test was pending")
+        };
         t.attempts += (failed_passes - marker) as u32 + 1;
         t.epoch += 1;
-        t.place = Place::Running { worker: choice.worker, epoch: t.epoch };
+        t.place = Place::Running {
+            worker: choice.worker,
+            epoch: t.epoch,
+        };
         t.first_assigned_at.get_or_insert(now);
         t.started_at = Some(now);
         t.waited = SimDuration(t.waited.0 + (now - t.pending_since).0);
@@ -339,7 +384,11 @@ impl Balancer {
             attempt: t.attempts,
             epoch: t.epoch,
         };
-        let req = Request { test, spec: &t.spec, shape };
+        let req = Request {
+            test,
+            spec: &t.spec,
+            shape,
+        };
         self.policy.on_assigned(&req, choice.worker);
         self.refresh(choice.worker, false);
         assignment
@@ -348,14 +397,18 @@ impl Balancer {
     /// True if `test` is running under assignment `epoch` (a completion
     /// scheduled before a requeue is stale and must be ignored).
     pub fn is_current(&self, test: TestId, epoch: u32) -> bool {
-        self.live.get(&test).is_some_and(|t| matches!(t.place, Place::Running { epoch: e, .. } if e == epoch))
+        self.live
+            .get(&test)
+            .is_some_and(|t| matches!(t.place, Place::Running { epoch: e, .. } if e == epoch))
     }
 
     /// Stops a running test, frees its resources and records the run in the
     /// worker's history. Returns the worker and the run time.
     fn release(&mut self, test: TestId, now: SimTime, success: bool) -> (WorkerId, SimDuration) {
         let t = &self.live[&test];
-        let Place::Running { worker, .. } = t.place else { panic!("released test {test} is not running") };
+        let Place::Running { worker, .. } = t.place else {
+            panic!("released test {test} is not running")
+        };
         let run = now - t.started_at.unwrap_or(now);
         let expected = t.spec.expected_duration.0.max(1) as f64;
         let shape = t.spec.shape();
@@ -377,7 +430,13 @@ impl Balancer {
             w.left_at = Some(now);
         }
         self.running -= 1;
-        self.policy.on_finished(&Finished { test, spec: &t.spec, worker, success, latency_s });
+        self.policy.on_finished(&Finished {
+            test,
+            spec: &t.spec,
+            worker,
+            success,
+            latency_s,
+        });
         self.refresh(worker, true);
         (worker, run)
     }
@@ -386,14 +445,21 @@ impl Balancer {
     pub fn finish(&mut self, test: TestId, now: SimTime, success: bool) -> TestRecord {
         let (worker, _) = self.release(test, now, success);
         let t = self.live.swap_remove(&test).expect("finished test is live");
-        let outcome = if success { Outcome::Completed } else { Outcome::Failed };
+        let outcome = if success {
+            Outcome::Completed
+        } else {
+            Outcome::Failed
+        };
         TestRecord::from_live(test, &t, Some(worker), now, outcome)
     }
 
     /// A running test failed but will be tried again: it goes back to pending.
     pub fn retry(&mut self, test: TestId, now: SimTime) {
         self.release(test, now, false);
-        self.live.get_mut(&test).expect("retried test is live").requeues += 1;
+        self.live
+            .get_mut(&test)
+            .expect("retried test is live")
+            .requeues += 1;
         self.counters.requeued += 1;
         self.enqueue(test, now);
     }
@@ -404,7 +470,9 @@ impl Balancer {
         for t in self.live.values() {
             if let Place::Running { worker, .. } = t.place {
                 let run = now - t.started_at.unwrap_or(now);
-                self.workers[worker.0 as usize].usage.add_run(&t.spec.shape(), run.0);
+                self.workers[worker.0 as usize]
+                    .usage
+                    .add_run(&t.spec.shape(), run.0);
             }
         }
         for w in &mut self.workers {
@@ -415,7 +483,9 @@ impl Balancer {
         live.into_iter()
             .map(|(id, t)| match t.place {
                 Place::Pending { .. } => TestRecord::from_live(id, &t, None, now, Outcome::Pending),
-                Place::Running { worker, .. } => TestRecord::from_live(id, &t, Some(worker), now, Outcome::Running),
+                Place::Running { worker, .. } => {
+                    TestRecord::from_live(id, &t, Some(worker), now, Outcome::Running)
+                }
             })
             .collect()
     }
@@ -466,7 +536,10 @@ impl Balancer {
 
     /// Workers currently taking work.
     pub fn active_workers(&self) -> usize {
-        self.workers.iter().filter(|w| w.status == WorkerStatus::Active).count()
+        self.workers
+            .iter()
+            .filter(|w| w.status == WorkerStatus::Active)
+            .count()
     }
 }
 

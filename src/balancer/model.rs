@@ -61,8 +61,11 @@ impl Backends {
     pub const CPU: Backends = Backends(1);
     pub const CUDA: Backends = Backends(2);
     pub const ROCM: Backends = Backends(4);
-    pub const NAMES: [(&'static str, Backends); 3] =
-        [("cpu", Backends::CPU), ("cuda", Backends::CUDA), ("rocm", Backends::ROCM)];
+    pub const NAMES: [(&'static str, Backends); 3] = [
+        ("cpu", Backends::CPU),
+        ("cuda", Backends::CUDA),
+        ("rocm", Backends::ROCM),
+    ];
 
     pub fn contains(self, other: Backends) -> bool {
         self.0 & other.0 == other.0
@@ -73,12 +76,19 @@ impl Backends {
     }
 
     pub fn from_name(name: &str) -> Option<Backends> {
-        Backends::NAMES.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+        Backends::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
     }
 
     /// The names of the backends in this set, in a fixed order.
     pub fn names(self) -> Vec<&'static str> {
-        Backends::NAMES.iter().filter(|(_, b)| self.contains(*b)).map(|(n, _)| *n).collect()
+        Backends::NAMES
+            .iter()
+            .filter(|(_, b)| self.contains(*b))
+            .map(|(n, _)| *n)
+            .collect()
     }
 }
 
@@ -260,16 +270,38 @@ mod tests {
 
     #[test]
     fn load_score_uses_reference_weights() {
-        let u = Utilisation { cpu: 1.0, memory: 0.5, gpu: 0.5, io: 0.2, network: 0.0 };
+        let u = Utilisation {
+            cpu: 1.0,
+            memory: 0.5,
+            gpu: 0.5,
+            io: 0.2,
+            network: 0.0,
+        };
         assert!((u.load_score() - (0.3 + 0.15 + 0.1 + 0.02)).abs() < 1e-12);
-        let max = Utilisation { cpu: 2.0, memory: 2.0, gpu: 2.0, io: 2.0, network: 2.0 };
+        let max = Utilisation {
+            cpu: 2.0,
+            memory: 2.0,
+            gpu: 2.0,
+            io: 2.0,
+            network: 2.0,
+        };
         assert_eq!(max.load_score(), 1.0);
     }
 
     #[test]
     fn shape_dominance() {
-        let small = Shape { memory_mib: 512, cuda_devices: 0, cpu_cores: 1, backend: Backends::default() };
-        let big = Shape { memory_mib: 4096, cuda_devices: 1, cpu_cores: 1, backend: Backends::CUDA };
+        let small = Shape {
+            memory_mib: 512,
+            cuda_devices: 0,
+            cpu_cores: 1,
+            backend: Backends::default(),
+        };
+        let big = Shape {
+            memory_mib: 4096,
+            cuda_devices: 1,
+            cpu_cores: 1,
+            backend: Backends::CUDA,
+        };
         assert!(small.fits_within(&big));
         assert!(!big.fits_within(&small));
     }

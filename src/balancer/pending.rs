@@ -125,7 +125,10 @@ mod tests {
     use super::*;
 
     fn shape(mem: u64) -> Shape {
-        Shape { memory_mib: mem, ..Shape::default() }
+        Shape {
+            memory_mib: mem,
+            ..Shape::default()
+        }
     }
 
     #[test]
@@ -135,7 +138,10 @@ mod tests {
         q.push(1, shape(2), 7, TestId(7));
         q.push(3, shape(1), 9, TestId(9));
         q.push(3, shape(1), 2, TestId(2)); // requeued: older order
-        assert_eq!(q.in_order(), vec![TestId(7), TestId(2), TestId(5), TestId(9)]);
+        assert_eq!(
+            q.in_order(),
+            vec![TestId(7), TestId(2), TestId(5), TestId(9)]
+        );
         assert_eq!(q.len(), 4);
         let (id, _) = q.push(3, shape(1), 10, TestId(10));
         assert_eq!(q.pop_head(id), Some((2, TestId(2))));

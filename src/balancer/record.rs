@@ -42,7 +42,12 @@ pub struct TestRecord {
 }
 
 impl TestRecord {
-    pub(super) fn rejected(id: TestId, spec: &TestSpec, now: SimTime, reason: &'static str) -> TestRecord {
+    pub(super) fn rejected(
+        id: TestId,
+        spec: &TestSpec,
+        now: SimTime,
+        reason: &'static str,
+    ) -> TestRecord {
         TestRecord {
             id,
             priority: spec.priority,
@@ -70,7 +75,12 @@ impl TestRecord {
         outcome: Outcome,
     ) -> TestRecord {
         let still_pending = outcome == Outcome::Pending;
-        let waited = t.waited.0 + if still_pending { (now - t.pending_since).0 } else { 0 };
+        let waited = t.waited.0
+            + if still_pending {
+                (now - t.pending_since).0
+            } else {
+                0
+            };
         let is_final = matches!(outcome, Outcome::Completed | Outcome::Failed);
         TestRecord {
             id,
@@ -93,11 +103,14 @@ impl TestRecord {
 
     /// Scheduling latency (first assignment − submission), seconds.
     pub fn latency_s(&self) -> Option<f64> {
-        self.assigned_at.map(|a| (a - self.submitted_at).as_secs_f64())
+        self.assigned_at
+            .map(|a| (a - self.submitted_at).as_secs_f64())
     }
 
     /// Turnaround (finish − submission), seconds.
     pub fn turnaround_s(&self) -> Option<f64> {
-        self.finished_at.filter(|_| self.assigned_at.is_some()).map(|f| (f - self.submitted_at).as_secs_f64())
+        self.finished_at
+            .filter(|_| self.assigned_at.is_some())
+            .map(|f| (f - self.submitted_at).as_secs_f64())
     }
 }

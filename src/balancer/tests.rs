@@ -5,7 +5,10 @@ use super::*;
 use crate::sim::{RngStreams, Stream};
 
 fn balancer(specs: Vec<WorkerSpec>) -> Balancer {
-    let mut b = Balancer::new(SchedulerName::PerformanceBased, RngStreams::new(1).stream(Stream::Policy));
+    let mut b = Balancer::new(
+        SchedulerName::PerformanceBased,
+        RngStreams::new(1).stream(Stream::Policy),
+    );
     for s in specs {
         b.register_worker(s, SimTime::ZERO);
     }
@@ -81,7 +84,11 @@ fn a_failed_worker_requeues_its_tests_and_a_drained_one_finishes_them() {
     }
     let placed = pass(&mut b, 0);
     assert_eq!(placed.len(), 4);
-    let on_w0: Vec<TestId> = placed.iter().filter(|a| a.worker == WorkerId(0)).map(|a| a.test).collect();
+    let on_w0: Vec<TestId> = placed
+        .iter()
+        .filter(|a| a.worker == WorkerId(0))
+        .map(|a| a.test)
+        .collect();
     let requeued = b.fail_worker(WorkerId(0), SimTime(5));
     assert_eq!(requeued, on_w0);
     assert_eq!(b.pending_len(), 2);
@@ -92,7 +99,11 @@ fn a_failed_worker_requeues_its_tests_and_a_drained_one_finishes_them() {
     // Draining worker 1 keeps its tests running but takes nothing new.
     assert!(!b.drain_worker(WorkerId(1), SimTime(6)));
     assert!(pass(&mut b, 6).is_empty());
-    let on_w1: Vec<TestId> = placed.iter().filter(|a| a.worker == WorkerId(1)).map(|a| a.test).collect();
+    let on_w1: Vec<TestId> = placed
+        .iter()
+        .filter(|a| a.worker == WorkerId(1))
+        .map(|a| a.test)
+        .collect();
     for t in &on_w1 {
         b.finish(*t, SimTime(10), true);
     }
@@ -115,7 +126,10 @@ fn remaining_tests_are_finalised_in_submission_order() {
     pass(&mut b, 0);
     let rest = b.finalize_remaining(SimTime(9));
     let got: Vec<(TestId, Outcome)> = rest.iter().map(|r| (r.id, r.outcome)).collect();
-    assert_eq!(got, vec![(TestId(0), Outcome::Running), (TestId(1), Outcome::Pending)]);
+    assert_eq!(
+        got,
+        vec![(TestId(0), Outcome::Running), (TestId(1), Outcome::Pending)]
+    );
     assert_eq!(rest[1].waited_us, 9);
     assert_eq!(b.live_len(), 0);
 }

@@ -1,7 +1,9 @@
 //! One worker's live state: what it holds, how loaded it is, what it has done.
 
 use super::index::{LeafData, RANK_KEYS};
-use super::model::{LoadDrift, Shape, TestId, Thermal, Utilisation, WorkerId, WorkerSpec, WorkerStatus};
+use super::model::{
+    LoadDrift, Shape, TestId, Thermal, Utilisation, WorkerId, WorkerSpec, WorkerStatus,
+};
 use crate::sim::SimTime;
 
 /// No worker takes a new test above this effective load (the reference's
@@ -135,9 +137,12 @@ impl WorkerState {
         let frac = |used: f64, total: f64| if total > 0.0 { used / total } else { 0.0 };
         let d = &self.drift;
         Utilisation {
-            cpu: (frac(f64::from(self.used_cores), f64::from(self.spec.cpu_cores)) + d.cpu).clamp(0.0, 1.0),
-            memory: (frac(self.used_memory_mib as f64, self.spec.memory_mib as f64) + d.memory).clamp(0.0, 1.0),
-            gpu: (frac(f64::from(self.used_cuda), f64::from(self.spec.cuda_devices)) + d.gpu).clamp(0.0, 1.0),
+            cpu: (frac(f64::from(self.used_cores), f64::from(self.spec.cpu_cores)) + d.cpu)
+                .clamp(0.0, 1.0),
+            memory: (frac(self.used_memory_mib as f64, self.spec.memory_mib as f64) + d.memory)
+                .clamp(0.0, 1.0),
+            gpu: (frac(f64::from(self.used_cuda), f64::from(self.spec.cuda_devices)) + d.gpu)
+                .clamp(0.0, 1.0),
             io: d.io.clamp(0.0, 1.0),
             network: d.network.clamp(0.0, 1.0),
         }
@@ -185,8 +190,11 @@ impl WorkerState {
         if !self.is_accepting() {
             return None;
         }
-        let keys: [f64; RANK_KEYS] =
-            [self.performance_score(), 1.0 - self.effective_load(), -(self.free_memory_mib() as f64)];
+        let keys: [f64; RANK_KEYS] = [
+            self.performance_score(),
+            1.0 - self.effective_load(),
+            -(self.free_memory_mib() as f64),
+        ];
         Some(LeafData {
             free_memory_mib: self.free_memory_mib(),
             free_cuda: self.free_cuda(),

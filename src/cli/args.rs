@@ -19,6 +19,9 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub common: CommonArgs,
+    /// List the scheduling policies, one per line, and exit
+    #[arg(long)]
+    pub list_schedulers: bool,
 }
 
 /// Options that every simulation command understands.
@@ -44,6 +47,9 @@ pub struct CommonArgs {
     /// Master seed; the same seed gives the same bytes [default: 42]
     #[arg(long, global = true, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<u64>,
+    /// Write the decision log (one CSV row per assignment) here
+    #[arg(long, global = true, value_name = "FILE")]
+    pub decisions: Option<PathBuf>,
     /// Scheduling policy (see --list-schedulers) [default: performance_based]
     #[arg(long, global = true, value_name = "NAME", value_parser = SchedulerName::parse)]
     pub scheduler: Option<SchedulerName>,
@@ -68,7 +74,10 @@ pub struct StressArgs {
 
 /// A positive, finite number of seconds.
 pub fn positive_seconds(s: &str) -> Result<f64, String> {
-    let x: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
     if x.is_finite() && x > 0.0 {
         Ok(x)
     } else {

@@ -32,6 +32,12 @@ pub fn main() -> i32 {
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
+    if cli.list_schedulers {
+        for s in crate::balancer::policy::SCHEDULERS {
+            println!("{:<22} {}", s.id, s.description);
+        }
+        return Ok(());
+    }
     match cli.command.clone() {
         Some(Command::Stress(args)) => stress::run(&cli.common, &args),
         None => stress::run(&cli.common, &args::StressArgs::default()),

@@ -1,9 +1,9 @@
 //! `lbsim stress`: one stress test on the reference's defaults.
 
 use super::args::{CommonArgs, StressArgs};
-use crate::engine::{self, NoObserver, Observer, RunOutput};
+use crate::engine::{self, Fanout, RunOutput};
 use crate::error::Result;
-use crate::report::{self, TestCsv};
+use crate::report::{self, DecisionLog, TestCsv};
 use crate::scenario::{Scenario, StressOptions};
 
 pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
@@ -23,17 +23,29 @@ pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
     Ok(())
 }
 
-/// Runs a scenario, streaming the per-test CSV if asked, and writes the JSON.
-/// Shared by every command that runs one simulation.
+/// Runs a scenario, streaming the per-test CSV and the decision log if
+/// asked, and writes the JSON. Shared by every command that runs one
+/// simulation. Files appear only if the whole run succeeds.
 pub fn run_and_write(scenario: &Scenario, common: &CommonArgs) -> Result<RunOutput> {
     let mut csv = common.csv.as_deref().map(TestCsv::create).transpose()?;
-    let observer: &mut dyn Observer = match csv.as_mut() {
-        Some(c) => c,
-        None => &mut NoObserver,
-    };
-    let out = engine::run(scenario, observer)?;
+    let mut decisions = common
+        .decisions
+        .as_deref()
+        .map(|p| DecisionLog::create(p, scenario.scheduler))
+        .transpose()?;
+    let mut fanout = Fanout::default();
+    if let Some(c) = csv.as_mut() {
+        fanout.push(c);
+    }
+    if let Some(d) = decisions.as_mut() {
+        fanout.push(d);
+    }
+    let out = engine::run(scenario, &mut fanout)?;
     if let Some(c) = csv {
         c.commit()?;
+    }
+    if let Some(d) = decisions {
+        d.commit()?;
     }
     if let Some(path) = &common.output {
         let json = report::to_pretty_json(&report::run_json(&out));

@@ -3,7 +3,7 @@
 
 mod observer;
 
-pub use observer::{NoObserver, Observer};
+pub use observer::{Fanout, NoObserver, Observer};
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -51,7 +51,11 @@ pub struct RunOutput {
 enum Event {
     Arrival,
     /// A run ends; `epoch` tells a stale end (its worker failed) from a real one.
-    RunEnd { test: TestId, epoch: u32, success: bool },
+    RunEnd {
+        test: TestId,
+        epoch: u32,
+        success: bool,
+    },
     PoolCycle,
     ThermalEnd(WorkerId),
     Horizon,
@@ -98,7 +102,11 @@ struct Simulation<'a> {
 }
 
 impl<'a> Simulation<'a> {
-    fn new(scenario: &'a Scenario, arrivals: Box<dyn ArrivalSource + 'a>, observer: &'a mut dyn Observer) -> Self {
+    fn new(
+        scenario: &'a Scenario,
+        arrivals: Box<dyn ArrivalSource + 'a>,
+        observer: &'a mut dyn Observer,
+    ) -> Self {
         let streams = RngStreams::new(scenario.seed);
         let mut pool = Pool::new(scenario, &streams);
         let mut balancer = Balancer::new(scenario.scheduler, streams.stream(Stream::Policy));
@@ -156,7 +164,11 @@ impl<'a> Simulation<'a> {
     fn handle(&mut self, event: Event) -> Result<()> {
         match event {
             Event::Arrival => self.arrive()?,
-            Event::RunEnd { test, epoch, success } => {
+            Event::RunEnd {
+                test,
+                epoch,
+                success,
+            } => {
                 if self.balancer.is_current(test, epoch) {
                     self.run_ended(test, success)?;
                 }
@@ -177,20 +189,33 @@ impl<'a> Simulation<'a> {
     }
 
     fn arrive(&mut self) -> Result<()> {
-        let a = self.next_arrival.take().expect("an arrival event has an arrival");
+        let a = self
+            .next_arrival
+            .take()
+            .expect("an arrival event has an arrival");
         self.collector.on_submit();
         match self.balancer.submit(a.id, a.spec, self.now) {
             Ok(()) => {
-                self.destinies.insert(a.id, Destiny { fate: a.fate, runs: 0, failures: 0 });
+                self.destinies.insert(
+                    a.id,
+                    Destiny {
+                        fate: a.fate,
+                        runs: 0,
+                        failures: 0,
+                    },
+                );
             }
-            Err(rejected) => self.record_final(rejected)?,
+            Err(rejected) => self.record_final(*rejected)?,
         }
         self.schedule_next_arrival();
         Ok(())
     }
 
     fn run_ended(&mut self, test: TestId, success: bool) -> Result<()> {
-        let d = self.destinies.get_mut(&test).expect("a running test has a destiny");
+        let d = self
+            .destinies
+            .get_mut(&test)
+            .expect("a running test has a destiny");
         if !success {
             d.failures += 1;
             if d.failures <= self.run_model.retries {
@@ -220,21 +245,35 @@ impl<'a> Simulation<'a> {
         self.balancer.schedule(self.now, &mut decisions);
         for a in &decisions {
             self.start_run(a);
-            let first_latency =
-                (a.epoch == 1).then(|| self.balancer.test(a.test).map_or(0.0, |t| (a.time - t.submitted_at).as_secs_f64()));
+            let first_latency = (a.epoch == 1).then(|| {
+                self.balancer
+                    .test(a.test)
+                    .map_or(0.0, |t| (a.time - t.submitted_at).as_secs_f64())
+            });
             self.collector.on_assign(a, first_latency);
             self.observer.on_decision(a)?;
         }
         decisions.clear();
         self.decisions = decisions;
-        self.collector.on_state(self.now, self.balancer.pending_len(), self.balancer.active_workers());
+        self.collector.on_state(
+            self.now,
+            self.balancer.pending_len(),
+            self.balancer.active_workers(),
+        );
         Ok(())
     }
 
     /// Decides how long this run takes on its worker and whether it fails.
     fn start_run(&mut self, a: &Assignment) {
-        let spec = &self.balancer.test(a.test).expect("assigned test is live").spec;
-        let d = self.destinies.get_mut(&a.test).expect("a live test has a destiny");
+        let spec = &self
+            .balancer
+            .test(a.test)
+            .expect("assigned test is live")
+            .spec;
+        let d = self
+            .destinies
+            .get_mut(&a.test)
+            .expect("a live test has a destiny");
         let (nominal, fails) = self.run_model.attempt(&d.fate, spec, d.runs);
         d.runs += 1;
         let w = self.balancer.worker(a.worker);
@@ -247,7 +286,14 @@ impl<'a> Simulation<'a> {
                 success = false;
             }
         }
-        self.queue.push(self.now + run, Event::RunEnd { test: a.test, epoch: a.epoch, success });
+        self.queue.push(
+            self.now + run,
+            Event::RunEnd {
+                test: a.test,
+                epoch: a.epoch,
+                success,
+            },
+        );
     }
 
     fn record_final(&mut self, record: TestRecord) -> Result<()> {

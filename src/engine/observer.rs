@@ -21,3 +21,29 @@ pub trait Observer {
 pub struct NoObserver;
 
 impl Observer for NoObserver {}
+
+/// Sends every fact to each observer in turn.
+#[derive(Default)]
+pub struct Fanout<'a> {
+    observers: Vec<&'a mut dyn Observer>,
+}
+
+impl<'a> Fanout<'a> {
+    pub fn push(&mut self, observer: &'a mut dyn Observer) {
+        self.observers.push(observer);
+    }
+}
+
+impl Observer for Fanout<'_> {
+    fn on_decision(&mut self, decision: &Assignment) -> Result<()> {
+        self.observers
+            .iter_mut()
+            .try_for_each(|o| o.on_decision(decision))
+    }
+
+    fn on_final(&mut self, record: &TestRecord) -> Result<()> {
+        self.observers
+            .iter_mut()
+            .try_for_each(|o| o.on_final(record))
+    }
+}

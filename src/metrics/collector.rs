@@ -116,7 +116,9 @@ impl Collector {
         if r.outcome != Outcome::Rejected {
             self.waits.push(r.waited_us as f64 / MICROS_PER_SEC as f64);
         }
-        if let (Some(turnaround), Some(start), Some(end)) = (r.turnaround_s(), r.started_at, r.finished_at) {
+        if let (Some(turnaround), Some(start), Some(end)) =
+            (r.turnaround_s(), r.started_at, r.finished_at)
+        {
             self.turnarounds.push(turnaround);
             let run = (end - start).as_secs_f64().max(SLOWDOWN_FLOOR_S);
             self.slowdowns.push((turnaround / run).max(1.0));
@@ -136,12 +138,22 @@ impl Collector {
     }
 
     /// The summary, the time series and the worker table at the end of the run.
-    pub fn finish(mut self, balancer: &Balancer, end: SimTime) -> (Metrics, TimeSeries, Vec<WorkerRow>) {
+    pub fn finish(
+        mut self,
+        balancer: &Balancer,
+        end: SimTime,
+    ) -> (Metrics, TimeSeries, Vec<WorkerRow>) {
         let run_s = end.as_secs_f64().max(1e-9);
         let series = self.series(end);
-        let per_worker: Vec<f64> = balancer.workers().iter().map(|w| w.assignments as f64).collect();
+        let per_worker: Vec<f64> = balancer
+            .workers()
+            .iter()
+            .map(|w| w.assignments as f64)
+            .collect();
         let used = per_worker.iter().filter(|&&a| a > 0.0).count();
-        let (max_a, min_a) = per_worker.iter().fold((0u64, u64::MAX), |(mx, mn), &a| (mx.max(a as u64), mn.min(a as u64)));
+        let (max_a, min_a) = per_worker.iter().fold((0u64, u64::MAX), |(mx, mn), &a| {
+            (mx.max(a as u64), mn.min(a as u64))
+        });
         let [completed, failed, rejected, pending, running] = self.counts;
         let (cap, use_) = utilisation(balancer, end);
         let workers = self.worker_rows(balancer, end);
@@ -151,12 +163,30 @@ impl Collector {
             success_rate: pct(self.assigned, self.submitted),
             avg_latency: mean(&self.latencies),
             max_latency: self.latencies.iter().copied().fold(0.0, f64::max),
-            min_latency: self.latencies.iter().copied().reduce(f64::min).unwrap_or(0.0),
+            min_latency: self
+                .latencies
+                .iter()
+                .copied()
+                .reduce(f64::min)
+                .unwrap_or(0.0),
             peak_throughput: peak(&series.throughput),
-            avg_throughput: self.buckets.iter().map(|b| u64::from(b.assignments)).sum::<u64>() as f64 / run_s,
+            avg_throughput: self
+                .buckets
+                .iter()
+                .map(|b| u64::from(b.assignments))
+                .sum::<u64>() as f64
+                / run_s,
             worker_assignment_stddev: sample_stddev(&per_worker),
-            worker_assignment_range: if per_worker.is_empty() { 0 } else { max_a - min_a },
-            worker_utilization: if per_worker.is_empty() { 0.0 } else { used as f64 / per_worker.len() as f64 },
+            worker_assignment_range: if per_worker.is_empty() {
+                0
+            } else {
+                max_a - min_a
+            },
+            worker_utilization: if per_worker.is_empty() {
+                0.0
+            } else {
+                used as f64 / per_worker.len() as f64
+            },
             avg_scheduling_attempts: if self.latencies.is_empty() {
                 0.0
             } else {
@@ -192,15 +222,21 @@ impl Collector {
     fn series(&self, end: SimTime) -> TimeSeries {
         let width = self.bucket_us / MICROS_PER_SEC;
         let n = ((end.0 / self.bucket_us) as usize + 1).max(self.buckets.len());
-        let mut s = TimeSeries { bucket_seconds: width, ..TimeSeries::default() };
+        let mut s = TimeSeries {
+            bucket_seconds: width,
+            ..TimeSeries::default()
+        };
         let (mut pending, mut workers) = (0, 0);
         for i in 0..n {
             let b = self.buckets.get(i).copied().unwrap_or_default();
             let t = i as u64 * width;
-            s.throughput.push((t, f64::from(b.assignments) / width as f64));
-            s.completions.push((t, f64::from(b.completions) / width as f64));
+            s.throughput
+                .push((t, f64::from(b.assignments) / width as f64));
+            s.completions
+                .push((t, f64::from(b.completions) / width as f64));
             if b.first_assignments > 0 {
-                s.latency.push((t, b.first_latency_sum / f64::from(b.first_assignments)));
+                s.latency
+                    .push((t, b.first_latency_sum / f64::from(b.first_assignments)));
             }
             // Buckets with no pass carry the last known state forward.
             pending = b.pending.unwrap_or(pending);
@@ -226,7 +262,11 @@ impl Collector {
                     left_at: w.left_at.map(SimTime::as_secs_f64),
                     status: w.status,
                     assignments: w.assignments,
-                    completed: self.completed_by_worker.get(w.id.0 as usize).copied().unwrap_or(0),
+                    completed: self
+                        .completed_by_worker
+                        .get(w.id.0 as usize)
+                        .copied()
+                        .unwrap_or(0),
                     memory_utilization: ratio(
                         w.usage.memory_mib_us as f64,
                         w.spec.memory_mib as f64 * alive as f64,
@@ -277,4 +317,3 @@ fn mean(xs: &[f64]) -> f64 {
         xs.iter().sum::<f64>() / xs.len() as f64
     }
 }
-

@@ -15,20 +15,31 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     pub fn create(target: &Path) -> Result<AtomicFile> {
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let temp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
         let file = File::create(&temp).map_err(|e| Error::io(target, e))?;
-        Ok(AtomicFile { target: target.to_path_buf(), temp, writer: Some(BufWriter::new(file)) })
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            temp,
+            writer: Some(BufWriter::new(file)),
+        })
     }
 
     pub fn writer(&mut self) -> &mut BufWriter<File> {
-        self.writer.as_mut().expect("writer is present until commit")
+        self.writer
+            .as_mut()
+            .expect("writer is present until commit")
     }
 
     /// Flushes, syncs and renames the file into place.
     pub fn commit(mut self) -> Result<()> {
         let writer = self.writer.take().expect("commit once");
-        let file = writer.into_inner().map_err(|e| Error::io(&self.target, e.into_error()))?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::io(&self.target, e.into_error()))?;
         file.sync_all().map_err(|e| Error::io(&self.target, e))?;
         std::fs::rename(&self.temp, &self.target).map_err(|e| Error::io(&self.target, e))
     }
@@ -50,7 +61,9 @@ impl Drop for AtomicFile {
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(path)?;
-    f.writer().write_all(bytes).map_err(|e| Error::io(path, e))?;
+    f.writer()
+        .write_all(bytes)
+        .map_err(|e| Error::io(path, e))?;
     f.commit()
 }
 
@@ -69,7 +82,11 @@ mod tests {
             assert!(!target.exists());
         }
         assert!(!target.exists());
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "temp file left behind");
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "temp file left behind"
+        );
         write_atomically(&target, b"whole").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"whole");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -79,6 +96,9 @@ mod tests {
     fn an_unwritable_path_is_an_io_error() {
         let err = write_atomically(Path::new("/nonexistent-dir/x.json"), b"x").unwrap_err();
         assert_eq!(err.exit_code(), 1);
-        assert!(err.to_string().starts_with("/nonexistent-dir/x.json"), "{err}");
+        assert!(
+            err.to_string().starts_with("/nonexistent-dir/x.json"),
+            "{err}"
+        );
     }
 }

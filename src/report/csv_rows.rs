@@ -32,12 +32,15 @@ pub struct TestCsv {
 }
 
 fn secs(t: Option<SimTime>) -> String {
-    t.map(|t| format!("{:.6}", t.as_secs_f64())).unwrap_or_default()
+    t.map(|t| format!("{:.6}", t.as_secs_f64()))
+        .unwrap_or_default()
 }
 
 impl TestCsv {
     pub fn create(path: &Path) -> Result<TestCsv> {
-        let mut csv = TestCsv { file: AtomicFile::create(path)? };
+        let mut csv = TestCsv {
+            file: AtomicFile::create(path)?,
+        };
         csv.write_row(&TEST_CSV_COLUMNS.map(String::from))?;
         Ok(csv)
     }

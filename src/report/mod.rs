@@ -4,10 +4,12 @@
 
 mod atomic;
 mod csv_rows;
+mod decisions;
 mod json;
 mod text;
 
 pub use atomic::{write_atomically, AtomicFile};
 pub use csv_rows::{TestCsv, TEST_CSV_COLUMNS};
+pub use decisions::{DecisionLog, DECISION_COLUMNS};
 pub use json::{round_floats, run_json, to_pretty_json};
 pub use text::summary;

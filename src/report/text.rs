@@ -16,7 +16,11 @@ pub fn summary(out: &RunOutput) -> String {
         s.tests,
         s.duration_s,
         if s.is_burst() { ", bursts" } else { "" },
-        if s.is_dynamic() { ", dynamic workers" } else { "" },
+        if s.is_dynamic() {
+            ", dynamic workers"
+        } else {
+            ""
+        },
         s.scheduler,
         s.seed
     );
@@ -24,7 +28,11 @@ pub fn summary(out: &RunOutput) -> String {
         EndReason::AllFinal => "every test final",
         EndReason::Horizon => "stopped at the horizon",
     };
-    let _ = writeln!(t, "  ended at {:.3} s simulated ({end}), {} events", out.run.end_time, out.run.events);
+    let _ = writeln!(
+        t,
+        "  ended at {:.3} s simulated ({end}), {} events",
+        out.run.end_time, out.run.events
+    );
     let _ = writeln!(
         t,
         "  tests      {} submitted, {} assigned ({:.1} %), {} completed, {} failed, {} rejected, {} pending, {} running",

@@ -86,7 +86,10 @@ impl Default for TestProfile {
             priorities: vec![1, 2, 2, 3, 3, 3, 4, 4, 5],
             cpu_cores: vec![1],
             expected_duration_s: DEFAULT_TEST_DURATION_S,
-            duration: DurationDist::Uniform { low: 0.5, high: 1.5 },
+            duration: DurationDist::Uniform {
+                low: 0.5,
+                high: 1.5,
+            },
             failure_probability: 0.0,
             retries: 0,
             timeout_s: None,
@@ -114,7 +117,13 @@ pub enum Churn {
     /// Each pool cycle: a join with `join_probability` while fewer than
     /// `max_factor × initial`; a leave with `leave_probability` while more
     /// than `min_factor × initial`, a crash with `fail_fraction` of leaves.
-    Random { join_probability: f64, leave_probability: f64, fail_fraction: f64, max_factor: f64, min_factor: f64 },
+    Random {
+        join_probability: f64,
+        leave_probability: f64,
+        fail_fraction: f64,
+        max_factor: f64,
+        min_factor: f64,
+    },
 }
 
 impl Churn {
@@ -208,44 +217,91 @@ impl Scenario {
             return bad("horizon", "must be at least the duration");
         }
         let wp = &self.worker_profile;
-        check_list("worker_profile.memory_distribution", &wp.memory_gb, |m| m.is_finite() && *m > 0.0)?;
-        check_list("worker_profile.cuda_distribution", &wp.cuda_devices, |_| true)?;
+        check_list("worker_profile.memory_distribution", &wp.memory_gb, |m| {
+            m.is_finite() && *m > 0.0
+        })?;
+        check_list("worker_profile.cuda_distribution", &wp.cuda_devices, |_| {
+            true
+        })?;
         check_list("worker_profile.cpu_cores", &wp.cpu_cores, |c| *c > 0)?;
-        check_list("worker_profile.speed_distribution", &wp.speed, |s| s.is_finite() && *s > 0.0)?;
-        check_fraction("worker_profile.usable_memory_fraction", wp.usable_memory_fraction, false)?;
+        check_list("worker_profile.speed_distribution", &wp.speed, |s| {
+            s.is_finite() && *s > 0.0
+        })?;
+        check_fraction(
+            "worker_profile.usable_memory_fraction",
+            wp.usable_memory_fraction,
+            false,
+        )?;
         let tp = &self.test_profile;
-        check_list("test_profile.memory_requirements", &tp.memory_gb, |m| m.is_finite() && *m >= 0.0)?;
+        check_list("test_profile.memory_requirements", &tp.memory_gb, |m| {
+            m.is_finite() && *m >= 0.0
+        })?;
         check_list("test_profile.cuda_requirements", &tp.cuda_devices, |_| true)?;
-        check_list("test_profile.priority_distribution", &tp.priorities, |p| (1..=5).contains(p))?;
+        check_list("test_profile.priority_distribution", &tp.priorities, |p| {
+            (1..=5).contains(p)
+        })?;
         check_list("test_profile.cpu_cores", &tp.cpu_cores, |_| true)?;
         if !(tp.expected_duration_s.is_finite() && tp.expected_duration_s > 0.0) {
-            return bad("test_profile.expected_duration", "must be a positive number of seconds");
+            return bad(
+                "test_profile.expected_duration",
+                "must be a positive number of seconds",
+            );
         }
-        check_fraction("test_profile.failure_probability", tp.failure_probability, true)?;
+        check_fraction(
+            "test_profile.failure_probability",
+            tp.failure_probability,
+            true,
+        )?;
         if let Some(t) = tp.timeout_s {
             if !(t.is_finite() && t > 0.0) {
-                return bad("test_profile.timeout", "must be a positive number of seconds");
+                return bad(
+                    "test_profile.timeout",
+                    "must be a positive number of seconds",
+                );
             }
         }
         match tp.duration {
-            DurationDist::Uniform { low, high } if !(low.is_finite() && high.is_finite() && 0.0 <= low && low <= high) => {
-                return bad("test_profile.duration_distribution", "uniform needs 0 <= low <= high");
+            DurationDist::Uniform { low, high }
+                if !(low.is_finite() && high.is_finite() && 0.0 <= low && low <= high) =>
+            {
+                return bad(
+                    "test_profile.duration_distribution",
+                    "uniform needs 0 <= low <= high",
+                );
             }
             DurationDist::Lognormal { sigma } if !(sigma.is_finite() && sigma >= 0.0) => {
-                return bad("test_profile.duration_distribution", "lognormal needs sigma >= 0");
+                return bad(
+                    "test_profile.duration_distribution",
+                    "lognormal needs sigma >= 0",
+                );
             }
             _ => {}
         }
-        if let Churn::Random { join_probability, leave_probability, fail_fraction, max_factor, min_factor } = self.churn {
+        if let Churn::Random {
+            join_probability,
+            leave_probability,
+            fail_fraction,
+            max_factor,
+            min_factor,
+        } = self.churn
+        {
             check_fraction("churn.join_probability", join_probability, true)?;
             check_fraction("churn.leave_probability", leave_probability, true)?;
             check_fraction("churn.fail_fraction", fail_fraction, true)?;
-            if !(min_factor.is_finite() && max_factor.is_finite() && 0.0 <= min_factor && min_factor <= max_factor) {
+            if !(min_factor.is_finite()
+                && max_factor.is_finite()
+                && 0.0 <= min_factor
+                && min_factor <= max_factor)
+            {
                 return bad("churn", "needs 0 <= min_factor <= max_factor");
             }
         }
         let l = &self.load;
-        if !(l.cycle_min_s.is_finite() && l.cycle_min_s > 0.0 && l.cycle_max_s.is_finite() && l.cycle_min_s <= l.cycle_max_s) {
+        if !(l.cycle_min_s.is_finite()
+            && l.cycle_min_s > 0.0
+            && l.cycle_max_s.is_finite()
+            && l.cycle_min_s <= l.cycle_max_s)
+        {
             return bad("load.cycle", "needs 0 < cycle_min <= cycle_max");
         }
         check_fraction("load.update_probability", l.update_probability, true)?;

@@ -43,8 +43,16 @@ impl StressOptions {
             horizon_s: self.duration_s * HORIZON_FACTOR,
             worker_profile: WorkerProfile::default(),
             test_profile: TestProfile::default(),
-            arrivals: if self.burst { Arrivals::Bursts } else { Arrivals::Even },
-            churn: if self.dynamic { Churn::reference() } else { Churn::None },
+            arrivals: if self.burst {
+                Arrivals::Bursts
+            } else {
+                Arrivals::Even
+            },
+            churn: if self.dynamic {
+                Churn::reference()
+            } else {
+                Churn::None
+            },
             load: LoadModel::default(),
         };
         scenario.validate()?;
@@ -59,18 +67,36 @@ mod tests {
     #[test]
     fn defaults_are_the_references() {
         let s = StressOptions::default().to_scenario().unwrap();
-        assert_eq!((s.workers, s.tests, s.duration_s, s.seed), (20, 100, 60.0, 42));
+        assert_eq!(
+            (s.workers, s.tests, s.duration_s, s.seed),
+            (20, 100, 60.0, 42)
+        );
         assert!(!s.is_burst() && !s.is_dynamic());
         assert_eq!(s.horizon_s, 600.0);
     }
 
     #[test]
     fn invalid_values_name_the_field() {
-        let err = StressOptions { workers: 0, ..Default::default() }.to_scenario().unwrap_err();
+        let err = StressOptions {
+            workers: 0,
+            ..Default::default()
+        }
+        .to_scenario()
+        .unwrap_err();
         assert_eq!(err.to_string(), "invalid workers: must be at least 1");
-        let err = StressOptions { duration_s: 0.0, ..Default::default() }.to_scenario().unwrap_err();
+        let err = StressOptions {
+            duration_s: 0.0,
+            ..Default::default()
+        }
+        .to_scenario()
+        .unwrap_err();
         assert!(err.to_string().starts_with("invalid duration"));
-        let err = StressOptions { duration_s: f64::NAN, ..Default::default() }.to_scenario().unwrap_err();
+        let err = StressOptions {
+            duration_s: f64::NAN,
+            ..Default::default()
+        }
+        .to_scenario()
+        .unwrap_err();
         assert_eq!(err.exit_code(), 2);
     }
 }

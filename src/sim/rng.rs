@@ -158,29 +158,41 @@ mod tests {
         assert_eq!(draws, PINNED_SEED42_ARRIVALS);
     }
 
-    const PINNED_SEED42_ARRIVALS: [u64; 3] = [15150729638238360062, 4776088497451113579, 16484058558446107126];
+    const PINNED_SEED42_ARRIVALS: [u64; 3] = [
+        15150729638238360062,
+        4776088497451113579,
+        16484058558446107126,
+    ];
 
     #[test]
     fn streams_are_independent_and_reproducible() {
         let s = RngStreams::new(7);
-        let a1: Vec<u64> = (0..4).map({
-            let mut r = s.stream(Stream::Arrivals);
-            move |_| r.next_u64()
-        }).collect();
-        let a2: Vec<u64> = (0..4).map({
-            let mut r = s.stream(Stream::Arrivals);
-            move |_| r.next_u64()
-        }).collect();
-        let b: Vec<u64> = (0..4).map({
-            let mut r = s.stream(Stream::Churn);
-            move |_| r.next_u64()
-        }).collect();
+        let a1: Vec<u64> = (0..4)
+            .map({
+                let mut r = s.stream(Stream::Arrivals);
+                move |_| r.next_u64()
+            })
+            .collect();
+        let a2: Vec<u64> = (0..4)
+            .map({
+                let mut r = s.stream(Stream::Arrivals);
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut r = s.stream(Stream::Churn);
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a1, a2);
         assert_ne!(a1, b);
-        let other_seed: Vec<u64> = (0..4).map({
-            let mut r = RngStreams::new(8).stream(Stream::Arrivals);
-            move |_| r.next_u64()
-        }).collect();
+        let other_seed: Vec<u64> = (0..4)
+            .map({
+                let mut r = RngStreams::new(8).stream(Stream::Arrivals);
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_ne!(a1, other_seed);
     }
 
@@ -198,7 +210,10 @@ mod tests {
         for _ in 0..30_000 {
             counts[rng.below(3) as usize] += 1;
         }
-        assert!(counts.iter().all(|&c| (9_500..10_500).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{counts:?}"
+        );
         assert_eq!(rng.below(0), 0);
         assert!((0..1000).all(|_| (0.0..1.0).contains(&rng.unit())));
     }

@@ -71,8 +71,16 @@ impl ArrivalSource for SyntheticArrivals {
         self.next += 1;
         let time = self.time_of(k);
         let spec = self.draw_spec();
-        let fate = Fate { seed: self.fates.next_u64(), exact: None };
-        Some(Arrival { time, id: TestId(k), spec, fate })
+        let fate = Fate {
+            seed: self.fates.next_u64(),
+            exact: None,
+        };
+        Some(Arrival {
+            time,
+            id: TestId(k),
+            spec,
+            fate,
+        })
     }
 }
 
@@ -82,9 +90,17 @@ mod tests {
     use crate::scenario::StressOptions;
 
     fn times(burst: bool, tests: u64) -> Vec<f64> {
-        let s = StressOptions { tests, burst, ..Default::default() }.to_scenario().unwrap();
+        let s = StressOptions {
+            tests,
+            burst,
+            ..Default::default()
+        }
+        .to_scenario()
+        .unwrap();
         let mut a = SyntheticArrivals::new(&s, &RngStreams::new(1));
-        std::iter::from_fn(|| a.next_arrival()).map(|a| a.time.as_secs_f64()).collect()
+        std::iter::from_fn(|| a.next_arrival())
+            .map(|a| a.time.as_secs_f64())
+            .collect()
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The worker pool over time: initial workers, load drift, thermal events and
 //! churn, advanced one pool cycle at a time (the reference's worker loop).
 
-use crate::balancer::model::{gb_to_mib_floor, Backends, LoadDrift, TestId, Thermal, WorkerId, WorkerSpec, WorkerStatus};
+use crate::balancer::model::{
+    gb_to_mib_floor, Backends, LoadDrift, TestId, Thermal, WorkerId, WorkerSpec, WorkerStatus,
+};
 use crate::balancer::Balancer;
 use crate::scenario::{Churn, LoadModel, Scenario, WorkerProfile};
 use crate::sim::{RngStreams, SimDuration, SimRng, SimTime, Stream};
@@ -41,7 +43,11 @@ impl Pool {
     }
 
     fn spec_of(&self, memory_gb: f64, cuda: u32, cores: u32, speed: f64) -> WorkerSpec {
-        let backends = if cuda > 0 { Backends::CPU.union(Backends::CUDA) } else { Backends::CPU };
+        let backends = if cuda > 0 {
+            Backends::CPU.union(Backends::CUDA)
+        } else {
+            Backends::CPU
+        };
         WorkerSpec {
             memory_mib: gb_to_mib_floor(memory_gb * self.profile.usable_memory_fraction),
             memory_gb,
@@ -84,7 +90,9 @@ impl Pool {
         if !self.load.enabled && matches!(self.churn, Churn::None) {
             return None;
         }
-        let s = self.drift_rng.uniform(self.load.cycle_min_s, self.load.cycle_max_s);
+        let s = self
+            .drift_rng
+            .uniform(self.load.cycle_min_s, self.load.cycle_max_s);
         Some(SimDuration::from_secs_f64(s).max(SimDuration(1)))
     }
 
@@ -123,14 +131,20 @@ impl Pool {
                 continue;
             }
             let phase = if r.chance(l.thermal_probability) {
-                Some(Thermal::Warming { until: now + SimDuration::from_secs_f64(l.warming_s) })
+                Some(Thermal::Warming {
+                    until: now + SimDuration::from_secs_f64(l.warming_s),
+                })
             } else if r.chance(l.thermal_probability) {
-                Some(Thermal::Cooling { until: now + SimDuration::from_secs_f64(l.cooling_s) })
+                Some(Thermal::Cooling {
+                    until: now + SimDuration::from_secs_f64(l.cooling_s),
+                })
             } else {
                 None
             };
             if let Some(phase) = phase {
-                let (Thermal::Warming { until } | Thermal::Cooling { until }) = phase else { unreachable!() };
+                let (Thermal::Warming { until } | Thermal::Cooling { until }) = phase else {
+                    unreachable!()
+                };
                 balancer.set_thermal(id, phase);
                 fx.thermal_ends.push((id, until));
             }
@@ -138,7 +152,13 @@ impl Pool {
     }
 
     fn churn(&mut self, balancer: &mut Balancer, now: SimTime, fx: &mut CycleEffects) {
-        let Churn::Random { join_probability, leave_probability, fail_fraction, max_factor, min_factor } = self.churn
+        let Churn::Random {
+            join_probability,
+            leave_probability,
+            fail_fraction,
+            max_factor,
+            min_factor,
+        } = self.churn
         else {
             return;
         };
@@ -150,8 +170,12 @@ impl Pool {
         }
         let active = balancer.active_workers() as f64;
         if self.churn_rng.chance(leave_probability) && active > min_factor * initial {
-            let candidates: Vec<WorkerId> =
-                balancer.workers().iter().filter(|w| w.status == WorkerStatus::Active).map(|w| w.id).collect();
+            let candidates: Vec<WorkerId> = balancer
+                .workers()
+                .iter()
+                .filter(|w| w.status == WorkerStatus::Active)
+                .map(|w| w.id)
+                .collect();
             let victim = *self.churn_rng.choose(&candidates);
             if self.churn_rng.chance(fail_fraction) {
                 let requeued = balancer.fail_worker(victim, now);

@@ -104,20 +104,45 @@ mod tests {
 
     fn mean_of(model: &RunModel) -> f64 {
         let n = 100_000u64;
-        (0..n).map(|i| model.attempt(&Fate { seed: i * 7919, exact: None }, &spec(), 0).0.as_secs_f64()).sum::<f64>()
+        (0..n)
+            .map(|i| {
+                model
+                    .attempt(
+                        &Fate {
+                            seed: i * 7919,
+                            exact: None,
+                        },
+                        &spec(),
+                        0,
+                    )
+                    .0
+                    .as_secs_f64()
+            })
+            .sum::<f64>()
             / n as f64
     }
 
     #[test]
     fn every_distribution_has_the_expected_mean() {
-        let base = RunModel { duration: DurationDist::Fixed, failure_probability: 0.0, retries: 0, timeout: None };
+        let base = RunModel {
+            duration: DurationDist::Fixed,
+            failure_probability: 0.0,
+            retries: 0,
+            timeout: None,
+        };
         assert_eq!(mean_of(&base), 10.0);
         for d in [
-            DurationDist::Uniform { low: 0.5, high: 1.5 },
+            DurationDist::Uniform {
+                low: 0.5,
+                high: 1.5,
+            },
             DurationDist::Exponential,
             DurationDist::Lognormal { sigma: 0.5 },
         ] {
-            let m = mean_of(&RunModel { duration: d.clone(), ..base.clone() });
+            let m = mean_of(&RunModel {
+                duration: d.clone(),
+                ..base.clone()
+            });
             assert!((m - 10.0).abs() < 0.1, "{d:?}: mean {m}");
         }
     }
@@ -130,10 +155,22 @@ mod tests {
             retries: 3,
             timeout: None,
         };
-        let fate = Fate { seed: 99, exact: None };
-        assert_eq!(model.attempt(&fate, &spec(), 1), model.attempt(&fate, &spec(), 1));
-        assert_ne!(model.attempt(&fate, &spec(), 0), model.attempt(&fate, &spec(), 1));
-        let exact = Fate { seed: 0, exact: Some((SimDuration(5), true)) };
+        let fate = Fate {
+            seed: 99,
+            exact: None,
+        };
+        assert_eq!(
+            model.attempt(&fate, &spec(), 1),
+            model.attempt(&fate, &spec(), 1)
+        );
+        assert_ne!(
+            model.attempt(&fate, &spec(), 0),
+            model.attempt(&fate, &spec(), 1)
+        );
+        let exact = Fate {
+            seed: 0,
+            exact: Some((SimDuration(5), true)),
+        };
         assert_eq!(model.attempt(&exact, &spec(), 2), (SimDuration(5), true));
     }
 }

@@ -120,7 +120,8 @@ pub const SCHEDULERS: &[SchedulerInfo] = &[
     SchedulerInfo {
         name: SchedulerName::PerformanceBased,
         id: "performance_based",
-        description: "highest 0.7 x history score + 0.3 x (1 - load) among fitting workers (default)",
+        description:
+            "highest 0.7 x history score + 0.3 x (1 - load) among fitting workers (default)",
     },
     SchedulerInfo {
         name: SchedulerName::RoundRobin,
@@ -133,15 +134,22 @@ impl SchedulerName {
     pub const DEFAULT: SchedulerName = SchedulerName::PerformanceBased;
 
     pub fn as_str(self) -> &'static str {
-        SCHEDULERS.iter().find(|s| s.name == self).map_or("?", |s| s.id)
+        SCHEDULERS
+            .iter()
+            .find(|s| s.name == self)
+            .map_or("?", |s| s.id)
     }
 
     /// Parses a name from the table; the error lists the known names.
     pub fn parse(name: &str) -> Result<SchedulerName, String> {
-        SCHEDULERS.iter().find(|s| s.id == name).map(|s| s.name).ok_or_else(|| {
-            let known: Vec<&str> = SCHEDULERS.iter().map(|s| s.id).collect();
-            format!("unknown scheduler '{name}' (known: {})", known.join(", "))
-        })
+        SCHEDULERS
+            .iter()
+            .find(|s| s.id == name)
+            .map(|s| s.name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = SCHEDULERS.iter().map(|s| s.id).collect();
+                format!("unknown scheduler '{name}' (known: {})", known.join(", "))
+            })
     }
 
     /// A fresh policy instance.
@@ -179,7 +187,11 @@ pub(crate) mod testkit {
             memory_gb: mem_gb as f64,
             cpu_cores: 4,
             cuda_devices: cuda,
-            backends: if cuda > 0 { Backends::CPU.union(Backends::CUDA) } else { Backends::CPU },
+            backends: if cuda > 0 {
+                Backends::CPU.union(Backends::CUDA)
+            } else {
+                Backends::CPU
+            },
             speed: 1.0,
         }
     }
@@ -210,7 +222,10 @@ pub(crate) mod testkit {
                 .enumerate()
                 .map(|(i, s)| WorkerState::new(WorkerId(i as u32), s, SimTime::ZERO))
                 .collect();
-            let mut c = Cluster { workers, index: FitTree::new() };
+            let mut c = Cluster {
+                workers,
+                index: FitTree::new(),
+            };
             c.reindex();
             c
         }
@@ -222,12 +237,20 @@ pub(crate) mod testkit {
         }
 
         pub fn view(&self) -> ClusterView<'_> {
-            ClusterView { now: SimTime::ZERO, workers: &self.workers, index: &self.index }
+            ClusterView {
+                now: SimTime::ZERO,
+                workers: &self.workers,
+                index: &self.index,
+            }
         }
     }
 
     pub fn request(spec: &TestSpec) -> Request<'_> {
-        Request { test: TestId(0), spec, shape: spec.shape() }
+        Request {
+            test: TestId(0),
+            spec,
+            shape: spec.shape(),
+        }
     }
 }
 
@@ -242,6 +265,9 @@ mod tests {
             assert_eq!(s.name.as_str(), s.id);
         }
         let err = SchedulerName::parse("fastest").unwrap_err();
-        assert!(err.contains("performance_based") && err.contains("round_robin"), "{err}");
+        assert!(
+            err.contains("performance_based") && err.contains("round_robin"),
+            "{err}"
+        );
     }
 }

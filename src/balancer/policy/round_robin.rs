@@ -15,13 +15,21 @@ pub struct RoundRobin {
 }
 
 impl Policy for RoundRobin {
-    fn select(&mut self, req: &Request, cluster: &ClusterView, _rng: &mut SimRng) -> Option<Choice> {
+    fn select(
+        &mut self,
+        req: &Request,
+        cluster: &ClusterView,
+        _rng: &mut SimRng,
+    ) -> Option<Choice> {
         let from = self.last.map_or(0, |w| w.0 as usize + 1);
-        cluster.index().first_fit_from(from, &req.shape).map(|f| Choice {
-            worker: f.worker,
-            score: 0.0,
-            candidates: f.examined,
-        })
+        cluster
+            .index()
+            .first_fit_from(from, &req.shape)
+            .map(|f| Choice {
+                worker: f.worker,
+                score: 0.0,
+                candidates: f.examined,
+            })
     }
 
     fn on_assigned(&mut self, _req: &Request, worker: WorkerId) {
@@ -43,14 +51,20 @@ mod tests {
         let big = test(8, 0);
         let mut picks = Vec::new();
         for _ in 0..4 {
-            let w = rr.select(&request(&big), &c.view(), &mut rng).unwrap().worker;
+            let w = rr
+                .select(&request(&big), &c.view(), &mut rng)
+                .unwrap()
+                .worker;
             rr.on_assigned(&request(&big), w);
             picks.push(w.0);
         }
         // Worker 1 is too small for 8 GB and is skipped.
         assert_eq!(picks, vec![0, 2, 3, 0]);
         let small = test(1, 0);
-        let w = rr.select(&request(&small), &c.view(), &mut rng).unwrap().worker;
+        let w = rr
+            .select(&request(&small), &c.view(), &mut rng)
+            .unwrap()
+            .worker;
         assert_eq!(w, WorkerId(1));
     }
 }

@@ -1,0 +1,79 @@
+//! The decision log: one CSV row per assignment, in decision order. Diffing
+//! two of them shows exactly which scheduling decisions a change moved.
+
+use super::atomic::AtomicFile;
+use crate::balancer::policy::SchedulerName;
+use crate::balancer::{Assignment, TestRecord};
+use crate::engine::Observer;
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::Path;
+
+/// The columns, in order.
+pub const DECISION_COLUMNS: [&str; 7] = [
+    "time",
+    "test",
+    "worker",
+    "policy",
+    "score",
+    "candidates",
+    "attempt",
+];
+
+/// Streams decisions to a file that appears only when the run succeeds.
+pub struct DecisionLog {
+    file: AtomicFile,
+    policy: SchedulerName,
+}
+
+impl DecisionLog {
+    pub fn create(path: &Path, policy: SchedulerName) -> Result<DecisionLog> {
+        let mut log = DecisionLog {
+            file: AtomicFile::create(path)?,
+            policy,
+        };
+        let header = DECISION_COLUMNS.join(",");
+        log.line(&header)?;
+        Ok(log)
+    }
+
+    fn line(&mut self, line: &str) -> Result<()> {
+        let path = self.file.path().to_path_buf();
+        writeln!(self.file.writer(), "{line}").map_err(|e| Error::io(path, e))
+    }
+
+    /// One row; the score is rounded like every output float.
+    pub fn row(a: &Assignment, policy: SchedulerName) -> String {
+        let score = if a.score.is_finite() {
+            (a.score * 1e6).round() / 1e6
+        } else {
+            0.0
+        };
+        let score = if score == 0.0 { 0.0 } else { score };
+        format!(
+            "{:.6},{},{},{},{:.6},{},{}",
+            a.time.as_secs_f64(),
+            a.test,
+            a.worker,
+            policy,
+            score,
+            a.candidates,
+            a.attempt
+        )
+    }
+
+    pub fn commit(self) -> Result<()> {
+        self.file.commit()
+    }
+}
+
+impl Observer for DecisionLog {
+    fn on_decision(&mut self, decision: &Assignment) -> Result<()> {
+        let row = DecisionLog::row(decision, self.policy);
+        self.line(&row)
+    }
+
+    fn on_final(&mut self, _record: &TestRecord) -> Result<()> {
+        Ok(())
+    }
+}
