@@ -4,6 +4,7 @@
 //! simulator and a real coordinator can drive the same code.
 
 pub mod index;
+mod invariants;
 pub mod model;
 mod pending;
 pub mod policy;

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::balancer::model::{TestId, Thermal, WorkerId};
 use crate::balancer::{Assignment, Balancer, TestRecord};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::metrics::{Collector, Metrics, TimeSeries, WorkerRow};
 use crate::scenario::Scenario;
 use crate::sim::{EventQueue, RngStreams, SimDuration, SimTime, Stream};
@@ -85,6 +85,17 @@ pub fn run_with(
     Simulation::new(scenario, arrivals, observer).run()
 }
 
+/// Like `run`, but checks the balancer's invariants and the clock after
+/// every event, failing the run at the first violation. For property tests:
+/// it costs O(workers) per event.
+pub fn run_checked(scenario: &Scenario, observer: &mut dyn Observer) -> Result<RunOutput> {
+    let streams = RngStreams::new(scenario.seed);
+    let arrivals = SyntheticArrivals::new(scenario, &streams);
+    let mut sim = Simulation::new(scenario, Box::new(arrivals), observer);
+    sim.checked = true;
+    sim.run()
+}
+
 struct Simulation<'a> {
     scenario: &'a Scenario,
     queue: EventQueue<Event>,
@@ -99,6 +110,7 @@ struct Simulation<'a> {
     now: SimTime,
     events: u64,
     decisions: Vec<Assignment>,
+    checked: bool,
 }
 
 impl<'a> Simulation<'a> {
@@ -131,6 +143,7 @@ impl<'a> Simulation<'a> {
             now: SimTime::ZERO,
             events: 0,
             decisions: Vec::new(),
+            checked: false,
         }
     }
 
@@ -144,6 +157,12 @@ impl<'a> Simulation<'a> {
         let mut end_reason = EndReason::AllFinal;
         while let Some((t, event)) = self.queue.pop() {
             debug_assert!(t >= self.now, "time went backwards: {t} < {}", self.now);
+            if self.checked && t < self.now {
+                return Err(Error::Run(format!(
+                    "time went backwards: {t} < {}",
+                    self.now
+                )));
+            }
             self.now = t;
             self.events += 1;
             if event == Event::Horizon {
@@ -153,6 +172,14 @@ impl<'a> Simulation<'a> {
             self.handle(event)?;
             if self.queue.peek_time() != Some(self.now) {
                 self.scheduling_pass()?;
+            }
+            if self.checked {
+                self.balancer.check_invariants().map_err(|e| {
+                    Error::Run(format!(
+                        "invariant violated at {} (seed {}): {e}",
+                        self.now, self.scenario.seed
+                    ))
+                })?;
             }
             if self.next_arrival.is_none() && self.balancer.live_len() == 0 {
                 break;

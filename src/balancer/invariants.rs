@@ -1,0 +1,71 @@
+//! The balancer's invariants, checkable at any moment. Property tests run the
+//! engine with a check after every event; production runs skip it.
+
+use super::model::WorkerStatus;
+use super::{Balancer, Place};
+
+impl Balancer {
+    /// Checks that no worker is over capacity, that resource books match the
+    /// tests running on each worker, and that every live test is in exactly
+    /// one place. O(workers + live tests).
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut running_seen = 0usize;
+        for w in &self.workers {
+            let s = &w.spec;
+            if w.used_memory_mib > s.memory_mib
+                || w.used_cuda > s.cuda_devices
+                || w.used_cores > s.cpu_cores
+            {
+                return Err(format!(
+                    "{} over capacity: memory {}/{} MiB, cuda {}/{}, cores {}/{}",
+                    w.id,
+                    w.used_memory_mib,
+                    s.memory_mib,
+                    w.used_cuda,
+                    s.cuda_devices,
+                    w.used_cores,
+                    s.cpu_cores
+                ));
+            }
+            let (mut mem, mut cuda, mut cores) = (0u64, 0u32, 0u32);
+            for t in &w.running {
+                let live = self
+                    .live
+                    .get(t)
+                    .ok_or_else(|| format!("{} runs {t}, which is not live", w.id))?;
+                match live.place {
+                    Place::Running { worker, .. } if worker == w.id => {}
+                    other => {
+                        return Err(format!("{} runs {t}, but the test is at {other:?}", w.id))
+                    }
+                }
+                let shape = live.spec.shape();
+                mem += shape.memory_mib;
+                cuda += shape.cuda_devices;
+                cores += shape.cpu_cores;
+            }
+            if (mem, cuda, cores) != (w.used_memory_mib, w.used_cuda, w.used_cores) {
+                return Err(format!("{} books do not match its running tests", w.id));
+            }
+            if w.status == WorkerStatus::Offline && !w.running.is_empty() {
+                return Err(format!("{} is offline but runs tests", w.id));
+            }
+            running_seen += w.running.len();
+        }
+        if running_seen != self.running {
+            return Err(format!(
+                "{running_seen} tests on workers, {} counted running",
+                self.running
+            ));
+        }
+        if self.running + self.pending.len() != self.live.len() {
+            return Err(format!(
+                "{} running + {} pending != {} live",
+                self.running,
+                self.pending.len(),
+                self.live.len()
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! Helpers shared by the integration tests: run the real binary, make temp dirs.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// Runs `lbsim` with `args`, with the LB_* variables cleared so the host
+/// environment cannot change a test's meaning.
+pub fn lbsim(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
+    cmd.args(args);
+    for var in [
+        "LB_LOG_LEVEL",
+        "LB_MAX_WORKERS",
+        "LB_DEFAULT_DURATION",
+        "LB_CONFIG_PATH",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.output().expect("lbsim runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh, empty directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lbsim-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+pub fn path_str(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
