@@ -38,6 +38,16 @@ pub struct LeafData {
     pub keys: [f64; RANK_KEYS],
 }
 
+impl LeafData {
+    /// True if a test of this shape fits the worker (exact).
+    pub fn fits(&self, shape: &Shape) -> bool {
+        self.free_memory_mib >= shape.memory_mib
+            && self.free_cuda >= shape.cuda_devices
+            && self.free_cores >= shape.cpu_cores
+            && self.backends & shape.backend.0 == shape.backend.0
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Node {
     mem_by_cuda: [i64; CUDA_LEVELS],
@@ -154,10 +164,7 @@ impl FitTree {
     }
 
     fn leaf_fits(d: &LeafData, shape: &Shape) -> bool {
-        d.free_memory_mib >= shape.memory_mib
-            && d.free_cuda >= shape.cuda_devices
-            && d.free_cores >= shape.cpu_cores
-            && d.backends & shape.backend.0 == shape.backend.0
+        d.fits(shape)
     }
 
     /// The fitting worker with the largest `key`; ties go to the lowest id.

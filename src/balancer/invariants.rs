@@ -52,6 +52,14 @@ impl Balancer {
             }
             running_seen += w.running.len();
         }
+        let active = self
+            .workers
+            .iter()
+            .filter(|w| w.status == WorkerStatus::Active)
+            .count();
+        if active != self.active {
+            return Err(format!("{active} workers active, {} counted", self.active));
+        }
         if running_seen != self.running {
             return Err(format!(
                 "{running_seen} tests on workers, {} counted running",

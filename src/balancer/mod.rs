@@ -78,6 +78,9 @@ pub struct Balancer {
     is_dirty: Vec<bool>,
     counters: BalancerCounters,
     running: usize,
+    /// Workers with status Active (kept, not counted: dashboards and the
+    /// metrics read it after every pass).
+    active: usize,
 }
 
 impl Balancer {
@@ -96,6 +99,7 @@ impl Balancer {
             is_dirty: Vec::new(),
             counters: BalancerCounters::default(),
             running: 0,
+            active: 0,
         }
     }
 
@@ -115,6 +119,7 @@ impl Balancer {
         let id = WorkerId(self.workers.len() as u32);
         self.declare_possible_worker(&spec);
         self.workers.push(WorkerState::new(id, spec, now));
+        self.active += 1;
         self.is_dirty.push(false);
         self.refresh(id, true);
         id
@@ -128,6 +133,7 @@ impl Balancer {
             return false;
         }
         w.status = WorkerStatus::Draining;
+        self.active -= 1;
         if w.running.is_empty() {
             w.status = WorkerStatus::Offline;
             w.left_at = Some(now);
@@ -143,6 +149,9 @@ impl Balancer {
         let w = &mut self.workers[id.0 as usize];
         if w.status == WorkerStatus::Offline {
             return Vec::new();
+        }
+        if w.status == WorkerStatus::Active {
+            self.active -= 1;
         }
         w.status = WorkerStatus::Offline;
         w.left_at = Some(now);
@@ -322,7 +331,7 @@ impl Balancer {
             let shape = c.shape;
             let fits_somewhere = dirty
                 .iter()
-                .any(|w| self.workers[w.0 as usize].fits_now(&shape));
+                .any(|w| self.index.leaf(*w).is_some_and(|l| l.fits(&shape)));
             let c = self.pending.class_mut(id);
             if fits_somewhere {
                 c.blocked = false;
@@ -537,10 +546,7 @@ impl Balancer {
 
     /// Workers currently taking work.
     pub fn active_workers(&self) -> usize {
-        self.workers
-            .iter()
-            .filter(|w| w.status == WorkerStatus::Active)
-            .count()
+        self.active
     }
 }
 

@@ -187,12 +187,14 @@ impl WorkerState {
 
     /// What the index holds for this worker (`None` when it takes no work).
     pub fn leaf(&self) -> Option<LeafData> {
-        if !self.is_accepting() {
+        // Computed once: it is the hottest arithmetic of a run.
+        let effective = self.effective_load();
+        if self.status != WorkerStatus::Active || effective > CAPACITY_GATE {
             return None;
         }
         let keys: [f64; RANK_KEYS] = [
-            self.performance_score(),
-            1.0 - self.effective_load(),
+            0.7 * self.history.score() + 0.3 * (1.0 - effective),
+            1.0 - effective,
             -(self.free_memory_mib() as f64),
         ];
         Some(LeafData {
