@@ -50,8 +50,8 @@ impl LeafData {
 
 #[derive(Clone, Copy, Debug)]
 struct Node {
-    mem_by_cuda: [i64; CUDA_LEVELS],
-    cores: i64,
+    mem_by_cuda: [i32; CUDA_LEVELS],
+    cores: i32,
     backends: u8,
     keys: [f64; RANK_KEYS],
 }
@@ -65,14 +65,15 @@ const EMPTY: Node = Node {
 
 impl Node {
     fn leaf(d: &LeafData) -> Node {
-        let mut mem_by_cuda = [-1i64; CUDA_LEVELS];
+        let mut mem_by_cuda = [-1i32; CUDA_LEVELS];
         let levels = (d.free_cuda as usize + 1).min(CUDA_LEVELS);
         for slot in mem_by_cuda.iter_mut().take(levels) {
-            *slot = d.free_memory_mib as i64;
+            // MiB fit in an i32 up to 2 PiB per worker.
+            *slot = d.free_memory_mib.min(i32::MAX as u64) as i32;
         }
         Node {
             mem_by_cuda,
-            cores: i64::from(d.free_cores),
+            cores: d.free_cores.min(i32::MAX as u32) as i32,
             backends: d.backends,
             keys: d.keys,
         }
@@ -94,8 +95,10 @@ impl Node {
     /// Could some worker below this node hold `shape`? (Necessary, not sufficient.)
     fn admits(&self, shape: &Shape) -> bool {
         let level = (shape.cuda_devices as usize).min(CUDA_LEVELS - 1);
-        self.mem_by_cuda[level] >= shape.memory_mib as i64
-            && self.cores >= i64::from(shape.cpu_cores)
+        // Bounds are clamped to i32 (2 PiB); clamping the demand the same
+        // way keeps the test conservative, and the leaf check is exact.
+        i64::from(self.mem_by_cuda[level]) >= shape.memory_mib.min(i32::MAX as u64) as i64
+            && i64::from(self.cores) >= i64::from(shape.cpu_cores.min(i32::MAX as u32))
             && self.backends & shape.backend.0 == shape.backend.0
     }
 }
@@ -173,46 +176,54 @@ impl FitTree {
             return None;
         }
         let k = key as usize;
+        let depth_of_leaves = self.leaves.trailing_zeros();
         let mut best: Option<(f64, usize)> = None;
         let mut examined = 0u32;
-        // Explicit stack: (node, range start). Children are pushed so that the
-        // one with the higher key is explored first.
-        let mut stack: Vec<(usize, usize, usize)> = Vec::with_capacity(64);
-        stack.push((1, 0, self.leaves));
-        while let Some((node, start, width)) = stack.pop() {
+        // A fixed stack of node numbers (a node's range follows from its
+        // number): no allocation per decision. Depth-first, the child with
+        // the higher key on top, so a good bound is found early. Two entries
+        // per level suffice.
+        let mut stack = [0u32; 2 * 64];
+        let mut top = 1;
+        stack[0] = 1;
+        while top > 0 {
+            top -= 1;
+            let node = stack[top] as usize;
             let n = &self.nodes[node];
-            if !n.admits(shape) {
-                continue;
-            }
+            let depth = usize::BITS - 1 - node.leading_zeros();
+            let width = self.leaves >> depth;
+            let start = (node - (1 << depth)) * width;
             if let Some((bk, bi)) = best {
                 if n.keys[k] < bk || (n.keys[k] == bk && start > bi) {
                     continue;
                 }
             }
-            if width == 1 {
+            if depth == depth_of_leaves {
                 examined += 1;
                 if let Some(d) = &self.data[start] {
-                    if Self::leaf_fits(d, shape) {
-                        let better = match best {
-                            None => true,
-                            Some((bk, bi)) => d.keys[k] > bk || (d.keys[k] == bk && start < bi),
-                        };
-                        if better {
-                            best = Some((d.keys[k], start));
-                        }
+                    let better = match best {
+                        None => true,
+                        Some((bk, bi)) => d.keys[k] > bk || (d.keys[k] == bk && start < bi),
+                    };
+                    if better && d.fits(shape) {
+                        best = Some((d.keys[k], start));
                     }
                 }
                 continue;
             }
-            let half = width / 2;
             let (l, r) = (2 * node, 2 * node + 1);
-            let left_first = self.nodes[l].keys[k] >= self.nodes[r].keys[k];
-            if left_first {
-                stack.push((r, start + half, half));
-                stack.push((l, start, half));
+            let (first, second) = if self.nodes[l].keys[k] >= self.nodes[r].keys[k] {
+                (l, r)
             } else {
-                stack.push((l, start, half));
-                stack.push((r, start + half, half));
+                (r, l)
+            };
+            // Push the second choice first so the first is popped next; a
+            // child that cannot hold the test is never pushed.
+            for child in [second, first] {
+                if self.nodes[child].admits(shape) {
+                    stack[top] = child as u32;
+                    top += 1;
+                }
             }
         }
         best.map(|(key, slot)| Found {

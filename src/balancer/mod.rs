@@ -12,6 +12,7 @@ mod record;
 mod worker;
 
 use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -67,7 +68,7 @@ pub struct Balancer {
     workers: Vec<WorkerState>,
     index: FitTree,
     pending: PendingQueues,
-    live: IndexMap<TestId, LiveTest>,
+    live: IndexMap<TestId, LiveTest, FxBuildHasher>,
     scheduler: SchedulerName,
     policy: Box<dyn Policy>,
     rng: SimRng,
@@ -90,7 +91,7 @@ impl Balancer {
             workers: Vec::new(),
             index: FitTree::new(),
             pending: PendingQueues::default(),
-            live: IndexMap::new(),
+            live: IndexMap::default(),
             scheduler,
             policy: scheduler.build(),
             rng,
@@ -503,9 +504,10 @@ impl Balancer {
     /// Recomputes a worker's index entry; `grew` marks capacity that may have
     /// appeared, so blocked classes are reconsidered.
     fn refresh(&mut self, id: WorkerId, grew: bool) {
-        let w = &self.workers[id.0 as usize];
-        self.index.set(id, w.leaf());
-        if grew && w.is_accepting() && !self.is_dirty[id.0 as usize] {
+        let leaf = self.workers[id.0 as usize].leaf();
+        let accepting = leaf.is_some();
+        self.index.set(id, leaf);
+        if grew && accepting && !self.is_dirty[id.0 as usize] {
             self.is_dirty[id.0 as usize] = true;
             self.dirty.push(id);
         }

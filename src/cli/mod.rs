@@ -31,12 +31,26 @@ pub fn main() -> i32 {
     }
 }
 
+/// Writes to stdout. A reader that went away (`lbsim stress | head`) is not
+/// an error and must not panic, so a broken pipe ends output quietly.
+pub fn print_out(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(crate::Error::io("<stdout>", e))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn dispatch(cli: Cli) -> Result<()> {
     if cli.list_schedulers {
-        for s in crate::balancer::policy::SCHEDULERS {
-            println!("{:<22} {}", s.id, s.description);
-        }
-        return Ok(());
+        let list: String = crate::balancer::policy::SCHEDULERS
+            .iter()
+            .map(|s| format!("{:<22} {}\n", s.id, s.description))
+            .collect();
+        return print_out(&list);
     }
     match cli.command.clone() {
         Some(Command::Stress(args)) => stress::run(&cli.common, &args),

@@ -19,8 +19,7 @@ pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
     };
     let scenario = options.to_scenario()?;
     let out = run_and_write(&scenario, common)?;
-    print!("{}", report::summary(&out));
-    Ok(())
+    super::print_out(&report::summary(&out))
 }
 
 /// Runs a scenario, streaming the per-test CSV and the decision log if

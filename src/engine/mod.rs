@@ -6,6 +6,7 @@ mod observer;
 pub use observer::{Fanout, NoObserver, Observer};
 
 use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 
 use crate::balancer::model::{TestId, Thermal, WorkerId};
@@ -104,7 +105,7 @@ struct Simulation<'a> {
     arrivals: Box<dyn ArrivalSource + 'a>,
     next_arrival: Option<Arrival>,
     run_model: RunModel,
-    destinies: IndexMap<TestId, Destiny>,
+    destinies: IndexMap<TestId, Destiny, FxBuildHasher>,
     collector: Collector,
     observer: &'a mut dyn Observer,
     now: SimTime,
@@ -137,7 +138,7 @@ impl<'a> Simulation<'a> {
             arrivals,
             next_arrival: None,
             run_model: RunModel::from_profile(&scenario.test_profile),
-            destinies: IndexMap::new(),
+            destinies: IndexMap::default(),
             collector: Collector::new(scenario.duration_s),
             observer,
             now: SimTime::ZERO,

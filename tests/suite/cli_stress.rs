@@ -167,6 +167,21 @@ fn an_unwritable_output_fails_with_exit_1_and_leaves_no_partial_file() {
 }
 
 #[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args(["stress", "--tests", "2000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before lbsim prints
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
 fn help_and_version_exit_0() {
     let help = lbsim(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
