@@ -222,6 +222,7 @@ impl<'a> Simulation<'a> {
             .take()
             .expect("an arrival event has an arrival");
         self.collector.on_submit();
+        self.collector.on_arrival(self.now);
         match self.balancer.submit(a.id, a.spec, self.now) {
             Ok(()) => {
                 self.destinies.insert(
@@ -288,6 +289,7 @@ impl<'a> Simulation<'a> {
             self.balancer.pending_len(),
             self.balancer.active_workers(),
         );
+        self.collector.on_pool(self.now, &self.balancer);
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! grows with tests (one compact float per test per distribution) and with
 //! buckets, never with events.
 
+use super::samples::Sampler;
 use super::stats::{jain_index, sample_stddev, Percentiles};
 use super::{Metrics, TimeSeries, WorkerRow};
 use crate::balancer::model::Outcome;
@@ -22,6 +23,7 @@ struct Bucket {
     first_latency_sum: f64,
     first_assignments: u32,
     completions: u32,
+    arrivals: u32,
     pending: Option<u64>,
     workers: Option<u64>,
 }
@@ -40,6 +42,7 @@ pub struct Collector {
     slowdowns: Vec<f64>,
     attempts_sum: u64,
     completed_by_worker: Vec<u64>,
+    sampler: Sampler,
     pub workers_joined: u64,
     pub workers_drained: u64,
     pub workers_failed: u64,
@@ -62,6 +65,7 @@ impl Collector {
             slowdowns: Vec::new(),
             attempts_sum: 0,
             completed_by_worker: Vec::new(),
+            sampler: Sampler::new(width_s * MICROS_PER_SEC),
             workers_joined: 0,
             workers_drained: 0,
             workers_failed: 0,
@@ -79,6 +83,16 @@ impl Collector {
 
     pub fn on_submit(&mut self) {
         self.submitted += 1;
+    }
+
+    /// A submission's time, for the arrivals series.
+    pub fn on_arrival(&mut self, now: SimTime) {
+        self.bucket(now).arrivals += 1;
+    }
+
+    /// The pool's resources after a scheduling pass (sampled once a bucket).
+    pub fn on_pool(&mut self, now: SimTime, balancer: &Balancer) {
+        self.sampler.observe(now, balancer);
     }
 
     /// An assignment; `first_latency_s` is set when it is the test's first.
@@ -144,7 +158,9 @@ impl Collector {
         end: SimTime,
     ) -> (Metrics, TimeSeries, Vec<WorkerRow>) {
         let run_s = end.as_secs_f64().max(1e-9);
-        let series = self.series(end);
+        let mut series = self.series(end);
+        let sampler = std::mem::replace(&mut self.sampler, Sampler::new(self.bucket_us));
+        series.resources = sampler.finish(balancer, end, series.throughput.len());
         let per_worker: Vec<f64> = balancer
             .workers()
             .iter()
@@ -234,6 +250,7 @@ impl Collector {
                 .push((t, f64::from(b.assignments) / width as f64));
             s.completions
                 .push((t, f64::from(b.completions) / width as f64));
+            s.arrivals.push((t, f64::from(b.arrivals) / width as f64));
             if b.first_assignments > 0 {
                 s.latency
                     .push((t, b.first_latency_sum / f64::from(b.first_assignments)));

@@ -2,9 +2,11 @@
 //! writes files.
 
 mod collector;
+mod samples;
 mod stats;
 
 pub use collector::Collector;
+pub use samples::{MAX_HEAT_COLUMNS, MAX_HEAT_WORKERS};
 pub use stats::{jain_index, percentile, sample_stddev, Percentiles};
 
 use serde::Serialize;
@@ -66,6 +68,37 @@ pub struct TimeSeries {
     pub pending: Vec<(u64, u64)>,
     /// `[bucket start s, active workers at the bucket's end]`.
     pub workers: Vec<(u64, u64)>,
+    /// `[bucket start s, tests submitted per second]`.
+    pub arrivals: Vec<(u64, f64)>,
+    #[serde(flatten)]
+    pub resources: ResourceSeries,
+}
+
+/// The pool's resources over time, sampled at the first scheduling pass in
+/// each bucket (the pool only changes at passes, so a bucket without one
+/// keeps the last sample). For charts; fractions 0–1.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ResourceSeries {
+    /// `[bucket start s, memory in use / memory of the workers online]`.
+    pub memory_utilization: Vec<(u64, f64)>,
+    /// `[bucket start s, CUDA devices in use / devices online]`.
+    pub cuda_utilization: Vec<(u64, f64)>,
+    /// `[bucket start s, memory free while tests were pending / memory online]`:
+    /// capacity the queue could not use (fragmented or the wrong shape).
+    pub stranded_memory: Vec<(u64, f64)>,
+    pub worker_busy: WorkerBusy,
+}
+
+/// Each worker's busy fraction (time running at least one test) per column
+/// of a heat map, for the first `MAX_HEAT_WORKERS` workers and at most
+/// `MAX_HEAT_COLUMNS` columns.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WorkerBusy {
+    pub column_seconds: f64,
+    /// Worker ids, one per row of `busy`.
+    pub workers: Vec<String>,
+    /// `busy[row][column]`; null where the worker was not in the pool.
+    pub busy: Vec<Vec<Option<f64>>>,
 }
 
 /// One row of the per-worker table.
