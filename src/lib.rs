@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod visualize;
 pub mod workload;
 
 pub use error::{Error, Result};

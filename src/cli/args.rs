@@ -59,6 +59,21 @@ pub struct CommonArgs {
 pub enum Command {
     /// Run one stress test (the default command)
     Stress(StressArgs),
+    /// Draw SVG charts and an HTML report from a results file
+    Visualize(VisualizeArgs),
+}
+
+/// Flags of `visualize`.
+#[derive(Clone, Debug, Args)]
+pub struct VisualizeArgs {
+    /// Results file: a results JSON (stress, scenario, spike, benchmark) or a sweep CSV
+    pub input: PathBuf,
+    /// Directory for the charts and index.html
+    #[arg(long, short = 'o', default_value = "./visualizations", value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// Kind of results [default: detected from the file]
+    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    pub kind: Option<crate::visualize::Kind>,
 }
 
 /// Flags of `stress`.

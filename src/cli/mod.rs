@@ -4,6 +4,7 @@
 
 mod args;
 mod stress;
+mod visualize;
 
 pub use args::{Cli, Command, CommonArgs};
 
@@ -54,6 +55,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
     match cli.command.clone() {
         Some(Command::Stress(args)) => stress::run(&cli.common, &args),
+        Some(Command::Visualize(args)) => visualize::run(&args),
         None => stress::run(&cli.common, &args::StressArgs::default()),
     }
 }

@@ -1,0 +1,216 @@
+//! The charts of many runs: a benchmark grid (JSON) or a sweep (CSV).
+//! Repeated cells (several seeds) are averaged.
+
+use super::data::{bench_rows, num, BenchRow};
+use super::figure::{Body, Chart, Panel, Series};
+use super::run::{cdf_chart, cdf_from};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Mean y per x for each group, groups and x in sorted order.
+fn lines(points: impl Iterator<Item = (String, f64, f64)>) -> Vec<Series> {
+    let mut groups: BTreeMap<String, Vec<(f64, f64, u32)>> = BTreeMap::new();
+    for (group, x, y) in points {
+        let g = groups.entry(group).or_default();
+        match g.iter_mut().find(|p| p.0 == x) {
+            Some(p) => {
+                p.1 += y;
+                p.2 += 1;
+            }
+            None => g.push((x, y, 1)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(name, mut g)| {
+            g.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Series {
+                name,
+                step: false,
+                points: g.into_iter().map(|(x, s, n)| (x, s / f64::from(n))).collect(),
+            }
+        })
+        .collect()
+}
+
+fn panel(title: String, x: &str, y: &str, series: Vec<Series>) -> Panel {
+    let mut p = Panel::new(&title, x, y);
+    p.series = series;
+    p
+}
+
+/// Benchmark charts: scalability against workers and tests, one line per
+/// policy, and the latency CDF of each policy's largest cell.
+pub fn bench_charts(v: &Value) -> (Vec<Chart>, Vec<String>) {
+    let rows = bench_rows(v);
+    if rows.is_empty() {
+        return (Vec::new(), vec!["benchmark: no complete rows in benchmark_results".into()]);
+    }
+    let max_tests = rows.iter().map(|r| r.tests).fold(0.0, f64::max);
+    let max_workers = rows.iter().map(|r| r.workers).fold(0.0, f64::max);
+    let metric = |r: &BenchRow, k: &str| num(&r.metrics, k);
+    let by = |fixed: &dyn Fn(&BenchRow) -> bool, x: &dyn Fn(&BenchRow) -> f64, k: &str| {
+        lines(
+            rows.iter()
+                .filter(|r| fixed(r))
+                .filter_map(|r| Some((r.scheduler.clone(), x(r), metric(r, k)?))),
+        )
+    };
+    let at_tests = |r: &BenchRow| r.tests == max_tests;
+    let at_workers = |r: &BenchRow| r.workers == max_workers;
+    let workers = |r: &BenchRow| r.workers;
+    let tests = |r: &BenchRow| r.tests;
+    let panels: Vec<Panel> = [
+        panel(
+            format!("Throughput against workers ({max_tests} tests)"),
+            "workers",
+            "tests scheduled per second (avg)",
+            by(&at_tests, &workers, "avg_throughput"),
+        ),
+        panel(
+            format!("p99 scheduling latency against workers ({max_tests} tests)"),
+            "workers",
+            "seconds (s)",
+            by(&at_tests, &workers, "latency/p99"),
+        ),
+        panel(
+            format!("Throughput against tests ({max_workers} workers)"),
+            "tests submitted",
+            "tests scheduled per second (avg)",
+            by(&at_workers, &tests, "avg_throughput"),
+        ),
+        panel(
+            format!("p99 scheduling latency against tests ({max_workers} workers)"),
+            "tests submitted",
+            "seconds (s)",
+            by(&at_workers, &tests, "latency/p99"),
+        ),
+    ]
+    .into_iter()
+    .filter(|p| !p.is_empty())
+    .collect();
+    let mut charts = Vec::new();
+    let mut notes = Vec::new();
+    if panels.is_empty() {
+        notes.push("scalability: no avg_throughput or latency.p99 in the rows".into());
+    } else {
+        charts.push(Chart {
+            name: "scalability".into(),
+            title: "Scalability: throughput and p99 latency, one line per policy".into(),
+            body: Body::Panels(panels),
+        });
+    }
+    let cdf = policy_cdfs(&rows);
+    if cdf.is_empty() {
+        notes.push("latency distribution: no latency percentiles in the rows".into());
+    } else {
+        charts.push(cdf_chart(cdf));
+    }
+    (charts, notes)
+}
+
+/// Each policy's largest cell (most workers × tests), as a CDF.
+fn policy_cdfs(rows: &[BenchRow]) -> Vec<Series> {
+    let mut best: BTreeMap<&str, &BenchRow> = BTreeMap::new();
+    for r in rows {
+        let e = best.entry(&r.scheduler).or_insert(r);
+        if r.workers * r.tests > e.workers * e.tests {
+            *e = r;
+        }
+    }
+    best.into_iter()
+        .filter_map(|(name, r)| {
+            Some(Series {
+                name: format!("{name} ({} workers, {} tests)", r.workers, r.tests),
+                step: true,
+                points: cdf_from(&r.metrics)?,
+            })
+        })
+        .collect()
+}
+
+/// Sweep charts: each metric column against the first numeric axis, one
+/// line per scheduler (or one line), averaged over seeds and other axes.
+pub fn sweep_charts(header: &[String], rows: &[Vec<String>]) -> (Vec<Chart>, Vec<String>) {
+    let seed = header.iter().position(|h| h == "seed").unwrap_or(0);
+    let number = |r: &Vec<String>, i: usize| r.get(i).and_then(|c| c.trim().parse::<f64>().ok());
+    let numeric = |i: usize| !rows.is_empty() && rows.iter().all(|r| number(r, i).is_some());
+    let group = header.iter().position(|h| h == "scheduler");
+    let Some(x) = (0..seed).find(|&i| Some(i) != group && numeric(i)) else {
+        return (Vec::new(), vec!["sweep: no numeric axis column before 'seed'".into()]);
+    };
+    let panels: Vec<Panel> = (seed + 1..header.len())
+        .filter(|&i| numeric(i))
+        .take(6)
+        .map(|m| {
+            let points = rows.iter().filter_map(|r| {
+                let g = group.and_then(|g| r.get(g).cloned()).unwrap_or_else(|| "all".into());
+                Some((g, number(r, x)?, number(r, m)?))
+            });
+            panel(
+                format!("{} against {}", header[m], header[x]),
+                &header[x],
+                &header[m],
+                lines(points),
+            )
+        })
+        .collect();
+    if panels.is_empty() {
+        return (Vec::new(), vec!["sweep: no numeric metric column after 'seed'".into()]);
+    }
+    let chart = Chart {
+        name: "sweep".into(),
+        title: format!("Sweep: metrics against {}, mean over seeds", header[x]),
+        body: Body::Panels(panels),
+    };
+    (vec![chart], Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(s: &str, w: u32, t: u32, thr: f64, p99: f64) -> Value {
+        json!({"workers": w, "tests": t, "duration": 10, "scheduler": s,
+               "metrics": {"avg_throughput": thr, "min_latency": 0.0,
+                           "latency": {"p50": p99 / 4.0, "p95": p99 / 2.0, "p99": p99, "max": p99}}})
+    }
+
+    #[test]
+    fn scalability_has_one_line_per_policy_at_the_largest_other_axis() {
+        let v = json!({"benchmark_results": [
+            row("rr", 5, 100, 1.0, 0.2), row("rr", 10, 100, 2.0, 0.1), row("rr", 10, 100, 4.0, 0.3),
+            row("rr", 5, 50, 9.0, 9.0), row("pb", 5, 100, 1.5, 0.05)], "full_suite": false});
+        let (charts, notes) = bench_charts(&v);
+        assert!(notes.is_empty(), "{notes:?}");
+        let Body::Panels(p) = &charts[0].body else { panic!() };
+        assert_eq!(p[0].title, "Throughput against workers (100 tests)");
+        let names: Vec<&str> = p[0].series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["pb", "rr"]);
+        // Two rr cells at 10 workers are averaged; the 50-test cell is not on this line.
+        assert_eq!(p[0].series[1].points, [(5.0, 1.0), (10.0, 3.0)]);
+        assert_eq!(p[2].series[1].points, [(50.0, 9.0), (100.0, 3.0)]);
+        let Body::Panels(cdf) = &charts[1].body else { panic!() };
+        assert_eq!(cdf[0].series[1].name, "rr (10 workers, 100 tests)");
+    }
+
+    #[test]
+    fn sweep_metrics_are_averaged_over_seeds() {
+        let header: Vec<String> = ["scheduler", "workers", "seed", "avg_latency", "note"]
+            .map(String::from)
+            .to_vec();
+        let rows: Vec<Vec<String>> = [
+            ["rr", "5", "1", "1.0", "a"],
+            ["rr", "5", "2", "3.0", "b"],
+            ["rr", "10", "1", "0.5", "c"],
+        ]
+        .iter()
+        .map(|r| r.map(String::from).to_vec())
+        .collect();
+        let (charts, _) = sweep_charts(&header, &rows);
+        let Body::Panels(p) = &charts[0].body else { panic!() };
+        assert_eq!(p.len(), 1, "the text column is not plotted");
+        assert_eq!(p[0].series[0].points, [(5.0, 2.0), (10.0, 0.5)]);
+    }
+}

@@ -1,0 +1,112 @@
+//! Charts and an HTML report from any results file: a run (stress,
+//! scenario, spike), a benchmark grid, or a sweep CSV. Each chart is a data
+//! table (`figure`) built from the file (`run`, `grid`), then drawn as SVG
+//! (`render`); `index.html` inlines them all (`html`).
+
+mod data;
+mod figure;
+mod grid;
+mod html;
+mod render;
+mod run;
+
+pub use data::{detect_json, parse, Kind, Results};
+pub use figure::{Band, Bar, Body, Chart, Heat, Mark, Panel, Series};
+pub use render::{svg, PALETTE};
+
+use crate::error::{Error, Result};
+use crate::report::write_atomically;
+use std::path::{Path, PathBuf};
+
+/// The charts a results file gives, and why any were skipped.
+pub fn charts(results: &Results, kind: Kind) -> (Vec<Chart>, Vec<String>) {
+    match (results, kind) {
+        (Results::Csv(header, rows), _) => grid::sweep_charts(header, rows),
+        (Results::Json(v), Kind::Benchmark) => grid::bench_charts(v),
+        (Results::Json(v), _) => run::charts(v),
+    }
+}
+
+/// What `visualize` wrote.
+#[derive(Debug)]
+pub struct Written {
+    pub kind: Kind,
+    pub files: Vec<PathBuf>,
+    pub notes: Vec<String>,
+}
+
+/// Reads `input`, draws every chart it has data for into `out_dir` (one SVG
+/// each) and writes `index.html` beside them. `kind` overrides detection.
+pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Written> {
+    let name = input.display().to_string();
+    let text = std::fs::read_to_string(input).map_err(|e| Error::io(input, e))?;
+    let (results, detected) = parse(&name, &text)?;
+    let kind = kind.unwrap_or(detected);
+    check_kind(&name, &results, kind)?;
+    let (charts, notes) = charts(&results, kind);
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let mut files = Vec::new();
+    let mut inlined = Vec::new();
+    for c in &charts {
+        let svg = render::svg(c)?;
+        let path = out_dir.join(format!("{}.svg", c.name));
+        write_atomically(&path, svg.as_bytes())?;
+        files.push(path);
+        inlined.push((c.name.clone(), svg));
+    }
+    let json = match &results {
+        Results::Json(v) if kind != Kind::Benchmark => Some(v),
+        _ => None,
+    };
+    let title = match json {
+        Some(v) => format!("lbsim report: {}", run::headline(v)),
+        None => format!("lbsim {} report", kind.as_str()),
+    };
+    let page = html::page(&html::Page {
+        title,
+        source: &name,
+        kind: kind.as_str(),
+        results: json,
+        charts: inlined,
+        notes: &notes,
+    });
+    let index = out_dir.join("index.html");
+    write_atomically(&index, page.as_bytes())?;
+    files.push(index);
+    Ok(Written { kind, files, notes })
+}
+
+/// A forced `--type` must match what the file can be.
+fn check_kind(name: &str, results: &Results, kind: Kind) -> Result<()> {
+    let ok = match results {
+        Results::Csv(..) => kind == Kind::Sweep,
+        Results::Json(v) => match kind {
+            Kind::Benchmark => v.get("benchmark_results").is_some(),
+            Kind::Sweep => false,
+            Kind::Stress | Kind::Spike => v.get("metrics").is_some_and(|m| m.is_object()),
+        },
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "--type",
+            format!("{name} does not hold {} results", kind.as_str()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_forced_type_must_fit_the_file() {
+        let run = Results::Json(json!({"metrics": {}}));
+        assert!(check_kind("r", &run, Kind::Spike).is_ok());
+        let err = check_kind("r", &run, Kind::Benchmark).unwrap_err();
+        assert_eq!(err.to_string(), "invalid --type: r does not hold benchmark results");
+        assert_eq!(err.exit_code(), 2);
+    }
+}
