@@ -49,17 +49,20 @@ fn not_results(file: &str, why: &str) -> Error {
 
 /// Parses `text` (named `file` in errors) and tells its kind.
 pub fn parse(file: &str, text: &str) -> Result<(Results, Kind)> {
-    if let Ok(v) = serde_json::from_str::<Value>(text) {
-        let kind = detect_json(&v).ok_or_else(|| not_results(file, "no 'metrics' object"))?;
-        return Ok((Results::Json(v), kind));
-    }
-    if text.trim_start().starts_with('{') {
-        let e = serde_json::from_str::<Value>(text).expect_err("failed above");
-        return Err(Error::BadFile {
-            file: file.to_string(),
-            location: format!("line {} column {}", e.line(), e.column()),
-            message: format!("invalid JSON: {e}"),
-        });
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => {
+            let kind = detect_json(&v).ok_or_else(|| not_results(file, "no 'metrics' object"))?;
+            return Ok((Results::Json(v), kind));
+        }
+        // Broken JSON gets serde's line and column; anything else may be a CSV.
+        Err(e) if text.trim_start().starts_with('{') => {
+            return Err(Error::BadFile {
+                file: file.to_string(),
+                location: format!("line {} column {}", e.line(), e.column()),
+                message: format!("invalid JSON: {e}"),
+            });
+        }
+        Err(_) => {}
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)

@@ -54,7 +54,7 @@ fn table(rows: impl Iterator<Item = (String, String)>) -> String {
 fn compact(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), format_value),
+        Value::Number(n) if n.is_f64() => n.as_f64().map_or_else(|| n.to_string(), format_value),
         other => other.to_string(),
     }
 }
