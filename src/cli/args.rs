@@ -69,7 +69,12 @@ pub struct VisualizeArgs {
     /// Results file: a results JSON (stress, scenario, spike, benchmark) or a sweep CSV
     pub input: PathBuf,
     /// Directory for the charts and index.html
-    #[arg(long, short = 'o', default_value = "./visualizations", value_name = "DIR")]
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "./visualizations",
+        value_name = "DIR"
+    )]
     pub output_dir: PathBuf,
     /// Kind of results [default: detected from the file]
     #[arg(long = "type", short = 't', value_name = "TYPE")]

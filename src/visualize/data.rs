@@ -150,8 +150,17 @@ pub fn spikes(v: &Value) -> Vec<Spike> {
 /// Worker joins (after the start) and departures, from the workers table.
 pub fn worker_events(v: &Value) -> (Vec<f64>, Vec<f64>) {
     let (mut joins, mut leaves) = (Vec::new(), Vec::new());
-    for w in v.get("workers").and_then(Value::as_array).into_iter().flatten() {
-        if let Some(j) = w.get("joined_at").and_then(Value::as_f64).filter(|&j| j > 0.0) {
+    for w in v
+        .get("workers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(j) = w
+            .get("joined_at")
+            .and_then(Value::as_f64)
+            .filter(|&j| j > 0.0)
+        {
             joins.push(j);
         }
         if let Some(l) = w.get("left_at").and_then(Value::as_f64) {
@@ -200,9 +209,15 @@ mod tests {
     #[test]
     fn kinds_are_detected_from_the_keys() {
         let kind = |v: Value| detect_json(&v);
-        assert_eq!(kind(json!({"benchmark_results": []})), Some(Kind::Benchmark));
+        assert_eq!(
+            kind(json!({"benchmark_results": []})),
+            Some(Kind::Benchmark)
+        );
         assert_eq!(kind(json!({"metrics": {}})), Some(Kind::Stress));
-        assert_eq!(kind(json!({"metrics": {}, "spikes": []})), Some(Kind::Stress));
+        assert_eq!(
+            kind(json!({"metrics": {}, "spikes": []})),
+            Some(Kind::Stress)
+        );
         let spike = json!({"metrics": {}, "spikes": [{"start": 1, "end": 2}]});
         assert_eq!(kind(spike), Some(Kind::Spike));
         assert_eq!(kind(json!({"name": "x"})), None);
@@ -211,7 +226,14 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_results_is_a_bad_file() {
-        for text in ["{\"a\": 1}", "hello\nworld\n", "{oops", "[]", "[package]\nname = 1\n", ""] {
+        for text in [
+            "{\"a\": 1}",
+            "hello\nworld\n",
+            "{oops",
+            "[]",
+            "[package]\nname = 1\n",
+            "",
+        ] {
             let err = parse("x.json", text).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{text}: {err}");
             assert!(err.to_string().starts_with("x.json: "), "{err}");
@@ -224,7 +246,10 @@ mod tests {
     fn malformed_series_and_spikes_are_skipped_not_fatal() {
         let v = json!({"time_series": {"a": [[0, 1.5], [1, 2]], "b": [[0]], "c": 3},
                        "spikes": [{"start": 5, "end": 9, "multiplier": 3}, {"start": "x"}]});
-        assert_eq!(pairs(&v, "time_series/a"), Some(vec![(0.0, 1.5), (1.0, 2.0)]));
+        assert_eq!(
+            pairs(&v, "time_series/a"),
+            Some(vec![(0.0, 1.5), (1.0, 2.0)])
+        );
         assert_eq!(pairs(&v, "time_series/b"), None);
         assert_eq!(pairs(&v, "time_series/c"), None);
         assert_eq!(pairs(&v, "time_series/d"), None);

@@ -27,7 +27,10 @@ fn lines(points: impl Iterator<Item = (String, f64, f64)>) -> Vec<Series> {
             Series {
                 name,
                 step: false,
-                points: g.into_iter().map(|(x, s, n)| (x, s / f64::from(n))).collect(),
+                points: g
+                    .into_iter()
+                    .map(|(x, s, n)| (x, s / f64::from(n)))
+                    .collect(),
             }
         })
         .collect()
@@ -44,7 +47,10 @@ fn panel(title: String, x: &str, y: &str, series: Vec<Series>) -> Panel {
 pub fn bench_charts(v: &Value) -> (Vec<Chart>, Vec<String>) {
     let rows = bench_rows(v);
     if rows.is_empty() {
-        return (Vec::new(), vec!["benchmark: no complete rows in benchmark_results".into()]);
+        return (
+            Vec::new(),
+            vec!["benchmark: no complete rows in benchmark_results".into()],
+        );
     }
     let max_tests = rows.iter().map(|r| r.tests).fold(0.0, f64::max);
     let max_workers = rows.iter().map(|r| r.workers).fold(0.0, f64::max);
@@ -137,14 +143,19 @@ pub fn sweep_charts(header: &[String], rows: &[Vec<String>]) -> (Vec<Chart>, Vec
     let numeric = |i: usize| !rows.is_empty() && rows.iter().all(|r| number(r, i).is_some());
     let group = header.iter().position(|h| h == "scheduler");
     let Some(x) = (0..seed).find(|&i| Some(i) != group && numeric(i)) else {
-        return (Vec::new(), vec!["sweep: no numeric axis column before 'seed'".into()]);
+        return (
+            Vec::new(),
+            vec!["sweep: no numeric axis column before 'seed'".into()],
+        );
     };
     let panels: Vec<Panel> = (seed + 1..header.len())
         .filter(|&i| numeric(i))
         .take(6)
         .map(|m| {
             let points = rows.iter().filter_map(|r| {
-                let g = group.and_then(|g| r.get(g).cloned()).unwrap_or_else(|| "all".into());
+                let g = group
+                    .and_then(|g| r.get(g).cloned())
+                    .unwrap_or_else(|| "all".into());
                 Some((g, number(r, x)?, number(r, m)?))
             });
             panel(
@@ -156,7 +167,10 @@ pub fn sweep_charts(header: &[String], rows: &[Vec<String>]) -> (Vec<Chart>, Vec
         })
         .collect();
     if panels.is_empty() {
-        return (Vec::new(), vec!["sweep: no numeric metric column after 'seed'".into()]);
+        return (
+            Vec::new(),
+            vec!["sweep: no numeric metric column after 'seed'".into()],
+        );
     }
     let chart = Chart {
         name: "sweep".into(),
@@ -184,7 +198,9 @@ mod tests {
             row("rr", 5, 50, 9.0, 9.0), row("pb", 5, 100, 1.5, 0.05)], "full_suite": false});
         let (charts, notes) = bench_charts(&v);
         assert!(notes.is_empty(), "{notes:?}");
-        let Body::Panels(p) = &charts[0].body else { panic!() };
+        let Body::Panels(p) = &charts[0].body else {
+            panic!()
+        };
         assert_eq!(p[0].title, "Throughput against workers (100 tests)");
         let names: Vec<&str> = p[0].series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["pb", "rr"]);
@@ -193,7 +209,9 @@ mod tests {
         // Against tests, at the most workers (10): only rr has cells there.
         assert_eq!(p[2].series.len(), 1);
         assert_eq!(p[2].series[0].points, [(100.0, 3.0)]);
-        let Body::Panels(cdf) = &charts[1].body else { panic!() };
+        let Body::Panels(cdf) = &charts[1].body else {
+            panic!()
+        };
         assert_eq!(cdf[0].series[1].name, "rr (10 workers, 100 tests)");
     }
 
@@ -211,7 +229,9 @@ mod tests {
         .map(|r| r.map(String::from).to_vec())
         .collect();
         let (charts, _) = sweep_charts(&header, &rows);
-        let Body::Panels(p) = &charts[0].body else { panic!() };
+        let Body::Panels(p) = &charts[0].body else {
+            panic!()
+        };
         assert_eq!(p.len(), 1, "the text column is not plotted");
         assert_eq!(p[0].series[0].points, [(5.0, 2.0), (10.0, 0.5)]);
     }

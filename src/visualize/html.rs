@@ -69,13 +69,18 @@ fn run_tables(v: &Value) -> String {
     if let Some(cfg) = v.get("configuration").and_then(Value::as_object) {
         s.push_str("<h2>Configuration</h2>\n");
         s.push_str(&table(
-            cfg.iter().filter(|(_, x)| !x.is_null()).map(|(k, x)| (k.clone(), compact(x))),
+            cfg.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), compact(x))),
         ));
     }
     if let Some(m) = v.get("metrics") {
         let rows = KEY_FIGURES.iter().filter_map(|(path, label, unit)| {
             let x = m.pointer(&format!("/{path}"))?;
-            Some((label.to_string(), format!("{} {unit}", compact(x)).trim_end().to_string()))
+            Some((
+                label.to_string(),
+                format!("{} {unit}", compact(x)).trim_end().to_string(),
+            ))
         });
         s.push_str("<h2>Key figures</h2>\n");
         s.push_str(&table(rows));
@@ -112,7 +117,12 @@ pub fn page(p: &Page) -> String {
     s.push_str("<h2>Charts</h2>\n");
     for (name, svg) in &p.charts {
         let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
-        let _ = writeln!(s, "<figure id=\"{}\">\n{}\n</figure>", escape(name), body.trim_end());
+        let _ = writeln!(
+            s,
+            "<figure id=\"{}\">\n{}\n</figure>",
+            escape(name),
+            body.trim_end()
+        );
     }
     s.push_str("</body>\n</html>\n");
     s
@@ -133,7 +143,10 @@ mod tests {
             source: "r.json",
             kind: "stress",
             results: Some(&v),
-            charts: vec![("a".into(), "<?xml version=\"1.0\"?>\n<svg x=\"1\"></svg>\n".into())],
+            charts: vec![(
+                "a".into(),
+                "<?xml version=\"1.0\"?>\n<svg x=\"1\"></svg>\n".into(),
+            )],
             notes: &notes,
         });
         assert!(html.contains("<tr><th>seed</th><td>42</td></tr>"));

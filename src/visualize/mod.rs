@@ -106,7 +106,10 @@ mod tests {
         let run = Results::Json(json!({"metrics": {}}));
         assert!(check_kind("r", &run, Kind::Spike).is_ok());
         let err = check_kind("r", &run, Kind::Benchmark).unwrap_err();
-        assert_eq!(err.to_string(), "invalid --type: r does not hold benchmark results");
+        assert_eq!(
+            err.to_string(),
+            "invalid --type: r does not hold benchmark results"
+        );
         assert_eq!(err.exit_code(), 2);
     }
 }

@@ -45,8 +45,9 @@ pub fn svg(chart: &Chart) -> Result<String> {
             .map_err(err)?;
         match &chart.body {
             Body::Panels(panels) => {
+                let shared = shared_x(panels);
                 for (area, p) in root.split_evenly((panels.len(), 1)).iter().zip(panels) {
-                    draw_panel(area, p)?;
+                    draw_panel(area, p, shared)?;
                 }
             }
             Body::Heat(h) => draw_heat(&root, h)?,
@@ -71,18 +72,35 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-fn draw_panel(area: &Area, p: &Panel) -> Result<()> {
+fn draw_panel(area: &Area, p: &Panel, shared: Option<(f64, f64)>) -> Result<()> {
     if p.bars.is_empty() {
-        draw_lines(area, p)
+        draw_lines(area, p, shared.unwrap_or_else(|| x_range(p)))
     } else {
         draw_bars(area, p)
     }
 }
 
-fn draw_lines(area: &Area, p: &Panel) -> Result<()> {
+fn x_range(p: &Panel) -> (f64, f64) {
     let xs = p.series.iter().flat_map(|s| s.points.iter().map(|q| q.0));
     let xs = xs.chain(p.bands.iter().flat_map(|b| [b.start, b.end]));
-    let (x0, x1) = range(xs.chain(p.marks.iter().map(|m| m.at)));
+    range(xs.chain(p.marks.iter().map(|m| m.at)))
+}
+
+/// Line panels over simulated time share one x range, so they line up.
+fn shared_x(panels: &[Panel]) -> Option<(f64, f64)> {
+    let lines: Vec<&Panel> = panels.iter().filter(|p| p.bars.is_empty()).collect();
+    let first = lines.first()?;
+    if lines.len() < 2
+        || !first.x_label.contains("time")
+        || lines.iter().any(|p| p.x_label != first.x_label)
+    {
+        return None;
+    }
+    let ranges: Vec<(f64, f64)> = lines.iter().map(|p| x_range(p)).collect();
+    Some(range(ranges.iter().flat_map(|r| [r.0, r.1])))
+}
+
+fn draw_lines(area: &Area, p: &Panel, (x0, x1): (f64, f64)) -> Result<()> {
     let (_, y1) = range(p.series.iter().flat_map(|s| s.points.iter().map(|q| q.1)));
     let y1 = if y1 <= 0.0 { 1.0 } else { y1 * 1.1 };
     let mut chart = ChartBuilder::on(area)
@@ -106,19 +124,32 @@ fn draw_lines(area: &Area, p: &Panel) -> Result<()> {
             .map_err(err)?;
     }
     for m in &p.marks {
-        let colour = if m.label.contains("join") { PALETTE[2] } else { PALETTE[3] };
+        let colour = if m.label.contains("join") {
+            PALETTE[2]
+        } else {
+            PALETTE[3]
+        };
         chart
-            .draw_series([PathElement::new(vec![(m.at, 0.0), (m.at, y1)], colour.mix(0.6))])
+            .draw_series([PathElement::new(
+                vec![(m.at, 0.0), (m.at, y1)],
+                colour.mix(0.6),
+            )])
             .map_err(err)?;
     }
     for (i, s) in p.series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
-        let points = if s.step { staircase(&s.points) } else { s.points.clone() };
+        let points = if s.step {
+            staircase(&s.points)
+        } else {
+            s.points.clone()
+        };
         chart
             .draw_series(LineSeries::new(points, colour.stroke_width(2)))
             .map_err(err)?
             .label(s.name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
+            });
     }
     chart
         .configure_series_labels()
@@ -168,10 +199,21 @@ fn draw_bars(area: &Area, p: &Panel) -> Result<()> {
         let x = i as f64;
         let colour = PALETTE[i % PALETTE.len()];
         chart
-            .draw_series([Rectangle::new([(x - 0.35, 0.0), (x + 0.35, b.value)], colour.filled())])
+            .draw_series([Rectangle::new(
+                [(x - 0.35, 0.0), (x + 0.35, b.value)],
+                colour.filled(),
+            )])
             .map_err(err)?;
-        let value = Text::new(format_value(b.value), (x - 0.3, b.value + y1 * 0.06), value_font.clone());
-        let label = Text::new(labels[i].to_string(), (x - 0.35, -y1 * 0.04), label_font.clone());
+        let value = Text::new(
+            format_value(b.value),
+            (x - 0.3, b.value + y1 * 0.06),
+            value_font.clone(),
+        );
+        let label = Text::new(
+            labels[i].to_string(),
+            (x - 0.35, -y1 * 0.04),
+            label_font.clone(),
+        );
         chart.draw_series([value]).map_err(err)?;
         chart.plotting_area().draw(&label).map_err(err)?;
     }
@@ -180,9 +222,8 @@ fn draw_bars(area: &Area, p: &Panel) -> Result<()> {
 
 /// Three significant figures, no exponent for everyday values.
 pub fn format_value(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v.abs() >= 100.0 {
+    // Whole numbers and large values: no decimals.
+    if (v.fract() == 0.0 && v.abs() < 1e15) || v.abs() >= 100.0 {
         format!("{v:.0}")
     } else if v.abs() >= 1.0 {
         format!("{v:.2}")
@@ -200,12 +241,16 @@ fn draw_heat(area: &Area, h: &Heat) -> Result<()> {
         .margin(8)
         .x_label_area_size(36)
         .y_label_area_size(100)
-        .build_cartesian_2d(0.0..x1, 0.0..n as f64)
+        .build_cartesian_2d(0.0..x1, -0.5..n as f64 - 0.5)
         .map_err(err)?;
     let rows = &h.rows;
     let label = |y: &f64| {
-        let i = y.floor() as usize;
-        if (y - y.floor()).abs() < 1e-9 && i < rows.len() { rows[i].clone() } else { String::new() }
+        let i = y.round() as usize;
+        if (y - y.round()).abs() < 1e-9 && y.round() >= 0.0 && i < rows.len() {
+            rows[i].clone()
+        } else {
+            String::new()
+        }
     };
     chart
         .configure_mesh()
@@ -221,33 +266,47 @@ fn draw_heat(area: &Area, h: &Heat) -> Result<()> {
         let cells = row.iter().enumerate().map(|(c, v)| {
             let x = c as f64 * h.column_seconds;
             let style = v.map_or(missing, |v| ViridisRGB::get_color(v).filled());
-            Rectangle::new([(x, r as f64), (x + h.column_seconds, r as f64 + 1.0)], style)
+            let y = r as f64;
+            Rectangle::new([(x, y - 0.5), (x + h.column_seconds, y + 0.5)], style)
         });
         chart.draw_series(cells).map_err(err)?;
     }
     draw_colour_scale(&legend)
 }
 
+/// A vertical viridis bar from 0 % (bottom) to 100 % busy (top), with
+/// its labels drawn as plain text.
 fn draw_colour_scale(area: &Area) -> Result<()> {
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(8)
-        .margin_bottom(44)
-        .margin_right(40)
-        .y_label_area_size(40)
-        .build_cartesian_2d(0.0..1.0, 0.0..100.0)
+    let (top, bottom, left) = (40, 80, 10);
+    let height = area.dim_in_pixel().1 as i32 - top - bottom;
+    let font = ("sans-serif", 12).into_font();
+    for i in 0..height {
+        let v = 1.0 - f64::from(i) / f64::from(height.max(1));
+        let colour = ViridisRGB::get_color(v).filled();
+        area.draw(&Rectangle::new(
+            [(left, top + i), (left + 18, top + i + 1)],
+            colour,
+        ))
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_labels(0)
-        .y_desc("busy (%)")
-        .draw()
+    }
+    for (text, y) in [
+        ("100 %", top),
+        ("50 %", top + height / 2),
+        ("0 %", top + height),
+    ] {
+        area.draw(&Text::new(text, (left + 22, y - 6), font.clone()))
+            .map_err(err)?;
+    }
+    area.draw(&Text::new("busy", (left, top - 22), font.clone()))
         .map_err(err)?;
-    let steps = (0..50).map(|i| {
-        let v = f64::from(i) / 50.0;
-        Rectangle::new([(0.0, v * 100.0), (1.0, v * 100.0 + 2.0)], ViridisRGB::get_color(v + 0.01).filled())
-    });
-    chart.draw_series(steps).map_err(err)?;
+    let grey = RGBColor(225, 225, 225).filled();
+    area.draw(&Rectangle::new(
+        [(left, top + height + 20), (left + 18, top + height + 34)],
+        grey,
+    ))
+    .map_err(err)?;
+    area.draw(&Text::new("absent", (left + 22, top + height + 20), font))
+        .map_err(err)?;
     Ok(())
 }
 
@@ -258,7 +317,10 @@ mod tests {
     #[test]
     fn staircase_holds_each_level_until_the_next_value() {
         let s = staircase(&[(0.0, 0.0), (1.0, 0.5), (3.0, 1.0)]);
-        assert_eq!(s, [(0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (3.0, 0.5), (3.0, 1.0)]);
+        assert_eq!(
+            s,
+            [(0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (3.0, 0.5), (3.0, 1.0)]
+        );
     }
 
     #[test]

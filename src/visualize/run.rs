@@ -62,7 +62,11 @@ pub fn summary(v: &Value) -> Chart {
         ],
     );
     let latency = bars(
-        Panel::new("Scheduling latency (assigned − submitted)", "", "seconds (s)"),
+        Panel::new(
+            "Scheduling latency (assigned − submitted)",
+            "",
+            "seconds (s)",
+        ),
         &[
             ("avg", m("avg_latency")),
             ("p50", m("latency/p50")),
@@ -122,7 +126,12 @@ fn bands(spikes: &[Spike]) -> Vec<Band> {
 
 fn marks(v: &Value) -> Vec<Mark> {
     let (joins, leaves) = worker_events(v);
-    let mark = |label: &'static str| move |at: f64| Mark { at, label: label.into() };
+    let mark = |label: &'static str| {
+        move |at: f64| Mark {
+            at,
+            label: label.into(),
+        }
+    };
     joins
         .into_iter()
         .map(mark("worker joined"))
@@ -132,7 +141,8 @@ fn marks(v: &Value) -> Vec<Mark> {
 
 fn time_series(v: &Value) -> Option<Chart> {
     let throughput = pairs(v, "time_series/throughput")?;
-    let mut top = Panel::new("Tests per second", TIME, "tests per second").line("scheduled", throughput);
+    let mut top =
+        Panel::new("Tests per second", TIME, "tests per second").line("scheduled", throughput);
     if let Some(c) = pairs(v, "time_series/completions") {
         top = top.line("completed", c);
     }
@@ -182,7 +192,10 @@ fn heat(v: &Value) -> Option<Chart> {
         title: "Worker busy fraction over time (share of each column with ≥ 1 test running)".into(),
         body: Body::Heat(Heat {
             x_label: TIME.into(),
-            column_seconds: b.get("column_seconds").and_then(Value::as_f64).unwrap_or(1.0),
+            column_seconds: b
+                .get("column_seconds")
+                .and_then(Value::as_f64)
+                .unwrap_or(1.0),
             rows,
             cells,
         }),
@@ -195,16 +208,24 @@ fn percent(xs: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 
 fn resources(v: &Value) -> Option<Chart> {
     let memory = pairs(v, "time_series/memory_utilization")?;
-    let mut top = Panel::new("Memory and CUDA devices in use", TIME, "percent of online capacity (%)")
-        .line("memory", percent(memory));
+    let mut top = Panel::new(
+        "Memory and CUDA devices in use",
+        TIME,
+        "percent of online capacity (%)",
+    )
+    .line("memory", percent(memory));
     if let Some(c) = pairs(v, "time_series/cuda_utilization") {
         top = top.line("CUDA devices", percent(c));
     }
     let mut panels = vec![top];
     if let Some(s) = pairs(v, "time_series/stranded_memory") {
         panels.push(
-            Panel::new("Stranded memory: free while tests waited", TIME, "percent of online memory (%)")
-                .line("stranded memory", percent(s)),
+            Panel::new(
+                "Stranded memory: free while tests waited",
+                TIME,
+                "percent of online memory (%)",
+            )
+            .line("stranded memory", percent(s)),
         );
     }
     Some(Chart {
@@ -215,7 +236,11 @@ fn resources(v: &Value) -> Option<Chart> {
 }
 
 fn mean_in(xs: &[(f64, f64)], a: f64, b: f64) -> Option<f64> {
-    let ys: Vec<f64> = xs.iter().filter(|p| p.0 >= a && p.0 < b).map(|p| p.1).collect();
+    let ys: Vec<f64> = xs
+        .iter()
+        .filter(|p| p.0 >= a && p.0 < b)
+        .map(|p| p.1)
+        .collect();
     (!ys.is_empty()).then(|| ys.iter().sum::<f64>() / ys.len() as f64)
 }
 
@@ -229,7 +254,8 @@ pub fn spike_correlation(v: &Value) -> Option<Chart> {
         return None;
     }
     let b = bands(&spikes);
-    let mut p1 = Panel::new("Arrival rate", TIME, "tests submitted per second").line("arrivals", arrivals);
+    let mut p1 =
+        Panel::new("Arrival rate", TIME, "tests submitted per second").line("arrivals", arrivals);
     let mut p2 = Panel::new("Queue length", TIME, "pending tests").line("pending", pending.clone());
     p1.bands = b.clone();
     p2.bands = b.clone();
@@ -320,10 +346,24 @@ mod tests {
     #[test]
     fn summary_plots_percent_and_seconds_and_skips_missing_figures() {
         let c = summary(&run());
-        assert_eq!(c.title, "Performance summary: 2 workers, 10 tests, round_robin, seed 7");
+        assert_eq!(
+            c.title,
+            "Performance summary: 2 workers, 10 tests, round_robin, seed 7"
+        );
         let Body::Panels(p) = c.body else { panic!() };
-        let rates: Vec<(&str, f64)> = p[0].bars.iter().map(|b| (b.label.as_str(), b.value)).collect();
-        assert_eq!(rates, [("scheduled", 90.0), ("workers used", 50.0), ("Jain fairness ×100", 80.0)]);
+        let rates: Vec<(&str, f64)> = p[0]
+            .bars
+            .iter()
+            .map(|b| (b.label.as_str(), b.value))
+            .collect();
+        assert_eq!(
+            rates,
+            [
+                ("scheduled", 90.0),
+                ("workers used", 50.0),
+                ("Jain fairness ×100", 80.0)
+            ]
+        );
         assert_eq!(p[1].bars.len(), 5);
         assert_eq!(p.len(), 2, "no throughput figures, no throughput panel");
     }
@@ -334,7 +374,11 @@ mod tests {
         let Body::Panels(p) = c.body else { panic!() };
         assert_eq!(p[0].series[0].points, [(0.0, 2.0), (1.0, 4.0)]);
         assert_eq!((p[0].bands[0].start, p[0].bands[0].end), (1.0, 2.0));
-        let marks: Vec<(f64, &str)> = p[0].marks.iter().map(|m| (m.at, m.label.as_str())).collect();
+        let marks: Vec<(f64, &str)> = p[0]
+            .marks
+            .iter()
+            .map(|m| (m.at, m.label.as_str()))
+            .collect();
         assert_eq!(marks, [(1.25, "worker joined"), (3.5, "worker left")]);
     }
 
@@ -359,6 +403,9 @@ mod tests {
     #[test]
     fn cdf_reads_percentiles_in_order() {
         let points = cdf_from(&run()["metrics"]).unwrap();
-        assert_eq!(points, [(0.1, 0.0), (0.4, 0.5), (1.5, 0.95), (1.9, 0.99), (2.0, 1.0)]);
+        assert_eq!(
+            points,
+            [(0.1, 0.0), (0.4, 0.5), (1.5, 0.95), (1.9, 0.99), (2.0, 1.0)]
+        );
     }
 }
