@@ -2,20 +2,24 @@
 
 use super::args::VisualizeArgs;
 use crate::error::Result;
+use std::io::Write;
 
 pub fn run(args: &VisualizeArgs) -> Result<()> {
     let written = crate::visualize::visualize(&args.input, &args.output_dir, args.kind)?;
-    println!(
+    // A closed stdout (`| head`) must not turn a finished job into a panic.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "lbsim visualize: {} results, {} files in {}",
         written.kind.as_str(),
         written.files.len(),
         args.output_dir.display()
     );
     for f in &written.files {
-        println!("  {}", f.display());
+        let _ = writeln!(out, "  {}", f.display());
     }
     for n in &written.notes {
-        println!("  skipped {n}");
+        let _ = writeln!(out, "  skipped {n}");
     }
     Ok(())
 }
