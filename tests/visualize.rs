@@ -250,7 +250,7 @@ fn a_file_that_is_not_results_exits_2_with_a_message() {
     }
     assert!(!dir.join("viz").exists(), "nothing written for bad input");
     let missing = visualize(&dir.join("nope.json"), &dir.join("viz"), &[]);
-    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(missing.status.code(), Some(2));
     let wrong_type = visualize(
         &run_results(&dir),
         &dir.join("viz"),

@@ -51,7 +51,7 @@ pub fn summary(out: &RunOutput) -> String {
     );
     let _ = writeln!(
         t,
-        "  throughput peak {:.0}/s, avg {:.3}/s scheduled; {:.3}/s completed",
+        "  throughput peak {:.3}/s, avg {:.3}/s scheduled; {:.3}/s completed",
         m.peak_throughput, m.avg_throughput, m.avg_completion_throughput
     );
     let _ = writeln!(

@@ -39,7 +39,12 @@ pub struct Written {
 /// each) and writes `index.html` beside them. `kind` overrides detection.
 pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Written> {
     let name = input.display().to_string();
-    let text = std::fs::read_to_string(input).map_err(|e| Error::io(input, e))?;
+    let bytes = Error::read_input(input)?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::BadFile {
+        file: input.display().to_string(),
+        location: "contents".into(),
+        message: "not UTF-8 text: not a results file".into(),
+    })?;
     let (results, detected) = parse(&name, &text)?;
     let kind = kind.unwrap_or(detected);
     check_kind(&name, &results, kind)?;
