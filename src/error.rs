@@ -26,6 +26,12 @@ pub enum Error {
     /// A safety limit (LB_MAX_WORKERS) would be exceeded.
     #[error("{0}")]
     Limit(String),
+    /// An input file the user named cannot be read (missing, unreadable).
+    #[error("cannot read {}: {source}", path.display())]
+    Input {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -44,7 +50,8 @@ impl Error {
             Error::InvalidInput { .. }
             | Error::BadFile { .. }
             | Error::Unknown { .. }
-            | Error::Limit(_) => 2,
+            | Error::Limit(_)
+            | Error::Input { .. } => 2,
             Error::Io { .. } | Error::Run(_) => 1,
         }
     }
@@ -61,6 +68,14 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// Reads a whole input file; failure is bad input (exit 2).
+    pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
+        std::fs::read(path).map_err(|source| Error::Input {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }
 
