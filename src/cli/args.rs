@@ -59,6 +59,8 @@ pub struct CommonArgs {
 pub enum Command {
     /// Run one stress test (the default command)
     Stress(StressArgs),
+    /// Replay a recorded workload (SWF or lbsim's per-test CSV)
+    Replay(super::replay::ReplayArgs),
     /// Draw SVG charts and an HTML report from a results file
     Visualize(VisualizeArgs),
 }

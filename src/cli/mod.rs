@@ -3,6 +3,7 @@
 //! test could not reach through the library lives here.
 
 mod args;
+mod replay;
 mod stress;
 mod visualize;
 
@@ -56,6 +57,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command.clone() {
         Some(Command::Stress(args)) => stress::run(&cli.common, &args),
         Some(Command::Visualize(args)) => visualize::run(&args),
+        Some(Command::Replay(args)) => replay::run(&cli.common, &args),
         None => stress::run(&cli.common, &args::StressArgs::default()),
     }
 }

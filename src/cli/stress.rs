@@ -5,6 +5,7 @@ use crate::engine::{self, Fanout, RunOutput};
 use crate::error::Result;
 use crate::report::{self, DecisionLog, TestCsv};
 use crate::scenario::{Scenario, StressOptions};
+use crate::workload::ArrivalSource;
 
 pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
     let defaults = StressOptions::default();
@@ -26,6 +27,17 @@ pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
 /// asked, and writes the JSON. Shared by every command that runs one
 /// simulation. Files appear only if the whole run succeeds.
 pub fn run_and_write(scenario: &Scenario, common: &CommonArgs) -> Result<RunOutput> {
+    run_and_write_with(scenario, None, common, |_| {})
+}
+
+/// `run_and_write` with any arrival source (`None`: the scenario's
+/// synthetic workload); `extend` adds sections to the results JSON.
+pub fn run_and_write_with(
+    scenario: &Scenario,
+    arrivals: Option<Box<dyn ArrivalSource + '_>>,
+    common: &CommonArgs,
+    extend: impl FnOnce(&mut serde_json::Value),
+) -> Result<RunOutput> {
     let mut csv = common.csv.as_deref().map(TestCsv::create).transpose()?;
     let mut decisions = common
         .decisions
@@ -39,7 +51,10 @@ pub fn run_and_write(scenario: &Scenario, common: &CommonArgs) -> Result<RunOutp
     if let Some(d) = decisions.as_mut() {
         fanout.push(d);
     }
-    let out = engine::run(scenario, &mut fanout)?;
+    let out = match arrivals {
+        Some(a) => engine::run_with(scenario, a, &mut fanout)?,
+        None => engine::run(scenario, &mut fanout)?,
+    };
     if let Some(c) = csv {
         c.commit()?;
     }
@@ -47,7 +62,9 @@ pub fn run_and_write(scenario: &Scenario, common: &CommonArgs) -> Result<RunOutp
         d.commit()?;
     }
     if let Some(path) = &common.output {
-        let json = report::to_pretty_json(&report::run_json(&out));
+        let mut json = report::run_json(&out);
+        extend(&mut json);
+        let json = report::to_pretty_json(&json);
         report::write_atomically(path, json.as_bytes())?;
     }
     Ok(out)

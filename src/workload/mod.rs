@@ -8,6 +8,7 @@
 mod arrivals;
 mod pool;
 mod run_model;
+pub mod trace;
 
 pub use arrivals::SyntheticArrivals;
 pub use pool::{CycleEffects, Pool};

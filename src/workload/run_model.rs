@@ -11,7 +11,8 @@ use crate::sim::SimDuration;
 pub struct Fate {
     /// Seeds the per-attempt draws.
     pub seed: u64,
-    /// A recorded run time and outcome (trace replay) instead of draws.
+    /// A recorded run time and whether it succeeded (trace replay) instead
+    /// of draws.
     pub exact: Option<(SimDuration, bool)>,
 }
 
@@ -37,8 +38,8 @@ impl RunModel {
     /// The nominal run time (on a speed-1.0 worker) and whether attempt
     /// `attempt` (0-based) fails.
     pub fn attempt(&self, fate: &Fate, spec: &TestSpec, attempt: u32) -> (SimDuration, bool) {
-        if let Some(exact) = fate.exact {
-            return exact;
+        if let Some((run, success)) = fate.exact {
+            return (run, !success);
         }
         let mut draws = AttemptDraws::new(fate.seed, attempt);
         let expected = spec.expected_duration.as_secs_f64();
@@ -171,6 +172,7 @@ mod tests {
             seed: 0,
             exact: Some((SimDuration(5), true)),
         };
-        assert_eq!(model.attempt(&exact, &spec(), 2), (SimDuration(5), true));
+        // A recorded success does not fail.
+        assert_eq!(model.attempt(&exact, &spec(), 2), (SimDuration(5), false));
     }
 }

@@ -1,0 +1,260 @@
+//! Recorded workloads: a trace file read into jobs, each replayed as a test
+//! with its recorded run time, so a real workload runs through the balancer
+//! exactly as it happened (or compressed, or denser).
+//!
+//! Two formats: the Standard Workload Format of the Parallel Workloads
+//! Archive (`swf`, gzipped or not) and lbsim's own per-test CSV (`csv`). A
+//! line that cannot be read stops the replay with its file and line number;
+//! a job that is well formed but unusable (an unknown run time, say) is
+//! counted with its reason and reported, never silently dropped.
+
+mod replay;
+mod swf;
+mod test_csv;
+
+pub use replay::{replay_scenario, ClusterPlan, ReplayOptions};
+
+use crate::balancer::model::{TestId, TestSpec};
+use crate::error::{Error, Result};
+use crate::sim::{SimDuration, SimTime};
+use crate::workload::{Arrival, ArrivalSource, Fate};
+use indexmap::IndexMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// The two trace formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceFormat {
+    /// Standard Workload Format (Parallel Workloads Archive), plain or gzipped.
+    Swf,
+    /// lbsim's per-test CSV (the `--csv` output).
+    Csv,
+}
+
+impl TraceFormat {
+    /// Parses a `--format` value.
+    pub fn parse(s: &str) -> std::result::Result<TraceFormat, String> {
+        match s {
+            "swf" => Ok(TraceFormat::Swf),
+            "csv" => Ok(TraceFormat::Csv),
+            _ => Err(format!("'{s}' is not a trace format (known: swf, csv)")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceFormat::Swf => "swf",
+            TraceFormat::Csv => "csv",
+        }
+    }
+
+    /// Guesses the format from the name, then from the first bytes: `.csv`
+    /// or a first line starting with `id,` is CSV; anything else is SWF.
+    fn detect(path: &Path, head: &[u8]) -> TraceFormat {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".csv") || name.ends_with(".csv.gz") || head.starts_with(b"id,") {
+            TraceFormat::Csv
+        } else {
+            TraceFormat::Swf
+        }
+    }
+}
+
+/// One usable job of a trace, before any time transform.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceJob {
+    pub submit: SimTime,
+    /// The recorded run time (replayed exactly).
+    pub run: SimDuration,
+    /// False when the trace records the run as failed or cancelled.
+    pub success: bool,
+    pub spec: TestSpec,
+}
+
+/// What the cluster should look like, as far as the trace says.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TraceHeader {
+    /// `MaxProcs` (or `MaxNodes`) from an SWF header.
+    pub max_procs: Option<u64>,
+    /// Where `max_procs` came from (for the report).
+    pub procs_source: Option<&'static str>,
+    /// `MaxMemory` from an SWF header, KB per processor.
+    pub max_memory_kb: Option<u64>,
+}
+
+/// A trace read whole: its usable jobs in submission order and an account
+/// of every record that was not usable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    pub file: String,
+    pub format: TraceFormat,
+    pub header: TraceHeader,
+    pub jobs: Vec<TraceJob>,
+    /// Job records in the file (usable or not; comments not counted).
+    pub records: u64,
+    /// Unusable records by reason, in the order the reasons were first met.
+    pub unusable: IndexMap<&'static str, u64>,
+    /// Line of the first unusable record, for the warning.
+    pub first_unusable_line: Option<u64>,
+    /// Records replayed with an estimated run time (CSV rows that never ran).
+    pub estimated: u64,
+}
+
+impl Trace {
+    /// Reads a trace; `format` `None` means detect it.
+    pub fn load(path: &Path, format: Option<TraceFormat>) -> Result<Trace> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = BufReader::new(file);
+        let head = reader.fill_buf().map_err(|e| Error::io(path, e))?.to_vec();
+        let is_gzip = head.starts_with(&[0x1f, 0x8b]);
+        let input: Box<dyn Read> = if is_gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(reader))
+        } else {
+            Box::new(reader)
+        };
+        let mut input = BufReader::new(input);
+        let text_head = if is_gzip {
+            input.fill_buf().map_err(|e| Error::io(path, e))?.to_vec()
+        } else {
+            head
+        };
+        let format = format.unwrap_or_else(|| TraceFormat::detect(path, &text_head));
+        let name = path.display().to_string();
+        let mut trace = match format {
+            TraceFormat::Swf => swf::read(&name, input)?,
+            TraceFormat::Csv => test_csv::read(&name, input)?,
+        };
+        // Stable: jobs submitted together keep their file order.
+        trace.jobs.sort_by_key(|j| j.submit);
+        Ok(trace)
+    }
+
+    /// Records that were not replayed.
+    pub fn unusable_total(&self) -> u64 {
+        self.unusable.values().sum()
+    }
+
+    fn count_unusable(&mut self, reason: &'static str, line: u64) {
+        *self.unusable.entry(reason).or_insert(0) += 1;
+        self.first_unusable_line.get_or_insert(line);
+    }
+
+    fn empty(file: &str, format: TraceFormat) -> Trace {
+        Trace {
+            file: file.to_string(),
+            format,
+            header: TraceHeader::default(),
+            jobs: Vec::new(),
+            records: 0,
+            unusable: IndexMap::new(),
+            first_unusable_line: None,
+            estimated: 0,
+        }
+    }
+}
+
+/// A malformed line: the replay stops, naming the file and the line.
+fn bad_line(file: &str, line: u64, message: impl Into<String>) -> Error {
+    Error::BadFile {
+        file: file.to_string(),
+        location: format!("line {line}"),
+        message: message.into(),
+    }
+}
+
+/// Reads lines with their 1-based numbers; a read error (bad gzip, bad
+/// UTF-8) names the line it happened on.
+fn numbered_lines<'a, R: BufRead + 'a>(
+    file: &'a str,
+    input: R,
+) -> impl Iterator<Item = Result<(u64, String)>> + 'a {
+    input.lines().enumerate().map(move |(i, line)| {
+        let n = i as u64 + 1;
+        line.map(|l| (n, l))
+            .map_err(|e| bad_line(file, n, format!("cannot read: {e}")))
+    })
+}
+
+/// Replays a trace's jobs in order, with their recorded run times.
+pub struct TraceArrivals {
+    jobs: std::vec::IntoIter<TraceJob>,
+    next: u64,
+}
+
+impl TraceArrivals {
+    /// `jobs` must be in submission order (as `replay_scenario` returns them).
+    pub fn new(jobs: Vec<TraceJob>) -> Self {
+        TraceArrivals {
+            jobs: jobs.into_iter(),
+            next: 0,
+        }
+    }
+}
+
+impl ArrivalSource for TraceArrivals {
+    fn next_arrival(&mut self) -> Option<Arrival> {
+        let job = self.jobs.next()?;
+        let id = TestId(self.next);
+        self.next += 1;
+        Some(Arrival {
+            time: job.submit,
+            id,
+            spec: job.spec,
+            fate: Fate {
+                seed: 0,
+                exact: Some((job.run, job.success)),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_detection_uses_name_then_content() {
+        let p = Path::new;
+        assert_eq!(TraceFormat::detect(p("a.csv"), b""), TraceFormat::Csv);
+        assert_eq!(
+            TraceFormat::detect(p("a.txt"), b"id,priority"),
+            TraceFormat::Csv
+        );
+        assert_eq!(TraceFormat::detect(p("a.swf.gz"), b""), TraceFormat::Swf);
+        assert_eq!(
+            TraceFormat::detect(p("a"), b"; Version: 2"),
+            TraceFormat::Swf
+        );
+        assert!(TraceFormat::parse("xml").is_err());
+    }
+
+    #[test]
+    fn arrivals_are_numbered_densely_and_replayed_exactly() {
+        let spec = swf::job_spec(4, 0, SimDuration::from_secs(9));
+        let jobs = vec![
+            TraceJob {
+                submit: SimTime::from_secs(1),
+                run: SimDuration::from_secs(5),
+                success: true,
+                spec: spec.clone(),
+            },
+            TraceJob {
+                submit: SimTime::from_secs(2),
+                run: SimDuration::from_secs(3),
+                success: false,
+                spec,
+            },
+        ];
+        let mut a = TraceArrivals::new(jobs);
+        let first = a.next_arrival().unwrap();
+        assert_eq!(first.id, TestId(0));
+        assert_eq!(first.fate.exact, Some((SimDuration::from_secs(5), true)));
+        let second = a.next_arrival().unwrap();
+        assert_eq!(
+            (second.id, second.fate.exact.unwrap().1),
+            (TestId(1), false)
+        );
+        assert!(a.next_arrival().is_none());
+    }
+}

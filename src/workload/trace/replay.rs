@@ -1,0 +1,314 @@
+//! The scenario a trace replays in: the cluster derived from the trace, a
+//! run model that replays recorded run times exactly, and the time
+//! transforms (`--time-scale`, `--load-factor`).
+//!
+//! The cluster, documented in the README:
+//! - SWF: `MaxProcs` processors (else `MaxNodes`, else the largest job),
+//!   split evenly over `--workers` workers (default 1: the machine the trace
+//!   came from, since a job runs on one worker in this model); a remainder
+//!   that does not divide is left out. Memory per processor is `MaxMemory`
+//!   (KB) if the header has it, else the largest any job used; a trace with
+//!   no memory at all does not model memory.
+//! - CSV: the stress command's pool (the reference's worker profile, drawn
+//!   from the seed), 20 workers unless `--workers` says otherwise.
+//!
+//! Replays have no load drift, thermal events, churn, failures of their own
+//! or retries: what the trace recorded is what happens.
+
+use super::{Trace, TraceFormat, TraceJob};
+use crate::balancer::model::MIB_PER_GB;
+use crate::balancer::policy::SchedulerName;
+use crate::error::{Error, Result};
+use crate::scenario::{
+    Arrivals, Churn, DurationDist, LoadModel, Scenario, TestProfile, WorkerProfile, DEFAULT_WORKERS,
+};
+use crate::sim::{SimDuration, SimTime, MICROS_PER_SEC};
+use serde::Serialize;
+
+/// How to replay a trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplayOptions {
+    pub workers: Option<u32>,
+    pub scheduler: SchedulerName,
+    pub seed: u64,
+    /// Multiplies every time (submissions and run times): 0.5 replays the
+    /// trace twice as fast, with the same load.
+    pub time_scale: f64,
+    /// Divides submission times only: 2 submits twice as many jobs per
+    /// second, doubling the offered load.
+    pub load_factor: f64,
+}
+
+/// The cluster a replay runs on, as reported in the results JSON.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterPlan {
+    pub workers: u32,
+    /// Cores of each worker (`null` for the CSV's drawn pool).
+    pub cores_per_worker: Option<u32>,
+    /// Installed memory of each worker, GB (`null`: drawn, or not modelled).
+    pub memory_gb_per_worker: Option<f64>,
+    /// Processors the trace's machine had, and where that number came from.
+    pub processors: Option<u64>,
+    pub processors_source: &'static str,
+    /// Processors left out because they do not divide over the workers.
+    pub processors_left_out: u64,
+    pub memory_modelled: bool,
+}
+
+/// Builds the replay scenario and the jobs to feed it, transformed.
+pub fn replay_scenario(
+    trace: &Trace,
+    options: &ReplayOptions,
+) -> Result<(Scenario, ClusterPlan, Vec<TraceJob>)> {
+    check_factor("--time-scale", options.time_scale)?;
+    check_factor("--load-factor", options.load_factor)?;
+    if trace.jobs.is_empty() {
+        return Err(Error::BadFile {
+            file: trace.file.clone(),
+            location: "whole file".into(),
+            message: format!(
+                "no usable job ({} records, {} unusable)",
+                trace.records,
+                trace.unusable_total()
+            ),
+        });
+    }
+    let (worker_profile, plan) = match trace.format {
+        TraceFormat::Swf => swf_cluster(trace, options.workers)?,
+        TraceFormat::Csv => csv_cluster(options.workers),
+    };
+    let jobs = transform(&trace.jobs, options.time_scale, options.load_factor);
+    let last_submit = jobs.last().map_or(0.0, |j| j.submit.as_secs_f64());
+    let total_run: f64 = jobs.iter().map(|j| j.run.as_secs_f64()).sum();
+    let duration_s = if last_submit > 0.0 { last_submit } else { 1.0 };
+    let name = std::path::Path::new(&trace.file)
+        .file_name()
+        .map_or_else(|| trace.file.clone(), |n| n.to_string_lossy().into_owned());
+    let scenario = Scenario {
+        name: Some(format!("replay {name}")),
+        description: format!(
+            "replay of {} ({}): {} of {} records",
+            trace.file,
+            trace.format.as_str(),
+            jobs.len(),
+            trace.records
+        ),
+        seed: options.seed,
+        scheduler: options.scheduler,
+        workers: plan.workers,
+        tests: jobs.len() as u64,
+        duration_s,
+        // Long enough for every job to run one after another: a replay
+        // always ends with every job final.
+        horizon_s: duration_s + total_run + 1.0,
+        worker_profile,
+        test_profile: TestProfile {
+            duration: DurationDist::Fixed,
+            failure_probability: 0.0,
+            retries: 0,
+            timeout_s: None,
+            ..TestProfile::default()
+        },
+        arrivals: Arrivals::Even,
+        churn: Churn::None,
+        load: LoadModel {
+            enabled: false,
+            ..LoadModel::default()
+        },
+    };
+    scenario.validate()?;
+    Ok((scenario, plan, jobs))
+}
+
+fn check_factor(flag: &str, x: f64) -> Result<()> {
+    if x.is_finite() && x > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            flag,
+            format!("{x} is not a positive number"),
+        ))
+    }
+}
+
+fn swf_cluster(trace: &Trace, workers: Option<u32>) -> Result<(WorkerProfile, ClusterPlan)> {
+    let largest_job = trace.jobs.iter().map(|j| u64::from(j.spec.cpu_cores)).max();
+    let (procs, source) = match trace.header.max_procs {
+        Some(p) => (p, trace.header.procs_source.unwrap_or("MaxProcs")),
+        None => (largest_job.unwrap_or(1), "largest job"),
+    };
+    let n = workers.unwrap_or(1);
+    let per_worker = procs / u64::from(n);
+    if per_worker == 0 {
+        return Err(Error::invalid(
+            "--workers",
+            format!("{n} workers cannot share {procs} processors (fewer than one each)"),
+        ));
+    }
+    let cores = u32::try_from(per_worker).unwrap_or(u32::MAX);
+    let memory_modelled = trace.jobs.iter().any(|j| j.spec.memory_mib > 0);
+    let memory_mib = if !memory_modelled {
+        None
+    } else if let Some(kb) = trace.header.max_memory_kb {
+        Some(kb.saturating_mul(per_worker) / 1024)
+    } else {
+        let per_core = trace
+            .jobs
+            .iter()
+            .map(|j| j.spec.memory_mib as f64 / f64::from(j.spec.cpu_cores.max(1)))
+            .fold(0.0, f64::max);
+        Some((per_core * per_worker as f64).ceil() as u64)
+    };
+    // Memory that is not modelled: a nominal 1 GB that no job asks for.
+    let memory_gb = memory_mib.map_or(1.0, |m| m.max(1) as f64 / MIB_PER_GB);
+    let profile = WorkerProfile {
+        memory_gb: vec![memory_gb],
+        cuda_devices: vec![0],
+        cpu_cores: vec![cores],
+        speed: vec![1.0],
+        usable_memory_fraction: 1.0,
+    };
+    let plan = ClusterPlan {
+        workers: n,
+        cores_per_worker: Some(cores),
+        memory_gb_per_worker: memory_mib.map(|_| memory_gb),
+        processors: Some(procs),
+        processors_source: source,
+        processors_left_out: procs - per_worker * u64::from(n),
+        memory_modelled,
+    };
+    Ok((profile, plan))
+}
+
+fn csv_cluster(workers: Option<u32>) -> (WorkerProfile, ClusterPlan) {
+    let plan = ClusterPlan {
+        workers: workers.unwrap_or(DEFAULT_WORKERS),
+        cores_per_worker: None,
+        memory_gb_per_worker: None,
+        processors: None,
+        processors_source: "stress worker profile",
+        processors_left_out: 0,
+        memory_modelled: true,
+    };
+    (WorkerProfile::default(), plan)
+}
+
+/// Applies the time transforms, to the microsecond.
+fn transform(jobs: &[TraceJob], time_scale: f64, load_factor: f64) -> Vec<TraceJob> {
+    let submit_factor = time_scale / load_factor;
+    let scale = |us: u64, f: f64| -> u64 {
+        if f == 1.0 {
+            us
+        } else {
+            SimDuration::from_secs_f64(us as f64 * f / MICROS_PER_SEC as f64).0
+        }
+    };
+    jobs.iter()
+        .map(|j| {
+            let mut j = j.clone();
+            j.submit = SimTime(scale(j.submit.0, submit_factor));
+            j.run = SimDuration(scale(j.run.0, time_scale));
+            j.spec.expected_duration = SimDuration(scale(j.spec.expected_duration.0, time_scale));
+            j
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace(text: &str) -> Trace {
+        let mut t = super::super::swf::read("x.swf", text.as_bytes()).unwrap();
+        t.jobs.sort_by_key(|j| j.submit);
+        t
+    }
+
+    fn options() -> ReplayOptions {
+        ReplayOptions {
+            workers: None,
+            scheduler: SchedulerName::DEFAULT,
+            seed: 1,
+            time_scale: 1.0,
+            load_factor: 1.0,
+        }
+    }
+
+    const TWO_JOBS: &str = "; MaxProcs: 10\n\
+        1 0 -1 100 4 -1 -1 -1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n\
+        2 50 -1 20 10 -1 -1 -1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n";
+
+    #[test]
+    fn swf_cluster_splits_max_procs() {
+        let t = trace(TWO_JOBS);
+        let (s, plan, _) = replay_scenario(&t, &options()).unwrap();
+        assert_eq!(
+            (s.workers, s.worker_profile.cpu_cores.clone()),
+            (1, vec![10])
+        );
+        assert!(!plan.memory_modelled && plan.memory_gb_per_worker.is_none());
+        let o = ReplayOptions {
+            workers: Some(3),
+            ..options()
+        };
+        let (s, plan, _) = replay_scenario(&t, &o).unwrap();
+        assert_eq!(s.worker_profile.cpu_cores, vec![3]);
+        assert_eq!(plan.processors_left_out, 1);
+        let o = ReplayOptions {
+            workers: Some(11),
+            ..options()
+        };
+        let err = replay_scenario(&t, &o).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid --workers: 11 workers cannot share 10 processors (fewer than one each)"
+        );
+    }
+
+    #[test]
+    fn memory_per_processor_comes_from_the_largest_job() {
+        // Job 1: 4 procs × 1024 KB = 4 MiB; job 2: 2 procs × 4096 KB = 8 MiB.
+        let t = trace(
+            "; MaxProcs: 4\n\
+             1 0 -1 1 4 -1 1024 -1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n\
+             2 0 -1 1 2 -1 4096 -1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n",
+        );
+        let (s, plan, _) = replay_scenario(&t, &options()).unwrap();
+        // 4 MiB per core × 4 cores = 16 MiB.
+        assert_eq!(s.worker_profile.memory_gb, vec![16.0 / 1024.0]);
+        assert!(plan.memory_modelled);
+    }
+
+    #[test]
+    fn time_scale_and_load_factor_transform_times() {
+        let t = trace(TWO_JOBS);
+        let o = ReplayOptions {
+            time_scale: 0.5,
+            load_factor: 2.0,
+            ..options()
+        };
+        let (s, _, jobs) = replay_scenario(&t, &o).unwrap();
+        // Submissions × 0.5 / 2; run times × 0.5.
+        assert_eq!(jobs[1].submit, SimTime::from_secs_f64(12.5));
+        assert_eq!(jobs[0].run, SimDuration::from_secs(50));
+        assert_eq!(s.duration_s, 12.5);
+        assert_eq!(s.horizon_s, 12.5 + 60.0 + 1.0);
+        let bad = ReplayOptions {
+            load_factor: 0.0,
+            ..options()
+        };
+        let err = replay_scenario(&t, &bad).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().starts_with("invalid --load-factor"));
+    }
+
+    #[test]
+    fn a_trace_without_usable_jobs_is_bad_input() {
+        let t = trace("1 -1 -1 100 4 -1 -1 -1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n");
+        let err = replay_scenario(&t, &options()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.swf: whole file: no usable job (1 records, 1 unusable)"
+        );
+    }
+}
