@@ -2,6 +2,7 @@
 
 pub mod balancer;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod metrics;

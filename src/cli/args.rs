@@ -61,6 +61,10 @@ pub enum Command {
     Stress(StressArgs),
     /// Replay a recorded workload (SWF or lbsim's per-test CSV)
     Replay(super::replay::ReplayArgs),
+    /// Compare two decision logs or two results files (exit 1 beyond --tolerance)
+    Diff(super::diff::DiffArgs),
+    /// Run a stress configuration twice and report the first difference
+    CheckDeterminism(StressArgs),
     /// Draw SVG charts and an HTML report from a results file
     Visualize(VisualizeArgs),
 }

@@ -3,6 +3,8 @@
 //! test could not reach through the library lives here.
 
 mod args;
+mod determinism;
+mod diff;
 mod replay;
 mod stress;
 mod visualize;
@@ -58,6 +60,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Stress(args)) => stress::run(&cli.common, &args),
         Some(Command::Visualize(args)) => visualize::run(&args),
         Some(Command::Replay(args)) => replay::run(&cli.common, &args),
+        Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::CheckDeterminism(args)) => determinism::run(&cli.common, &args),
         None => stress::run(&cli.common, &args::StressArgs::default()),
     }
 }
