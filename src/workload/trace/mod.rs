@@ -115,7 +115,11 @@ impl Trace {
         };
         let mut input = BufReader::new(input);
         let text_head = if is_gzip {
-            input.fill_buf().map_err(|e| Error::io(path, e))?.to_vec()
+            // A corrupt gzip stream is a bad file, not a failed read.
+            input
+                .fill_buf()
+                .map_err(|e| bad_line(&path.display().to_string(), 1, format!("cannot read: {e}")))?
+                .to_vec()
         } else {
             head
         };

@@ -1,0 +1,164 @@
+//! `lbsim diff` and `lbsim check-determinism`: identical inputs agree (exit
+//! 0), one changed decision is reported exactly (exit 1), differences beyond
+//! the tolerance exit 1, bad input exits 2, and a stress run is proved
+//! reproducible.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn lbsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args(args)
+        .output()
+        .expect("lbsim runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lbsim-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A stress run's decision log and results.
+fn stress(name: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
+    let (d, j) = (tmp(&format!("{name}.csv")), tmp(&format!("{name}.json")));
+    let mut args = vec![
+        "stress",
+        "--tests",
+        "60",
+        "--decisions",
+        d.to_str().unwrap(),
+        "--output",
+        j.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = lbsim(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (d, j)
+}
+
+fn diff(a: &Path, b: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["diff", a.to_str().unwrap(), b.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    lbsim(&args)
+}
+
+#[test]
+fn identical_inputs_agree() {
+    let (d, j) = stress("same", &[]);
+    for f in [&d, &j] {
+        let o = diff(f, f, &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stdout(&o).ends_with("within tolerance of 0 %\n"));
+    }
+    assert!(stdout(&diff(&d, &d, &[])).contains("decisions differing: 0 of 60 (0.000 %)"));
+}
+
+#[test]
+fn one_changed_decision_is_reported_exactly() {
+    let (d, _) = stress("one", &[]);
+    let text = std::fs::read_to_string(&d).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // Move decision #10 (line 11) to another worker.
+    let cells: Vec<&str> = lines[10].split(',').collect();
+    let moved = if cells[2] == "worker-0019" {
+        "worker-0018"
+    } else {
+        "worker-0019"
+    };
+    let (time, test, worker) = (
+        cells[0].to_string(),
+        cells[1].to_string(),
+        cells[2].to_string(),
+    );
+    lines[10] = lines[10].replace(&worker, moved);
+    let changed = tmp("one-changed.csv");
+    std::fs::write(&changed, lines.join("\n") + "\n").unwrap();
+    let o = diff(&d, &changed, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("decisions differing: 1 of 60 (1.667 %)"),
+        "{out}"
+    );
+    assert!(out.contains(&format!(
+        "first divergence: decision #10\n  A: t={time} {test} -> {worker}\n  B: t={time} {test} -> {moved}\n"
+    )), "{out}");
+    assert!(stderr(&o).contains("differ beyond the tolerance of 0 %"));
+}
+
+#[test]
+fn differences_beyond_the_tolerance_exit_1() {
+    let (da, ja) = stress("pb", &[]);
+    let (db, jb) = stress("rr", &["--scheduler", "round_robin"]);
+    let o = diff(&ja, &jb, &["--tolerance", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("diff (results)"));
+    assert!(out.contains("worker_assignment_stddev"));
+    assert!(out.ends_with("beyond tolerance of 1 %\n"));
+    let o = diff(&da, &db, &["--tolerance", "5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("first divergence: decision #"));
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let (d, j) = stress("bad", &[]);
+    let junk = tmp("junk.csv");
+    std::fs::write(&junk, "time,test,worker\n1.0,test-0\n").unwrap();
+    let broken = tmp("broken.json");
+    std::fs::write(&broken, "{\"metrics\": ").unwrap();
+    for (a, b, expected) in [
+        (&d, &j, "is results JSON but"),
+        (&d, &junk, "junk.csv: line 2: expected 3 fields, found 2"),
+        (&j, &broken, "broken.json: line 1 column 12: not valid JSON"),
+    ] {
+        let o = diff(a, b, &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{}", stderr(&o));
+    }
+    let o = diff(&d, &d, &["--tolerance", "-3"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn check_determinism_proves_a_stress_run_reproducible() {
+    let o = lbsim(&[
+        "check-determinism",
+        "--tests",
+        "200",
+        "--dynamic",
+        "--burst",
+        "--seed",
+        "7",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.ends_with("deterministic\n"), "{out}");
+    let runs: Vec<&str> = out.lines().filter(|l| l.starts_with("  run ")).collect();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].replace("run 1", ""), runs[1].replace("run 2", ""));
+    let o = lbsim(&["check-determinism", "--output", "x.json"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn golden_diff_of_two_policies() {
+    let (a, _) = stress("golden-pb", &["--seed", "3"]);
+    let (b, _) = stress("golden-rr", &["--seed", "3", "--scheduler", "round_robin"]);
+    let o = diff(&a, &b, &["--tolerance", "10"]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o).replace(&tmp("").display().to_string(), "");
+    insta::with_settings!({snapshot_path => "../golden", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("diff_two_policies", text);
+    });
+}
