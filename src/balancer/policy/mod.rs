@@ -4,8 +4,19 @@
 //! fits the test now, or `None`. It never returns a worker that does not fit:
 //! the balancer checks, and treats a violation as a bug.
 
+mod adaptive;
+mod affinity_based;
+mod best_fit;
+mod common;
+mod composite;
+mod fifo;
+mod least_loaded;
 mod performance_based;
+mod power_of_two;
+mod priority_based;
+mod random;
 mod round_robin;
+mod weighted_round_robin;
 
 use super::index::FitTree;
 use super::model::{Shape, TestId, TestSpec, WorkerId, WorkerStatus};
@@ -14,8 +25,18 @@ use crate::sim::{SimRng, SimTime};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use adaptive::Adaptive;
+pub use affinity_based::AffinityBased;
+pub use best_fit::BestFit;
+pub use composite::{Composite, CompositeWeights};
+pub use fifo::Fifo;
+pub use least_loaded::LeastLoaded;
 pub use performance_based::PerformanceBased;
+pub use power_of_two::PowerOfTwo;
+pub use priority_based::PriorityBased;
+pub use random::Random;
 pub use round_robin::RoundRobin;
+pub use weighted_round_robin::WeightedRoundRobin;
 
 /// The test a policy is asked to place.
 #[derive(Clone, Copy, Debug)]
@@ -106,6 +127,16 @@ pub trait Policy: Send {
 pub enum SchedulerName {
     PerformanceBased,
     RoundRobin,
+    WeightedRoundRobin,
+    PriorityBased,
+    AffinityBased,
+    Composite,
+    Adaptive,
+    Random,
+    LeastLoaded,
+    PowerOfTwo,
+    BestFit,
+    Fifo,
 }
 
 /// One row of the name table.
@@ -127,6 +158,56 @@ pub const SCHEDULERS: &[SchedulerInfo] = &[
         name: SchedulerName::RoundRobin,
         id: "round_robin",
         description: "next fitting worker after the last one chosen, in worker order",
+    },
+    SchedulerInfo {
+        name: SchedulerName::WeightedRoundRobin,
+        id: "weighted_round_robin",
+        description: "random fitting worker, weighted by 1 - effective load",
+    },
+    SchedulerInfo {
+        name: SchedulerName::PriorityBased,
+        id: "priority_based",
+        description: "priority 1-2: fastest by history; 3: balanced score; 4-5: weighted random",
+    },
+    SchedulerInfo {
+        name: SchedulerName::AffinityBased,
+        id: "affinity_based",
+        description: "the worker that last ran the test's model family, else the least loaded",
+    },
+    SchedulerInfo {
+        name: SchedulerName::Composite,
+        id: "composite",
+        description: "weighted vote of member policies (--composite-weights)",
+    },
+    SchedulerInfo {
+        name: SchedulerName::Adaptive,
+        id: "adaptive",
+        description: "by system load: >0.8 performance/weighted, <0.3 affinity, else priority",
+    },
+    SchedulerInfo {
+        name: SchedulerName::Random,
+        id: "random",
+        description: "uniformly random fitting worker (baseline)",
+    },
+    SchedulerInfo {
+        name: SchedulerName::LeastLoaded,
+        id: "least_loaded",
+        description: "fitting worker with the lowest effective load (baseline)",
+    },
+    SchedulerInfo {
+        name: SchedulerName::PowerOfTwo,
+        id: "power_of_two",
+        description: "two random fitting workers, the less loaded of them (baseline)",
+    },
+    SchedulerInfo {
+        name: SchedulerName::BestFit,
+        id: "best_fit",
+        description: "fitting worker with the least free memory (bin-packing baseline)",
+    },
+    SchedulerInfo {
+        name: SchedulerName::Fifo,
+        id: "fifo",
+        description: "first fitting worker in id order: no balancing (baseline)",
     },
 ];
 
@@ -152,11 +233,26 @@ impl SchedulerName {
             })
     }
 
-    /// A fresh policy instance.
+    /// A fresh policy instance (composite with its default weights).
     pub fn build(self) -> Box<dyn Policy> {
+        self.build_with(&CompositeWeights::default())
+    }
+
+    /// A fresh policy instance; `weights` configures `composite`.
+    pub fn build_with(self, weights: &CompositeWeights) -> Box<dyn Policy> {
         match self {
             SchedulerName::PerformanceBased => Box::new(PerformanceBased),
             SchedulerName::RoundRobin => Box::new(RoundRobin::default()),
+            SchedulerName::WeightedRoundRobin => Box::new(WeightedRoundRobin),
+            SchedulerName::PriorityBased => Box::new(PriorityBased),
+            SchedulerName::AffinityBased => Box::new(AffinityBased::default()),
+            SchedulerName::Composite => Box::new(Composite::new(weights)),
+            SchedulerName::Adaptive => Box::new(Adaptive::default()),
+            SchedulerName::Random => Box::new(Random),
+            SchedulerName::LeastLoaded => Box::new(LeastLoaded),
+            SchedulerName::PowerOfTwo => Box::new(PowerOfTwo),
+            SchedulerName::BestFit => Box::new(BestFit),
+            SchedulerName::Fifo => Box::new(Fifo),
         }
     }
 }

@@ -1,0 +1,104 @@
+//! `power_of_two`: two random fitting workers, take the less loaded.
+
+use super::{Choice, ClusterView, Policy, Request};
+use crate::balancer::model::WorkerId;
+use crate::sim::SimRng;
+
+/// Random probes before falling back to listing the fitting workers.
+const PROBES: usize = 16;
+
+/// The power of two choices (Mitzenmacher): draw two distinct fitting workers
+/// uniformly and keep the one with the lower effective load (lower id on
+/// ties). Sampling is by rejection over worker slots, O(1) expected while a
+/// fair share of the pool fits; after `PROBES` misses it lists the fitting
+/// workers (O(W)), so the draw stays uniform over them either way.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PowerOfTwo;
+
+fn two_fitting(req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> (Vec<WorkerId>, u32) {
+    let slots = cluster.workers().len() as u64;
+    if slots == 0 {
+        return (Vec::new(), 0);
+    }
+    let mut picked: Vec<WorkerId> = Vec::with_capacity(2);
+    for probe in 0..PROBES {
+        let w = WorkerId(rng.below(slots) as u32);
+        if !picked.contains(&w) && cluster.worker(w).fits_now(&req.shape) {
+            picked.push(w);
+            if picked.len() == 2 {
+                return (picked, probe as u32 + 1);
+            }
+        }
+    }
+    let fitting = cluster.fitting(&req.shape);
+    let n = fitting.len() as u32;
+    if fitting.len() <= 2 {
+        return (fitting, PROBES as u32 + n);
+    }
+    // Keep a probe hit if there was one; draw the other among the rest.
+    let first = picked
+        .first()
+        .copied()
+        .unwrap_or_else(|| *rng.choose(&fitting));
+    let rest: Vec<WorkerId> = fitting.into_iter().filter(|&w| w != first).collect();
+    (vec![first, *rng.choose(&rest)], PROBES as u32 + n)
+}
+
+impl Policy for PowerOfTwo {
+    fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {
+        let (pair, examined) = two_fitting(req, cluster, rng);
+        let load = |w: WorkerId| cluster.worker(w).effective_load();
+        let best = pair
+            .iter()
+            .copied()
+            .min_by(|&a, &b| load(a).total_cmp(&load(b)).then(a.cmp(&b)))?;
+        Some(Choice {
+            worker: best,
+            score: 1.0 - load(best),
+            candidates: examined,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{request, spec, test, Cluster};
+    use super::*;
+    use crate::sim::{RngStreams, Stream};
+
+    #[test]
+    fn of_two_fitting_workers_takes_the_less_loaded() {
+        // Only workers 1 and 3 fit a CUDA test; worker 3 is busier.
+        let mut c = Cluster::new(vec![spec(8, 0), spec(8, 1), spec(8, 0), spec(8, 1)]);
+        c.workers[3].drift.cpu = 0.5;
+        c.reindex();
+        let mut rng = RngStreams::new(1).stream(Stream::Policy);
+        let t = test(1, 1);
+        for _ in 0..30 {
+            let ch = PowerOfTwo
+                .select(&request(&t), &c.view(), &mut rng)
+                .unwrap();
+            assert_eq!(ch.worker, WorkerId(1));
+        }
+        // Of all four, the busy one can only win if drawn with itself: never.
+        let any = test(1, 0);
+        for _ in 0..100 {
+            let ch = PowerOfTwo
+                .select(&request(&any), &c.view(), &mut rng)
+                .unwrap();
+            assert_ne!(ch.worker, WorkerId(3));
+        }
+        // A single fitting worker is chosen; none gives None.
+        c.workers[1].used_cuda = 1;
+        c.reindex();
+        let one = PowerOfTwo
+            .select(&request(&t), &c.view(), &mut rng)
+            .unwrap();
+        assert_eq!(one.worker, WorkerId(3));
+        c.workers[3].used_cuda = 1;
+        c.reindex();
+        assert!(PowerOfTwo
+            .select(&request(&t), &c.view(), &mut rng)
+            .is_none());
+    }
+}
