@@ -5,10 +5,13 @@
 
 pub mod index;
 mod invariants;
+mod keys;
 pub mod model;
+pub mod options;
 mod pending;
 pub mod policy;
 mod record;
+mod stealing;
 mod worker;
 
 use indexmap::IndexMap;
@@ -18,20 +21,31 @@ use std::collections::BinaryHeap;
 
 use crate::sim::{SimDuration, SimRng, SimTime};
 use index::FitTree;
+use keys::KeyLocks;
 use model::{
     LoadDrift, Outcome, Shape, TestId, TestSpec, Thermal, WorkerId, WorkerSpec, WorkerStatus,
 };
+use options::BalancerOptions;
 use pending::{ClassId, PendingQueues};
 use policy::{ClusterView, Finished, Policy, Request, SchedulerName};
 
 pub use record::{Assignment, TestRecord};
+pub use stealing::Moved;
 pub use worker::{History, Usage, WorkerState, CAPACITY_GATE};
 
 /// Where a live test is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Place {
-    Pending { class: ClassId, marker: u64 },
-    Running { worker: WorkerId, epoch: u32 },
+    Pending {
+        class: ClassId,
+        marker: u64,
+    },
+    Running {
+        worker: WorkerId,
+        epoch: u32,
+    },
+    /// Waiting for its concurrency key (not in the pending queue).
+    Parked,
 }
 
 /// A test that is not final yet.
@@ -50,6 +64,9 @@ pub struct LiveTest {
     attempts: u32,
     pub requeues: u32,
     place: Place,
+    /// Pace (speed × performance level) of the worker at the start of the
+    /// current run, for work stealing's estimates.
+    start_pace: f64,
     /// Incremented on every assignment, so a stale completion (from before a
     /// worker failure) can be recognised.
     epoch: u32,
@@ -61,6 +78,8 @@ pub struct BalancerCounters {
     pub passes: u64,
     pub decisions: u64,
     pub requeued: u64,
+    /// Runs moved by work stealing or rebalancing.
+    pub moved: u64,
 }
 
 /// The balancer state machine.
@@ -82,18 +101,25 @@ pub struct Balancer {
     /// Workers with status Active (kept, not counted: dashboards and the
     /// metrics read it after every pass).
     active: usize,
+    keys: KeyLocks,
+    options: BalancerOptions,
 }
 
 impl Balancer {
     /// A balancer with no workers. `rng` is the policy's tie-break stream.
     pub fn new(scheduler: SchedulerName, rng: SimRng) -> Self {
+        Balancer::with_options(scheduler, &BalancerOptions::default(), rng)
+    }
+
+    /// A balancer with no workers, tuned by `options`.
+    pub fn with_options(scheduler: SchedulerName, options: &BalancerOptions, rng: SimRng) -> Self {
         Balancer {
             workers: Vec::new(),
             index: FitTree::new(),
             pending: PendingQueues::default(),
             live: IndexMap::default(),
             scheduler,
-            policy: scheduler.build(),
+            policy: scheduler.build_with(&options.composite_weights),
             rng,
             possible: Vec::new(),
             dirty: Vec::new(),
@@ -101,6 +127,8 @@ impl Balancer {
             counters: BalancerCounters::default(),
             running: 0,
             active: 0,
+            keys: KeyLocks::default(),
+            options: options.clone(),
         }
     }
 
@@ -221,6 +249,7 @@ impl Balancer {
                 class: 0,
                 marker: 0,
             },
+            start_pace: 1.0,
             epoch: 0,
         };
         self.live.insert(id, live);
@@ -230,11 +259,23 @@ impl Balancer {
 
     fn enqueue(&mut self, test: TestId, now: SimTime) {
         let t = self.live.get_mut(&test).expect("enqueued test is live");
+        t.pending_since = now;
+        if let Some(key) = t.spec.concurrency_key {
+            if !self.keys.admit(key, test, t.spec.priority, t.order) {
+                t.place = Place::Parked;
+                return;
+            }
+        }
+        self.push_pending(test);
+    }
+
+    /// Puts a test that may run into the pending queue.
+    fn push_pending(&mut self, test: TestId) {
+        let t = self.live.get_mut(&test).expect("pending test is live");
         let (class, marker) = self
             .pending
             .push(t.spec.priority, t.spec.shape(), t.order, test);
         t.place = Place::Pending { class, marker };
-        t.pending_since = now;
     }
 
     /// One scheduling pass: places pending tests in priority, then submission
@@ -374,6 +415,8 @@ impl Balancer {
         };
         t.first_assigned_at.get_or_insert(now);
         t.started_at = Some(now);
+        let w = &self.workers[choice.worker.0 as usize];
+        t.start_pace = w.spec.speed * w.performance_level();
         t.waited = SimDuration(t.waited.0 + (now - t.pending_since).0);
         let shape = t.spec.shape();
         let w = &mut self.workers[choice.worker.0 as usize];
@@ -456,6 +499,13 @@ impl Balancer {
     pub fn finish(&mut self, test: TestId, now: SimTime, success: bool) -> TestRecord {
         let (worker, _) = self.release(test, now, success);
         let t = self.live.swap_remove(&test).expect("finished test is live");
+        if let Some(next) = t
+            .spec
+            .concurrency_key
+            .and_then(|key| self.keys.release(key, test))
+        {
+            self.push_pending(next);
+        }
         let outcome = if success {
             Outcome::Completed
         } else {
@@ -493,7 +543,9 @@ impl Balancer {
         live.sort_unstable_by_key(|(id, _)| *id);
         live.into_iter()
             .map(|(id, t)| match t.place {
-                Place::Pending { .. } => TestRecord::from_live(id, &t, None, now, Outcome::Pending),
+                Place::Pending { .. } | Place::Parked => {
+                    TestRecord::from_live(id, &t, None, now, Outcome::Pending)
+                }
                 Place::Running { worker, .. } => {
                     TestRecord::from_live(id, &t, Some(worker), now, Outcome::Running)
                 }
@@ -525,8 +577,9 @@ impl Balancer {
         self.live.get(&id)
     }
 
+    /// Tests waiting: in the pending queue or parked behind a concurrency key.
     pub fn pending_len(&self) -> usize {
-        self.pending.len()
+        self.pending.len() + self.keys.parked()
     }
 
     pub fn running_len(&self) -> usize {
