@@ -74,6 +74,7 @@ impl KeyLocks {
     }
 
     /// The current holder of `key`.
+    #[cfg(test)]
     pub fn holder(&self, key: u32) -> Option<TestId> {
         self.keys.get(&key).map(|k| k.holder)
     }

@@ -2,7 +2,7 @@
 //! come before or after the command (the original accepted only one order,
 //! contrary to its own documents).
 
-use crate::balancer::policy::SchedulerName;
+use crate::balancer::policy::{CompositeWeights, SchedulerName};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -53,6 +53,18 @@ pub struct CommonArgs {
     /// Scheduling policy (see --list-schedulers) [default: performance_based]
     #[arg(long, global = true, value_name = "NAME", value_parser = SchedulerName::parse)]
     pub scheduler: Option<SchedulerName>,
+    /// Member weights of the composite policy, NAME:WEIGHT,...
+    /// [default: performance_based:0.5,least_loaded:0.3,affinity_based:0.2]
+    #[arg(long, global = true, value_name = "LIST", value_parser = CompositeWeights::parse)]
+    pub composite_weights: Option<CompositeWeights>,
+    /// Move young runs from busy to idle workers every 30 s and off
+    /// overloaded workers every 60 s, when that finishes them sooner
+    #[arg(long, global = true)]
+    pub work_stealing: bool,
+    /// Give tests one of N concurrency keys; tests sharing a key never run
+    /// at the same time [default: 0, no keys]
+    #[arg(long, global = true, value_name = "N")]
+    pub concurrency_keys: Option<u32>,
 }
 
 #[derive(Clone, Debug, Subcommand)]

@@ -6,6 +6,7 @@ mod args;
 mod determinism;
 mod diff;
 mod replay;
+mod balancing;
 mod stress;
 mod visualize;
 

@@ -38,6 +38,7 @@ pub fn run_and_write_with(
     common: &CommonArgs,
     extend: impl FnOnce(&mut serde_json::Value),
 ) -> Result<RunOutput> {
+    let scenario = &super::balancing::apply(scenario, common)?;
     let mut csv = common.csv.as_deref().map(TestCsv::create).transpose()?;
     let mut decisions = common
         .decisions

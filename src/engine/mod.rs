@@ -59,6 +59,10 @@ enum Event {
     },
     PoolCycle,
     ThermalEnd(WorkerId),
+    /// Work stealing round (only when stealing is enabled).
+    Steal,
+    /// Rebalancing round (only when stealing is enabled).
+    Rebalance,
     Horizon,
 }
 
@@ -122,7 +126,11 @@ impl<'a> Simulation<'a> {
     ) -> Self {
         let streams = RngStreams::new(scenario.seed);
         let mut pool = Pool::new(scenario, &streams);
-        let mut balancer = Balancer::new(scenario.scheduler, streams.stream(Stream::Policy));
+        let mut balancer = Balancer::with_options(
+            scenario.scheduler,
+            &scenario.balancing,
+            streams.stream(Stream::Policy),
+        );
         for spec in pool.possible_workers() {
             balancer.declare_possible_worker(&spec);
         }
@@ -154,6 +162,13 @@ impl<'a> Simulation<'a> {
         self.schedule_next_arrival();
         if let Some(dt) = self.pool.next_cycle_in() {
             self.queue.push(SimTime::ZERO + dt, Event::PoolCycle);
+        }
+        let stealing = &self.scenario.balancing.stealing;
+        if stealing.enabled {
+            let steal = SimDuration::from_secs_f64(stealing.steal_interval_s);
+            let rebalance = SimDuration::from_secs_f64(stealing.rebalance_interval_s);
+            self.queue.push(SimTime::ZERO + steal, Event::Steal);
+            self.queue.push(SimTime::ZERO + rebalance, Event::Rebalance);
         }
         let mut end_reason = EndReason::AllFinal;
         while let Some((t, event)) = self.queue.pop() {
@@ -203,6 +218,7 @@ impl<'a> Simulation<'a> {
             }
             Event::PoolCycle => self.pool_cycle(),
             Event::ThermalEnd(worker) => self.balancer.set_thermal(worker, Thermal::Normal),
+            Event::Steal | Event::Rebalance => self.move_runs(event)?,
             Event::Horizon => unreachable!("handled by the loop"),
         }
         Ok(())
@@ -269,11 +285,33 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    /// A stealing or rebalancing round: moved runs restart on their new
+    /// worker (same nominal run time, new pace) and are logged as decisions.
+    fn move_runs(&mut self, event: Event) -> Result<()> {
+        let stealing = &self.scenario.balancing.stealing;
+        let mut moved = Vec::new();
+        let every = if event == Event::Steal {
+            self.balancer.steal(self.now, &mut moved);
+            stealing.steal_interval_s
+        } else {
+            self.balancer.rebalance(self.now, &mut moved);
+            stealing.rebalance_interval_s
+        };
+        self.queue
+            .push(self.now + SimDuration::from_secs_f64(every), event);
+        for m in &moved {
+            self.start_run(&m.assignment, true);
+            self.collector.tests_moved += 1;
+            self.observer.on_decision(&m.assignment)?;
+        }
+        Ok(())
+    }
+
     fn scheduling_pass(&mut self) -> Result<()> {
         let mut decisions = std::mem::take(&mut self.decisions);
         self.balancer.schedule(self.now, &mut decisions);
         for a in &decisions {
-            self.start_run(a);
+            self.start_run(a, false);
             let first_latency = (a.epoch == 1).then(|| {
                 self.balancer
                     .test(a.test)
@@ -294,7 +332,8 @@ impl<'a> Simulation<'a> {
     }
 
     /// Decides how long this run takes on its worker and whether it fails.
-    fn start_run(&mut self, a: &Assignment) {
+    /// A moved run repeats its attempt's draws: only the pace differs.
+    fn start_run(&mut self, a: &Assignment, moved: bool) {
         let spec = &self
             .balancer
             .test(a.test)
@@ -304,6 +343,9 @@ impl<'a> Simulation<'a> {
             .destinies
             .get_mut(&a.test)
             .expect("a live test has a destiny");
+        if moved {
+            d.runs -= 1;
+        }
         let (nominal, fails) = self.run_model.attempt(&d.fate, spec, d.runs);
         d.runs += 1;
         let w = self.balancer.worker(a.worker);

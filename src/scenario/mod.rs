@@ -7,6 +7,7 @@ mod stress;
 
 pub use stress::StressOptions;
 
+use crate::balancer::options::BalancerOptions;
 use crate::balancer::policy::SchedulerName;
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -76,6 +77,10 @@ pub struct TestProfile {
     pub timeout_s: Option<f64>,
     /// Number of distinct model families (affinity policies use them).
     pub model_families: u32,
+    /// Number of distinct concurrency keys; 0: tests have none.
+    pub concurrency_keys: u32,
+    /// Probability that a test has a key (when there are keys).
+    pub concurrency_key_probability: f64,
 }
 
 impl Default for TestProfile {
@@ -94,6 +99,8 @@ impl Default for TestProfile {
             retries: 0,
             timeout_s: None,
             model_families: 1,
+            concurrency_keys: 0,
+            concurrency_key_probability: 1.0,
         }
     }
 }
@@ -188,6 +195,8 @@ pub struct Scenario {
     pub arrivals: Arrivals,
     pub churn: Churn,
     pub load: LoadModel,
+    /// Composite weights and work stealing.
+    pub balancing: BalancerOptions,
 }
 
 impl Scenario {
@@ -306,6 +315,19 @@ impl Scenario {
         }
         check_fraction("load.update_probability", l.update_probability, true)?;
         check_fraction("load.thermal_probability", l.thermal_probability, true)?;
+        check_fraction(
+            "test_profile.concurrency_key_probability",
+            tp.concurrency_key_probability,
+            true,
+        )?;
+        self.balancing
+            .composite_weights
+            .validate()
+            .map_err(|m| Error::invalid("composite_weights", &m))?;
+        self.balancing
+            .stealing
+            .validate()
+            .map_err(|(field, m)| Error::invalid(field, m))?;
         Ok(())
     }
 }

@@ -54,6 +54,7 @@ impl StressOptions {
                 Churn::None
             },
             load: LoadModel::default(),
+            balancing: BalancerOptions::default(),
         };
         scenario.validate()?;
         Ok(scenario)

@@ -49,6 +49,10 @@ impl SyntheticArrivals {
         let priority = *r.choose(&p.priorities);
         let cpu_cores = *r.choose(&p.cpu_cores);
         let model_family = r.below(u64::from(p.model_families.max(1))) as u32;
+        // Drawn only when keys exist, so profiles without keys keep their
+        // draws (and their golden outputs).
+        let concurrency_key = (p.concurrency_keys > 0 && r.chance(p.concurrency_key_probability))
+            .then(|| r.below(u64::from(p.concurrency_keys)) as u32);
         TestSpec {
             priority,
             memory_mib: gb_to_mib_ceil(memory_gb),
@@ -57,7 +61,7 @@ impl SyntheticArrivals {
             backend: (cuda > 0).then_some(Backends::CUDA),
             expected_duration: SimDuration::from_secs_f64(p.expected_duration_s),
             model_family,
-            concurrency_key: None,
+            concurrency_key,
         }
     }
 }
