@@ -426,6 +426,13 @@ impl Balancer {
         if w.running.is_empty() {
             w.usage.busy_since = Some(now);
         }
+        debug_assert!(
+            w.used_memory_mib <= w.spec.memory_mib
+                && w.used_cuda <= w.spec.cuda_devices
+                && w.used_cores <= w.spec.cpu_cores,
+            "{} is over capacity after {test}",
+            w.id
+        );
         w.running.push(test);
         w.assignments += 1;
         self.running += 1;

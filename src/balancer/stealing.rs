@@ -61,6 +61,16 @@ impl Balancer {
         ws.into_iter().map(|(_, w)| w).collect()
     }
 
+    /// True if a waiting test could start on `w` now: its capacity is spoken
+    /// for, and moving a run there would only delay that test.
+    fn wanted_by_pending(&self, w: WorkerId) -> bool {
+        let worker = &self.workers[w.0 as usize];
+        self.pending
+            .classes()
+            .iter()
+            .any(|c| !c.fifo.is_empty() && worker.fits_now(&c.shape))
+    }
+
     /// Runs on `w` that may move: least important first, then youngest.
     fn movable(&self, w: WorkerId) -> Vec<TestId> {
         let mut tests = self.workers[w.0 as usize].running.clone();
@@ -81,6 +91,7 @@ impl Balancer {
         let o = self.options.stealing.clone();
         let busy = self.workers_by_load(|l| l > o.busy_threshold, true);
         let mut idle = self.workers_by_load(|l| l < o.idle_threshold, false);
+        idle.retain(|&w| !self.wanted_by_pending(w));
         let max = idle.len().min(o.max_steals as usize);
         let mut moves = 0;
         for src in busy {
@@ -90,7 +101,9 @@ impl Balancer {
                 }
                 let shape = self.live[&test].spec.shape();
                 let target = idle.iter().position(|&w| {
-                    self.workers[w.0 as usize].fits_now(&shape) && self.gain_s(test, w, now) > 0.0
+                    w != src
+                        && self.workers[w.0 as usize].fits_now(&shape)
+                        && self.gain_s(test, w, now) > 0.0
                 });
                 if let Some(pos) = target {
                     let to = idle.remove(pos);
@@ -117,7 +130,7 @@ impl Balancer {
                 let candidates = self.index.fitting(&shape);
                 let best = candidates
                     .iter()
-                    .filter(|&&w| w != src)
+                    .filter(|&&w| w != src && !self.wanted_by_pending(w))
                     .filter(|&&w| {
                         self.workers[w.0 as usize].effective_load() <= o.overload_threshold
                     })
@@ -174,6 +187,12 @@ impl Balancer {
         if dst.running.is_empty() {
             dst.usage.busy_since = Some(now);
         }
+        debug_assert!(
+            dst.used_memory_mib <= dst.spec.memory_mib
+                && dst.used_cuda <= dst.spec.cuda_devices
+                && dst.used_cores <= dst.spec.cpu_cores,
+            "{to} is over capacity after moving {test}"
+        );
         dst.running.push(test);
         self.counters.moved += 1;
         self.refresh(from, true);

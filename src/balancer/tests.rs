@@ -133,3 +133,56 @@ fn remaining_tests_are_finalised_in_submission_order() {
     assert_eq!(rest[1].waited_us, 9);
     assert_eq!(b.live_len(), 0);
 }
+
+#[test]
+fn a_test_waiting_for_its_key_blocks_no_other() {
+    let mut b = balancer(vec![spec(8, 0), spec(8, 0)]);
+    let keyed = |p: u8| TestSpec {
+        concurrency_key: Some(7),
+        priority: p,
+        ..test(1, 0)
+    };
+    b.submit(TestId(0), keyed(3), SimTime(0)).unwrap();
+    b.submit(TestId(1), keyed(1), SimTime(0)).unwrap();
+    b.submit(TestId(2), keyed(5), SimTime(0)).unwrap();
+    b.submit(TestId(3), test(1, 0), SimTime(0)).unwrap();
+    assert_eq!(b.pending_len(), 4);
+    let placed: Vec<TestId> = pass(&mut b, 0).iter().map(|a| a.test).collect();
+    // The key's holder and the unkeyed test run; the others wait parked.
+    assert_eq!(placed, vec![TestId(0), TestId(3)]);
+    assert_eq!(b.pending_len(), 2);
+    assert!(
+        pass(&mut b, 1).is_empty(),
+        "room is not enough: the key is held"
+    );
+    // The holder finishes: the most urgent waiter is next, then the last.
+    b.finish(TestId(0), SimTime(10), true);
+    let next: Vec<TestId> = pass(&mut b, 10).iter().map(|a| a.test).collect();
+    assert_eq!(next, vec![TestId(1)]);
+    // A retry keeps the key: the waiter stays parked.
+    b.retry(TestId(1), SimTime(12));
+    let again: Vec<TestId> = pass(&mut b, 12).iter().map(|a| a.test).collect();
+    assert_eq!(again, vec![TestId(1)]);
+    let rec = b.finish(TestId(1), SimTime(20), true);
+    // Parked 0–10, pending again 12–12.
+    assert_eq!(rec.waited_us, 10);
+    let last = pass(&mut b, 20);
+    assert_eq!(last[0].test, TestId(2));
+    let rec = b.finish(TestId(2), SimTime(25), true);
+    // Parked from 0 to 20: the wait counts.
+    assert_eq!(rec.waited_us, 20);
+    // A parked test still live at the end is reported pending.
+    b.submit(TestId(4), keyed(3), SimTime(30)).unwrap();
+    b.submit(TestId(5), keyed(3), SimTime(30)).unwrap();
+    pass(&mut b, 30);
+    let rest = b.finalize_remaining(SimTime(40));
+    let got: Vec<(TestId, Outcome)> = rest.iter().map(|r| (r.id, r.outcome)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (TestId(3), Outcome::Running),
+            (TestId(4), Outcome::Running),
+            (TestId(5), Outcome::Pending)
+        ]
+    );
+}

@@ -349,7 +349,10 @@ impl<'a> Simulation<'a> {
         let (nominal, fails) = self.run_model.attempt(&d.fate, spec, d.runs);
         d.runs += 1;
         let w = self.balancer.worker(a.worker);
-        let pace = w.spec.speed * w.performance_level();
+        let mut pace = w.spec.speed * w.performance_level();
+        if self.scenario.load.contention {
+            pace /= crate::workload::contention::slowdown(w.effective_load());
+        }
         let mut run = SimDuration::from_secs_f64(nominal.as_secs_f64() / pace);
         let mut success = !fails;
         if let Some(limit) = self.run_model.timeout {

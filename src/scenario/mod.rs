@@ -160,6 +160,9 @@ pub struct LoadModel {
     pub cooling_s: f64,
     /// False: no drift and no thermal events (for closed-form checks).
     pub enabled: bool,
+    /// True: a run started on a loaded worker is slowed
+    /// (`workload::contention::slowdown` of its effective load).
+    pub contention: bool,
 }
 
 impl Default for LoadModel {
@@ -172,6 +175,7 @@ impl Default for LoadModel {
             warming_s: 30.0,
             cooling_s: 60.0,
             enabled: true,
+            contention: false,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! same tests at the same times with the same run times: common random numbers.
 
 mod arrivals;
+pub mod contention;
 mod pool;
 mod run_model;
 pub mod trace;
