@@ -134,7 +134,10 @@ fn every_policy_keeps_the_invariants_over_a_seed_sweep() {
 
 /// The workload as the engine saw it: per test, submission and requirements,
 /// and the run time of tests that ran once to completion.
-fn workload_of(tape: &Tape) -> Vec<((u64, u8, u64, u32, u64), Option<u64>)> {
+/// (id, priority, memory, CUDA, submitted at) of one test.
+type Arrived = (u64, u8, u64, u32, u64);
+
+fn workload_of(tape: &Tape) -> Vec<(Arrived, Option<u64>)> {
     let mut rows: Vec<_> = tape
         .finals
         .iter()

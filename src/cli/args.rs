@@ -63,7 +63,7 @@ pub struct CommonArgs {
     pub work_stealing: bool,
     /// Give tests one of N concurrency keys; tests sharing a key never run
     /// at the same time [default: 0, no keys]
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true)]
     pub concurrency_keys: Option<u32>,
 }
 
