@@ -6,8 +6,9 @@ use super::{Balancer, Place};
 
 impl Balancer {
     /// Checks that no worker is over capacity, that resource books match the
-    /// tests running on each worker, and that every live test is in exactly
-    /// one place. O(workers + live tests).
+    /// tests running on each worker, that every live test is in exactly one
+    /// place, and that no two running tests share a concurrency key.
+    /// O(workers + live tests).
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut running_seen = 0usize;
         for w in &self.workers {
@@ -66,13 +67,24 @@ impl Balancer {
                 self.running
             ));
         }
-        if self.running + self.pending.len() != self.live.len() {
+        let parked = self.keys.parked();
+        if self.running + self.pending.len() + parked != self.live.len() {
             return Err(format!(
-                "{} running + {} pending != {} live",
+                "{} running + {} pending + {parked} parked != {} live",
                 self.running,
                 self.pending.len(),
                 self.live.len()
             ));
+        }
+        let mut held = std::collections::BTreeSet::new();
+        for w in &self.workers {
+            for t in &w.running {
+                if let Some(key) = self.live[t].spec.concurrency_key {
+                    if !held.insert(key) {
+                        return Err(format!("two running tests share concurrency key {key}"));
+                    }
+                }
+            }
         }
         Ok(())
     }

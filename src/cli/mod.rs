@@ -3,10 +3,10 @@
 //! test could not reach through the library lives here.
 
 mod args;
+mod balancing;
 mod determinism;
 mod diff;
 mod replay;
-mod balancing;
 mod stress;
 mod visualize;
 

@@ -84,6 +84,55 @@ fn bursts_and_churn_keep_every_invariant_over_a_seed_sweep() {
 }
 
 #[test]
+fn every_policy_with_keys_stealing_and_failures_keeps_every_invariant() {
+    use lbsim::balancer::policy::SCHEDULERS;
+    for info in SCHEDULERS {
+        for seed in 0..3u64 {
+            let mut scenario = StressOptions {
+                workers: 6,
+                tests: 300,
+                duration_s: 30.0,
+                burst: true,
+                dynamic: true,
+                seed,
+                scheduler: info.name,
+            }
+            .to_scenario()
+            .unwrap();
+            scenario.test_profile.concurrency_keys = 4;
+            scenario.test_profile.concurrency_key_probability = 0.5;
+            scenario.test_profile.failure_probability = 0.1;
+            scenario.test_profile.retries = 1;
+            scenario.balancing.stealing.enabled = true;
+            scenario.balancing.stealing.steal_interval_s = 5.0;
+            scenario.balancing.stealing.busy_threshold = 0.3;
+            scenario.validate().unwrap();
+            let mut ledger = Ledger::default();
+            let out = engine::run_checked(&scenario, &mut ledger)
+                .unwrap_or_else(|e| panic!("{} seed {seed}: {e}", info.id));
+            let m = &out.metrics;
+            assert_eq!(
+                ledger.finals.len() as u64,
+                scenario.tests,
+                "{} seed {seed}",
+                info.id
+            );
+            assert!(ledger.duplicates.is_empty(), "{} seed {seed}", info.id);
+            assert_eq!(
+                m.total_tests,
+                m.completed_tests
+                    + m.failed_tests
+                    + m.rejected_tests
+                    + m.pending_tests
+                    + m.running_tests,
+                "{} seed {seed}",
+                info.id
+            );
+        }
+    }
+}
+
+#[test]
 fn churn_really_requeues_tests_and_none_is_lost() {
     // Enough seeds that some worker crashes while running tests.
     let requeued: u64 = (0..10u64)

@@ -115,6 +115,7 @@ pub fn replay_scenario(
             enabled: false,
             ..LoadModel::default()
         },
+        balancing: crate::balancer::options::BalancerOptions::default(),
     };
     scenario.validate()?;
     Ok((scenario, plan, jobs))
