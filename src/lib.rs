@@ -10,6 +10,7 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod visualize;
+pub mod sweep;
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -71,6 +71,10 @@ pub struct CommonArgs {
 pub enum Command {
     /// Run one stress test (the default command)
     Stress(StressArgs),
+    /// Run a parameter grid: one CSV row per cell, in parallel, resumable
+    Sweep(SweepArgs),
+    /// Join sweep shard files into the file one run would write
+    Merge(MergeArgs),
     /// Replay a recorded workload (SWF or lbsim's per-test CSV)
     Replay(super::replay::ReplayArgs),
     /// Compare two decision logs or two results files (exit 1 beyond --tolerance)
@@ -121,4 +125,36 @@ pub fn positive_seconds(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("{s} is not a positive number of seconds"))
     }
+}
+
+/// Flags of `sweep` (`--output` is the results CSV, default sweep_results.csv).
+#[derive(Clone, Debug, Args)]
+pub struct SweepArgs {
+    /// The grid file (JSON: base, axes, replications or seeds)
+    #[arg(value_name = "GRID")]
+    pub grid: PathBuf,
+    /// Threads running cells [default: all cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// Replications per point (seeds seed, seed+1, ...), overriding the grid's
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
+    pub replications: Option<u32>,
+    /// Run only cells with index % N == K-1 (for job arrays)
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Continue the output file: skip the cells it already holds
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// Flags of `merge` (`--output` is required).
+#[derive(Clone, Debug, Args)]
+pub struct MergeArgs {
+    /// Shard files written by `lbsim sweep --shard`
+    #[arg(value_name = "FILE", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Scheduler the summary's paired differences are taken against
+    /// [default: the scheduler of the first point]
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
 }

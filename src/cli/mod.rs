@@ -9,6 +9,7 @@ mod diff;
 mod replay;
 mod stress;
 mod visualize;
+mod sweep;
 
 pub use args::{Cli, Command, CommonArgs};
 
@@ -63,6 +64,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Replay(args)) => replay::run(&cli.common, &args),
         Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::CheckDeterminism(args)) => determinism::run(&cli.common, &args),
+        Some(Command::Sweep(args)) => sweep::run(&cli.common, &args),
+        Some(Command::Merge(args)) => sweep::merge(&cli.common, &args),
         None => stress::run(&cli.common, &args::StressArgs::default()),
     }
 }

@@ -10,7 +10,7 @@ pub use stress::StressOptions;
 use crate::balancer::options::BalancerOptions;
 use crate::balancer::policy::SchedulerName;
 use crate::error::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The seed used when none is given: runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 42;
@@ -23,7 +23,7 @@ pub const DEFAULT_TEST_DURATION_S: f64 = 10.0;
 pub const HORIZON_FACTOR: f64 = 10.0;
 
 /// Worker capabilities, each drawn uniformly from its list.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerProfile {
     pub memory_gb: Vec<f64>,
     pub cuda_devices: Vec<u32>,
@@ -47,7 +47,7 @@ impl Default for WorkerProfile {
 }
 
 /// How long a test really runs, relative to its expected duration.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DurationDist {
     /// Exactly the expected duration.
@@ -61,7 +61,7 @@ pub enum DurationDist {
 }
 
 /// Test requirements, each drawn uniformly from its list.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestProfile {
     pub memory_gb: Vec<f64>,
     pub cuda_devices: Vec<u32>,
@@ -106,7 +106,7 @@ impl Default for TestProfile {
 }
 
 /// When tests arrive within the submission window.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Arrivals {
     /// Evenly spaced over the duration (the reference's steady mode).
@@ -117,7 +117,7 @@ pub enum Arrivals {
 }
 
 /// Workers joining and leaving during the run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Churn {
     None,
@@ -147,7 +147,7 @@ impl Churn {
 }
 
 /// Background load and thermal events (the reference's worker update loop).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadModel {
     /// Pool cycles happen every `U(min, max)` seconds.
     pub cycle_min_s: f64,
@@ -181,7 +181,7 @@ impl Default for LoadModel {
 }
 
 /// A complete, validated description of one run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
     /// The scenario's name, if it came from a config file.
     pub name: Option<String>,

@@ -1,0 +1,515 @@
+//! The grid file: a base scenario, axes (paths into the resolved scenario,
+//! each with a list of values) and seeds; and the cells it expands to, in a
+//! fixed order.
+//!
+//! Axes are paths into the serialised, validated `Scenario`, not a second
+//! schema: every field a scenario has can be swept, and a new field is
+//! sweepable the day it lands. A cell's scenario is the base as JSON with
+//! each axis value set at its path, deserialised and validated again.
+
+use super::key::cell_key;
+use crate::balancer::policy::SchedulerName;
+use crate::error::{Error, Result};
+use crate::scenario::{Scenario, StressOptions};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::Path;
+
+/// The grid file as written (`deny_unknown_fields`: a typo is an error).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrid {
+    #[serde(default)]
+    #[allow(dead_code)] // read by people, not by lbsim
+    description: Option<String>,
+    base: Value,
+    #[serde(default)]
+    axes: IndexMap<String, Vec<Value>>,
+    replications: Option<u32>,
+    seeds: Option<Vec<u64>>,
+    baseline: Option<String>,
+}
+
+/// The reference `stress` flags as an inline base; a missing field takes
+/// the reference default.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StressBase {
+    workers: Option<u32>,
+    tests: Option<u64>,
+    duration: Option<f64>,
+    burst: Option<bool>,
+    dynamic: Option<bool>,
+    seed: Option<u64>,
+    scheduler: Option<SchedulerName>,
+}
+
+/// The base names `resolve_base` knows.
+pub const BASE_NAMES: &[&str] = &["stress"];
+
+/// Resolves a grid's `base` into a scenario: `"stress"` (the reference
+/// stress defaults) or `{"stress": {"workers": .., "tests": .., "duration":
+/// .., "burst": .., "dynamic": .., "seed": .., "scheduler": ..}}`. Every
+/// kind of base goes through here, so a new kind is one more arm.
+pub fn resolve_base(base: &Value, file: &str) -> Result<Scenario> {
+    let bad = |location: &str, message: String| Error::BadFile {
+        file: file.to_string(),
+        location: location.to_string(),
+        message,
+    };
+    let options = match base {
+        Value::String(name) if name == "stress" => StressOptions::default(),
+        Value::String(name) => {
+            return Err(Error::Unknown {
+                kind: "base scenario",
+                name: name.clone(),
+                known: BASE_NAMES.join(", "),
+            })
+        }
+        Value::Object(map) if map.len() == 1 && map.contains_key("stress") => {
+            let raw: StressBase = serde_json::from_value(map["stress"].clone())
+                .map_err(|e| bad("base.stress", e.to_string()))?;
+            let d = StressOptions::default();
+            StressOptions {
+                workers: raw.workers.unwrap_or(d.workers),
+                tests: raw.tests.unwrap_or(d.tests),
+                duration_s: raw.duration.unwrap_or(d.duration_s),
+                burst: raw.burst.unwrap_or(d.burst),
+                dynamic: raw.dynamic.unwrap_or(d.dynamic),
+                seed: raw.seed.unwrap_or(d.seed),
+                scheduler: raw.scheduler.unwrap_or(d.scheduler),
+            }
+        }
+        _ => {
+            return Err(bad(
+                "base",
+                "must be \"stress\" or {\"stress\": {...}}".to_string(),
+            ))
+        }
+    };
+    options
+        .to_scenario()
+        .map_err(|e| bad("base.stress", e.to_string()))
+}
+
+/// One swept field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// Dotted path into the scenario's JSON (`test_profile.failure_probability`).
+    pub path: String,
+    pub values: Vec<Value>,
+}
+
+/// Where a run's seed comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Seeds {
+    /// Replication r runs with the cell scenario's seed + r.
+    Offsets(usize),
+    /// Replication r runs with the r-th listed seed.
+    Listed(Vec<u64>),
+}
+
+/// One run of the grid: an axis point and a replication.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    /// Position in grid order (the `cell` column).
+    pub index: usize,
+    /// Index of the axis point (the `point` column).
+    pub point: usize,
+    pub replication: usize,
+    /// This point's value of each axis, in axis order.
+    pub values: Vec<Value>,
+    pub scenario: Scenario,
+    /// Hash of the resolved scenario, seed and lbsim version.
+    pub key: String,
+}
+
+/// A validated grid. Cells are numbered point-major (the first axis varies
+/// slowest, replications fastest), so every replication of a point is
+/// adjacent and the numbering never depends on how the cells are run.
+#[derive(Clone, Debug)]
+pub struct Grid {
+    file: String,
+    base: Value,
+    pub axes: Vec<Axis>,
+    pub seeds: Seeds,
+    baseline: Option<String>,
+}
+
+impl Grid {
+    /// Reads and validates a grid file.
+    pub fn load(path: &Path) -> Result<Grid> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Grid::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates grid text; `file` names it in errors. Every
+    /// point is built and validated here, so a bad grid fails before any
+    /// cell runs.
+    pub fn parse(text: &str, file: &str) -> Result<Grid> {
+        let bad = |location: String, message: String| Error::BadFile {
+            file: file.to_string(),
+            location,
+            message,
+        };
+        let raw: RawGrid = serde_json::from_str(text).map_err(|e| {
+            bad(
+                format!("line {} column {}", e.line(), e.column()),
+                e.to_string(),
+            )
+        })?;
+        let base = resolve_base(&raw.base, file)?;
+        let seeds = match (raw.replications, raw.seeds) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "seeds".into(),
+                    "give either seeds or replications, not both".into(),
+                ))
+            }
+            (_, Some(list)) if list.is_empty() => {
+                return Err(bad("seeds".into(), "must list at least one seed".into()))
+            }
+            (_, Some(list)) => Seeds::Listed(list),
+            (Some(0), _) => return Err(bad("replications".into(), "must be at least 1".into())),
+            (r, None) => Seeds::Offsets(r.unwrap_or(1) as usize),
+        };
+        let mut axes = Vec::new();
+        for (path, values) in raw.axes {
+            if values.is_empty() {
+                return Err(bad(
+                    format!("axes.{path}"),
+                    "must list at least one value".into(),
+                ));
+            }
+            axes.push(Axis { path, values });
+        }
+        let grid = Grid {
+            file: file.to_string(),
+            base: serde_json::to_value(&base).map_err(|e| Error::Run(e.to_string()))?,
+            axes,
+            seeds,
+            baseline: raw.baseline,
+        };
+        grid.check_axes()?;
+        grid.check_baseline()?;
+        grid.check_points()?;
+        Ok(grid)
+    }
+
+    /// Overrides the replication count (`--replications`).
+    pub fn with_replications(mut self, replications: usize) -> Result<Grid> {
+        if replications == 0 {
+            return Err(Error::invalid("--replications", "must be at least 1"));
+        }
+        if let Seeds::Listed(_) = self.seeds {
+            return Err(Error::invalid(
+                "--replications",
+                format!("{} lists its own seeds", self.file),
+            ));
+        }
+        self.seeds = Seeds::Offsets(replications);
+        Ok(self)
+    }
+
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Number of axis points (the product of the axis lengths).
+    pub fn points(&self) -> usize {
+        self.axes.iter().map(|a| a.values.len()).product()
+    }
+
+    pub fn replications(&self) -> usize {
+        match &self.seeds {
+            Seeds::Offsets(r) => *r,
+            Seeds::Listed(list) => list.len(),
+        }
+    }
+
+    /// Number of cells (points × replications).
+    pub fn len(&self) -> usize {
+        self.points() * self.replications()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The scheduler that paired differences are taken against: the grid's
+    /// `baseline`, else the first value of the `scheduler` axis; none
+    /// without a scheduler axis.
+    pub fn baseline(&self) -> Option<String> {
+        let axis = self.axes.iter().find(|a| a.path == "scheduler")?;
+        self.baseline
+            .clone()
+            .or_else(|| axis.values.first().map(value_text))
+    }
+
+    /// The cell at `index` in grid order.
+    pub fn cell(&self, index: usize) -> Result<Cell> {
+        let reps = self.replications();
+        let (point, replication) = (index / reps, index % reps);
+        let mut scenario = self.scenario_at(point)?;
+        scenario.seed = match &self.seeds {
+            Seeds::Offsets(_) => scenario.seed.wrapping_add(replication as u64),
+            Seeds::Listed(list) => list[replication],
+        };
+        let key = cell_key(&scenario);
+        Ok(Cell {
+            index,
+            point,
+            replication,
+            values: self.point_values(point),
+            scenario,
+            key,
+        })
+    }
+
+    /// The axis values of a point: mixed radix, the last axis fastest.
+    pub fn point_values(&self, point: usize) -> Vec<Value> {
+        let mut rest = point;
+        let mut values: Vec<Value> = self
+            .axes
+            .iter()
+            .rev()
+            .map(|a| {
+                let v = a.values[rest % a.values.len()].clone();
+                rest /= a.values.len();
+                v
+            })
+            .collect();
+        values.reverse();
+        values
+    }
+
+    /// The validated scenario of a point (its seed is the base's or the
+    /// seed axis's; `cell` applies the replication).
+    fn scenario_at(&self, point: usize) -> Result<Scenario> {
+        let mut json = self.base.clone();
+        for (axis, value) in self.axes.iter().zip(self.point_values(point)) {
+            set_path(&mut json, &axis.path, value).map_err(|m| self.bad_point(point, m))?;
+        }
+        let scenario: Scenario =
+            serde_json::from_value(json).map_err(|e| self.bad_point(point, e.to_string()))?;
+        scenario
+            .validate()
+            .map_err(|e| self.bad_point(point, e.to_string()))?;
+        Ok(scenario)
+    }
+
+    fn bad_point(&self, point: usize, message: String) -> Error {
+        let values: Vec<String> = self
+            .axes
+            .iter()
+            .zip(self.point_values(point))
+            .map(|(a, v)| format!("{}={}", a.path, value_text(&v)))
+            .collect();
+        Error::BadFile {
+            file: self.file.clone(),
+            location: format!("point {point} ({})", values.join(", ")),
+            message,
+        }
+    }
+
+    /// Each value of each axis alone on the base: the error names the path
+    /// and the value's position.
+    fn check_axes(&self) -> Result<()> {
+        for axis in &self.axes {
+            for (i, value) in axis.values.iter().enumerate() {
+                let bad = |message: String| Error::BadFile {
+                    file: self.file.clone(),
+                    location: format!("axes.{}[{i}]", axis.path),
+                    message,
+                };
+                if value_text(value).contains(['\n', '\r']) {
+                    return Err(bad("a value must not contain a line break".into()));
+                }
+                let mut json = self.base.clone();
+                set_path(&mut json, &axis.path, value.clone()).map_err(|m| Error::BadFile {
+                    file: self.file.clone(),
+                    location: format!("axes.{}", axis.path),
+                    message: m,
+                })?;
+                let scenario: Scenario = serde_json::from_value(json)
+                    .map_err(|e| bad(format!("{value} does not fit: {e}")))?;
+                scenario.validate().map_err(|e| bad(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_baseline(&self) -> Result<()> {
+        let Some(baseline) = &self.baseline else {
+            return Ok(());
+        };
+        let bad = |message: &str| Error::BadFile {
+            file: self.file.clone(),
+            location: "baseline".into(),
+            message: message.into(),
+        };
+        match self.axes.iter().find(|a| a.path == "scheduler") {
+            None => Err(bad("needs a scheduler axis")),
+            Some(a) if !a.values.iter().any(|v| value_text(v) == *baseline) => {
+                Err(bad("is not a value of the scheduler axis"))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Builds every point once; axes that are fine alone may still clash.
+    fn check_points(&self) -> Result<()> {
+        let points = self
+            .axes
+            .iter()
+            .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+        match points.and_then(|p| p.checked_mul(self.replications())) {
+            None => Err(Error::BadFile {
+                file: self.file.clone(),
+                location: "axes".into(),
+                message: "the grid has too many cells to count".into(),
+            }),
+            Some(_) => (0..self.points()).try_for_each(|p| self.scenario_at(p).map(|_| ())),
+        }
+    }
+}
+
+/// A value as it appears in a CSV cell: strings bare, anything else as
+/// compact JSON.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Replaces the value at a dotted path; every step must already exist, so
+/// a typo is an error and not a silently ignored new field.
+pub fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let mut here = root;
+    for (depth, step) in path.split('.').enumerate() {
+        let so_far = path.split('.').take(depth).collect::<Vec<_>>().join(".");
+        here = match here {
+            Value::Object(map) => {
+                let known = map.keys().cloned().collect::<Vec<_>>().join(", ");
+                map.get_mut(step).ok_or_else(|| {
+                    let at = if so_far.is_empty() {
+                        "the scenario".to_string()
+                    } else {
+                        so_far.clone()
+                    };
+                    format!("no field '{step}' in {at} (fields: {known})")
+                })?
+            }
+            Value::Array(items) => {
+                let len = items.len();
+                step.parse::<usize>()
+                    .ok()
+                    .and_then(|i| items.get_mut(i))
+                    .ok_or_else(|| format!("'{step}' is not an index of {so_far} (length {len})"))?
+            }
+            _ => return Err(format!("{so_far} has no fields")),
+        };
+    }
+    *here = value;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRID: &str = r#"{
+        "base": {"stress": {"tests": 20, "duration": 5}},
+        "axes": {"scheduler": ["performance_based", "round_robin"], "workers": [2, 3, 4]},
+        "replications": 2
+    }"#;
+
+    #[test]
+    fn cells_are_point_major_with_the_last_axis_fastest() {
+        let g = Grid::parse(GRID, "g.json").unwrap();
+        assert_eq!((g.points(), g.replications(), g.len()), (6, 2, 12));
+        let c = g.cell(7).unwrap();
+        assert_eq!((c.point, c.replication), (3, 1));
+        assert_eq!(c.values, vec![Value::from("round_robin"), Value::from(2)]);
+        assert_eq!(c.scenario.workers, 2);
+        assert_eq!(c.scenario.scheduler, SchedulerName::RoundRobin);
+        assert_eq!(c.scenario.seed, 43);
+        assert_eq!(c.scenario.tests, 20);
+        assert_eq!(g.baseline().as_deref(), Some("performance_based"));
+    }
+
+    #[test]
+    fn the_same_seeds_serve_every_point() {
+        let g = Grid::parse(GRID, "g.json").unwrap();
+        let seeds: Vec<u64> = (0..g.len())
+            .map(|i| g.cell(i).unwrap().scenario.seed)
+            .collect();
+        assert_eq!(seeds, [42, 43].repeat(6));
+    }
+
+    #[test]
+    fn nested_paths_and_listed_seeds_work() {
+        let g = Grid::parse(
+            r#"{"base": "stress", "seeds": [7, 9],
+                "axes": {"test_profile.failure_probability": [0.0, 0.1],
+                         "worker_profile.memory_gb.0": [64.0]}}"#,
+            "g.json",
+        )
+        .unwrap();
+        let c = g.cell(3).unwrap();
+        assert_eq!(c.scenario.seed, 9);
+        assert_eq!(c.scenario.test_profile.failure_probability, 0.1);
+        assert_eq!(c.scenario.worker_profile.memory_gb[0], 64.0);
+    }
+
+    fn err(text: &str) -> String {
+        Grid::parse(text, "g.json").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn bad_grids_name_the_path() {
+        let e = err(r#"{"base": "stress", "axes": {"wrkers": [1]}}"#);
+        assert!(
+            e.starts_with("g.json: axes.wrkers: no field 'wrkers'"),
+            "{e}"
+        );
+        let e = err(r#"{"base": "stress", "axes": {"churn.leave_probability": [0.1]}}"#);
+        assert!(
+            e.contains("axes.churn.leave_probability: no field 'leave_probability' in churn"),
+            "{e}"
+        );
+        let e = err(r#"{"base": "stress", "axes": {"workers": []}}"#);
+        assert_eq!(e, "g.json: axes.workers: must list at least one value");
+        let e = err(r#"{"base": "stress", "axes": {"workers": ["many"]}}"#);
+        assert!(
+            e.starts_with("g.json: axes.workers[0]: \"many\" does not fit"),
+            "{e}"
+        );
+        let e = err(r#"{"base": "stress", "axes": {"workers": [4, 0]}}"#);
+        assert_eq!(
+            e,
+            "g.json: axes.workers[1]: invalid workers: must be at least 1"
+        );
+        let e = err(r#"{"base": "stress", "axes": {"scheduler": ["fastest"]}}"#);
+        assert!(e.starts_with("g.json: axes.scheduler[0]"), "{e}");
+        let e = err(r#"{"base": "stress", "axes": {}, "replicatons": 2}"#);
+        assert!(e.contains("unknown field `replicatons`"), "{e}");
+        let e = err(r#"{"base": "normal", "axes": {}}"#);
+        assert!(e.contains("unknown base scenario 'normal'"), "{e}");
+        let e = err(r#"{"base": {"stress": {"workers": 0}}}"#);
+        assert_eq!(
+            e,
+            "g.json: base.stress: invalid workers: must be at least 1"
+        );
+        let e = err(r#"{"base": "stress", "baseline": "round_robin"}"#);
+        assert_eq!(e, "g.json: baseline: needs a scheduler axis");
+    }
+
+    #[test]
+    fn axes_that_clash_name_the_point() {
+        let e = err(r#"{"base": "stress", "axes": {"duration_s": [60, 6000]}}"#);
+        assert!(e.contains("axes.duration_s[1]: invalid horizon"), "{e}");
+    }
+}

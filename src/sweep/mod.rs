@@ -1,0 +1,70 @@
+//! Parameter sweeps: a grid of scenarios run in parallel into one CSV row
+//! per cell, byte-identical for any thread count, resumable after a kill,
+//! and shardable over a batch system's job array.
+//!
+//! The only parallel code in lbsim lives here, across independent runs;
+//! each run is the same single-threaded, seeded simulation `stress` runs.
+//!
+//! ```no_run
+//! use lbsim::sweep::{self, Grid, Shard, SweepOptions};
+//! use std::sync::atomic::AtomicBool;
+//!
+//! let grid = Grid::load("scenarios/policy_sweep.json".as_ref())?;
+//! let opts = SweepOptions {
+//!     output: "results.csv".into(),
+//!     jobs: 4,
+//!     shard: Shard::WHOLE,
+//!     resume: true,
+//!     progress: false,
+//! };
+//! let outcome = sweep::run(&grid, &opts, &AtomicBool::new(false))?;
+//! if outcome.complete {
+//!     sweep::write_summary(&opts.output, grid.baseline().as_deref())?;
+//! }
+//! # Ok::<(), lbsim::Error>(())
+//! ```
+
+mod grid;
+mod key;
+mod merge;
+mod progress;
+mod row;
+mod runner;
+mod shard;
+mod stats;
+mod summary;
+
+pub use grid::{resolve_base, set_path, value_text, Axis, Cell, Grid, Seeds, BASE_NAMES};
+pub use key::{cell_key, fnv1a64};
+pub use merge::{merge, Merged};
+pub use row::{header, ResultsFile, Row, METRICS};
+pub use runner::{run, Outcome, SweepOptions};
+pub use shard::Shard;
+pub use stats::{t975, Estimate};
+pub use summary::{summarize, SUMMARY_COLUMNS};
+
+use crate::error::Result;
+use std::path::{Path, PathBuf};
+
+/// Where the summary of a results file goes: `<output>.summary.csv`.
+pub fn summary_path(output: &Path) -> PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(".summary.csv");
+    PathBuf::from(name)
+}
+
+/// Writes the summary of a results file beside it (atomically), if some
+/// point has two or more replications. Returns the path written.
+pub fn write_summary(output: &Path, baseline: Option<&str>) -> Result<Option<PathBuf>> {
+    let file = ResultsFile::read(output)?;
+    let Some(header) = file.header.as_deref() else {
+        return Ok(None);
+    };
+    let name = output.display().to_string();
+    let Some(text) = summarize(&name, header, &file.rows, baseline)? else {
+        return Ok(None);
+    };
+    let path = summary_path(output);
+    crate::report::write_atomically(&path, text.as_bytes())?;
+    Ok(Some(path))
+}
