@@ -1,0 +1,379 @@
+//! `lbsim sweep` and `lbsim merge` through the real CLI: same bytes for any
+//! --jobs, shards that merge into the whole, kill-and-resume, Ctrl-C,
+//! confidence intervals, and bad grid input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn lbsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args(args)
+        .output()
+        .expect("lbsim runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = lbsim(args);
+    assert!(
+        out.status.success(),
+        "lbsim {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A fresh directory for one test.
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lbsim-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// 2 schedulers × 3 pool sizes × 2 replications = 12 small cells.
+const SMALL: &str = r#"{
+    "base": {"stress": {"tests": 60, "duration": 10, "burst": true}},
+    "axes": {"scheduler": ["performance_based", "round_robin"], "workers": [3, 6, 12]},
+    "replications": 2
+}"#;
+
+/// 20 cells big enough (a tenth of a second or more each in a debug build)
+/// to be caught part way.
+const SLOW: &str = r#"{
+    "base": {"stress": {"tests": 4000, "duration": 60}},
+    "axes": {"workers": [20, 30, 40, 50]},
+    "replications": 5
+}"#;
+
+fn data_rows(text: &str) -> Vec<&str> {
+    text.lines().skip(1).collect()
+}
+
+#[test]
+fn jobs_1_and_jobs_2_write_the_same_bytes() {
+    let d = dir("jobs");
+    let grid = write(&d, "grid.json", SMALL);
+    let (a, b) = (s(&d.join("a.csv")), s(&d.join("b.csv")));
+    ok(&["sweep", &grid, "--output", &a, "--jobs", "1"]);
+    let stdout = ok(&["sweep", &grid, "--jobs", "2", "--output", &b]);
+    assert!(
+        stdout.contains("12 cells (12 run, 0 already done)"),
+        "{stdout}"
+    );
+    let text = read(&a);
+    assert_eq!(text, read(&b));
+    let cells: Vec<&str> = data_rows(&text)
+        .iter()
+        .map(|r| r.split(',').next().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..12).map(|i| i.to_string()).collect();
+    assert_eq!(cells, expected);
+    assert_eq!(
+        read(&format!("{a}.summary.csv")),
+        read(&format!("{b}.summary.csv"))
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn shards_merged_equal_the_whole() {
+    let d = dir("shards");
+    let grid = write(&d, "grid.json", SMALL);
+    let [whole, s1, s2, all] = ["whole.csv", "s1.csv", "s2.csv", "all.csv"].map(|n| s(&d.join(n)));
+    ok(&["sweep", &grid, "--output", &whole]);
+    ok(&["sweep", &grid, "--output", &s2, "--shard", "2/2"]);
+    let out = ok(&["sweep", &grid, "--output", &s1, "--shard", "1/2"]);
+    assert!(out.contains("6 cells of shard 1/2"), "{out}");
+    for (file, parity) in [(&s1, 0), (&s2, 1)] {
+        let text = read(file);
+        let rows = data_rows(&text);
+        assert_eq!(rows.len(), 6);
+        for r in rows {
+            let cell: usize = r.split(',').next().unwrap().parse().unwrap();
+            assert_eq!(cell % 2, parity, "{file}: {r}");
+        }
+    }
+    let out = ok(&["merge", &s2, &s1, "--output", &all]);
+    assert!(out.contains("merge: 12 rows"), "{out}");
+    assert_eq!(read(&all), read(&whole));
+    assert_eq!(
+        read(&format!("{all}.summary.csv")),
+        read(&format!("{whole}.summary.csv"))
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Waits until the file holds at least `rows` data rows, or the child ends.
+fn wait_for_rows(child: &mut std::process::Child, path: &str, rows: usize) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < deadline {
+        let n = std::fs::read_to_string(path).map_or(0, |t| t.matches('\n').count());
+        if n > rows || child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn spawn_sweep(grid: &str, output: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args(["sweep", grid, "--output", output, "--jobs", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_killed_sweep_resumes_into_the_whole_file() {
+    let d = dir("kill");
+    let grid = write(&d, "grid.json", SLOW);
+    let [whole, part] = ["whole.csv", "part.csv"].map(|n| s(&d.join(n)));
+    ok(&["sweep", &grid, "--output", &whole]);
+    let mut child = spawn_sweep(&grid, &part);
+    wait_for_rows(&mut child, &part, 2);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = read(&part);
+    let rows = data_rows(&killed).len();
+    assert!((2..20).contains(&rows), "killed after {rows} rows");
+    assert!(
+        read(&whole).starts_with(&killed),
+        "the partial file is a prefix"
+    );
+    // A crash mid-write: a torn row that resume must drop.
+    std::fs::write(&part, format!("{killed}{},1,30", rows)).unwrap();
+    let refused = lbsim(&["sweep", &grid, "--output", &part]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
+    let out = ok(&["sweep", &grid, "--output", &part, "--resume", "--jobs", "2"]);
+    assert!(
+        out.contains(&format!("({} run, {rows} already done)", 20 - rows)),
+        "{out}"
+    );
+    assert_eq!(read(&part), read(&whole));
+    assert_eq!(
+        read(&format!("{part}.summary.csv")),
+        read(&format!("{whole}.summary.csv"))
+    );
+    // Resuming a finished file runs nothing and changes nothing.
+    let out = ok(&["sweep", &grid, "--output", &part, "--resume"]);
+    assert!(out.contains("(0 run, 20 already done)"), "{out}");
+    assert_eq!(read(&part), read(&whole));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_resume_finishes() {
+    let d = dir("sigint");
+    let grid = write(&d, "grid.json", SLOW);
+    let [whole, part] = ["whole.csv", "part.csv"].map(|n| s(&d.join(n)));
+    ok(&["sweep", &grid, "--output", &whole]);
+    let mut child = spawn_sweep(&grid, &part);
+    wait_for_rows(&mut child, &part, 1);
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("interrupted") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    let stopped = read(&part);
+    assert!(stopped.ends_with('\n'), "no torn row after Ctrl-C");
+    assert!(read(&whole).starts_with(&stopped));
+    assert!(data_rows(&stopped).len() < 20);
+    ok(&["sweep", &grid, "--output", &part, "--resume"]);
+    assert_eq!(read(&part), read(&whole));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Parses the summary into (point, metric) → its fields.
+fn summary_row<'a>(text: &'a str, point: &str, metric: &str) -> Vec<&'a str> {
+    text.lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f[0] == point && f[3] == metric)
+        .unwrap_or_else(|| panic!("no summary row for point {point} {metric}"))
+}
+
+#[test]
+fn the_summary_gives_student_t_intervals_and_paired_differences() {
+    let d = dir("summary");
+    let grid = write(
+        &d,
+        "grid.json",
+        r#"{"base": {"stress": {"tests": 80, "duration": 10, "burst": true}},
+            "axes": {"scheduler": ["round_robin", "performance_based"], "workers": [4]},
+            "replications": 4}"#,
+    );
+    let out = s(&d.join("r.csv"));
+    ok(&["sweep", &grid, "--output", &out]);
+    let results = read(&out);
+    let header: Vec<&str> = results.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|c| *c == "avg_latency").unwrap();
+    let values = |point: &str| -> Vec<f64> {
+        data_rows(&results)
+            .iter()
+            .map(|r| r.split(',').collect::<Vec<_>>())
+            .filter(|f| f[1] == point)
+            .map(|f| f[col].parse().unwrap())
+            .collect()
+    };
+    let (rr, pb) = (values("0"), values("1"));
+    assert_eq!((rr.len(), pb.len()), (4, 4));
+    // The interval of 4 values: mean ± t(0.975, 3) · s / 2.
+    let ci = |xs: &[f64]| {
+        let mean = xs.iter().sum::<f64>() / 4.0;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0;
+        let half = 3.182_446_305 * var.sqrt() / 2.0;
+        (mean, mean - half, mean + half)
+    };
+    let summary = read(&format!("{out}.summary.csv"));
+    let close = |field: &str, x: f64| {
+        let y: f64 = field.parse().unwrap();
+        assert!((x - y).abs() < 2e-6, "{field} vs {x}");
+    };
+    let (mean, lo, hi) = ci(&pb);
+    let row = summary_row(&summary, "1", "avg_latency");
+    assert_eq!(row[4], "4");
+    close(row[5], mean);
+    close(row[7], lo);
+    close(row[8], hi);
+    // The baseline is the first scheduler of the axis; differences are
+    // paired replication by replication (same seeds).
+    assert_eq!(row[9], "round_robin");
+    let diffs: Vec<f64> = pb.iter().zip(&rr).map(|(a, b)| a - b).collect();
+    let (dmean, dlo, dhi) = ci(&diffs);
+    close(row[10], dmean);
+    close(row[11], dlo);
+    close(row[12], dhi);
+    let base_row = summary_row(&summary, "0", "avg_latency");
+    assert_eq!(&base_row[10..], ["", "", ""]);
+    // A metric that never varies has a zero-width interval.
+    let row = summary_row(&summary, "1", "total_tests");
+    assert_eq!(
+        &row[5..9],
+        ["80.000000", "0.000000", "80.000000", "80.000000"]
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = lbsim(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "lbsim {args:?}: {stderr}");
+    if stderr.starts_with("lbsim: error:") {
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    }
+    stderr
+}
+
+#[test]
+fn bad_grid_input_exits_2_naming_it() {
+    let d = dir("bad");
+    let out = s(&d.join("r.csv"));
+    let grid = |name: &str, text: &str| write(&d, name, text);
+    let e = fails(&[
+        "sweep",
+        &grid(
+            "a.json",
+            r#"{"base": "stress", "axes": {"wrkers": [1, 2]}}"#,
+        ),
+        "--output",
+        &out,
+    ]);
+    assert!(e.contains("a.json: axes.wrkers: no field 'wrkers'"), "{e}");
+    let e = fails(&[
+        "sweep",
+        &grid("b.json", r#"{"base": "stress", "axes": {"workers": []}}"#),
+        "--output",
+        &out,
+    ]);
+    assert!(
+        e.contains("b.json: axes.workers: must list at least one value"),
+        "{e}"
+    );
+    let e = fails(&[
+        "sweep",
+        &grid(
+            "c.json",
+            r#"{"base": "stress", "axes": {"workers": ["x"]}}"#,
+        ),
+        "--output",
+        &out,
+    ]);
+    assert!(e.contains("c.json: axes.workers[0]"), "{e}");
+    let e = fails(&[
+        "sweep",
+        &grid("d.json", "{\"base\": \"stress\",\n \"axes\": [}"),
+        "--output",
+        &out,
+    ]);
+    assert!(e.contains("d.json: line 2 column"), "{e}");
+    let ok_grid = grid("ok.json", SMALL);
+    let e = fails(&["sweep", &ok_grid, "--shard", "3/2", "--output", &out]);
+    assert!(e.contains("invalid --shard: '3/2'"), "{e}");
+    let e = fails(&["sweep", &ok_grid, "--workers", "5", "--output", &out]);
+    assert!(e.contains("invalid --workers"), "{e}");
+    let e = fails(&["sweep", &ok_grid, "--jobs", "0"]);
+    assert!(e.contains("--jobs"), "{e}");
+    let e = fails(&["merge", &out]);
+    assert!(
+        e.contains("invalid --output: merge needs --output FILE"),
+        "{e}"
+    );
+    assert!(!Path::new(&out).exists(), "no output on bad input");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn the_example_grid_output_is_stable() {
+    let d = dir("golden");
+    let grid = write(
+        &d,
+        "grid.json",
+        r#"{"base": {"stress": {"workers": 4, "tests": 40, "duration": 10}},
+            "axes": {"scheduler": ["performance_based", "round_robin"], "arrivals.type": ["even", "bursts"]},
+            "replications": 2}"#,
+    );
+    let out = s(&d.join("r.csv"));
+    ok(&["sweep", &grid, "--output", &out]);
+    let results = read(&out);
+    let summary = read(&format!("{out}.summary.csv"));
+    insta::with_settings!({snapshot_path => "../golden", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("sweep_results", results);
+        insta::assert_snapshot!("sweep_summary_head", summary.lines().take(12).collect::<Vec<_>>().join("\n"));
+    });
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn the_shipped_policy_sweep_has_at_least_12_points() {
+    let d = dir("shipped");
+    let out = s(&d.join("r.csv"));
+    let grid = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/policy_sweep.json");
+    let stdout = ok(&["sweep", grid, "--output", &out, "--replications", "1"]);
+    assert!(stdout.contains("12 cells"), "{stdout}");
+    assert!(
+        !Path::new(&format!("{out}.summary.csv")).exists(),
+        "one replication, no intervals"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
