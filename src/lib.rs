@@ -9,8 +9,8 @@ pub mod metrics;
 pub mod report;
 pub mod scenario;
 pub mod sim;
-pub mod visualize;
 pub mod sweep;
+pub mod visualize;
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -10,7 +10,7 @@ use serde::Serialize;
 /// run that has just started. Both loops move young runs off hot workers
 /// onto cool ones when the move is expected to finish the test sooner,
 /// restart cost included; see `balancer::stealing`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct StealingOptions {
     /// Off by default: turning it on changes a run's outputs.
     pub enabled: bool,
@@ -85,7 +85,7 @@ impl StealingOptions {
 }
 
 /// Everything that tunes the balancer besides the choice of policy.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct BalancerOptions {
     /// Member weights of the `composite` policy.
     pub composite_weights: CompositeWeights,

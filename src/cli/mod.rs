@@ -8,8 +8,8 @@ mod determinism;
 mod diff;
 mod replay;
 mod stress;
-mod visualize;
 mod sweep;
+mod visualize;
 
 pub use args::{Cli, Command, CommonArgs};
 

@@ -226,10 +226,13 @@ impl Appender {
             .append(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
+        // Wall time only paces fsync calls; it never reaches an output.
+        #[allow(clippy::disallowed_methods)]
+        let synced = Instant::now();
         Ok(Appender {
             file,
             path: path.to_path_buf(),
-            synced: Instant::now(),
+            synced,
         })
     }
 
@@ -246,6 +249,8 @@ impl Appender {
         Ok(())
     }
 
+    // Wall time only paces fsync calls; it never reaches an output.
+    #[allow(clippy::disallowed_methods)]
     fn sync(&mut self) -> Result<()> {
         self.synced = Instant::now();
         self.file.sync_data().map_err(|e| Error::io(&self.path, e))

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 /// Each member policy's vote weight, in the order they vote.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct CompositeWeights(pub IndexMap<SchedulerName, f64>);
 
