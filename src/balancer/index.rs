@@ -48,10 +48,17 @@ impl LeafData {
     }
 }
 
+/// Bounds over a subtree. Memory is bounded jointly with CUDA and with "at
+/// least one free core", because a worker whose cores are all busy but whose
+/// memory is free (the common full worker) would otherwise make every subtree
+/// above it look feasible. Tests that need no core use the looser `*_any`.
 #[derive(Clone, Copy, Debug)]
 struct Node {
+    /// Max free memory among workers with ≥ level free CUDA and ≥ 1 free core.
     mem_by_cuda: [i32; CUDA_LEVELS],
     cores: i32,
+    mem_any: i32,
+    cuda_any: i32,
     backends: u8,
     keys: [f64; RANK_KEYS],
 }
@@ -59,21 +66,28 @@ struct Node {
 const EMPTY: Node = Node {
     mem_by_cuda: [-1; CUDA_LEVELS],
     cores: -1,
+    mem_any: -1,
+    cuda_any: -1,
     backends: 0,
     keys: [f64::NEG_INFINITY; RANK_KEYS],
 };
 
 impl Node {
     fn leaf(d: &LeafData) -> Node {
+        // MiB fit in an i32 up to 2 PiB per worker.
+        let mem = d.free_memory_mib.min(i32::MAX as u64) as i32;
         let mut mem_by_cuda = [-1i32; CUDA_LEVELS];
-        let levels = (d.free_cuda as usize + 1).min(CUDA_LEVELS);
-        for slot in mem_by_cuda.iter_mut().take(levels) {
-            // MiB fit in an i32 up to 2 PiB per worker.
-            *slot = d.free_memory_mib.min(i32::MAX as u64) as i32;
+        if d.free_cores > 0 {
+            let levels = (d.free_cuda as usize + 1).min(CUDA_LEVELS);
+            for slot in mem_by_cuda.iter_mut().take(levels) {
+                *slot = mem;
+            }
         }
         Node {
             mem_by_cuda,
             cores: d.free_cores.min(i32::MAX as u32) as i32,
+            mem_any: mem,
+            cuda_any: d.free_cuda.min(i32::MAX as u32) as i32,
             backends: d.backends,
             keys: d.keys,
         }
@@ -85,6 +99,8 @@ impl Node {
             n.mem_by_cuda[i] = a.mem_by_cuda[i].max(b.mem_by_cuda[i]);
         }
         n.cores = a.cores.max(b.cores);
+        n.mem_any = a.mem_any.max(b.mem_any);
+        n.cuda_any = a.cuda_any.max(b.cuda_any);
         n.backends = a.backends | b.backends;
         for i in 0..RANK_KEYS {
             n.keys[i] = a.keys[i].max(b.keys[i]);
@@ -94,12 +110,17 @@ impl Node {
 
     /// Could some worker below this node hold `shape`? (Necessary, not sufficient.)
     fn admits(&self, shape: &Shape) -> bool {
-        let level = (shape.cuda_devices as usize).min(CUDA_LEVELS - 1);
         // Bounds are clamped to i32 (2 PiB); clamping the demand the same
         // way keeps the test conservative, and the leaf check is exact.
-        i64::from(self.mem_by_cuda[level]) >= shape.memory_mib.min(i32::MAX as u64) as i64
-            && i64::from(self.cores) >= i64::from(shape.cpu_cores.min(i32::MAX as u32))
-            && self.backends & shape.backend.0 == shape.backend.0
+        let mem = shape.memory_mib.min(i32::MAX as u64) as i32;
+        let fits_resources = if shape.cpu_cores == 0 {
+            self.mem_any >= mem && i64::from(self.cuda_any) >= i64::from(shape.cuda_devices)
+        } else {
+            let level = (shape.cuda_devices as usize).min(CUDA_LEVELS - 1);
+            self.mem_by_cuda[level] >= mem
+                && i64::from(self.cores) >= i64::from(shape.cpu_cores.min(i32::MAX as u32))
+        };
+        fits_resources && self.backends & shape.backend.0 == shape.backend.0
     }
 }
 
