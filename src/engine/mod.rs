@@ -58,6 +58,8 @@ enum Event {
         success: bool,
     },
     PoolCycle,
+    /// A scripted churn action is due (see `Pool::scripted`).
+    ScriptedChurn,
     ThermalEnd(WorkerId),
     /// Work stealing round (only when stealing is enabled).
     Steal,
@@ -170,6 +172,9 @@ impl<'a> Simulation<'a> {
             self.queue.push(SimTime::ZERO + steal, Event::Steal);
             self.queue.push(SimTime::ZERO + rebalance, Event::Rebalance);
         }
+        if let Some(t) = self.pool.next_scripted_at() {
+            self.queue.push(t, Event::ScriptedChurn);
+        }
         let mut end_reason = EndReason::AllFinal;
         while let Some((t, event)) = self.queue.pop() {
             debug_assert!(t >= self.now, "time went backwards: {t} < {}", self.now);
@@ -217,6 +222,7 @@ impl<'a> Simulation<'a> {
                 }
             }
             Event::PoolCycle => self.pool_cycle(),
+            Event::ScriptedChurn => self.scripted_churn(),
             Event::ThermalEnd(worker) => self.balancer.set_thermal(worker, Thermal::Normal),
             Event::Steal | Event::Rebalance => self.move_runs(event)?,
             Event::Horizon => unreachable!("handled by the loop"),
@@ -270,6 +276,16 @@ impl<'a> Simulation<'a> {
         }
         let record = self.balancer.finish(test, self.now, success);
         self.record_final(record)
+    }
+
+    fn scripted_churn(&mut self) {
+        let fx = self.pool.scripted(&mut self.balancer, self.now);
+        self.collector.workers_joined += fx.joined.len() as u64;
+        self.collector.workers_drained += fx.drained.len() as u64;
+        self.collector.workers_failed += fx.failed.len() as u64;
+        if let Some(t) = self.pool.next_scripted_at() {
+            self.queue.push(t, Event::ScriptedChurn);
+        }
     }
 
     fn pool_cycle(&mut self) {

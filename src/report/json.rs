@@ -38,7 +38,7 @@ pub fn to_pretty_json<T: Serialize>(value: &T) -> String {
 /// The results document of one run.
 pub fn run_json(out: &RunOutput) -> Value {
     let s = &out.scenario;
-    json!({
+    let mut doc = json!({
         "lbsim_version": env!("CARGO_PKG_VERSION"),
         "scenario": s.name,
         "seed": s.seed,
@@ -64,7 +64,18 @@ pub fn run_json(out: &RunOutput) -> Value {
         "time_series": out.series,
         "workers": out.workers,
         "run": out.run,
-    })
+    });
+    // Spike windows, for charts to mark (only when the arrivals have spikes).
+    let spikes: Vec<Value> = s
+        .arrivals
+        .spikes()
+        .iter()
+        .map(|k| json!({"start": k.start_s, "end": k.end_s(), "multiplier": k.multiplier}))
+        .collect();
+    if let (false, Some(map)) = (spikes.is_empty(), doc.as_object_mut()) {
+        map.insert("spikes".into(), Value::Array(spikes));
+    }
+    doc
 }
 
 #[cfg(test)]

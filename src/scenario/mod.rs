@@ -3,9 +3,17 @@
 //! A `Scenario` is always valid: every constructor checks its invariants and
 //! returns an error naming the offending field, so the engine never has to.
 
+pub mod config;
+mod env;
+mod spikes;
 mod stress;
+mod timeline;
 
+pub use config::Config;
+pub use env::{EnvSettings, LogLevel};
+pub use spikes::{RateProfile, Spike};
 pub use stress::StressOptions;
+pub use timeline::{ChurnAction, ChurnEvent};
 
 use crate::balancer::options::BalancerOptions;
 use crate::balancer::policy::SchedulerName;
@@ -114,6 +122,13 @@ pub enum Arrivals {
     /// Bursts of `min(tests/10, 50)` (at least 1), burst k at
     /// `(tests before it / tests) × duration` (the reference's burst mode).
     Bursts,
+    /// A Poisson process at `rate` tests per second until every test arrived.
+    Poisson { rate: f64 },
+    /// `base` with its rate multiplied by a spike timeline.
+    Spiky {
+        base: Box<Arrivals>,
+        spikes: Vec<Spike>,
+    },
 }
 
 /// Workers joining and leaving during the run.
@@ -130,6 +145,10 @@ pub enum Churn {
         fail_fraction: f64,
         max_factor: f64,
         min_factor: f64,
+    },
+    /// Scripted joins, drains and failures (a rolling drain, a rack failure).
+    Timeline {
+        events: Vec<ChurnEvent>,
     },
 }
 
@@ -206,7 +225,7 @@ pub struct Scenario {
 impl Scenario {
     /// True when tests arrive in bursts (the reference's `burst_mode`).
     pub fn is_burst(&self) -> bool {
-        matches!(self.arrivals, Arrivals::Bursts)
+        self.arrivals.base() == &Arrivals::Bursts
     }
 
     /// True when workers join and leave (the reference's `dynamic_workers`).
@@ -332,6 +351,12 @@ impl Scenario {
             .stealing
             .validate()
             .map_err(|(field, m)| Error::invalid(field, m))?;
+        self.arrivals.validate(self.duration_s)?;
+        if let Churn::Timeline { events } = &self.churn {
+            for (i, e) in events.iter().enumerate() {
+                e.validate(&format!("churn.events[{i}]"))?;
+            }
+        }
         Ok(())
     }
 }

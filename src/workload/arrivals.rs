@@ -1,8 +1,9 @@
-//! Synthetic arrivals: the reference's steady and burst submission.
+//! Synthetic arrivals: the reference's steady and burst submission, Poisson
+//! arrivals, and any of them warped by a spike timeline.
 
 use super::{Arrival, ArrivalSource, Fate};
 use crate::balancer::model::{gb_to_mib_ceil, Backends, TestId, TestSpec};
-use crate::scenario::{Arrivals, Scenario, TestProfile};
+use crate::scenario::{Arrivals, RateProfile, Scenario, TestProfile};
 use crate::sim::{RngStreams, SimDuration, SimRng, SimTime, Stream};
 
 /// Arrivals drawn from a scenario, generated lazily (a million tests cost no
@@ -16,12 +17,23 @@ pub struct SyntheticArrivals {
     next: u64,
     requirements: SimRng,
     fates: SimRng,
+    /// The spike timeline, if any, and Λ(duration) under it.
+    warp: Option<(RateProfile, f64)>,
+    /// Poisson: the last arrival in base (unwarped) seconds.
+    clock_s: f64,
+    times: SimRng,
 }
 
 impl SyntheticArrivals {
     pub fn new(scenario: &Scenario, streams: &RngStreams) -> Self {
+        let spikes = scenario.arrivals.spikes();
+        let warp = (!spikes.is_empty()).then(|| {
+            let profile = RateProfile::new(spikes);
+            let mass = profile.cumulative(scenario.duration_s);
+            (profile, mass)
+        });
         SyntheticArrivals {
-            kind: scenario.arrivals.clone(),
+            kind: scenario.arrivals.base().clone(),
             tests: scenario.tests,
             duration_s: scenario.duration_s,
             burst_size: (scenario.tests / 10).clamp(1, 50),
@@ -29,16 +41,35 @@ impl SyntheticArrivals {
             next: 0,
             requirements: streams.stream(Stream::Requirements),
             fates: streams.stream(Stream::Durations),
+            warp,
+            clock_s: 0.0,
+            times: streams.stream(Stream::Arrivals),
         }
     }
 
-    /// Submission time of test `k` (0-based).
+    /// Submission time of test `k` (0-based). Even and burst arrivals are
+    /// fractions of the window; a spike timeline maps the fraction through
+    /// Λ, so the same tests crowd into the spikes.
     fn time_of(&mut self, k: u64) -> SimTime {
         let fraction = match self.kind {
             Arrivals::Even => k as f64 / self.tests as f64,
             Arrivals::Bursts => (k / self.burst_size * self.burst_size) as f64 / self.tests as f64,
+            Arrivals::Poisson { rate } => {
+                // Poisson: exponential gaps in base time, warped by the spikes
+                // (a non-homogeneous Poisson process with rate × m(t)).
+                self.clock_s += self.times.exponential(1.0 / rate);
+                let t = match &self.warp {
+                    Some((profile, _)) => profile.inverse(self.clock_s),
+                    None => self.clock_s,
+                };
+                return SimTime::from_secs_f64(t);
+            }
+            Arrivals::Spiky { .. } => unreachable!("the base process is never spiky"),
         };
-        SimTime::from_secs_f64(fraction * self.duration_s)
+        match &self.warp {
+            Some((profile, mass)) => SimTime::from_secs_f64(profile.inverse(fraction * mass)),
+            None => SimTime::from_secs_f64(fraction * self.duration_s),
+        }
     }
 
     fn draw_spec(&mut self) -> TestSpec {
@@ -125,6 +156,71 @@ mod tests {
         // 1000 tests: bursts of 50 (capped), 20 bursts.
         let t = times(true, 1000);
         assert_eq!((t[49], t[50]), (0.0, 3.0));
+    }
+
+    fn scenario_with(arrivals: Arrivals, tests: u64) -> Scenario {
+        let mut s = StressOptions {
+            tests,
+            ..Default::default()
+        }
+        .to_scenario()
+        .unwrap();
+        s.arrivals = arrivals;
+        s.validate().unwrap();
+        s
+    }
+
+    fn times_of(s: &Scenario) -> Vec<f64> {
+        let mut a = SyntheticArrivals::new(s, &RngStreams::new(3));
+        std::iter::from_fn(|| a.next_arrival())
+            .map(|a| a.time.as_secs_f64())
+            .collect()
+    }
+
+    #[test]
+    fn poisson_gaps_have_the_right_mean_and_never_go_back() {
+        let t = times_of(&scenario_with(Arrivals::Poisson { rate: 4.0 }, 20_000));
+        assert!(t.windows(2).all(|w| w[0] <= w[1]));
+        let mean_gap = t[t.len() - 1] / (t.len() - 1) as f64;
+        assert!((mean_gap - 0.25).abs() < 0.01, "mean gap {mean_gap}");
+    }
+
+    #[test]
+    fn a_spike_crowds_the_same_tests_into_its_window() {
+        use crate::scenario::Spike;
+        // 600 tests over 60 s, ×5 on [20, 30): Λ(60) = 100, so half the
+        // tests (50/100 of the mass) arrive inside the 10 s spike.
+        let spiky = Arrivals::Spiky {
+            base: Box::new(Arrivals::Even),
+            spikes: vec![Spike {
+                start_s: 20.0,
+                length_s: 10.0,
+                multiplier: 5.0,
+                ramp_s: 0.0,
+            }],
+        };
+        let t = times_of(&scenario_with(spiky, 600));
+        assert_eq!(t.len(), 600);
+        let inside = t.iter().filter(|&&x| (20.0..30.0).contains(&x)).count();
+        assert_eq!(inside, 300);
+        assert!(t[599] < 60.0);
+        // Poisson with the same spike: the rate inside is 5× the rate outside.
+        let spiky = Arrivals::Spiky {
+            base: Box::new(Arrivals::Poisson { rate: 10.0 }),
+            spikes: vec![Spike {
+                start_s: 20.0,
+                length_s: 10.0,
+                multiplier: 5.0,
+                ramp_s: 2.0,
+            }],
+        };
+        let t = times_of(&scenario_with(spiky, 5_000));
+        let count = |lo: f64, hi: f64| t.iter().filter(|&&x| (lo..hi).contains(&x)).count();
+        let (peak, calm) = (count(22.0, 28.0), count(40.0, 46.0));
+        assert!(
+            (250..350).contains(&peak) && (40..80).contains(&calm),
+            "{peak} {calm}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::balancer::model::{
     gb_to_mib_floor, Backends, LoadDrift, TestId, Thermal, WorkerId, WorkerSpec, WorkerStatus,
 };
 use crate::balancer::Balancer;
-use crate::scenario::{Churn, LoadModel, Scenario, WorkerProfile};
+use crate::scenario::{Churn, ChurnAction, ChurnEvent, LoadModel, Scenario, WorkerProfile};
 use crate::sim::{RngStreams, SimDuration, SimRng, SimTime, Stream};
 
 /// What a pool cycle changed, for the engine and the metrics.
@@ -27,6 +27,9 @@ pub struct Pool {
     workers_rng: SimRng,
     churn_rng: SimRng,
     drift_rng: SimRng,
+    /// Scripted churn, expanded to single actions, and the next one due.
+    timeline: Vec<(SimTime, ChurnAction, bool)>,
+    next_scripted: usize,
 }
 
 impl Pool {
@@ -39,7 +42,58 @@ impl Pool {
             workers_rng: streams.stream(Stream::Workers),
             churn_rng: streams.stream(Stream::Churn),
             drift_rng: streams.stream(Stream::LoadDrift),
+            timeline: match &scenario.churn {
+                Churn::Timeline { events } => ChurnEvent::expand(events)
+                    .into_iter()
+                    .map(|(t, a, r)| (SimTime::from_secs_f64(t), a, r))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            next_scripted: 0,
         }
+    }
+
+    /// When the next scripted churn action is due, if any.
+    pub fn next_scripted_at(&self) -> Option<SimTime> {
+        self.timeline.get(self.next_scripted).map(|e| e.0)
+    }
+
+    /// Applies every scripted action due at or before `now`. Drains and
+    /// failures take the oldest active worker, so a rolling drain walks the
+    /// pool in order and a multi-worker failure takes a contiguous block (a
+    /// rack).
+    pub fn scripted(&mut self, balancer: &mut Balancer, now: SimTime) -> CycleEffects {
+        let mut fx = CycleEffects::default();
+        while let Some(&(at, action, replace)) = self.timeline.get(self.next_scripted) {
+            if at > now {
+                break;
+            }
+            self.next_scripted += 1;
+            let oldest = balancer
+                .workers()
+                .iter()
+                .find(|w| w.status == WorkerStatus::Active)
+                .map(|w| w.id);
+            let removed = match (action, oldest) {
+                (ChurnAction::Join, _) => false,
+                (ChurnAction::Drain, Some(w)) => {
+                    balancer.drain_worker(w, now);
+                    fx.drained.push(w);
+                    true
+                }
+                (ChurnAction::Fail, Some(w)) => {
+                    let requeued = balancer.fail_worker(w, now);
+                    fx.failed.push((w, requeued));
+                    true
+                }
+                (_, None) => false,
+            };
+            if action == ChurnAction::Join || (removed && replace) {
+                let spec = self.draw_worker();
+                fx.joined.push(balancer.register_worker(spec, now));
+            }
+        }
+        fx
     }
 
     fn spec_of(&self, memory_gb: f64, cuda: u32, cores: u32, speed: f64) -> WorkerSpec {
@@ -87,7 +141,7 @@ impl Pool {
 
     /// Time to the next pool cycle, or `None` if nothing ever changes.
     pub fn next_cycle_in(&mut self) -> Option<SimDuration> {
-        if !self.load.enabled && matches!(self.churn, Churn::None) {
+        if !self.load.enabled && !matches!(self.churn, Churn::Random { .. }) {
             return None;
         }
         let s = self

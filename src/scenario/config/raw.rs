@@ -1,0 +1,199 @@
+//! The config file as written: plain serde types, every struct closed with
+//! `deny_unknown_fields` so a typo is an error, not a silent default. The
+//! four sections and their first fields are the reference's; everything
+//! marked "extension" is lbsim's and optional.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub test_configurations: IndexMap<String, RawTestConfig>,
+    #[serde(default)]
+    pub worker_profiles: IndexMap<String, RawWorkerProfile>,
+    #[serde(default)]
+    pub test_profiles: IndexMap<String, RawTestProfile>,
+    #[serde(default)]
+    pub scenario_configurations: IndexMap<String, RawScenario>,
+}
+
+/// Counts are signed here so a negative one gets lbsim's message, not serde's.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTestConfig {
+    pub workers: Option<i64>,
+    pub tests: Option<i64>,
+    pub duration: Option<f64>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkerProfile {
+    pub memory_distribution: Option<Vec<f64>>,
+    pub cuda_distribution: Option<Vec<i64>>,
+    #[serde(default)]
+    pub description: String,
+    /// Extension: CPU cores per worker [default: [4]].
+    pub cpu_cores_distribution: Option<Vec<i64>>,
+    /// Extension: relative speeds [default: [1.0]].
+    pub speed_distribution: Option<Vec<f64>>,
+    /// Extension: share of memory tests may use [default: 0.9].
+    pub usable_memory_fraction: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTestProfile {
+    pub memory_requirements: Option<Vec<f64>>,
+    pub cuda_requirements: Option<Vec<i64>>,
+    pub priority_distribution: Option<Vec<i64>>,
+    #[serde(default)]
+    pub description: String,
+    /// Extension: CPU cores per test [default: [1]].
+    pub cpu_requirements: Option<Vec<i64>>,
+    /// Extension: mean run time, seconds [default: 10].
+    pub expected_duration: Option<f64>,
+    /// Extension: run-time distribution [default: uniform 0.5–1.5].
+    pub duration_distribution: Option<RawDuration>,
+    /// Extension: probability that a run fails [default: 0].
+    pub failure_probability: Option<f64>,
+    /// The reference's `retries`: extra runs after a failure [default: 3].
+    pub retries: Option<i64>,
+    /// The reference's `timeout`, seconds: a longer run is stopped and
+    /// counts as failed [default: 3600].
+    pub timeout: Option<f64>,
+    /// Extension: distinct model families [default: 1].
+    pub model_families: Option<i64>,
+    /// Extension: distinct concurrency keys tests draw from [default: 0, none].
+    pub concurrency_keys: Option<i64>,
+    /// Extension: probability that a test carries a key [default: 1].
+    pub concurrency_key_probability: Option<f64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawDuration {
+    Fixed,
+    Uniform { low: f64, high: f64 },
+    Exponential,
+    Lognormal { sigma: f64 },
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub test_config: Option<String>,
+    pub worker_profile: Option<String>,
+    pub test_profile: Option<String>,
+    pub burst_mode: Option<bool>,
+    pub dynamic_workers: Option<bool>,
+    #[serde(default)]
+    pub description: String,
+    /// Extension: master seed [default: 42; --seed wins].
+    pub seed: Option<u64>,
+    /// Extension: scheduling policy by name [--scheduler wins].
+    pub scheduler: Option<String>,
+    /// Extension: the arrival process [default: from burst_mode].
+    pub arrivals: Option<RawArrivals>,
+    /// Extension: worker churn [default: from dynamic_workers].
+    pub churn: Option<RawChurn>,
+    /// Extension: background load and thermal events.
+    pub load: Option<RawLoad>,
+    /// Extension: the run stops here, seconds [default: 10 × the window].
+    pub horizon: Option<f64>,
+    /// Extension: member weights of the `composite` policy, by policy name.
+    pub composite_weights: Option<indexmap::IndexMap<String, f64>>,
+    /// Extension: work stealing and rebalancing [default: off].
+    pub work_stealing: Option<RawStealing>,
+}
+
+/// Work stealing, every field optional (the reference service's numbers
+/// fill the gaps).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStealing {
+    pub enabled: Option<bool>,
+    pub steal_interval: Option<f64>,
+    pub rebalance_interval: Option<f64>,
+    pub idle_threshold: Option<f64>,
+    pub busy_threshold: Option<f64>,
+    pub overload_threshold: Option<f64>,
+    pub max_transfers: Option<u32>,
+    pub max_steals: Option<u32>,
+    pub restart_cost: Option<f64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawArrivals {
+    Even {
+        #[serde(default)]
+        spikes: Vec<RawSpike>,
+    },
+    Bursts {
+        #[serde(default)]
+        spikes: Vec<RawSpike>,
+    },
+    Poisson {
+        /// Tests per second [default: tests / duration].
+        rate: Option<f64>,
+        #[serde(default)]
+        spikes: Vec<RawSpike>,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpike {
+    pub start: f64,
+    pub length: f64,
+    pub multiplier: f64,
+    #[serde(default)]
+    pub ramp: f64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawChurn {
+    None,
+    Random {
+        join_probability: Option<f64>,
+        leave_probability: Option<f64>,
+        fail_fraction: Option<f64>,
+        max_factor: Option<f64>,
+        min_factor: Option<f64>,
+    },
+    Timeline {
+        events: Vec<RawChurnEvent>,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChurnEvent {
+    pub at: f64,
+    pub action: crate::scenario::ChurnAction,
+    pub count: Option<i64>,
+    #[serde(default)]
+    pub every: f64,
+    #[serde(default)]
+    pub replace: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    pub enabled: Option<bool>,
+    pub cycle_min: Option<f64>,
+    pub cycle_max: Option<f64>,
+    pub update_probability: Option<f64>,
+    pub thermal_probability: Option<f64>,
+    pub warming: Option<f64>,
+    pub cooling: Option<f64>,
+    /// Extension: runs started on a loaded worker are slowed [default: false].
+    pub contention: Option<bool>,
+}

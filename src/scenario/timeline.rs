@@ -1,0 +1,107 @@
+//! Scripted worker churn: joins, drains and failures at given times, such as
+//! a rolling drain (one worker after another, each replaced) or a rack
+//! failure (a block of workers crashing at once).
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+
+/// What happens to the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChurnAction {
+    /// A new worker from the profile joins.
+    Join,
+    /// The oldest active worker leaves gracefully (finishes its tests).
+    Drain,
+    /// The oldest active worker crashes; its tests go back to pending.
+    Fail,
+}
+
+/// `count` actions, the first at `at_s` and then one every `every_s`
+/// (0 = all at once).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ChurnEvent {
+    pub at_s: f64,
+    pub action: ChurnAction,
+    pub count: u32,
+    pub every_s: f64,
+    /// A drained or failed worker is replaced by a new one at once.
+    pub replace: bool,
+}
+
+impl ChurnEvent {
+    pub fn validate(&self, field: &str) -> Result<()> {
+        if !(self.at_s.is_finite() && self.at_s >= 0.0) {
+            return Err(Error::invalid(format!("{field}.at"), "must be >= 0"));
+        }
+        if self.count == 0 {
+            return Err(Error::invalid(
+                format!("{field}.count"),
+                "must be at least 1",
+            ));
+        }
+        if !(self.every_s.is_finite() && self.every_s >= 0.0) {
+            return Err(Error::invalid(format!("{field}.every"), "must be >= 0"));
+        }
+        Ok(())
+    }
+
+    /// Single actions `(time s, action, replace)` in time order.
+    pub fn expand(events: &[ChurnEvent]) -> Vec<(f64, ChurnAction, bool)> {
+        let mut out: Vec<(f64, ChurnAction, bool)> = events
+            .iter()
+            .flat_map(|e| {
+                (0..e.count).map(move |i| (e.at_s + f64::from(i) * e.every_s, e.action, e.replace))
+            })
+            .collect();
+        // Stable: equal times keep the order they were written in.
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out
+    }
+
+    /// Workers that join over the whole timeline (for the worker limit).
+    pub fn joins(events: &[ChurnEvent]) -> u64 {
+        events
+            .iter()
+            .filter(|e| e.action == ChurnAction::Join || e.replace)
+            .map(|e| u64::from(e.count))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rolling_drain_expands_in_time_order() {
+        let events = [
+            ChurnEvent {
+                at_s: 10.0,
+                action: ChurnAction::Drain,
+                count: 3,
+                every_s: 5.0,
+                replace: true,
+            },
+            ChurnEvent {
+                at_s: 12.0,
+                action: ChurnAction::Fail,
+                count: 2,
+                every_s: 0.0,
+                replace: false,
+            },
+        ];
+        let times: Vec<f64> = ChurnEvent::expand(&events).iter().map(|e| e.0).collect();
+        assert_eq!(times, [10.0, 12.0, 12.0, 15.0, 20.0]);
+        assert_eq!(ChurnEvent::joins(&events), 3);
+        let bad = ChurnEvent {
+            count: 0,
+            ..events[0].clone()
+        };
+        assert!(bad
+            .validate("churn.events[0]")
+            .unwrap_err()
+            .to_string()
+            .contains("events[0].count"));
+    }
+}
