@@ -22,6 +22,15 @@ pub struct Cli {
     /// List the scheduling policies, one per line, and exit
     #[arg(long)]
     pub list_schedulers: bool,
+    /// List the scenarios of the config (name and description) and exit
+    #[arg(long)]
+    pub list_scenarios: bool,
+    /// Run the named scenario of the config (same as `lbsim scenario NAME`)
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Config file replacing the embedded default [env: LB_CONFIG_PATH]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Options that every simulation command understands.
@@ -83,6 +92,12 @@ pub enum Command {
     CheckDeterminism(StressArgs),
     /// Draw SVG charts and an HTML report from a results file
     Visualize(VisualizeArgs),
+    /// Run a named scenario from the config
+    Scenario(ScenarioArgs),
+    /// Bursts, dynamic workers and a load spike, then recovery
+    Spike,
+    /// The benchmark grid: workers x tests, printed as a table
+    Benchmark(BenchmarkArgs),
 }
 
 /// Flags of `visualize`.
@@ -101,6 +116,21 @@ pub struct VisualizeArgs {
     /// Kind of results [default: detected from the file]
     #[arg(long = "type", short = 't', value_name = "TYPE")]
     pub kind: Option<crate::visualize::Kind>,
+}
+
+/// Arguments of `scenario`.
+#[derive(Clone, Debug, Args)]
+pub struct ScenarioArgs {
+    /// The scenario's name (see --list-scenarios)
+    pub name: String,
+}
+
+/// Flags of `benchmark`.
+#[derive(Clone, Debug, Default, Args)]
+pub struct BenchmarkArgs {
+    /// Scale up to 10,000 workers and 1,000,000 tests, for every scheduler
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// Flags of `stress`.

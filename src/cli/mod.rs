@@ -4,9 +4,12 @@
 
 mod args;
 mod balancing;
+mod benchmark;
 mod determinism;
 mod diff;
 mod replay;
+mod scenario;
+mod spike;
 mod stress;
 mod sweep;
 mod visualize;
@@ -58,6 +61,14 @@ fn dispatch(cli: Cli) -> Result<()> {
             .collect();
         return print_out(&list);
     }
+    let env = crate::scenario::EnvSettings::from_env()?;
+    // The reference: --list-scenarios and --scenario win over a command.
+    if cli.list_scenarios {
+        return scenario::list(&cli, &env);
+    }
+    if let Some(name) = &cli.scenario {
+        return scenario::run(name, &cli, &env);
+    }
     match cli.command.clone() {
         Some(Command::Stress(args)) => stress::run(&cli.common, &args),
         Some(Command::Visualize(args)) => visualize::run(&args),
@@ -66,6 +77,9 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::CheckDeterminism(args)) => determinism::run(&cli.common, &args),
         Some(Command::Sweep(args)) => sweep::run(&cli.common, &args),
         Some(Command::Merge(args)) => sweep::merge(&cli.common, &args),
+        Some(Command::Scenario(args)) => scenario::run(&args.name, &cli, &env),
+        Some(Command::Spike) => spike::run(&cli.common, &env),
+        Some(Command::Benchmark(args)) => benchmark::run(&cli.common, &args, &env),
         None => stress::run(&cli.common, &args::StressArgs::default()),
     }
 }

@@ -4,7 +4,7 @@ use super::args::{CommonArgs, StressArgs};
 use crate::engine::{self, Fanout, RunOutput};
 use crate::error::Result;
 use crate::report::{self, DecisionLog, TestCsv};
-use crate::scenario::{Scenario, StressOptions};
+use crate::scenario::{EnvSettings, Scenario, StressOptions};
 use crate::workload::ArrivalSource;
 
 pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
@@ -12,7 +12,10 @@ pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
     let options = StressOptions {
         workers: common.workers.unwrap_or(defaults.workers),
         tests: common.tests.unwrap_or(defaults.tests),
-        duration_s: common.duration.unwrap_or(defaults.duration_s),
+        duration_s: common
+            .duration
+            .or(EnvSettings::from_env()?.default_duration_s)
+            .unwrap_or(defaults.duration_s),
         burst: args.burst,
         dynamic: args.dynamic,
         seed: common.seed.unwrap_or(defaults.seed),
@@ -39,6 +42,7 @@ pub fn run_and_write_with(
     extend: impl FnOnce(&mut serde_json::Value),
 ) -> Result<RunOutput> {
     let scenario = &super::balancing::apply(scenario, common)?;
+    EnvSettings::from_env()?.check_workers("this run", scenario.peak_workers())?;
     let mut csv = common.csv.as_deref().map(TestCsv::create).transpose()?;
     let mut decisions = common
         .decisions

@@ -5,6 +5,7 @@
 
 pub mod config;
 mod env;
+pub mod presets;
 mod spikes;
 mod stress;
 mod timeline;
