@@ -9,7 +9,12 @@ use std::process::{Command, Output};
 fn lbsim(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
     cmd.args(args);
-    for v in ["LB_LOG_LEVEL", "LB_MAX_WORKERS", "LB_DEFAULT_DURATION", "LB_CONFIG_PATH"] {
+    for v in [
+        "LB_LOG_LEVEL",
+        "LB_MAX_WORKERS",
+        "LB_DEFAULT_DURATION",
+        "LB_CONFIG_PATH",
+    ] {
         cmd.env_remove(v);
     }
     for (k, v) in env {
@@ -46,11 +51,17 @@ fn fixture(name: &str) -> String {
 /// Runs `--list-scenarios` on a config and expects exit 2 with all `needles`.
 fn rejected(name: &str, text: &str, needles: &[&str]) {
     let path = write(name, text);
-    let o = lbsim(&["--config", path.to_str().unwrap(), "--list-scenarios"], &[]);
+    let o = lbsim(
+        &["--config", path.to_str().unwrap(), "--list-scenarios"],
+        &[],
+    );
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{name}: {err}");
     assert_eq!(err.lines().count(), 1, "{name}: one line: {err}");
-    assert!(err.contains(path.to_str().unwrap()), "{name}: names the file: {err}");
+    assert!(
+        err.contains(path.to_str().unwrap()),
+        "{name}: names the file: {err}"
+    );
     for n in needles {
         assert!(err.contains(n), "{name}: expected {n:?} in {err}");
     }
@@ -58,25 +69,49 @@ fn rejected(name: &str, text: &str, needles: &[&str]) {
 
 #[test]
 fn the_reference_example_files_parse_and_run() {
-    let o = lbsim(&["--config", &fixture("reference-command-config.json"), "--list-scenarios"], &[]);
+    let o = lbsim(
+        &[
+            "--config",
+            &fixture("reference-command-config.json"),
+            "--list-scenarios",
+        ],
+        &[],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with("normal_operation  Normal operation with steady test submission"));
+    assert!(
+        stdout(&o).starts_with("normal_operation  Normal operation with steady test submission")
+    );
     // The guide's fragment names profiles it does not define: the built-in
     // ones fill in, so it runs as the guide says.
     let guide = fixture("reference-guide-custom-scenario.json");
-    let o = lbsim(&["--config", &guide, "--scenario", "my_custom_scenario"], &[]);
+    let o = lbsim(
+        &["--config", &guide, "--scenario", "my_custom_scenario"],
+        &[],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("20 workers, 100 tests over 30 s, bursts, dynamic workers"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("20 workers, 100 tests over 30 s, bursts, dynamic workers"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn broken_json_names_line_and_column() {
-    rejected("syntax", "{\n  \"test_configurations\": {\n    \"a\": {\"workers\": 5,}\n  }\n}\n", &["line 3, column 24", "trailing comma"]);
+    rejected(
+        "syntax",
+        "{\n  \"test_configurations\": {\n    \"a\": {\"workers\": 5,}\n  }\n}\n",
+        &["line 3, column 24", "trailing comma"],
+    );
 }
 
 #[test]
 fn nan_is_not_json() {
-    rejected("nan", "{\"test_configurations\": {\"a\": {\"duration\": NaN}}}", &["line 1, column 44", "expected value"]);
+    rejected(
+        "nan",
+        "{\"test_configurations\": {\"a\": {\"duration\": NaN}}}",
+        &["line 1, column 44", "expected value"],
+    );
 }
 
 #[test]
@@ -84,22 +119,59 @@ fn an_unknown_field_is_named_with_its_path() {
     rejected(
         "unknown",
         r#"{"scenario_configurations": {"s": {"test_config": "small", "bursts": true}}}"#,
-        &["scenario_configurations.s.bursts", "unknown field `bursts`", "burst_mode"],
+        &[
+            "scenario_configurations.s.bursts",
+            "unknown field `bursts`",
+            "burst_mode",
+        ],
     );
 }
 
 #[test]
 fn negative_and_zero_counts_are_refused() {
-    rejected("negative", r#"{"test_configurations": {"a": {"workers": -3}}}"#, &["test_configurations.a.workers", "-3 must be a whole number >= 1"]);
-    rejected("zero", r#"{"test_configurations": {"a": {"tests": 0}}}"#, &["test_configurations.a.tests", "0 must be a whole number >= 1"]);
-    rejected("zero_duration", r#"{"test_configurations": {"a": {"duration": 0}}}"#, &["test_configurations.a.duration"]);
-    rejected("negative_cuda", r#"{"worker_profiles": {"w": {"cuda_distribution": [0, -1]}}}"#, &["worker_profiles.w.cuda_distribution[1]", "-1 must be"]);
+    rejected(
+        "negative",
+        r#"{"test_configurations": {"a": {"workers": -3}}}"#,
+        &[
+            "test_configurations.a.workers",
+            "-3 must be a whole number >= 1",
+        ],
+    );
+    rejected(
+        "zero",
+        r#"{"test_configurations": {"a": {"tests": 0}}}"#,
+        &[
+            "test_configurations.a.tests",
+            "0 must be a whole number >= 1",
+        ],
+    );
+    rejected(
+        "zero_duration",
+        r#"{"test_configurations": {"a": {"duration": 0}}}"#,
+        &["test_configurations.a.duration"],
+    );
+    rejected(
+        "negative_cuda",
+        r#"{"worker_profiles": {"w": {"cuda_distribution": [0, -1]}}}"#,
+        &["worker_profiles.w.cuda_distribution[1]", "-1 must be"],
+    );
 }
 
 #[test]
 fn an_empty_distribution_is_refused() {
-    rejected("empty", r#"{"worker_profiles": {"w": {"memory_distribution": []}}}"#, &["worker_profiles.w.memory_distribution", "must not be empty"]);
-    rejected("priority", r#"{"test_profiles": {"t": {"priority_distribution": [1, 9]}}}"#, &["test_profiles.t.priority_distribution[1]", "priority from 1 to 5"]);
+    rejected(
+        "empty",
+        r#"{"worker_profiles": {"w": {"memory_distribution": []}}}"#,
+        &["worker_profiles.w.memory_distribution", "must not be empty"],
+    );
+    rejected(
+        "priority",
+        r#"{"test_profiles": {"t": {"priority_distribution": [1, 9]}}}"#,
+        &[
+            "test_profiles.t.priority_distribution[1]",
+            "priority from 1 to 5",
+        ],
+    );
 }
 
 #[test]
@@ -107,10 +179,27 @@ fn a_missing_profile_is_named_with_the_known_ones() {
     rejected(
         "missing",
         r#"{"scenario_configurations": {"s": {"worker_profile": "gpu_farm"}}}"#,
-        &["scenario_configurations.s.worker_profile", "no worker profile 'gpu_farm'", "balanced", "cpu_heavy"],
+        &[
+            "scenario_configurations.s.worker_profile",
+            "no worker profile 'gpu_farm'",
+            "balanced",
+            "cpu_heavy",
+        ],
     );
-    rejected("scheduler", r#"{"scenario_configurations": {"s": {"scheduler": "fastest"}}}"#, &["scenario_configurations.s.scheduler", "unknown scheduler 'fastest'", "round_robin"]);
-    rejected("spike", r#"{"scenario_configurations": {"s": {"arrivals": {"type": "even", "spikes": [{"start": 1, "length": 2, "multiplier": -1}]}}}}"#, &["scenario_configurations.s.arrivals.spikes[0].multiplier"]);
+    rejected(
+        "scheduler",
+        r#"{"scenario_configurations": {"s": {"scheduler": "fastest"}}}"#,
+        &[
+            "scenario_configurations.s.scheduler",
+            "unknown scheduler 'fastest'",
+            "round_robin",
+        ],
+    );
+    rejected(
+        "spike",
+        r#"{"scenario_configurations": {"s": {"arrivals": {"type": "even", "spikes": [{"start": 1, "length": 2, "multiplier": -1}]}}}}"#,
+        &["scenario_configurations.s.arrivals.spikes[0].multiplier"],
+    );
 }
 
 #[test]
@@ -118,22 +207,48 @@ fn an_unknown_scenario_lists_the_known_ones() {
     let o = lbsim(&["--scenario", "normal_operations"], &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("unknown scenario 'normal_operations'"), "{err}");
-    for known in ["normal_operation", "high_priority_burst", "resource_contention", "worker_churn", "spike_and_recovery"] {
+    assert!(
+        err.contains("unknown scenario 'normal_operations'"),
+        "{err}"
+    );
+    for known in [
+        "normal_operation",
+        "high_priority_burst",
+        "resource_contention",
+        "worker_churn",
+        "spike_and_recovery",
+    ] {
         assert!(err.contains(known), "{err}");
     }
-    let o = lbsim(&["--config", "/nonexistent/c.json", "--list-scenarios"], &[]);
+    let o = lbsim(
+        &["--config", "/nonexistent/c.json", "--list-scenarios"],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("/nonexistent/c.json: cannot be read"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/c.json: cannot be read"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn lb_config_path_replaces_the_default_and_the_flag_wins() {
-    let path = write("envpath", r#"{"scenario_configurations": {"only_mine": {"description": "mine"}}}"#);
+    let path = write(
+        "envpath",
+        r#"{"scenario_configurations": {"only_mine": {"description": "mine"}}}"#,
+    );
     let p = path.to_str().unwrap();
     let o = lbsim(&["--list-scenarios"], &[("LB_CONFIG_PATH", p)]);
     assert_eq!(stdout(&o), "only_mine  mine\n");
-    let o = lbsim(&["--list-scenarios", "--config", &fixture("reference-command-config.json")], &[("LB_CONFIG_PATH", p)]);
+    let o = lbsim(
+        &[
+            "--list-scenarios",
+            "--config",
+            &fixture("reference-command-config.json"),
+        ],
+        &[("LB_CONFIG_PATH", p)],
+    );
     assert!(stdout(&o).starts_with("normal_operation"), "{}", stdout(&o));
 }
 
@@ -141,13 +256,21 @@ fn lb_config_path_replaces_the_default_and_the_flag_wins() {
 fn lb_max_workers_stops_a_run_that_would_exceed_it() {
     let o = lbsim(&["stress", "--workers", "30"], &[("LB_MAX_WORKERS", "25")]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("30 workers, more than LB_MAX_WORKERS=25"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("30 workers, more than LB_MAX_WORKERS=25"),
+        "{}",
+        stderr(&o)
+    );
     // Dynamic workers may grow to 1.5 × 20 = 30.
     let o = lbsim(&["spike"], &[("LB_MAX_WORKERS", "29")]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = lbsim(&["benchmark"], &[("LB_MAX_WORKERS", "50")]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("benchmark grid could reach 100 workers"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("benchmark grid could reach 100 workers"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stdout(&o).is_empty(), "nothing ran");
     let o = lbsim(&["stress", "--workers", "25"], &[("LB_MAX_WORKERS", "25")]);
     assert!(o.status.success());
@@ -155,7 +278,11 @@ fn lb_max_workers_stops_a_run_that_would_exceed_it() {
 
 #[test]
 fn bad_environment_values_exit_2() {
-    for (k, v) in [("LB_LOG_LEVEL", "LOUD"), ("LB_MAX_WORKERS", "many"), ("LB_DEFAULT_DURATION", "-5")] {
+    for (k, v) in [
+        ("LB_LOG_LEVEL", "LOUD"),
+        ("LB_MAX_WORKERS", "many"),
+        ("LB_DEFAULT_DURATION", "-5"),
+    ] {
         let o = lbsim(&["stress"], &[(k, v)]);
         assert_eq!(o.status.code(), Some(2), "{k}");
         assert!(stderr(&o).contains(k), "{}", stderr(&o));
@@ -166,13 +293,26 @@ fn bad_environment_values_exit_2() {
 fn lb_default_duration_sets_the_window_unless_a_flag_does() {
     let o = lbsim(&["stress"], &[("LB_DEFAULT_DURATION", "15")]);
     assert!(stdout(&o).contains("100 tests over 15 s"), "{}", stdout(&o));
-    let o = lbsim(&["stress", "--duration", "20"], &[("LB_DEFAULT_DURATION", "15")]);
+    let o = lbsim(
+        &["stress", "--duration", "20"],
+        &[("LB_DEFAULT_DURATION", "15")],
+    );
     assert!(stdout(&o).contains("100 tests over 20 s"), "{}", stdout(&o));
     // A test configuration's own duration wins over the default.
-    let o = lbsim(&["--scenario", "normal_operation"], &[("LB_DEFAULT_DURATION", "15")]);
+    let o = lbsim(
+        &["--scenario", "normal_operation"],
+        &[("LB_DEFAULT_DURATION", "15")],
+    );
     assert!(stdout(&o).contains("100 tests over 30 s"), "{}", stdout(&o));
-    let o = lbsim(&["--scenario", "normal_operation"], &[("LB_LOG_LEVEL", "INFO")]);
-    assert!(stderr(&o).contains("lbsim: info: scenario normal_operation, seed 42"), "{}", stderr(&o));
+    let o = lbsim(
+        &["--scenario", "normal_operation"],
+        &[("LB_LOG_LEVEL", "INFO")],
+    );
+    assert!(
+        stderr(&o).contains("lbsim: info: scenario normal_operation, seed 42"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// The metrics of a one-scenario config run through `--output`.
@@ -184,7 +324,17 @@ fn metrics_of(name: &str, profile: &str) -> serde_json::Value {
     );
     let config = write(name, &text);
     let out = config.with_file_name("out.json");
-    let o = lbsim(&["--config", config.to_str().unwrap(), "--scenario", "s", "--output", out.to_str().unwrap()], &[]);
+    let o = lbsim(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--scenario",
+            "s",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
     doc["metrics"].clone()
@@ -193,10 +343,19 @@ fn metrics_of(name: &str, profile: &str) -> serde_json::Value {
 #[test]
 fn failures_retries_and_timeouts_are_enforced() {
     // Every run fails: each test runs 1 + retries times, then fails.
-    let m = metrics_of("always_fails", r#"{"failure_probability": 1, "retries": 2, "expected_duration": 2, "duration_distribution": {"type": "fixed"}}"#);
-    assert_eq!((m["failed_tests"].as_u64(), m["completed_tests"].as_u64()), (Some(200), Some(0)));
+    let m = metrics_of(
+        "always_fails",
+        r#"{"failure_probability": 1, "retries": 2, "expected_duration": 2, "duration_distribution": {"type": "fixed"}}"#,
+    );
+    assert_eq!(
+        (m["failed_tests"].as_u64(), m["completed_tests"].as_u64()),
+        (Some(200), Some(0))
+    );
     // A 10 s run with a 4 s timeout is stopped: turnaround = 3 × 4 s + waits.
-    let m = metrics_of("times_out", r#"{"timeout": 4, "retries": 2, "duration_distribution": {"type": "fixed"}}"#);
+    let m = metrics_of(
+        "times_out",
+        r#"{"timeout": 4, "retries": 2, "duration_distribution": {"type": "fixed"}}"#,
+    );
     assert_eq!(m["failed_tests"].as_u64(), Some(200));
     assert!(m["turnaround"]["p50"].as_f64().unwrap() >= 12.0, "{m}");
     // Half the runs fail: retries turn most failures into completions.

@@ -64,13 +64,18 @@ fn run(scenario: &str, seed: u64, tests: u64, lambda: f64) -> (f64, f64) {
     let m = &doc["metrics"];
     assert_eq!(m["completed_tests"].as_u64(), Some(tests), "every test ran");
     let _ = std::fs::remove_file(out);
-    (m["wait"]["avg"].as_f64().unwrap(), m["wait"]["p95"].as_f64().unwrap())
+    (
+        m["wait"]["avg"].as_f64().unwrap(),
+        m["wait"]["p95"].as_f64().unwrap(),
+    )
 }
 
 /// Averages seeds 1..=runs and checks the mean wait within 2 % of Erlang C
 /// and the wait's p95 within 3 % of the FCFS value.
 fn check(scenario: &str, lambda: f64, mu: f64, c: u32, tests: u64, runs: u64) {
-    let results: Vec<(f64, f64)> = (1..=runs).map(|s| run(scenario, s, tests, lambda)).collect();
+    let results: Vec<(f64, f64)> = (1..=runs)
+        .map(|s| run(scenario, s, tests, lambda))
+        .collect();
     let mean = results.iter().map(|r| r.0).sum::<f64>() / runs as f64;
     let p95 = results.iter().map(|r| r.1).sum::<f64>() / runs as f64;
     let (wq, _) = erlang_c(lambda, mu, c);
@@ -82,8 +87,16 @@ fn check(scenario: &str, lambda: f64, mu: f64, c: u32, tests: u64, runs: u64) {
         err * 100.0,
         err95 * 100.0
     );
-    assert!(err.abs() < 0.02, "{scenario}: mean wait {mean} is {:+.2} % off {wq}", err * 100.0);
-    assert!(err95.abs() < 0.03, "{scenario}: p95 {p95} is {:+.2} % off {want_p95}", err95 * 100.0);
+    assert!(
+        err.abs() < 0.02,
+        "{scenario}: mean wait {mean} is {:+.2} % off {wq}",
+        err * 100.0
+    );
+    assert!(
+        err95.abs() < 0.03,
+        "{scenario}: p95 {p95} is {:+.2} % off {want_p95}",
+        err95 * 100.0
+    );
 }
 
 #[test]
@@ -110,13 +123,19 @@ fn mm3_at_0_7_load_matches_erlang_c() {
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "5 M tests: run with cargo test --release --test mmc")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "5 M tests: run with cargo test --release --test mmc"
+)]
 fn mm10_at_0_8_load_matches_erlang_c() {
     check("mmc_rho80", 8.0, 1.0, 10, 200_000, 25);
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "30 M tests: run with cargo test --release --test mmc")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "30 M tests: run with cargo test --release --test mmc"
+)]
 fn mm20_at_0_95_load_matches_erlang_c() {
     check("mmc_rho95", 19.0, 1.0, 20, 1_000_000, 30);
 }

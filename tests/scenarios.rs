@@ -9,11 +9,20 @@ use std::process::{Command, Output};
 fn lbsim(args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
     cmd.args(args);
-    for v in ["LB_LOG_LEVEL", "LB_MAX_WORKERS", "LB_DEFAULT_DURATION", "LB_CONFIG_PATH"] {
+    for v in [
+        "LB_LOG_LEVEL",
+        "LB_MAX_WORKERS",
+        "LB_DEFAULT_DURATION",
+        "LB_CONFIG_PATH",
+    ] {
         cmd.env_remove(v);
     }
     let o = cmd.output().expect("lbsim runs");
-    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     o
 }
 
@@ -73,31 +82,70 @@ fn the_default_scenarios_exercise_what_their_names_say() {
     let normal = m("normal_operation");
     assert_eq!(f(&normal, "success_rate"), 100.0);
     let burst = m("high_priority_burst");
-    assert!(f(&burst, "avg_latency") > 10.0 * f(&normal, "avg_latency"), "bursts queue: {burst}");
+    assert!(
+        f(&burst, "avg_latency") > 10.0 * f(&normal, "avg_latency"),
+        "bursts queue: {burst}"
+    );
     let contention = m("resource_contention");
     assert!(f(&contention, "rejected_tests") > 0.0, "{contention}");
-    assert!(f(&contention, "memory_utilization") > 0.5 && f(&contention, "cuda_utilization") > 0.5, "{contention}");
+    assert!(
+        f(&contention, "memory_utilization") > 0.5 && f(&contention, "cuda_utilization") > 0.5,
+        "{contention}"
+    );
     let churn = m("worker_churn");
-    assert!(f(&churn, "workers_joined") > 50.0 && f(&churn, "workers_failed") > 20.0, "{churn}");
+    assert!(
+        f(&churn, "workers_joined") > 50.0 && f(&churn, "workers_failed") > 20.0,
+        "{churn}"
+    );
     assert!(f(&churn, "failed_tests") > 0.0, "flaky tests fail: {churn}");
     let rack = m("rack_failure");
-    assert_eq!((f(&rack, "workers_drained"), f(&rack, "workers_failed"), f(&rack, "workers_joined")), (4.0, 6.0, 10.0));
+    assert_eq!(
+        (
+            f(&rack, "workers_drained"),
+            f(&rack, "workers_failed"),
+            f(&rack, "workers_joined")
+        ),
+        (4.0, 6.0, 10.0)
+    );
 }
 
 #[test]
 fn spike_puts_its_windows_in_the_results() {
-    let text = output_of("spike.json", &["spike", "--workers", "60", "--tests", "200", "--duration", "50"]);
+    let text = output_of(
+        "spike.json",
+        &[
+            "spike",
+            "--workers",
+            "60",
+            "--tests",
+            "200",
+            "--duration",
+            "50",
+        ],
+    );
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(doc["spikes"], serde_json::json!([{"start": 20.0, "end": 30.0, "multiplier": 4.0}]));
+    assert_eq!(
+        doc["spikes"],
+        serde_json::json!([{"start": 20.0, "end": 30.0, "multiplier": 4.0}])
+    );
     assert_eq!(doc["configuration"]["burst_mode"], true);
     assert_eq!(doc["configuration"]["dynamic_workers"], true);
     // With a pool large enough to keep up, scheduling follows arrivals: more
     // tests per second inside the spike than before it.
-    let tp: Vec<(f64, f64)> = serde_json::from_value(doc["time_series"]["throughput"].clone()).unwrap();
-    let sum = |lo: f64, hi: f64| tp.iter().filter(|p| p.0 >= lo && p.0 < hi).map(|p| p.1).sum::<f64>();
+    let tp: Vec<(f64, f64)> =
+        serde_json::from_value(doc["time_series"]["throughput"].clone()).unwrap();
+    let sum = |lo: f64, hi: f64| {
+        tp.iter()
+            .filter(|p| p.0 >= lo && p.0 < hi)
+            .map(|p| p.1)
+            .sum::<f64>()
+    };
     assert!(sum(20.0, 30.0) > 2.0 * sum(5.0, 15.0), "{tp:?}");
     let stdout = String::from_utf8(lbsim(&["spike"]).stdout).unwrap();
-    assert!(stdout.contains("spike      24.0 s to 36.0 s, rate x4"), "{stdout}");
+    assert!(
+        stdout.contains("spike      24.0 s to 36.0 s, rate x4"),
+        "{stdout}"
+    );
     // A scenario without spikes has no key.
     assert!(!output_of("n.json", &["--scenario", "normal_operation"]).contains("\"spikes\""));
 }
@@ -113,8 +161,23 @@ fn benchmark_runs_all_fifteen_cells() {
     assert_eq!(doc["full_suite"], false);
     let rows = doc["benchmark_results"].as_array().unwrap();
     assert_eq!(rows.len(), 15);
-    let keys: Vec<&str> = rows[0].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["workers", "tests", "duration", "scheduler", "metrics"]);
-    assert_eq!((rows[14]["workers"].as_u64(), rows[14]["tests"].as_u64(), rows[14]["duration"].as_f64()), (Some(100), Some(1000), Some(100.0)));
+    let keys: Vec<&str> = rows[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["workers", "tests", "duration", "scheduler", "metrics"]
+    );
+    assert_eq!(
+        (
+            rows[14]["workers"].as_u64(),
+            rows[14]["tests"].as_u64(),
+            rows[14]["duration"].as_f64()
+        ),
+        (Some(100), Some(1000), Some(100.0))
+    );
     assert!(rows[14]["metrics"]["peak_throughput"].as_f64().unwrap() > 0.0);
 }
