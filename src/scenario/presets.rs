@@ -24,6 +24,7 @@ pub fn spike_scenario(
         scheduler,
     }
     .to_scenario()?;
+    s.name = Some("spike".into());
     s.description = "load spike: bursts, dynamic workers and a spike".into();
     s.arrivals = Arrivals::Spiky {
         base: Box::new(Arrivals::Bursts),
