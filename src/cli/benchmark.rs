@@ -28,7 +28,7 @@ pub fn run(common: &CommonArgs, args: &BenchmarkArgs, env: &EnvSettings) -> Resu
         .max()
         .unwrap_or(0);
     env.check_workers("the benchmark grid", peak)?;
-    print!("{}", report::table_header());
+    out!("{}", report::table_header());
     let mut rows = Vec::with_capacity(cells.len());
     for cell in &cells {
         env.log(
@@ -46,7 +46,7 @@ pub fn run(common: &CommonArgs, args: &BenchmarkArgs, env: &EnvSettings) -> Resu
             scheduler: cell.scheduler,
             metrics: out.metrics,
         };
-        print!("{}", report::table_row(&row));
+        out!("{}", report::table_row(&row));
         rows.push(row);
     }
     if let Some(path) = &common.output {

@@ -29,12 +29,15 @@ pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
     }
     .to_scenario()?;
     let v = check_determinism(scenario.scheduler, |o| engine::run(&scenario, o))?;
-    println!(
+    outln!(
         "check-determinism: {} workers, {} tests, seed {}, scheduler {}: 2 runs",
-        scenario.workers, scenario.tests, scenario.seed, scenario.scheduler
+        scenario.workers,
+        scenario.tests,
+        scenario.seed,
+        scenario.scheduler
     );
     for i in 0..2 {
-        println!(
+        outln!(
             "  run {}: {} facts, hash {}; results JSON hash {}",
             i + 1,
             v.facts[i],
@@ -44,14 +47,14 @@ pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
     }
     match &v.divergence {
         None => {
-            println!("deterministic");
+            outln!("deterministic");
             Ok(())
         }
         Some(d) => {
             let side = |s: &Option<String>| s.clone().unwrap_or_else(|| "(nothing)".into());
-            println!("first divergence at fact #{}:", d.index);
-            println!("  run 1: {}", side(&d.run1));
-            println!("  run 2: {}", side(&d.run2));
+            outln!("first divergence at fact #{}:", d.index);
+            outln!("  run 1: {}", side(&d.run1));
+            outln!("  run 2: {}", side(&d.run2));
             Err(Error::Run("the two runs differ".into()))
         }
     }

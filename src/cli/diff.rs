@@ -32,7 +32,7 @@ fn tolerance(s: &str) -> Result<f64, String> {
 pub fn run(args: &DiffArgs) -> Result<()> {
     let c = compare::diff_files(&args.a, &args.b)?;
     let (a, b) = (args.a.display().to_string(), args.b.display().to_string());
-    print!("{}", c.render(&a, &b, args.tolerance));
+    out!("{}", c.render(&a, &b, args.tolerance));
     if c.is_within(args.tolerance) {
         Ok(())
     } else {

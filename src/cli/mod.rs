@@ -2,6 +2,22 @@
 //! function turns flags into library options, runs, and reports; no logic a
 //! test could not reach through the library lives here.
 
+/// `println!` for command output: a reader that went away (`lbsim … | head`)
+/// ends the output quietly instead of panicking. Only in functions that
+/// return `Result`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::print_out(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// `print!` with the same care as `outln!`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::print_out(&format!($($arg)*))?
+    };
+}
+
 mod args;
 mod balancing;
 mod benchmark;

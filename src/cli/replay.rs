@@ -81,7 +81,7 @@ pub fn run(common: &CommonArgs, args: &ReplayArgs) -> Result<()> {
             map.insert("trace".into(), section);
         }
     })?;
-    println!(
+    outln!(
         "trace {} ({}): {} records, {} replayed, {} unusable{}",
         trace.file,
         trace.format.as_str(),
@@ -94,7 +94,7 @@ pub fn run(common: &CommonArgs, args: &ReplayArgs) -> Result<()> {
             String::new()
         }
     );
-    print!("{}", report::summary(&out));
+    out!("{}", report::summary(&out));
     Ok(())
 }
 

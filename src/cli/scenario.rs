@@ -19,7 +19,7 @@ pub fn list(cli: &Cli, env: &EnvSettings) -> Result<()> {
     let scenarios = config.scenarios();
     let width = scenarios.iter().map(|s| s.0.len()).max().unwrap_or(0);
     for (name, description) in scenarios {
-        println!("{name:<width$}  {description}");
+        outln!("{name:<width$}  {description}");
     }
     Ok(())
 }
@@ -43,6 +43,6 @@ pub fn run(name: &str, cli: &Cli, env: &EnvSettings) -> Result<()> {
         &format!("scenario {name}, seed {}", scenario.seed),
     );
     let out = run_and_write(&scenario, c)?;
-    print!("{}", report::summary(&out));
+    out!("{}", report::summary(&out));
     Ok(())
 }

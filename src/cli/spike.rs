@@ -20,9 +20,9 @@ pub fn run(common: &CommonArgs, env: &EnvSettings) -> Result<()> {
         common.scheduler.unwrap_or(d.scheduler),
     )?;
     let out = run_and_write(&scenario, common)?;
-    print!("{}", report::summary(&out));
+    out!("{}", report::summary(&out));
     for s in scenario.arrivals.spikes() {
-        println!(
+        outln!(
             "  spike      {:.1} s to {:.1} s, rate x{}",
             s.start_s,
             s.end_s(),

@@ -54,16 +54,18 @@ pub fn run(common: &CommonArgs, args: &SweepArgs) -> Result<()> {
     } else {
         format!(" of shard {shard}")
     };
-    println!(
+    outln!(
         "sweep: {} cells{of_shard} ({} run, {} already done) -> {path}",
-        out.cells, out.written, out.skipped
+        out.cells,
+        out.written,
+        out.skipped
     );
     if out.complete {
         if let Some(p) = sweep::write_summary(&opts.output, grid.baseline().as_deref())? {
-            println!("summary -> {}", p.display());
+            outln!("summary -> {}", p.display());
         }
     } else if !shard.is_whole() {
-        println!("merge the shards with `lbsim merge` for the whole file and its summary");
+        outln!("merge the shards with `lbsim merge` for the whole file and its summary");
     }
     Ok(())
 }
@@ -99,9 +101,9 @@ pub fn merge(common: &CommonArgs, args: &MergeArgs) -> Result<()> {
             merged.missing[0]
         );
     }
-    println!("merge: {} rows -> {}", merged.rows, output.display());
+    outln!("merge: {} rows -> {}", merged.rows, output.display());
     if let Some(p) = sweep::write_summary(output, args.baseline.as_deref())? {
-        println!("summary -> {}", p.display());
+        outln!("summary -> {}", p.display());
     }
     Ok(())
 }
