@@ -36,6 +36,9 @@ pub struct Cli {
 /// Options that every simulation command understands.
 #[derive(Clone, Debug, Default, Args)]
 pub struct CommonArgs {
+    /// Print run statistics (events, events/s, wall time, speed-up) to stderr
+    #[arg(long, global = true)]
+    pub stats: bool,
     /// Number of simulated workers [default: 20]
     #[arg(long, global = true, value_name = "N", allow_hyphen_values = true,
           value_parser = clap::value_parser!(u32).range(1..))]

@@ -56,10 +56,14 @@ pub fn run_and_write_with(
     if let Some(d) = decisions.as_mut() {
         fanout.push(d);
     }
+    let clock = WallClock::start();
     let out = match arrivals {
         Some(a) => engine::run_with(scenario, a, &mut fanout)?,
         None => engine::run(scenario, &mut fanout)?,
     };
+    if common.stats {
+        eprint!("{}", report::run_stats(&out.run, clock.seconds()));
+    }
     if let Some(c) = csv {
         c.commit()?;
     }
@@ -73,4 +77,19 @@ pub fn run_and_write_with(
         report::write_atomically(path, json.as_bytes())?;
     }
     Ok(out)
+}
+
+/// Wall time of a run, for `--stats` only: it never reaches an output file,
+/// so results stay byte-identical.
+struct WallClock(std::time::Instant);
+
+impl WallClock {
+    #[allow(clippy::disallowed_methods)]
+    fn start() -> WallClock {
+        WallClock(std::time::Instant::now())
+    }
+
+    fn seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
 }

@@ -75,3 +75,18 @@ pub fn summary(out: &RunOutput) -> String {
     );
     t
 }
+
+/// The `--stats` lines: how fast the simulation ran.
+pub fn run_stats(run: &crate::engine::RunInfo, wall_s: f64) -> String {
+    let wall = wall_s.max(1e-9);
+    format!(
+        "stats: {} events in {:.3} s wall ({:.0} events/s); {:.1} s simulated, {:.0}x faster than real time; {} scheduling passes, {} decisions\n",
+        run.events,
+        wall_s,
+        run.events as f64 / wall,
+        run.end_time,
+        run.end_time / wall,
+        run.scheduling_passes,
+        run.decisions
+    )
+}
