@@ -97,6 +97,9 @@ pub struct Balancer {
     dirty: Vec<WorkerId>,
     is_dirty: Vec<bool>,
     counters: BalancerCounters,
+    /// Scratch space of a pass, kept to avoid an allocation per pass.
+    heads: BinaryHeap<Reverse<(u8, u64, ClassId)>>,
+    revived: Vec<bool>,
     running: usize,
     /// Workers with status Active (kept, not counted: dashboards and the
     /// metrics read it after every pass).
@@ -125,6 +128,8 @@ impl Balancer {
             dirty: Vec::new(),
             is_dirty: Vec::new(),
             counters: BalancerCounters::default(),
+            heads: BinaryHeap::new(),
+            revived: Vec::new(),
             running: 0,
             active: 0,
             keys: KeyLocks::default(),
@@ -288,26 +293,30 @@ impl Balancer {
             return;
         }
         self.counters.passes += 1;
-        self.reconsider_blocked_classes();
-        let mut heads: BinaryHeap<Reverse<(u8, u64, ClassId)>> = self
-            .pending
-            .classes()
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !c.blocked)
-            .filter_map(|(id, c)| {
-                c.fifo
-                    .front()
-                    .map(|&(order, _)| Reverse((c.priority, order, id)))
-            })
-            .collect();
+        let mut revived = std::mem::take(&mut self.revived);
+        self.reconsider_blocked_classes(&mut revived);
+        let mut heads = std::mem::take(&mut self.heads);
+        heads.extend(
+            self.pending
+                .classes()
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.blocked)
+                .filter_map(|(id, c)| {
+                    c.fifo
+                        .front()
+                        .map(|&(order, _)| Reverse((c.priority, order, id)))
+                }),
+        );
         let mut unplaceable: Vec<Shape> = Vec::new();
         while let Some(Reverse((_, _, class))) = heads.pop() {
             let shape = self.pending.classes()[class].shape;
             let Some(&(_, test)) = self.pending.classes()[class].fifo.front() else {
                 continue;
             };
-            if unplaceable.iter().any(|u| u.fits_within(&shape)) {
+            if unplaceable.iter().any(|u| u.fits_within(&shape))
+                || (revived[class] && !self.fits_a_grown_worker(&shape))
+            {
                 self.block(class);
                 continue;
             }
@@ -325,6 +334,25 @@ impl Balancer {
                 }
             }
         }
+        self.heads = heads;
+        revived.clear();
+        self.revived = revived;
+        self.clear_dirty();
+    }
+
+    /// A class that was blocked before this pass fits no worker but those
+    /// whose capacity grew since (the others only lost capacity). So once
+    /// none of those fits it any more, the policy need not be asked: it
+    /// would search the whole index to find nothing. Exact, not a heuristic;
+    /// skipped when many workers grew (a pool cycle), where the policy's own
+    /// search is cheaper.
+    fn fits_a_grown_worker(&self, shape: &Shape) -> bool {
+        const MAX_GROWN: usize = 32;
+        self.dirty.len() > MAX_GROWN
+            || self
+                .dirty
+                .iter()
+                .any(|w| self.index.leaf(*w).is_some_and(|l| l.fits(shape)))
     }
 
     /// Asks the policy, and checks its answer: a policy that names a worker
@@ -357,10 +385,11 @@ impl Balancer {
         c.failed_passes += 1;
     }
 
-    /// Unblocks the classes that a worker whose capacity grew could now hold;
-    /// the others were considered against that growth and still fit nowhere,
-    /// which counts as an attempt.
-    fn reconsider_blocked_classes(&mut self) {
+    /// Unblocks the classes that a worker whose capacity grew could now hold
+    /// (marking them in `revived`); the others were considered against that
+    /// growth and still fit nowhere, which counts as an attempt.
+    fn reconsider_blocked_classes(&mut self, revived: &mut Vec<bool>) {
+        revived.resize(self.pending.classes().len(), false);
         if self.dirty.is_empty() {
             return;
         }
@@ -377,15 +406,13 @@ impl Balancer {
             let c = self.pending.class_mut(id);
             if fits_somewhere {
                 c.blocked = false;
+                revived[id] = true;
             } else {
                 c.failed_passes += 1;
             }
         }
-        for w in &dirty {
-            self.is_dirty[w.0 as usize] = false;
-        }
+        // Kept until the end of the pass for `fits_a_grown_worker`.
         self.dirty = dirty;
-        self.dirty.clear();
     }
 
     fn clear_dirty(&mut self) {

@@ -46,6 +46,11 @@ fn two_fitting(req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> (Vec<W
 
 impl Policy for PowerOfTwo {
     fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {
+        // A request nothing fits costs an O(log W) index look-up, not sixteen
+        // draws and a scan of the pool; and it leaves the random stream where
+        // it was, so whether the balancer asks a doomed question or not never
+        // changes later choices.
+        cluster.index().first_fit_from(0, &req.shape)?;
         let (pair, examined) = two_fitting(req, cluster, rng);
         let load = |w: WorkerId| cluster.worker(w).effective_load();
         let best = pair
