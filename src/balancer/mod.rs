@@ -394,7 +394,7 @@ impl Balancer {
             return;
         }
         let dirty = std::mem::take(&mut self.dirty);
-        for id in 0..self.pending.classes().len() {
+        for (id, is_revived) in revived.iter_mut().enumerate() {
             let c = &self.pending.classes()[id];
             if !c.blocked || c.fifo.is_empty() {
                 continue;
@@ -406,7 +406,7 @@ impl Balancer {
             let c = self.pending.class_mut(id);
             if fits_somewhere {
                 c.blocked = false;
-                revived[id] = true;
+                *is_revived = true;
             } else {
                 c.failed_passes += 1;
             }
