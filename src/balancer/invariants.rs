@@ -32,7 +32,7 @@ impl Balancer {
             for t in &w.running {
                 let live = self
                     .live
-                    .get(t)
+                    .get(t.0)
                     .ok_or_else(|| format!("{} runs {t}, which is not live", w.id))?;
                 match live.place {
                     Place::Running { worker, .. } if worker == w.id => {}
@@ -79,7 +79,7 @@ impl Balancer {
         let mut held = std::collections::BTreeSet::new();
         for w in &self.workers {
             for t in &w.running {
-                if let Some(key) = self.live[t].spec.concurrency_key {
+                if let Some(key) = self.live[t.0].spec.concurrency_key {
                     if !held.insert(key) {
                         return Err(format!("two running tests share concurrency key {key}"));
                     }

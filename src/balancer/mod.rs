@@ -14,12 +14,10 @@ mod record;
 mod stealing;
 mod worker;
 
-use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::sim::{SimDuration, SimRng, SimTime};
+use crate::sim::{IdMap, SimDuration, SimRng, SimTime};
 use index::FitTree;
 use keys::KeyLocks;
 use model::{
@@ -87,7 +85,7 @@ pub struct Balancer {
     workers: Vec<WorkerState>,
     index: FitTree,
     pending: PendingQueues,
-    live: IndexMap<TestId, LiveTest, FxBuildHasher>,
+    live: IdMap<LiveTest>,
     scheduler: SchedulerName,
     policy: Box<dyn Policy>,
     rng: SimRng,
@@ -120,7 +118,7 @@ impl Balancer {
             workers: Vec::new(),
             index: FitTree::new(),
             pending: PendingQueues::default(),
-            live: IndexMap::default(),
+            live: IdMap::default(),
             scheduler,
             policy: scheduler.build_with(&options.composite_weights),
             rng,
@@ -197,7 +195,7 @@ impl Balancer {
         for &test in &requeued {
             self.running -= 1;
             self.counters.requeued += 1;
-            let t = self.live.get_mut(&test).expect("running test is live");
+            let t = self.live.get_mut(test.0).expect("running test is live");
             t.requeues += 1;
             let run = now - t.started_at.unwrap_or(now);
             self.workers[id.0 as usize]
@@ -257,13 +255,13 @@ impl Balancer {
             start_pace: 1.0,
             epoch: 0,
         };
-        self.live.insert(id, live);
+        self.live.insert(id.0, live);
         self.enqueue(id, now);
         Ok(())
     }
 
     fn enqueue(&mut self, test: TestId, now: SimTime) {
-        let t = self.live.get_mut(&test).expect("enqueued test is live");
+        let t = self.live.get_mut(test.0).expect("enqueued test is live");
         t.pending_since = now;
         if let Some(key) = t.spec.concurrency_key {
             if !self.keys.admit(key, test, t.spec.priority, t.order) {
@@ -276,7 +274,7 @@ impl Balancer {
 
     /// Puts a test that may run into the pending queue.
     fn push_pending(&mut self, test: TestId) {
-        let t = self.live.get_mut(&test).expect("pending test is live");
+        let t = self.live.get_mut(test.0).expect("pending test is live");
         let (class, marker) = self
             .pending
             .push(t.spec.priority, t.spec.shape(), t.order, test);
@@ -359,7 +357,7 @@ impl Balancer {
     /// the test does not fit is a bug, and the test is not placed.
     fn decide(&mut self, test: TestId, shape: Shape, now: SimTime) -> Option<policy::Choice> {
         self.counters.decisions += 1;
-        let spec = &self.live[&test].spec;
+        let spec = &self.live[test.0].spec;
         let req = Request { test, spec, shape };
         let view = ClusterView {
             now,
@@ -430,7 +428,7 @@ impl Balancer {
     ) -> Assignment {
         self.pending.pop_head(class);
         let failed_passes = self.pending.classes()[class].failed_passes;
-        let t = self.live.get_mut(&test).expect("assigned test is live");
+        let t = self.live.get_mut(test.0).expect("assigned test is live");
         let Place::Pending { marker, .. } = t.place else {
             unreachable!("assigned test was pending")
         };
@@ -486,14 +484,14 @@ impl Balancer {
     /// scheduled before a requeue is stale and must be ignored).
     pub fn is_current(&self, test: TestId, epoch: u32) -> bool {
         self.live
-            .get(&test)
+            .get(test.0)
             .is_some_and(|t| matches!(t.place, Place::Running { epoch: e, .. } if e == epoch))
     }
 
     /// Stops a running test, frees its resources and records the run in the
     /// worker's history. Returns the worker and the run time.
     fn release(&mut self, test: TestId, now: SimTime, success: bool) -> (WorkerId, SimDuration) {
-        let t = &self.live[&test];
+        let t = &self.live[test.0];
         let Place::Running { worker, .. } = t.place else {
             panic!("released test {test} is not running")
         };
@@ -532,7 +530,7 @@ impl Balancer {
     /// A running test ended: it is final now.
     pub fn finish(&mut self, test: TestId, now: SimTime, success: bool) -> TestRecord {
         let (worker, _) = self.release(test, now, success);
-        let t = self.live.swap_remove(&test).expect("finished test is live");
+        let t = self.live.remove(test.0).expect("finished test is live");
         if let Some(next) = t
             .spec
             .concurrency_key
@@ -552,7 +550,7 @@ impl Balancer {
     pub fn retry(&mut self, test: TestId, now: SimTime) {
         self.release(test, now, false);
         self.live
-            .get_mut(&test)
+            .get_mut(test.0)
             .expect("retried test is live")
             .requeues += 1;
         self.counters.requeued += 1;
@@ -562,7 +560,7 @@ impl Balancer {
     /// Ends the run: every test still live becomes a final record (pending or
     /// running), in submission order.
     pub fn finalize_remaining(&mut self, now: SimTime) -> Vec<TestRecord> {
-        for t in self.live.values() {
+        for (_, t) in self.live.iter() {
             if let Place::Running { worker, .. } = t.place {
                 let run = now - t.started_at.unwrap_or(now);
                 self.workers[worker.0 as usize]
@@ -573,8 +571,12 @@ impl Balancer {
         for w in &mut self.workers {
             w.usage.close_busy(now);
         }
-        let mut live: Vec<(TestId, LiveTest)> = self.live.drain(..).collect();
-        live.sort_unstable_by_key(|(id, _)| *id);
+        let live: Vec<(TestId, LiveTest)> = self
+            .live
+            .drain_in_order()
+            .into_iter()
+            .map(|(id, t)| (TestId(id), t))
+            .collect();
         live.into_iter()
             .map(|(id, t)| match t.place {
                 Place::Pending { .. } | Place::Parked => {
@@ -608,7 +610,7 @@ impl Balancer {
     }
 
     pub fn test(&self, id: TestId) -> Option<&LiveTest> {
-        self.live.get(&id)
+        self.live.get(id.0)
     }
 
     /// Tests waiting: in the pending queue or parked behind a concurrency key.

@@ -32,7 +32,7 @@ impl Balancer {
 
     /// Expected seconds saved by moving `test` to `to` now (negative: worse).
     fn gain_s(&self, test: TestId, to: WorkerId, now: SimTime) -> f64 {
-        let t = &self.live[&test];
+        let t = &self.live[test.0];
         let expected = t.spec.expected_duration.as_secs_f64();
         let elapsed = (now - t.started_at.unwrap_or(now)).as_secs_f64();
         let remaining = (expected / t.start_pace - elapsed).max(0.0);
@@ -75,7 +75,7 @@ impl Balancer {
     fn movable(&self, w: WorkerId) -> Vec<TestId> {
         let mut tests = self.workers[w.0 as usize].running.clone();
         tests.sort_by_key(|t| {
-            let lt = &self.live[t];
+            let lt = &self.live[t.0];
             (
                 std::cmp::Reverse(lt.spec.priority),
                 std::cmp::Reverse(lt.started_at),
@@ -99,7 +99,7 @@ impl Balancer {
                 if moves == max {
                     return;
                 }
-                let shape = self.live[&test].spec.shape();
+                let shape = self.live[test.0].spec.shape();
                 let target = idle.iter().position(|&w| {
                     w != src
                         && self.workers[w.0 as usize].fits_now(&shape)
@@ -126,7 +126,7 @@ impl Balancer {
                 if moves == o.max_transfers {
                     return;
                 }
-                let shape = self.live[&test].spec.shape();
+                let shape = self.live[test.0].spec.shape();
                 let candidates = self.index.fitting(&shape);
                 let best = candidates
                     .iter()
@@ -149,7 +149,7 @@ impl Balancer {
     fn migrate(&mut self, test: TestId, to: WorkerId, now: SimTime, candidates: u32) -> Moved {
         let gain = self.gain_s(test, to, now);
         let start_pace = self.pace(to);
-        let t = self.live.get_mut(&test).expect("moved test is live");
+        let t = self.live.get_mut(test.0).expect("moved test is live");
         let Place::Running { worker: from, .. } = t.place else {
             unreachable!("only running tests move")
         };

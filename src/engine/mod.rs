@@ -5,8 +5,6 @@ mod observer;
 
 pub use observer::{Fanout, NoObserver, Observer};
 
-use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 
 use crate::balancer::model::{TestId, Thermal, WorkerId};
@@ -14,7 +12,7 @@ use crate::balancer::{Assignment, Balancer, TestRecord};
 use crate::error::{Error, Result};
 use crate::metrics::{Collector, Metrics, TimeSeries, WorkerRow};
 use crate::scenario::Scenario;
-use crate::sim::{EventQueue, RngStreams, SimDuration, SimTime, Stream};
+use crate::sim::{EventQueue, IdMap, RngStreams, SimDuration, SimTime, Stream};
 use crate::workload::{Arrival, ArrivalSource, Fate, Pool, RunModel, SyntheticArrivals};
 
 /// Why the run stopped.
@@ -111,7 +109,7 @@ struct Simulation<'a> {
     arrivals: Box<dyn ArrivalSource + 'a>,
     next_arrival: Option<Arrival>,
     run_model: RunModel,
-    destinies: IndexMap<TestId, Destiny, FxBuildHasher>,
+    destinies: IdMap<Destiny>,
     collector: Collector,
     observer: &'a mut dyn Observer,
     now: SimTime,
@@ -148,7 +146,7 @@ impl<'a> Simulation<'a> {
             arrivals,
             next_arrival: None,
             run_model: RunModel::from_profile(&scenario.test_profile),
-            destinies: IndexMap::default(),
+            destinies: IdMap::default(),
             collector: Collector::new(scenario.duration_s),
             observer,
             now: SimTime::ZERO,
@@ -248,7 +246,7 @@ impl<'a> Simulation<'a> {
         match self.balancer.submit(a.id, a.spec, self.now) {
             Ok(()) => {
                 self.destinies.insert(
-                    a.id,
+                    a.id.0,
                     Destiny {
                         fate: a.fate,
                         runs: 0,
@@ -265,7 +263,7 @@ impl<'a> Simulation<'a> {
     fn run_ended(&mut self, test: TestId, success: bool) -> Result<()> {
         let d = self
             .destinies
-            .get_mut(&test)
+            .get_mut(test.0)
             .expect("a running test has a destiny");
         if !success {
             d.failures += 1;
@@ -357,7 +355,7 @@ impl<'a> Simulation<'a> {
             .spec;
         let d = self
             .destinies
-            .get_mut(&a.test)
+            .get_mut(a.test.0)
             .expect("a live test has a destiny");
         if moved {
             d.runs -= 1;
@@ -388,7 +386,7 @@ impl<'a> Simulation<'a> {
     }
 
     fn record_final(&mut self, record: TestRecord) -> Result<()> {
-        self.destinies.swap_remove(&record.id);
+        self.destinies.remove(record.id.0);
         self.collector.on_final(&record);
         self.observer.on_final(&record)
     }
