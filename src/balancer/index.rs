@@ -140,15 +140,14 @@ pub struct FitTree {
     nodes: Vec<Node>,
     /// Exact leaf data, for the final fit check at a leaf.
     data: Vec<Option<LeafData>>,
+    /// Between `defer` and `flush`: parents whose subtree changed.
+    deferring: bool,
+    stale: Vec<usize>,
 }
 
 impl FitTree {
     pub fn new() -> Self {
-        FitTree {
-            leaves: 0,
-            nodes: Vec::new(),
-            data: Vec::new(),
-        }
+        FitTree::default()
     }
 
     fn grow(&mut self, min_leaves: usize) {
@@ -160,6 +159,8 @@ impl FitTree {
             return;
         }
         self.leaves = leaves;
+        // The whole tree is rebuilt below: nothing deferred is left stale.
+        self.stale.clear();
         self.nodes = vec![EMPTY; 2 * leaves];
         self.data.resize(leaves, None);
         for (i, d) in self.data.iter().enumerate() {
@@ -181,10 +182,43 @@ impl FitTree {
         self.data[slot] = data;
         let mut i = self.leaves + slot;
         self.nodes[i] = data.as_ref().map_or(EMPTY, Node::leaf);
+        if self.deferring {
+            self.stale.push(i / 2);
+            return;
+        }
         while i > 1 {
             i /= 2;
             self.nodes[i] = Node::merge(&self.nodes[2 * i], &self.nodes[2 * i + 1]);
         }
+    }
+
+    /// Until `flush`, `set` only writes leaves. A pool cycle touches a third
+    /// of the workers at once; their paths to the root share most nodes, so
+    /// recomputing each shared node once is several times cheaper. Searches
+    /// must wait for the flush.
+    pub fn defer(&mut self) {
+        self.deferring = true;
+    }
+
+    /// Recomputes every node above the leaves set since `defer`, each once,
+    /// level by level.
+    pub fn flush(&mut self) {
+        self.deferring = false;
+        let mut level = std::mem::take(&mut self.stale);
+        while !level.is_empty() {
+            level.sort_unstable();
+            level.dedup();
+            for &i in &level {
+                if i >= 1 {
+                    self.nodes[i] = Node::merge(&self.nodes[2 * i], &self.nodes[2 * i + 1]);
+                }
+            }
+            level.retain(|&i| i > 1);
+            for i in &mut level {
+                *i /= 2;
+            }
+        }
+        self.stale = level;
     }
 
     fn leaf_fits(d: &LeafData, shape: &Shape) -> bool {
@@ -418,6 +452,45 @@ mod tests {
             WorkerId(0)
         );
         assert_eq!(t.first_fit_from(1, &shape(5000, 0, 1)), None);
+    }
+
+    #[test]
+    fn deferred_updates_flush_to_the_same_tree() {
+        let mut rng = RngStreams::new(9).stream(Stream::Custom(2));
+        let mut eager = FitTree::new();
+        let mut lazy = FitTree::new();
+        for round in 0..50 {
+            lazy.defer();
+            for _ in 0..40 {
+                let w = WorkerId(rng.below(300) as u32);
+                let d = Some(leaf(
+                    rng.below(9) * 1000,
+                    rng.below(3) as u32,
+                    rng.below(5) as u32,
+                    rng.unit(),
+                ));
+                eager.set(w, d);
+                lazy.set(w, d);
+            }
+            lazy.flush();
+            for _ in 0..20 {
+                let s = shape(
+                    rng.below(9) * 1000,
+                    rng.below(3) as u32,
+                    rng.below(3) as u32,
+                );
+                assert_eq!(
+                    eager.best(RankKey::Performance, &s),
+                    lazy.best(RankKey::Performance, &s),
+                    "round {round}"
+                );
+                assert_eq!(
+                    eager.best(RankKey::Tight, &s),
+                    lazy.best(RankKey::Tight, &s),
+                    "round {round}"
+                );
+            }
+        }
     }
 
     /// The index must agree with a brute-force scan on random pools.

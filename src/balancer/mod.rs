@@ -601,6 +601,16 @@ impl Balancer {
         }
     }
 
+    /// Batches index updates until `flush_index` (for pool cycles, which
+    /// touch many workers at once). No scheduling pass may run in between.
+    pub fn defer_index(&mut self) {
+        self.index.defer();
+    }
+
+    pub fn flush_index(&mut self) {
+        self.index.flush();
+    }
+
     pub fn workers(&self) -> &[WorkerState] {
         &self.workers
     }

@@ -153,10 +153,12 @@ impl Pool {
     /// One cycle: drift and thermal events first, then churn.
     pub fn cycle(&mut self, balancer: &mut Balancer, now: SimTime) -> CycleEffects {
         let mut fx = CycleEffects::default();
+        balancer.defer_index();
         if self.load.enabled {
             self.drift(balancer, now, &mut fx);
         }
         self.churn(balancer, now, &mut fx);
+        balancer.flush_index();
         fx
     }
 
