@@ -97,6 +97,7 @@ pub struct Balancer {
     counters: BalancerCounters,
     /// Scratch space of a pass, kept to avoid an allocation per pass.
     heads: BinaryHeap<Reverse<(u8, u64, ClassId)>>,
+    candidates: Vec<ClassId>,
     revived: Vec<bool>,
     running: usize,
     /// Workers with status Active (kept, not counted: dashboards and the
@@ -127,6 +128,7 @@ impl Balancer {
             is_dirty: Vec::new(),
             counters: BalancerCounters::default(),
             heads: BinaryHeap::new(),
+            candidates: Vec::new(),
             revived: Vec::new(),
             running: 0,
             active: 0,
@@ -291,21 +293,34 @@ impl Balancer {
             return;
         }
         self.counters.passes += 1;
+        // After a pass every waiting class is blocked; the classes worth a
+        // look are those capacity growth revives and those given a test
+        // since (fresh).
+        let mut candidates = std::mem::take(&mut self.candidates);
         let mut revived = std::mem::take(&mut self.revived);
-        self.reconsider_blocked_classes(&mut revived);
+        revived.resize(self.pending.classes().len(), false);
+        if !self.dirty.is_empty() {
+            let (index, dirty) = (&self.index, &self.dirty);
+            self.pending.reconsider(
+                |shape| {
+                    dirty
+                        .iter()
+                        .any(|w| index.leaf(*w).is_some_and(|l| l.fits(shape)))
+                },
+                &mut candidates,
+            );
+            for &c in &candidates {
+                revived[c] = true;
+            }
+        }
+        self.pending.take_fresh(&mut candidates);
         let mut heads = std::mem::take(&mut self.heads);
-        heads.extend(
-            self.pending
-                .classes()
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| !c.blocked)
-                .filter_map(|(id, c)| {
-                    c.fifo
-                        .front()
-                        .map(|&(order, _)| Reverse((c.priority, order, id)))
-                }),
-        );
+        for &id in &candidates {
+            let c = &self.pending.classes()[id];
+            if let (false, Some(&(order, _))) = (c.blocked, c.fifo.front()) {
+                heads.push(Reverse((c.priority, order, id)));
+            }
+        }
         let mut unplaceable: Vec<Shape> = Vec::new();
         while let Some(Reverse((_, _, class))) = heads.pop() {
             let shape = self.pending.classes()[class].shape;
@@ -333,7 +348,11 @@ impl Balancer {
             }
         }
         self.heads = heads;
-        revived.clear();
+        for &c in &candidates {
+            revived[c] = false;
+        }
+        candidates.clear();
+        self.candidates = candidates;
         self.revived = revived;
         self.clear_dirty();
     }
@@ -378,39 +397,7 @@ impl Balancer {
     }
 
     fn block(&mut self, class: ClassId) {
-        let c = self.pending.class_mut(class);
-        c.blocked = true;
-        c.failed_passes += 1;
-    }
-
-    /// Unblocks the classes that a worker whose capacity grew could now hold
-    /// (marking them in `revived`); the others were considered against that
-    /// growth and still fit nowhere, which counts as an attempt.
-    fn reconsider_blocked_classes(&mut self, revived: &mut Vec<bool>) {
-        revived.resize(self.pending.classes().len(), false);
-        if self.dirty.is_empty() {
-            return;
-        }
-        let dirty = std::mem::take(&mut self.dirty);
-        for (id, is_revived) in revived.iter_mut().enumerate() {
-            let c = &self.pending.classes()[id];
-            if !c.blocked || c.fifo.is_empty() {
-                continue;
-            }
-            let shape = c.shape;
-            let fits_somewhere = dirty
-                .iter()
-                .any(|w| self.index.leaf(*w).is_some_and(|l| l.fits(&shape)));
-            let c = self.pending.class_mut(id);
-            if fits_somewhere {
-                c.blocked = false;
-                *is_revived = true;
-            } else {
-                c.failed_passes += 1;
-            }
-        }
-        // Kept until the end of the pass for `fits_a_grown_worker`.
-        self.dirty = dirty;
+        self.pending.block(class);
     }
 
     fn clear_dirty(&mut self) {
@@ -427,7 +414,7 @@ impl Balancer {
         now: SimTime,
     ) -> Assignment {
         self.pending.pop_head(class);
-        let failed_passes = self.pending.classes()[class].failed_passes;
+        let failed_passes = self.pending.failed_passes(class);
         let t = self.live.get_mut(test.0).expect("assigned test is live");
         let Place::Pending { marker, .. } = t.place else {
             unreachable!("assigned test was pending")

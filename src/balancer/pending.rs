@@ -4,6 +4,11 @@
 //! class fits nowhere, the whole class fits nowhere: a scheduling pass skips
 //! it in O(1) instead of re-examining each waiting test. A class stays
 //! *blocked* until capacity grows somewhere it could use.
+//!
+//! Attempts are counted lazily: a capacity change counts one failed attempt
+//! for every blocked class, which would cost a visit to every class on every
+//! completion. Instead a global count of capacity passes is kept, and a
+//! blocked class settles its own count when it is unblocked or read.
 
 use super::model::{Shape, TestId};
 use indexmap::IndexMap;
@@ -20,9 +25,21 @@ pub struct PendingClass {
     /// True when the head fitted nowhere at the last look and no capacity it
     /// could use has appeared since.
     pub blocked: bool,
-    /// Passes in which this class was considered and could not be placed;
-    /// a test's attempts are the difference since it joined the class.
-    pub failed_passes: u64,
+    /// Passes in which this class was considered and could not be placed,
+    /// settled up to `blocked_at` (see `PendingQueues::failed_passes`); a
+    /// test's attempts are the difference since it joined the class.
+    failed_passes: u64,
+    /// The capacity-pass count when the class was blocked or last settled.
+    blocked_at: u64,
+    /// Listed in `PendingQueues::fresh`.
+    fresh: bool,
+}
+
+/// The classes that share a shape: a capacity check is per shape.
+#[derive(Clone, Debug)]
+struct ShapeGroup {
+    shape: Shape,
+    classes: Vec<ClassId>,
 }
 
 /// All pending tests.
@@ -31,6 +48,14 @@ pub struct PendingQueues {
     classes: Vec<PendingClass>,
     by_key: IndexMap<(u8, Shape), ClassId>,
     len: usize,
+    groups: Vec<ShapeGroup>,
+    /// Passes in which some capacity grew (each counts an attempt for every
+    /// class still blocked after it).
+    capacity_passes: u64,
+    /// Classes that received a test while open since the last pass. After a
+    /// pass every non-empty class is blocked, so these and the revived ones
+    /// are all a pass needs to look at.
+    fresh: Vec<ClassId>,
 }
 
 impl PendingQueues {
@@ -46,8 +71,61 @@ impl PendingQueues {
         &self.classes
     }
 
-    pub fn class_mut(&mut self, id: ClassId) -> &mut PendingClass {
-        &mut self.classes[id]
+    /// Failed passes of a class, including those of a blocked class not yet
+    /// settled.
+    pub fn failed_passes(&self, id: ClassId) -> u64 {
+        let c = &self.classes[id];
+        c.failed_passes
+            + if c.blocked {
+                self.capacity_passes - c.blocked_at
+            } else {
+                0
+            }
+    }
+
+    /// The head of an open class fitted nowhere in this pass.
+    pub fn block(&mut self, id: ClassId) {
+        let cp = self.capacity_passes;
+        let c = &mut self.classes[id];
+        debug_assert!(!c.blocked, "blocking a blocked class");
+        c.failed_passes += 1;
+        c.blocked = true;
+        c.blocked_at = cp;
+    }
+
+    fn unblock(&mut self, id: ClassId) {
+        let settled = self.failed_passes(id);
+        let c = &mut self.classes[id];
+        c.failed_passes = settled;
+        c.blocked = false;
+    }
+
+    /// A pass after capacity grew: unblocks (into `revived`) every blocked
+    /// class whose shape `fits` says some grown worker holds; every other
+    /// blocked class counts one more failed attempt.
+    pub fn reconsider(&mut self, fits: impl Fn(&Shape) -> bool, revived: &mut Vec<ClassId>) {
+        for g in 0..self.groups.len() {
+            if !fits(&self.groups[g].shape) {
+                continue;
+            }
+            for i in 0..self.groups[g].classes.len() {
+                let id = self.groups[g].classes[i];
+                if self.classes[id].blocked {
+                    // Settled before the count moves: this pass is no failure.
+                    self.unblock(id);
+                    revived.push(id);
+                }
+            }
+        }
+        self.capacity_passes += 1;
+    }
+
+    /// Moves the fresh classes into `out`.
+    pub fn take_fresh(&mut self, out: &mut Vec<ClassId>) {
+        for &id in &self.fresh {
+            self.classes[id].fresh = false;
+        }
+        out.append(&mut self.fresh);
     }
 
     /// Adds a test in submission order; returns its class and the class's
@@ -64,8 +142,18 @@ impl PendingQueues {
                 fifo: VecDeque::new(),
                 blocked: false,
                 failed_passes: 0,
+                blocked_at: 0,
+                fresh: false,
             });
+            match self.groups.iter_mut().find(|g| g.shape == shape) {
+                Some(g) => g.classes.push(id),
+                None => self.groups.push(ShapeGroup {
+                    shape,
+                    classes: vec![id],
+                }),
+            }
         }
+        let marker = self.failed_passes(id) - u64::from(self.classes[id].blocked);
         let class = &mut self.classes[id];
         // Requeued tests keep their original order, so they may go mid-queue.
         if class.fifo.back().is_none_or(|&(last, _)| last < order) {
@@ -75,7 +163,10 @@ impl PendingQueues {
             class.fifo.insert(at, (order, test));
         }
         self.len += 1;
-        let marker = class.failed_passes - u64::from(class.blocked);
+        if !class.blocked && !class.fresh {
+            class.fresh = true;
+            self.fresh.push(id);
+        }
         (id, marker)
     }
 
@@ -86,8 +177,8 @@ impl PendingQueues {
         if head.is_some() {
             self.len -= 1;
         }
-        if class.fifo.is_empty() {
-            class.blocked = false;
+        if class.fifo.is_empty() && class.blocked {
+            self.unblock(id);
         }
         head
     }
@@ -99,8 +190,8 @@ impl PendingQueues {
         if let Some(pos) = class.fifo.iter().position(|&(_, t)| t == test) {
             class.fifo.remove(pos);
             self.len -= 1;
-            if class.fifo.is_empty() {
-                class.blocked = false;
+            if class.fifo.is_empty() && class.blocked {
+                self.unblock(id);
             }
             true
         } else {
@@ -155,9 +246,20 @@ mod tests {
         let mut q = PendingQueues::default();
         let (id, m0) = q.push(3, shape(1), 0, TestId(0));
         assert_eq!(m0, 0);
-        q.class_mut(id).blocked = true;
-        q.class_mut(id).failed_passes = 4;
+        q.block(id);
+        // Three passes after capacity grew elsewhere, none of it usable.
+        for _ in 0..3 {
+            let mut revived = Vec::new();
+            q.reconsider(|_| false, &mut revived);
+            assert!(revived.is_empty());
+        }
+        assert_eq!(q.failed_passes(id), 4);
         let (_, m1) = q.push(3, shape(1), 1, TestId(1));
         assert_eq!(m1, 3);
+        let mut revived = Vec::new();
+        q.reconsider(|s| s.memory_mib == 1, &mut revived);
+        assert_eq!(revived, vec![id]);
+        // The revived pass is not a failure.
+        assert_eq!(q.failed_passes(id), 4);
     }
 }
