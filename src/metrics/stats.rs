@@ -47,17 +47,34 @@ pub struct Percentiles {
 
 impl Percentiles {
     /// Sorts `xs` in place and summarises it.
+    /// Reorders `xs` (partially) and summarises it. Nearest-rank, exact:
+    /// three selections (O(n) each) instead of a sort, which matters at a
+    /// million tests.
     pub fn of(xs: &mut [f64]) -> Percentiles {
         if xs.is_empty() {
             return Percentiles::default();
         }
-        xs.sort_unstable_by(f64::total_cmp);
+        let n = xs.len();
+        let avg = xs.iter().sum::<f64>() / n as f64;
+        let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let rank = |p: f64| (((p / 100.0) * n as f64).ceil() as usize).clamp(1, n) - 1;
+        // Ascending ranks: each selection only looks right of the previous.
+        let mut from = 0;
+        let mut at = |r: usize| {
+            let (_, x, _) = xs[from..].select_nth_unstable_by(r - from, f64::total_cmp);
+            let x = *x;
+            from = r;
+            x
+        };
+        let p50 = at(rank(50.0));
+        let p95 = at(rank(95.0));
+        let p99 = at(rank(99.0));
         Percentiles {
-            avg: xs.iter().sum::<f64>() / xs.len() as f64,
-            p50: percentile(xs, 50.0),
-            p95: percentile(xs, 95.0),
-            p99: percentile(xs, 99.0),
-            max: xs[xs.len() - 1],
+            avg,
+            p50,
+            p95,
+            p99,
+            max,
         }
     }
 }
