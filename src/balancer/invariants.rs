@@ -67,6 +67,20 @@ impl Balancer {
                 self.running
             ));
         }
+        let mut pool = super::PoolTotals::default();
+        for w in self
+            .workers
+            .iter()
+            .filter(|w| w.status != WorkerStatus::Offline)
+        {
+            pool.memory_mib += w.spec.memory_mib;
+            pool.memory_used_mib += w.used_memory_mib;
+            pool.cuda += u64::from(w.spec.cuda_devices);
+            pool.cuda_used += u64::from(w.used_cuda);
+        }
+        if pool != self.pool {
+            return Err(format!("pool totals {:?}, counted {pool:?}", self.pool));
+        }
         let parked = self.keys.parked();
         if self.running + self.pending.len() + parked != self.live.len() {
             return Err(format!(

@@ -70,6 +70,16 @@ pub struct LiveTest {
     epoch: u32,
 }
 
+/// Memory and CUDA offered and in use over the workers not yet offline,
+/// kept up to date so charts can sample them without a pass over the pool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolTotals {
+    pub memory_mib: u64,
+    pub memory_used_mib: u64,
+    pub cuda: u64,
+    pub cuda_used: u64,
+}
+
 /// Counters the metrics layer reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BalancerCounters {
@@ -103,6 +113,7 @@ pub struct Balancer {
     /// Workers with status Active (kept, not counted: dashboards and the
     /// metrics read it after every pass).
     active: usize,
+    pool: PoolTotals,
     keys: KeyLocks,
     options: BalancerOptions,
 }
@@ -132,6 +143,7 @@ impl Balancer {
             revived: Vec::new(),
             running: 0,
             active: 0,
+            pool: PoolTotals::default(),
             keys: KeyLocks::default(),
             options: options.clone(),
         }
@@ -152,6 +164,8 @@ impl Balancer {
     pub fn register_worker(&mut self, spec: WorkerSpec, now: SimTime) -> WorkerId {
         let id = WorkerId(self.workers.len() as u32);
         self.declare_possible_worker(&spec);
+        self.pool.memory_mib += spec.memory_mib;
+        self.pool.cuda += u64::from(spec.cuda_devices);
         self.workers.push(WorkerState::new(id, spec, now));
         self.active += 1;
         self.is_dirty.push(false);
@@ -171,6 +185,8 @@ impl Balancer {
         if w.running.is_empty() {
             w.status = WorkerStatus::Offline;
             w.left_at = Some(now);
+            self.pool.memory_mib -= w.spec.memory_mib;
+            self.pool.cuda -= u64::from(w.spec.cuda_devices);
         }
         let gone = w.status == WorkerStatus::Offline;
         self.refresh(id, false);
@@ -189,6 +205,10 @@ impl Balancer {
         }
         w.status = WorkerStatus::Offline;
         w.left_at = Some(now);
+        self.pool.memory_mib -= w.spec.memory_mib;
+        self.pool.cuda -= u64::from(w.spec.cuda_devices);
+        self.pool.memory_used_mib -= w.used_memory_mib;
+        self.pool.cuda_used -= u64::from(w.used_cuda);
         w.used_memory_mib = 0;
         w.used_cuda = 0;
         w.used_cores = 0;
@@ -434,6 +454,8 @@ impl Balancer {
         let w = &mut self.workers[choice.worker.0 as usize];
         w.used_memory_mib += shape.memory_mib;
         w.used_cuda += shape.cuda_devices;
+        self.pool.memory_used_mib += shape.memory_mib;
+        self.pool.cuda_used += u64::from(shape.cuda_devices);
         w.used_cores += shape.cpu_cores;
         if w.running.is_empty() {
             w.usage.busy_since = Some(now);
@@ -490,6 +512,8 @@ impl Balancer {
         w.used_memory_mib -= shape.memory_mib;
         w.used_cuda -= shape.cuda_devices;
         w.used_cores -= shape.cpu_cores;
+        self.pool.memory_used_mib -= shape.memory_mib;
+        self.pool.cuda_used -= u64::from(shape.cuda_devices);
         if let Some(pos) = w.running.iter().position(|&r| r == test) {
             w.running.remove(pos);
         }
@@ -501,6 +525,8 @@ impl Balancer {
         if w.status == WorkerStatus::Draining && w.running.is_empty() {
             w.status = WorkerStatus::Offline;
             w.left_at = Some(now);
+            self.pool.memory_mib -= w.spec.memory_mib;
+            self.pool.cuda -= u64::from(w.spec.cuda_devices);
         }
         self.running -= 1;
         self.policy.on_finished(&Finished {
@@ -596,6 +622,11 @@ impl Balancer {
 
     pub fn flush_index(&mut self) {
         self.index.flush();
+    }
+
+    /// Memory and CUDA offered and used by the workers not offline.
+    pub fn pool_totals(&self) -> PoolTotals {
+        self.pool
     }
 
     pub fn workers(&self) -> &[WorkerState] {

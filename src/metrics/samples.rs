@@ -4,7 +4,6 @@
 //! scheduling pass in it), never per event, so long runs stay cheap.
 
 use super::{ResourceSeries, WorkerBusy};
-use crate::balancer::model::WorkerStatus;
 use crate::balancer::Balancer;
 use crate::sim::{SimTime, MICROS_PER_SEC};
 
@@ -129,20 +128,21 @@ impl Sampler {
 }
 
 fn sample(now: SimTime, balancer: &Balancer) -> Sample {
-    let (mut mem_cap, mut mem_used, mut cuda_cap, mut cuda_used) = (0u64, 0u64, 0u64, 0u64);
-    let mut busy_us = Vec::new();
-    for w in balancer.workers() {
-        if w.status != WorkerStatus::Offline {
-            mem_cap += w.spec.memory_mib;
-            mem_used += w.used_memory_mib;
-            cuda_cap += u64::from(w.spec.cuda_devices);
-            cuda_used += u64::from(w.used_cuda);
-        }
-        if busy_us.len() < MAX_HEAT_WORKERS {
-            let open = w.usage.busy_since.map_or(0, |s| (now - s).0);
-            busy_us.push(w.usage.busy_us + open);
-        }
-    }
+    // Totals are kept by the balancer: a sample is O(1) plus the heat-map
+    // rows, whatever the pool's size.
+    let pool = balancer.pool_totals();
+    let (mem_cap, mem_used, cuda_cap, cuda_used) = (
+        pool.memory_mib,
+        pool.memory_used_mib,
+        pool.cuda,
+        pool.cuda_used,
+    );
+    let busy_us: Vec<u64> = balancer
+        .workers()
+        .iter()
+        .take(MAX_HEAT_WORKERS)
+        .map(|w| w.usage.busy_us + w.usage.busy_since.map_or(0, |s| (now - s).0))
+        .collect();
     let frac = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let waiting = balancer.pending_len() > 0;
     Sample {
