@@ -1,4 +1,21 @@
 //! lbsim: a deterministic discrete-event simulator for an adaptive load balancer.
+//!
+//! Data flows one way: a [`scenario::Scenario`] becomes timed facts
+//! ([`workload`]), which the [`engine`] feeds through the [`balancer`] core in
+//! simulated time ([`sim`]), handing every fact to the [`metrics`] and to
+//! observers; [`report`] writes the results. The same balancer core never
+//! reads a clock, so a real coordinator could drive it too.
+//!
+//! ```
+//! use lbsim::engine::{self, NoObserver};
+//! use lbsim::scenario::StressOptions;
+//!
+//! let scenario = StressOptions { workers: 5, tests: 200, ..Default::default() }.to_scenario()?;
+//! let out = engine::run(&scenario, &mut NoObserver)?;
+//! assert_eq!(out.metrics.total_tests, 200);
+//! assert_eq!(out.metrics.completed_tests + out.metrics.pending_tests + out.metrics.running_tests, 200);
+//! # Ok::<(), lbsim::Error>(())
+//! ```
 
 pub mod balancer;
 pub mod cli;
