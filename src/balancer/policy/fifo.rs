@@ -18,11 +18,7 @@ impl Policy for Fifo {
         cluster
             .index()
             .first_fit_from(0, &req.shape)
-            .map(|f| Choice {
-                worker: f.worker,
-                score: 0.0,
-                candidates: f.examined,
-            })
+            .map(Choice::from)
     }
 }
 

@@ -19,11 +19,7 @@ impl Policy for LeastLoaded {
         cluster
             .index()
             .best(RankKey::Idle, &req.shape)
-            .map(|f| Choice {
-                worker: f.worker,
-                score: f.key,
-                candidates: f.examined,
-            })
+            .map(Choice::from)
     }
 }
 

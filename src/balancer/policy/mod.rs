@@ -56,6 +56,17 @@ pub struct Choice {
     pub candidates: u32,
 }
 
+impl From<super::index::Found> for Choice {
+    /// An index search's answer as a choice: its key is the score.
+    fn from(f: super::index::Found) -> Choice {
+        Choice {
+            worker: f.worker,
+            score: f.key,
+            candidates: f.examined,
+        }
+    }
+}
+
 /// What a policy may look at.
 pub struct ClusterView<'a> {
     pub now: SimTime,

@@ -23,11 +23,7 @@ impl Policy for PerformanceBased {
         cluster
             .index()
             .best(RankKey::Performance, &req.shape)
-            .map(|f| Choice {
-                worker: f.worker,
-                score: f.key,
-                candidates: f.examined,
-            })
+            .map(Choice::from)
     }
 }
 

@@ -25,11 +25,7 @@ impl Policy for RoundRobin {
         cluster
             .index()
             .first_fit_from(from, &req.shape)
-            .map(|f| Choice {
-                worker: f.worker,
-                score: 0.0,
-                candidates: f.examined,
-            })
+            .map(Choice::from)
     }
 
     fn on_assigned(&mut self, _req: &Request, worker: WorkerId) {
