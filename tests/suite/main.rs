@@ -1,7 +1,17 @@
-//! lbsim's integration tests, in one binary so the crate links once.
+//! lbsim's integration tests, in one binary so the crate links once. Each
+//! module opens with a line on what it covers.
 
 mod cli_stress;
 mod common;
+mod compare;
+mod config;
+mod decision_log;
 mod determinism;
 mod golden;
 mod invariants;
+mod mmc;
+mod policies;
+mod replay;
+mod scenarios;
+mod sweep;
+mod visualize;

@@ -270,7 +270,7 @@ fn golden_chart_data_of_one_scenario_run() {
     let doc = lbsim::report::to_pretty_json(
         &json!({"kind": kind.as_str(), "notes": notes, "charts": charts}),
     );
-    insta::with_settings!({snapshot_path => "../golden", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../golden", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("visualize_chart_data_dynamic_run", doc);
     });
 }

@@ -158,7 +158,7 @@ fn golden_diff_of_two_policies() {
     let o = diff(&a, &b, &["--tolerance", "10"]);
     assert_eq!(o.status.code(), Some(1));
     let text = stdout(&o).replace(&tmp("").display().to_string(), "");
-    insta::with_settings!({snapshot_path => "../golden", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../golden", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("diff_two_policies", text);
     });
 }

@@ -61,7 +61,7 @@ fn every_policy_has_a_golden_decision_log() {
             s.id
         );
         assert!(rows[1..].iter().all(|r| r.split(',').nth(3) == Some(s.id)));
-        insta::with_settings!({snapshot_path => "../golden", prepend_module_to_snapshot => false}, {
+        insta::with_settings!({snapshot_path => "../../golden", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(format!("decisions_{}", s.id), log);
         });
     }

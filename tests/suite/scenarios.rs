@@ -56,7 +56,7 @@ fn every_default_scenario_matches_its_golden_results() {
     assert!(names.len() >= 5, "{names:?}");
     for name in names {
         let text = output_of(&format!("{name}.json"), &["--scenario", &name]);
-        insta::with_settings!({snapshot_path => "../golden", prepend_module_to_snapshot => false}, {
+        insta::with_settings!({snapshot_path => "../../golden", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(format!("scenario_{name}"), text);
         });
     }

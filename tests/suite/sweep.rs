@@ -359,7 +359,7 @@ fn the_example_grid_output_is_stable() {
     ok(&["sweep", &grid, "--output", &out]);
     let results = read(&out);
     let summary = read(&format!("{out}.summary.csv"));
-    insta::with_settings!({snapshot_path => "../golden", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../golden", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("sweep_results", results);
         insta::assert_snapshot!("sweep_summary_head", summary.lines().take(12).collect::<Vec<_>>().join("\n"));
     });
