@@ -2,16 +2,9 @@
 //! (iterating the name table, so a new policy is picked up), byte-identical
 //! reruns, and the scheduler and balancing flags' errors.
 
+use super::common::lbsim;
 use lbsim::balancer::policy::SCHEDULERS;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn lbsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .args(args)
-        .output()
-        .expect("lbsim runs")
-}
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lbsim-decisions-{}", std::process::id()));

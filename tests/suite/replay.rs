@@ -2,15 +2,8 @@
 //! its known answers, the per-test CSV replays, and every malformed input
 //! exits 2 naming the file and line.
 
+use super::common::{lbsim, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn lbsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .args(args)
-        .output()
-        .expect("lbsim runs")
-}
 
 fn tiny() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,10 +20,6 @@ fn tmp(name: &str) -> PathBuf {
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -2,16 +2,10 @@
 //! --jobs, shards that merge into the whole, kill-and-resume, Ctrl-C,
 //! confidence intervals, and bad grid input.
 
+use super::common::lbsim;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn lbsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .args(args)
-        .output()
-        .expect("lbsim runs")
-}
 
 fn ok(args: &[&str]) -> String {
     let out = lbsim(args);

@@ -3,16 +3,10 @@
 //! data for, a file that is not results exits 2, and the chart data of one
 //! scenario run is pinned by a golden snapshot.
 
+use super::common::lbsim;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn lbsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .args(args)
-        .output()
-        .expect("lbsim runs")
-}
+use std::process::Output;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lbsim-viz-{name}-{}", std::process::id()));
