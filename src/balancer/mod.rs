@@ -404,10 +404,11 @@ impl Balancer {
             index: &self.index,
         };
         let choice = self.policy.select(&req, &view, &mut self.rng)?;
+        // The index leaf is the worker's current, exact capacity.
         let fits = self
-            .workers
-            .get(choice.worker.0 as usize)
-            .is_some_and(|w| w.fits_now(&shape));
+            .index
+            .leaf(choice.worker)
+            .is_some_and(|l| l.fits(&shape));
         debug_assert!(
             fits,
             "policy {} chose {} which does not fit {test}",
