@@ -14,7 +14,7 @@ use super::model::{Shape, WorkerId};
 
 /// CUDA demand levels tracked exactly; higher demands prune with the top level
 /// (a looser but still valid bound).
-const CUDA_LEVELS: usize = 8;
+const CUDA_LEVELS: usize = 5;
 
 /// The ranking keys a policy can ask the index to maximise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +53,7 @@ impl LeafData {
 /// memory is free (the common full worker) would otherwise make every subtree
 /// above it look feasible. Tests that need no core use the looser `*_any`.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))] // one cache line a node
 struct Node {
     /// Max free memory among workers with ≥ level free CUDA and ≥ 1 free core.
     mem_by_cuda: [i32; CUDA_LEVELS],
