@@ -45,7 +45,8 @@ fn fcfs_wait_p95(lambda: f64, mu: f64, c: u32) -> f64 {
 
 /// Mean wait and wait p95 of one run of a scenario of mmc.json.
 fn run(scenario: &str, seed: u64, tests: u64, lambda: f64) -> (f64, f64) {
-    let dir = std::env::temp_dir().join(format!("lbsim-mmc-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("lbsim-mmc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(format!("{scenario}-{seed}.json"));
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mmc.json");

@@ -27,7 +27,8 @@ fn lbsim(args: &[&str]) -> Output {
 }
 
 fn out_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lbsim-scenarios-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("lbsim-scenarios-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
