@@ -183,22 +183,6 @@ impl PendingQueues {
         head
     }
 
-    /// Removes a specific test (cancelled or moved); O(class length).
-    #[allow(dead_code)] // for work stealing and cancellation
-    pub fn remove(&mut self, id: ClassId, test: TestId) -> bool {
-        let class = &mut self.classes[id];
-        if let Some(pos) = class.fifo.iter().position(|&(_, t)| t == test) {
-            class.fifo.remove(pos);
-            self.len -= 1;
-            if class.fifo.is_empty() && class.blocked {
-                self.unblock(id);
-            }
-            true
-        } else {
-            false
-        }
-    }
-
     /// Every pending test, in scheduling order (priority, then submission).
     pub fn in_order(&self) -> Vec<TestId> {
         let mut all: Vec<(u8, u64, TestId)> = self
@@ -236,9 +220,11 @@ mod tests {
         assert_eq!(q.len(), 4);
         let (id, _) = q.push(3, shape(1), 10, TestId(10));
         assert_eq!(q.pop_head(id), Some((2, TestId(2))));
-        assert!(q.remove(id, TestId(9)));
-        assert!(!q.remove(id, TestId(9)));
-        assert_eq!(q.len(), 3);
+        assert_eq!(q.len(), 4);
+        assert_eq!(
+            q.in_order(),
+            vec![TestId(7), TestId(5), TestId(9), TestId(10)]
+        );
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command.clone() {
         Some(Command::Stress(args)) => stress::run(&cli.common, &args),
         Some(Command::Visualize(args)) => visualize::run(&args),
-        Some(Command::Replay(args)) => replay::run(&cli.common, &args),
+        Some(Command::Replay(args)) => replay::run(&cli.common, &args, cli.config.as_deref()),
         Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::CheckDeterminism(args)) => determinism::run(&cli.common, &args),
         Some(Command::Sweep(args)) => sweep::run(&cli.common, &args),

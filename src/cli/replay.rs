@@ -28,6 +28,36 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "Y", default_value_t = 1.0, allow_hyphen_values = true,
           value_parser = positive_factor)]
     pub load_factor: f64,
+    /// Run on the worker pool (count and profile) of this scenario of the
+    /// config (--config, LB_CONFIG_PATH or the embedded default)
+    #[arg(long, value_name = "SCENARIO")]
+    pub cluster: Option<String>,
+}
+
+/// Replaces the replay's cluster with the pool of a config scenario; the
+/// trace's tests keep their recorded needs, so some may now fit nowhere (and
+/// are rejected and counted).
+fn use_cluster(
+    scenario: &mut crate::scenario::Scenario,
+    plan: &mut crate::workload::trace::ClusterPlan,
+    name: &str,
+    workers: Option<u32>,
+    config: Option<&std::path::Path>,
+) -> Result<()> {
+    use crate::scenario::config::Overrides;
+    use crate::scenario::{Config, EnvSettings};
+    let env = EnvSettings::from_env()?;
+    let config = Config::load(config, env.config_path.as_deref())?;
+    let base = config.scenario(name, &Overrides::default())?;
+    scenario.workers = workers.unwrap_or(base.workers);
+    scenario.worker_profile = base.worker_profile;
+    scenario.validate()?;
+    plan.workers = scenario.workers;
+    plan.cores_per_worker = None;
+    plan.memory_gb_per_worker = None;
+    plan.processors_source = "config scenario";
+    plan.memory_modelled = true;
+    Ok(())
 }
 
 /// A positive, finite factor.
@@ -38,7 +68,7 @@ fn positive_factor(s: &str) -> Result<f64, String> {
     }
 }
 
-pub fn run(common: &CommonArgs, args: &ReplayArgs) -> Result<()> {
+pub fn run(common: &CommonArgs, args: &ReplayArgs, config: Option<&std::path::Path>) -> Result<()> {
     if common.tests.is_some() {
         return Err(Error::invalid(
             "--tests",
@@ -59,7 +89,17 @@ pub fn run(common: &CommonArgs, args: &ReplayArgs) -> Result<()> {
         time_scale: args.time_scale,
         load_factor: args.load_factor,
     };
-    let (scenario, plan, jobs) = replay_scenario(&trace, &options)?;
+    let (mut scenario, mut plan, jobs) = replay_scenario(&trace, &options)?;
+    match &args.cluster {
+        Some(name) => use_cluster(&mut scenario, &mut plan, name, common.workers, config)?,
+        None if config.is_some() => {
+            return Err(Error::invalid(
+                "--config",
+                "replay takes only a worker pool from a config: add --cluster SCENARIO",
+            ))
+        }
+        None => {}
+    }
     if trace.unusable_total() > 0 {
         eprintln!("lbsim: warning: {}", unusable_line(&trace));
     }

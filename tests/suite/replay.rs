@@ -276,3 +276,36 @@ fn malformed_input_exits_2_naming_file_and_line() {
         }
     }
 }
+
+#[test]
+fn a_config_scenario_can_supply_the_cluster() {
+    let out_path = tmp("cluster.json");
+    let out = lbsim(&[
+        "replay",
+        &tiny(),
+        "--cluster",
+        "normal_operation",
+        "--output",
+        out_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out_path);
+    // normal_operation's pool: 20 workers of the balanced profile (4 cores
+    // each), so the 4-processor jobs fit and the 8-processor one does not.
+    assert_eq!(v["trace"]["cluster"]["workers"], 20);
+    assert_eq!(v["workers"].as_array().unwrap().len(), 20);
+    let m = &v["metrics"];
+    assert_eq!(m["total_tests"], 4);
+    assert_eq!(m["rejected_tests"], 1);
+    assert_eq!(
+        m["completed_tests"].as_u64().unwrap() + m["failed_tests"].as_u64().unwrap(),
+        3
+    );
+    // A config without a scenario to take the pool from is bad input.
+    let bare = lbsim(&["replay", &tiny(), "--config", "scenarios/default.json"]);
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(stderr(&bare).contains("--cluster"), "{}", stderr(&bare));
+    let unknown = lbsim(&["replay", &tiny(), "--cluster", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("normal_operation"));
+}
