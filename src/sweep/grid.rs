@@ -45,13 +45,30 @@ struct StressBase {
     scheduler: Option<SchedulerName>,
 }
 
-/// The base names `resolve_base` knows.
-pub const BASE_NAMES: &[&str] = &["stress"];
-
 /// Resolves a grid's `base` into a scenario: `"stress"` (the reference
-/// stress defaults) or `{"stress": {"workers": .., "tests": .., "duration":
-/// .., "burst": .., "dynamic": .., "seed": .., "scheduler": ..}}`. Every
-/// kind of base goes through here, so a new kind is one more arm.
+/// stress defaults), `{"stress": {"workers": .., "tests": .., "duration":
+/// .., "burst": .., "dynamic": .., "seed": .., "scheduler": ..}}`, the name
+/// of a config scenario (the embedded default config, or `LB_CONFIG_PATH`),
+/// or `{"scenario": NAME, "config": FILE}`. Every kind of base goes through
+/// here, so a new kind is one more arm.
+/// A named scenario of a config file; an unknown name lists the known ones.
+fn named_scenario(name: &str, config: Option<&str>) -> Result<Scenario> {
+    use crate::scenario::config::Overrides;
+    use crate::scenario::{Config, EnvSettings};
+    let env = EnvSettings::from_env()?;
+    let config = Config::load(config.map(std::path::Path::new), env.config_path.as_deref())?;
+    config
+        .scenario(name, &Overrides::default())
+        .map_err(|e| match e {
+            Error::Unknown { kind, name, known } => Error::Unknown {
+                kind,
+                name,
+                known: format!("stress, {known}"),
+            },
+            other => other,
+        })
+}
+
 pub fn resolve_base(base: &Value, file: &str) -> Result<Scenario> {
     let bad = |location: &str, message: String| Error::BadFile {
         file: file.to_string(),
@@ -60,12 +77,20 @@ pub fn resolve_base(base: &Value, file: &str) -> Result<Scenario> {
     };
     let options = match base {
         Value::String(name) if name == "stress" => StressOptions::default(),
-        Value::String(name) => {
-            return Err(Error::Unknown {
-                kind: "base scenario",
-                name: name.clone(),
-                known: BASE_NAMES.join(", "),
-            })
+        Value::String(name) => return named_scenario(name, None),
+        Value::Object(map) if map.contains_key("scenario") => {
+            let name = map["scenario"]
+                .as_str()
+                .ok_or_else(|| bad("base.scenario", "must be a scenario name".to_string()))?;
+            let config = match map.get("config") {
+                None => None,
+                Some(Value::String(path)) => Some(path.as_str()),
+                Some(_) => return Err(bad("base.config", "must be a file path".to_string())),
+            };
+            if let Some(extra) = map.keys().find(|k| *k != "scenario" && *k != "config") {
+                return Err(bad("base", format!("unknown field `{extra}` (expected scenario, config)")));
+            }
+            return named_scenario(name, config);
         }
         Value::Object(map) if map.len() == 1 && map.contains_key("stress") => {
             let raw: StressBase = serde_json::from_value(map["stress"].clone())
@@ -84,7 +109,7 @@ pub fn resolve_base(base: &Value, file: &str) -> Result<Scenario> {
         _ => {
             return Err(bad(
                 "base",
-                "must be \"stress\" or {\"stress\": {...}}".to_string(),
+                "must be \"stress\", {\"stress\": {...}}, a scenario name or {\"scenario\": NAME, \"config\": FILE}".to_string(),
             ))
         }
     };
@@ -497,7 +522,22 @@ mod tests {
         let e = err(r#"{"base": "stress", "axes": {}, "replicatons": 2}"#);
         assert!(e.contains("unknown field `replicatons`"), "{e}");
         let e = err(r#"{"base": "normal", "axes": {}}"#);
-        assert!(e.contains("unknown base scenario 'normal'"), "{e}");
+        assert!(
+            e.contains("unknown scenario 'normal' (known: stress, normal_operation"),
+            "{e}"
+        );
+        let e = err(r#"{"base": {"scenario": "worker_churn", "extra": 1}, "axes": {}}"#);
+        assert!(e.contains("unknown field `extra`"), "{e}");
+        // Named config scenarios are bases too, with their own profiles.
+        let churn = resolve_base(&serde_json::json!("worker_churn"), "g.json").unwrap();
+        assert_eq!(churn.name.as_deref(), Some("worker_churn"));
+        assert!(churn.is_dynamic());
+        let normal = resolve_base(
+            &serde_json::json!({"scenario": "normal_operation"}),
+            "g.json",
+        )
+        .unwrap();
+        assert_eq!(normal.name.as_deref(), Some("normal_operation"));
         let e = err(r#"{"base": {"stress": {"workers": 0}}}"#);
         assert_eq!(
             e,

@@ -34,7 +34,7 @@ mod shard;
 mod stats;
 mod summary;
 
-pub use grid::{resolve_base, set_path, value_text, Axis, Cell, Grid, Seeds, BASE_NAMES};
+pub use grid::{resolve_base, set_path, value_text, Axis, Cell, Grid, Seeds};
 pub use key::{cell_key, fnv1a64};
 pub use merge::{merge, Merged};
 pub use row::{header, ResultsFile, Row, METRICS};
