@@ -28,6 +28,14 @@ pub const DEFAULT_WORKERS: u32 = 20;
 pub const DEFAULT_TESTS: u64 = 100;
 pub const DEFAULT_DURATION_S: f64 = 60.0;
 pub const DEFAULT_TEST_DURATION_S: f64 = 10.0;
+/// Limits on what one run may ask for. Beyond them a run would not fit in
+/// memory (about 32 bytes per finished test for exact percentiles, about
+/// 400 bytes per worker) or would simulate for centuries: a typo, not a
+/// study, so it is refused (exit 2) instead of running out of memory.
+pub const MAX_WORKERS: u32 = 1_000_000;
+pub const MAX_TESTS: u64 = 100_000_000;
+pub const MAX_DURATION_S: f64 = 1e9;
+pub const MAX_HORIZON_S: f64 = 1e10;
 /// The run stops at `duration × HORIZON_FACTOR` if tests are still live.
 pub const HORIZON_FACTOR: f64 = 10.0;
 
@@ -240,14 +248,29 @@ impl Scenario {
         if self.workers == 0 {
             return bad("workers", "must be at least 1");
         }
+        if self.workers > MAX_WORKERS {
+            return bad("workers", "must be at most 1000000");
+        }
         if self.tests == 0 {
             return bad("tests", "must be at least 1");
+        }
+        if self.tests > MAX_TESTS {
+            return bad(
+                "tests",
+                "must be at most 100000000 per run (split a larger study into a sweep)",
+            );
         }
         if !(self.duration_s.is_finite() && self.duration_s > 0.0) {
             return bad("duration", "must be a positive number of seconds");
         }
+        if self.duration_s > MAX_DURATION_S {
+            return bad("duration", "must be at most 1e9 seconds (about 31 years)");
+        }
         if !(self.horizon_s.is_finite() && self.horizon_s >= self.duration_s) {
             return bad("horizon", "must be at least the duration");
+        }
+        if self.horizon_s > MAX_HORIZON_S {
+            return bad("horizon", "must be at most 1e10 seconds");
         }
         let wp = &self.worker_profile;
         check_list("worker_profile.memory_distribution", &wp.memory_gb, |m| {

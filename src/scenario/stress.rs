@@ -100,4 +100,41 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.exit_code(), 2);
     }
+
+    #[test]
+    fn absurd_sizes_are_refused_rather_than_run_out_of_memory() {
+        let fails = |o: StressOptions, start: &str| {
+            let err = o.to_scenario().unwrap_err().to_string();
+            assert!(err.starts_with(start), "{err}");
+        };
+        let d = StressOptions::default;
+        fails(
+            StressOptions {
+                duration_s: 1e300,
+                ..d()
+            },
+            "invalid duration: must be at most",
+        );
+        fails(
+            StressOptions {
+                tests: u64::MAX,
+                ..d()
+            },
+            "invalid tests: must be at most",
+        );
+        fails(
+            StressOptions {
+                workers: u32::MAX,
+                ..d()
+            },
+            "invalid workers: must be at most",
+        );
+        assert!(StressOptions {
+            workers: 1_000_000,
+            tests: 100_000_000,
+            ..d()
+        }
+        .to_scenario()
+        .is_ok());
+    }
 }
