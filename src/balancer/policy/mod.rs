@@ -193,7 +193,7 @@ pub const SCHEDULERS: &[SchedulerInfo] = &[
     SchedulerInfo {
         name: SchedulerName::Adaptive,
         id: "adaptive",
-        description: "by system load: >0.8 performance/weighted, <0.3 affinity, else priority",
+        description: "by load and observed delay: >0.8 performance/weighted, <0.3 affinity, else priority; failing runs: performance",
     },
     SchedulerInfo {
         name: SchedulerName::Random,
