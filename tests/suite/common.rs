@@ -6,6 +6,11 @@ use std::process::{Command, Output};
 /// Runs `lbsim` with `args`, with the LB_* variables cleared so the host
 /// environment cannot change a test's meaning.
 pub fn lbsim(args: &[&str]) -> Output {
+    lbsim_with_env(args, &[])
+}
+
+/// Runs `lbsim` with `args` and exactly the LB_* variables in `env`.
+pub fn lbsim_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
     cmd.args(args);
     for var in [
@@ -15,6 +20,9 @@ pub fn lbsim(args: &[&str]) -> Output {
         "LB_CONFIG_PATH",
     ] {
         cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     cmd.output().expect("lbsim runs")
 }

@@ -4,32 +4,8 @@
 //! environment variables, and test failures, retries and timeouts.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn lbsim(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
-    cmd.args(args);
-    for v in [
-        "LB_LOG_LEVEL",
-        "LB_MAX_WORKERS",
-        "LB_DEFAULT_DURATION",
-        "LB_CONFIG_PATH",
-    ] {
-        cmd.env_remove(v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("lbsim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use super::common::{lbsim_with_env as lbsim, stderr, stdout};
 
 /// A scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {

@@ -4,24 +4,15 @@
 //! scripted churn, and the benchmark grid's table and JSON.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
+/// Runs `lbsim` and insists that it succeeds.
 fn lbsim(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
-    cmd.args(args);
-    for v in [
-        "LB_LOG_LEVEL",
-        "LB_MAX_WORKERS",
-        "LB_DEFAULT_DURATION",
-        "LB_CONFIG_PATH",
-    ] {
-        cmd.env_remove(v);
-    }
-    let o = cmd.output().expect("lbsim runs");
+    let o = super::common::lbsim(args);
     assert!(
         o.status.success(),
         "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
+        super::common::stderr(&o)
     );
     o
 }
