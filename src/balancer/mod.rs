@@ -453,23 +453,10 @@ impl Balancer {
         t.waited = SimDuration(t.waited.0 + (now - t.pending_since).0);
         let shape = t.spec.shape();
         let w = &mut self.workers[choice.worker.0 as usize];
-        w.used_memory_mib += shape.memory_mib;
-        w.used_cuda += shape.cuda_devices;
+        w.start(test, &shape, now);
+        w.assignments += 1;
         self.pool.memory_used_mib += shape.memory_mib;
         self.pool.cuda_used += u64::from(shape.cuda_devices);
-        w.used_cores += shape.cpu_cores;
-        if w.running.is_empty() {
-            w.usage.busy_since = Some(now);
-        }
-        debug_assert!(
-            w.used_memory_mib <= w.spec.memory_mib
-                && w.used_cuda <= w.spec.cuda_devices
-                && w.used_cores <= w.spec.cpu_cores,
-            "{} is over capacity after {test}",
-            w.id
-        );
-        w.running.push(test);
-        w.assignments += 1;
         self.running += 1;
         let assignment = Assignment {
             time: now,
@@ -510,18 +497,9 @@ impl Balancer {
         let shape = t.spec.shape();
         let latency_s = (t.first_assigned_at.unwrap_or(now) - t.submitted_at).as_secs_f64();
         let w = &mut self.workers[worker.0 as usize];
-        w.used_memory_mib -= shape.memory_mib;
-        w.used_cuda -= shape.cuda_devices;
-        w.used_cores -= shape.cpu_cores;
+        w.stop(test, &shape, run.0, now);
         self.pool.memory_used_mib -= shape.memory_mib;
         self.pool.cuda_used -= u64::from(shape.cuda_devices);
-        if let Some(pos) = w.running.iter().position(|&r| r == test) {
-            w.running.remove(pos);
-        }
-        w.usage.add_run(&shape, run.0);
-        if w.running.is_empty() {
-            w.usage.close_busy(now);
-        }
         w.history.record(success, run.0 as f64 / expected);
         if w.status == WorkerStatus::Draining && w.running.is_empty() {
             w.status = WorkerStatus::Offline;

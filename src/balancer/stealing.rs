@@ -171,29 +171,9 @@ impl Balancer {
             attempt: t.attempts,
             epoch: t.epoch,
         };
-        let src = &mut self.workers[from.0 as usize];
-        src.used_memory_mib -= shape.memory_mib;
-        src.used_cuda -= shape.cuda_devices;
-        src.used_cores -= shape.cpu_cores;
-        src.running.retain(|&r| r != test);
-        src.usage.add_run(&shape, run.0);
-        if src.running.is_empty() {
-            src.usage.close_busy(now);
-        }
-        let dst = &mut self.workers[to.0 as usize];
-        dst.used_memory_mib += shape.memory_mib;
-        dst.used_cuda += shape.cuda_devices;
-        dst.used_cores += shape.cpu_cores;
-        if dst.running.is_empty() {
-            dst.usage.busy_since = Some(now);
-        }
-        debug_assert!(
-            dst.used_memory_mib <= dst.spec.memory_mib
-                && dst.used_cuda <= dst.spec.cuda_devices
-                && dst.used_cores <= dst.spec.cpu_cores,
-            "{to} is over capacity after moving {test}"
-        );
-        dst.running.push(test);
+        // Both workers are online, so the pool's totals do not change.
+        self.workers[from.0 as usize].stop(test, &shape, run.0, now);
+        self.workers[to.0 as usize].start(test, &shape, now);
         self.counters.moved += 1;
         self.refresh(from, true);
         self.refresh(to, false);

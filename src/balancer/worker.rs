@@ -120,6 +120,38 @@ impl WorkerState {
         }
     }
 
+    /// Books a test's resources and starts its run here.
+    pub(super) fn start(&mut self, test: TestId, shape: &Shape, now: SimTime) {
+        self.used_memory_mib += shape.memory_mib;
+        self.used_cuda += shape.cuda_devices;
+        self.used_cores += shape.cpu_cores;
+        debug_assert!(
+            self.used_memory_mib <= self.spec.memory_mib
+                && self.used_cuda <= self.spec.cuda_devices
+                && self.used_cores <= self.spec.cpu_cores,
+            "{} is over capacity after {test}",
+            self.id
+        );
+        if self.running.is_empty() {
+            self.usage.busy_since = Some(now);
+        }
+        self.running.push(test);
+    }
+
+    /// Frees a test's resources; it ran here for `run_us`.
+    pub(super) fn stop(&mut self, test: TestId, shape: &Shape, run_us: u64, now: SimTime) {
+        self.used_memory_mib -= shape.memory_mib;
+        self.used_cuda -= shape.cuda_devices;
+        self.used_cores -= shape.cpu_cores;
+        if let Some(pos) = self.running.iter().position(|&r| r == test) {
+            self.running.remove(pos);
+        }
+        self.usage.add_run(shape, run_us);
+        if self.running.is_empty() {
+            self.usage.close_busy(now);
+        }
+    }
+
     pub fn free_memory_mib(&self) -> u64 {
         self.spec.memory_mib.saturating_sub(self.used_memory_mib)
     }
