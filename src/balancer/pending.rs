@@ -46,7 +46,8 @@ struct ShapeGroup {
 #[derive(Clone, Debug, Default)]
 pub struct PendingQueues {
     classes: Vec<PendingClass>,
-    by_key: IndexMap<(u8, Shape), ClassId>,
+    /// Fx-hashed: looked up on every push, and the key is a few integers.
+    by_key: IndexMap<(u8, Shape), ClassId, rustc_hash::FxBuildHasher>,
     len: usize,
     groups: Vec<ShapeGroup>,
     /// Passes in which some capacity grew (each counts an attempt for every
