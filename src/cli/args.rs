@@ -36,9 +36,6 @@ pub struct Cli {
 /// Options that every simulation command understands.
 #[derive(Clone, Debug, Default, Args)]
 pub struct CommonArgs {
-    /// Print run statistics (events, events/s, wall time, speed-up) to stderr
-    #[arg(long, global = true)]
-    pub stats: bool,
     /// Number of simulated workers [default: 20]
     #[arg(long, global = true, value_name = "N", allow_hyphen_values = true,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -62,6 +59,9 @@ pub struct CommonArgs {
     /// Write the decision log (one CSV row per assignment) here
     #[arg(long, global = true, value_name = "FILE")]
     pub decisions: Option<PathBuf>,
+    /// Print run statistics (events, events/s, wall time, speed-up) to stderr
+    #[arg(long, global = true)]
+    pub stats: bool,
     /// Scheduling policy (see --list-schedulers) [default: performance_based]
     #[arg(long, global = true, value_name = "NAME", value_parser = SchedulerName::parse)]
     pub scheduler: Option<SchedulerName>,
@@ -83,24 +83,24 @@ pub struct CommonArgs {
 pub enum Command {
     /// Run one stress test (the default command)
     Stress(StressArgs),
-    /// Run a parameter grid: one CSV row per cell, in parallel, resumable
-    Sweep(SweepArgs),
-    /// Join sweep shard files into the file one run would write
-    Merge(MergeArgs),
-    /// Replay a recorded workload (SWF or lbsim's per-test CSV)
-    Replay(super::replay::ReplayArgs),
-    /// Compare two decision logs or two results files (exit 1 beyond --tolerance)
-    Diff(super::diff::DiffArgs),
-    /// Run a stress configuration twice and report the first difference
-    CheckDeterminism(StressArgs),
-    /// Draw SVG charts and an HTML report from a results file
-    Visualize(VisualizeArgs),
     /// Run a named scenario from the config
     Scenario(ScenarioArgs),
     /// Bursts, dynamic workers and a load spike, then recovery
     Spike,
     /// The benchmark grid: workers x tests, printed as a table
     Benchmark(BenchmarkArgs),
+    /// Replay a recorded workload (SWF or lbsim's per-test CSV)
+    Replay(super::replay::ReplayArgs),
+    /// Compare two decision logs or two results files (exit 1 beyond --tolerance)
+    Diff(super::diff::DiffArgs),
+    /// Run a stress configuration twice and report the first difference
+    CheckDeterminism(StressArgs),
+    /// Run a parameter grid: one CSV row per cell, in parallel, resumable
+    Sweep(SweepArgs),
+    /// Join sweep shard files into the file one run would write
+    Merge(MergeArgs),
+    /// Draw SVG charts and an HTML report from a results file
+    Visualize(VisualizeArgs),
 }
 
 /// Flags of `visualize`.
