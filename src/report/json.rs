@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 
 /// Decimal places kept for every float in an output file.
 pub const FLOAT_DECIMALS: i32 = 6;
+/// `10^FLOAT_DECIMALS`, written out so it is exact on every platform.
+const FLOAT_SCALE: f64 = 1e6;
 
 /// Rounds every non-integer number in `v` to `FLOAT_DECIMALS` places, so the
 /// printed text does not depend on the last bits of a float sum.
@@ -14,7 +16,7 @@ pub fn round_floats(v: &mut Value) {
     match v {
         Value::Number(n) if n.is_f64() => {
             let x = n.as_f64().unwrap_or(0.0);
-            let scale = 10f64.powi(FLOAT_DECIMALS);
+            let scale = FLOAT_SCALE;
             let r = (x * scale).round() / scale;
             // -0.0 prints as "-0.0"; normalise it.
             let r = if r == 0.0 { 0.0 } else { r };
@@ -81,6 +83,11 @@ pub fn run_json(out: &RunOutput) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scale_matches_the_decimals() {
+        assert_eq!(FLOAT_SCALE.log10().round() as i32, FLOAT_DECIMALS);
+    }
 
     #[test]
     fn floats_are_rounded_and_integers_kept() {

@@ -47,11 +47,15 @@ pub fn t975(df: usize) -> f64 {
     }
     let z = 1.959_963_984_540_054_f64;
     let n = df as f64;
-    let (z3, z5, z7, z9) = (z.powi(3), z.powi(5), z.powi(7), z.powi(9));
+    // Plain products, not `powi`, whose precision Rust leaves unspecified:
+    // the summary file must be the same bytes on every platform.
+    let z2 = z * z;
+    let (z3, z5, z7, z9) = (z2 * z, z2 * z2 * z, z2 * z2 * z2 * z, z2 * z2 * z2 * z2 * z);
+    let (n2, n3, n4) = (n * n, n * n * n, n * n * n * n);
     z + (z3 + z) / (4.0 * n)
-        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * n.powi(2))
-        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * n.powi(3))
-        + (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z) / (92_160.0 * n.powi(4))
+        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * n2)
+        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * n3)
+        + (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z) / (92_160.0 * n4)
 }
 
 /// A sample's mean and its 95 % confidence interval.
