@@ -13,5 +13,5 @@ pub use atomic::{write_atomically, AtomicFile};
 pub use benchmark::{table_header, table_row, BenchmarkDoc, BenchmarkRow};
 pub use csv_rows::{TestCsv, TEST_CSV_COLUMNS};
 pub use decisions::{DecisionLog, DECISION_COLUMNS};
-pub use json::{round_floats, run_json, to_pretty_json};
+pub use json::{round_floats, run_json, to_pretty_json, FLOAT_DECIMALS};
 pub use text::{run_stats, summary};
