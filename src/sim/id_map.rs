@@ -8,15 +8,20 @@
 //! for each id between the oldest live one and the newest. Iteration is in
 //! id order, so it is deterministic by construction.
 
-use std::collections::VecDeque;
-
 const ABSENT: u32 = u32::MAX;
+
+/// Dead window entries tolerated before the window is shifted down (an
+/// amortised O(1) memmove instead of a ring buffer's index arithmetic on
+/// every look-up).
+const COMPACT_AFTER: usize = 4096;
 
 #[derive(Clone, Debug)]
 pub struct IdMap<V> {
-    /// Id of `slot_of[0]`.
+    /// Id of `window[head]`.
     base: u64,
-    slot_of: VecDeque<u32>,
+    /// Slot numbers by id; the entries before `head` are dead (all `ABSENT`).
+    window: Vec<u32>,
+    head: usize,
     values: Vec<V>,
     ids: Vec<u64>,
 }
@@ -25,7 +30,8 @@ impl<V> Default for IdMap<V> {
     fn default() -> Self {
         IdMap {
             base: 0,
-            slot_of: VecDeque::new(),
+            window: Vec::new(),
+            head: 0,
             values: Vec::new(),
             ids: Vec::new(),
         }
@@ -41,9 +47,18 @@ impl<V> IdMap<V> {
         self.values.is_empty()
     }
 
+    /// Ids from the oldest live one to the newest (the memory cost).
+    fn window_len(&self) -> usize {
+        self.window.len() - self.head
+    }
+
+    fn position(&self, id: u64) -> Option<usize> {
+        let offset = usize::try_from(id.checked_sub(self.base)?).ok()?;
+        self.head.checked_add(offset)
+    }
+
     fn slot(&self, id: u64) -> Option<usize> {
-        let offset = id.checked_sub(self.base)?;
-        match self.slot_of.get(usize::try_from(offset).ok()?) {
+        match self.window.get(self.position(id)?) {
             Some(&s) if s != ABSENT => Some(s as usize),
             _ => None,
         }
@@ -67,21 +82,28 @@ impl<V> IdMap<V> {
             self.values[s] = value;
             return;
         }
-        if self.slot_of.is_empty() {
+        if self.window_len() == 0 {
+            self.window.clear();
+            self.head = 0;
             self.base = id;
         }
         if id < self.base {
-            // An id older than the window: grow it at the front.
-            for _ in id..self.base {
-                self.slot_of.push_front(ABSENT);
+            // An id older than the window: reuse dead entries, or grow the
+            // window at the front.
+            let missing = usize::try_from(self.base - id).expect("window fits in memory");
+            if missing > self.head {
+                let grow = missing - self.head;
+                self.window.splice(0..0, std::iter::repeat_n(ABSENT, grow));
+                self.head += grow;
             }
+            self.head -= missing;
             self.base = id;
         }
-        let offset = (id - self.base) as usize;
-        if offset >= self.slot_of.len() {
-            self.slot_of.resize(offset + 1, ABSENT);
+        let at = self.position(id).expect("id is at or after the window");
+        if at >= self.window.len() {
+            self.window.resize(at + 1, ABSENT);
         }
-        self.slot_of[offset] = self.values.len() as u32;
+        self.window[at] = self.values.len() as u32;
         self.values.push(value);
         self.ids.push(id);
     }
@@ -89,24 +111,29 @@ impl<V> IdMap<V> {
     /// Removes `id`, returning its value.
     pub fn remove(&mut self, id: u64) -> Option<V> {
         let s = self.slot(id)?;
-        self.slot_of[(id - self.base) as usize] = ABSENT;
+        let at = self.head + (id - self.base) as usize;
+        self.window[at] = ABSENT;
         let value = self.values.swap_remove(s);
         self.ids.swap_remove(s);
         if s < self.values.len() {
             let moved = self.ids[s];
-            self.slot_of[(moved - self.base) as usize] = s as u32;
+            self.window[self.head + (moved - self.base) as usize] = s as u32;
         }
         // Drop the dead prefix of the window.
-        while self.slot_of.front() == Some(&ABSENT) {
-            self.slot_of.pop_front();
+        while self.head < self.window.len() && self.window[self.head] == ABSENT {
+            self.head += 1;
             self.base += 1;
+        }
+        if self.head >= COMPACT_AFTER && self.head * 2 >= self.window.len() {
+            self.window.drain(..self.head);
+            self.head = 0;
         }
         Some(value)
     }
 
     /// Every entry, in id order.
     pub fn iter(&self) -> impl Iterator<Item = (u64, &V)> {
-        self.slot_of
+        self.window[self.head..]
             .iter()
             .enumerate()
             .filter(|(_, &s)| s != ABSENT)
@@ -115,8 +142,7 @@ impl<V> IdMap<V> {
 
     /// Empties the map, returning every entry in id order.
     pub fn drain_in_order(&mut self) -> Vec<(u64, V)> {
-        let order: Vec<(u64, u32)> = self
-            .slot_of
+        let order: Vec<(u64, u32)> = self.window[self.head..]
             .iter()
             .enumerate()
             .filter(|(_, &s)| s != ABSENT)
@@ -124,7 +150,8 @@ impl<V> IdMap<V> {
             .collect();
         let mut values: Vec<Option<V>> = self.values.drain(..).map(Some).collect();
         self.ids.clear();
-        self.slot_of.clear();
+        self.window.clear();
+        self.head = 0;
         order
             .into_iter()
             .filter_map(|(id, s)| values[s as usize].take().map(|v| (id, v)))
@@ -196,6 +223,12 @@ mod tests {
             }
         }
         assert_eq!(m.len(), 10);
-        assert!(m.slot_of.len() <= 11, "window {}", m.slot_of.len());
+        assert!(m.window_len() <= 11, "window {}", m.window_len());
+        // Dead entries are dropped in bulk, so the allocation stays bounded too.
+        for id in 10_000..100_000u64 {
+            m.insert(id, id);
+            m.remove(id - 10);
+        }
+        assert!(m.window.len() <= 2 * COMPACT_AFTER + 11, "{}", m.window.len());
     }
 }
