@@ -81,6 +81,7 @@ impl Balancer {
         if pool != self.pool {
             return Err(format!("pool totals {:?}, counted {pool:?}", self.pool));
         }
+        self.pending.check_counts()?;
         let parked = self.keys.parked();
         if self.running + self.pending.len() + parked != self.live.len() {
             return Err(format!(

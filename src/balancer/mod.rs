@@ -70,6 +70,23 @@ pub struct LiveTest {
     epoch: u32,
 }
 
+/// A class head's place in a pass, `(priority, submission order, class)`
+/// packed into one integer so the pass's heap compares in one step. Orders
+/// are test numbers (below 2^64) and classes are few (below 2^32).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct HeadKey(u128);
+
+impl HeadKey {
+    fn new(priority: u8, order: u64, class: ClassId) -> Self {
+        debug_assert!(class < 1 << 32);
+        HeadKey((u128::from(priority) << 96) | (u128::from(order) << 32) | class as u128)
+    }
+
+    fn class(self) -> ClassId {
+        (self.0 & 0xffff_ffff) as ClassId
+    }
+}
+
 /// Memory and CUDA offered and in use over the workers not yet offline,
 /// kept up to date so charts can sample them without a pass over the pool.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -106,7 +123,7 @@ pub struct Balancer {
     is_dirty: Vec<bool>,
     counters: BalancerCounters,
     /// Scratch space of a pass, kept to avoid an allocation per pass.
-    heads: BinaryHeap<Reverse<(u8, u64, ClassId)>>,
+    heads: BinaryHeap<Reverse<HeadKey>>,
     candidates: Vec<ClassId>,
     revived: Vec<bool>,
     running: usize,
@@ -338,11 +355,12 @@ impl Balancer {
         for &id in &candidates {
             let c = &self.pending.classes()[id];
             if let (false, Some(&(order, _))) = (c.blocked, c.fifo.front()) {
-                heads.push(Reverse((c.priority, order, id)));
+                heads.push(Reverse(HeadKey::new(c.priority, order, id)));
             }
         }
         let mut unplaceable: Vec<Shape> = Vec::new();
-        while let Some(Reverse((_, _, class))) = heads.pop() {
+        while let Some(Reverse(head)) = heads.pop() {
+            let class = head.class();
             let shape = self.pending.classes()[class].shape;
             let Some(&(_, test)) = self.pending.classes()[class].fifo.front() else {
                 continue;
@@ -358,7 +376,7 @@ impl Balancer {
                     out.push(self.assign(class, test, choice, now));
                     let c = &self.pending.classes()[class];
                     if let Some(&(order, _)) = c.fifo.front() {
-                        heads.push(Reverse((c.priority, order, class)));
+                        heads.push(Reverse(HeadKey::new(c.priority, order, class)));
                     }
                 }
                 None => {

@@ -33,6 +33,8 @@ pub struct PendingClass {
     blocked_at: u64,
     /// Listed in `PendingQueues::fresh`.
     fresh: bool,
+    /// Its shape's group (index into `PendingQueues::groups`).
+    group: usize,
 }
 
 /// The classes that share a shape: a capacity check is per shape.
@@ -40,6 +42,9 @@ pub struct PendingClass {
 struct ShapeGroup {
     shape: Shape,
     classes: Vec<ClassId>,
+    /// How many of `classes` are blocked: a group with none is skipped
+    /// without asking whether a grown worker fits its shape.
+    blocked: usize,
 }
 
 /// All pending tests.
@@ -92,6 +97,8 @@ impl PendingQueues {
         c.failed_passes += 1;
         c.blocked = true;
         c.blocked_at = cp;
+        let g = c.group;
+        self.groups[g].blocked += 1;
     }
 
     fn unblock(&mut self, id: ClassId) {
@@ -99,6 +106,8 @@ impl PendingQueues {
         let c = &mut self.classes[id];
         c.failed_passes = settled;
         c.blocked = false;
+        let g = c.group;
+        self.groups[g].blocked -= 1;
     }
 
     /// A pass after capacity grew: unblocks (into `revived`) every blocked
@@ -106,10 +115,13 @@ impl PendingQueues {
     /// blocked class counts one more failed attempt.
     pub fn reconsider(&mut self, fits: impl Fn(&Shape) -> bool, revived: &mut Vec<ClassId>) {
         for g in 0..self.groups.len() {
-            if !fits(&self.groups[g].shape) {
+            if self.groups[g].blocked == 0 || !fits(&self.groups[g].shape) {
                 continue;
             }
             for i in 0..self.groups[g].classes.len() {
+                if self.groups[g].blocked == 0 {
+                    break;
+                }
                 let id = self.groups[g].classes[i];
                 if self.classes[id].blocked {
                     // Settled before the count moves: this pass is no failure.
@@ -137,6 +149,20 @@ impl PendingQueues {
         let next = self.classes.len();
         let id = *self.by_key.entry((priority, shape)).or_insert(next);
         if id == next {
+            let group = match self.groups.iter().position(|g| g.shape == shape) {
+                Some(g) => {
+                    self.groups[g].classes.push(id);
+                    g
+                }
+                None => {
+                    self.groups.push(ShapeGroup {
+                        shape,
+                        classes: vec![id],
+                        blocked: 0,
+                    });
+                    self.groups.len() - 1
+                }
+            };
             self.classes.push(PendingClass {
                 priority,
                 shape,
@@ -145,14 +171,8 @@ impl PendingQueues {
                 failed_passes: 0,
                 blocked_at: 0,
                 fresh: false,
+                group,
             });
-            match self.groups.iter_mut().find(|g| g.shape == shape) {
-                Some(g) => g.classes.push(id),
-                None => self.groups.push(ShapeGroup {
-                    shape,
-                    classes: vec![id],
-                }),
-            }
         }
         let marker = self.failed_passes(id) - u64::from(self.classes[id].blocked);
         let class = &mut self.classes[id];
@@ -182,6 +202,21 @@ impl PendingQueues {
             self.unblock(id);
         }
         head
+    }
+
+    /// The kept counts (tests, blocked classes per shape) match a recount.
+    pub fn check_counts(&self) -> Result<(), String> {
+        let tests: usize = self.classes.iter().map(|c| c.fifo.len()).sum();
+        if tests != self.len {
+            return Err(format!("pending count {} but {tests} queued", self.len));
+        }
+        for g in &self.groups {
+            let blocked = g.classes.iter().filter(|&&c| self.classes[c].blocked).count();
+            if blocked != g.blocked {
+                return Err(format!("shape group counts {} blocked, has {blocked}", g.blocked));
+            }
+        }
+        Ok(())
     }
 
     /// Every pending test, in scheduling order (priority, then submission).
