@@ -111,17 +111,42 @@ impl Node {
 
     /// Could some worker below this node hold `shape`? (Necessary, not sufficient.)
     fn admits(&self, shape: &Shape) -> bool {
-        // Bounds are clamped to i32 (2 PiB); clamping the demand the same
-        // way keeps the test conservative, and the leaf check is exact.
-        let mem = shape.memory_mib.min(i32::MAX as u64) as i32;
-        let fits_resources = if shape.cpu_cores == 0 {
-            self.mem_any >= mem && i64::from(self.cuda_any) >= i64::from(shape.cuda_devices)
+        self.admits_demand(&Demand::of(shape))
+    }
+
+    fn admits_demand(&self, d: &Demand) -> bool {
+        let fits_resources = if d.needs_core {
+            self.mem_by_cuda[d.level] >= d.mem && self.cores >= d.cores
         } else {
-            let level = (shape.cuda_devices as usize).min(CUDA_LEVELS - 1);
-            self.mem_by_cuda[level] >= mem
-                && i64::from(self.cores) >= i64::from(shape.cpu_cores.min(i32::MAX as u32))
+            self.mem_any >= d.mem && self.cuda_any >= d.cuda
         };
-        fits_resources && self.backends & shape.backend.0 == shape.backend.0
+        fits_resources && self.backends & d.backends == d.backends
+    }
+}
+
+/// A shape in the nodes' terms, worked out once per search rather than at
+/// every node. Bounds are clamped to i32 (2 PiB); clamping the demand the
+/// same way keeps the test conservative, and the leaf check is exact.
+#[derive(Clone, Copy, Debug)]
+struct Demand {
+    needs_core: bool,
+    mem: i32,
+    level: usize,
+    cores: i32,
+    cuda: i32,
+    backends: u8,
+}
+
+impl Demand {
+    fn of(shape: &Shape) -> Demand {
+        Demand {
+            needs_core: shape.cpu_cores > 0,
+            mem: shape.memory_mib.min(i32::MAX as u64) as i32,
+            level: (shape.cuda_devices as usize).min(CUDA_LEVELS - 1),
+            cores: shape.cpu_cores.min(i32::MAX as u32) as i32,
+            cuda: shape.cuda_devices.min(i32::MAX as u32) as i32,
+            backends: shape.backend.0,
+        }
     }
 }
 
@@ -228,41 +253,45 @@ impl FitTree {
 
     /// The fitting worker with the largest `key`; ties go to the lowest id.
     pub fn best(&self, key: RankKey, shape: &Shape) -> Option<Found> {
-        if self.leaves == 0 || !self.nodes[1].admits(shape) {
+        let demand = Demand::of(shape);
+        if self.leaves == 0 || !self.nodes[1].admits_demand(&demand) {
             return None;
         }
         let k = key as usize;
         let depth_of_leaves = self.leaves.trailing_zeros();
+        // The best fit so far, as (key, slot); a subtree is worth a visit
+        // only if its max key beats it, or ties it from a lower slot.
         let mut best: Option<(f64, usize)> = None;
+        let beaten = |best: Option<(f64, usize)>, node_key: f64, start: usize| {
+            best.is_some_and(|(bk, bi)| node_key < bk || (node_key == bk && start > bi))
+        };
+        let start_of = |node: usize| {
+            let depth = usize::BITS - 1 - node.leading_zeros();
+            (node << (depth_of_leaves - depth)) - self.leaves
+        };
         let mut examined = 0u32;
         // A fixed stack of node numbers (a node's range follows from its
         // number): no allocation per decision. Depth-first, the child with
         // the higher key on top, so a good bound is found early. Two entries
-        // per level suffice.
-        let mut stack = [0u32; 2 * 64];
+        // per level suffice, and slots are u32, so there are at most 33
+        // levels (a small stack: it is zeroed on every decision).
+        let mut stack = [0u32; 2 * 33];
         let mut top = 1;
         stack[0] = 1;
         while top > 0 {
             top -= 1;
             let node = stack[top] as usize;
             let n = &self.nodes[node];
-            let depth = usize::BITS - 1 - node.leading_zeros();
-            let width = self.leaves >> depth;
-            let start = (node - (1 << depth)) * width;
-            if let Some((bk, bi)) = best {
-                if n.keys[k] < bk || (n.keys[k] == bk && start > bi) {
-                    continue;
-                }
+            // The bound may have improved since the node was pushed.
+            if beaten(best, n.keys[k], start_of(node)) {
+                continue;
             }
-            if depth == depth_of_leaves {
+            if node >= self.leaves {
                 examined += 1;
-                if let Some(d) = &self.data[start] {
-                    let better = match best {
-                        None => true,
-                        Some((bk, bi)) => d.keys[k] > bk || (d.keys[k] == bk && start < bi),
-                    };
-                    if better && d.fits(shape) {
-                        best = Some((d.keys[k], start));
+                let slot = node - self.leaves;
+                if let Some(d) = &self.data[slot] {
+                    if !beaten(best, d.keys[k], slot) && d.fits(shape) {
+                        best = Some((d.keys[k], slot));
                     }
                 }
                 continue;
@@ -276,7 +305,7 @@ impl FitTree {
             // Push the second choice first so the first is popped next; a
             // child that cannot hold the test is never pushed.
             for child in [second, first] {
-                if self.nodes[child].admits(shape) {
+                if self.nodes[child].admits_demand(&demand) {
                     stack[top] = child as u32;
                     top += 1;
                 }
