@@ -104,11 +104,14 @@ impl SimRng {
         if n == 0 {
             return 0;
         }
-        let threshold = n.wrapping_neg() % n;
         loop {
             let x = self.next_u64();
             let m = u128::from(x) * u128::from(n);
-            if (m as u64) >= threshold {
+            let low = m as u64;
+            // Reject below the threshold 2^64 mod n, which is less than n:
+            // the (slow) remainder is only needed when `low < n`, which is
+            // rare, and the outcome is the same as always computing it.
+            if low >= n || low >= n.wrapping_neg() % n {
                 return (m >> 64) as u64;
             }
         }
