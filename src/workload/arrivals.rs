@@ -14,6 +14,10 @@ pub struct SyntheticArrivals {
     duration_s: f64,
     burst_size: u64,
     profile: TestProfile,
+    /// `profile.memory_gb` in MiB and `profile.expected_duration_s` as a
+    /// duration, converted once instead of per test.
+    memory_mib: Vec<u64>,
+    expected_duration: SimDuration,
     next: u64,
     requirements: SimRng,
     fates: SimRng,
@@ -38,6 +42,12 @@ impl SyntheticArrivals {
             duration_s: scenario.duration_s,
             burst_size: (scenario.tests / 10).clamp(1, 50),
             profile: scenario.test_profile.clone(),
+            memory_mib: (scenario.test_profile.memory_gb.iter())
+                .map(|&gb| gb_to_mib_ceil(gb))
+                .collect(),
+            expected_duration: SimDuration::from_secs_f64(
+                scenario.test_profile.expected_duration_s,
+            ),
             next: 0,
             requirements: streams.stream(Stream::Requirements),
             fates: streams.stream(Stream::Durations),
@@ -75,7 +85,7 @@ impl SyntheticArrivals {
     fn draw_spec(&mut self) -> TestSpec {
         let r = &mut self.requirements;
         let p = &self.profile;
-        let memory_gb = *r.choose(&p.memory_gb);
+        let memory_mib = *r.choose(&self.memory_mib);
         let cuda = *r.choose(&p.cuda_devices);
         let priority = *r.choose(&p.priorities);
         let cpu_cores = *r.choose(&p.cpu_cores);
@@ -86,11 +96,11 @@ impl SyntheticArrivals {
             .then(|| r.below(u64::from(p.concurrency_keys)) as u32);
         TestSpec {
             priority,
-            memory_mib: gb_to_mib_ceil(memory_gb),
+            memory_mib,
             cuda_devices: cuda,
             cpu_cores,
             backend: (cuda > 0).then_some(Backends::CUDA),
-            expected_duration: SimDuration::from_secs_f64(p.expected_duration_s),
+            expected_duration: self.expected_duration,
             model_family,
             concurrency_key,
         }
