@@ -53,7 +53,9 @@ impl RunModel {
                 libm::exp(sigma * z - sigma * sigma / 2.0)
             }
         };
-        let fails = draws.unit() < self.failure_probability;
+        // The draw is this attempt's own (nothing else follows it), so
+        // skipping it when failure is impossible changes nothing.
+        let fails = self.failure_probability > 0.0 && draws.unit() < self.failure_probability;
         (SimDuration::from_secs_f64(expected * factor), fails)
     }
 }
