@@ -44,10 +44,17 @@ impl Sampler {
     /// Called after every scheduling pass; samples only at the first pass
     /// in each bucket. Between passes the pool does not change, so a bucket
     /// without a pass has the state of the last sample.
+    #[inline]
     pub fn observe(&mut self, now: SimTime, balancer: &Balancer) {
-        if now < self.next_at {
-            return;
+        if now >= self.next_at {
+            self.record(now, balancer);
         }
+    }
+
+    /// The rare part of `observe`, kept out of line so the common early
+    /// return stays a compare in the caller.
+    #[inline(never)]
+    fn record(&mut self, now: SimTime, balancer: &Balancer) {
         self.samples.push(sample(now, balancer));
         self.next_at = SimTime((now.0 / self.bucket_us + 1) * self.bucket_us);
     }
