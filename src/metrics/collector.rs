@@ -33,6 +33,10 @@ struct Bucket {
 pub struct Collector {
     bucket_us: u64,
     buckets: Vec<Bucket>,
+    /// The index and time range (µs, end exclusive) of the bucket touched
+    /// last: events come in time order, so most land in it and need no
+    /// division to find it.
+    current: (usize, std::ops::Range<u64>),
     submitted: u64,
     assigned: u64,
     counts: [u64; 5],
@@ -56,6 +60,7 @@ impl Collector {
         Collector {
             bucket_us: width_s * MICROS_PER_SEC,
             buckets: Vec::new(),
+            current: (0, 0..0),
             submitted: 0,
             assigned: 0,
             counts: [0; 5],
@@ -73,29 +78,38 @@ impl Collector {
         }
     }
 
+    #[inline]
     fn bucket(&mut self, t: SimTime) -> &mut Bucket {
-        let i = (t.0 / self.bucket_us) as usize;
-        if i >= self.buckets.len() {
-            self.buckets.resize(i + 1, Bucket::default());
+        if !self.current.1.contains(&t.0) {
+            let i = (t.0 / self.bucket_us) as usize;
+            if i >= self.buckets.len() {
+                self.buckets.resize(i + 1, Bucket::default());
+            }
+            let start = i as u64 * self.bucket_us;
+            self.current = (i, start..start.saturating_add(self.bucket_us));
         }
-        &mut self.buckets[i]
+        &mut self.buckets[self.current.0]
     }
 
+    #[inline]
     pub fn on_submit(&mut self) {
         self.submitted += 1;
     }
 
     /// A submission's time, for the arrivals series.
+    #[inline]
     pub fn on_arrival(&mut self, now: SimTime) {
         self.bucket(now).arrivals += 1;
     }
 
     /// The pool's resources after a scheduling pass (sampled once a bucket).
+    #[inline]
     pub fn on_pool(&mut self, now: SimTime, balancer: &Balancer) {
         self.sampler.observe(now, balancer);
     }
 
     /// An assignment; `first_latency_s` is set when it is the test's first.
+    #[inline]
     pub fn on_assign(&mut self, a: &Assignment, first_latency_s: Option<f64>) {
         let b = self.bucket(a.time);
         b.assignments += 1;
@@ -107,6 +121,7 @@ impl Collector {
     }
 
     /// The state after a scheduling pass (the last one in a bucket wins).
+    #[inline]
     pub fn on_state(&mut self, now: SimTime, pending: usize, active_workers: usize) {
         let b = self.bucket(now);
         b.pending = Some(pending as u64);
