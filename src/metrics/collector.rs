@@ -189,11 +189,14 @@ impl Collector {
         let (cap, use_) = utilisation(balancer, end);
         let workers = self.worker_rows(balancer, end);
         let peak = |xs: &[(u64, f64)]| xs.iter().map(|p| p.1).fold(0.0, f64::max);
+        let latency = Percentiles::of(&self.latencies);
         let metrics = Metrics {
             total_tests: self.submitted,
             success_rate: pct(self.assigned, self.submitted),
-            avg_latency: mean(&self.latencies),
-            max_latency: self.latencies.iter().copied().fold(0.0, f64::max),
+            // Latencies are never negative, so the maximum is at least 0
+            // (0 when there are none).
+            avg_latency: latency.avg,
+            max_latency: latency.max.max(0.0),
             min_latency: self
                 .latencies
                 .iter()
@@ -234,7 +237,7 @@ impl Collector {
             completion_success_rate: pct(completed, completed + failed),
             peak_completion_throughput: peak(&series.completions),
             avg_completion_throughput: completed as f64 / run_s,
-            latency: Percentiles::of(&self.latencies),
+            latency,
             wait: Percentiles::of(&self.waits),
             turnaround: Percentiles::of(&self.turnarounds),
             slowdown: Percentiles::of(&self.slowdowns),
@@ -339,13 +342,5 @@ fn pct(a: u64, b: u64) -> f64 {
         0.0
     } else {
         a as f64 * 100.0 / b as f64
-    }
-}
-
-fn mean(xs: &[f64]) -> f64 {
-    if xs.is_empty() {
-        0.0
-    } else {
-        xs.iter().sum::<f64>() / xs.len() as f64
     }
 }

@@ -56,8 +56,9 @@ impl Percentiles {
         let n = xs.len();
         let avg = xs.iter().sum::<f64>() / n as f64;
         let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut keys: Vec<u64> = xs.iter().map(|&x| order_key(x)).collect();
         let rank = |p: f64| (((p / 100.0) * n as f64).ceil() as usize).clamp(1, n) - 1;
-        let [p50, p95, p99] = select_ranks(xs, [rank(50.0), rank(95.0), rank(99.0)]);
+        let [p50, p95, p99] = select_ranks(&mut keys, [rank(50.0), rank(95.0), rank(99.0)]);
         Percentiles {
             avg,
             p50,
@@ -82,13 +83,12 @@ fn from_order_key(key: u64) -> f64 {
     f64::from_bits(key ^ (!positive | 1 << 63))
 }
 
-/// The values of `xs` at the ascending 0-based `ranks` of its sorted order
-/// (`total_cmp`), exactly. Selects on integer order keys, whose comparisons
-/// are single instructions (`total_cmp` on floats costs several), and each
-/// selection only looks right of the previous rank.
-fn select_ranks<const K: usize>(xs: &[f64], ranks: [usize; K]) -> [f64; K] {
+/// The values at the ascending 0-based `ranks` of the sorted order of the
+/// values whose [`order_key`]s are `keys` (reordered). Exact: selection on
+/// integer keys, whose comparisons are single instructions (`total_cmp` on
+/// floats costs several), each selection only looking right of the last.
+fn select_ranks<const K: usize>(keys: &mut [u64], ranks: [usize; K]) -> [f64; K] {
     debug_assert!(ranks.windows(2).all(|w| w[0] <= w[1]));
-    let mut keys: Vec<u64> = xs.iter().map(|&x| order_key(x)).collect();
     let mut from = 0;
     ranks.map(|r| {
         let (_, key, _) = keys[from..].select_nth_unstable(r - from);
@@ -154,7 +154,8 @@ mod tests {
             let mut sorted = xs.clone();
             sorted.sort_by(f64::total_cmp);
             let ranks = [0, n / 3, n / 3, n / 2, n - 1];
-            let got = select_ranks(&xs, ranks);
+            let mut keys: Vec<u64> = xs.iter().map(|&x| order_key(x)).collect();
+            let got = select_ranks(&mut keys, ranks);
             for (g, r) in got.iter().zip(ranks) {
                 assert_eq!(g.to_bits(), sorted[r].to_bits(), "n {n} rank {r}");
             }
