@@ -64,10 +64,20 @@ impl Sampler {
         self.samples.push(sample(end, balancer));
         let width_s = self.bucket_us / MICROS_PER_SEC;
         let mut out = ResourceSeries::default();
+        // Samples are in time order and so are buckets: the first sample at
+        // or after each bucket's start only moves forward.
+        let mut first_at_or_after = 0;
         for i in 0..n {
             let start = SimTime(i as u64 * self.bucket_us);
             // The bucket's first sample, else the last one before it.
-            let k = self.samples.partition_point(|s| s.at < start);
+            while self
+                .samples
+                .get(first_at_or_after)
+                .is_some_and(|s| s.at < start)
+            {
+                first_at_or_after += 1;
+            }
+            let k = first_at_or_after;
             let k = match self.samples.get(k) {
                 Some(s) if s.at.0 < start.0 + self.bucket_us => k,
                 _ => k.saturating_sub(1),
