@@ -51,6 +51,20 @@ impl SimTime {
     }
 }
 
+/// `x.round() as u64` for `0 <= x < 2^64`, without the library call that
+/// `f64::round` is on baseline x86-64 (every event converts a time). Below
+/// 2^53 the fraction `x - trunc(x)` is exact; from 2^53 up every double is
+/// an integer.
+fn round_half_up(x: f64) -> u64 {
+    const EXACT_FRACTIONS: f64 = (1u64 << 53) as f64;
+    let whole = x as u64;
+    if x < EXACT_FRACTIONS {
+        whole + u64::from(x - whole as f64 >= 0.5)
+    } else {
+        whole
+    }
+}
+
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
 
@@ -64,11 +78,11 @@ impl SimDuration {
         if secs.is_nan() || secs <= 0.0 {
             return SimDuration(0);
         }
-        let micros = (secs * MICROS_PER_SEC as f64).round();
+        let micros = secs * MICROS_PER_SEC as f64;
         if micros >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(micros as u64)
+            SimDuration(round_half_up(micros))
         }
     }
 
@@ -111,6 +125,37 @@ impl fmt::Display for SimTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_half_up_is_f64_round() {
+        let two53 = (1u64 << 53) as f64;
+        let mut cases = vec![
+            0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            1e-300,
+            4_503_599_627_370_495.5, // 2^52 - 0.5
+            4_503_599_627_370_496.5,
+            two53 - 1.0,
+            two53,
+            two53 + 2.0,
+            1e19,
+            (u64::MAX as f64) / 2.0,
+        ];
+        let mut rng = crate::sim::RngStreams::new(3).stream(crate::sim::Stream::Custom(1));
+        for _ in 0..100_000 {
+            let scale = [1.0, 1e3, 1e6, 1e9, 1e12, 1e15, 1e18][rng.below(7) as usize];
+            cases.push(rng.unit() * scale);
+            let whole = rng.below(1 << 40) as f64;
+            cases.push(whole + 0.5);
+            cases.push(whole + 0.5 - f64::EPSILON * whole.max(1.0));
+        }
+        for x in cases {
+            assert_eq!(round_half_up(x), x.round() as u64, "{x:e}");
+        }
+    }
 
     #[test]
     fn float_conversion_rounds_and_clamps() {
