@@ -75,6 +75,7 @@ const EMPTY: Node = Node {
 
 impl Node {
     fn leaf(d: &LeafData) -> Node {
+        debug_assert!(d.keys.iter().all(|k| !k.is_nan()), "NaN ranking key");
         // MiB fit in an i32 up to 2 PiB per worker.
         let mem = d.free_memory_mib.min(i32::MAX as u64) as i32;
         let mut mem_by_cuda = [-1i32; CUDA_LEVELS];
@@ -95,18 +96,18 @@ impl Node {
     }
 
     fn merge(a: &Node, b: &Node) -> Node {
-        let mut n = *a;
-        for i in 0..CUDA_LEVELS {
-            n.mem_by_cuda[i] = a.mem_by_cuda[i].max(b.mem_by_cuda[i]);
+        // Keys are never NaN, and the tree only compares them (where ±0 are
+        // equal), so a plain comparison serves as max: cheaper than
+        // `f64::max`, which must handle NaN.
+        let key = |i: usize| if a.keys[i] >= b.keys[i] { a.keys[i] } else { b.keys[i] };
+        Node {
+            mem_by_cuda: std::array::from_fn(|i| a.mem_by_cuda[i].max(b.mem_by_cuda[i])),
+            cores: a.cores.max(b.cores),
+            mem_any: a.mem_any.max(b.mem_any),
+            cuda_any: a.cuda_any.max(b.cuda_any),
+            backends: a.backends | b.backends,
+            keys: std::array::from_fn(key),
         }
-        n.cores = a.cores.max(b.cores);
-        n.mem_any = a.mem_any.max(b.mem_any);
-        n.cuda_any = a.cuda_any.max(b.cuda_any);
-        n.backends = a.backends | b.backends;
-        for i in 0..RANK_KEYS {
-            n.keys[i] = a.keys[i].max(b.keys[i]);
-        }
-        n
     }
 
     /// Could some worker below this node hold `shape`? (Necessary, not sufficient.)
