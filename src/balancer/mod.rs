@@ -126,6 +126,7 @@ pub struct Balancer {
     heads: BinaryHeap<Reverse<HeadKey>>,
     candidates: Vec<ClassId>,
     revived: Vec<bool>,
+    revived_heads: Vec<HeadKey>,
     running: usize,
     /// Workers with status Active (kept, not counted: dashboards and the
     /// metrics read it after every pass).
@@ -158,6 +159,7 @@ impl Balancer {
             heads: BinaryHeap::new(),
             candidates: Vec::new(),
             revived: Vec::new(),
+            revived_heads: Vec::new(),
             running: 0,
             active: 0,
             pool: PoolTotals::default(),
@@ -332,9 +334,13 @@ impl Balancer {
         self.counters.passes += 1;
         // After a pass every waiting class is blocked; the classes worth a
         // look are those capacity growth revives and those given a test
-        // since (fresh).
+        // since (fresh). Revived classes stay blocked until one is actually
+        // tried: most fail the grown-worker check at once, and a class left
+        // blocked through this pass counts the same failed attempt as one
+        // unblocked and blocked again, without the bookkeeping.
         let mut candidates = std::mem::take(&mut self.candidates);
         let mut revived = std::mem::take(&mut self.revived);
+        let mut revived_heads = std::mem::take(&mut self.revived_heads);
         revived.resize(self.pending.classes().len(), false);
         if !self.dirty.is_empty() {
             let (index, dirty) = (&self.index, &self.dirty);
@@ -346,20 +352,38 @@ impl Balancer {
                 },
                 &mut candidates,
             );
-            for &c in &candidates {
-                revived[c] = true;
+            for &id in &candidates {
+                revived[id] = true;
+                let c = &self.pending.classes()[id];
+                if let Some(&(order, _)) = c.fifo.front() {
+                    revived_heads.push(HeadKey::new(c.priority, order, id));
+                }
             }
+            // Sorted once, then merged with the heap: revived classes leave
+            // the pass in the same order as if they had been pushed on it.
+            revived_heads.sort_unstable();
         }
+        let fresh_from = candidates.len();
         self.pending.take_fresh(&mut candidates);
         let mut heads = std::mem::take(&mut self.heads);
-        for &id in &candidates {
+        for &id in &candidates[fresh_from..] {
             let c = &self.pending.classes()[id];
             if let (false, Some(&(order, _))) = (c.blocked, c.fifo.front()) {
                 heads.push(Reverse(HeadKey::new(c.priority, order, id)));
             }
         }
         let mut unplaceable: Vec<Shape> = Vec::new();
-        while let Some(Reverse(head)) = heads.pop() {
+        let mut next_revived = 0;
+        loop {
+            let head = match (heads.peek(), revived_heads.get(next_revived)) {
+                (Some(Reverse(h)), Some(r)) if h < r => heads.pop().map(|Reverse(h)| h),
+                (_, Some(&r)) => {
+                    next_revived += 1;
+                    Some(r)
+                }
+                (_, None) => heads.pop().map(|Reverse(h)| h),
+            };
+            let Some(head) = head else { break };
             let class = head.class();
             let shape = self.pending.classes()[class].shape;
             let Some(&(_, test)) = self.pending.classes()[class].fifo.front() else {
@@ -368,8 +392,13 @@ impl Balancer {
             if unplaceable.iter().any(|u| u.fits_within(&shape))
                 || (revived[class] && !self.fits_a_grown_worker(&shape))
             {
-                self.block(class);
+                if !self.pending.classes()[class].blocked {
+                    self.block(class);
+                }
                 continue;
+            }
+            if self.pending.classes()[class].blocked {
+                self.pending.revive(class);
             }
             match self.decide(test, shape, now) {
                 Some(choice) => {
@@ -390,8 +419,10 @@ impl Balancer {
             revived[c] = false;
         }
         candidates.clear();
+        revived_heads.clear();
         self.candidates = candidates;
         self.revived = revived;
+        self.revived_heads = revived_heads;
         self.clear_dirty();
     }
 

@@ -102,35 +102,39 @@ impl PendingQueues {
     }
 
     fn unblock(&mut self, id: ClassId) {
-        let settled = self.failed_passes(id);
+        self.open_settled(id, self.failed_passes(id));
+    }
+
+    fn open_settled(&mut self, id: ClassId, failed_passes: u64) {
         let c = &mut self.classes[id];
-        c.failed_passes = settled;
+        c.failed_passes = failed_passes;
         c.blocked = false;
         let g = c.group;
         self.groups[g].blocked -= 1;
     }
 
-    /// A pass after capacity grew: unblocks (into `revived`) every blocked
-    /// class whose shape `fits` says some grown worker holds; every other
-    /// blocked class counts one more failed attempt.
-    pub fn reconsider(&mut self, fits: impl Fn(&Shape) -> bool, revived: &mut Vec<ClassId>) {
-        for g in 0..self.groups.len() {
-            if self.groups[g].blocked == 0 || !fits(&self.groups[g].shape) {
+    /// A pass after capacity grew: lists (into `revivable`) every blocked
+    /// class whose shape `fits` says some grown worker holds, and counts the
+    /// pass. The classes stay blocked: one that the pass goes on to try is
+    /// `revive`d first; one it does not try has failed this pass, which is
+    /// exactly what staying blocked through it counts.
+    pub fn reconsider(&mut self, fits: impl Fn(&Shape) -> bool, revivable: &mut Vec<ClassId>) {
+        for g in &self.groups {
+            if g.blocked == 0 || !fits(&g.shape) {
                 continue;
             }
-            for i in 0..self.groups[g].classes.len() {
-                if self.groups[g].blocked == 0 {
-                    break;
-                }
-                let id = self.groups[g].classes[i];
-                if self.classes[id].blocked {
-                    // Settled before the count moves: this pass is no failure.
-                    self.unblock(id);
-                    revived.push(id);
-                }
-            }
+            let before = revivable.len();
+            revivable.extend(g.classes.iter().filter(|&&id| self.classes[id].blocked));
+            debug_assert_eq!(revivable.len() - before, g.blocked);
         }
         self.capacity_passes += 1;
+    }
+
+    /// Unblocks a class listed by the last `reconsider`, because the pass
+    /// tries it: that pass is not one of its failures.
+    pub fn revive(&mut self, id: ClassId) {
+        debug_assert!(self.classes[id].blocked, "reviving an open class");
+        self.open_settled(id, self.failed_passes(id) - 1);
     }
 
     /// Moves the fresh classes into `out`.
@@ -281,7 +285,10 @@ mod tests {
         let mut revived = Vec::new();
         q.reconsider(|s| s.memory_mib == 1, &mut revived);
         assert_eq!(revived, vec![id]);
-        // The revived pass is not a failure.
+        // Not tried after all, the pass is a failure; tried, it is not.
+        assert_eq!(q.failed_passes(id), 5);
+        q.revive(id);
+        assert!(!q.classes()[id].blocked);
         assert_eq!(q.failed_passes(id), 4);
     }
 }
