@@ -1,5 +1,6 @@
 //! Criterion benches: the event queue, one scheduling decision per policy at
-//! several pool sizes, and whole runs. `cargo bench` runs them all;
+//! several pool sizes, and whole runs (stress defaults, the hour-long spike,
+//! M/M/c). `cargo bench` runs them all;
 //! `cargo bench -- decision` runs one group.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -7,9 +8,11 @@ use lbsim::balancer::model::{Backends, TestId, TestSpec, WorkerSpec};
 use lbsim::balancer::policy::SCHEDULERS;
 use lbsim::balancer::Balancer;
 use lbsim::engine::{self, NoObserver};
-use lbsim::scenario::StressOptions;
+use lbsim::scenario::config::Overrides;
+use lbsim::scenario::{Config, StressOptions};
 use lbsim::sim::{EventQueue, RngStreams, SimDuration, SimTime, Stream};
 use std::hint::black_box;
+use std::path::Path;
 
 fn event_queue(c: &mut Criterion) {
     let mut group = c.benchmark_group("event_queue");
@@ -119,6 +122,13 @@ fn whole_runs(c: &mut Criterion) {
     .expect("valid");
     group.bench_function("hour_1000w_1m_tests_burst_dynamic", |b| {
         b.iter(|| engine::run(&spike, &mut NoObserver))
+    });
+    // Issue 5's SimPy comparison (scripts/simpy_ratio.py runs both sides).
+    let mmc = Config::from_file(Path::new("scenarios/mmc.json"))
+        .and_then(|c| c.scenario("mmc_rho80", &Overrides::default()))
+        .expect("scenarios/mmc.json has mmc_rho80");
+    group.bench_function("mmc_rho80_200k_tests", |b| {
+        b.iter(|| engine::run(&mmc, &mut NoObserver))
     });
     group.finish();
 }
