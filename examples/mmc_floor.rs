@@ -21,12 +21,10 @@ use std::collections::{BinaryHeap, VecDeque};
 use lbsim::sim::{RngStreams, Stream};
 
 fn arg<T: std::str::FromStr>(args: &[String], i: usize, name: &str) -> T {
-    args.get(i)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            eprintln!("usage: mmc_floor LAMBDA MU C N_JOBS SEED ({name} missing or invalid)");
-            std::process::exit(2)
-        })
+    args.get(i).and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        eprintln!("usage: mmc_floor LAMBDA MU C N_JOBS SEED ({name} missing or invalid)");
+        std::process::exit(2)
+    })
 }
 
 fn main() {

@@ -99,7 +99,13 @@ impl Node {
         // Keys are never NaN, and the tree only compares them (where ±0 are
         // equal), so a plain comparison serves as max: cheaper than
         // `f64::max`, which must handle NaN.
-        let key = |i: usize| if a.keys[i] >= b.keys[i] { a.keys[i] } else { b.keys[i] };
+        let key = |i: usize| {
+            if a.keys[i] >= b.keys[i] {
+                a.keys[i]
+            } else {
+                b.keys[i]
+            }
+        };
         Node {
             mem_by_cuda: std::array::from_fn(|i| a.mem_by_cuda[i].max(b.mem_by_cuda[i])),
             cores: a.cores.max(b.cores),

@@ -215,9 +215,16 @@ impl PendingQueues {
             return Err(format!("pending count {} but {tests} queued", self.len));
         }
         for g in &self.groups {
-            let blocked = g.classes.iter().filter(|&&c| self.classes[c].blocked).count();
+            let blocked = g
+                .classes
+                .iter()
+                .filter(|&&c| self.classes[c].blocked)
+                .count();
             if blocked != g.blocked {
-                return Err(format!("shape group counts {} blocked, has {blocked}", g.blocked));
+                return Err(format!(
+                    "shape group counts {} blocked, has {blocked}",
+                    g.blocked
+                ));
             }
         }
         Ok(())

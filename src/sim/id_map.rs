@@ -229,6 +229,10 @@ mod tests {
             m.insert(id, id);
             m.remove(id - 10);
         }
-        assert!(m.window.len() <= 2 * COMPACT_AFTER + 11, "{}", m.window.len());
+        assert!(
+            m.window.len() <= 2 * COMPACT_AFTER + 11,
+            "{}",
+            m.window.len()
+        );
     }
 }
