@@ -87,6 +87,35 @@ impl HeadKey {
     }
 }
 
+/// The heads of the classes a pass revived, taken smallest first. A grown
+/// worker revives every blocked class it could hold, and usually only the
+/// first one or two are taken before it is full again, so a few are found by
+/// a scan rather than sorted up front.
+struct RevivedHeads {
+    keys: Vec<HeadKey>,
+    /// Sorted descending (taken from the end), once there are many.
+    sorted: bool,
+}
+
+impl RevivedHeads {
+    const SCAN_AT_MOST: usize = 16;
+
+    fn prepare(&mut self) {
+        if self.keys.len() > Self::SCAN_AT_MOST {
+            self.keys.sort_unstable_by(|a, b| b.cmp(a));
+            self.sorted = true;
+        }
+    }
+
+    fn take_min(&mut self) -> Option<HeadKey> {
+        if self.sorted {
+            return self.keys.pop();
+        }
+        let (at, _) = self.keys.iter().enumerate().min_by_key(|&(_, k)| *k)?;
+        Some(self.keys.swap_remove(at))
+    }
+}
+
 /// Memory and CUDA offered and in use over the workers not yet offline,
 /// kept up to date so charts can sample them without a pass over the pool.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -340,7 +369,13 @@ impl Balancer {
         // unblocked and blocked again, without the bookkeeping.
         let mut candidates = std::mem::take(&mut self.candidates);
         let mut revived = std::mem::take(&mut self.revived);
-        let mut revived_heads = std::mem::take(&mut self.revived_heads);
+        let mut revived_heads = RevivedHeads {
+            keys: std::mem::take(&mut self.revived_heads),
+            sorted: false,
+        };
+        // Component-wise smallest shape among the revived classes: a grown
+        // worker that cannot hold it holds none of them.
+        let mut revived_floor: Option<Shape> = None;
         revived.resize(self.pending.classes().len(), false);
         if !self.dirty.is_empty() {
             let (index, dirty) = (&self.index, &self.dirty);
@@ -356,12 +391,11 @@ impl Balancer {
                 revived[id] = true;
                 let c = &self.pending.classes()[id];
                 if let Some(&(order, _)) = c.fifo.front() {
-                    revived_heads.push(HeadKey::new(c.priority, order, id));
+                    revived_heads.keys.push(HeadKey::new(c.priority, order, id));
+                    revived_floor = Some(revived_floor.map_or(c.shape, |f| f.floor(&c.shape)));
                 }
             }
-            // Sorted once, then merged with the heap: revived classes leave
-            // the pass in the same order as if they had been pushed on it.
-            revived_heads.sort_unstable();
+            revived_heads.prepare();
         }
         let fresh_from = candidates.len();
         self.pending.take_fresh(&mut candidates);
@@ -373,12 +407,22 @@ impl Balancer {
             }
         }
         let mut unplaceable: Vec<Shape> = Vec::new();
-        let mut next_revived = 0;
+        // Revived classes leave the pass in the same order as if they had
+        // been pushed on the heap: merged from their own, smaller stream.
+        let mut next_revived = revived_heads.take_min();
         loop {
-            let head = match (heads.peek(), revived_heads.get(next_revived)) {
-                (Some(Reverse(h)), Some(r)) if h < r => heads.pop().map(|Reverse(h)| h),
-                (_, Some(&r)) => {
-                    next_revived += 1;
+            if next_revived.is_some()
+                && revived_floor.is_some_and(|f| !self.fits_a_grown_worker(&f))
+            {
+                // The grown workers are full again: every revived class left
+                // would fail the grown-worker check below, and staying
+                // blocked is what that failure amounts to.
+                next_revived = None;
+            }
+            let head = match (heads.peek(), next_revived) {
+                (Some(Reverse(h)), Some(r)) if *h < r => heads.pop().map(|Reverse(h)| h),
+                (_, Some(r)) => {
+                    next_revived = revived_heads.take_min();
                     Some(r)
                 }
                 (_, None) => heads.pop().map(|Reverse(h)| h),
@@ -419,10 +463,10 @@ impl Balancer {
             revived[c] = false;
         }
         candidates.clear();
-        revived_heads.clear();
+        revived_heads.keys.clear();
         self.candidates = candidates;
         self.revived = revived;
-        self.revived_heads = revived_heads;
+        self.revived_heads = revived_heads.keys;
         self.clear_dirty();
     }
 

@@ -165,6 +165,17 @@ impl Ord for Backends {
 impl Shape {
     /// True when a test of shape `self` fits wherever one of shape `other`
     /// fits (it asks for no more of anything).
+    /// The component-wise smallest shape of the two: whatever cannot hold
+    /// it cannot hold either of them.
+    pub fn floor(&self, other: &Shape) -> Shape {
+        Shape {
+            memory_mib: self.memory_mib.min(other.memory_mib),
+            cuda_devices: self.cuda_devices.min(other.cuda_devices),
+            cpu_cores: self.cpu_cores.min(other.cpu_cores),
+            backend: Backends(self.backend.0 & other.backend.0),
+        }
+    }
+
     pub fn fits_within(&self, other: &Shape) -> bool {
         self.memory_mib <= other.memory_mib
             && self.cuda_devices <= other.cuda_devices
