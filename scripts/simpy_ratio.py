@@ -15,7 +15,8 @@ own loop time, lbsim its engine time (`--stats`), so interpreter start-up and
 file writing count for nobody. Prints the three times, the mean waits (all
 three must agree with Erlang C) and the ratios.
 
-Needs: python3 with simpy; cargo. Builds lbsim and the floor in release first.
+Needs: python3 with simpy (`pip install simpy`); cargo. Builds lbsim and the floor in
+release first.
 """
 import argparse
 import json
@@ -95,8 +96,11 @@ def main():
     model = [str(a.lam), str(a.mu), str(a.servers), str(a.jobs), str(a.seed)]
 
     def simpy():
-        out = subprocess.run([sys.executable, a.simpy, *model], capture_output=True,
-                             text=True, check=True).stdout.split()
+        run = subprocess.run([sys.executable, a.simpy, *model], capture_output=True, text=True)
+        if run.returncode != 0:
+            hint = " (pip install simpy)" if "simpy" in run.stderr else ""
+            sys.exit(f"simpy_ratio: the SimPy model failed{hint}:\n{run.stderr.strip()}")
+        out = run.stdout.split()
         return float(out[3]), float(out[0])
 
     def bare():
