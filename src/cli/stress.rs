@@ -62,7 +62,8 @@ pub fn run_and_write_with(
         None => engine::run(scenario, &mut fanout)?,
     };
     if common.stats {
-        eprint!("{}", report::run_stats(&out.run, clock.seconds()));
+        let wall = clock.seconds();
+        eprint!("{}", report::run_stats(&out.run, wall, peak_memory_bytes()));
     }
     if let Some(c) = csv {
         c.commit()?;
@@ -79,6 +80,23 @@ pub fn run_and_write_with(
     Ok(out)
 }
 
+/// The process's peak resident memory, for `--stats` only: Linux reports it
+/// as `VmHWM` in `/proc/self/status`; elsewhere it is left out.
+fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    parse_vm_hwm(&status)
+}
+
+fn parse_vm_hwm(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let mut words = line["VmHWM:".len()..].split_whitespace();
+    let value: u64 = words.next()?.parse().ok()?;
+    match words.next()? {
+        "kB" => Some(value * 1024),
+        _ => None,
+    }
+}
+
 /// Wall time of a run, for `--stats` only: it never reaches an output file,
 /// so results stay byte-identical.
 struct WallClock(std::time::Instant);
@@ -91,5 +109,20 @@ impl WallClock {
 
     fn seconds(&self) -> f64 {
         self.0.elapsed().as_secs_f64()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peak_memory_is_read_from_vm_hwm_in_kib() {
+        let status =
+            "Name:\tlbsim\nVmPeak:\t  200000 kB\nVmHWM:\t   104344 kB\nVmRSS:\t 90000 kB\n";
+        assert_eq!(parse_vm_hwm(status), Some(104_344 * 1024));
+        assert_eq!(parse_vm_hwm("VmRSS:\t1 kB\n"), None);
+        assert_eq!(parse_vm_hwm("VmHWM:\t12 MB\n"), None);
+        assert_eq!(parse_vm_hwm("VmHWM:\tlots kB\n"), None);
     }
 }

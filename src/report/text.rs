@@ -76,11 +76,15 @@ pub fn summary(out: &RunOutput) -> String {
     t
 }
 
-/// The `--stats` lines: how fast the simulation ran.
-pub fn run_stats(run: &crate::engine::RunInfo, wall_s: f64) -> String {
+/// The `--stats` lines: how fast the simulation ran, and (where the system
+/// tells) the process's peak resident memory.
+pub fn run_stats(run: &crate::engine::RunInfo, wall_s: f64, peak_memory: Option<u64>) -> String {
     let wall = wall_s.max(1e-9);
+    let memory = peak_memory.map_or(String::new(), |bytes| {
+        format!("; peak memory {} MB", bytes.div_ceil(1_000_000))
+    });
     format!(
-        "stats: {} events in {:.3} s wall ({:.0} events/s); {:.1} s simulated, {:.0}x faster than real time; {} scheduling passes, {} decisions\n",
+        "stats: {} events in {:.3} s wall ({:.0} events/s); {:.1} s simulated, {:.0}x faster than real time; {} scheduling passes, {} decisions{memory}\n",
         run.events,
         wall_s,
         run.events as f64 / wall,

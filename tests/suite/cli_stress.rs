@@ -206,3 +206,55 @@ fn list_schedulers_prints_one_name_per_line() {
         assert!(run.status.success(), "{name}: {}", stderr(&run));
     }
 }
+
+#[test]
+fn stats_report_the_run_on_stderr_and_change_no_output() {
+    let dir = temp_dir("stats");
+    let (plain, with_stats) = (dir.join("plain.json"), dir.join("stats.json"));
+    let args = ["stress", "--tests", "500", "--workers", "30", "--burst"];
+    let quiet = lbsim(&[&args[..], &["--output", path_str(&plain)]].concat());
+    let loud = lbsim(&[&args[..], &["--stats", "--output", path_str(&with_stats)]].concat());
+    assert!(
+        quiet.status.success() && loud.status.success(),
+        "{}",
+        stderr(&loud)
+    );
+    // Wall time never reaches stdout or a file: those stay byte-identical.
+    assert_eq!(stdout(&quiet), stdout(&loud));
+    assert_eq!(
+        std::fs::read(&plain).expect("plain results"),
+        std::fs::read(&with_stats).expect("results with stats")
+    );
+    assert!(!stderr(&quiet).contains("stats:"));
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&plain).expect("results")).expect("json");
+    let run = &json["run"];
+    let line = stderr(&loud);
+    let line = line
+        .lines()
+        .find(|l| l.starts_with("stats: "))
+        .unwrap_or_else(|| panic!("no stats line in {line:?}"));
+    let want = format!(
+        "stats: {} events in ",
+        run["events"].as_u64().expect("run.events")
+    );
+    assert!(line.starts_with(&want), "{line}");
+    for part in [
+        "s wall (",
+        "events/s); ",
+        "x faster than real time; ",
+        &format!("{} scheduling passes, ", run["scheduling_passes"]),
+        &format!("{} decisions", run["decisions"]),
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line}");
+    }
+    if cfg!(target_os = "linux") {
+        let mb: u64 = line
+            .rsplit_once("; peak memory ")
+            .and_then(|(_, m)| m.strip_suffix(" MB"))
+            .and_then(|m| m.parse().ok())
+            .unwrap_or_else(|| panic!("no peak memory in {line}"));
+        assert!((1..10_000).contains(&mb), "{line}");
+    }
+}
