@@ -100,7 +100,8 @@ impl Node {
         // equal), so a plain comparison serves as max: cheaper than
         // `f64::max`, which must handle NaN.
         let key = |i: usize| {
-            if a.keys[i] >= b.keys[i] {
+            // `a > b ? a : b` is the hardware max instruction's own rule.
+            if a.keys[i] > b.keys[i] {
                 a.keys[i]
             } else {
                 b.keys[i]
