@@ -93,8 +93,8 @@ pub enum Command {
     Replay(super::replay::ReplayArgs),
     /// Compare two decision logs or two results files (exit 1 beyond --tolerance)
     Diff(super::diff::DiffArgs),
-    /// Run a stress configuration twice and report the first difference
-    CheckDeterminism(StressArgs),
+    /// Run a stress configuration or a scenario twice and report the first difference
+    CheckDeterminism(DeterminismArgs),
     /// Run a parameter grid: one CSV row per cell, in parallel, resumable
     Sweep(SweepArgs),
     /// Join sweep shard files into the file one run would write
@@ -134,6 +134,16 @@ pub struct BenchmarkArgs {
     /// Scale up to 10,000 workers and 1,000,000 tests, for every scheduler
     #[arg(long)]
     pub full: bool,
+}
+
+/// Flags of `check-determinism`: a stress configuration, or a scenario.
+#[derive(Clone, Debug, Default, Args)]
+pub struct DeterminismArgs {
+    /// A scenario from the config (see --list-scenarios) instead of a stress configuration
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: Option<String>,
+    #[command(flatten)]
+    pub stress: StressArgs,
 }
 
 /// Flags of `stress`.

@@ -1,13 +1,22 @@
-//! `lbsim check-determinism`: runs a stress configuration twice and proves
-//! it reproducible, or shows the first fact that differs (exit 1).
+//! `lbsim check-determinism`: runs a stress configuration or a scenario
+//! twice and proves it reproducible, or shows the first fact that differs
+//! (exit 1).
 
-use super::args::{CommonArgs, StressArgs};
+use super::args::{Cli, DeterminismArgs};
 use crate::compare::check_determinism;
 use crate::engine;
 use crate::error::{Error, Result};
-use crate::scenario::StressOptions;
+use crate::scenario::{EnvSettings, StressOptions};
 
-pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
+/// Checks the named scenario, or else the stress configuration the flags
+/// describe; the balancing flags apply to either, as they do when it runs.
+pub fn run(
+    cli: &Cli,
+    args: &DeterminismArgs,
+    scenario_name: Option<&str>,
+    env: &EnvSettings,
+) -> Result<()> {
+    let common = &cli.common;
     for (flag, given) in [
         ("--output", common.output.is_some()),
         ("--csv", common.csv.is_some()),
@@ -17,20 +26,44 @@ pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
             return Err(Error::invalid(flag, "check-determinism writes no files"));
         }
     }
-    let defaults = StressOptions::default();
-    let scenario = StressOptions {
-        workers: common.workers.unwrap_or(defaults.workers),
-        tests: common.tests.unwrap_or(defaults.tests),
-        duration_s: common.duration.unwrap_or(defaults.duration_s),
-        burst: args.burst,
-        dynamic: args.dynamic,
-        seed: common.seed.unwrap_or(defaults.seed),
-        scheduler: common.scheduler.unwrap_or(defaults.scheduler),
-    }
-    .to_scenario()?;
+    let base = match scenario_name {
+        Some(name) => {
+            for (flag, given) in [
+                ("--burst", args.stress.burst),
+                ("--dynamic", args.stress.dynamic),
+            ] {
+                if given {
+                    return Err(Error::invalid(
+                        flag,
+                        "applies to a stress configuration; a scenario sets its own arrivals and churn",
+                    ));
+                }
+            }
+            super::scenario::build(name, cli, env)?
+        }
+        None => {
+            let defaults = StressOptions::default();
+            StressOptions {
+                workers: common.workers.unwrap_or(defaults.workers),
+                tests: common.tests.unwrap_or(defaults.tests),
+                duration_s: common
+                    .duration
+                    .or(env.default_duration_s)
+                    .unwrap_or(defaults.duration_s),
+                burst: args.stress.burst,
+                dynamic: args.stress.dynamic,
+                seed: common.seed.unwrap_or(defaults.seed),
+                scheduler: common.scheduler.unwrap_or(defaults.scheduler),
+            }
+            .to_scenario()?
+        }
+    };
+    let scenario = super::balancing::apply(&base, common)?;
+    env.check_workers("this run", scenario.peak_workers())?;
     let v = check_determinism(scenario.scheduler, |o| engine::run(&scenario, o))?;
+    let what = scenario_name.map_or(String::new(), |n| format!("scenario {n}, "));
     outln!(
-        "check-determinism: {} workers, {} tests, seed {}, scheduler {}: 2 runs",
+        "check-determinism: {what}{} workers, {} tests, seed {}, scheduler {}: 2 runs",
         scenario.workers,
         scenario.tests,
         scenario.seed,

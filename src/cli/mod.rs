@@ -83,6 +83,10 @@ fn dispatch(cli: Cli) -> Result<()> {
         return scenario::list(&cli, &env);
     }
     if let Some(name) = &cli.scenario {
+        // check-determinism checks the named scenario rather than giving way.
+        if let Some(Command::CheckDeterminism(args)) = &cli.command {
+            return determinism::run(&cli, args, Some(name), &env);
+        }
         return scenario::run(name, &cli, &env);
     }
     match cli.command.clone() {
@@ -90,7 +94,9 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Visualize(args)) => visualize::run(&args),
         Some(Command::Replay(args)) => replay::run(&cli.common, &args, cli.config.as_deref()),
         Some(Command::Diff(args)) => diff::run(&args),
-        Some(Command::CheckDeterminism(args)) => determinism::run(&cli.common, &args),
+        Some(Command::CheckDeterminism(args)) => {
+            determinism::run(&cli, &args, args.scenario.as_deref(), &env)
+        }
         Some(Command::Sweep(args)) => sweep::run(&cli.common, &args),
         Some(Command::Merge(args)) => sweep::merge(&cli.common, &args),
         Some(Command::Scenario(args)) => scenario::run(&args.name, &cli, &env),

@@ -5,7 +5,7 @@ use super::stress::run_and_write;
 use crate::error::Result;
 use crate::report;
 use crate::scenario::config::Overrides;
-use crate::scenario::{Config, EnvSettings, LogLevel};
+use crate::scenario::{Config, EnvSettings, LogLevel, Scenario};
 
 /// The config of `--config`, else `LB_CONFIG_PATH`, else the embedded one.
 pub fn load_config(cli: &Cli, env: &EnvSettings) -> Result<Config> {
@@ -24,9 +24,9 @@ pub fn list(cli: &Cli, env: &EnvSettings) -> Result<()> {
     Ok(())
 }
 
-/// Runs a scenario; `--workers`, `--tests`, `--duration`, `--seed` and
-/// `--scheduler` override the config's values.
-pub fn run(name: &str, cli: &Cli, env: &EnvSettings) -> Result<()> {
+/// The named scenario of the config, with `--workers`, `--tests`,
+/// `--duration`, `--seed` and `--scheduler` overriding its values.
+pub fn build(name: &str, cli: &Cli, env: &EnvSettings) -> Result<Scenario> {
     let config = load_config(cli, env)?;
     let c = &cli.common;
     let overrides = Overrides {
@@ -37,12 +37,17 @@ pub fn run(name: &str, cli: &Cli, env: &EnvSettings) -> Result<()> {
         scheduler: c.scheduler,
         default_duration_s: env.default_duration_s,
     };
-    let scenario = config.scenario(name, &overrides)?;
+    config.scenario(name, &overrides)
+}
+
+/// Runs a scenario (see `build` for the flags that override it).
+pub fn run(name: &str, cli: &Cli, env: &EnvSettings) -> Result<()> {
+    let scenario = build(name, cli, env)?;
     env.log(
         LogLevel::Info,
         &format!("scenario {name}, seed {}", scenario.seed),
     );
-    let out = run_and_write(&scenario, c)?;
+    let out = run_and_write(&scenario, &cli.common)?;
     out!("{}", report::summary(&out));
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! `lbsim diff` and `lbsim check-determinism`: identical inputs agree (exit
 //! 0), one changed decision is reported exactly (exit 1), differences beyond
-//! the tolerance exit 1, bad input exits 2, and a stress run is proved
-//! reproducible.
+//! the tolerance exit 1, bad input exits 2, and a stress run or a scenario is
+//! proved reproducible, with the very configuration the same flags run.
 
-use super::common::{lbsim, stderr, stdout};
+use super::common::{lbsim, path_str, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -148,4 +148,88 @@ fn golden_diff_of_two_policies() {
     insta::with_settings!({snapshot_path => "../../golden", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("diff_two_policies", text);
     });
+}
+
+/// FNV-1a, 64 bits: the hash `check-determinism` prints for the results JSON.
+fn fnv1a(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// The results-JSON hash both runs of `check-determinism` printed (`args`
+/// after the command name).
+fn checked_json_hash(args: &[&str]) -> String {
+    checked_json_hash_of(&[&["check-determinism"], args].concat())
+}
+
+fn checked_json_hash_of(args: &[&str]) -> String {
+    let o = lbsim(args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.ends_with("deterministic\n"), "{out}");
+    let hashes: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_once("results JSON hash ").map(|(_, h)| h))
+        .collect();
+    assert_eq!(hashes.len(), 2, "{out}");
+    assert_eq!(hashes[0], hashes[1]);
+    hashes[0].to_string()
+}
+
+#[test]
+fn check_determinism_checks_exactly_what_the_same_flags_run() {
+    // Balancing flags are part of the configuration, not ignored.
+    let flags = [
+        "--tests",
+        "300",
+        "--dynamic",
+        "--work-stealing",
+        "--concurrency-keys",
+        "5",
+    ];
+    let json = tmp("det-stress.json");
+    let o = lbsim(&[&["stress"], &flags[..], &["--output", path_str(&json)]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = fnv1a(&std::fs::read(&json).expect("stress results"));
+    assert_eq!(checked_json_hash(&flags), file);
+    assert_ne!(
+        checked_json_hash(&flags[..3]),
+        file,
+        "stealing and keys changed nothing"
+    );
+
+    // A scenario, named after the command or with --scenario.
+    let json = tmp("det-scenario.json");
+    let o = lbsim(&[
+        "scenario",
+        "flash_crowd",
+        "--tests",
+        "1500",
+        "--output",
+        path_str(&json),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = fnv1a(&std::fs::read(&json).expect("scenario results"));
+    assert_eq!(checked_json_hash(&["flash_crowd", "--tests", "1500"]), file);
+    let named_first = [
+        "--scenario",
+        "flash_crowd",
+        "check-determinism",
+        "--tests",
+        "1500",
+    ];
+    assert_eq!(checked_json_hash_of(&named_first), file);
+
+    // A scenario brings its own arrivals and churn; an unknown one is bad input.
+    for bad in [
+        &["flash_crowd", "--burst"][..],
+        &["no_such_scenario"],
+        &["--output", "x.json"],
+    ] {
+        let o = lbsim(&[&["check-determinism"], bad].concat());
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stdout(&o));
+        assert!(stderr(&o).starts_with("lbsim: error: "), "{}", stderr(&o));
+    }
 }
