@@ -72,7 +72,8 @@ impl Observer for FactStream<'_> {
     }
 
     fn on_final(&mut self, record: &TestRecord) -> Result<()> {
-        let row = TestCsv::row(record).join(",");
+        let mut row = String::new();
+        TestCsv::push_row(&mut row, record);
         self.fact(format!("final {row}"));
         Ok(())
     }

@@ -50,16 +50,15 @@ impl DecisionLog {
             0.0
         };
         let score = if score == 0.0 { 0.0 } else { score };
-        format!(
-            "{:.6},{},{},{},{:.6},{},{}",
-            a.time.as_secs_f64(),
-            a.test,
-            a.worker,
-            policy,
-            score,
-            a.candidates,
-            a.attempt
-        )
+        use std::fmt::Write as _;
+        let mut row = String::with_capacity(64);
+        super::csv_rows::push_secs(&mut row, a.time.0);
+        let _ = write!(
+            row,
+            ",{},{},{},{:.6},{},{}",
+            a.test, a.worker, policy, score, a.candidates, a.attempt
+        );
+        row
     }
 
     pub fn commit(self) -> Result<()> {
