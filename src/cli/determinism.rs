@@ -6,7 +6,7 @@ use super::args::{Cli, DeterminismArgs};
 use crate::compare::check_determinism;
 use crate::engine;
 use crate::error::{Error, Result};
-use crate::scenario::{EnvSettings, StressOptions};
+use crate::scenario::EnvSettings;
 
 /// Checks the named scenario, or else the stress configuration the flags
 /// describe; the balancing flags apply to either, as they do when it runs.
@@ -41,22 +41,7 @@ pub fn run(
             }
             super::scenario::build(name, cli, env)?
         }
-        None => {
-            let defaults = StressOptions::default();
-            StressOptions {
-                workers: common.workers.unwrap_or(defaults.workers),
-                tests: common.tests.unwrap_or(defaults.tests),
-                duration_s: common
-                    .duration
-                    .or(env.default_duration_s)
-                    .unwrap_or(defaults.duration_s),
-                burst: args.stress.burst,
-                dynamic: args.stress.dynamic,
-                seed: common.seed.unwrap_or(defaults.seed),
-                scheduler: common.scheduler.unwrap_or(defaults.scheduler),
-            }
-            .to_scenario()?
-        }
+        None => super::stress::scenario(common, &args.stress, env)?,
     };
     let scenario = super::balancing::apply(&base, common)?;
     env.check_workers("this run", scenario.peak_workers())?;

@@ -8,22 +8,28 @@ use crate::scenario::{EnvSettings, Scenario, StressOptions};
 use crate::workload::ArrivalSource;
 
 pub fn run(common: &CommonArgs, args: &StressArgs) -> Result<()> {
+    let scenario = scenario(common, args, &EnvSettings::from_env()?)?;
+    let out = run_and_write(&scenario, common)?;
+    super::print_out(&report::summary(&out))
+}
+
+/// The stress configuration the flags describe (before the balancing flags,
+/// which `run_and_write` applies): the reference's defaults, overridden.
+pub fn scenario(common: &CommonArgs, args: &StressArgs, env: &EnvSettings) -> Result<Scenario> {
     let defaults = StressOptions::default();
-    let options = StressOptions {
+    StressOptions {
         workers: common.workers.unwrap_or(defaults.workers),
         tests: common.tests.unwrap_or(defaults.tests),
         duration_s: common
             .duration
-            .or(EnvSettings::from_env()?.default_duration_s)
+            .or(env.default_duration_s)
             .unwrap_or(defaults.duration_s),
         burst: args.burst,
         dynamic: args.dynamic,
         seed: common.seed.unwrap_or(defaults.seed),
         scheduler: common.scheduler.unwrap_or(defaults.scheduler),
-    };
-    let scenario = options.to_scenario()?;
-    let out = run_and_write(&scenario, common)?;
-    super::print_out(&report::summary(&out))
+    }
+    .to_scenario()
 }
 
 /// Runs a scenario, streaming the per-test CSV and the decision log if
