@@ -63,6 +63,29 @@ impl Error {
         }
     }
 
+    /// A file the user gave is unusable at `location` (a field path, or
+    /// `line N`): the one constructor for such errors.
+    pub fn bad_file(
+        file: impl Into<String>,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::BadFile {
+            file: file.into(),
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+
+    /// `bad_file` at a line number (1-based).
+    pub fn bad_line(
+        file: impl Into<String>,
+        line: impl std::fmt::Display,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::bad_file(file, format!("line {line}"), message)
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod compare;
 pub mod engine;
 pub mod error;
+pub mod hash;
 pub mod metrics;
 pub mod report;
 pub mod scenario;

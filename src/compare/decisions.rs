@@ -36,10 +36,8 @@ impl Decision {
 
 /// Reads a decision log; the header must name `time`, `test` and `worker`.
 pub fn read_decisions(file: &str, text: &str) -> Result<Vec<Decision>> {
-    let bad = |line: usize, message: String| Error::BadFile {
-        file: file.to_string(),
-        location: format!("line {line}"),
-        message,
+    let bad = |line: usize, message: String| {
+        Error::bad_file(file.to_string(), format!("line {line}"), message)
     };
     let mut lines = text.lines().enumerate();
     let header: Vec<&str> = lines

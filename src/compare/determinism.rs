@@ -9,32 +9,8 @@ use crate::balancer::policy::SchedulerName;
 use crate::balancer::{Assignment, TestRecord};
 use crate::engine::{Observer, RunOutput};
 use crate::error::Result;
+use crate::hash::Fnv64;
 use crate::report::{self, DecisionLog, TestCsv};
-
-/// FNV-1a, 64 bits: stable across platforms, versions and runs (unlike the
-/// standard library's randomly seeded hasher).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fnv64(pub u64);
-
-impl Default for Fnv64 {
-    fn default() -> Self {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv64 {
-    pub fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    /// The hash as 16 hex digits.
-    pub fn hex(self) -> String {
-        format!("{:016x}", self.0)
-    }
-}
 
 /// Renders facts as text and hashes them; either keeps them (run 1) or
 /// compares them with a kept stream (run 2).

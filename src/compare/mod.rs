@@ -7,7 +7,7 @@ mod determinism;
 mod results;
 
 pub use decisions::{read_decisions, Decision};
-pub use determinism::{check_determinism, Divergence, Fnv64, Verdict};
+pub use determinism::{check_determinism, Divergence, Verdict};
 
 use crate::error::{Error, Result};
 use std::fmt::Write;
@@ -148,10 +148,10 @@ pub fn diff_files(a: &Path, b: &Path) -> Result<Comparison> {
             let db = read_decisions(&b.display().to_string(), &text_b)?;
             Ok(decisions::compare(&da, &db))
         }
-        (json_a, _) => Err(Error::BadFile {
-            file: b.display().to_string(),
-            location: "whole file".into(),
-            message: format!(
+        (json_a, _) => Err(Error::bad_file(
+            b.display().to_string(),
+            "whole file",
+            format!(
                 "is {} but {} is {}",
                 if json_a {
                     "not results JSON"
@@ -165,7 +165,7 @@ pub fn diff_files(a: &Path, b: &Path) -> Result<Comparison> {
                     "a decision log"
                 }
             ),
-        }),
+        )),
     }
 }
 

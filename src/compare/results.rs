@@ -37,10 +37,8 @@ pub fn compare(a: &Path, text_a: &str, b: &Path, text_b: &str) -> Result<Compari
 
 /// The numeric leaves of `metrics`, in file order.
 fn metrics_of(path: &Path, text: &str) -> Result<IndexMap<String, f64>> {
-    let bad = |location: String, message: String| Error::BadFile {
-        file: path.display().to_string(),
-        location,
-        message,
+    let bad = |location: String, message: String| {
+        Error::bad_file(path.display().to_string(), location, message)
     };
     let v: Value = serde_json::from_str(text).map_err(|e| {
         bad(

@@ -70,10 +70,8 @@ fn named_scenario(name: &str, config: Option<&str>) -> Result<Scenario> {
 }
 
 pub fn resolve_base(base: &Value, file: &str) -> Result<Scenario> {
-    let bad = |location: &str, message: String| Error::BadFile {
-        file: file.to_string(),
-        location: location.to_string(),
-        message,
+    let bad = |location: &str, message: String| {
+        Error::bad_file(file.to_string(), location.to_string(), message)
     };
     let options = match base {
         Value::String(name) if name == "stress" => StressOptions::default(),
@@ -173,10 +171,8 @@ impl Grid {
     /// point is built and validated here, so a bad grid fails before any
     /// cell runs.
     pub fn parse(text: &str, file: &str) -> Result<Grid> {
-        let bad = |location: String, message: String| Error::BadFile {
-            file: file.to_string(),
-            location,
-            message,
+        let bad = |location: String, message: String| {
+            Error::bad_file(file.to_string(), location, message)
         };
         let raw: RawGrid = serde_json::from_str(text).map_err(|e| {
             bad(
@@ -331,11 +327,11 @@ impl Grid {
             .zip(self.point_values(point))
             .map(|(a, v)| format!("{}={}", a.path, value_text(&v)))
             .collect();
-        Error::BadFile {
-            file: self.file.clone(),
-            location: format!("point {point} ({})", values.join(", ")),
+        Error::bad_file(
+            self.file.clone(),
+            format!("point {point} ({})", values.join(", ")),
             message,
-        }
+        )
     }
 
     /// Each value of each axis alone on the base: the error names the path
@@ -343,19 +339,19 @@ impl Grid {
     fn check_axes(&self) -> Result<()> {
         for axis in &self.axes {
             for (i, value) in axis.values.iter().enumerate() {
-                let bad = |message: String| Error::BadFile {
-                    file: self.file.clone(),
-                    location: format!("axes.{}[{i}]", axis.path),
-                    message,
+                let bad = |message: String| {
+                    Error::bad_file(
+                        self.file.clone(),
+                        format!("axes.{}[{i}]", axis.path),
+                        message,
+                    )
                 };
                 if value_text(value).contains(['\n', '\r']) {
                     return Err(bad("a value must not contain a line break".into()));
                 }
                 let mut json = self.base.clone();
-                set_path(&mut json, &axis.path, value.clone()).map_err(|m| Error::BadFile {
-                    file: self.file.clone(),
-                    location: format!("axes.{}", axis.path),
-                    message: m,
+                set_path(&mut json, &axis.path, value.clone()).map_err(|m| {
+                    Error::bad_file(self.file.clone(), format!("axes.{}", axis.path), m)
                 })?;
                 let scenario: Scenario = serde_json::from_value(json)
                     .map_err(|e| bad(format!("{value} does not fit: {e}")))?;
@@ -369,11 +365,7 @@ impl Grid {
         let Some(baseline) = &self.baseline else {
             return Ok(());
         };
-        let bad = |message: &str| Error::BadFile {
-            file: self.file.clone(),
-            location: "baseline".into(),
-            message: message.into(),
-        };
+        let bad = |message: &str| Error::bad_file(self.file.clone(), "baseline", message);
         match self.axes.iter().find(|a| a.path == "scheduler") {
             None => Err(bad("needs a scheduler axis")),
             Some(a) if !a.values.iter().any(|v| value_text(v) == *baseline) => {
@@ -390,11 +382,11 @@ impl Grid {
             .iter()
             .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
         match points.and_then(|p| p.checked_mul(self.replications())) {
-            None => Err(Error::BadFile {
-                file: self.file.clone(),
-                location: "axes".into(),
-                message: "the grid has too many cells to count".into(),
-            }),
+            None => Err(Error::bad_file(
+                self.file.clone(),
+                "axes",
+                "the grid has too many cells to count",
+            )),
             Some(_) => (0..self.points()).try_for_each(|p| self.scenario_at(p).map(|_| ())),
         }
     }

@@ -22,11 +22,8 @@ pub fn merge(inputs: &[(String, ResultsFile)]) -> Result<Merged> {
     let mut header: Option<&str> = None;
     let mut rows: BTreeMap<usize, &str> = BTreeMap::new();
     for (name, file) in inputs {
-        let bad = |location: String, message: String| Error::BadFile {
-            file: name.clone(),
-            location,
-            message,
-        };
+        let bad =
+            |location: String, message: String| Error::bad_file(name.clone(), location, message);
         let Some(h) = file.header.as_deref() else {
             continue;
         };

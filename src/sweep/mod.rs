@@ -35,7 +35,7 @@ mod stats;
 mod summary;
 
 pub use grid::{resolve_base, set_path, value_text, Axis, Cell, Grid, Seeds};
-pub use key::{cell_key, fnv1a64};
+pub use key::cell_key;
 pub use merge::{merge, Merged};
 pub use row::{header, ResultsFile, Row, METRICS};
 pub use runner::{run, Outcome, SweepOptions};

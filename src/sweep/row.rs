@@ -199,26 +199,25 @@ impl ResultsFile {
         let Some(header) = lines.next() else {
             return Ok(out);
         };
-        let names = split(header).map_err(|m| bad(file, 1, m))?;
+        let names = split(header).map_err(|m| Error::bad_line(file, 1, m))?;
         let col = |name: &str| {
-            names
-                .iter()
-                .position(|n| n == name)
-                .ok_or_else(|| bad(file, 1, format!("no '{name}' column: not a sweep file")))
+            names.iter().position(|n| n == name).ok_or_else(|| {
+                Error::bad_line(file, 1, format!("no '{name}' column: not a sweep file"))
+            })
         };
         let (cell_col, key_col) = (col("cell")?, col("cell_key")?);
         for (i, line) in lines.enumerate() {
             let line_no = i + 2;
-            let f = split(line).map_err(|m| bad(file, line_no, m))?;
+            let f = split(line).map_err(|m| Error::bad_line(file, line_no, m))?;
             if f.len() != names.len() {
-                return Err(bad(
+                return Err(Error::bad_line(
                     file,
                     line_no,
                     format!("{} fields, the header has {}", f.len(), names.len()),
                 ));
             }
             let cell = f[cell_col].parse().map_err(|_| {
-                bad(
+                Error::bad_line(
                     file,
                     line_no,
                     format!("cell '{}' is not a number", f[cell_col]),
@@ -242,14 +241,6 @@ impl ResultsFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ResultsFile::default()),
             Err(e) => Err(Error::io(path, e)),
         }
-    }
-}
-
-fn bad(file: &str, line: usize, message: String) -> Error {
-    Error::BadFile {
-        file: file.to_string(),
-        location: format!("line {line}"),
-        message,
     }
 }
 

@@ -107,11 +107,11 @@ fn prepare(grid: &Grid, opts: &SweepOptions, head: &str) -> Result<(BTreeSet<usi
         return Ok((BTreeSet::new(), true));
     };
     if found != head.trim_end() {
-        return Err(Error::BadFile {
-            file: name,
-            location: "line 1".into(),
-            message: "its columns differ from this grid's (another grid?)".into(),
-        });
+        return Err(Error::bad_file(
+            name,
+            "line 1",
+            "its columns differ from this grid's (another grid?)",
+        ));
     }
     if file.torn {
         let f = OpenOptions::new()
@@ -129,14 +129,14 @@ fn prepare(grid: &Grid, opts: &SweepOptions, head: &str) -> Result<(BTreeSet<usi
             .then(|| grid.cell(row.cell))
             .transpose()?;
         if expected.as_ref().map(|c| &c.key) != Some(&row.key) {
-            return Err(Error::BadFile {
-                file: name,
-                location: format!("line {}", row.line_no),
-                message: format!(
+            return Err(Error::bad_line(
+                name,
+                row.line_no,
+                format!(
                     "cell {} is not this grid's (grid, seed or lbsim version changed?)",
                     row.cell
                 ),
-            });
+            ));
         }
         in_order &= done.last().is_none_or(|last| *last < row.cell);
         if !done.insert(row.cell) {

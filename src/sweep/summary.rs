@@ -39,10 +39,10 @@ pub fn summarize(
     rows: &[Row],
     baseline: Option<&str>,
 ) -> Result<Option<String>> {
-    let names = split(header).map_err(|m| bad(file, 1, m))?;
+    let names = split(header).map_err(|m| Error::bad_line(file, 1, m))?;
     let pos = |n: &str| names.iter().position(|c| c == n);
     let (Some(rep_col), Some(key_col)) = (pos(RUN_COLUMNS[0]), pos("cell_key")) else {
-        return Err(bad(file, 1, "not a sweep file".into()));
+        return Err(Error::bad_line(file, 1, "not a sweep file"));
     };
     let axis_names = &names[2..rep_col];
     let metrics = &names[key_col + 1..];
@@ -105,10 +105,11 @@ fn group(
 ) -> Result<BTreeMap<usize, Point>> {
     let mut points: BTreeMap<usize, Point> = BTreeMap::new();
     for row in rows {
-        let f = split(&row.line).map_err(|m| bad(file, row.line_no, m))?;
+        let f = split(&row.line).map_err(|m| Error::bad_line(file, row.line_no, m))?;
         let num = |i: usize| {
-            f[i].parse::<f64>()
-                .map_err(|_| bad(file, row.line_no, format!("'{}' is not a number", f[i])))
+            f[i].parse::<f64>().map_err(|_| {
+                Error::bad_line(file, row.line_no, format!("'{}' is not a number", f[i]))
+            })
         };
         let point: usize = num(1)? as usize;
         let values = (key_col + 1..f.len())
@@ -154,14 +155,6 @@ fn interval(ci: Option<(f64, f64)>) -> [String; 2] {
     match ci {
         Some((lo, hi)) => [fmt_float(lo), fmt_float(hi)],
         None => [String::new(), String::new()],
-    }
-}
-
-fn bad(file: &str, line: usize, message: String) -> Error {
-    Error::BadFile {
-        file: file.to_string(),
-        location: format!("line {line}"),
-        message,
     }
 }
 

@@ -37,14 +37,14 @@ pub enum Results {
 }
 
 fn not_results(file: &str, why: &str) -> Error {
-    Error::BadFile {
-        file: file.to_string(),
-        location: "top level".into(),
-        message: format!(
+    Error::bad_file(
+        file,
+        "top level",
+        format!(
             "not an lbsim results file ({why}; expected a JSON object with 'metrics' or \
              'benchmark_results', or a sweep CSV with a 'seed' column)"
         ),
-    }
+    )
 }
 
 /// Parses `text` (named `file` in errors) and tells its kind.
@@ -56,11 +56,11 @@ pub fn parse(file: &str, text: &str) -> Result<(Results, Kind)> {
         }
         // Broken JSON gets serde's line and column; anything else may be a CSV.
         Err(e) if text.trim_start().starts_with('{') => {
-            return Err(Error::BadFile {
-                file: file.to_string(),
-                location: format!("line {} column {}", e.line(), e.column()),
-                message: format!("invalid JSON: {e}"),
-            });
+            return Err(Error::bad_file(
+                file,
+                format!("line {} column {}", e.line(), e.column()),
+                format!("invalid JSON: {e}"),
+            ));
         }
         Err(_) => {}
     }
@@ -78,11 +78,7 @@ pub fn parse(file: &str, text: &str) -> Result<(Results, Kind)> {
     }
     let mut rows = Vec::new();
     for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| Error::BadFile {
-            file: file.to_string(),
-            location: format!("line {}", i + 2),
-            message: e.to_string(),
-        })?;
+        let rec = rec.map_err(|e| Error::bad_line(file, i + 2, e.to_string()))?;
         rows.push(rec.iter().map(str::to_string).collect());
     }
     Ok((Results::Csv(header, rows), Kind::Sweep))

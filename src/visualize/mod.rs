@@ -40,10 +40,12 @@ pub struct Written {
 pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Written> {
     let name = input.display().to_string();
     let bytes = Error::read_input(input)?;
-    let text = String::from_utf8(bytes).map_err(|_| Error::BadFile {
-        file: input.display().to_string(),
-        location: "contents".into(),
-        message: "not UTF-8 text: not a results file".into(),
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::bad_file(
+            input.display().to_string(),
+            "contents",
+            "not UTF-8 text: not a results file",
+        )
     })?;
     let (results, detected) = parse(&name, &text)?;
     let kind = kind.unwrap_or(detected);

@@ -30,11 +30,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn bad(&self, path: impl Into<String>, message: impl Into<String>) -> Error {
-        Error::BadFile {
-            file: self.file.to_string(),
-            location: path.into(),
-            message: message.into(),
-        }
+        Error::bad_file(self.file.to_string(), path.into(), message.into())
     }
 
     /// A list that, if given, must be non-empty with every value accepted by

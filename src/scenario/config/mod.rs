@@ -49,11 +49,8 @@ impl Config {
     /// Reads and validates a file. An unreadable file is bad input (exit 2).
     pub fn from_file(path: &Path) -> Result<Config> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::BadFile {
-            file: file.clone(),
-            location: "cannot be read".into(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::bad_file(file.clone(), "cannot be read", e.to_string()))?;
         Config::parse(&text, &file)
     }
 
@@ -137,11 +134,7 @@ fn json_error(file: &str, path: Option<String>, e: &serde_json::Error) -> Error 
         Some(p) if e.is_data() && p != "." => format!("{p} ({position})"),
         _ => position,
     };
-    Error::BadFile {
-        file: file.to_string(),
-        location,
-        message,
-    }
+    Error::bad_file(file.to_string(), location, message)
 }
 
 #[cfg(test)]

@@ -160,11 +160,7 @@ impl Trace {
 
 /// A malformed line: the replay stops, naming the file and the line.
 fn bad_line(file: &str, line: u64, message: impl Into<String>) -> Error {
-    Error::BadFile {
-        file: file.to_string(),
-        location: format!("line {line}"),
-        message: message.into(),
-    }
+    Error::bad_file(file.to_string(), format!("line {line}"), message.into())
 }
 
 /// Reads lines with their 1-based numbers; a read error (bad gzip, bad

@@ -63,15 +63,15 @@ pub fn replay_scenario(
     check_factor("--time-scale", options.time_scale)?;
     check_factor("--load-factor", options.load_factor)?;
     if trace.jobs.is_empty() {
-        return Err(Error::BadFile {
-            file: trace.file.clone(),
-            location: "whole file".into(),
-            message: format!(
+        return Err(Error::bad_file(
+            trace.file.clone(),
+            "whole file",
+            format!(
                 "no usable job ({} records, {} unusable)",
                 trace.records,
                 trace.unusable_total()
             ),
-        });
+        ));
     }
     let (worker_profile, plan) = match trace.format {
         TraceFormat::Swf => swf_cluster(trace, options.workers)?,
