@@ -7,12 +7,15 @@
 //! a file holding only a scenario (as in the reference guide) is complete.
 //! Scenarios are the file's alone: `--config` replaces the default list.
 
+mod arrivals;
 mod build;
 pub mod raw;
+mod sections;
 
 pub use build::Overrides;
 
 use crate::error::{Error, Result};
+use crate::scenario::check::FieldPath;
 use crate::scenario::Scenario;
 use raw::RawConfig;
 use std::path::Path;
@@ -95,18 +98,24 @@ impl Config {
     /// Validates every section, used or not, so a broken profile is found
     /// when the file is loaded rather than when a scenario first needs it.
     fn check_all(&self) -> Result<()> {
-        let ctx = build::Ctx { file: &self.file };
-        for (name, t) in &self.raw.test_configurations {
-            build::test_config(&ctx, name, t)?;
-        }
-        for (name, w) in &self.raw.worker_profiles {
-            build::worker_profile(&ctx, name, w)?;
-        }
-        for (name, t) in &self.raw.test_profiles {
-            build::test_profile(&ctx, name, t)?;
-        }
+        self.check_section(&build::TEST_CONFIGS, sections::test_config)?;
+        self.check_section(&build::WORKER_PROFILES, sections::worker_profile)?;
+        self.check_section(&build::TEST_PROFILES, sections::test_profile)?;
         for (name, s) in &self.raw.scenario_configurations {
             build::scenario(self, name, s, &Overrides::default())?;
+        }
+        Ok(())
+    }
+
+    /// Builds every entry of one named section under its own path.
+    fn check_section<R, T>(
+        &self,
+        section: &build::Section<R>,
+        build: fn(&FieldPath, &R) -> Result<T>,
+    ) -> Result<()> {
+        for (name, raw) in (section.entries)(&self.raw) {
+            let path = FieldPath::root().field(section.key).field(name);
+            build(&path, raw).map_err(|e| e.in_file(&self.file))?;
         }
         Ok(())
     }
