@@ -260,4 +260,24 @@ mod tests {
             "invalid arrivals.spikes[0].length: must be > 0"
         );
     }
+
+    #[test]
+    fn a_spiky_pattern_needs_a_plain_base_and_some_rate_left() {
+        let p = FieldPath::root().field("arrivals");
+        let spiky = Arrivals::Even.with_spikes(vec![spike(1.0, 2.0, 3.0, 0.0)]);
+        spiky.check(&p, 60.0).unwrap();
+        let nested = Arrivals::Spiky {
+            base: Box::new(spiky),
+            spikes: vec![],
+        };
+        let e = nested.check(&p, 60.0).unwrap_err().to_string();
+        assert_eq!(e, "invalid arrivals: spikes cannot be nested");
+        let lull = Arrivals::Bursts.with_spikes(vec![spike(0.0, 100.0, 0.0, 0.0)]);
+        let e = lull.check(&p, 60.0).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid arrivals.spikes: leave no arrival rate at all in the submission window"
+        );
+        assert_eq!(Arrivals::Even.with_spikes(vec![]), Arrivals::Even);
+    }
 }
