@@ -11,9 +11,11 @@
 
 mod bursts;
 mod even;
+mod interval;
 mod poisson;
 mod spikes;
 
+pub use interval::Interval;
 pub use poisson::Poisson;
 pub use spikes::{RateProfile, Spike};
 
@@ -37,6 +39,7 @@ pub enum Arrivals {
     Bursts,
     /// A Poisson process until every test arrived.
     Poisson(Poisson),
+    Interval(Interval),
     /// `base` with its rate multiplied by a spike timeline.
     Spiky {
         base: Box<Arrivals>,
@@ -105,6 +108,7 @@ impl Arrivals {
             Arrivals::Even => &Even,
             Arrivals::Bursts => &Bursts,
             Arrivals::Poisson(p) => p,
+            Arrivals::Interval(p) => p,
             Arrivals::Spiky { base, .. } => base.pattern(),
         }
     }
@@ -114,6 +118,7 @@ impl Arrivals {
         match self {
             Arrivals::Even | Arrivals::Bursts => {}
             Arrivals::Poisson(p) => p.fill_defaults(window),
+            Arrivals::Interval(p) => p.fill_defaults(window),
             Arrivals::Spiky { base, .. } => base.fill_defaults(window),
         }
     }
