@@ -11,11 +11,9 @@
 
 mod bursts;
 mod even;
-mod interval;
 mod poisson;
 mod spikes;
 
-pub use interval::Interval;
 pub use poisson::Poisson;
 pub use spikes::{RateProfile, Spike};
 
@@ -39,7 +37,6 @@ pub enum Arrivals {
     Bursts,
     /// A Poisson process until every test arrived.
     Poisson(Poisson),
-    Interval(Interval),
     /// `base` with its rate multiplied by a spike timeline.
     Spiky {
         base: Box<Arrivals>,
@@ -108,7 +105,6 @@ impl Arrivals {
             Arrivals::Even => &Even,
             Arrivals::Bursts => &Bursts,
             Arrivals::Poisson(p) => p,
-            Arrivals::Interval(p) => p,
             Arrivals::Spiky { base, .. } => base.pattern(),
         }
     }
@@ -118,7 +114,6 @@ impl Arrivals {
         match self {
             Arrivals::Even | Arrivals::Bursts => {}
             Arrivals::Poisson(p) => p.fill_defaults(window),
-            Arrivals::Interval(p) => p.fill_defaults(window),
             Arrivals::Spiky { base, .. } => base.fill_defaults(window),
         }
     }
