@@ -1,6 +1,8 @@
-//! The config file: read as raw serde types (`raw`), then validated into
-//! scenarios (`build`). Errors name the file, the field path and, for syntax
-//! errors, the line and column.
+//! The config file: read as raw serde types (`raw`, and `arrivals` for the
+//! one section serde cannot read alone), each section converted and checked
+//! by the same check a hand-built scenario passes (`sections`), scenarios
+//! assembled with the command line's overrides (`build`). Errors name the
+//! file, the field path and, for syntax errors, the line and column.
 //!
 //! A file's own test configurations and profiles come first; names it does
 //! not define fall back to the built-in ones of the embedded default file, so
@@ -224,12 +226,12 @@ mod tests {
         s
     }
 
-    /// One bad value per section, written in a file and in a hand-built
-    /// scenario: the same rule gives the same message under each one's path.
-    #[test]
-    fn each_sections_check_names_the_field_the_same_from_a_file_and_by_hand() {
-        type Edit = fn(&mut Scenario);
-        let cases: [(&str, &str, &str, Edit, &str); 8] = [
+    type Edit = fn(&mut Scenario);
+
+    /// One bad value per section: as written in a file, its path there, its
+    /// path in a scenario, the same value set by hand, and the message.
+    fn bad_sections() -> [(&'static str, &'static str, &'static str, Edit, &'static str); 8] {
+        [
             (
                 r#""worker_profiles": {"w": {"usable_memory_fraction": 1.5}}"#,
                 "worker_profiles.w.usable_memory_fraction",
@@ -294,8 +296,14 @@ mod tests {
                 |s| s.balancing.stealing.idle_threshold = 0.9,
                 "must not exceed busy_threshold",
             ),
-        ];
-        for (section, file_path, scenario_path, edit, message) in cases {
+        ]
+    }
+
+    /// The same rule gives the same message from a file and by hand, each
+    /// under its own path.
+    #[test]
+    fn each_sections_check_names_the_field_the_same_from_a_file_and_by_hand() {
+        for (section, file_path, scenario_path, edit, message) in bad_sections() {
             let from_file = err(&format!("{{{section}}}"));
             assert_eq!(from_file, format!("c.json: {file_path}: {message}"));
             let mut s = medium();
