@@ -56,10 +56,22 @@ impl Error {
         }
     }
 
+    /// A flag, or a field of a hand-built scenario named by its path, holds
+    /// an unusable value.
     pub fn invalid(flag: impl Into<String>, message: impl Into<String>) -> Error {
         Error::InvalidInput {
             flag: flag.into(),
             message: message.into(),
+        }
+    }
+
+    /// The same error found in `file`: a field error (`InvalidInput`) becomes
+    /// a `BadFile` at the field's path; any other error is returned as is.
+    /// Scenario checks name fields only; the config adds the file once.
+    pub fn in_file(self, file: &str) -> Error {
+        match self {
+            Error::InvalidInput { flag, message } => Error::bad_file(file, flag, message),
+            other => other,
         }
     }
 
@@ -103,3 +115,28 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_error_found_in_a_file_names_the_file_and_keeps_its_exit_code() {
+        let e = Error::invalid(
+            "churn.join_probability",
+            "2 must be a probability in [0, 1]",
+        );
+        assert_eq!(
+            e.to_string(),
+            "invalid churn.join_probability: 2 must be a probability in [0, 1]"
+        );
+        let e = e.in_file("c.json");
+        assert_eq!(
+            e.to_string(),
+            "c.json: churn.join_probability: 2 must be a probability in [0, 1]"
+        );
+        assert_eq!(e.exit_code(), 2);
+        let other = Error::Run("stopped".into()).in_file("c.json");
+        assert_eq!(other.to_string(), "stopped");
+    }
+}

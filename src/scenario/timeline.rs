@@ -2,7 +2,8 @@
 //! a rolling drain (one worker after another, each replaced) or a rack
 //! failure (a block of workers crashing at once).
 
-use crate::error::{Error, Result};
+use super::check::{FieldPath, AT_LEAST_ONE};
+use crate::error::Result;
 use serde::Serialize;
 
 /// What happens to the pool.
@@ -30,18 +31,14 @@ pub struct ChurnEvent {
 }
 
 impl ChurnEvent {
-    pub fn validate(&self, field: &str) -> Result<()> {
+    /// The event's rules; `path` names it (`churn.events[2]`).
+    pub(crate) fn check(&self, path: &FieldPath) -> Result<()> {
         if !(self.at_s.is_finite() && self.at_s >= 0.0) {
-            return Err(Error::invalid(format!("{field}.at"), "must be >= 0"));
+            return Err(path.field("at").error("must be >= 0"));
         }
-        if self.count == 0 {
-            return Err(Error::invalid(
-                format!("{field}.count"),
-                "must be at least 1",
-            ));
-        }
+        AT_LEAST_ONE.check(&path.field("count"), self.count)?;
         if !(self.every_s.is_finite() && self.every_s >= 0.0) {
-            return Err(Error::invalid(format!("{field}.every"), "must be >= 0"));
+            return Err(path.field("every").error("must be >= 0"));
         }
         Ok(())
     }
@@ -98,10 +95,10 @@ mod tests {
             count: 0,
             ..events[0].clone()
         };
-        assert!(bad
-            .validate("churn.events[0]")
-            .unwrap_err()
-            .to_string()
-            .contains("events[0].count"));
+        let path = FieldPath::root().field("churn").field("events").index(0);
+        assert_eq!(
+            bad.check(&path).unwrap_err().to_string(),
+            "invalid churn.events[0].count: 0 must be a whole number >= 1"
+        );
     }
 }

@@ -1,18 +1,18 @@
-//! Synthetic arrivals: the reference's steady and burst submission, Poisson
-//! arrivals, and any of them warped by a spike timeline.
+//! Synthetic arrivals: the scenario's arrival pattern (even, bursts,
+//! Poisson: see `scenario::Arrivals`) warped by its spike timeline, each
+//! test with requirements drawn from the test profile and a fate seed.
 
 use super::{Arrival, ArrivalSource, Fate};
 use crate::balancer::model::{gb_to_mib_ceil, Backends, TestId, TestSpec};
-use crate::scenario::{Arrivals, RateProfile, Scenario, TestProfile};
+use crate::scenario::{RateProfile, Scenario, Schedule, TestProfile};
 use crate::sim::{RngStreams, SimDuration, SimRng, SimTime, Stream};
 
 /// Arrivals drawn from a scenario, generated lazily (a million tests cost no
 /// memory until they arrive).
 pub struct SyntheticArrivals {
-    kind: Arrivals,
     tests: u64,
-    duration_s: f64,
-    burst_size: u64,
+    /// The arrival pattern's schedule, in base time.
+    schedule: Box<dyn Schedule>,
     profile: TestProfile,
     /// `profile.memory_gb` in MiB and `profile.expected_duration_s` as a
     /// duration, converted once instead of per test.
@@ -21,26 +21,22 @@ pub struct SyntheticArrivals {
     next: u64,
     requirements: SimRng,
     fates: SimRng,
-    /// The spike timeline, if any, and Λ(duration) under it.
-    warp: Option<(RateProfile, f64)>,
-    /// Poisson: the last arrival in base (unwarped) seconds.
-    clock_s: f64,
+    /// The spike timeline that warps base time, if any.
+    warp: Option<RateProfile>,
     times: SimRng,
 }
 
 impl SyntheticArrivals {
     pub fn new(scenario: &Scenario, streams: &RngStreams) -> Self {
         let spikes = scenario.arrivals.spikes();
-        let warp = (!spikes.is_empty()).then(|| {
-            let profile = RateProfile::new(spikes);
-            let mass = profile.cumulative(scenario.duration_s);
-            (profile, mass)
-        });
+        let warp = (!spikes.is_empty()).then(|| RateProfile::new(spikes));
+        // Under spikes the window is Λ(duration) long in base time.
+        let base_length_s = warp
+            .as_ref()
+            .map_or(scenario.duration_s, |p| p.cumulative(scenario.duration_s));
         SyntheticArrivals {
-            kind: scenario.arrivals.base().clone(),
             tests: scenario.tests,
-            duration_s: scenario.duration_s,
-            burst_size: (scenario.tests / 10).clamp(1, 50),
+            schedule: scenario.arrivals.schedule(scenario.window(), base_length_s),
             profile: scenario.test_profile.clone(),
             memory_mib: (scenario.test_profile.memory_gb.iter())
                 .map(|&gb| gb_to_mib_ceil(gb))
@@ -52,33 +48,19 @@ impl SyntheticArrivals {
             requirements: streams.stream(Stream::Requirements),
             fates: streams.stream(Stream::Durations),
             warp,
-            clock_s: 0.0,
             times: streams.stream(Stream::Arrivals),
         }
     }
 
-    /// Submission time of test `k` (0-based). Even and burst arrivals are
-    /// fractions of the window; a spike timeline maps the fraction through
-    /// Λ, so the same tests crowd into the spikes.
+    /// Submission time of test `k` (0-based): the pattern places it in base
+    /// time, and a spike timeline maps base time through Λ⁻¹, so the same
+    /// tests crowd into the spikes (for Poisson arrivals: a non-homogeneous
+    /// Poisson process with rate × m(t)).
     fn time_of(&mut self, k: u64) -> SimTime {
-        let fraction = match self.kind {
-            Arrivals::Even => k as f64 / self.tests as f64,
-            Arrivals::Bursts => (k / self.burst_size * self.burst_size) as f64 / self.tests as f64,
-            Arrivals::Poisson { rate } => {
-                // Poisson: exponential gaps in base time, warped by the spikes
-                // (a non-homogeneous Poisson process with rate × m(t)).
-                self.clock_s += self.times.exponential(1.0 / rate);
-                let t = match &self.warp {
-                    Some((profile, _)) => profile.inverse(self.clock_s),
-                    None => self.clock_s,
-                };
-                return SimTime::from_secs_f64(t);
-            }
-            Arrivals::Spiky { .. } => unreachable!("the base process is never spiky"),
-        };
+        let base_s = self.schedule.base_time_s(k, &mut self.times);
         match &self.warp {
-            Some((profile, mass)) => SimTime::from_secs_f64(profile.inverse(fraction * mass)),
-            None => SimTime::from_secs_f64(fraction * self.duration_s),
+            Some(profile) => SimTime::from_secs_f64(profile.inverse(base_s)),
+            None => SimTime::from_secs_f64(base_s),
         }
     }
 
@@ -132,7 +114,7 @@ impl ArrivalSource for SyntheticArrivals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::StressOptions;
+    use crate::scenario::{Arrivals, Poisson, StressOptions};
 
     fn times(burst: bool, tests: u64) -> Vec<f64> {
         let s = StressOptions {
@@ -189,7 +171,10 @@ mod tests {
 
     #[test]
     fn poisson_gaps_have_the_right_mean_and_never_go_back() {
-        let t = times_of(&scenario_with(Arrivals::Poisson { rate: 4.0 }, 20_000));
+        let t = times_of(&scenario_with(
+            Arrivals::Poisson(Poisson { rate: Some(4.0) }),
+            20_000,
+        ));
         assert!(t.windows(2).all(|w| w[0] <= w[1]));
         let mean_gap = t[t.len() - 1] / (t.len() - 1) as f64;
         assert!((mean_gap - 0.25).abs() < 0.01, "mean gap {mean_gap}");
@@ -216,7 +201,7 @@ mod tests {
         assert!(t[599] < 60.0);
         // Poisson with the same spike: the rate inside is 5× the rate outside.
         let spiky = Arrivals::Spiky {
-            base: Box::new(Arrivals::Poisson { rate: 10.0 }),
+            base: Box::new(Arrivals::Poisson(Poisson { rate: Some(10.0) })),
             spikes: vec![Spike {
                 start_s: 20.0,
                 length_s: 10.0,

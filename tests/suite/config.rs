@@ -180,6 +180,66 @@ fn a_missing_profile_is_named_with_the_known_ones() {
 }
 
 #[test]
+fn an_arrival_pattern_takes_only_its_own_fields_and_spikes() {
+    rejected(
+        "stray",
+        r#"{"scenario_configurations": {"s": {"arrivals": {"type": "even", "rate": 2}}}}"#,
+        &[
+            "scenario_configurations.s.arrivals (line 1, column 75)",
+            "unknown field `rate`, expected `spikes`",
+        ],
+    );
+    rejected(
+        "typo",
+        r#"{"scenario_configurations": {"s": {"arrivals": {"type": "poisson", "rat": 2}}}}"#,
+        &["unknown field `rat`, expected `rate` or `spikes`"],
+    );
+    // `spiky` is how a results file writes spikes; a config puts them beside
+    // the base pattern.
+    rejected(
+        "spiky",
+        r#"{"scenario_configurations": {"s": {"arrivals": {"type": "spiky"}}}}"#,
+        &[
+            "scenario_configurations.s.arrivals.type (line 1, column 63)",
+            "unknown variant `spiky`, expected one of `even`, `bursts`, `poisson`",
+        ],
+    );
+    // A spike's own errors name the spike.
+    rejected(
+        "spike_field",
+        r#"{"scenario_configurations": {"s": {"arrivals": {"type": "even", "spikes": [{"start": 1}]}}}}"#,
+        &[
+            "scenario_configurations.s.arrivals.spikes[0] (line 1, column 87)",
+            "missing field `length`",
+        ],
+    );
+    rejected(
+        "rate_zero",
+        r#"{"scenario_configurations": {"s": {"arrivals": {"type": "poisson", "rate": 0}}}}"#,
+        &["scenario_configurations.s.arrivals.rate: must be a positive number of tests per second"],
+    );
+}
+
+#[test]
+fn a_bad_rate_or_option_is_named_by_its_path_in_the_scenario() {
+    rejected(
+        "churn",
+        r#"{"scenario_configurations": {"s": {"churn": {"type": "random", "join_probability": 2}}}}"#,
+        &["scenario_configurations.s.churn.join_probability: 2 must be a probability in [0, 1]"],
+    );
+    rejected(
+        "load",
+        r#"{"scenario_configurations": {"s": {"load": {"update_probability": 1.5}}}}"#,
+        &["scenario_configurations.s.load.update_probability: 1.5 must be a probability in [0, 1]"],
+    );
+    rejected(
+        "stealing",
+        r#"{"scenario_configurations": {"s": {"work_stealing": {"steal_interval": 0}}}}"#,
+        &["scenario_configurations.s.work_stealing.steal_interval: must be a positive number of seconds"],
+    );
+}
+
+#[test]
 fn an_unknown_scenario_lists_the_known_ones() {
     let o = lbsim(&["--scenario", "normal_operations"], &[]);
     assert_eq!(o.status.code(), Some(2));

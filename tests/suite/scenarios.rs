@@ -1,7 +1,8 @@
 //! The named scenarios, `spike` and `benchmark` through the CLI: a golden
 //! results JSON per scenario of the embedded default config, determinism,
 //! both spellings of the scenario command, the spike windows in the output,
-//! scripted churn, and the benchmark grid's table and JSON.
+//! scripted churn, a sweep switching arrival patterns, and the benchmark
+//! grid's table and JSON.
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -172,4 +173,27 @@ fn benchmark_runs_all_fifteen_cells() {
         (Some(100), Some(1000), Some(100.0))
     );
     assert!(rows[14]["metrics"]["peak_throughput"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn a_sweep_may_switch_to_poisson_arrivals_at_the_windows_average_rate() {
+    let grid = out_path("poisson-grid.json");
+    std::fs::write(
+        &grid,
+        r#"{"base": "stress", "axes": {"arrivals.type": ["even", "poisson"]}}"#,
+    )
+    .unwrap();
+    let csv = out_path("poisson-grid.csv");
+    let _ = std::fs::remove_file(&csv);
+    lbsim(&[
+        "sweep",
+        grid.to_str().unwrap(),
+        "--output",
+        csv.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains(",poisson,")).collect();
+    // Every test of the poisson point arrived and was scheduled.
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(rows[0].contains(",100,100.000000,"), "{text}");
 }

@@ -3,6 +3,8 @@
 //! four sections and their first fields are the reference's; everything
 //! marked "extension" is lbsim's and optional.
 
+pub use super::arrivals::RawArrivals;
+use crate::scenario::DurationDist;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
@@ -58,7 +60,7 @@ pub struct RawTestProfile {
     /// Extension: mean run time, seconds [default: 10].
     pub expected_duration: Option<f64>,
     /// Extension: run-time distribution [default: uniform 0.5–1.5].
-    pub duration_distribution: Option<RawDuration>,
+    pub duration_distribution: Option<DurationDist>,
     /// Extension: probability that a run fails [default: 0].
     pub failure_probability: Option<f64>,
     /// The reference's `retries`: extra runs after a failure [default: 3].
@@ -72,15 +74,6 @@ pub struct RawTestProfile {
     pub concurrency_keys: Option<i64>,
     /// Extension: probability that a test carries a key [default: 1].
     pub concurrency_key_probability: Option<f64>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum RawDuration {
-    Fixed,
-    Uniform { low: f64, high: f64 },
-    Exponential,
-    Lognormal { sigma: f64 },
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -127,26 +120,7 @@ pub struct RawStealing {
     pub restart_cost: Option<f64>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum RawArrivals {
-    Even {
-        #[serde(default)]
-        spikes: Vec<RawSpike>,
-    },
-    Bursts {
-        #[serde(default)]
-        spikes: Vec<RawSpike>,
-    },
-    Poisson {
-        /// Tests per second [default: tests / duration].
-        rate: Option<f64>,
-        #[serde(default)]
-        spikes: Vec<RawSpike>,
-    },
-}
-
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSpike {
     pub start: f64,
@@ -160,16 +134,19 @@ pub struct RawSpike {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawChurn {
     None,
-    Random {
-        join_probability: Option<f64>,
-        leave_probability: Option<f64>,
-        fail_fraction: Option<f64>,
-        max_factor: Option<f64>,
-        min_factor: Option<f64>,
-    },
-    Timeline {
-        events: Vec<RawChurnEvent>,
-    },
+    Random(RawRandomChurn),
+    Timeline { events: Vec<RawChurnEvent> },
+}
+
+/// Random churn; missing rates are the reference's `--dynamic` ones.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRandomChurn {
+    pub join_probability: Option<f64>,
+    pub leave_probability: Option<f64>,
+    pub fail_fraction: Option<f64>,
+    pub max_factor: Option<f64>,
+    pub min_factor: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -5,53 +5,46 @@
 //! window without changing how many tests a run submits.
 
 use super::Arrivals;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::scenario::check::FieldPath;
 use serde::Serialize;
 
 impl Arrivals {
-    /// The arrival process without its spikes.
-    pub fn base(&self) -> &Arrivals {
-        match self {
-            Arrivals::Spiky { base, .. } => base,
-            other => other,
+    /// `self` under a spike timeline (`self` again when there is none).
+    pub fn with_spikes(self, spikes: Vec<Spike>) -> Arrivals {
+        if spikes.is_empty() {
+            return self;
+        }
+        Arrivals::Spiky {
+            base: Box::new(self),
+            spikes,
         }
     }
+}
 
-    /// The spike windows (empty without spikes).
-    pub fn spikes(&self) -> &[Spike] {
-        match self {
-            Arrivals::Spiky { spikes, .. } => spikes,
-            _ => &[],
-        }
+/// The rules of a spiky pattern: a plain base, sound windows, and some
+/// arrival rate left in the submission window (`duration_s`). The base's
+/// fields are named as in a config file: `arrivals.rate`, not
+/// `arrivals.base.rate`.
+pub(super) fn check(
+    base: &Arrivals,
+    spikes: &[Spike],
+    path: &FieldPath,
+    duration_s: f64,
+) -> Result<()> {
+    if matches!(base, Arrivals::Spiky { .. }) {
+        return Err(path.error("spikes cannot be nested"));
     }
-
-    /// Checks rates and windows; `duration_s` is the submission window.
-    pub fn validate(&self, duration_s: f64) -> Result<()> {
-        match self {
-            Arrivals::Even | Arrivals::Bursts => Ok(()),
-            Arrivals::Poisson { rate } if rate.is_finite() && *rate > 0.0 => Ok(()),
-            Arrivals::Poisson { .. } => Err(Error::invalid(
-                "arrivals.rate",
-                "must be a positive number of tests per second",
-            )),
-            Arrivals::Spiky { base, spikes } => {
-                if matches!(**base, Arrivals::Spiky { .. }) {
-                    return Err(Error::invalid("arrivals", "spikes cannot be nested"));
-                }
-                base.validate(duration_s)?;
-                for (i, s) in spikes.iter().enumerate() {
-                    s.validate(&format!("arrivals.spikes[{i}]"))?;
-                }
-                if RateProfile::new(spikes).cumulative(duration_s) <= 0.0 {
-                    return Err(Error::invalid(
-                        "arrivals.spikes",
-                        "leave no arrival rate at all in the submission window",
-                    ));
-                }
-                Ok(())
-            }
-        }
+    base.check(path, duration_s)?;
+    for (i, s) in spikes.iter().enumerate() {
+        s.check(&path.field("spikes").index(i))?;
     }
+    if RateProfile::new(spikes).cumulative(duration_s) <= 0.0 {
+        return Err(path
+            .field("spikes")
+            .error("leave no arrival rate at all in the submission window"));
+    }
+    Ok(())
 }
 
 /// One window of changed load.
@@ -91,26 +84,24 @@ impl Spike {
         1.0 + (self.multiplier - 1.0) * up.min(down)
     }
 
-    /// Checks the window; `field` names it in errors.
-    pub fn validate(&self, field: &str) -> Result<()> {
+    /// The window's rules; `path` names the spike (`arrivals.spikes[0]`).
+    pub(crate) fn check(&self, path: &FieldPath) -> Result<()> {
         let ok = |x: f64| x.is_finite() && x >= 0.0;
         if !ok(self.start_s) {
-            return Err(Error::invalid(format!("{field}.start"), "must be >= 0"));
+            return Err(path.field("start").error("must be >= 0"));
         }
         if !(self.length_s.is_finite() && self.length_s > 0.0) {
-            return Err(Error::invalid(format!("{field}.length"), "must be > 0"));
+            return Err(path.field("length").error("must be > 0"));
         }
         if !ok(self.multiplier) {
-            return Err(Error::invalid(
-                format!("{field}.multiplier"),
-                "must be a finite number >= 0",
-            ));
+            return Err(path
+                .field("multiplier")
+                .error("must be a finite number >= 0"));
         }
         if !(ok(self.ramp_s) && 2.0 * self.ramp_s <= self.length_s) {
-            return Err(Error::invalid(
-                format!("{field}.ramp"),
-                "must be >= 0 and at most half the length",
-            ));
+            return Err(path
+                .field("ramp")
+                .error("must be >= 0 and at most half the length"));
         }
         Ok(())
     }
@@ -257,9 +248,36 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let err = spike(1.0, 4.0, 2.0, 3.0).validate("spikes[0]").unwrap_err();
-        assert!(err.to_string().contains("spikes[0].ramp"), "{err}");
-        let err = spike(1.0, 0.0, 2.0, 0.0).validate("s").unwrap_err();
-        assert!(err.to_string().contains("s.length"), "{err}");
+        let p = FieldPath::root().field("arrivals").field("spikes").index(0);
+        let err = spike(1.0, 4.0, 2.0, 3.0).check(&p).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid arrivals.spikes[0].ramp: must be >= 0 and at most half the length"
+        );
+        let err = spike(1.0, 0.0, 2.0, 0.0).check(&p).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid arrivals.spikes[0].length: must be > 0"
+        );
+    }
+
+    #[test]
+    fn a_spiky_pattern_needs_a_plain_base_and_some_rate_left() {
+        let p = FieldPath::root().field("arrivals");
+        let spiky = Arrivals::Even.with_spikes(vec![spike(1.0, 2.0, 3.0, 0.0)]);
+        spiky.check(&p, 60.0).unwrap();
+        let nested = Arrivals::Spiky {
+            base: Box::new(spiky),
+            spikes: vec![],
+        };
+        let e = nested.check(&p, 60.0).unwrap_err().to_string();
+        assert_eq!(e, "invalid arrivals: spikes cannot be nested");
+        let lull = Arrivals::Bursts.with_spikes(vec![spike(0.0, 100.0, 0.0, 0.0)]);
+        let e = lull.check(&p, 60.0).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid arrivals.spikes: leave no arrival rate at all in the submission window"
+        );
+        assert_eq!(Arrivals::Even.with_spikes(vec![]), Arrivals::Even);
     }
 }

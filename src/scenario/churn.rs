@@ -1,0 +1,98 @@
+//! Workers joining and leaving during a run: none, at random each pool
+//! cycle (the reference's `--dynamic`), or on a scripted timeline.
+
+use super::check::{FieldPath, FRACTION, PROBABILITY};
+use super::ChurnEvent;
+use crate::error::Result;
+use serde::{Deserialize, Serialize};
+
+/// Workers joining and leaving during the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Churn {
+    None,
+    /// Each pool cycle: a join with `join_probability` while fewer than
+    /// `max_factor × initial`; a leave with `leave_probability` while more
+    /// than `min_factor × initial`, a crash with `fail_fraction` of leaves.
+    Random {
+        join_probability: f64,
+        leave_probability: f64,
+        fail_fraction: f64,
+        max_factor: f64,
+        min_factor: f64,
+    },
+    /// Scripted joins, drains and failures (a rolling drain, a rack failure).
+    Timeline {
+        events: Vec<ChurnEvent>,
+    },
+}
+
+impl Churn {
+    /// The reference's `--dynamic` rates; a third of leaves are crashes.
+    pub fn reference() -> Churn {
+        Churn::Random {
+            join_probability: 0.1,
+            leave_probability: 0.05,
+            fail_fraction: 1.0 / 3.0,
+            max_factor: 1.5,
+            min_factor: 0.5,
+        }
+    }
+
+    /// Every rule of the section; `path` names it (`churn`).
+    pub(crate) fn check(&self, path: &FieldPath) -> Result<()> {
+        match *self {
+            Churn::None => Ok(()),
+            Churn::Random {
+                join_probability,
+                leave_probability,
+                fail_fraction,
+                max_factor,
+                min_factor,
+            } => {
+                PROBABILITY.check(&path.field("join_probability"), join_probability)?;
+                PROBABILITY.check(&path.field("leave_probability"), leave_probability)?;
+                FRACTION.check(&path.field("fail_fraction"), fail_fraction)?;
+                let finite = min_factor.is_finite() && max_factor.is_finite();
+                if !(finite && 0.0 <= min_factor && min_factor <= max_factor) {
+                    return Err(path.error("needs 0 <= min_factor <= max_factor"));
+                }
+                Ok(())
+            }
+            Churn::Timeline { ref events } => {
+                let mut events = events.iter().enumerate();
+                events.try_for_each(|(i, e)| e.check(&path.field("events").index(i)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_rate_is_named_by_its_path() {
+        let Churn::Random {
+            max_factor,
+            min_factor,
+            ..
+        } = Churn::reference()
+        else {
+            unreachable!("the reference churn is random")
+        };
+        let churn = Churn::Random {
+            join_probability: 2.0,
+            leave_probability: 0.1,
+            fail_fraction: 0.5,
+            max_factor,
+            min_factor,
+        };
+        let e = churn.check(&FieldPath::root().field("churn")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid churn.join_probability: 2 must be a probability in [0, 1]"
+        );
+        Churn::reference().check(&FieldPath::root()).unwrap();
+    }
+}
