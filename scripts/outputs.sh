@@ -15,6 +15,10 @@ set -uo pipefail
 bin=$(realpath "$1")
 out=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
+# The NASA trace lives beside the checkout (../shared/traces), or under
+# /work/shared in a worktree elsewhere.
+traces=$root/../shared/traces
+[ -d "$traces" ] || traces=/work/shared/traces
 rm -rf "$out"
 mkdir -p "$out"
 out=$(realpath "$out")
@@ -23,7 +27,7 @@ out=$(realpath "$out")
 cd "$out" || exit 1
 mkdir in shards
 cp "$root/tests/data/tiny.swf" "$root/scenarios/mmc.json" "$root/scenarios/policy_sweep.json" \
-    "$root/../shared/traces/NASA-iPSC-1993-3.1-cln.swf.gz" in/
+    "$traces/NASA-iPSC-1993-3.1-cln.swf.gz" in/
 unset LB_LOG_LEVEL LB_MAX_WORKERS LB_DEFAULT_DURATION LB_CONFIG_PATH LB_TOKEN
 
 # run NAME ARGS...: stdout, stderr and the exit code of one command.
