@@ -2,6 +2,15 @@
 //! is doing, panes that draw it with ratatui, keys as a pure function, and
 //! the terminal's lifecycle.
 
+pub mod events;
+mod monitor_feed;
+pub mod series;
+mod sim_feed;
+pub mod state;
 pub mod status;
+pub mod window;
+pub mod workers;
 
+pub use sim_feed::{MINUTE_S, NOW_WINDOW_S};
+pub use state::{Counts, DashboardState, Figures, Source};
 pub use status::StatusDoc;
