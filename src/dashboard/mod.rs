@@ -3,14 +3,18 @@
 //! the terminal's lifecycle.
 
 pub mod events;
+pub mod keys;
 mod monitor_feed;
 pub mod series;
 mod sim_feed;
 pub mod state;
 pub mod status;
+pub mod theme;
 pub mod window;
 pub mod workers;
 
+pub use keys::{handle, Action, Pane, Speed, UiState};
 pub use sim_feed::{MINUTE_S, NOW_WINDOW_S};
 pub use state::{Counts, DashboardState, Figures, Source};
 pub use status::StatusDoc;
+pub use theme::Theme;
