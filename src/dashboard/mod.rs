@@ -4,7 +4,10 @@
 
 pub mod events;
 pub mod keys;
+pub mod layout;
 mod monitor_feed;
+pub mod panes;
+pub mod render;
 pub mod series;
 mod sim_feed;
 pub mod state;
