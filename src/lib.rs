@@ -20,6 +20,7 @@
 pub mod balancer;
 pub mod cli;
 pub mod compare;
+pub mod dashboard;
 pub mod engine;
 pub mod error;
 pub mod hash;

@@ -5,6 +5,7 @@ mod cli_stress;
 mod common;
 mod compare;
 mod config;
+mod dashboard;
 mod decision_log;
 mod determinism;
 mod golden;

@@ -1,0 +1,41 @@
+//! The live terminal dashboard: a model of what a run (or a coordinator)
+//! is doing, panes that draw it with ratatui, keys as a pure function, and
+//! the terminal's lifecycle.
+//!
+//! Two feeds fill one model ([`DashboardState`]): a simulation's facts
+//! ([`DashboardState::on_decision`], [`DashboardState::on_final`],
+//! [`DashboardState::sync_pool`], …) and a coordinator's `/v1/status`
+//! document ([`DashboardState::on_status`]). Nothing here reads a clock:
+//! pacing belongs to whoever drives the dashboard.
+//!
+//! ```
+//! use lbsim::dashboard::{render, DashboardState, Speed, Theme, UiState};
+//! use lbsim::scenario::StressOptions;
+//!
+//! let scenario = StressOptions { workers: 4, tests: 20, ..Default::default() }.to_scenario()?;
+//! let state = DashboardState::for_simulation(&scenario, "stress");
+//! let screen = render::draw_to_buffer(&state, &UiState::new(Speed::Max), &Theme::mono(), 80, 24);
+//! assert!(render::buffer_text(&screen).contains("lbsim stress"));
+//! # Ok::<(), lbsim::Error>(())
+//! ```
+
+pub mod events;
+pub mod keys;
+pub mod layout;
+mod monitor_feed;
+pub mod panes;
+pub mod render;
+pub mod series;
+mod sim_feed;
+pub mod state;
+pub mod status;
+pub mod terminal;
+pub mod theme;
+pub mod window;
+pub mod workers;
+
+pub use keys::{handle, Action, Pane, Speed, UiState};
+pub use sim_feed::{MINUTE_S, NOW_WINDOW_S};
+pub use state::{Counts, DashboardState, Figures, Source};
+pub use status::StatusDoc;
+pub use theme::Theme;

@@ -1,0 +1,177 @@
+//! The dashboard's model: everything the panes show, filled by a feed (a
+//! simulation's facts or a coordinator's status) and read by the renderer.
+//! It never reads a clock: time is whatever the feed says it is.
+
+use std::collections::VecDeque;
+
+use super::events::EventLog;
+use super::monitor_feed::MonitorTracker;
+use super::series::Series;
+use super::sim_feed::SimTracker;
+use super::workers::WorkerView;
+
+/// Events kept in the log.
+pub const EVENT_LOG_CAPACITY: usize = 500;
+/// Buckets kept per chart (more than the widest screen shows).
+pub const SERIES_CAPACITY: usize = 400;
+/// Pool marks (joins, drains, failures) kept for the charts.
+pub const MARK_CAPACITY: usize = 1000;
+
+/// What the dashboard watches, for the header.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Simulation(SimHeader),
+    Monitor(MonitorHeader),
+}
+
+/// A simulated run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimHeader {
+    /// What runs: `stress`, `scenario NAME`, `replay FILE`…
+    pub label: String,
+    pub seed: u64,
+    pub scheduler: String,
+    pub now_s: f64,
+    pub horizon_s: f64,
+}
+
+/// A coordinator polled over HTTP.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonitorHeader {
+    pub url: String,
+    pub scheduler: String,
+    pub uptime_s: f64,
+    pub polls_ok: u64,
+    pub last_poll: PollState,
+}
+
+/// How the last poll went.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PollState {
+    /// No answer yet.
+    Waiting,
+    Ok,
+    Failed {
+        message: String,
+        in_a_row: u32,
+    },
+}
+
+/// Tests by state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub submitted: u64,
+    pub pending: u64,
+    /// Leased but not started (a coordinator's state; 0 in a simulation).
+    pub assigned: u64,
+    pub running: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub rejected: u64,
+}
+
+/// The headline numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Figures {
+    /// Scheduling latency of tests first assigned in the last minute, s.
+    pub latency_avg_s: Option<f64>,
+    pub latency_p95_s: Option<f64>,
+    /// Tests completed per second over the last few seconds.
+    pub throughput_now: f64,
+    /// Tests completed per second over the last minute.
+    pub throughput_minute: f64,
+}
+
+/// A change to the pool, marked on the charts' time axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MarkKind {
+    Join,
+    Drain,
+    Failure,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mark {
+    pub t_s: f64,
+    pub kind: MarkKind,
+}
+
+/// A window of changed load, seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpikeWindow {
+    pub start_s: f64,
+    pub end_s: f64,
+}
+
+/// Where the facts come from, and what that feed remembers between updates.
+#[derive(Clone, Debug)]
+pub(super) enum Feed {
+    Sim(Box<SimTracker>),
+    Monitor(MonitorTracker),
+}
+
+/// Everything the dashboard shows.
+#[derive(Clone, Debug)]
+pub struct DashboardState {
+    pub source: Source,
+    pub counts: Counts,
+    pub figures: Figures,
+    /// Tests completed per second, per bucket.
+    pub throughput: Series,
+    /// Mean scheduling latency per bucket, seconds.
+    pub latency: Series,
+    pub spikes: Vec<SpikeWindow>,
+    pub marks: VecDeque<Mark>,
+    /// Pending tests for priorities 1 to 5.
+    pub pending_by_priority: [u64; 5],
+    /// In id order (a worker keeps its place in the heat strip).
+    pub workers: Vec<WorkerView>,
+    pub events: EventLog,
+    /// The batch command's summary lines, once the run has ended.
+    pub summary: Option<Vec<String>>,
+    pub(super) feed: Feed,
+}
+
+impl DashboardState {
+    pub(super) fn with_parts(
+        source: Source,
+        throughput: Series,
+        latency: Series,
+        feed: Feed,
+    ) -> Self {
+        DashboardState {
+            source,
+            counts: Counts::default(),
+            figures: Figures::default(),
+            throughput,
+            latency,
+            spikes: Vec::new(),
+            marks: VecDeque::new(),
+            pending_by_priority: [0; 5],
+            workers: Vec::new(),
+            events: EventLog::new(EVENT_LOG_CAPACITY),
+            summary: None,
+            feed,
+        }
+    }
+
+    /// Simulated seconds, or the coordinator's uptime.
+    pub fn now_s(&self) -> f64 {
+        match &self.source {
+            Source::Simulation(h) => h.now_s,
+            Source::Monitor(h) => h.uptime_s,
+        }
+    }
+
+    /// True once a simulated run has ended (its summary is on screen).
+    pub fn is_finished(&self) -> bool {
+        self.summary.is_some()
+    }
+
+    pub(super) fn mark(&mut self, t_s: f64, kind: MarkKind) {
+        if self.marks.len() == MARK_CAPACITY {
+            self.marks.pop_front();
+        }
+        self.marks.push_back(Mark { t_s, kind });
+    }
+}
