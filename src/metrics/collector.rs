@@ -47,10 +47,10 @@ pub struct Collector {
     attempts_sum: u64,
     completed_by_worker: Vec<u64>,
     sampler: Sampler,
-    pub workers_joined: u64,
-    pub workers_drained: u64,
-    pub workers_failed: u64,
-    pub tests_moved: u64,
+    workers_joined: u64,
+    workers_drained: u64,
+    workers_failed: u64,
+    tests_moved: u64,
 }
 
 impl Collector {
@@ -106,6 +106,26 @@ impl Collector {
     #[inline]
     pub fn on_pool(&mut self, now: SimTime, balancer: &Balancer) {
         self.sampler.observe(now, balancer);
+    }
+
+    /// A worker joined during the run (the initial pool is not counted).
+    pub fn on_join(&mut self) {
+        self.workers_joined += 1;
+    }
+
+    /// A worker started to leave gracefully.
+    pub fn on_drain(&mut self) {
+        self.workers_drained += 1;
+    }
+
+    /// A worker crashed.
+    pub fn on_fail(&mut self) {
+        self.workers_failed += 1;
+    }
+
+    /// A running test was moved to another worker (stealing, rebalancing).
+    pub fn on_move(&mut self) {
+        self.tests_moved += 1;
     }
 
     /// An assignment; `first_latency_s` is set when it is the test's first.
