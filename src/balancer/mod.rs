@@ -24,6 +24,8 @@ use pass::PassBuffers;
 use pending::{ClassId, PendingQueues};
 use policy::{Finished, Policy, Request, SchedulerName};
 
+pub use invariants::InvariantError;
+pub use pending::CountError;
 pub use record::{Assignment, TestRecord};
 pub use stealing::Moved;
 pub use worker::{History, Usage, WorkerState, CAPACITY_GATE};

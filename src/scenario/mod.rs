@@ -370,7 +370,7 @@ impl Scenario {
         self.balancing
             .composite_weights
             .validate()
-            .map_err(|m| Error::invalid("composite_weights", &m))?;
+            .map_err(|m| Error::invalid("composite_weights", m.to_string()))?;
         self.balancing
             .stealing
             .validate()

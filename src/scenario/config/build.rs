@@ -369,7 +369,7 @@ pub fn scenario(cfg: &Config, name: &str, s: &RawScenario, o: &Overrides) -> Res
     let scheduler = match (o.scheduler, &s.scheduler) {
         (Some(x), _) => x,
         (None, Some(n)) => {
-            SchedulerName::parse(n).map_err(|m| ctx.bad(format!("{p}.scheduler"), m))?
+            SchedulerName::parse(n).map_err(|m| ctx.bad(format!("{p}.scheduler"), m.to_string()))?
         }
         (None, None) => SchedulerName::DEFAULT,
     };
@@ -515,13 +515,13 @@ fn balancing(ctx: &Ctx, p: &str, s: &RawScenario) -> Result<BalancerOptions> {
         let mut weights = indexmap::IndexMap::new();
         for (name, &w) in raw {
             let policy = SchedulerName::parse(name)
-                .map_err(|m| ctx.bad(format!("{p}.composite_weights.{name}"), m))?;
+                .map_err(|m| ctx.bad(format!("{p}.composite_weights.{name}"), m.to_string()))?;
             weights.insert(policy, w);
         }
         let weights = CompositeWeights(weights);
         weights
             .validate()
-            .map_err(|m| ctx.bad(format!("{p}.composite_weights"), m))?;
+            .map_err(|m| ctx.bad(format!("{p}.composite_weights"), m.to_string()))?;
         b.composite_weights = weights;
     }
     if let Some(r) = &s.work_stealing {
