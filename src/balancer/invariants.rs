@@ -74,7 +74,7 @@ impl Balancer {
         self.check_keys()
     }
 
-    /// Capacity, books and running tests of one worker.
+    /// Capacity, books and status of one worker.
     fn check_worker(&self, w: &WorkerState) -> Result<(), InvariantError> {
         let s = &w.spec;
         if w.used_memory_mib > s.memory_mib
@@ -91,6 +91,16 @@ impl Balancer {
                 cores: s.cpu_cores,
             });
         }
+        self.check_books(w)?;
+        if w.status == WorkerStatus::Offline && !w.running.is_empty() {
+            return Err(InvariantError::OfflineRuns(w.id));
+        }
+        Ok(())
+    }
+
+    /// Each test a worker runs is running there, and their shapes add up to
+    /// what the worker has in use.
+    fn check_books(&self, w: &WorkerState) -> Result<(), InvariantError> {
         let (mut mem, mut cuda, mut cores) = (0u64, 0u32, 0u32);
         for &test in &w.running {
             let worker = w.id;
@@ -116,9 +126,6 @@ impl Balancer {
         }
         if (mem, cuda, cores) != (w.used_memory_mib, w.used_cuda, w.used_cores) {
             return Err(InvariantError::Books(w.id));
-        }
-        if w.status == WorkerStatus::Offline && !w.running.is_empty() {
-            return Err(InvariantError::OfflineRuns(w.id));
         }
         Ok(())
     }
