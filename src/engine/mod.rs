@@ -2,7 +2,23 @@
 //! simulated time and hands every fact to the metrics and to an observer.
 //!
 //! `run` runs a scenario to its end; a `Simulation` runs it one event at a
-//! time, for a live view that pauses, steps and advances.
+//! time, for a live view that pauses, steps and advances:
+//!
+//! ```
+//! use lbsim::engine::{NoObserver, Progress, Simulation};
+//! use lbsim::scenario::StressOptions;
+//! use lbsim::sim::SimDuration;
+//!
+//! let scenario = StressOptions { workers: 5, tests: 200, ..Default::default() }.to_scenario()?;
+//! let mut observer = NoObserver;
+//! let mut sim = Simulation::new(&scenario, &mut observer);
+//! assert_eq!(sim.step()?, Progress::Running); // one event
+//! let one_second_on = sim.now() + SimDuration::from_secs(1);
+//! sim.run_until(one_second_on)?; // every event up to then
+//! let out = sim.finish()?; // the rest, and the output
+//! assert_eq!(out.metrics.total_tests, 200);
+//! # Ok::<(), lbsim::Error>(())
+//! ```
 
 mod apply;
 mod events;
