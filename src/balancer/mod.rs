@@ -8,25 +8,24 @@ mod invariants;
 mod keys;
 pub mod model;
 pub mod options;
+mod pass;
 mod pending;
 pub mod policy;
 mod record;
 mod stealing;
 mod worker;
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use crate::sim::{IdMap, SimDuration, SimRng, SimTime};
 use index::FitTree;
 use keys::KeyLocks;
-use model::{
-    LoadDrift, Outcome, Shape, TestId, TestSpec, Thermal, WorkerId, WorkerSpec, WorkerStatus,
-};
+use model::{LoadDrift, Outcome, TestId, TestSpec, Thermal, WorkerId, WorkerSpec, WorkerStatus};
 use options::BalancerOptions;
+use pass::PassBuffers;
 use pending::{ClassId, PendingQueues};
-use policy::{ClusterView, Finished, Policy, Request, SchedulerName};
+use policy::{Finished, Policy, Request, SchedulerName};
 
+pub use invariants::InvariantError;
+pub use pending::CountError;
 pub use record::{Assignment, TestRecord};
 pub use stealing::Moved;
 pub use worker::{History, Usage, WorkerState, CAPACITY_GATE};
@@ -70,52 +69,6 @@ pub struct LiveTest {
     epoch: u32,
 }
 
-/// A class head's place in a pass, `(priority, submission order, class)`
-/// packed into one integer so the pass's heap compares in one step. Orders
-/// are test numbers (below 2^64) and classes are few (below 2^32).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct HeadKey(u128);
-
-impl HeadKey {
-    fn new(priority: u8, order: u64, class: ClassId) -> Self {
-        debug_assert!(class < 1 << 32);
-        HeadKey((u128::from(priority) << 96) | (u128::from(order) << 32) | class as u128)
-    }
-
-    fn class(self) -> ClassId {
-        (self.0 & 0xffff_ffff) as ClassId
-    }
-}
-
-/// The heads of the classes a pass revived, taken smallest first. A grown
-/// worker revives every blocked class it could hold, and usually only the
-/// first one or two are taken before it is full again, so a few are found by
-/// a scan rather than sorted up front.
-struct RevivedHeads {
-    keys: Vec<HeadKey>,
-    /// Sorted descending (taken from the end), once there are many.
-    sorted: bool,
-}
-
-impl RevivedHeads {
-    const SCAN_AT_MOST: usize = 16;
-
-    fn prepare(&mut self) {
-        if self.keys.len() > Self::SCAN_AT_MOST {
-            self.keys.sort_unstable_by(|a, b| b.cmp(a));
-            self.sorted = true;
-        }
-    }
-
-    fn take_min(&mut self) -> Option<HeadKey> {
-        if self.sorted {
-            return self.keys.pop();
-        }
-        let (at, _) = self.keys.iter().enumerate().min_by_key(|&(_, k)| *k)?;
-        Some(self.keys.swap_remove(at))
-    }
-}
-
 /// Memory and CUDA offered and in use over the workers not yet offline,
 /// kept up to date so charts can sample them without a pass over the pool.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -151,11 +104,7 @@ pub struct Balancer {
     dirty: Vec<WorkerId>,
     is_dirty: Vec<bool>,
     counters: BalancerCounters,
-    /// Scratch space of a pass, kept to avoid an allocation per pass.
-    heads: BinaryHeap<Reverse<HeadKey>>,
-    candidates: Vec<ClassId>,
-    revived: Vec<bool>,
-    revived_heads: Vec<HeadKey>,
+    pass_buffers: PassBuffers,
     running: usize,
     /// Workers with status Active (kept, not counted: dashboards and the
     /// metrics read it after every pass).
@@ -185,10 +134,7 @@ impl Balancer {
             dirty: Vec::new(),
             is_dirty: Vec::new(),
             counters: BalancerCounters::default(),
-            heads: BinaryHeap::new(),
-            candidates: Vec::new(),
-            revived: Vec::new(),
-            revived_heads: Vec::new(),
+            pass_buffers: PassBuffers::default(),
             running: 0,
             active: 0,
             pool: PoolTotals::default(),
@@ -349,175 +295,6 @@ impl Balancer {
             .pending
             .push(t.spec.priority, t.spec.shape(), t.order, test);
         t.place = Place::Pending { class, marker };
-    }
-
-    /// One scheduling pass: places pending tests in priority, then submission
-    /// order, each on the worker the policy picks, and appends the decisions
-    /// to `out`. A class whose head fits nowhere is skipped whole; it is looked
-    /// at again only when capacity it could use appears.
-    pub fn schedule(&mut self, now: SimTime, out: &mut Vec<Assignment>) {
-        if self.pending.is_empty() {
-            self.clear_dirty();
-            return;
-        }
-        self.counters.passes += 1;
-        // After a pass every waiting class is blocked; the classes worth a
-        // look are those capacity growth revives and those given a test
-        // since (fresh). Revived classes stay blocked until one is actually
-        // tried: most fail the grown-worker check at once, and a class left
-        // blocked through this pass counts the same failed attempt as one
-        // unblocked and blocked again, without the bookkeeping.
-        let mut candidates = std::mem::take(&mut self.candidates);
-        let mut revived = std::mem::take(&mut self.revived);
-        let mut revived_heads = RevivedHeads {
-            keys: std::mem::take(&mut self.revived_heads),
-            sorted: false,
-        };
-        // Component-wise smallest shape among the revived classes: a grown
-        // worker that cannot hold it holds none of them.
-        let mut revived_floor: Option<Shape> = None;
-        revived.resize(self.pending.classes().len(), false);
-        if !self.dirty.is_empty() {
-            let (index, dirty) = (&self.index, &self.dirty);
-            self.pending.reconsider(
-                |shape| {
-                    dirty
-                        .iter()
-                        .any(|w| index.leaf(*w).is_some_and(|l| l.fits(shape)))
-                },
-                &mut candidates,
-            );
-            for &id in &candidates {
-                revived[id] = true;
-                let c = &self.pending.classes()[id];
-                if let Some(&(order, _)) = c.fifo.front() {
-                    revived_heads.keys.push(HeadKey::new(c.priority, order, id));
-                    revived_floor = Some(revived_floor.map_or(c.shape, |f| f.floor(&c.shape)));
-                }
-            }
-            revived_heads.prepare();
-        }
-        let fresh_from = candidates.len();
-        self.pending.take_fresh(&mut candidates);
-        let mut heads = std::mem::take(&mut self.heads);
-        for &id in &candidates[fresh_from..] {
-            let c = &self.pending.classes()[id];
-            if let (false, Some(&(order, _))) = (c.blocked, c.fifo.front()) {
-                heads.push(Reverse(HeadKey::new(c.priority, order, id)));
-            }
-        }
-        let mut unplaceable: Vec<Shape> = Vec::new();
-        // Revived classes leave the pass in the same order as if they had
-        // been pushed on the heap: merged from their own, smaller stream.
-        let mut next_revived = revived_heads.take_min();
-        loop {
-            if next_revived.is_some()
-                && revived_floor.is_some_and(|f| !self.fits_a_grown_worker(&f))
-            {
-                // The grown workers are full again: every revived class left
-                // would fail the grown-worker check below, and staying
-                // blocked is what that failure amounts to.
-                next_revived = None;
-            }
-            let head = match (heads.peek(), next_revived) {
-                (Some(Reverse(h)), Some(r)) if *h < r => heads.pop().map(|Reverse(h)| h),
-                (_, Some(r)) => {
-                    next_revived = revived_heads.take_min();
-                    Some(r)
-                }
-                (_, None) => heads.pop().map(|Reverse(h)| h),
-            };
-            let Some(head) = head else { break };
-            let class = head.class();
-            let shape = self.pending.classes()[class].shape;
-            let Some(&(_, test)) = self.pending.classes()[class].fifo.front() else {
-                continue;
-            };
-            if unplaceable.iter().any(|u| u.fits_within(&shape))
-                || (revived[class] && !self.fits_a_grown_worker(&shape))
-            {
-                if !self.pending.classes()[class].blocked {
-                    self.block(class);
-                }
-                continue;
-            }
-            if self.pending.classes()[class].blocked {
-                self.pending.revive(class);
-            }
-            match self.decide(test, shape, now) {
-                Some(choice) => {
-                    out.push(self.assign(class, test, choice, now));
-                    let c = &self.pending.classes()[class];
-                    if let Some(&(order, _)) = c.fifo.front() {
-                        heads.push(Reverse(HeadKey::new(c.priority, order, class)));
-                    }
-                }
-                None => {
-                    unplaceable.push(shape);
-                    self.block(class);
-                }
-            }
-        }
-        self.heads = heads;
-        for &c in &candidates {
-            revived[c] = false;
-        }
-        candidates.clear();
-        revived_heads.keys.clear();
-        self.candidates = candidates;
-        self.revived = revived;
-        self.revived_heads = revived_heads.keys;
-        self.clear_dirty();
-    }
-
-    /// A class that was blocked before this pass fits no worker but those
-    /// whose capacity grew since (the others only lost capacity). So once
-    /// none of those fits it any more, the policy need not be asked: it
-    /// would search the whole index to find nothing. Exact, not a heuristic;
-    /// skipped when many workers grew (a pool cycle), where the policy's own
-    /// search is cheaper.
-    fn fits_a_grown_worker(&self, shape: &Shape) -> bool {
-        const MAX_GROWN: usize = 32;
-        self.dirty.len() > MAX_GROWN
-            || self
-                .dirty
-                .iter()
-                .any(|w| self.index.leaf(*w).is_some_and(|l| l.fits(shape)))
-    }
-
-    /// Asks the policy, and checks its answer: a policy that names a worker
-    /// the test does not fit is a bug, and the test is not placed.
-    fn decide(&mut self, test: TestId, shape: Shape, now: SimTime) -> Option<policy::Choice> {
-        self.counters.decisions += 1;
-        let spec = &self.live[test.0].spec;
-        let req = Request { test, spec, shape };
-        let view = ClusterView {
-            now,
-            workers: &self.workers,
-            index: &self.index,
-        };
-        let choice = self.policy.select(&req, &view, &mut self.rng)?;
-        // The index leaf is the worker's current, exact capacity.
-        let fits = self
-            .index
-            .leaf(choice.worker)
-            .is_some_and(|l| l.fits(&shape));
-        debug_assert!(
-            fits,
-            "policy {} chose {} which does not fit {test}",
-            self.scheduler, choice.worker
-        );
-        fits.then_some(choice)
-    }
-
-    fn block(&mut self, class: ClassId) {
-        self.pending.block(class);
-    }
-
-    fn clear_dirty(&mut self) {
-        for w in self.dirty.drain(..) {
-            self.is_dirty[w.0 as usize] = false;
-        }
     }
 
     fn assign(

@@ -242,6 +242,16 @@ pub enum Thermal {
     Cooling { until: SimTime },
 }
 
+impl Thermal {
+    /// When a warming or cooling phase ends (`None` when normal).
+    pub fn until(self) -> Option<SimTime> {
+        match self {
+            Thermal::Normal => None,
+            Thermal::Warming { until } | Thermal::Cooling { until } => Some(until),
+        }
+    }
+}
+
 /// How a test's life ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -64,6 +64,15 @@ pub struct PendingQueues {
     fresh: Vec<ClassId>,
 }
 
+/// A count the pending queues keep that a recount contradicts (a bug).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CountError {
+    #[error("pending count {kept} but {queued} queued")]
+    Pending { kept: usize, queued: usize },
+    #[error("shape group counts {kept} blocked, has {blocked}")]
+    Blocked { kept: usize, blocked: usize },
+}
+
 impl PendingQueues {
     pub fn len(&self) -> usize {
         self.len
@@ -209,10 +218,13 @@ impl PendingQueues {
     }
 
     /// The kept counts (tests, blocked classes per shape) match a recount.
-    pub fn check_counts(&self) -> Result<(), String> {
-        let tests: usize = self.classes.iter().map(|c| c.fifo.len()).sum();
-        if tests != self.len {
-            return Err(format!("pending count {} but {tests} queued", self.len));
+    pub fn check_counts(&self) -> Result<(), CountError> {
+        let queued: usize = self.classes.iter().map(|c| c.fifo.len()).sum();
+        if queued != self.len {
+            return Err(CountError::Pending {
+                kept: self.len,
+                queued,
+            });
         }
         for g in &self.groups {
             let blocked = g
@@ -221,10 +233,10 @@ impl PendingQueues {
                 .filter(|&&c| self.classes[c].blocked)
                 .count();
             if blocked != g.blocked {
-                return Err(format!(
-                    "shape group counts {} blocked, has {blocked}",
-                    g.blocked
-                ));
+                return Err(CountError::Blocked {
+                    kept: g.blocked,
+                    blocked,
+                });
             }
         }
         Ok(())

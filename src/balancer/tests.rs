@@ -188,37 +188,8 @@ fn a_test_waiting_for_its_key_blocks_no_other() {
 }
 
 #[test]
-fn revived_heads_come_out_smallest_first_scanned_or_sorted() {
-    for n in [
-        0usize,
-        1,
-        5,
-        RevivedHeads::SCAN_AT_MOST,
-        RevivedHeads::SCAN_AT_MOST + 9,
-    ] {
-        let mut rng = RngStreams::new(n as u64).stream(Stream::Custom(4));
-        let keys: Vec<HeadKey> = (0..n)
-            .map(|i| HeadKey::new(rng.below(5) as u8, rng.below(1000), i))
-            .collect();
-        let mut heads = RevivedHeads {
-            keys: keys.clone(),
-            sorted: false,
-        };
-        heads.prepare();
-        let taken: Vec<HeadKey> = std::iter::from_fn(|| heads.take_min()).collect();
-        let mut want = keys;
-        want.sort_unstable();
-        assert_eq!(taken, want, "{n} heads");
-        assert!(taken
-            .iter()
-            .enumerate()
-            .all(|(i, k)| k.class() < n && (i == 0 || taken[i - 1] < *k)));
-    }
-}
-
-#[test]
 fn a_shape_floor_is_held_by_whatever_holds_either_shape() {
-    use crate::balancer::model::Backends;
+    use crate::balancer::model::{Backends, Shape};
     let a = Shape {
         memory_mib: 4096,
         cuda_devices: 0,

@@ -200,7 +200,14 @@ impl WorkerState {
 
     /// The performance-based score: 0.7·history + 0.3·(1 − effective load).
     pub fn performance_score(&self) -> f64 {
-        0.7 * self.history.score() + 0.3 * (1.0 - self.effective_load())
+        self.performance_score_at(self.effective_load())
+    }
+
+    /// The performance-based score at a known effective load (the index
+    /// computes that load once per leaf).
+    #[inline]
+    fn performance_score_at(&self, effective_load: f64) -> f64 {
+        0.7 * self.history.score() + 0.3 * (1.0 - effective_load)
     }
 
     /// True if the worker takes new work at all right now.
@@ -225,7 +232,7 @@ impl WorkerState {
             return None;
         }
         let keys: [f64; RANK_KEYS] = [
-            0.7 * self.history.score() + 0.3 * (1.0 - effective),
+            self.performance_score_at(effective),
             1.0 - effective,
             -(self.free_memory_mib() as f64),
         ];

@@ -47,10 +47,10 @@ pub struct Collector {
     attempts_sum: u64,
     completed_by_worker: Vec<u64>,
     sampler: Sampler,
-    pub workers_joined: u64,
-    pub workers_drained: u64,
-    pub workers_failed: u64,
-    pub tests_moved: u64,
+    workers_joined: u64,
+    workers_drained: u64,
+    workers_failed: u64,
+    tests_moved: u64,
 }
 
 impl Collector {
@@ -106,6 +106,26 @@ impl Collector {
     #[inline]
     pub fn on_pool(&mut self, now: SimTime, balancer: &Balancer) {
         self.sampler.observe(now, balancer);
+    }
+
+    /// A worker joined during the run (the initial pool is not counted).
+    pub fn on_join(&mut self) {
+        self.workers_joined += 1;
+    }
+
+    /// A worker started to leave gracefully.
+    pub fn on_drain(&mut self) {
+        self.workers_drained += 1;
+    }
+
+    /// A worker crashed.
+    pub fn on_fail(&mut self) {
+        self.workers_failed += 1;
+    }
+
+    /// A running test was moved to another worker (stealing, rebalancing).
+    pub fn on_move(&mut self) {
+        self.tests_moved += 1;
     }
 
     /// An assignment; `first_latency_s` is set when it is the test's first.
@@ -172,25 +192,24 @@ impl Collector {
         balancer: &Balancer,
         end: SimTime,
     ) -> (Metrics, TimeSeries, Vec<WorkerRow>) {
-        let run_s = end.as_secs_f64().max(1e-9);
         let mut series = self.series(end);
         let sampler = std::mem::replace(&mut self.sampler, Sampler::new(self.bucket_us));
         series.resources = sampler.finish(balancer, end, series.throughput.len());
-        let per_worker: Vec<f64> = balancer
-            .workers()
-            .iter()
-            .map(|w| w.assignments as f64)
-            .collect();
-        let used = per_worker.iter().filter(|&&a| a > 0.0).count();
-        let (max_a, min_a) = per_worker.iter().fold((0u64, u64::MAX), |(mx, mn), &a| {
-            (mx.max(a as u64), mn.min(a as u64))
-        });
+        let workers = self.worker_rows(balancer, end);
+        let metrics = self.metrics(balancer, end, &series);
+        (metrics, series, workers)
+    }
+
+    /// The run's summary: the reference's fields, then lbsim's.
+    fn metrics(&self, balancer: &Balancer, end: SimTime, series: &TimeSeries) -> Metrics {
+        let run_s = end.as_secs_f64().max(1e-9);
+        let spread = Spread::of(balancer);
         let [completed, failed, rejected, pending, running] = self.counts;
         let (cap, use_) = utilisation(balancer, end);
-        let workers = self.worker_rows(balancer, end);
         let peak = |xs: &[(u64, f64)]| xs.iter().map(|p| p.1).fold(0.0, f64::max);
         let latency = Percentiles::of(&self.latencies);
-        let metrics = Metrics {
+        let assignments: u64 = self.buckets.iter().map(|b| u64::from(b.assignments)).sum();
+        Metrics {
             total_tests: self.submitted,
             success_rate: pct(self.assigned, self.submitted),
             // Latencies are never negative, so the maximum is at least 0
@@ -204,23 +223,10 @@ impl Collector {
                 .reduce(f64::min)
                 .unwrap_or(0.0),
             peak_throughput: peak(&series.throughput),
-            avg_throughput: self
-                .buckets
-                .iter()
-                .map(|b| u64::from(b.assignments))
-                .sum::<u64>() as f64
-                / run_s,
-            worker_assignment_stddev: sample_stddev(&per_worker),
-            worker_assignment_range: if per_worker.is_empty() {
-                0
-            } else {
-                max_a - min_a
-            },
-            worker_utilization: if per_worker.is_empty() {
-                0.0
-            } else {
-                used as f64 / per_worker.len() as f64
-            },
+            avg_throughput: assignments as f64 / run_s,
+            worker_assignment_stddev: spread.stddev,
+            worker_assignment_range: spread.range,
+            worker_utilization: spread.used_fraction,
             avg_scheduling_attempts: if self.latencies.is_empty() {
                 0.0
             } else {
@@ -241,7 +247,7 @@ impl Collector {
             wait: Percentiles::of(&self.waits),
             turnaround: Percentiles::of(&self.turnarounds),
             slowdown: Percentiles::of(&self.slowdowns),
-            jain_fairness: jain_index(&per_worker),
+            jain_fairness: spread.jain,
             cpu_utilization: ratio(use_[0], cap[0]),
             memory_utilization: ratio(use_[1], cap[1]),
             cuda_utilization: ratio(use_[2], cap[2]),
@@ -249,8 +255,7 @@ impl Collector {
             workers_drained: self.workers_drained,
             workers_failed: self.workers_failed,
             tests_moved: self.tests_moved,
-        };
-        (metrics, series, workers)
+        }
     }
 
     fn series(&self, end: SimTime) -> TimeSeries {
@@ -310,6 +315,41 @@ impl Collector {
                 }
             })
             .collect()
+    }
+}
+
+/// How assignments spread over the workers (every worker ever registered).
+struct Spread {
+    stddev: f64,
+    /// Most minus fewest assignments (0 with no workers).
+    range: u64,
+    /// Fraction of workers given at least one test.
+    used_fraction: f64,
+    jain: f64,
+}
+
+impl Spread {
+    fn of(balancer: &Balancer) -> Spread {
+        let per_worker: Vec<f64> = balancer
+            .workers()
+            .iter()
+            .map(|w| w.assignments as f64)
+            .collect();
+        let used = per_worker.iter().filter(|&&a| a > 0.0).count();
+        let (max_a, min_a) = per_worker.iter().fold((0u64, u64::MAX), |(mx, mn), &a| {
+            (mx.max(a as u64), mn.min(a as u64))
+        });
+        let none = per_worker.is_empty();
+        Spread {
+            stddev: sample_stddev(&per_worker),
+            range: if none { 0 } else { max_a - min_a },
+            used_fraction: if none {
+                0.0
+            } else {
+                used as f64 / per_worker.len() as f64
+            },
+            jain: jain_index(&per_worker),
+        }
     }
 }
 

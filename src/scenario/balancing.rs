@@ -16,7 +16,7 @@ pub(crate) fn check(
     options
         .composite_weights
         .validate()
-        .map_err(|m| weights.error(m))?;
+        .map_err(|m| weights.error(m.to_string()))?;
     options.stealing.validate().map_err(|(field, m)| {
         // The balancer names its fields `stealing.<name>`.
         let name = field.strip_prefix("stealing.").unwrap_or(field);

@@ -64,10 +64,12 @@ impl<V> IdMap<V> {
         }
     }
 
+    #[inline]
     pub fn get(&self, id: u64) -> Option<&V> {
         self.slot(id).map(|s| &self.values[s])
     }
 
+    #[inline]
     pub fn get_mut(&mut self, id: u64) -> Option<&mut V> {
         self.slot(id).map(|s| &mut self.values[s])
     }

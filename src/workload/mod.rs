@@ -12,7 +12,7 @@ mod run_model;
 pub mod trace;
 
 pub use arrivals::SyntheticArrivals;
-pub use pool::{CycleEffects, Pool};
+pub use pool::{Pool, PoolFact, PoolSink};
 pub use run_model::{Fate, RunModel};
 
 use crate::balancer::model::{TestId, TestSpec};

@@ -1,21 +1,44 @@
 //! The worker pool over time: initial workers, load drift, thermal events and
 //! churn, advanced one pool cycle at a time (the reference's worker loop).
+//!
+//! The pool decides and tells; it never changes the balancer. Each decision
+//! goes out as a `PoolFact` to a `PoolSink` (the engine), which applies it
+//! at once and counts it, so the next decision of the same cycle reads the
+//! pool as the facts before it left it.
 
 use crate::balancer::model::{
-    gb_to_mib_floor, Backends, LoadDrift, TestId, Thermal, WorkerId, WorkerSpec, WorkerStatus,
+    gb_to_mib_floor, Backends, LoadDrift, Thermal, WorkerId, WorkerSpec, WorkerStatus,
 };
-use crate::balancer::Balancer;
+use crate::balancer::WorkerState;
 use crate::scenario::{Churn, ChurnAction, ChurnEvent, LoadModel, Scenario, WorkerProfile};
 use crate::sim::{RngStreams, SimDuration, SimRng, SimTime, Stream};
 
-/// What a pool cycle changed, for the engine and the metrics.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct CycleEffects {
-    pub joined: Vec<WorkerId>,
-    pub drained: Vec<WorkerId>,
-    pub failed: Vec<(WorkerId, Vec<TestId>)>,
-    /// Thermal phases started: the worker and when the phase ends.
-    pub thermal_ends: Vec<(WorkerId, SimTime)>,
+/// A change to the worker pool that the workload decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PoolFact {
+    /// A new worker with this spec joins.
+    Join(WorkerSpec),
+    /// A worker leaves gracefully: it takes nothing new and finishes what it runs.
+    Drain(WorkerId),
+    /// A worker crashes: the tests it runs go back to pending.
+    Fail(WorkerId),
+    /// A worker's background load is redrawn.
+    Drift(WorkerId, LoadDrift),
+    /// A worker starts warming or cooling; the phase carries its end.
+    Thermal(WorkerId, Thermal),
+}
+
+/// What the pool reads of the cluster, and where its facts go. A sink
+/// applies each fact before `tell` returns: a cycle's leave may pick the
+/// worker its join just added, and a scripted drain takes the oldest worker
+/// still active after the drains before it.
+pub trait PoolSink {
+    type Error;
+    /// Every worker ever registered, in id order, as the facts left them.
+    fn workers(&self) -> &[WorkerState];
+    /// Workers with status Active.
+    fn active_workers(&self) -> usize;
+    fn tell(&mut self, fact: PoolFact) -> Result<(), Self::Error>;
 }
 
 /// Draws workers and drives drift and churn.
@@ -58,42 +81,36 @@ impl Pool {
         self.timeline.get(self.next_scripted).map(|e| e.0)
     }
 
-    /// Applies every scripted action due at or before `now`. Drains and
+    /// Tells every scripted action due at or before `now`. Drains and
     /// failures take the oldest active worker, so a rolling drain walks the
     /// pool in order and a multi-worker failure takes a contiguous block (a
     /// rack).
-    pub fn scripted(&mut self, balancer: &mut Balancer, now: SimTime) -> CycleEffects {
-        let mut fx = CycleEffects::default();
+    pub fn scripted<S: PoolSink>(&mut self, sink: &mut S, now: SimTime) -> Result<(), S::Error> {
         while let Some(&(at, action, replace)) = self.timeline.get(self.next_scripted) {
             if at > now {
                 break;
             }
             self.next_scripted += 1;
-            let oldest = balancer
+            let oldest = sink
                 .workers()
                 .iter()
                 .find(|w| w.status == WorkerStatus::Active)
                 .map(|w| w.id);
             let removed = match (action, oldest) {
-                (ChurnAction::Join, _) => false,
-                (ChurnAction::Drain, Some(w)) => {
-                    balancer.drain_worker(w, now);
-                    fx.drained.push(w);
-                    true
-                }
-                (ChurnAction::Fail, Some(w)) => {
-                    let requeued = balancer.fail_worker(w, now);
-                    fx.failed.push((w, requeued));
-                    true
-                }
-                (_, None) => false,
+                (ChurnAction::Join, _) | (_, None) => None,
+                (ChurnAction::Drain, Some(w)) => Some(PoolFact::Drain(w)),
+                (ChurnAction::Fail, Some(w)) => Some(PoolFact::Fail(w)),
             };
-            if action == ChurnAction::Join || (removed && replace) {
+            let replaced = removed.is_some() && replace;
+            if let Some(fact) = removed {
+                sink.tell(fact)?;
+            }
+            if action == ChurnAction::Join || replaced {
                 let spec = self.draw_worker();
-                fx.joined.push(balancer.register_worker(spec, now));
+                sink.tell(PoolFact::Join(spec))?;
             }
         }
-        fx
+        Ok(())
     }
 
     fn spec_of(&self, memory_gb: f64, cuda: u32, cores: u32, speed: f64) -> WorkerSpec {
@@ -150,64 +167,72 @@ impl Pool {
         Some(SimDuration::from_secs_f64(s).max(SimDuration(1)))
     }
 
-    /// One cycle: drift and thermal events first, then churn.
-    pub fn cycle(&mut self, balancer: &mut Balancer, now: SimTime) -> CycleEffects {
-        let mut fx = CycleEffects::default();
-        balancer.defer_index();
+    /// One cycle: drift and thermal events first, then churn. The sink may
+    /// batch its index updates around the call (no pass runs inside).
+    pub fn cycle<S: PoolSink>(&mut self, sink: &mut S, now: SimTime) -> Result<(), S::Error> {
         if self.load.enabled {
-            self.drift(balancer, now, &mut fx);
+            self.drift(sink, now)?;
         }
-        self.churn(balancer, now, &mut fx);
-        balancer.flush_index();
-        fx
+        self.churn(sink)
     }
 
-    fn drift(&mut self, balancer: &mut Balancer, now: SimTime, fx: &mut CycleEffects) {
-        let l = &self.load;
-        for i in 0..balancer.workers().len() {
+    /// Each worker not offline gets new drift with the update probability;
+    /// a worker in its normal thermal state may then start warming or
+    /// cooling.
+    fn drift<S: PoolSink>(&mut self, sink: &mut S, now: SimTime) -> Result<(), S::Error> {
+        for i in 0..sink.workers().len() {
             let id = WorkerId(i as u32);
-            if balancer.worker(id).status == WorkerStatus::Offline {
+            if sink.workers()[i].status == WorkerStatus::Offline {
                 continue;
             }
-            let r = &mut self.drift_rng;
-            if !r.chance(l.update_probability) {
+            if !self.drift_rng.chance(self.load.update_probability) {
                 continue;
             }
-            // Background load from outside the tests: small on the resources
-            // tests drive, the reference's ranges on I/O and network.
-            let drift = LoadDrift {
-                cpu: r.uniform(0.0, 0.2),
-                memory: r.uniform(0.0, 0.1),
-                gpu: r.uniform(0.0, 0.1),
-                io: r.uniform(0.05, 0.5),
-                network: r.uniform(0.1, 0.6),
-            };
-            balancer.set_drift(id, drift);
-            if balancer.worker(id).thermal != Thermal::Normal {
+            let drift = self.draw_drift();
+            sink.tell(PoolFact::Drift(id, drift))?;
+            if sink.workers()[i].thermal != Thermal::Normal {
                 continue;
             }
-            let phase = if r.chance(l.thermal_probability) {
-                Some(Thermal::Warming {
-                    until: now + SimDuration::from_secs_f64(l.warming_s),
-                })
-            } else if r.chance(l.thermal_probability) {
-                Some(Thermal::Cooling {
-                    until: now + SimDuration::from_secs_f64(l.cooling_s),
-                })
-            } else {
-                None
-            };
-            if let Some(phase) = phase {
-                let (Thermal::Warming { until } | Thermal::Cooling { until }) = phase else {
-                    unreachable!()
-                };
-                balancer.set_thermal(id, phase);
-                fx.thermal_ends.push((id, until));
+            if let Some(phase) = self.draw_thermal(now) {
+                sink.tell(PoolFact::Thermal(id, phase))?;
             }
+        }
+        Ok(())
+    }
+
+    /// Background load from outside the tests: small on the resources tests
+    /// drive, the reference's ranges on I/O and network.
+    fn draw_drift(&mut self) -> LoadDrift {
+        let r = &mut self.drift_rng;
+        LoadDrift {
+            cpu: r.uniform(0.0, 0.2),
+            memory: r.uniform(0.0, 0.1),
+            gpu: r.uniform(0.0, 0.1),
+            io: r.uniform(0.05, 0.5),
+            network: r.uniform(0.1, 0.6),
         }
     }
 
-    fn churn(&mut self, balancer: &mut Balancer, now: SimTime, fx: &mut CycleEffects) {
+    /// Warming with the thermal probability, else cooling with it again.
+    fn draw_thermal(&mut self, now: SimTime) -> Option<Thermal> {
+        let l = &self.load;
+        let r = &mut self.drift_rng;
+        if r.chance(l.thermal_probability) {
+            Some(Thermal::Warming {
+                until: now + SimDuration::from_secs_f64(l.warming_s),
+            })
+        } else if r.chance(l.thermal_probability) {
+            Some(Thermal::Cooling {
+                until: now + SimDuration::from_secs_f64(l.cooling_s),
+            })
+        } else {
+            None
+        }
+    }
+
+    /// A join while below the ceiling, then a leave while above the floor;
+    /// the leave is decided on the pool the join left.
+    fn churn<S: PoolSink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
         let Churn::Random {
             join_probability,
             leave_probability,
@@ -216,30 +241,221 @@ impl Pool {
             min_factor,
         } = self.churn
         else {
-            return;
+            return Ok(());
         };
         let initial = f64::from(self.initial);
-        let active = balancer.active_workers() as f64;
+        let active = sink.active_workers() as f64;
         if self.churn_rng.chance(join_probability) && active < max_factor * initial {
             let spec = self.draw_worker();
-            fx.joined.push(balancer.register_worker(spec, now));
+            sink.tell(PoolFact::Join(spec))?;
         }
-        let active = balancer.active_workers() as f64;
+        let active = sink.active_workers() as f64;
         if self.churn_rng.chance(leave_probability) && active > min_factor * initial {
-            let candidates: Vec<WorkerId> = balancer
+            let candidates: Vec<WorkerId> = sink
                 .workers()
                 .iter()
                 .filter(|w| w.status == WorkerStatus::Active)
                 .map(|w| w.id)
                 .collect();
             let victim = *self.churn_rng.choose(&candidates);
-            if self.churn_rng.chance(fail_fraction) {
-                let requeued = balancer.fail_worker(victim, now);
-                fx.failed.push((victim, requeued));
+            let fact = if self.churn_rng.chance(fail_fraction) {
+                PoolFact::Fail(victim)
             } else {
-                balancer.drain_worker(victim, now);
-                fx.drained.push(victim);
-            }
+                PoolFact::Drain(victim)
+            };
+            sink.tell(fact)?;
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::balancer::model::{TestId, TestSpec};
+    use crate::balancer::policy::SchedulerName;
+    use crate::balancer::Balancer;
+    use crate::hash::Fnv64;
+    use crate::scenario::StressOptions;
+    use std::fmt::Write;
+
+    fn small_test(i: u64) -> TestSpec {
+        TestSpec {
+            priority: (i % 5) as u8 + 1,
+            memory_mib: 512 << (i % 3),
+            cuda_devices: 0,
+            cpu_cores: 1,
+            backend: None,
+            expected_duration: SimDuration::from_secs(10),
+            model_family: 0,
+            concurrency_key: None,
+        }
+    }
+
+    /// Every worker's status, drift (as bits) and thermal phase.
+    fn pool_state(b: &Balancer, out: &mut String) {
+        for w in b.workers() {
+            let d = &w.drift;
+            let bits = [d.cpu, d.memory, d.gpu, d.io, d.network].map(f64::to_bits);
+            writeln!(out, "  {} {:?} {bits:?} {:?}", w.id, w.status, w.thermal).unwrap();
+        }
+    }
+
+    /// What one call changed, printed as the pool printed it when it
+    /// commanded the balancer itself (the pinned hashes below were taken
+    /// from that code).
+    #[derive(Debug, Default)]
+    struct CycleEffects {
+        joined: Vec<WorkerId>,
+        drained: Vec<WorkerId>,
+        failed: Vec<(WorkerId, Vec<TestId>)>,
+        thermal_ends: Vec<(WorkerId, SimTime)>,
+    }
+
+    /// Applies each fact to a balancer, as the engine does, and records it.
+    struct Recorder<'a> {
+        balancer: &'a mut Balancer,
+        now: SimTime,
+        fx: CycleEffects,
+        told: Vec<PoolFact>,
+    }
+
+    impl PoolSink for Recorder<'_> {
+        type Error = std::convert::Infallible;
+        fn workers(&self) -> &[WorkerState] {
+            self.balancer.workers()
+        }
+        fn active_workers(&self) -> usize {
+            self.balancer.active_workers()
+        }
+        fn tell(&mut self, fact: PoolFact) -> Result<(), Self::Error> {
+            let (b, now, fx) = (&mut *self.balancer, self.now, &mut self.fx);
+            match fact.clone() {
+                PoolFact::Join(spec) => fx.joined.push(b.register_worker(spec, now)),
+                PoolFact::Drain(w) => {
+                    b.drain_worker(w, now);
+                    fx.drained.push(w);
+                }
+                PoolFact::Fail(w) => fx.failed.push((w, b.fail_worker(w, now))),
+                PoolFact::Drift(w, drift) => b.set_drift(w, drift),
+                PoolFact::Thermal(w, phase) => {
+                    b.set_thermal(w, phase);
+                    fx.thermal_ends.push((w, phase.until().unwrap()));
+                }
+            }
+            self.told.push(fact);
+            Ok(())
+        }
+    }
+
+    /// Runs `cycles` pool cycles (scripted actions, then a random cycle) on
+    /// a balancer that is given two tests before each; returns the log and
+    /// the facts told.
+    fn drive(scenario: &Scenario, cycles: usize) -> (String, Vec<PoolFact>) {
+        let streams = RngStreams::new(scenario.seed);
+        let mut pool = Pool::new(scenario, &streams);
+        let mut b = Balancer::new(SchedulerName::LeastLoaded, streams.stream(Stream::Policy));
+        for _ in 0..scenario.workers {
+            let spec = pool.draw_worker();
+            b.register_worker(spec, SimTime::ZERO);
+        }
+        let (mut log, mut told, mut now) = (String::new(), Vec::new(), SimTime::ZERO);
+        let mut out = Vec::new();
+        for cycle in 0..cycles as u64 {
+            for i in [2 * cycle, 2 * cycle + 1] {
+                b.submit(TestId(i), small_test(i), now).unwrap();
+            }
+            b.schedule(now, &mut out);
+            now += pool.next_cycle_in().unwrap();
+            for scripted in [true, false] {
+                let mut sink = Recorder {
+                    balancer: &mut b,
+                    now,
+                    fx: CycleEffects::default(),
+                    told: Vec::new(),
+                };
+                let Ok(()) = if scripted {
+                    pool.scripted(&mut sink, now)
+                } else {
+                    sink.balancer.defer_index();
+                    let r = pool.cycle(&mut sink, now);
+                    sink.balancer.flush_index();
+                    r
+                };
+                writeln!(log, "{now} {:?}", sink.fx).unwrap();
+                told.extend(sink.told);
+            }
+            pool_state(&b, &mut log);
+        }
+        (log, told)
+    }
+
+    /// How many facts of each kind: join, drain, fail, drift, thermal.
+    fn kinds(told: &[PoolFact]) -> [usize; 5] {
+        let mut n = [0; 5];
+        for f in told {
+            n[match f {
+                PoolFact::Join(_) => 0,
+                PoolFact::Drain(_) => 1,
+                PoolFact::Fail(_) => 2,
+                PoolFact::Drift(..) => 3,
+                PoolFact::Thermal(..) => 4,
+            }] += 1;
+        }
+        n
+    }
+
+    fn hash(text: &str) -> String {
+        let mut h = Fnv64::default();
+        h.write(text.as_bytes());
+        h.hex()
+    }
+
+    #[test]
+    fn a_seeded_random_cycle_tells_drift_thermal_joins_and_leaves() {
+        let scenario = StressOptions {
+            workers: 6,
+            dynamic: true,
+            seed: 7,
+            ..StressOptions::default()
+        }
+        .to_scenario()
+        .unwrap();
+        let (log, told) = drive(&scenario, 300);
+        let [joins, drains, fails, drifts, thermals] = kinds(&told);
+        assert_eq!([joins, drains, fails, thermals], [16, 10, 4, 21]);
+        assert!(drifts > 300, "{drifts} drift facts");
+        assert!(log.contains("failed: [(WorkerId(0), [TestId(0), TestId(11)"));
+        assert_eq!(hash(&log), "625175c2f4a3d66d", "{log}");
+    }
+
+    #[test]
+    fn a_seeded_timeline_tells_drains_failures_and_replacements() {
+        let mut scenario = StressOptions {
+            workers: 6,
+            seed: 7,
+            ..StressOptions::default()
+        }
+        .to_scenario()
+        .unwrap();
+        let event = |at_s, action, count, replace| ChurnEvent {
+            at_s,
+            action,
+            count,
+            every_s: 1.0,
+            replace,
+        };
+        scenario.churn = Churn::Timeline {
+            events: vec![
+                event(5.0, ChurnAction::Drain, 3, true),
+                event(8.0, ChurnAction::Fail, 2, false),
+                event(12.0, ChurnAction::Join, 2, false),
+                event(20.0, ChurnAction::Fail, 9, true),
+            ],
+        };
+        let (log, told) = drive(&scenario, 60);
+        let [joins, drains, fails, _, thermals] = kinds(&told);
+        assert_eq!([joins, drains, fails, thermals], [14, 3, 11, 5]);
+        assert_eq!(hash(&log), "34dfdb8ddaef88dc", "{log}");
     }
 }

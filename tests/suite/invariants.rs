@@ -2,10 +2,11 @@
 //! capacity at any event, time never goes back, every test ends in exactly
 //! one state, and the counts add up.
 
-use lbsim::balancer::model::Outcome;
+use lbsim::balancer::model::{Outcome, TestId, WorkerId};
 use lbsim::balancer::{Assignment, TestRecord};
 use lbsim::engine::{self, Observer};
-use lbsim::scenario::StressOptions;
+use lbsim::scenario::{Churn, ChurnAction, ChurnEvent, StressOptions};
+use lbsim::sim::SimTime;
 use lbsim::Result;
 use std::collections::BTreeMap;
 
@@ -160,4 +161,64 @@ fn churn_really_requeues_tests_and_none_is_lost() {
         })
         .sum();
     assert!(requeued > 0, "no worker failure ever hit a running test");
+}
+
+/// The rack a scripted failure took down, and every final state.
+#[derive(Default)]
+struct Rack {
+    failed: Vec<u32>,
+    requeued: Vec<u64>,
+    finals: BTreeMap<u64, u32>,
+}
+
+impl Observer for Rack {
+    fn on_fail(&mut self, worker: WorkerId, requeued: &[TestId], _now: SimTime) -> Result<()> {
+        self.failed.push(worker.0);
+        self.requeued.extend(requeued.iter().map(|t| t.0));
+        Ok(())
+    }
+
+    fn on_final(&mut self, r: &TestRecord) -> Result<()> {
+        *self.finals.entry(r.id.0).or_default() += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_rack_failure_under_load_keeps_every_invariant_and_loses_no_test() {
+    for seed in 0..6u64 {
+        let mut scenario = StressOptions {
+            workers: 8,
+            tests: 600,
+            duration_s: 60.0,
+            burst: true,
+            seed,
+            ..StressOptions::default()
+        }
+        .to_scenario()
+        .unwrap();
+        let event = |at_s, action, count, every_s, replace| ChurnEvent {
+            at_s,
+            action,
+            count,
+            every_s,
+            replace,
+        };
+        scenario.churn = Churn::Timeline {
+            events: vec![
+                event(5.0, ChurnAction::Drain, 3, 3.0, true),
+                event(20.0, ChurnAction::Fail, 4, 0.0, false),
+            ],
+        };
+        scenario.validate().unwrap();
+        let mut rack = Rack::default();
+        let out = engine::run_checked(&scenario, &mut rack)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        // The oldest active workers after the drains: a contiguous block.
+        assert_eq!(rack.failed, [3, 4, 5, 6], "seed {seed}");
+        assert_eq!(out.metrics.workers_failed, 4);
+        assert!(!rack.requeued.is_empty(), "seed {seed}: the rack was idle");
+        assert_eq!(rack.finals.len() as u64, scenario.tests, "seed {seed}");
+        assert!(rack.finals.values().all(|&n| n == 1), "seed {seed}");
+    }
 }

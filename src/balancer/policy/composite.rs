@@ -1,6 +1,6 @@
 //! `composite`: a weighted vote of other policies.
 
-use super::{Choice, ClusterView, Finished, Policy, Request, SchedulerName};
+use super::{Choice, ClusterView, Finished, Policy, Request, SchedulerName, UnknownScheduler};
 use crate::balancer::model::WorkerId;
 use crate::sim::SimRng;
 use indexmap::IndexMap;
@@ -24,19 +24,19 @@ impl Default for CompositeWeights {
 
 impl CompositeWeights {
     /// Parses `name:weight,name:weight`; the error says what is wrong.
-    pub fn parse(text: &str) -> Result<CompositeWeights, String> {
+    pub fn parse(text: &str) -> Result<CompositeWeights, WeightsError> {
         let mut weights = IndexMap::new();
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (name, weight) = item
                 .split_once(':')
-                .ok_or_else(|| format!("'{item}' is not NAME:WEIGHT"))?;
+                .ok_or_else(|| WeightsError::NotAPair(item.to_string()))?;
             let name = SchedulerName::parse(name.trim())?;
             let weight: f64 = weight
                 .trim()
                 .parse()
-                .map_err(|_| format!("'{}' is not a number", weight.trim()))?;
+                .map_err(|_| WeightsError::NotANumber(weight.trim().to_string()))?;
             if weights.insert(name, weight).is_some() {
-                return Err(format!("{name} is listed twice"));
+                return Err(WeightsError::Twice(name));
             }
         }
         let w = CompositeWeights(weights);
@@ -45,20 +45,47 @@ impl CompositeWeights {
     }
 
     /// Members must be plain policies with positive, finite weights.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), WeightsError> {
         if self.0.is_empty() {
-            return Err("needs at least one NAME:WEIGHT".into());
+            return Err(WeightsError::Empty);
         }
         for (&name, &weight) in &self.0 {
             if matches!(name, SchedulerName::Composite | SchedulerName::Adaptive) {
-                return Err(format!("{name} cannot be a member of composite"));
+                return Err(WeightsError::NotAMember(name));
             }
             if !(weight.is_finite() && weight > 0.0) {
-                return Err(format!("weight of {name} must be a positive number"));
+                return Err(WeightsError::NotPositive(name));
             }
         }
         Ok(())
     }
+}
+
+/// Why composite weights (`--composite-weights`, `composite_weights`) are
+/// refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum WeightsError {
+    /// An item has no colon.
+    #[error("'{0}' is not NAME:WEIGHT")]
+    NotAPair(String),
+    /// A member is not a scheduler.
+    #[error(transparent)]
+    Unknown(#[from] UnknownScheduler),
+    /// A weight does not parse as a number.
+    #[error("'{0}' is not a number")]
+    NotANumber(String),
+    /// A member appears twice.
+    #[error("{0} is listed twice")]
+    Twice(SchedulerName),
+    /// No member at all.
+    #[error("needs at least one NAME:WEIGHT")]
+    Empty,
+    /// `composite` or `adaptive` named as a member.
+    #[error("{0} cannot be a member of composite")]
+    NotAMember(SchedulerName),
+    /// A weight that is zero, negative, infinite or NaN.
+    #[error("weight of {0} must be a positive number")]
+    NotPositive(SchedulerName),
 }
 
 /// Every member picks a worker; each pick earns the member's weight; the
@@ -153,25 +180,20 @@ mod tests {
 
     #[test]
     fn bad_weights_are_refused_with_a_reason() {
-        assert!(CompositeWeights::parse("fifo")
-            .unwrap_err()
-            .contains("NAME:WEIGHT"));
-        assert!(CompositeWeights::parse("fifo:-1")
-            .unwrap_err()
-            .contains("positive"));
-        assert!(CompositeWeights::parse("fifo:x")
-            .unwrap_err()
-            .contains("not a number"));
-        assert!(CompositeWeights::parse("nope:1")
-            .unwrap_err()
-            .contains("unknown scheduler"));
-        assert!(CompositeWeights::parse("adaptive:1")
-            .unwrap_err()
-            .contains("member"));
-        assert!(CompositeWeights::parse("fifo:1,fifo:2")
-            .unwrap_err()
-            .contains("twice"));
-        assert!(CompositeWeights::parse("").is_err());
+        let refused = |text: &str| CompositeWeights::parse(text).unwrap_err().to_string();
+        assert_eq!(refused("fifo"), "'fifo' is not NAME:WEIGHT");
+        assert_eq!(
+            refused("fifo:-1"),
+            "weight of fifo must be a positive number"
+        );
+        assert_eq!(refused("fifo: x"), "'x' is not a number");
+        assert!(refused("nope:1").starts_with("unknown scheduler 'nope' (known: "));
+        assert_eq!(
+            refused("adaptive:1"),
+            "adaptive cannot be a member of composite"
+        );
+        assert_eq!(refused("fifo:1,fifo:2"), "fifo is listed twice");
+        assert_eq!(refused(""), "needs at least one NAME:WEIGHT");
         assert_eq!(
             CompositeWeights::parse("performance_based:0.5, least_loaded:0.3,affinity_based:0.2"),
             Ok(CompositeWeights::default())

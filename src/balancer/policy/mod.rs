@@ -28,7 +28,7 @@ use std::fmt;
 pub use adaptive::Adaptive;
 pub use affinity_based::AffinityBased;
 pub use best_fit::BestFit;
-pub use composite::{Composite, CompositeWeights};
+pub use composite::{Composite, CompositeWeights, WeightsError};
 pub use fifo::Fifo;
 pub use least_loaded::LeastLoaded;
 pub use performance_based::PerformanceBased;
@@ -233,14 +233,13 @@ impl SchedulerName {
     }
 
     /// Parses a name from the table; the error lists the known names.
-    pub fn parse(name: &str) -> Result<SchedulerName, String> {
+    pub fn parse(name: &str) -> Result<SchedulerName, UnknownScheduler> {
         SCHEDULERS
             .iter()
             .find(|s| s.id == name)
             .map(|s| s.name)
-            .ok_or_else(|| {
-                let known: Vec<&str> = SCHEDULERS.iter().map(|s| s.id).collect();
-                format!("unknown scheduler '{name}' (known: {})", known.join(", "))
+            .ok_or_else(|| UnknownScheduler {
+                name: name.to_string(),
             })
     }
 
@@ -275,10 +274,23 @@ impl fmt::Display for SchedulerName {
 }
 
 impl std::str::FromStr for SchedulerName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownScheduler;
+    fn from_str(s: &str) -> Result<Self, UnknownScheduler> {
         SchedulerName::parse(s)
     }
+}
+
+/// A scheduler name that is not in the table (a flag, a config field, a
+/// composite member).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scheduler '{name}' (known: {})", known_names())]
+pub struct UnknownScheduler {
+    pub name: String,
+}
+
+fn known_names() -> String {
+    let known: Vec<&str> = SCHEDULERS.iter().map(|s| s.id).collect();
+    known.join(", ")
 }
 
 #[cfg(test)]
@@ -371,9 +383,10 @@ mod tests {
             assert_eq!(SchedulerName::parse(s.id), Ok(s.name));
             assert_eq!(s.name.as_str(), s.id);
         }
-        let err = SchedulerName::parse("fastest").unwrap_err();
+        let err = SchedulerName::parse("fastest").unwrap_err().to_string();
         assert!(
-            err.contains("performance_based") && err.contains("round_robin"),
+            err.starts_with("unknown scheduler 'fastest' (known: performance_based, round_robin,")
+                && err.ends_with(", fifo)"),
             "{err}"
         );
     }

@@ -168,7 +168,7 @@ fn size(cfg: &Config, p: &FieldPath, s: &RawScenario, o: &Overrides) -> Result<(
 fn scheduler(p: &FieldPath, s: &RawScenario, o: &Overrides) -> Result<SchedulerName> {
     match (o.scheduler, &s.scheduler) {
         (Some(x), _) => Ok(x),
-        (None, Some(n)) => SchedulerName::parse(n).map_err(|m| p.field("scheduler").error(m)),
+        (None, Some(n)) => SchedulerName::parse(n).map_err(|m| p.field("scheduler").error(m.to_string())),
         (None, None) => Ok(SchedulerName::DEFAULT),
     }
 }

@@ -203,7 +203,7 @@ pub(super) fn balancing(path: &FieldPath, s: &RawScenario) -> Result<BalancerOpt
         let mut weights = indexmap::IndexMap::new();
         for (name, &w) in raw {
             let policy =
-                SchedulerName::parse(name).map_err(|m| weights_path.field(name).error(m))?;
+                SchedulerName::parse(name).map_err(|m| weights_path.field(name).error(m.to_string()))?;
             weights.insert(policy, w);
         }
         b.composite_weights = CompositeWeights(weights);

@@ -32,13 +32,18 @@ pub enum TraceFormat {
     Csv,
 }
 
+/// A `--format` value that names no trace format.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a trace format (known: swf, csv)")]
+pub struct UnknownTraceFormat(pub String);
+
 impl TraceFormat {
     /// Parses a `--format` value.
-    pub fn parse(s: &str) -> std::result::Result<TraceFormat, String> {
+    pub fn parse(s: &str) -> std::result::Result<TraceFormat, UnknownTraceFormat> {
         match s {
             "swf" => Ok(TraceFormat::Swf),
             "csv" => Ok(TraceFormat::Csv),
-            _ => Err(format!("'{s}' is not a trace format (known: swf, csv)")),
+            _ => Err(UnknownTraceFormat(s.to_string())),
         }
     }
 
@@ -226,7 +231,10 @@ mod tests {
             TraceFormat::detect(p("a"), b"; Version: 2"),
             TraceFormat::Swf
         );
-        assert!(TraceFormat::parse("xml").is_err());
+        assert_eq!(
+            TraceFormat::parse("xml").unwrap_err().to_string(),
+            "'xml' is not a trace format (known: swf, csv)"
+        );
     }
 
     #[test]
