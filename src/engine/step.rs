@@ -293,7 +293,7 @@ mod tests {
             while sim.step().unwrap() == Progress::Running {
                 steps += 1;
                 assert_eq!(sim.events(), steps, "one event per step");
-                if steps % 50 == 0 {
+                if steps.is_multiple_of(50) {
                     let second = sim.now() + SimDuration::from_secs(1);
                     if let Progress::Ended(_) = sim.run_until(second).unwrap() {
                         break;

@@ -3,17 +3,18 @@
 //! the filter, from a real short simulation; and a monitor view fed by a
 //! stored `/v1/status` document. Snapshots live in `golden/`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use lbsim::balancer::model::{TestId, Thermal, WorkerId};
-use lbsim::balancer::{Assignment, Balancer, TestRecord};
+use lbsim::balancer::model::{TestId, WorkerId, WorkerSpec};
+use lbsim::balancer::{Assignment, TestRecord};
 use lbsim::dashboard::render::{buffer_text, draw_to_buffer};
 use lbsim::dashboard::{handle, DashboardState, Pane, Speed, StatusDoc, Theme, UiState};
-use lbsim::engine::{self, Observer, RunOutput};
+use lbsim::engine::{self, Observer, Progress, RunOutput, Simulation};
 use lbsim::scenario::{Arrivals, Churn, ChurnAction, ChurnEvent, Scenario, Spike, StressOptions};
-use lbsim::sim::{RngStreams, SimTime, Stream};
-use lbsim::workload::{Arrival, ArrivalSource, CycleEffects, Pool, SyntheticArrivals};
+use lbsim::sim::{RngStreams, SimTime};
+use lbsim::workload::{ArrivalSource, SyntheticArrivals};
 
 /// A short run with a spike and scripted churn (two joins, a drain, a crash).
 fn scenario() -> Scenario {
@@ -54,138 +55,37 @@ fn scenario() -> Scenario {
     s
 }
 
-/// The engine's pool replayed beside the run: the same draws at the same
-/// simulated times give the pool facts (joins, drains, crashes, thermal
-/// phases, drift) that the engine's pool hooks will hand the dashboard.
-struct ShadowPool {
-    pool: Pool,
-    balancer: Balancer,
-    next_cycle: Option<SimTime>,
-    thermal_ends: Vec<(SimTime, WorkerId)>,
-}
-
-impl ShadowPool {
-    fn new(scenario: &Scenario) -> ShadowPool {
-        let streams = RngStreams::new(scenario.seed);
-        let mut pool = Pool::new(scenario, &streams);
-        let mut balancer = Balancer::with_options(
-            scenario.scheduler,
-            &scenario.balancing,
-            streams.stream(Stream::Policy),
-        );
-        for spec in pool.possible_workers() {
-            balancer.declare_possible_worker(&spec);
-        }
-        for _ in 0..scenario.workers {
-            let spec = pool.draw_worker();
-            balancer.register_worker(spec, SimTime::ZERO);
-        }
-        let next_cycle = pool.next_cycle_in().map(|dt| SimTime::ZERO + dt);
-        ShadowPool {
-            pool,
-            balancer,
-            next_cycle,
-            thermal_ends: Vec::new(),
-        }
-    }
-
-    /// Runs the pool's due actions up to `to`, reporting each to `state`;
-    /// a crash requeues the tests `running_on` says the worker held.
-    fn advance(
-        &mut self,
-        to: SimTime,
-        state: &mut DashboardState,
-        running_on: &mut BTreeMap<u64, WorkerId>,
-    ) {
-        loop {
-            let thermal = self.thermal_ends.first().map(|e| e.0);
-            let scripted = self.pool.next_scripted_at();
-            let due = [self.next_cycle, scripted, thermal]
-                .into_iter()
-                .flatten()
-                .min();
-            let Some(t) = due.filter(|&t| t <= to) else {
-                break;
-            };
-            if thermal == Some(t) {
-                let (_, w) = self.thermal_ends.remove(0);
-                self.balancer.set_thermal(w, Thermal::Normal);
-                continue;
-            }
-            let fx = if scripted == Some(t) {
-                self.pool.scripted(&mut self.balancer, t)
-            } else {
-                let fx = self.pool.cycle(&mut self.balancer, t);
-                self.next_cycle = self.pool.next_cycle_in().map(|dt| t + dt);
-                fx
-            };
-            self.report(fx, t, state, running_on);
-        }
-    }
-
-    fn report(
-        &mut self,
-        fx: CycleEffects,
-        t: SimTime,
-        state: &mut DashboardState,
-        running_on: &mut BTreeMap<u64, WorkerId>,
-    ) {
-        for w in fx.joined {
-            state.on_worker_joined(w, t);
-        }
-        for w in fx.drained {
-            state.on_worker_draining(w, t);
-        }
-        for (w, _) in fx.failed {
-            let held: Vec<u64> = running_on
-                .iter()
-                .filter(|e| *e.1 == w)
-                .map(|e| *e.0)
-                .collect();
-            held.iter().for_each(|id| {
-                running_on.remove(id);
-            });
-            state.on_worker_failed(w, held.len(), t);
-        }
-        self.thermal_ends
-            .extend(fx.thermal_ends.into_iter().map(|(w, until)| (until, w)));
-        self.thermal_ends.sort();
-    }
-}
-
-/// Feeds the dashboard the run's facts up to `stop` (later ones are
-/// ignored: the model shows the run as it stood then).
+/// Feeds the dashboard every fact the engine reports through its observer
+/// hooks, as the live wiring does.
 struct Feeder<'a> {
-    state: &'a mut DashboardState,
-    shadow: &'a mut ShadowPool,
-    arrivals: &'a BTreeMap<u64, Arrival>,
-    stop: SimTime,
-    running_on: BTreeMap<u64, WorkerId>,
-    finals: BTreeSet<u64>,
+    state: &'a RefCell<DashboardState>,
+    submitted: &'a BTreeMap<u64, SimTime>,
 }
 
 impl Observer for Feeder<'_> {
     fn on_decision(&mut self, a: &Assignment) -> lbsim::Result<()> {
-        if a.time <= self.stop {
-            self.shadow
-                .advance(a.time, self.state, &mut self.running_on);
-            self.running_on.insert(a.test.0, a.worker);
-            let submitted = self.arrivals.get(&a.test.0).map(|x| x.time);
-            self.state.on_assignment(a, submitted);
-        }
+        let submitted = self.submitted.get(&a.test.0).copied();
+        self.state.borrow_mut().on_assignment(a, submitted);
         Ok(())
     }
 
     fn on_final(&mut self, r: &TestRecord) -> lbsim::Result<()> {
-        match r.finished_at {
-            Some(t) if t <= self.stop => {
-                self.shadow.advance(t, self.state, &mut self.running_on);
-                self.running_on.remove(&r.id.0);
-                self.finals.insert(r.id.0);
-                self.state.on_final(r);
-            }
-            _ => {}
-        }
+        self.state.borrow_mut().on_final(r);
+        Ok(())
+    }
+
+    fn on_join(&mut self, w: WorkerId, _: &WorkerSpec, now: SimTime) -> lbsim::Result<()> {
+        self.state.borrow_mut().on_worker_joined(w, now);
+        Ok(())
+    }
+
+    fn on_drain(&mut self, w: WorkerId, now: SimTime) -> lbsim::Result<()> {
+        self.state.borrow_mut().on_worker_draining(w, now);
+        Ok(())
+    }
+
+    fn on_fail(&mut self, w: WorkerId, requeued: &[TestId], now: SimTime) -> lbsim::Result<()> {
+        self.state.borrow_mut().on_worker_failed(w, requeued.len(), now);
         Ok(())
     }
 }
@@ -196,43 +96,27 @@ fn simulated(stop_s: f64) -> (DashboardState, RunOutput) {
     let scenario = scenario();
     let streams = RngStreams::new(scenario.seed);
     let mut source = SyntheticArrivals::new(&scenario, &streams);
-    let arrivals: BTreeMap<u64, Arrival> = std::iter::from_fn(|| source.next_arrival())
-        .map(|a| (a.id.0, a))
+    let submitted: BTreeMap<u64, SimTime> = std::iter::from_fn(|| source.next_arrival())
+        .map(|a| (a.id.0, a.time))
         .collect();
-    let mut state = DashboardState::for_simulation(&scenario, "stress");
-    let mut shadow = ShadowPool::new(&scenario);
+    let state = RefCell::new(DashboardState::for_simulation(&scenario, "stress"));
     let stop = SimTime::from_secs_f64(stop_s);
     let mut feeder = Feeder {
-        state: &mut state,
-        shadow: &mut shadow,
-        arrivals: &arrivals,
-        stop,
-        running_on: BTreeMap::new(),
-        finals: BTreeSet::new(),
+        state: &state,
+        submitted: &submitted,
     };
-    let out = engine::run(&scenario, &mut feeder).unwrap();
-    let (finals, mut running_on) = (
-        std::mem::take(&mut feeder.finals),
-        std::mem::take(&mut feeder.running_on),
-    );
-    let now = stop.min(SimTime::from_secs_f64(out.run.end_time));
-    shadow.advance(now, &mut state, &mut running_on);
-    // The tests live at `now`, placed by the shadow's own pass: the loads
-    // are realistic, though not the engine's exact placement.
-    for (id, a) in arrivals
-        .iter()
-        .filter(|(id, a)| a.time <= now && !finals.contains(*id))
-    {
-        shadow
-            .balancer
-            .submit(TestId(*id), a.spec.clone(), a.time)
-            .unwrap();
+    let mut sim = Simulation::new(&scenario, &mut feeder);
+    if sim.run_until(stop).unwrap() == Progress::Running {
+        state.borrow_mut().sync_pool(sim.balancer(), stop);
+        drop(sim);
+        let out = engine::run(&scenario, &mut engine::NoObserver).unwrap();
+        return (state.into_inner(), out);
     }
-    shadow.balancer.schedule(now, &mut Vec::new());
-    state.sync_pool(&shadow.balancer, now);
-    if stop_s > out.run.end_time {
-        state.finish(&out);
-    }
+    let end = sim.now();
+    state.borrow_mut().sync_pool(sim.balancer(), end);
+    let out = sim.finish().unwrap();
+    let mut state = state.into_inner();
+    state.finish(&out);
     (state, out)
 }
 
