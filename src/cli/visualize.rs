@@ -1,8 +1,27 @@
 //! `lbsim visualize`: charts and an HTML report from a results file.
 
-use super::args::VisualizeArgs;
 use crate::error::Result;
+use clap::Args;
 use std::io::Write;
+use std::path::PathBuf;
+
+/// Options of `visualize`.
+#[derive(Clone, Debug, Args)]
+pub struct VisualizeArgs {
+    /// Results file: a results JSON (stress, scenario, spike, benchmark) or a sweep CSV
+    pub input: PathBuf,
+    /// Directory for the charts and index.html
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "./visualizations",
+        value_name = "DIR"
+    )]
+    pub output_dir: PathBuf,
+    /// Kind of results [default: detected from the file]
+    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    pub kind: Option<crate::visualize::Kind>,
+}
 
 pub fn run(args: &VisualizeArgs) -> Result<()> {
     let written = crate::visualize::visualize(&args.input, &args.output_dir, args.kind)?;

@@ -13,7 +13,7 @@ mod timeline;
 pub use config::Config;
 pub use env::{EnvSettings, LogLevel};
 pub use spikes::{RateProfile, Spike};
-pub use stress::StressOptions;
+pub use stress::{BalancingOverrides, StressOptions};
 pub use timeline::{ChurnAction, ChurnEvent};
 
 use crate::balancer::options::BalancerOptions;

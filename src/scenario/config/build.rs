@@ -18,6 +18,8 @@ pub struct Overrides {
     pub scheduler: Option<SchedulerName>,
     /// LB_DEFAULT_DURATION: used when the test configuration has no duration.
     pub default_duration_s: Option<f64>,
+    /// The balancing flags, applied over the file's own balancing.
+    pub balancing: BalancingOverrides,
 }
 
 /// The reference's `retries` and `timeout` defaults.
@@ -390,11 +392,11 @@ pub fn scenario(cfg: &Config, name: &str, s: &RawScenario, o: &Overrides) -> Res
         duration_s,
         horizon_s: s.horizon.unwrap_or(span * HORIZON_FACTOR),
         worker_profile,
-        test_profile,
+        test_profile: o.balancing.test_profile(test_profile),
         arrivals,
         churn,
         load,
-        balancing: balancing(&ctx, &p, s)?,
+        balancing: o.balancing.options(balancing(&ctx, &p, s)?),
     };
     scenario.validate().map_err(|e| match e {
         Error::InvalidInput { flag, message } => ctx.bad(format!("{p}.{flag}"), message),
