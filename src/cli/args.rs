@@ -98,20 +98,20 @@ impl Cli {
                 &self.scenario,
                 &self.command,
             )?;
-            before.finish("--list-schedulers")?;
+            before.finish("--list-schedulers", "it takes nothing else")?;
             return Ok(Action::ListSchedulers);
         }
         if self.list_scenarios {
             alone("--list-scenarios", false, &self.scenario, &self.command)?;
             let mut config = None;
             take("--config", &mut before.config, &mut config)?;
-            before.finish("--list-scenarios")?;
+            before.finish("--list-scenarios", "it takes only --config")?;
             return Ok(Action::ListScenarios { config });
         }
         let (mut command, name) = match (self.scenario, self.command) {
             (None, None) => (
                 Command::Stress(StressArgs::default()),
-                "stress (no command given)",
+                "stress, which lbsim runs with no command,",
             ),
             (Some(name), None) => {
                 let args = ScenarioArgs {
@@ -140,7 +140,8 @@ impl Cli {
             }
         };
         command.absorb(&mut before)?;
-        before.finish(name)?;
+        let help = format!("see lbsim {} --help", command.name());
+        before.finish(name, &help)?;
         Ok(Action::Run(Box::new(command)))
     }
 }
@@ -240,8 +241,8 @@ struct Before {
 }
 
 impl Before {
-    /// Fails naming the first option left: `command` does not take it.
-    fn finish(self, command: &str) -> Result<()> {
+    /// Fails naming the first option left: `what` does not take it.
+    fn finish(self, what: &str, hint: &str) -> Result<()> {
         let r = &self.run;
         let left = r
             .workload
@@ -254,7 +255,7 @@ impl Before {
         match left {
             Some(flag) => Err(Error::invalid(
                 flag,
-                format!("does not apply to {command} (see its --help)"),
+                format!("{what} does not take it ({hint})"),
             )),
             None => Ok(()),
         }

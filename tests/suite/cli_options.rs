@@ -94,7 +94,9 @@ fn options_a_command_does_not_take_are_refused() {
     refused(&["check-determinism", "--stats"], &["--stats"]);
     refused(&["diff", "a", "b", "--workers", "2"], &["--workers"]);
     // Before it, the message names the option and the command.
-    let benchmark = ["lbsim: error: invalid --workers: does not apply to benchmark"];
+    let benchmark = [
+        "lbsim: error: invalid --workers: benchmark does not take it (see lbsim benchmark --help)",
+    ];
     refused(&["--workers", "3", "benchmark"], &benchmark);
     refused(&["--csv", "x.csv", "sweep", "g.json"], &["--csv", "sweep"]);
     refused(
