@@ -28,30 +28,30 @@ use std::path::PathBuf;
     long_about = "Deterministic discrete-event simulator for an adaptive test load balancer.\n\
                   Runs the reference stress tests in simulated time: same seed, same bytes."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
     /// List the scheduling policies, one per line, and exit
     #[arg(long)]
-    pub list_schedulers: bool,
+    pub(crate) list_schedulers: bool,
     /// List the scenarios of the config (name and description) and exit
     #[arg(long)]
-    pub list_scenarios: bool,
+    pub(crate) list_scenarios: bool,
     /// Run the named scenario of the config (same as `lbsim scenario NAME`)
     #[arg(long, value_name = "NAME")]
-    pub scenario: Option<String>,
+    pub(crate) scenario: Option<String>,
     /// Config file replacing the embedded default [env: LB_CONFIG_PATH]
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     #[command(
         flatten,
         next_help_heading = "Stress options (`lbsim` alone runs stress; before a command, they go to it)"
     )]
-    pub run: StressArgs,
+    pub(crate) run: StressArgs,
 }
 
 #[derive(Clone, Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run one stress test (the default command)
     Stress(StressArgs),
     /// Run a named scenario from the config
@@ -76,7 +76,7 @@ pub enum Command {
 
 /// What the command line asks for, every option in its one place.
 #[derive(Clone, Debug)]
-pub enum Action {
+pub(crate) enum Action {
     ListSchedulers,
     ListScenarios { config: Option<PathBuf> },
     Run(Box<Command>),
@@ -86,7 +86,7 @@ impl Cli {
     /// Resolves the top level: `--list-*` and `--scenario` (which the
     /// reference put there), the implicit `stress`, and the options given
     /// before the command, handed to it.
-    pub fn into_action(self) -> Result<Action> {
+    pub(crate) fn into_action(self) -> Result<Action> {
         let mut before = Before {
             run: self.run,
             config: self.config,
@@ -170,7 +170,7 @@ fn alone(
 
 impl Command {
     /// The command's name, as typed.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Command::Stress(_) => "stress",
             Command::Scenario(_) => "scenario",

@@ -12,22 +12,22 @@ use std::path::PathBuf;
 
 /// Options of `benchmark`: the grid sets workers, tests and duration.
 #[derive(Clone, Debug, Default, Args)]
-pub struct BenchmarkArgs {
+pub(crate) struct BenchmarkArgs {
     /// Scale up to 10,000 workers and 1,000,000 tests, for every scheduler
     #[arg(long)]
-    pub full: bool,
+    pub(crate) full: bool,
     /// Master seed of every cell [default: 42]
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Scheduling policy of every cell (see --list-schedulers) [default: performance_based]
     #[arg(long, value_name = "NAME", value_parser = SchedulerName::parse, conflicts_with = "full")]
-    pub scheduler: Option<SchedulerName>,
+    pub(crate) scheduler: Option<SchedulerName>,
     /// Write the benchmark results JSON here (whole, or not at all)
     #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
 }
 
-pub fn run(args: &BenchmarkArgs, env: &EnvSettings) -> Result<()> {
+pub(crate) fn run(args: &BenchmarkArgs, env: &EnvSettings) -> Result<()> {
     let overrides = Overrides {
         seed: args.seed,
         scheduler: args.scheduler,

@@ -24,21 +24,21 @@ use std::path::PathBuf;
     mut_arg("scheduler", |a| a.help(
         "Scheduling policy (see --list-schedulers) [default: performance_based, or the scenario's]")),
 )]
-pub struct DeterminismArgs {
+pub(crate) struct DeterminismArgs {
     /// A scenario from the config (see --list-scenarios) instead of a stress configuration
     #[arg(value_name = "SCENARIO")]
-    pub scenario: Option<String>,
+    pub(crate) scenario: Option<String>,
     #[command(flatten)]
-    pub workload: WorkloadArgs,
+    pub(crate) workload: WorkloadArgs,
     #[command(flatten)]
-    pub mode: ModeArgs,
+    pub(crate) mode: ModeArgs,
     #[command(flatten)]
-    pub policy: PolicyArgs,
+    pub(crate) policy: PolicyArgs,
     #[command(flatten)]
-    pub keys: KeysArgs,
+    pub(crate) keys: KeysArgs,
     /// Config file of SCENARIO, replacing the embedded default [env: LB_CONFIG_PATH]
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 impl DeterminismArgs {
@@ -77,7 +77,7 @@ impl DeterminismArgs {
     }
 }
 
-pub fn run(args: &DeterminismArgs, env: &EnvSettings) -> Result<()> {
+pub(crate) fn run(args: &DeterminismArgs, env: &EnvSettings) -> Result<()> {
     let prepared = args.request()?.prepare(env)?;
     if let Some(file) = prepared.config_file() {
         env.log(LogLevel::Info, &format!("config {file}"));

@@ -6,7 +6,7 @@ use crate::scenario::{Config, EnvSettings, LogLevel};
 use std::path::Path;
 
 /// The twelve policies, one per line.
-pub fn schedulers() -> Result<()> {
+pub(crate) fn schedulers() -> Result<()> {
     for s in SCHEDULERS {
         outln!("{:<22} {}", s.id, s.description);
     }
@@ -15,7 +15,7 @@ pub fn schedulers() -> Result<()> {
 
 /// The config's scenarios (`--config`, else `LB_CONFIG_PATH`, else the
 /// embedded one), name and description.
-pub fn scenarios(config: Option<&Path>, env: &EnvSettings) -> Result<()> {
+pub(crate) fn scenarios(config: Option<&Path>, env: &EnvSettings) -> Result<()> {
     let config = Config::load(config, env.config_path.as_deref())?;
     env.log(LogLevel::Info, &format!("config {}", config.file));
     let scenarios = config.scenarios();

@@ -22,5 +22,4 @@ mod stress;
 mod sweep;
 mod visualize;
 
-pub use args::{Action, Cli, Command};
 pub use dispatch::main;

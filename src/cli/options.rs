@@ -11,78 +11,82 @@ use std::path::PathBuf;
 
 /// The size of a synthetic run.
 #[derive(Clone, Debug, Default, Args)]
-pub struct WorkloadArgs {
+pub(crate) struct WorkloadArgs {
     /// Number of simulated workers [default: 20]
     #[arg(long, value_name = "N", allow_hyphen_values = true,
           value_parser = clap::value_parser!(u32).range(1..))]
-    pub workers: Option<u32>,
+    pub(crate) workers: Option<u32>,
     /// Number of tests to submit [default: 100]
     #[arg(long, value_name = "N", allow_hyphen_values = true,
           value_parser = clap::value_parser!(u64).range(1..))]
-    pub tests: Option<u64>,
+    pub(crate) tests: Option<u64>,
     /// Submission window in simulated seconds [default: LB_DEFAULT_DURATION, else 60]
     #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = positive_seconds)]
-    pub duration: Option<f64>,
+    pub(crate) duration: Option<f64>,
 }
 
 /// The reference's `stress` switches.
 #[derive(Clone, Debug, Default, Args)]
-pub struct ModeArgs {
+pub(crate) struct ModeArgs {
     /// Submit tests in bursts rather than evenly
     #[arg(long)]
-    pub burst: bool,
+    pub(crate) burst: bool,
     /// Workers join, leave and fail during the run
     #[arg(long)]
-    pub dynamic: bool,
+    pub(crate) dynamic: bool,
 }
 
 /// The seed and how the balancer decides.
 #[derive(Clone, Debug, Default, Args)]
-pub struct PolicyArgs {
+pub(crate) struct PolicyArgs {
     /// Master seed; the same seed gives the same bytes [default: 42]
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Scheduling policy (see --list-schedulers) [default: performance_based]
     #[arg(long, value_name = "NAME", value_parser = SchedulerName::parse)]
-    pub scheduler: Option<SchedulerName>,
+    pub(crate) scheduler: Option<SchedulerName>,
     /// Member weights of the composite policy, NAME:WEIGHT,...
     /// [default: performance_based:0.5,least_loaded:0.3,affinity_based:0.2]
     #[arg(long, value_name = "LIST", value_parser = CompositeWeights::parse)]
-    pub composite_weights: Option<CompositeWeights>,
+    pub(crate) composite_weights: Option<CompositeWeights>,
     /// Move young runs from busy to idle workers every 30 s and off
     /// overloaded workers every 60 s, when that finishes them sooner
     #[arg(long)]
-    pub work_stealing: bool,
+    pub(crate) work_stealing: bool,
 }
 
 /// Concurrency keys on the synthetic tests.
 #[derive(Clone, Debug, Default, Args)]
-pub struct KeysArgs {
+pub(crate) struct KeysArgs {
     /// Give tests one of N concurrency keys; tests sharing a key never run
     /// at the same time [default: 0, no keys]
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub concurrency_keys: Option<u32>,
+    pub(crate) concurrency_keys: Option<u32>,
 }
 
 /// The files one run writes.
 #[derive(Clone, Debug, Default, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Write the results JSON here (whole, or not at all)
     #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Write one CSV row per test here
     #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    pub(crate) csv: Option<PathBuf>,
     /// Write the decision log (one CSV row per assignment) here
     #[arg(long, value_name = "FILE")]
-    pub decisions: Option<PathBuf>,
+    pub(crate) decisions: Option<PathBuf>,
     /// Print run statistics (events, events/s, wall time, speed-up) to stderr
     #[arg(long)]
-    pub stats: bool,
+    pub(crate) stats: bool,
 }
 
 /// The run request's overrides from the groups a command takes.
-pub fn overrides(workload: &WorkloadArgs, policy: &PolicyArgs, keys: &KeysArgs) -> Overrides {
+pub(crate) fn overrides(
+    workload: &WorkloadArgs,
+    policy: &PolicyArgs,
+    keys: &KeysArgs,
+) -> Overrides {
     Overrides {
         workers: workload.workers,
         tests: workload.tests,
@@ -98,7 +102,7 @@ pub fn overrides(workload: &WorkloadArgs, policy: &PolicyArgs, keys: &KeysArgs) 
 }
 
 impl OutputArgs {
-    pub fn outputs(&self) -> Outputs {
+    pub(crate) fn outputs(&self) -> Outputs {
         Outputs {
             results: self.output.clone(),
             tests_csv: self.csv.clone(),
@@ -109,7 +113,7 @@ impl OutputArgs {
 }
 
 /// A positive, finite number of seconds.
-pub fn positive_seconds(s: &str) -> Result<f64, String> {
+pub(crate) fn positive_seconds(s: &str) -> Result<f64, String> {
     let x: f64 = s
         .trim()
         .parse()
@@ -123,7 +127,7 @@ pub fn positive_seconds(s: &str) -> Result<f64, String> {
 
 /// Moves an option given before the command into the command's own;
 /// given in both places, it is refused rather than one silently winning.
-pub fn take<T>(flag: &str, before: &mut Option<T>, into: &mut Option<T>) -> Result<()> {
+pub(crate) fn take<T>(flag: &str, before: &mut Option<T>, into: &mut Option<T>) -> Result<()> {
     match (before.take(), into.is_some()) {
         (Some(_), true) => Err(Error::invalid(
             flag,
@@ -138,18 +142,18 @@ pub fn take<T>(flag: &str, before: &mut Option<T>, into: &mut Option<T>) -> Resu
 }
 
 /// `take` for a switch: given anywhere, it is on.
-pub fn take_switch(before: &mut bool, into: &mut bool) {
+pub(crate) fn take_switch(before: &mut bool, into: &mut bool) {
     *into |= std::mem::take(before);
 }
 
 impl WorkloadArgs {
-    pub fn absorb(&mut self, before: &mut WorkloadArgs) -> Result<()> {
+    pub(crate) fn absorb(&mut self, before: &mut WorkloadArgs) -> Result<()> {
         take("--workers", &mut before.workers, &mut self.workers)?;
         take("--tests", &mut before.tests, &mut self.tests)?;
         take("--duration", &mut before.duration, &mut self.duration)
     }
 
-    pub fn first_given(&self) -> Option<&'static str> {
+    pub(crate) fn first_given(&self) -> Option<&'static str> {
         first_of(&[
             ("--workers", self.workers.is_some()),
             ("--tests", self.tests.is_some()),
@@ -159,18 +163,18 @@ impl WorkloadArgs {
 }
 
 impl ModeArgs {
-    pub fn absorb(&mut self, before: &mut ModeArgs) {
+    pub(crate) fn absorb(&mut self, before: &mut ModeArgs) {
         take_switch(&mut before.burst, &mut self.burst);
         take_switch(&mut before.dynamic, &mut self.dynamic);
     }
 
-    pub fn first_given(&self) -> Option<&'static str> {
+    pub(crate) fn first_given(&self) -> Option<&'static str> {
         first_of(&[("--burst", self.burst), ("--dynamic", self.dynamic)])
     }
 }
 
 impl PolicyArgs {
-    pub fn absorb(&mut self, before: &mut PolicyArgs) -> Result<()> {
+    pub(crate) fn absorb(&mut self, before: &mut PolicyArgs) -> Result<()> {
         take("--seed", &mut before.seed, &mut self.seed)?;
         take("--scheduler", &mut before.scheduler, &mut self.scheduler)?;
         take(
@@ -182,7 +186,7 @@ impl PolicyArgs {
         Ok(())
     }
 
-    pub fn first_given(&self) -> Option<&'static str> {
+    pub(crate) fn first_given(&self) -> Option<&'static str> {
         first_of(&[
             ("--seed", self.seed.is_some()),
             ("--scheduler", self.scheduler.is_some()),
@@ -193,7 +197,7 @@ impl PolicyArgs {
 }
 
 impl KeysArgs {
-    pub fn absorb(&mut self, before: &mut KeysArgs) -> Result<()> {
+    pub(crate) fn absorb(&mut self, before: &mut KeysArgs) -> Result<()> {
         take(
             "--concurrency-keys",
             &mut before.concurrency_keys,
@@ -201,13 +205,13 @@ impl KeysArgs {
         )
     }
 
-    pub fn first_given(&self) -> Option<&'static str> {
+    pub(crate) fn first_given(&self) -> Option<&'static str> {
         first_of(&[("--concurrency-keys", self.concurrency_keys.is_some())])
     }
 }
 
 impl OutputArgs {
-    pub fn absorb(&mut self, before: &mut OutputArgs) -> Result<()> {
+    pub(crate) fn absorb(&mut self, before: &mut OutputArgs) -> Result<()> {
         take("--output", &mut before.output, &mut self.output)?;
         take("--csv", &mut before.csv, &mut self.csv)?;
         take("--decisions", &mut before.decisions, &mut self.decisions)?;
@@ -215,7 +219,7 @@ impl OutputArgs {
         Ok(())
     }
 
-    pub fn first_given(&self) -> Option<&'static str> {
+    pub(crate) fn first_given(&self) -> Option<&'static str> {
         first_of(&[
             ("--output", self.output.is_some()),
             ("--csv", self.csv.is_some()),

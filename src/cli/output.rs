@@ -18,7 +18,7 @@ macro_rules! out {
 }
 
 /// Writes to stdout. A broken pipe is not an error and must not panic.
-pub fn print_out(text: &str) -> Result<()> {
+pub(crate) fn print_out(text: &str) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -30,7 +30,7 @@ pub fn print_out(text: &str) -> Result<()> {
 }
 
 /// A run's `--stats` line, on stderr (never in an output file).
-pub fn print_stats(stats: Option<&str>) {
+pub(crate) fn print_stats(stats: Option<&str>) {
     if let Some(line) = stats {
         eprint!("{line}");
     }

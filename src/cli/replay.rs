@@ -13,37 +13,37 @@ use std::path::PathBuf;
 
 /// Options of `replay`: the trace brings its tests and times.
 #[derive(Clone, Debug, Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// The trace: SWF (plain or gzipped) or lbsim's per-test CSV
     #[arg(value_name = "TRACE")]
-    pub trace: PathBuf,
+    pub(crate) trace: PathBuf,
     /// Trace format [default: from the file name and its first line]
     #[arg(long, value_name = "swf|csv", value_parser = TraceFormat::parse)]
-    pub format: Option<TraceFormat>,
+    pub(crate) format: Option<TraceFormat>,
     /// Multiply every time (submissions and run times) by X
     #[arg(long, value_name = "X", default_value_t = 1.0, allow_hyphen_values = true,
           value_parser = positive_factor)]
-    pub time_scale: f64,
+    pub(crate) time_scale: f64,
     /// Submit Y times as many jobs per second (divides submission times)
     #[arg(long, value_name = "Y", default_value_t = 1.0, allow_hyphen_values = true,
           value_parser = positive_factor)]
-    pub load_factor: f64,
+    pub(crate) load_factor: f64,
     /// Workers to split an SWF trace's machine over [default: 1 for SWF, 20
     /// for CSV, or the --cluster scenario's]
     #[arg(long, value_name = "N", allow_hyphen_values = true,
           value_parser = clap::value_parser!(u32).range(1..))]
-    pub workers: Option<u32>,
+    pub(crate) workers: Option<u32>,
     /// Run on the worker pool (count and profile) of this scenario of the
     /// config (--config, LB_CONFIG_PATH or the embedded default)
     #[arg(long, value_name = "SCENARIO")]
-    pub cluster: Option<String>,
+    pub(crate) cluster: Option<String>,
     /// Config file that --cluster takes its scenario from [env: LB_CONFIG_PATH]
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     #[command(flatten)]
-    pub policy: PolicyArgs,
+    pub(crate) policy: PolicyArgs,
     #[command(flatten)]
-    pub outputs: OutputArgs,
+    pub(crate) outputs: OutputArgs,
 }
 
 /// A positive, finite factor.
@@ -88,7 +88,7 @@ impl ReplayArgs {
     }
 }
 
-pub fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
+pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
     let prepared = args.request()?.prepare(env)?;
     let trace = prepared
         .trace()

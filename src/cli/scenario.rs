@@ -30,24 +30,24 @@ use std::path::PathBuf;
     mut_arg("concurrency_keys", |a| a.help(
         "Give tests one of N concurrency keys; tests sharing a key never run at the same time [default: the scenario's, else 0]")),
 )]
-pub struct ScenarioArgs {
+pub(crate) struct ScenarioArgs {
     /// The scenario's name (see --list-scenarios)
     #[arg(value_name = "NAME")]
-    pub name: String,
+    pub(crate) name: String,
     #[command(flatten)]
-    pub workload: WorkloadArgs,
+    pub(crate) workload: WorkloadArgs,
     #[command(flatten)]
-    pub policy: PolicyArgs,
+    pub(crate) policy: PolicyArgs,
     #[command(flatten)]
-    pub keys: KeysArgs,
+    pub(crate) keys: KeysArgs,
     #[command(flatten)]
-    pub outputs: OutputArgs,
+    pub(crate) outputs: OutputArgs,
     /// Config file replacing the embedded default [env: LB_CONFIG_PATH]
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
-pub fn run(args: &ScenarioArgs, env: &EnvSettings) -> Result<()> {
+pub(crate) fn run(args: &ScenarioArgs, env: &EnvSettings) -> Result<()> {
     let request = RunRequest {
         source: Source::Scenario {
             name: args.name.clone(),

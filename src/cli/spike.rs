@@ -11,18 +11,18 @@ use clap::Args;
 
 /// Options of `spike` (bursts and dynamic workers are always on).
 #[derive(Clone, Debug, Default, Args)]
-pub struct SpikeArgs {
+pub(crate) struct SpikeArgs {
     #[command(flatten)]
-    pub workload: WorkloadArgs,
+    pub(crate) workload: WorkloadArgs,
     #[command(flatten)]
-    pub policy: PolicyArgs,
+    pub(crate) policy: PolicyArgs,
     #[command(flatten)]
-    pub keys: KeysArgs,
+    pub(crate) keys: KeysArgs,
     #[command(flatten)]
-    pub outputs: OutputArgs,
+    pub(crate) outputs: OutputArgs,
 }
 
-pub fn run(args: &SpikeArgs, env: &EnvSettings) -> Result<()> {
+pub(crate) fn run(args: &SpikeArgs, env: &EnvSettings) -> Result<()> {
     let request = RunRequest {
         source: Source::Spike,
         overrides: overrides(&args.workload, &args.policy, &args.keys),

@@ -12,21 +12,21 @@ use clap::Args;
 
 /// Options of `stress`.
 #[derive(Clone, Debug, Default, Args)]
-pub struct StressArgs {
+pub(crate) struct StressArgs {
     #[command(flatten)]
-    pub workload: WorkloadArgs,
+    pub(crate) workload: WorkloadArgs,
     #[command(flatten)]
-    pub mode: ModeArgs,
+    pub(crate) mode: ModeArgs,
     #[command(flatten)]
-    pub policy: PolicyArgs,
+    pub(crate) policy: PolicyArgs,
     #[command(flatten)]
-    pub keys: KeysArgs,
+    pub(crate) keys: KeysArgs,
     #[command(flatten)]
-    pub outputs: OutputArgs,
+    pub(crate) outputs: OutputArgs,
 }
 
 impl StressArgs {
-    pub fn request(&self) -> RunRequest {
+    pub(crate) fn request(&self) -> RunRequest {
         RunRequest {
             source: Source::Stress {
                 burst: self.mode.burst,
@@ -38,7 +38,7 @@ impl StressArgs {
     }
 }
 
-pub fn run(args: &StressArgs, env: &EnvSettings) -> Result<()> {
+pub(crate) fn run(args: &StressArgs, env: &EnvSettings) -> Result<()> {
     let report = args.request().prepare(env)?.run(&mut NoObserver)?;
     print_stats(report.stats.as_deref());
     out!("{}", report::summary(&report.output));

@@ -10,51 +10,51 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// `--output` of `sweep` when none is given.
-pub const DEFAULT_OUTPUT: &str = "sweep_results.csv";
+pub(crate) const DEFAULT_OUTPUT: &str = "sweep_results.csv";
 
 /// Set by the first Ctrl-C: no new cell starts.
 static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Options of `sweep`: every scenario comes from the grid file.
 #[derive(Clone, Debug, Args)]
-pub struct SweepArgs {
+pub(crate) struct SweepArgs {
     /// The grid file (JSON: base, axes, replications or seeds)
     #[arg(value_name = "GRID")]
-    pub grid: PathBuf,
+    pub(crate) grid: PathBuf,
     /// Write the results CSV here, one row per cell, and its summary
     /// beside it (FILE.summary.csv) [default: sweep_results.csv]
     #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Threads running cells [default: all cores]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
+    pub(crate) jobs: Option<u32>,
     /// Replications per point (seeds seed, seed+1, ...), overriding the grid's
     #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
-    pub replications: Option<u32>,
+    pub(crate) replications: Option<u32>,
     /// Run only cells with index % N == K-1 (for job arrays)
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    pub(crate) shard: Option<String>,
     /// Continue the output file: skip the cells it already holds
     #[arg(long)]
-    pub resume: bool,
+    pub(crate) resume: bool,
 }
 
 /// Options of `merge`.
 #[derive(Clone, Debug, Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// Shard files written by `lbsim sweep --shard`
     #[arg(value_name = "FILE", required = true)]
-    pub inputs: Vec<PathBuf>,
+    pub(crate) inputs: Vec<PathBuf>,
     /// Write the merged results CSV here, and its summary beside it (required)
     #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Scheduler the summary's paired differences are taken against
     /// [default: the scheduler of the first point]
     #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
+    pub(crate) baseline: Option<String>,
 }
 
-pub fn run(args: &SweepArgs, env: &EnvSettings) -> Result<()> {
+pub(crate) fn run(args: &SweepArgs, env: &EnvSettings) -> Result<()> {
     let shard = args
         .shard
         .as_deref()
@@ -112,7 +112,7 @@ pub fn run(args: &SweepArgs, env: &EnvSettings) -> Result<()> {
     Ok(())
 }
 
-pub fn merge(args: &MergeArgs) -> Result<()> {
+pub(crate) fn merge(args: &MergeArgs) -> Result<()> {
     let Some(output) = &args.output else {
         return Err(Error::invalid("--output", "merge needs --output FILE"));
     };

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 /// Options of `visualize`.
 #[derive(Clone, Debug, Args)]
-pub struct VisualizeArgs {
+pub(crate) struct VisualizeArgs {
     /// Results file: a results JSON (stress, scenario, spike, benchmark) or a sweep CSV
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Directory for the charts and index.html
     #[arg(
         long,
@@ -17,13 +17,13 @@ pub struct VisualizeArgs {
         default_value = "./visualizations",
         value_name = "DIR"
     )]
-    pub output_dir: PathBuf,
+    pub(crate) output_dir: PathBuf,
     /// Kind of results [default: detected from the file]
     #[arg(long = "type", short = 't', value_name = "TYPE")]
-    pub kind: Option<crate::visualize::Kind>,
+    pub(crate) kind: Option<crate::visualize::Kind>,
 }
 
-pub fn run(args: &VisualizeArgs) -> Result<()> {
+pub(crate) fn run(args: &VisualizeArgs) -> Result<()> {
     let written = crate::visualize::visualize(&args.input, &args.output_dir, args.kind)?;
     // A closed stdout (`| head`) must not turn a finished job into a panic.
     let mut out = std::io::stdout().lock();
