@@ -4,6 +4,7 @@
 mod cli_help;
 mod cli_layout;
 mod cli_options;
+mod cli_readme;
 mod cli_stress;
 mod common;
 mod compare;
