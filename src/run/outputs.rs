@@ -73,12 +73,18 @@ fn check_path(flag: &str, path: &Path) -> Result<PathBuf> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    std::fs::OpenOptions::new()
+    match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&probe)
-        .map_err(|e| bad(format!("cannot write in {}: {e}", dir.display())))?;
-    let _ = std::fs::remove_file(&probe);
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        // A probe left by a killed process: someone could write here.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(bad(format!("cannot write in {}: {e}", dir.display()))),
+    }
     Ok(resolved.join(name))
 }
 
