@@ -293,11 +293,7 @@ impl Grid {
     pub fn cell(&self, index: usize) -> Result<Cell> {
         let reps = self.replications();
         let (point, replication) = (index / reps, index % reps);
-        let mut scenario = self.scenario_at(point)?;
-        scenario.seed = match &self.seeds {
-            Seeds::Offsets(_) => scenario.seed.wrapping_add(replication as u64),
-            Seeds::Listed(list) => list[replication],
-        };
+        let scenario = self.scenario_at(point, replication)?;
         let key = cell_key(&scenario);
         Ok(Cell {
             index,
@@ -326,12 +322,23 @@ impl Grid {
         values
     }
 
-    /// The validated scenario of a point (its seed is the base's or the
-    /// seed axis's; `cell` applies the replication).
-    fn scenario_at(&self, point: usize) -> Result<Scenario> {
+    /// The validated scenario of a point's replication, built whole: the
+    /// base with the point's axis values and the replication's seed set.
+    fn scenario_at(&self, point: usize, replication: usize) -> Result<Scenario> {
         let mut json = self.base.clone();
         for (axis, value) in self.axes.iter().zip(self.point_values(point)) {
             set_path(&mut json, &axis.path, value).map_err(|m| self.bad_point(point, m))?;
+        }
+        // The point's seed (the base's or a seed axis's) + r, or the r-th
+        // listed seed; a seed that is no number fails in the conversion.
+        let seed = match &self.seeds {
+            Seeds::Offsets(_) => json["seed"]
+                .as_u64()
+                .map(|s| s.wrapping_add(replication as u64)),
+            Seeds::Listed(list) => Some(list[replication]),
+        };
+        if let Some(seed) = seed {
+            json["seed"] = seed.into();
         }
         let scenario: Scenario =
             serde_json::from_value(json).map_err(|e| self.bad_point(point, e.to_string()))?;
@@ -409,7 +416,7 @@ impl Grid {
                 "the grid has too many cells to count",
             )),
             Some(_) => (0..self.points()).try_for_each(|p| {
-                let peak = self.scenario_at(p)?.peak_workers();
+                let peak = self.scenario_at(p, 0)?.peak_workers();
                 let what = format!("{}: point {p}", self.file);
                 self.env.check_workers(&what, peak)
             }),
