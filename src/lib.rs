@@ -6,6 +6,11 @@
 //! observers; [`report`] writes the results. The same balancer core never
 //! reads a clock, so a real coordinator could drive it too.
 //!
+//! A [`run::RunRequest`] is the one way to build a run as the command line
+//! does: a source (stress flags, a named scenario, the spike, a trace, a
+//! benchmark cell, a sweep's cell) plus the user's overrides and outputs,
+//! with every default applied once. [`cli`] only turns flags into requests.
+//!
 //! ```
 //! use lbsim::engine::{self, NoObserver};
 //! use lbsim::scenario::StressOptions;
@@ -26,6 +31,7 @@ pub mod error;
 pub mod hash;
 pub mod metrics;
 pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

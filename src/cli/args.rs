@@ -1,9 +1,23 @@
-//! clap types. Options shared by several commands are global, so they may
-//! come before or after the command (the original accepted only one order,
-//! contrary to its own documents).
+//! The top level of the command line, and how options given before a
+//! command reach it.
+//!
+//! Each command has its own options (its help lists exactly those). The
+//! top level holds `stress`'s options, since `lbsim` alone runs `stress`;
+//! given before a command, they go to the command if it takes them (the
+//! reference's documents show both orders), and are refused otherwise.
 
-use crate::balancer::policy::{CompositeWeights, SchedulerName};
-use clap::{Args, Parser, Subcommand};
+use super::benchmark::BenchmarkArgs;
+use super::determinism::DeterminismArgs;
+use super::diff::DiffArgs;
+use super::options::take;
+use super::replay::ReplayArgs;
+use super::scenario::ScenarioArgs;
+use super::spike::SpikeArgs;
+use super::stress::StressArgs;
+use super::sweep::{MergeArgs, SweepArgs};
+use super::visualize::VisualizeArgs;
+use crate::error::{Error, Result};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Clone, Debug, Parser)]
@@ -14,85 +28,42 @@ use std::path::PathBuf;
     long_about = "Deterministic discrete-event simulator for an adaptive test load balancer.\n\
                   Runs the reference stress tests in simulated time: same seed, same bytes."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
-    #[command(flatten)]
-    pub common: CommonArgs,
+    pub(crate) command: Option<Command>,
     /// List the scheduling policies, one per line, and exit
     #[arg(long)]
-    pub list_schedulers: bool,
+    pub(crate) list_schedulers: bool,
     /// List the scenarios of the config (name and description) and exit
     #[arg(long)]
-    pub list_scenarios: bool,
+    pub(crate) list_scenarios: bool,
     /// Run the named scenario of the config (same as `lbsim scenario NAME`)
     #[arg(long, value_name = "NAME")]
-    pub scenario: Option<String>,
+    pub(crate) scenario: Option<String>,
     /// Config file replacing the embedded default [env: LB_CONFIG_PATH]
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-/// Options that every simulation command understands.
-#[derive(Clone, Debug, Default, Args)]
-pub struct CommonArgs {
-    /// Number of simulated workers [default: 20]
-    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub workers: Option<u32>,
-    /// Number of tests to submit [default: 100]
-    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub tests: Option<u64>,
-    /// Submission window in simulated seconds [default: 60]
-    #[arg(long, global = true, value_name = "SECONDS", allow_hyphen_values = true, value_parser = positive_seconds)]
-    pub duration: Option<f64>,
-    /// Write the results JSON here (whole, or not at all)
-    #[arg(long, global = true, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Write one CSV row per test here
-    #[arg(long, global = true, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Master seed; the same seed gives the same bytes [default: 42]
-    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true)]
-    pub seed: Option<u64>,
-    /// Write the decision log (one CSV row per assignment) here
-    #[arg(long, global = true, value_name = "FILE")]
-    pub decisions: Option<PathBuf>,
-    /// Print run statistics (events, events/s, wall time, speed-up) to stderr
-    #[arg(long, global = true)]
-    pub stats: bool,
-    /// Scheduling policy (see --list-schedulers) [default: performance_based]
-    #[arg(long, global = true, value_name = "NAME", value_parser = SchedulerName::parse)]
-    pub scheduler: Option<SchedulerName>,
-    /// Member weights of the composite policy, NAME:WEIGHT,...
-    /// [default: performance_based:0.5,least_loaded:0.3,affinity_based:0.2]
-    #[arg(long, global = true, value_name = "LIST", value_parser = CompositeWeights::parse)]
-    pub composite_weights: Option<CompositeWeights>,
-    /// Move young runs from busy to idle workers every 30 s and off
-    /// overloaded workers every 60 s, when that finishes them sooner
-    #[arg(long, global = true)]
-    pub work_stealing: bool,
-    /// Give tests one of N concurrency keys; tests sharing a key never run
-    /// at the same time [default: 0, no keys]
-    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true)]
-    pub concurrency_keys: Option<u32>,
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    #[command(
+        flatten,
+        next_help_heading = "Stress options (`lbsim` alone runs stress; before a command, they go to it)"
+    )]
+    pub(crate) run: StressArgs,
 }
 
 #[derive(Clone, Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run one stress test (the default command)
     Stress(StressArgs),
     /// Run a named scenario from the config
     Scenario(ScenarioArgs),
     /// Bursts, dynamic workers and a load spike, then recovery
-    Spike,
+    Spike(SpikeArgs),
     /// The benchmark grid: workers x tests, printed as a table
     Benchmark(BenchmarkArgs),
     /// Replay a recorded workload (SWF or lbsim's per-test CSV)
-    Replay(super::replay::ReplayArgs),
+    Replay(ReplayArgs),
     /// Compare two decision logs or two results files (exit 1 beyond --tolerance)
-    Diff(super::diff::DiffArgs),
+    Diff(DiffArgs),
     /// Run a stress configuration or a scenario twice and report the first difference
     CheckDeterminism(DeterminismArgs),
     /// Run a parameter grid: one CSV row per cell, in parallel, resumable
@@ -103,101 +74,190 @@ pub enum Command {
     Visualize(VisualizeArgs),
 }
 
-/// Flags of `visualize`.
-#[derive(Clone, Debug, Args)]
-pub struct VisualizeArgs {
-    /// Results file: a results JSON (stress, scenario, spike, benchmark) or a sweep CSV
-    pub input: PathBuf,
-    /// Directory for the charts and index.html
-    #[arg(
-        long,
-        short = 'o',
-        default_value = "./visualizations",
-        value_name = "DIR"
-    )]
-    pub output_dir: PathBuf,
-    /// Kind of results [default: detected from the file]
-    #[arg(long = "type", short = 't', value_name = "TYPE")]
-    pub kind: Option<crate::visualize::Kind>,
+/// What the command line asks for, every option in its one place.
+#[derive(Clone, Debug)]
+pub(crate) enum Action {
+    ListSchedulers,
+    ListScenarios { config: Option<PathBuf> },
+    Run(Box<Command>),
 }
 
-/// Arguments of `scenario`.
-#[derive(Clone, Debug, Args)]
-pub struct ScenarioArgs {
-    /// The scenario's name (see --list-scenarios)
-    pub name: String,
-}
-
-/// Flags of `benchmark`.
-#[derive(Clone, Debug, Default, Args)]
-pub struct BenchmarkArgs {
-    /// Scale up to 10,000 workers and 1,000,000 tests, for every scheduler
-    #[arg(long)]
-    pub full: bool,
-}
-
-/// Flags of `check-determinism`: a stress configuration, or a scenario.
-#[derive(Clone, Debug, Default, Args)]
-pub struct DeterminismArgs {
-    /// A scenario from the config (see --list-scenarios) instead of a stress configuration
-    #[arg(value_name = "SCENARIO")]
-    pub scenario: Option<String>,
-    #[command(flatten)]
-    pub stress: StressArgs,
-}
-
-/// Flags of `stress`.
-#[derive(Clone, Debug, Default, Args)]
-pub struct StressArgs {
-    /// Submit tests in bursts rather than evenly
-    #[arg(long)]
-    pub burst: bool,
-    /// Workers join, leave and fail during the run
-    #[arg(long)]
-    pub dynamic: bool,
-}
-
-/// A positive, finite number of seconds.
-pub fn positive_seconds(s: &str) -> Result<f64, String> {
-    let x: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number"))?;
-    if x.is_finite() && x > 0.0 {
-        Ok(x)
-    } else {
-        Err(format!("{s} is not a positive number of seconds"))
+impl Cli {
+    /// Resolves the top level: `--list-*` and `--scenario` (which the
+    /// reference put there), the implicit `stress`, and the options given
+    /// before the command, handed to it.
+    pub(crate) fn into_action(self) -> Result<Action> {
+        let mut before = Before {
+            run: self.run,
+            config: self.config,
+        };
+        if self.list_schedulers {
+            alone(
+                "--list-schedulers",
+                self.list_scenarios,
+                &self.scenario,
+                &self.command,
+            )?;
+            before.finish("--list-schedulers", "it takes nothing else")?;
+            return Ok(Action::ListSchedulers);
+        }
+        if self.list_scenarios {
+            alone("--list-scenarios", false, &self.scenario, &self.command)?;
+            let mut config = None;
+            take("--config", &mut before.config, &mut config)?;
+            before.finish("--list-scenarios", "it takes only --config")?;
+            return Ok(Action::ListScenarios { config });
+        }
+        let (mut command, name) = match (self.scenario, self.command) {
+            (None, None) => (
+                Command::Stress(StressArgs::default()),
+                "stress, which lbsim runs with no command,",
+            ),
+            (Some(name), None) => {
+                let args = ScenarioArgs {
+                    name,
+                    ..ScenarioArgs::default()
+                };
+                (Command::Scenario(args), "--scenario")
+            }
+            (Some(name), Some(Command::CheckDeterminism(mut args))) => {
+                let mut given = Some(name);
+                take("--scenario", &mut given, &mut args.scenario)?;
+                (Command::CheckDeterminism(args), "check-determinism")
+            }
+            (Some(_), Some(other)) => {
+                return Err(Error::invalid(
+                    "--scenario",
+                    format!(
+                        "runs a scenario by itself or with check-determinism, not with {}",
+                        other.name()
+                    ),
+                ))
+            }
+            (None, Some(command)) => {
+                let name = command.name();
+                (command, name)
+            }
+        };
+        command.absorb(&mut before)?;
+        let help = format!("see lbsim {} --help", command.name());
+        before.finish(name, &help)?;
+        Ok(Action::Run(Box::new(command)))
     }
 }
 
-/// Flags of `sweep` (`--output` is the results CSV, default sweep_results.csv).
-#[derive(Clone, Debug, Args)]
-pub struct SweepArgs {
-    /// The grid file (JSON: base, axes, replications or seeds)
-    #[arg(value_name = "GRID")]
-    pub grid: PathBuf,
-    /// Threads running cells [default: all cores]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
-    /// Replications per point (seeds seed, seed+1, ...), overriding the grid's
-    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
-    pub replications: Option<u32>,
-    /// Run only cells with index % N == K-1 (for job arrays)
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
-    /// Continue the output file: skip the cells it already holds
-    #[arg(long)]
-    pub resume: bool,
+/// A `--list-*` flag takes no command and no scenario.
+fn alone(
+    flag: &str,
+    list: bool,
+    scenario: &Option<String>,
+    command: &Option<Command>,
+) -> Result<()> {
+    let other = match (list, scenario, command) {
+        (true, _, _) => Some("--list-scenarios".to_string()),
+        (_, Some(_), _) => Some("--scenario".to_string()),
+        (_, _, Some(c)) => Some(format!("the command {}", c.name())),
+        _ => None,
+    };
+    match other {
+        Some(other) => Err(Error::invalid(
+            flag,
+            format!("lists and exits; drop {other}"),
+        )),
+        None => Ok(()),
+    }
 }
 
-/// Flags of `merge` (`--output` is required).
-#[derive(Clone, Debug, Args)]
-pub struct MergeArgs {
-    /// Shard files written by `lbsim sweep --shard`
-    #[arg(value_name = "FILE", required = true)]
-    pub inputs: Vec<PathBuf>,
-    /// Scheduler the summary's paired differences are taken against
-    /// [default: the scheduler of the first point]
-    #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
+impl Command {
+    /// The command's name, as typed.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Command::Stress(_) => "stress",
+            Command::Scenario(_) => "scenario",
+            Command::Spike(_) => "spike",
+            Command::Benchmark(_) => "benchmark",
+            Command::Replay(_) => "replay",
+            Command::Diff(_) => "diff",
+            Command::CheckDeterminism(_) => "check-determinism",
+            Command::Sweep(_) => "sweep",
+            Command::Merge(_) => "merge",
+            Command::Visualize(_) => "visualize",
+        }
+    }
+
+    /// Takes, from the options given before the command, those it takes.
+    fn absorb(&mut self, b: &mut Before) -> Result<()> {
+        let r = &mut b.run;
+        match self {
+            Command::Stress(a) => {
+                a.workload.absorb(&mut r.workload)?;
+                a.mode.absorb(&mut r.mode);
+                a.policy.absorb(&mut r.policy)?;
+                a.keys.absorb(&mut r.keys)?;
+                a.outputs.absorb(&mut r.outputs)
+            }
+            Command::Scenario(a) => {
+                a.workload.absorb(&mut r.workload)?;
+                a.policy.absorb(&mut r.policy)?;
+                a.keys.absorb(&mut r.keys)?;
+                a.outputs.absorb(&mut r.outputs)?;
+                take("--config", &mut b.config, &mut a.config)
+            }
+            Command::Spike(a) => {
+                a.workload.absorb(&mut r.workload)?;
+                a.policy.absorb(&mut r.policy)?;
+                a.keys.absorb(&mut r.keys)?;
+                a.outputs.absorb(&mut r.outputs)
+            }
+            Command::Benchmark(a) => {
+                take("--seed", &mut r.policy.seed, &mut a.seed)?;
+                take("--scheduler", &mut r.policy.scheduler, &mut a.scheduler)?;
+                take("--output", &mut r.outputs.output, &mut a.output)
+            }
+            Command::Replay(a) => {
+                take("--workers", &mut r.workload.workers, &mut a.workers)?;
+                a.policy.absorb(&mut r.policy)?;
+                a.outputs.absorb(&mut r.outputs)?;
+                take("--config", &mut b.config, &mut a.config)
+            }
+            Command::CheckDeterminism(a) => {
+                a.workload.absorb(&mut r.workload)?;
+                a.mode.absorb(&mut r.mode);
+                a.policy.absorb(&mut r.policy)?;
+                a.keys.absorb(&mut r.keys)?;
+                take("--config", &mut b.config, &mut a.config)
+            }
+            Command::Sweep(a) => take("--output", &mut r.outputs.output, &mut a.output),
+            Command::Merge(a) => take("--output", &mut r.outputs.output, &mut a.output),
+            Command::Diff(_) | Command::Visualize(_) => Ok(()),
+        }
+    }
+}
+
+/// The options given before the command, until the command takes them.
+struct Before {
+    run: StressArgs,
+    config: Option<PathBuf>,
+}
+
+impl Before {
+    /// Fails naming the first option left: `what` does not take it.
+    fn finish(self, what: &str, hint: &str) -> Result<()> {
+        let r = &self.run;
+        let left = r
+            .workload
+            .first_given()
+            .or_else(|| r.mode.first_given())
+            .or_else(|| r.policy.first_given())
+            .or_else(|| r.keys.first_given())
+            .or_else(|| r.outputs.first_given())
+            .or_else(|| self.config.as_ref().map(|_| "--config"));
+        match left {
+            Some(flag) => Err(Error::invalid(
+                flag,
+                format!("{what} does not take it ({hint})"),
+            )),
+            None => Ok(()),
+        }
+    }
 }

@@ -8,18 +8,18 @@ use std::path::PathBuf;
 
 /// Flags of `diff`.
 #[derive(Clone, Debug, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The baseline: a decision log (--decisions) or a results file (--output)
     #[arg(value_name = "A")]
-    pub a: PathBuf,
+    pub(crate) a: PathBuf,
     /// The file to compare with A (the same kind)
     #[arg(value_name = "B")]
-    pub b: PathBuf,
+    pub(crate) b: PathBuf,
     /// Largest accepted change, in percent, of each metric and of the share of
     /// differing decisions
     #[arg(long, value_name = "PCT", default_value_t = 0.0, allow_hyphen_values = true,
           value_parser = tolerance)]
-    pub tolerance: f64,
+    pub(crate) tolerance: f64,
 }
 
 fn tolerance(s: &str) -> Result<f64, String> {
@@ -29,7 +29,7 @@ fn tolerance(s: &str) -> Result<f64, String> {
     }
 }
 
-pub fn run(args: &DiffArgs) -> Result<()> {
+pub(crate) fn run(args: &DiffArgs) -> Result<()> {
     let c = compare::diff_files(&args.a, &args.b)?;
     let (a, b) = (args.a.display().to_string(), args.b.display().to_string());
     out!("{}", c.render(&a, &b, args.tolerance));

@@ -1,63 +1,49 @@
 //! `lbsim replay TRACE`: a recorded workload through the balancer.
 
-use super::args::CommonArgs;
-use super::stress::run_and_write_with;
-use crate::balancer::policy::SchedulerName;
+use super::options::{overrides, KeysArgs, OutputArgs, PolicyArgs, WorkloadArgs};
+use super::output::print_stats;
+use crate::engine::NoObserver;
 use crate::error::{Error, Result};
 use crate::report;
-use crate::scenario::DEFAULT_SEED;
-use crate::workload::trace::{replay_scenario, ReplayOptions, Trace, TraceArrivals, TraceFormat};
+use crate::run::{ClusterSource, RunRequest, Source, TraceSource};
+use crate::scenario::EnvSettings;
+use crate::workload::trace::{TraceFormat, TraceSection};
 use clap::Args;
-use serde_json::json;
 use std::path::PathBuf;
 
-/// Flags of `replay`.
+/// Options of `replay`: the trace brings its tests and times.
 #[derive(Clone, Debug, Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// The trace: SWF (plain or gzipped) or lbsim's per-test CSV
     #[arg(value_name = "TRACE")]
-    pub trace: PathBuf,
+    pub(crate) trace: PathBuf,
     /// Trace format [default: from the file name and its first line]
     #[arg(long, value_name = "swf|csv", value_parser = TraceFormat::parse)]
-    pub format: Option<TraceFormat>,
+    pub(crate) format: Option<TraceFormat>,
     /// Multiply every time (submissions and run times) by X
     #[arg(long, value_name = "X", default_value_t = 1.0, allow_hyphen_values = true,
           value_parser = positive_factor)]
-    pub time_scale: f64,
+    pub(crate) time_scale: f64,
     /// Submit Y times as many jobs per second (divides submission times)
     #[arg(long, value_name = "Y", default_value_t = 1.0, allow_hyphen_values = true,
           value_parser = positive_factor)]
-    pub load_factor: f64,
+    pub(crate) load_factor: f64,
+    /// Workers to split an SWF trace's machine over [default: 1 for SWF, 20
+    /// for CSV, or the --cluster scenario's]
+    #[arg(long, value_name = "N", allow_hyphen_values = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) workers: Option<u32>,
     /// Run on the worker pool (count and profile) of this scenario of the
     /// config (--config, LB_CONFIG_PATH or the embedded default)
     #[arg(long, value_name = "SCENARIO")]
-    pub cluster: Option<String>,
-}
-
-/// Replaces the replay's cluster with the pool of a config scenario; the
-/// trace's tests keep their recorded needs, so some may now fit nowhere (and
-/// are rejected and counted).
-fn use_cluster(
-    scenario: &mut crate::scenario::Scenario,
-    plan: &mut crate::workload::trace::ClusterPlan,
-    name: &str,
-    workers: Option<u32>,
-    config: Option<&std::path::Path>,
-) -> Result<()> {
-    use crate::scenario::config::Overrides;
-    use crate::scenario::{Config, EnvSettings};
-    let env = EnvSettings::from_env()?;
-    let config = Config::load(config, env.config_path.as_deref())?;
-    let base = config.scenario(name, &Overrides::default())?;
-    scenario.workers = workers.unwrap_or(base.workers);
-    scenario.worker_profile = base.worker_profile;
-    scenario.validate()?;
-    plan.workers = scenario.workers;
-    plan.cores_per_worker = None;
-    plan.memory_gb_per_worker = None;
-    plan.processors_source = "config scenario";
-    plan.memory_modelled = true;
-    Ok(())
+    pub(crate) cluster: Option<String>,
+    /// Config file that --cluster takes its scenario from [env: LB_CONFIG_PATH]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(crate) outputs: OutputArgs,
 }
 
 /// A positive, finite factor.
@@ -68,87 +54,78 @@ fn positive_factor(s: &str) -> Result<f64, String> {
     }
 }
 
-pub fn run(common: &CommonArgs, args: &ReplayArgs, config: Option<&std::path::Path>) -> Result<()> {
-    if common.tests.is_some() {
-        return Err(Error::invalid(
-            "--tests",
-            "replay takes its tests from the trace",
-        ));
+impl ReplayArgs {
+    fn request(&self) -> Result<RunRequest> {
+        let cluster = match (&self.cluster, &self.config) {
+            (Some(name), config) => Some(ClusterSource {
+                scenario: name.clone(),
+                config: config.clone(),
+            }),
+            (None, Some(_)) => {
+                return Err(Error::invalid(
+                    "--config",
+                    "replay takes only a worker pool from a config: add --cluster SCENARIO",
+                ))
+            }
+            (None, None) => None,
+        };
+        let source = Source::Trace(TraceSource {
+            path: self.trace.clone(),
+            format: self.format,
+            time_scale: self.time_scale,
+            load_factor: self.load_factor,
+            cluster,
+        });
+        let workload = WorkloadArgs {
+            workers: self.workers,
+            ..WorkloadArgs::default()
+        };
+        Ok(RunRequest {
+            source,
+            overrides: overrides(&workload, &self.policy, &KeysArgs::default()),
+            outputs: self.outputs.outputs(),
+        })
     }
-    if common.duration.is_some() {
-        return Err(Error::invalid(
-            "--duration",
-            "replay takes its times from the trace (see --time-scale)",
-        ));
+}
+
+pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
+    let prepared = args.request()?.prepare(env)?;
+    let trace = prepared
+        .trace()
+        .ok_or_else(|| Error::Run("a replay was prepared without its trace".into()))?;
+    if trace.unusable > 0 {
+        eprintln!("lbsim: warning: {}", unusable_line(trace));
     }
-    let trace = Trace::load(&args.trace, args.format)?;
-    let options = ReplayOptions {
-        workers: common.workers,
-        scheduler: common.scheduler.unwrap_or(SchedulerName::DEFAULT),
-        seed: common.seed.unwrap_or(DEFAULT_SEED),
-        time_scale: args.time_scale,
-        load_factor: args.load_factor,
-    };
-    let (mut scenario, mut plan, jobs) = replay_scenario(&trace, &options)?;
-    match &args.cluster {
-        Some(name) => use_cluster(&mut scenario, &mut plan, name, common.workers, config)?,
-        None if config.is_some() => {
-            return Err(Error::invalid(
-                "--config",
-                "replay takes only a worker pool from a config: add --cluster SCENARIO",
-            ))
-        }
-        None => {}
-    }
-    if trace.unusable_total() > 0 {
-        eprintln!("lbsim: warning: {}", unusable_line(&trace));
-    }
-    let section = json!({
-        "file": trace.file,
-        "format": trace.format,
-        "records": trace.records,
-        "replayed": jobs.len(),
-        "unusable": trace.unusable_total(),
-        "unusable_reasons": trace.unusable,
-        "estimated_run_times": trace.estimated,
-        "time_scale": args.time_scale,
-        "load_factor": args.load_factor,
-        "cluster": plan,
-    });
-    let arrivals = Box::new(TraceArrivals::new(jobs));
-    let out = run_and_write_with(&scenario, Some(arrivals), common, |v| {
-        if let Some(map) = v.as_object_mut() {
-            map.insert("trace".into(), section);
-        }
-    })?;
+    let report = prepared.run(&mut NoObserver)?;
+    print_stats(report.stats.as_deref());
     outln!(
         "trace {} ({}): {} records, {} replayed, {} unusable{}",
         trace.file,
         trace.format.as_str(),
         trace.records,
-        out.metrics.total_tests,
-        trace.unusable_total(),
-        if trace.estimated > 0 {
-            format!(", {} with estimated run times", trace.estimated)
+        report.output.metrics.total_tests,
+        trace.unusable,
+        if trace.estimated_run_times > 0 {
+            format!(", {} with estimated run times", trace.estimated_run_times)
         } else {
             String::new()
         }
     );
-    out!("{}", report::summary(&out));
+    out!("{}", report::summary(&report.output));
     Ok(())
 }
 
 /// `FILE: K of N jobs unusable (reason: n, …); first at line L`.
-fn unusable_line(trace: &Trace) -> String {
+fn unusable_line(trace: &TraceSection) -> String {
     let reasons: Vec<String> = trace
-        .unusable
+        .unusable_reasons
         .iter()
         .map(|(r, n)| format!("{r}: {n}"))
         .collect();
     format!(
         "{}: {} of {} jobs unusable, not replayed ({}); first at line {}",
         trace.file,
-        trace.unusable_total(),
+        trace.unusable,
         trace.records,
         reasons.join(", "),
         trace.first_unusable_line.unwrap_or(0)

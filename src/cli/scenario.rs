@@ -1,53 +1,71 @@
-//! `lbsim --list-scenarios` and `lbsim --scenario NAME` / `lbsim scenario NAME`.
+//! `lbsim scenario NAME` and `lbsim --scenario NAME`: a named scenario of
+//! the config, its own values overridden by the flags given.
 
-use super::args::Cli;
-use super::stress::run_and_write;
+use super::options::{overrides, KeysArgs, OutputArgs, PolicyArgs, WorkloadArgs};
+use super::output::print_stats;
+use crate::engine::NoObserver;
 use crate::error::Result;
 use crate::report;
-use crate::scenario::config::Overrides;
-use crate::scenario::{Config, EnvSettings, LogLevel, Scenario};
+use crate::run::{RunRequest, Source};
+use crate::scenario::{EnvSettings, LogLevel};
+use clap::Args;
+use std::path::PathBuf;
 
-/// The config of `--config`, else `LB_CONFIG_PATH`, else the embedded one.
-pub fn load_config(cli: &Cli, env: &EnvSettings) -> Result<Config> {
-    let config = Config::load(cli.config.as_deref(), env.config_path.as_deref())?;
-    env.log(LogLevel::Info, &format!("config {}", config.file));
-    Ok(config)
+/// Options of `scenario`: a scenario runs its own numbers, so every
+/// default is the scenario's.
+#[derive(Clone, Debug, Default, Args)]
+#[command(
+    mut_arg("workers", |a| a.help("Number of simulated workers [default: the scenario's]")),
+    mut_arg("tests", |a| a.help("Number of tests to submit [default: the scenario's]")),
+    mut_arg("duration", |a| a.help(
+        "Submission window in simulated seconds [default: the scenario's, else LB_DEFAULT_DURATION, else 60]")),
+    mut_arg("seed", |a| a.help(
+        "Master seed; the same seed gives the same bytes [default: the scenario's, else 42]")),
+    mut_arg("scheduler", |a| a.help(
+        "Scheduling policy (see --list-schedulers) [default: the scenario's, else performance_based]")),
+    mut_arg("composite_weights", |a| a.help(
+        "Member weights of the composite policy, NAME:WEIGHT,... [default: the scenario's, else performance_based:0.5,least_loaded:0.3,affinity_based:0.2]")),
+    mut_arg("work_stealing", |a| a.help(
+        "Turn work stealing on, with the scenario's work_stealing settings (else every 30 s and 60 s)")),
+    mut_arg("concurrency_keys", |a| a.help(
+        "Give tests one of N concurrency keys; tests sharing a key never run at the same time [default: the scenario's, else 0]")),
+)]
+pub(crate) struct ScenarioArgs {
+    /// The scenario's name (see --list-scenarios)
+    #[arg(value_name = "NAME")]
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) workload: WorkloadArgs,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(crate) keys: KeysArgs,
+    #[command(flatten)]
+    pub(crate) outputs: OutputArgs,
+    /// Config file replacing the embedded default [env: LB_CONFIG_PATH]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
 }
 
-pub fn list(cli: &Cli, env: &EnvSettings) -> Result<()> {
-    let config = load_config(cli, env)?;
-    let scenarios = config.scenarios();
-    let width = scenarios.iter().map(|s| s.0.len()).max().unwrap_or(0);
-    for (name, description) in scenarios {
-        outln!("{name:<width$}  {description}");
-    }
-    Ok(())
-}
-
-/// The named scenario of the config, with `--workers`, `--tests`,
-/// `--duration`, `--seed` and `--scheduler` overriding its values.
-pub fn build(name: &str, cli: &Cli, env: &EnvSettings) -> Result<Scenario> {
-    let config = load_config(cli, env)?;
-    let c = &cli.common;
-    let overrides = Overrides {
-        workers: c.workers,
-        tests: c.tests,
-        duration_s: c.duration,
-        seed: c.seed,
-        scheduler: c.scheduler,
-        default_duration_s: env.default_duration_s,
+pub(crate) fn run(args: &ScenarioArgs, env: &EnvSettings) -> Result<()> {
+    let request = RunRequest {
+        source: Source::Scenario {
+            name: args.name.clone(),
+            config: args.config.clone(),
+        },
+        overrides: overrides(&args.workload, &args.policy, &args.keys),
+        outputs: args.outputs.outputs(),
     };
-    config.scenario(name, &overrides)
-}
-
-/// Runs a scenario (see `build` for the flags that override it).
-pub fn run(name: &str, cli: &Cli, env: &EnvSettings) -> Result<()> {
-    let scenario = build(name, cli, env)?;
+    let prepared = request.prepare(env)?;
+    if let Some(file) = prepared.config_file() {
+        env.log(LogLevel::Info, &format!("config {file}"));
+    }
     env.log(
         LogLevel::Info,
-        &format!("scenario {name}, seed {}", scenario.seed),
+        &format!("scenario {}, seed {}", args.name, prepared.scenario().seed),
     );
-    let out = run_and_write(&scenario, &cli.common)?;
-    out!("{}", report::summary(&out));
+    let report = prepared.run(&mut NoObserver)?;
+    print_stats(report.stats.as_deref());
+    out!("{}", report::summary(&report.output));
     Ok(())
 }

@@ -1,27 +1,38 @@
 //! `lbsim spike`: bursts, dynamic workers and one load spike.
 
-use super::args::CommonArgs;
-use super::stress::run_and_write;
+use super::options::{overrides, KeysArgs, OutputArgs, PolicyArgs, WorkloadArgs};
+use super::output::print_stats;
+use crate::engine::NoObserver;
 use crate::error::Result;
 use crate::report;
-use crate::scenario::presets::spike_scenario;
-use crate::scenario::{EnvSettings, StressOptions};
+use crate::run::{RunRequest, Source};
+use crate::scenario::EnvSettings;
+use clap::Args;
 
-pub fn run(common: &CommonArgs, env: &EnvSettings) -> Result<()> {
-    let d = StressOptions::default();
-    let scenario = spike_scenario(
-        common.workers.unwrap_or(d.workers),
-        common.tests.unwrap_or(d.tests),
-        common
-            .duration
-            .or(env.default_duration_s)
-            .unwrap_or(d.duration_s),
-        common.seed.unwrap_or(d.seed),
-        common.scheduler.unwrap_or(d.scheduler),
-    )?;
-    let out = run_and_write(&scenario, common)?;
-    out!("{}", report::summary(&out));
-    for s in scenario.arrivals.spikes() {
+/// Options of `spike` (bursts and dynamic workers are always on).
+#[derive(Clone, Debug, Default, Args)]
+pub(crate) struct SpikeArgs {
+    #[command(flatten)]
+    pub(crate) workload: WorkloadArgs,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(crate) keys: KeysArgs,
+    #[command(flatten)]
+    pub(crate) outputs: OutputArgs,
+}
+
+pub(crate) fn run(args: &SpikeArgs, env: &EnvSettings) -> Result<()> {
+    let request = RunRequest {
+        source: Source::Spike,
+        overrides: overrides(&args.workload, &args.policy, &args.keys),
+        outputs: args.outputs.outputs(),
+    };
+    let prepared = request.prepare(env)?;
+    let report = prepared.run(&mut NoObserver)?;
+    print_stats(report.stats.as_deref());
+    out!("{}", report::summary(&report.output));
+    for s in prepared.scenario().arrivals.spikes() {
         outln!(
             "  spike      {:.1} s to {:.1} s, rate x{}",
             s.start_s,

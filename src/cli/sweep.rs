@@ -1,27 +1,72 @@
 //! `lbsim sweep` and `lbsim merge`: flags to options, then the library.
 
-use super::args::{CommonArgs, MergeArgs, SweepArgs};
 use crate::error::{Error, Result};
+use crate::run::Outputs;
+use crate::scenario::EnvSettings;
 use crate::sweep::{self, Grid, ResultsFile, Shard, SweepOptions};
+use clap::Args;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// `--output` of `sweep` when none is given.
-pub const DEFAULT_OUTPUT: &str = "sweep_results.csv";
+pub(crate) const DEFAULT_OUTPUT: &str = "sweep_results.csv";
 
 /// Set by the first Ctrl-C: no new cell starts.
 static STOP: AtomicBool = AtomicBool::new(false);
 
-pub fn run(common: &CommonArgs, args: &SweepArgs) -> Result<()> {
-    reject_run_flags(common)?;
+/// Options of `sweep`: every scenario comes from the grid file.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct SweepArgs {
+    /// The grid file (JSON: base, axes, replications or seeds)
+    #[arg(value_name = "GRID")]
+    pub(crate) grid: PathBuf,
+    /// Write the results CSV here, one row per cell, and its summary
+    /// beside it (FILE.summary.csv) [default: sweep_results.csv]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Threads running cells [default: all cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) jobs: Option<u32>,
+    /// Replications per point (seeds seed, seed+1, ...), overriding the grid's
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) replications: Option<u32>,
+    /// Run only cells with index % N == K-1 (for job arrays)
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<String>,
+    /// Continue the output file: skip the cells it already holds
+    #[arg(long)]
+    pub(crate) resume: bool,
+}
+
+/// Options of `merge`.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// Shard files written by `lbsim sweep --shard`
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// Write the merged results CSV here, and its summary beside it (required)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Scheduler the summary's paired differences are taken against
+    /// [default: the scheduler of the first point]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) baseline: Option<String>,
+}
+
+pub(crate) fn run(args: &SweepArgs, env: &EnvSettings) -> Result<()> {
     let shard = args
         .shard
         .as_deref()
         .map(Shard::parse)
         .transpose()?
         .unwrap_or(Shard::WHOLE);
-    let mut grid = Grid::load(&args.grid)?;
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT));
+    check_output(&output)?;
+    let mut grid = Grid::load(&args.grid, env)?;
     if let Some(r) = args.replications {
         grid = grid.with_replications(r as usize)?;
     }
@@ -30,10 +75,7 @@ pub fn run(common: &CommonArgs, args: &SweepArgs) -> Result<()> {
         |j| j as usize,
     );
     let opts = SweepOptions {
-        output: common
-            .output
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT)),
+        output,
         jobs,
         shard,
         resume: args.resume,
@@ -70,11 +112,11 @@ pub fn run(common: &CommonArgs, args: &SweepArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn merge(common: &CommonArgs, args: &MergeArgs) -> Result<()> {
-    reject_run_flags(common)?;
-    let Some(output) = &common.output else {
+pub(crate) fn merge(args: &MergeArgs) -> Result<()> {
+    let Some(output) = &args.output else {
         return Err(Error::invalid("--output", "merge needs --output FILE"));
     };
+    check_output(output)?;
     let mut inputs = Vec::new();
     for path in &args.inputs {
         if !path.exists() {
@@ -108,25 +150,13 @@ pub fn merge(common: &CommonArgs, args: &MergeArgs) -> Result<()> {
     Ok(())
 }
 
-/// A sweep takes every scenario from its grid; a run flag would be
-/// silently ignored, so it is refused.
-fn reject_run_flags(c: &CommonArgs) -> Result<()> {
-    let given = [
-        ("--workers", c.workers.is_some()),
-        ("--tests", c.tests.is_some()),
-        ("--duration", c.duration.is_some()),
-        ("--seed", c.seed.is_some()),
-        ("--scheduler", c.scheduler.is_some()),
-        ("--csv", c.csv.is_some()),
-        ("--decisions", c.decisions.is_some()),
-    ];
-    match given.iter().find(|(_, set)| *set) {
-        Some((flag, _)) => Err(Error::invalid(
-            *flag,
-            "sweeps take their scenarios from the grid file; set it in its base or axes",
-        )),
-        None => Ok(()),
+/// The results CSV's directory must exist and be writable before any work.
+fn check_output(path: &Path) -> Result<()> {
+    Outputs {
+        results: Some(path.to_path_buf()),
+        ..Outputs::default()
     }
+    .check()
 }
 
 /// First Ctrl-C: finish the cells in progress, write their rows, stop.

@@ -21,7 +21,7 @@ pub use config::Config;
 pub use env::{EnvSettings, LogLevel};
 pub use load::LoadModel;
 pub use profiles::{DurationDist, TestProfile, WorkerProfile};
-pub use stress::StressOptions;
+pub use stress::{BalancingOverrides, StressOptions};
 pub use timeline::{ChurnAction, ChurnEvent};
 
 pub(crate) use arrivals::{Schedule, Window};

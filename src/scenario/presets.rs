@@ -1,37 +1,25 @@
 //! Scenarios the commands build from flags: the spike simulation and the
 //! benchmark grid.
 
+use super::stress::StressShape;
 use super::*;
 use crate::balancer::policy::SCHEDULERS;
 
-/// The `spike` command: bursts, the reference's dynamic workers, and one
-/// spike of `SPIKE_MULTIPLIER` × the rate from 40 % to 60 % of the window,
-/// with short ramps, then time to recover.
-pub fn spike_scenario(
-    workers: u32,
-    tests: u64,
-    duration_s: f64,
-    seed: u64,
-    scheduler: SchedulerName,
-) -> Result<Scenario> {
-    let mut s = StressOptions {
-        workers,
-        tests,
-        duration_s,
+/// The `spike` command: the stress options with bursts and the reference's
+/// dynamic workers, and one spike of `SPIKE_MULTIPLIER` × the rate from
+/// 40 % to 60 % of the window, with short ramps, then time to recover.
+pub fn spike_scenario(options: &StressOptions, balancing: &BalancingOverrides) -> Result<Scenario> {
+    let options = StressOptions {
         burst: true,
         dynamic: true,
-        seed,
-        scheduler,
-    }
-    .to_scenario()?;
-    s.name = Some("spike".into());
-    s.description = "load spike: bursts, dynamic workers and a spike".into();
-    s.arrivals = Arrivals::Spiky {
-        base: Box::new(Arrivals::Bursts),
-        spikes: vec![spike_window(duration_s)],
+        ..options.clone()
     };
-    s.validate()?;
-    Ok(s)
+    let shape = StressShape {
+        name: Some("spike"),
+        description: "load spike: bursts, dynamic workers and a spike",
+        spikes: vec![spike_window(options.duration_s)],
+    };
+    options.build(balancing, shape)
 }
 
 /// How much the spike multiplies the arrival rate.
@@ -96,7 +84,7 @@ pub fn benchmark_grid(full: bool, scheduler: SchedulerName) -> Vec<BenchmarkCell
 impl BenchmarkCell {
     /// Steady submission, no churn, on the reference's defaults.
     pub fn to_scenario(&self, seed: u64) -> Result<Scenario> {
-        let mut s = StressOptions {
+        let options = StressOptions {
             workers: self.workers,
             tests: self.tests,
             duration_s: self.duration_s,
@@ -104,10 +92,13 @@ impl BenchmarkCell {
             dynamic: false,
             seed,
             scheduler: self.scheduler,
-        }
-        .to_scenario()?;
-        s.description = "benchmark".into();
-        Ok(s)
+        };
+        let shape = StressShape {
+            name: None,
+            description: "benchmark",
+            spikes: Vec::new(),
+        };
+        options.build(&BalancingOverrides::default(), shape)
     }
 }
 
@@ -143,7 +134,12 @@ mod tests {
 
     #[test]
     fn the_spike_scenario_has_bursts_churn_and_one_spike() {
-        let s = spike_scenario(20, 100, 60.0, 1, SchedulerName::DEFAULT).unwrap();
+        let options = StressOptions {
+            seed: 1,
+            ..Default::default()
+        };
+        let s = spike_scenario(&options, &BalancingOverrides::default()).unwrap();
+        assert_eq!(s.name.as_deref(), Some("spike"));
         assert!(s.is_burst() && s.is_dynamic());
         assert_eq!(s.arrivals.spikes().len(), 1);
         assert_eq!(s.arrivals.spikes()[0].start_s, 24.0);

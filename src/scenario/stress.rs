@@ -1,6 +1,8 @@
-//! The `stress` command's options, turned into a scenario.
+//! The `stress` command's options, turned into a scenario; the spike and
+//! the benchmark cells are stress runs too, built through the same function.
 
 use super::*;
+use crate::balancer::policy::CompositeWeights;
 
 /// The reference's stress flags.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,13 +30,91 @@ impl Default for StressOptions {
     }
 }
 
+/// The balancing flags (`--composite-weights`, `--work-stealing`,
+/// `--concurrency-keys`): what a run may set over its source's own
+/// balancing, applied while the scenario is built (never patched after).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BalancingOverrides {
+    /// Replaces the composite policy's member weights.
+    pub composite_weights: Option<CompositeWeights>,
+    /// True: work stealing on, with the source's stealing settings.
+    pub work_stealing: bool,
+    /// Replaces the test profile's number of concurrency keys.
+    pub concurrency_keys: Option<u32>,
+}
+
+impl BalancingOverrides {
+    /// True when no flag is set.
+    pub fn is_empty(&self) -> bool {
+        *self == BalancingOverrides::default()
+    }
+
+    /// `base` with the flags applied.
+    pub fn options(&self, base: BalancerOptions) -> BalancerOptions {
+        let mut options = base;
+        if let Some(w) = &self.composite_weights {
+            options.composite_weights = w.clone();
+        }
+        options.stealing.enabled |= self.work_stealing;
+        options
+    }
+
+    /// `base` with `--concurrency-keys` applied.
+    pub fn test_profile(&self, base: TestProfile) -> TestProfile {
+        TestProfile {
+            concurrency_keys: self.concurrency_keys.unwrap_or(base.concurrency_keys),
+            ..base
+        }
+    }
+}
+
+/// What a stress-shaped run is called and which spikes ride on its arrivals.
+pub(crate) struct StressShape<'a> {
+    pub name: Option<&'a str>,
+    pub description: &'a str,
+    pub spikes: Vec<Spike>,
+}
+
 impl StressOptions {
     /// The scenario the reference's `stress` ran: default profiles, steady or
     /// burst submission, optional churn.
     pub fn to_scenario(&self) -> Result<Scenario> {
-        let scenario = Scenario {
+        self.scenario_with(&BalancingOverrides::default())
+    }
+
+    /// `to_scenario` with the balancing flags.
+    pub fn scenario_with(&self, balancing: &BalancingOverrides) -> Result<Scenario> {
+        let shape = StressShape {
             name: None,
-            description: "stress test".into(),
+            description: "stress test",
+            spikes: Vec::new(),
+        };
+        self.build(balancing, shape)
+    }
+
+    /// The one constructor of stress-shaped scenarios (stress, spike,
+    /// benchmark cells): built whole, then validated once.
+    pub(crate) fn build(
+        &self,
+        balancing: &BalancingOverrides,
+        shape: StressShape,
+    ) -> Result<Scenario> {
+        let base = if self.burst {
+            Arrivals::Bursts
+        } else {
+            Arrivals::Even
+        };
+        let arrivals = if shape.spikes.is_empty() {
+            base
+        } else {
+            Arrivals::Spiky {
+                base: Box::new(base),
+                spikes: shape.spikes,
+            }
+        };
+        let scenario = Scenario {
+            name: shape.name.map(str::to_string),
+            description: shape.description.into(),
             seed: self.seed,
             scheduler: self.scheduler,
             workers: self.workers,
@@ -42,19 +122,15 @@ impl StressOptions {
             duration_s: self.duration_s,
             horizon_s: self.duration_s * HORIZON_FACTOR,
             worker_profile: WorkerProfile::default(),
-            test_profile: TestProfile::default(),
-            arrivals: if self.burst {
-                Arrivals::Bursts
-            } else {
-                Arrivals::Even
-            },
+            test_profile: balancing.test_profile(TestProfile::default()),
+            arrivals,
             churn: if self.dynamic {
                 Churn::reference()
             } else {
                 Churn::None
             },
             load: LoadModel::default(),
-            balancing: BalancerOptions::default(),
+            balancing: balancing.options(BalancerOptions::default()),
         };
         scenario.validate()?;
         Ok(scenario)
@@ -74,6 +150,27 @@ mod tests {
         );
         assert!(!s.is_burst() && !s.is_dynamic());
         assert_eq!(s.horizon_s, 600.0);
+    }
+
+    #[test]
+    fn balancing_flags_are_built_in_and_absent_flags_change_nothing() {
+        let plain = StressOptions::default();
+        let none = BalancingOverrides::default();
+        assert!(none.is_empty());
+        assert_eq!(
+            plain.scenario_with(&none).unwrap(),
+            plain.to_scenario().unwrap()
+        );
+        let flags = BalancingOverrides {
+            composite_weights: Some(CompositeWeights::parse("fifo:1").unwrap()),
+            work_stealing: true,
+            concurrency_keys: Some(4),
+        };
+        let s = plain.scenario_with(&flags).unwrap();
+        assert!(s.balancing.stealing.enabled);
+        assert_eq!(s.test_profile.concurrency_keys, 4);
+        let members: Vec<_> = s.balancing.composite_weights.0.keys().copied().collect();
+        assert_eq!(members, vec![SchedulerName::Fifo]);
     }
 
     #[test]

@@ -10,11 +10,12 @@
 use super::key::cell_key;
 use crate::balancer::policy::SchedulerName;
 use crate::error::{Error, Result};
-use crate::scenario::{Scenario, StressOptions};
+use crate::run::{Overrides, RunRequest, Source};
+use crate::scenario::{EnvSettings, Scenario};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The grid file as written (`deny_unknown_fields`: a typo is an error).
 #[derive(Deserialize)]
@@ -33,7 +34,7 @@ struct RawGrid {
 
 /// The reference `stress` flags as an inline base; a missing field takes
 /// the reference default.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StressBase {
     workers: Option<u32>,
@@ -45,37 +46,35 @@ struct StressBase {
     scheduler: Option<SchedulerName>,
 }
 
+/// A named scenario of a config file; an unknown name lists the known ones.
+fn named_scenario(name: &str, config: Option<&str>, env: &EnvSettings) -> Result<Scenario> {
+    let source = Source::Scenario {
+        name: name.to_string(),
+        config: config.map(PathBuf::from),
+    };
+    RunRequest::new(source).scenario(env).map_err(|e| match e {
+        Error::Unknown { kind, name, known } => Error::Unknown {
+            kind,
+            name,
+            known: format!("stress, {known}"),
+        },
+        other => other,
+    })
+}
+
 /// Resolves a grid's `base` into a scenario: `"stress"` (the reference
 /// stress defaults), `{"stress": {"workers": .., "tests": .., "duration":
 /// .., "burst": .., "dynamic": .., "seed": .., "scheduler": ..}}`, the name
 /// of a config scenario (the embedded default config, or `LB_CONFIG_PATH`),
-/// or `{"scenario": NAME, "config": FILE}`. Every kind of base goes through
-/// here, so a new kind is one more arm.
-/// A named scenario of a config file; an unknown name lists the known ones.
-fn named_scenario(name: &str, config: Option<&str>) -> Result<Scenario> {
-    use crate::scenario::config::Overrides;
-    use crate::scenario::{Config, EnvSettings};
-    let env = EnvSettings::from_env()?;
-    let config = Config::load(config.map(std::path::Path::new), env.config_path.as_deref())?;
-    config
-        .scenario(name, &Overrides::default())
-        .map_err(|e| match e {
-            Error::Unknown { kind, name, known } => Error::Unknown {
-                kind,
-                name,
-                known: format!("stress, {known}"),
-            },
-            other => other,
-        })
-}
-
-pub fn resolve_base(base: &Value, file: &str) -> Result<Scenario> {
+/// or `{"scenario": NAME, "config": FILE}`. Each becomes a run request, so
+/// a base gets the same defaults as the command line.
+pub fn resolve_base(base: &Value, file: &str, env: &EnvSettings) -> Result<Scenario> {
     let bad = |location: &str, message: String| {
         Error::bad_file(file.to_string(), location.to_string(), message)
     };
-    let options = match base {
-        Value::String(name) if name == "stress" => StressOptions::default(),
-        Value::String(name) => return named_scenario(name, None),
+    let raw = match base {
+        Value::String(name) if name == "stress" => StressBase::default(),
+        Value::String(name) => return named_scenario(name, None, env),
         Value::Object(map) if map.contains_key("scenario") => {
             let name = map["scenario"]
                 .as_str()
@@ -88,21 +87,11 @@ pub fn resolve_base(base: &Value, file: &str) -> Result<Scenario> {
             if let Some(extra) = map.keys().find(|k| *k != "scenario" && *k != "config") {
                 return Err(bad("base", format!("unknown field `{extra}` (expected scenario, config)")));
             }
-            return named_scenario(name, config);
+            return named_scenario(name, config, env);
         }
         Value::Object(map) if map.len() == 1 && map.contains_key("stress") => {
-            let raw: StressBase = serde_json::from_value(map["stress"].clone())
-                .map_err(|e| bad("base.stress", e.to_string()))?;
-            let d = StressOptions::default();
-            StressOptions {
-                workers: raw.workers.unwrap_or(d.workers),
-                tests: raw.tests.unwrap_or(d.tests),
-                duration_s: raw.duration.unwrap_or(d.duration_s),
-                burst: raw.burst.unwrap_or(d.burst),
-                dynamic: raw.dynamic.unwrap_or(d.dynamic),
-                seed: raw.seed.unwrap_or(d.seed),
-                scheduler: raw.scheduler.unwrap_or(d.scheduler),
-            }
+            serde_json::from_value(map["stress"].clone())
+                .map_err(|e| bad("base.stress", e.to_string()))?
         }
         _ => {
             return Err(bad(
@@ -111,9 +100,32 @@ pub fn resolve_base(base: &Value, file: &str) -> Result<Scenario> {
             ))
         }
     };
-    options
-        .to_scenario()
+    raw.request()
+        .scenario(env)
         .map_err(|e| bad("base.stress", e.to_string()))
+}
+
+impl StressBase {
+    /// The stress request these fields describe; what is missing takes the
+    /// stress command's defaults.
+    fn request(self) -> RunRequest {
+        let source = Source::Stress {
+            burst: self.burst.unwrap_or(false),
+            dynamic: self.dynamic.unwrap_or(false),
+        };
+        let overrides = Overrides {
+            workers: self.workers,
+            tests: self.tests,
+            duration_s: self.duration,
+            seed: self.seed,
+            scheduler: self.scheduler,
+            ..Overrides::default()
+        };
+        RunRequest {
+            overrides,
+            ..RunRequest::new(source)
+        }
+    }
 }
 
 /// One swept field.
@@ -158,19 +170,22 @@ pub struct Grid {
     pub axes: Vec<Axis>,
     pub seeds: Seeds,
     baseline: Option<String>,
+    /// The environment the grid was read in: its config path and worker
+    /// limit serve every cell.
+    env: EnvSettings,
 }
 
 impl Grid {
     /// Reads and validates a grid file.
-    pub fn load(path: &Path) -> Result<Grid> {
+    pub fn load(path: &Path, env: &EnvSettings) -> Result<Grid> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Grid::parse(&text, &path.display().to_string())
+        Grid::parse(&text, &path.display().to_string(), env)
     }
 
     /// Parses and validates grid text; `file` names it in errors. Every
-    /// point is built and validated here, so a bad grid fails before any
-    /// cell runs.
-    pub fn parse(text: &str, file: &str) -> Result<Grid> {
+    /// point is built, validated and checked against `LB_MAX_WORKERS`
+    /// here, so a bad grid fails before any cell runs.
+    pub fn parse(text: &str, file: &str, env: &EnvSettings) -> Result<Grid> {
         let bad = |location: String, message: String| {
             Error::bad_file(file.to_string(), location, message)
         };
@@ -180,7 +195,7 @@ impl Grid {
                 e.to_string(),
             )
         })?;
-        let base = resolve_base(&raw.base, file)?;
+        let base = resolve_base(&raw.base, file, env)?;
         let seeds = match (raw.replications, raw.seeds) {
             (Some(_), Some(_)) => {
                 return Err(bad(
@@ -211,6 +226,7 @@ impl Grid {
             axes,
             seeds,
             baseline: raw.baseline,
+            env: env.clone(),
         };
         grid.check_axes()?;
         grid.check_baseline()?;
@@ -235,6 +251,11 @@ impl Grid {
 
     pub fn file(&self) -> &str {
         &self.file
+    }
+
+    /// The environment every cell runs in.
+    pub fn env(&self) -> &EnvSettings {
+        &self.env
     }
 
     /// Number of axis points (the product of the axis lengths).
@@ -272,11 +293,7 @@ impl Grid {
     pub fn cell(&self, index: usize) -> Result<Cell> {
         let reps = self.replications();
         let (point, replication) = (index / reps, index % reps);
-        let mut scenario = self.scenario_at(point)?;
-        scenario.seed = match &self.seeds {
-            Seeds::Offsets(_) => scenario.seed.wrapping_add(replication as u64),
-            Seeds::Listed(list) => list[replication],
-        };
+        let scenario = self.scenario_at(point, replication)?;
         let key = cell_key(&scenario);
         Ok(Cell {
             index,
@@ -305,12 +322,23 @@ impl Grid {
         values
     }
 
-    /// The validated scenario of a point (its seed is the base's or the
-    /// seed axis's; `cell` applies the replication).
-    fn scenario_at(&self, point: usize) -> Result<Scenario> {
+    /// The validated scenario of a point's replication, built whole: the
+    /// base with the point's axis values and the replication's seed set.
+    fn scenario_at(&self, point: usize, replication: usize) -> Result<Scenario> {
         let mut json = self.base.clone();
         for (axis, value) in self.axes.iter().zip(self.point_values(point)) {
             set_path(&mut json, &axis.path, value).map_err(|m| self.bad_point(point, m))?;
+        }
+        // The point's seed (the base's or a seed axis's) + r, or the r-th
+        // listed seed; a seed that is no number fails in the conversion.
+        let seed = match &self.seeds {
+            Seeds::Offsets(_) => json["seed"]
+                .as_u64()
+                .map(|s| s.wrapping_add(replication as u64)),
+            Seeds::Listed(list) => Some(list[replication]),
+        };
+        if let Some(seed) = seed {
+            json["seed"] = seed.into();
         }
         let scenario: Scenario =
             serde_json::from_value(json).map_err(|e| self.bad_point(point, e.to_string()))?;
@@ -387,7 +415,11 @@ impl Grid {
                 "axes",
                 "the grid has too many cells to count",
             )),
-            Some(_) => (0..self.points()).try_for_each(|p| self.scenario_at(p).map(|_| ())),
+            Some(_) => (0..self.points()).try_for_each(|p| {
+                let peak = self.scenario_at(p, 0)?.peak_workers();
+                let what = format!("{}: point {p}", self.file);
+                self.env.check_workers(&what, peak)
+            }),
         }
     }
 }
@@ -445,7 +477,7 @@ mod tests {
 
     #[test]
     fn cells_are_point_major_with_the_last_axis_fastest() {
-        let g = Grid::parse(GRID, "g.json").unwrap();
+        let g = Grid::parse(GRID, "g.json", &EnvSettings::default()).unwrap();
         assert_eq!((g.points(), g.replications(), g.len()), (6, 2, 12));
         let c = g.cell(7).unwrap();
         assert_eq!((c.point, c.replication), (3, 1));
@@ -459,7 +491,7 @@ mod tests {
 
     #[test]
     fn the_same_seeds_serve_every_point() {
-        let g = Grid::parse(GRID, "g.json").unwrap();
+        let g = Grid::parse(GRID, "g.json", &EnvSettings::default()).unwrap();
         let seeds: Vec<u64> = (0..g.len())
             .map(|i| g.cell(i).unwrap().scenario.seed)
             .collect();
@@ -473,6 +505,7 @@ mod tests {
                 "axes": {"test_profile.failure_probability": [0.0, 0.1],
                          "worker_profile.memory_gb.0": [64.0]}}"#,
             "g.json",
+            &EnvSettings::default(),
         )
         .unwrap();
         let c = g.cell(3).unwrap();
@@ -482,7 +515,9 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        Grid::parse(text, "g.json").unwrap_err().to_string()
+        Grid::parse(text, "g.json", &EnvSettings::default())
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -521,12 +556,14 @@ mod tests {
         let e = err(r#"{"base": {"scenario": "worker_churn", "extra": 1}, "axes": {}}"#);
         assert!(e.contains("unknown field `extra`"), "{e}");
         // Named config scenarios are bases too, with their own profiles.
-        let churn = resolve_base(&serde_json::json!("worker_churn"), "g.json").unwrap();
+        let env = EnvSettings::default();
+        let churn = resolve_base(&serde_json::json!("worker_churn"), "g.json", &env).unwrap();
         assert_eq!(churn.name.as_deref(), Some("worker_churn"));
         assert!(churn.is_dynamic());
         let normal = resolve_base(
             &serde_json::json!({"scenario": "normal_operation"}),
             "g.json",
+            &env,
         )
         .unwrap();
         assert_eq!(normal.name.as_deref(), Some("normal_operation"));
@@ -537,6 +574,26 @@ mod tests {
         );
         let e = err(r#"{"base": "stress", "baseline": "round_robin"}"#);
         assert_eq!(e, "g.json: baseline: needs a scheduler axis");
+    }
+
+    #[test]
+    fn the_environment_is_handed_in_not_read() {
+        let env = EnvSettings {
+            default_duration_s: Some(15.0),
+            max_workers: Some(3),
+            ..Default::default()
+        };
+        let e = Grid::parse(GRID, "g.json", &env).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "g.json: point 2 could reach 4 workers, more than LB_MAX_WORKERS=3"
+        );
+        let env = EnvSettings {
+            max_workers: None,
+            ..env
+        };
+        let g = Grid::parse(r#"{"base": "stress"}"#, "g.json", &env).unwrap();
+        assert_eq!(g.cell(0).unwrap().scenario.duration_s, 15.0);
     }
 
     #[test]

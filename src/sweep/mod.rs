@@ -6,10 +6,11 @@
 //! each run is the same single-threaded, seeded simulation `stress` runs.
 //!
 //! ```no_run
+//! use lbsim::scenario::EnvSettings;
 //! use lbsim::sweep::{self, Grid, Shard, SweepOptions};
 //! use std::sync::atomic::AtomicBool;
 //!
-//! let grid = Grid::load("scenarios/policy_sweep.json".as_ref())?;
+//! let grid = Grid::load("scenarios/policy_sweep.json".as_ref(), &EnvSettings::default())?;
 //! let opts = SweepOptions {
 //!     output: "results.csv".into(),
 //!     jobs: 4,

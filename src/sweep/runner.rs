@@ -10,8 +10,10 @@ use super::grid::{Cell, Grid};
 use super::progress::Progress;
 use super::row::{fields, header, line, ResultsFile};
 use super::shard::Shard;
-use crate::engine::{self, NoObserver};
+use crate::engine::NoObserver;
 use crate::error::{Error, Result};
+use crate::run::{RunRequest, Source};
+use crate::scenario::EnvSettings;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -176,7 +178,7 @@ fn run_cells(
                 }
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(&cell) = todo.get(i) else { break };
-                let row = grid.cell(cell).and_then(|c| run_cell(&c));
+                let row = grid.cell(cell).and_then(|c| run_cell(&c, grid.env()));
                 if tx.send((i, row)).is_err() {
                     break;
                 }
@@ -206,11 +208,14 @@ fn run_cells(
     })
 }
 
-/// One cell's row.
-fn run_cell(cell: &Cell) -> Result<String> {
-    let out = engine::run(&cell.scenario, &mut NoObserver)
+/// One cell's row: the cell's scenario as a ready run request.
+fn run_cell(cell: &Cell, env: &EnvSettings) -> Result<String> {
+    let request = RunRequest::new(Source::Ready(Box::new(cell.scenario.clone())));
+    let report = request
+        .prepare(env)
+        .and_then(|run| run.run(&mut NoObserver))
         .map_err(|e| Error::Run(format!("cell {}: {e}", cell.index)))?;
-    Ok(line(&fields(cell, &out)))
+    Ok(line(&fields(cell, &report.output)))
 }
 
 /// The results file, opened for appending whole lines.

@@ -152,16 +152,17 @@ fn bad_input_exits_2_naming_the_flag() {
 }
 
 #[test]
-fn an_unwritable_output_fails_with_exit_1_and_leaves_no_partial_file() {
+fn an_output_in_a_missing_directory_is_refused_before_the_run() {
     let dir = temp_dir("unwritable");
     let missing = dir.join("no-such-dir").join("r.json");
     let out = lbsim(&["stress", "--output", path_str(&missing)]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).starts_with("lbsim: error: "),
+        stderr(&out).starts_with("lbsim: error: invalid --output: "),
         "{}",
         stderr(&out)
     );
+    assert!(stdout(&out).is_empty(), "nothing ran");
     assert!(!missing.exists());
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }

@@ -1,6 +1,10 @@
 //! lbsim's integration tests, in one binary so the crate links once. Each
 //! module opens with a line on what it covers.
 
+mod cli_help;
+mod cli_layout;
+mod cli_options;
+mod cli_readme;
 mod cli_stress;
 mod common;
 mod compare;

@@ -21,6 +21,9 @@ pub struct Overrides {
     pub scheduler: Option<SchedulerName>,
     /// LB_DEFAULT_DURATION: used when the test configuration has no duration.
     pub default_duration_s: Option<f64>,
+    /// The balancing flags, applied over the file's own balancing (each is
+    /// checked when parsed, so the built scenario needs no second check).
+    pub balancing: BalancingOverrides,
 }
 
 /// A named section of the config file: its key, what one entry is called
@@ -112,11 +115,11 @@ fn assemble(
         duration_s,
         horizon_s: (s.horizon).unwrap_or(arrivals.span_s(window) * HORIZON_FACTOR),
         worker_profile,
-        test_profile,
+        test_profile: o.balancing.test_profile(test_profile),
         arrivals,
         churn: sections::churn(p, s)?,
         load: sections::load(&p.field("load"), &s.load)?,
-        balancing: sections::balancing(p, s)?,
+        balancing: o.balancing.options(sections::balancing(p, s)?),
     };
     scenario.check_size(p)?;
     Ok(scenario)

@@ -12,7 +12,7 @@ mod replay;
 mod swf;
 mod test_csv;
 
-pub use replay::{replay_scenario, ClusterPlan, ReplayOptions};
+pub use replay::{replay_scenario, ClusterPlan, ClusterPool, Replay, ReplayOptions, TraceSection};
 
 use crate::balancer::model::{TestId, TestSpec};
 use crate::error::{Error, Result};

@@ -1,6 +1,6 @@
-//! The scenario a trace replays in: the cluster derived from the trace, a
-//! run model that replays recorded run times exactly, and the time
-//! transforms (`--time-scale`, `--load-factor`).
+//! The scenario a trace replays in: the cluster derived from the trace (or
+//! taken from a config scenario), a run model that replays recorded run
+//! times exactly, and the time transforms (`--time-scale`, `--load-factor`).
 //!
 //! The cluster, documented in the README:
 //! - SWF: `MaxProcs` processors (else `MaxNodes`, else the largest job),
@@ -11,18 +11,23 @@
 //!   no memory at all does not model memory.
 //! - CSV: the stress command's pool (the reference's worker profile, drawn
 //!   from the seed), 20 workers unless `--workers` says otherwise.
+//! - `--cluster SCENARIO`: that scenario's pool (count and profile); the
+//!   trace's tests keep their recorded needs, so some may fit nowhere.
 //!
 //! Replays have no load drift, thermal events, churn, failures of their own
 //! or retries: what the trace recorded is what happens.
 
 use super::{Trace, TraceFormat, TraceJob};
 use crate::balancer::model::MIB_PER_GB;
+use crate::balancer::options::BalancerOptions;
 use crate::balancer::policy::SchedulerName;
 use crate::error::{Error, Result};
 use crate::scenario::{
-    Arrivals, Churn, DurationDist, LoadModel, Scenario, TestProfile, WorkerProfile, DEFAULT_WORKERS,
+    Arrivals, BalancingOverrides, Churn, DurationDist, LoadModel, Scenario, TestProfile,
+    WorkerProfile, DEFAULT_WORKERS,
 };
 use crate::sim::{SimDuration, SimTime, MICROS_PER_SEC};
+use indexmap::IndexMap;
 use serde::Serialize;
 
 /// How to replay a trace.
@@ -37,6 +42,18 @@ pub struct ReplayOptions {
     /// Divides submission times only: 2 submits twice as many jobs per
     /// second, doubling the offered load.
     pub load_factor: f64,
+    /// A worker pool to run on instead of the trace's own cluster.
+    pub cluster: Option<ClusterPool>,
+    /// Composite weights and work stealing; a trace's tests keep their
+    /// recorded needs, so concurrency keys are refused.
+    pub balancing: BalancingOverrides,
+}
+
+/// A config scenario's worker pool (`--cluster`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterPool {
+    pub workers: u32,
+    pub profile: WorkerProfile,
 }
 
 /// The cluster a replay runs on, as reported in the results JSON.
@@ -55,13 +72,45 @@ pub struct ClusterPlan {
     pub memory_modelled: bool,
 }
 
+/// The results JSON's `trace` section: what was read, what was replayed,
+/// how, and on which cluster (fields in the order they are written).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TraceSection {
+    pub file: String,
+    pub format: TraceFormat,
+    pub records: u64,
+    pub replayed: u64,
+    pub unusable: u64,
+    /// Unusable records by reason, in the order first met.
+    pub unusable_reasons: IndexMap<&'static str, u64>,
+    pub estimated_run_times: u64,
+    pub time_scale: f64,
+    pub load_factor: f64,
+    pub cluster: ClusterPlan,
+    /// Line of the first unusable record, for the warning (not written).
+    #[serde(skip)]
+    pub first_unusable_line: Option<u64>,
+}
+
+/// A trace made ready to run: its scenario, its report section, and its
+/// jobs transformed, in submission order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replay {
+    pub scenario: Scenario,
+    pub section: TraceSection,
+    pub jobs: Vec<TraceJob>,
+}
+
 /// Builds the replay scenario and the jobs to feed it, transformed.
-pub fn replay_scenario(
-    trace: &Trace,
-    options: &ReplayOptions,
-) -> Result<(Scenario, ClusterPlan, Vec<TraceJob>)> {
+pub fn replay_scenario(trace: &Trace, options: &ReplayOptions) -> Result<Replay> {
     check_factor("--time-scale", options.time_scale)?;
     check_factor("--load-factor", options.load_factor)?;
+    if options.balancing.concurrency_keys.is_some() {
+        return Err(Error::invalid(
+            "--concurrency-keys",
+            "a replay's tests keep the trace's needs, which have no keys",
+        ));
+    }
     if trace.jobs.is_empty() {
         return Err(Error::bad_file(
             trace.file.clone(),
@@ -73,11 +122,43 @@ pub fn replay_scenario(
             ),
         ));
     }
-    let (worker_profile, plan) = match trace.format {
+    let (mut worker_profile, mut plan) = match trace.format {
         TraceFormat::Swf => swf_cluster(trace, options.workers)?,
         TraceFormat::Csv => csv_cluster(options.workers),
     };
+    if let Some(pool) = &options.cluster {
+        (worker_profile, plan) = pool_cluster(pool, options.workers, plan);
+    }
     let jobs = transform(&trace.jobs, options.time_scale, options.load_factor);
+    let scenario = scenario(trace, options, &jobs, plan.workers, worker_profile)?;
+    let section = TraceSection {
+        file: trace.file.clone(),
+        format: trace.format,
+        records: trace.records,
+        replayed: jobs.len() as u64,
+        unusable: trace.unusable_total(),
+        unusable_reasons: trace.unusable.clone(),
+        estimated_run_times: trace.estimated,
+        time_scale: options.time_scale,
+        load_factor: options.load_factor,
+        cluster: plan,
+        first_unusable_line: trace.first_unusable_line,
+    };
+    Ok(Replay {
+        scenario,
+        section,
+        jobs,
+    })
+}
+
+/// The replay's scenario, built whole and validated once.
+fn scenario(
+    trace: &Trace,
+    options: &ReplayOptions,
+    jobs: &[TraceJob],
+    workers: u32,
+    worker_profile: WorkerProfile,
+) -> Result<Scenario> {
     let last_submit = jobs.last().map_or(0.0, |j| j.submit.as_secs_f64());
     let total_run: f64 = jobs.iter().map(|j| j.run.as_secs_f64()).sum();
     let duration_s = if last_submit > 0.0 { last_submit } else { 1.0 };
@@ -95,7 +176,7 @@ pub fn replay_scenario(
         ),
         seed: options.seed,
         scheduler: options.scheduler,
-        workers: plan.workers,
+        workers,
         tests: jobs.len() as u64,
         duration_s,
         // Long enough for every job to run one after another: a replay
@@ -115,10 +196,28 @@ pub fn replay_scenario(
             enabled: false,
             ..LoadModel::default()
         },
-        balancing: crate::balancer::options::BalancerOptions::default(),
+        balancing: options.balancing.options(BalancerOptions::default()),
     };
     scenario.validate()?;
-    Ok((scenario, plan, jobs))
+    Ok(scenario)
+}
+
+/// The pool of a config scenario in place of the trace's cluster; what the
+/// trace said of its machine stays in the report.
+fn pool_cluster(
+    pool: &ClusterPool,
+    workers: Option<u32>,
+    trace_plan: ClusterPlan,
+) -> (WorkerProfile, ClusterPlan) {
+    let plan = ClusterPlan {
+        workers: workers.unwrap_or(pool.workers),
+        cores_per_worker: None,
+        memory_gb_per_worker: None,
+        processors_source: "config scenario",
+        memory_modelled: true,
+        ..trace_plan
+    };
+    (pool.profile.clone(), plan)
 }
 
 fn check_factor(flag: &str, x: f64) -> Result<()> {
@@ -232,6 +331,8 @@ mod tests {
             seed: 1,
             time_scale: 1.0,
             load_factor: 1.0,
+            cluster: None,
+            balancing: BalancingOverrides::default(),
         }
     }
 
@@ -242,7 +343,12 @@ mod tests {
     #[test]
     fn swf_cluster_splits_max_procs() {
         let t = trace(TWO_JOBS);
-        let (s, plan, _) = replay_scenario(&t, &options()).unwrap();
+        let Replay {
+            scenario: s,
+            section,
+            ..
+        } = replay_scenario(&t, &options()).unwrap();
+        let plan = section.cluster;
         assert_eq!(
             (s.workers, s.worker_profile.cpu_cores.clone()),
             (1, vec![10])
@@ -252,7 +358,12 @@ mod tests {
             workers: Some(3),
             ..options()
         };
-        let (s, plan, _) = replay_scenario(&t, &o).unwrap();
+        let Replay {
+            scenario: s,
+            section,
+            ..
+        } = replay_scenario(&t, &o).unwrap();
+        let plan = section.cluster;
         assert_eq!(s.worker_profile.cpu_cores, vec![3]);
         assert_eq!(plan.processors_left_out, 1);
         let o = ReplayOptions {
@@ -267,6 +378,58 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_pool_replaces_the_traces_cluster_from_the_start() {
+        let t = trace(TWO_JOBS);
+        let pool = ClusterPool {
+            workers: 6,
+            profile: WorkerProfile::default(),
+        };
+        let o = ReplayOptions {
+            cluster: Some(pool.clone()),
+            ..options()
+        };
+        let r = replay_scenario(&t, &o).unwrap();
+        assert_eq!(r.scenario.workers, 6);
+        assert_eq!(r.scenario.worker_profile, pool.profile);
+        let plan = &r.section.cluster;
+        assert_eq!((plan.workers, plan.cores_per_worker), (6, None));
+        assert_eq!(plan.processors_source, "config scenario");
+        assert_eq!(
+            plan.processors,
+            Some(10),
+            "the trace's machine is still reported"
+        );
+        let o = ReplayOptions {
+            workers: Some(2),
+            ..o
+        };
+        assert_eq!(replay_scenario(&t, &o).unwrap().scenario.workers, 2);
+    }
+
+    #[test]
+    fn balancing_flags_apply_but_concurrency_keys_are_refused() {
+        let t = trace(TWO_JOBS);
+        let o = ReplayOptions {
+            balancing: BalancingOverrides {
+                work_stealing: true,
+                ..Default::default()
+            },
+            ..options()
+        };
+        let s = replay_scenario(&t, &o).unwrap().scenario;
+        assert!(s.balancing.stealing.enabled);
+        let o = ReplayOptions {
+            balancing: BalancingOverrides {
+                concurrency_keys: Some(2),
+                ..Default::default()
+            },
+            ..options()
+        };
+        let err = replay_scenario(&t, &o).unwrap_err().to_string();
+        assert!(err.starts_with("invalid --concurrency-keys"), "{err}");
+    }
+
+    #[test]
     fn memory_per_processor_comes_from_the_largest_job() {
         // Job 1: 4 procs × 1024 KB = 4 MiB; job 2: 2 procs × 4096 KB = 8 MiB.
         let t = trace(
@@ -274,7 +437,12 @@ mod tests {
              1 0 -1 1 4 -1 1024 -1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n\
              2 0 -1 1 2 -1 4096 -1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n",
         );
-        let (s, plan, _) = replay_scenario(&t, &options()).unwrap();
+        let Replay {
+            scenario: s,
+            section,
+            ..
+        } = replay_scenario(&t, &options()).unwrap();
+        let plan = section.cluster;
         // 4 MiB per core × 4 cores = 16 MiB.
         assert_eq!(s.worker_profile.memory_gb, vec![16.0 / 1024.0]);
         assert!(plan.memory_modelled);
@@ -288,7 +456,9 @@ mod tests {
             load_factor: 2.0,
             ..options()
         };
-        let (s, _, jobs) = replay_scenario(&t, &o).unwrap();
+        let Replay {
+            scenario: s, jobs, ..
+        } = replay_scenario(&t, &o).unwrap();
         // Submissions × 0.5 / 2; run times × 0.5.
         assert_eq!(jobs[1].submit, SimTime::from_secs_f64(12.5));
         assert_eq!(jobs[0].run, SimDuration::from_secs(50));
