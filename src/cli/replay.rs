@@ -8,7 +8,6 @@ use crate::report;
 use crate::scenario::DEFAULT_SEED;
 use crate::workload::trace::{replay_scenario, ReplayOptions, Trace, TraceArrivals, TraceFormat};
 use clap::Args;
-use serde_json::json;
 use std::path::PathBuf;
 
 /// Flags of `replay`.
@@ -103,23 +102,16 @@ pub fn run(common: &CommonArgs, args: &ReplayArgs, config: Option<&std::path::Pa
     if trace.unusable_total() > 0 {
         eprintln!("lbsim: warning: {}", unusable_line(&trace));
     }
-    let section = json!({
-        "file": trace.file,
-        "format": trace.format,
-        "records": trace.records,
-        "replayed": jobs.len(),
-        "unusable": trace.unusable_total(),
-        "unusable_reasons": trace.unusable,
-        "estimated_run_times": trace.estimated,
-        "time_scale": args.time_scale,
-        "load_factor": args.load_factor,
-        "cluster": plan,
-    });
+    let section = report::TraceSection::new(
+        &trace,
+        jobs.len() as u64,
+        args.time_scale,
+        args.load_factor,
+        &plan,
+    );
     let arrivals = Box::new(TraceArrivals::new(jobs));
-    let out = run_and_write_with(&scenario, Some(arrivals), common, |v| {
-        if let Some(map) = v.as_object_mut() {
-            map.insert("trace".into(), section);
-        }
+    let out = run_and_write_with(&scenario, Some(arrivals), common, |doc| {
+        doc.trace = Some(section);
     })?;
     outln!(
         "trace {} ({}): {} records, {} replayed, {} unusable{}",

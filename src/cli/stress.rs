@@ -40,12 +40,12 @@ pub fn run_and_write(scenario: &Scenario, common: &CommonArgs) -> Result<RunOutp
 }
 
 /// `run_and_write` with any arrival source (`None`: the scenario's
-/// synthetic workload); `extend` adds sections to the results JSON.
+/// synthetic workload); `extend` adds sections to the results document.
 pub fn run_and_write_with(
     scenario: &Scenario,
     arrivals: Option<Box<dyn ArrivalSource + '_>>,
     common: &CommonArgs,
-    extend: impl FnOnce(&mut serde_json::Value),
+    extend: impl FnOnce(&mut report::ResultsDoc),
 ) -> Result<RunOutput> {
     let scenario = &super::balancing::apply(scenario, common)?;
     EnvSettings::from_env()?.check_workers("this run", scenario.peak_workers())?;
@@ -78,10 +78,9 @@ pub fn run_and_write_with(
         d.commit()?;
     }
     if let Some(path) = &common.output {
-        let mut json = report::run_json(&out);
-        extend(&mut json);
-        let json = report::to_pretty_json(&json);
-        report::write_atomically(path, json.as_bytes())?;
+        let mut doc = report::ResultsDoc::from_run(&out);
+        extend(&mut doc);
+        doc.write_file(path)?;
     }
     Ok(out)
 }

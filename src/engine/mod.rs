@@ -16,7 +16,7 @@ use crate::sim::{EventQueue, IdMap, RngStreams, SimDuration, SimTime, Stream};
 use crate::workload::{Arrival, ArrivalSource, Fate, Pool, RunModel, SyntheticArrivals};
 
 /// Why the run stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndReason {
     /// Every submitted test reached a final state.
@@ -26,7 +26,7 @@ pub enum EndReason {
 }
 
 /// How the run went, as a process (not as a balancer).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct RunInfo {
     pub end_reason: EndReason,
     pub end_time: f64,
