@@ -3,15 +3,19 @@
 //! Fields are in the order of the file: the reference's `configuration`,
 //! `metrics` and `time_series`, then lbsim's extensions.
 //!
-//! ```no_run
-//! # fn main() -> lbsim::error::Result<()> {
+//! ```
+//! use lbsim::engine::{self, NoObserver};
 //! use lbsim::report::ResultsDoc;
-//! # let out: lbsim::engine::RunOutput = unimplemented!();
-//! let doc = ResultsDoc::from_run(&out);
-//! doc.write_file(std::path::Path::new("results.json"))?;
-//! let back = ResultsDoc::read(std::path::Path::new("results.json"))?;
-//! println!("p99 latency {} s", back.metrics.latency.p99);
-//! # Ok(()) }
+//! use lbsim::scenario::StressOptions;
+//!
+//! let scenario = StressOptions { tests: 50, ..Default::default() }.to_scenario()?;
+//! let out = engine::run(&scenario, &mut NoObserver)?;
+//! let doc = ResultsDoc::from_run(&out); // then `doc.write_file(path)?`
+//! let text = doc.to_json();
+//! let back = ResultsDoc::parse("results.json", &text)?; // or `ResultsDoc::read(path)?`
+//! assert_eq!(back.metrics.total_tests, 50);
+//! assert_eq!(back.to_json(), text);
+//! # Ok::<(), lbsim::Error>(())
 //! ```
 
 use super::json::{parse_json, read_json, to_pretty_json, write_json, write_json_file};

@@ -60,7 +60,7 @@ pub fn parse(file: &str, text: &str) -> Result<(Results, Kind)> {
     match serde_json::from_str::<IndexMap<String, IgnoredAny>>(text) {
         Ok(keys) if keys.contains_key("benchmark_results") => {
             let doc = BenchmarkDoc::parse(file, text)?;
-            return Ok((Results::Benchmark(doc), Kind::Benchmark));
+            Ok((Results::Benchmark(doc), Kind::Benchmark))
         }
         Ok(keys) if keys.contains_key("metrics") => {
             let doc = ResultsDoc::parse(file, text)?;
@@ -69,19 +69,23 @@ pub fn parse(file: &str, text: &str) -> Result<(Results, Kind)> {
             } else {
                 Kind::Spike
             };
-            return Ok((Results::Run(Box::new(doc)), kind));
+            Ok((Results::Run(Box::new(doc)), kind))
         }
-        Ok(_) => return Err(not_results(file, "no 'metrics' object")),
+        Ok(_) => Err(not_results(file, "no 'metrics' object")),
         // Broken JSON gets serde's line and column; anything else may be a CSV.
         Err(_) if text.trim_start().starts_with('{') => {
             parse_json::<IgnoredAny>(file, text)?;
-            return Err(not_results(file, "no 'metrics' object"));
+            Err(not_results(file, "no 'metrics' object"))
         }
         Err(_) if serde_json::from_str::<IgnoredAny>(text).is_ok() => {
-            return Err(not_results(file, "not a JSON object"));
+            Err(not_results(file, "not a JSON object"))
         }
-        Err(_) => {}
+        Err(_) => parse_csv(file, text),
     }
+}
+
+/// A sweep CSV: a header with a `seed` column, then one row per cell.
+fn parse_csv(file: &str, text: &str) -> Result<(Results, Kind)> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
