@@ -48,7 +48,7 @@ pub fn bench_charts(doc: &BenchmarkDoc) -> (Vec<Chart>, Vec<String>) {
     if rows.is_empty() {
         return (
             Vec::new(),
-            vec!["benchmark: no complete rows in benchmark_results".into()],
+            vec!["benchmark: no rows in benchmark_results".into()],
         );
     }
     let scalability = Chart {
@@ -109,10 +109,11 @@ fn scalability_panels(rows: &[BenchmarkRow]) -> Vec<Panel> {
 
 /// Each policy's largest cell (most workers × tests), as a CDF.
 fn policy_cdfs(rows: &[BenchmarkRow]) -> Vec<Series> {
+    let size = |r: &BenchmarkRow| u64::from(r.workers).saturating_mul(r.tests);
     let mut best: BTreeMap<&str, &BenchmarkRow> = BTreeMap::new();
     for r in rows {
         let e = best.entry(r.scheduler.as_str()).or_insert(r);
-        if u64::from(r.workers) * r.tests > u64::from(e.workers) * e.tests {
+        if size(r) > size(e) {
             *e = r;
         }
     }
