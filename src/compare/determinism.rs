@@ -105,7 +105,7 @@ pub fn check_determinism(
         first_difference: None,
     };
     let out2 = run(&mut second)?;
-    let json = |o: &RunOutput| report::to_pretty_json(&report::run_json(o));
+    let json = |o: &RunOutput| report::ResultsDoc::from_run(o).to_json();
     let (j1, j2) = (json(&out1), json(&out2));
     let hash_of = |s: &str| {
         let mut h = Fnv64::default();

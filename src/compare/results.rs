@@ -2,7 +2,8 @@
 //! `metrics` (nested ones named with dots, e.g. `latency.p95`).
 
 use super::{Comparison, MetricRow};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::report::ResultsDoc;
 use indexmap::IndexMap;
 use serde_json::Value;
 use std::path::Path;
@@ -35,25 +36,15 @@ pub fn compare(a: &Path, text_a: &str, b: &Path, text_b: &str) -> Result<Compari
     })
 }
 
-/// The numeric leaves of `metrics`, in file order.
+/// The numeric leaves of the file's `metrics`, in file order. The file is
+/// read as a [`ResultsDoc`]; the metrics are walked through their
+/// serialised form, so a metric added to `Metrics` is compared with no
+/// change here.
 fn metrics_of(path: &Path, text: &str) -> Result<IndexMap<String, f64>> {
-    let bad = |location: String, message: String| {
-        Error::bad_file(path.display().to_string(), location, message)
-    };
-    let v: Value = serde_json::from_str(text).map_err(|e| {
-        bad(
-            format!("line {} column {}", e.line(), e.column()),
-            format!("not valid JSON: {e}"),
-        )
-    })?;
-    let metrics = v.get("metrics").filter(|m| m.is_object()).ok_or_else(|| {
-        bad(
-            "metrics".into(),
-            "not a results file: no metrics object".into(),
-        )
-    })?;
+    let doc = ResultsDoc::parse(&path.display().to_string(), text)?;
+    let metrics = serde_json::to_value(&doc.metrics).unwrap_or(Value::Null);
     let mut out = IndexMap::new();
-    flatten("", metrics, &mut out);
+    flatten("", &metrics, &mut out);
     Ok(out)
 }
 
@@ -81,21 +72,41 @@ fn flatten(prefix: &str, v: &Value, out: &mut IndexMap<String, f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{self, NoObserver};
+    use crate::scenario::StressOptions;
 
-    #[test]
-    fn nested_metrics_are_flattened_and_missing_ones_shown() {
-        let a = r#"{"metrics": {"total_tests": 10, "latency": {"p50": 1.5}, "note": "x"}}"#;
-        let b = r#"{"metrics": {"total_tests": 12, "latency": {"p50": 1.5}, "extra": 1}}"#;
-        let c = compare(Path::new("a"), a, Path::new("b"), b).unwrap();
-        let names: Vec<&str> = c.metrics.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["total_tests", "latency.p50", "extra"]);
-        assert_eq!(c.metrics[0].change_pct(), 20.0);
-        assert_eq!(c.metrics[2].a, None);
-        assert!(!c.is_within(25.0), "a metric only B has is a difference");
+    fn doc() -> ResultsDoc {
+        let scenario = StressOptions {
+            tests: 40,
+            ..Default::default()
+        }
+        .to_scenario()
+        .unwrap();
+        ResultsDoc::from_run(&engine::run(&scenario, &mut NoObserver).unwrap())
     }
 
     #[test]
-    fn bad_json_names_file_and_place() {
+    fn every_metric_is_compared_nested_ones_by_dotted_name() {
+        let a = doc();
+        let mut b = a.clone();
+        b.metrics.total_tests = 50;
+        b.metrics.avg_throughput = a.metrics.avg_throughput * 1.5;
+        let c = compare(Path::new("a"), &a.to_json(), Path::new("b"), &b.to_json()).unwrap();
+        let names: Vec<&str> = c.metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names[..2], ["total_tests", "success_rate"]);
+        assert!(names.contains(&"latency.p95") && names.contains(&"slowdown.max"));
+        assert_eq!(names.last(), Some(&"tests_moved"));
+        let changed: Vec<&str> = (c.metrics.iter())
+            .filter(|m| m.change_pct() != 0.0)
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(changed, ["total_tests", "avg_throughput"]);
+        assert_eq!(c.metrics[0].change_pct(), 25.0);
+        assert!(c.is_within(50.1) && !c.is_within(49.9));
+    }
+
+    #[test]
+    fn a_file_that_is_not_results_names_file_and_place() {
         let err = compare(Path::new("a.json"), "{", Path::new("b"), "{}").unwrap_err();
         assert!(err
             .to_string()
@@ -103,7 +114,13 @@ mod tests {
         let err = compare(Path::new("a.json"), "{}", Path::new("b"), "{}").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "a.json: metrics: not a results file: no metrics object"
+            "a.json: top level (line 1, column 2): missing field `lbsim_version`"
         );
+        let text = doc()
+            .to_json()
+            .replacen("\"avg_latency\": ", "\"avg_latency\": \"", 1);
+        let err = compare(Path::new("a.json"), &text, Path::new("b"), "{}").unwrap_err();
+        assert!(err.to_string().starts_with("a.json: "), "{err}");
+        assert_eq!(err.exit_code(), 2);
     }
 }

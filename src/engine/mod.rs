@@ -38,7 +38,7 @@ use crate::sim::{EventQueue, IdMap, SimTime};
 use crate::workload::{Arrival, ArrivalSource, Fate, Pool, RunModel};
 
 /// Why the run stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndReason {
     /// Every submitted test reached a final state.
@@ -48,7 +48,7 @@ pub enum EndReason {
 }
 
 /// How the run went, as a process (not as a balancer).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct RunInfo {
     pub end_reason: EndReason,
     pub end_time: f64,

@@ -9,11 +9,11 @@ pub use collector::Collector;
 pub use samples::{MAX_HEAT_COLUMNS, MAX_HEAT_WORKERS};
 pub use stats::{jain_index, percentile, sample_stddev, Percentiles};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The run's summary: the reference's 14 fields first, with the meanings
 /// documented in the README, then lbsim's extensions.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub total_tests: u64,
     pub success_rate: f64,
@@ -54,7 +54,7 @@ pub struct Metrics {
 
 /// Throughput and latency per time bucket (a bucket is one simulated second
 /// unless the run is longer than `MAX_BUCKETS` seconds).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimeSeries {
     pub bucket_seconds: u64,
     /// `[bucket start s, tests scheduled per second]`.
@@ -69,6 +69,8 @@ pub struct TimeSeries {
     /// `[bucket start s, active workers at the bucket's end]`.
     pub workers: Vec<(u64, u64)>,
     /// `[bucket start s, tests submitted per second]`.
+    // Absent from files of lbsim before these samples: read as empty.
+    #[serde(default)]
     pub arrivals: Vec<(u64, f64)>,
     #[serde(flatten)]
     pub resources: ResourceSeries,
@@ -77,7 +79,9 @@ pub struct TimeSeries {
 /// The pool's resources over time, sampled at the first scheduling pass in
 /// each bucket (the pool only changes at passes, so a bucket without one
 /// keeps the last sample). For charts; fractions 0–1.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+// Absent from files of lbsim before these samples: read as empty.
+#[serde(default)]
 pub struct ResourceSeries {
     /// `[bucket start s, memory in use / memory of the workers online]`.
     pub memory_utilization: Vec<(u64, f64)>,
@@ -92,7 +96,7 @@ pub struct ResourceSeries {
 /// Each worker's busy fraction (time running at least one test) per column
 /// of a heat map, for the first `MAX_HEAT_WORKERS` workers and at most
 /// `MAX_HEAT_COLUMNS` columns.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkerBusy {
     pub column_seconds: f64,
     /// Worker ids, one per row of `busy`.
@@ -102,7 +106,7 @@ pub struct WorkerBusy {
 }
 
 /// One row of the per-worker table.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerRow {
     pub id: String,
     pub memory_gb: f64,

@@ -1,6 +1,6 @@
 //! Small, exact statistics used by the summary.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Nearest-rank percentile of sorted data: the smallest value with at least
 /// `p` % of the data at or below it. Exact; 0 for no data.
@@ -36,7 +36,7 @@ pub fn jain_index(xs: &[f64]) -> f64 {
 }
 
 /// Mean and tail of a distribution, seconds (or a ratio for slowdown).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     pub avg: f64,
     pub p50: f64,

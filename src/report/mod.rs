@@ -1,17 +1,23 @@
 //! Writing results: the reference's JSON (plus extensions), per-test CSV and
 //! a readable text summary. Reports never compute metrics; they lay out what
-//! `metrics` produced, in a stable order with fixed float precision.
+//! `metrics` produced, in a stable order with fixed float precision. The JSON
+//! documents are types ([`ResultsDoc`], [`BenchmarkDoc`]) that are written
+//! here and read back by `compare`, `visualize` and the dashboards.
 
 mod atomic;
 mod benchmark;
 mod csv_rows;
 mod decisions;
 mod json;
+mod results;
 mod text;
 
 pub use atomic::{write_atomically, AtomicFile};
 pub use benchmark::{table_header, table_row, BenchmarkDoc, BenchmarkRow};
 pub use csv_rows::{TestCsv, TEST_CSV_COLUMNS};
 pub use decisions::{DecisionLog, DECISION_COLUMNS};
-pub use json::{round_floats, run_json, to_pretty_json, FLOAT_DECIMALS};
+pub use json::{
+    parse_json, read_json, to_pretty_json, write_json, write_json_file, FLOAT_DECIMALS,
+};
+pub use results::{Configuration, ResultsDoc, SpikeWindow, TraceSection};
 pub use text::{run_stats, summary};

@@ -1,62 +1,83 @@
 //! The readable summary printed when no `--output` is given.
 
-use crate::engine::{EndReason, RunOutput};
-use std::fmt::Write;
+use crate::engine::{EndReason, RunInfo, RunOutput};
+use crate::metrics::Metrics;
+use crate::scenario::Scenario;
 
 /// A few lines a person can read at a glance.
 pub fn summary(out: &RunOutput) -> String {
-    let s = &out.scenario;
     let m = &out.metrics;
-    let mut t = String::new();
-    let title = s.name.clone().unwrap_or_else(|| "stress".into());
-    let _ = writeln!(
-        t,
-        "lbsim {title}: {} workers, {} tests over {} s{}{} | scheduler {} | seed {}",
-        s.workers,
-        s.tests,
-        s.duration_s,
-        if s.is_burst() { ", bursts" } else { "" },
-        if s.is_dynamic() {
-            ", dynamic workers"
-        } else {
-            ""
-        },
-        s.scheduler,
-        s.seed
-    );
-    let end = match out.run.end_reason {
+    [
+        headline(&out.scenario),
+        ended(&out.run),
+        tests(m),
+        latency(m),
+        turnaround(m),
+        throughput(m),
+        workers(m),
+        utilisation(m),
+    ]
+    .concat()
+}
+
+/// `lbsim NAME: W workers, T tests over D s[, bursts][, dynamic workers] | scheduler S | seed N`.
+fn headline(s: &Scenario) -> String {
+    let title = s.name.as_deref().unwrap_or("stress");
+    let bursts = if s.is_burst() { ", bursts" } else { "" };
+    let dynamic = if s.is_dynamic() {
+        ", dynamic workers"
+    } else {
+        ""
+    };
+    format!(
+        "lbsim {title}: {} workers, {} tests over {} s{bursts}{dynamic} | scheduler {} | seed {}\n",
+        s.workers, s.tests, s.duration_s, s.scheduler, s.seed
+    )
+}
+
+fn ended(run: &RunInfo) -> String {
+    let end = match run.end_reason {
         EndReason::AllFinal => "every test final",
         EndReason::Horizon => "stopped at the horizon",
     };
-    let _ = writeln!(
-        t,
-        "  ended at {:.3} s simulated ({end}), {} events",
-        out.run.end_time, out.run.events
-    );
-    let _ = writeln!(
-        t,
-        "  tests      {} submitted, {} assigned ({:.1} %), {} completed, {} failed, {} rejected, {} pending, {} running",
+    format!(
+        "  ended at {:.3} s simulated ({end}), {} events\n",
+        run.end_time, run.events
+    )
+}
+
+fn tests(m: &Metrics) -> String {
+    format!(
+        "  tests      {} submitted, {} assigned ({:.1} %), {} completed, {} failed, {} rejected, {} pending, {} running\n",
         m.total_tests, m.assigned_tests, m.success_rate, m.completed_tests, m.failed_tests, m.rejected_tests,
         m.pending_tests, m.running_tests
-    );
-    let _ = writeln!(
-        t,
-        "  latency    avg {:.3} s, p50 {:.3} s, p95 {:.3} s, p99 {:.3} s, max {:.3} s",
+    )
+}
+
+fn latency(m: &Metrics) -> String {
+    format!(
+        "  latency    avg {:.3} s, p50 {:.3} s, p95 {:.3} s, p99 {:.3} s, max {:.3} s\n",
         m.avg_latency, m.latency.p50, m.latency.p95, m.latency.p99, m.max_latency
-    );
-    let _ = writeln!(
-        t,
-        "  turnaround avg {:.3} s, p95 {:.3} s; attempts avg {:.2}; requeued {}",
+    )
+}
+
+fn turnaround(m: &Metrics) -> String {
+    format!(
+        "  turnaround avg {:.3} s, p95 {:.3} s; attempts avg {:.2}; requeued {}\n",
         m.turnaround.avg, m.turnaround.p95, m.avg_scheduling_attempts, m.requeued_tests
-    );
-    let _ = writeln!(
-        t,
-        "  throughput peak {:.3}/s, avg {:.3}/s scheduled; {:.3}/s completed",
+    )
+}
+
+fn throughput(m: &Metrics) -> String {
+    format!(
+        "  throughput peak {:.3}/s, avg {:.3}/s scheduled; {:.3}/s completed\n",
         m.peak_throughput, m.avg_throughput, m.avg_completion_throughput
-    );
-    let _ = writeln!(
-        t,
-        "  workers    {} at end ({} joined, {} drained, {} failed); {:.0} % used; fairness {:.3}; stddev {:.2}, range {}",
+    )
+}
+
+fn workers(m: &Metrics) -> String {
+    format!(
+        "  workers    {} at end ({} joined, {} drained, {} failed); {:.0} % used; fairness {:.3}; stddev {:.2}, range {}\n",
         m.final_worker_count,
         m.workers_joined,
         m.workers_drained,
@@ -65,15 +86,16 @@ pub fn summary(out: &RunOutput) -> String {
         m.jain_fairness,
         m.worker_assignment_stddev,
         m.worker_assignment_range
-    );
-    let _ = writeln!(
-        t,
-        "  utilisation cpu {:.1} %, memory {:.1} %, cuda {:.1} %",
+    )
+}
+
+fn utilisation(m: &Metrics) -> String {
+    format!(
+        "  utilisation cpu {:.1} %, memory {:.1} %, cuda {:.1} %\n",
         m.cpu_utilization * 100.0,
         m.memory_utilization * 100.0,
         m.cuda_utilization * 100.0
-    );
-    t
+    )
 }
 
 /// The `--stats` lines: how fast the simulation ran, and (where the system

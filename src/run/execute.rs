@@ -5,7 +5,7 @@
 use super::Outputs;
 use crate::engine::{self, Fanout, Observer, RunOutput};
 use crate::error::Result;
-use crate::report::{self, DecisionLog, TestCsv};
+use crate::report::{self, DecisionLog, ResultsDoc, TestCsv};
 use crate::scenario::Scenario;
 use crate::workload::trace::{TraceArrivals, TraceJob, TraceSection};
 
@@ -87,7 +87,7 @@ impl PreparedRun {
             d.commit()?;
         }
         if let Some(path) = &outputs.results {
-            report::write_atomically(path, results_json(&output, self.trace()).as_bytes())?;
+            results_doc(&output, self.trace()).write_file(path)?;
         }
         let stats = outputs
             .stats
@@ -96,15 +96,12 @@ impl PreparedRun {
     }
 }
 
-/// The results JSON: the report's document, plus a replay's trace section.
-/// The one place a run's JSON is put together.
-fn results_json(output: &RunOutput, trace: Option<&TraceSection>) -> String {
-    let mut json = report::run_json(output);
-    if let (Some(section), Some(map)) = (trace, json.as_object_mut()) {
-        let section = serde_json::to_value(section).expect("a trace section is plain data");
-        map.insert("trace".into(), section);
-    }
-    report::to_pretty_json(&json)
+/// The results document: the run's, plus a replay's trace section. The one
+/// place a run's document is put together.
+fn results_doc(output: &RunOutput, trace: Option<&TraceSection>) -> ResultsDoc {
+    let mut doc = ResultsDoc::from_run(output);
+    doc.trace = trace.cloned();
+    doc
 }
 
 /// The process's peak resident memory, for `--stats` only: Linux reports it

@@ -1,9 +1,13 @@
-//! Reading a results file defensively: every field is optional, because
-//! results come from several commands and several versions of lbsim. What
-//! is missing only removes the charts that need it.
+//! Reading a results file for charts: a run's [`ResultsDoc`], a
+//! [`BenchmarkDoc`], or a sweep CSV. The JSON documents are read typed, so a
+//! file that is not what lbsim wrote is bad input naming the field; series
+//! that older lbsim versions did not write read as empty, and only the
+//! charts that need them are skipped.
 
 use crate::error::{Error, Result};
-use serde_json::Value;
+use crate::report::{parse_json, BenchmarkDoc, ResultsDoc};
+use indexmap::IndexMap;
+use serde::de::IgnoredAny;
 
 /// What kind of results a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -32,7 +36,10 @@ impl Kind {
 /// A parsed results file.
 #[derive(Clone, Debug)]
 pub enum Results {
-    Json(Value),
+    /// One run (stress, scenario, spike or replay).
+    Run(Box<ResultsDoc>),
+    Benchmark(BenchmarkDoc<'static>),
+    /// A sweep CSV: header and rows.
     Csv(Vec<String>, Vec<Vec<String>>),
 }
 
@@ -49,21 +56,36 @@ fn not_results(file: &str, why: &str) -> Error {
 
 /// Parses `text` (named `file` in errors) and tells its kind.
 pub fn parse(file: &str, text: &str) -> Result<(Results, Kind)> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => {
-            let kind = detect_json(&v).ok_or_else(|| not_results(file, "no 'metrics' object"))?;
-            return Ok((Results::Json(v), kind));
+    // The top-level keys tell the document's type; the values are skipped.
+    match serde_json::from_str::<IndexMap<String, IgnoredAny>>(text) {
+        Ok(keys) if keys.contains_key("benchmark_results") => {
+            let doc = BenchmarkDoc::parse(file, text)?;
+            Ok((Results::Benchmark(doc), Kind::Benchmark))
         }
+        Ok(keys) if keys.contains_key("metrics") => {
+            let doc = ResultsDoc::parse(file, text)?;
+            let kind = if doc.spikes.is_empty() {
+                Kind::Stress
+            } else {
+                Kind::Spike
+            };
+            Ok((Results::Run(Box::new(doc)), kind))
+        }
+        Ok(_) => Err(not_results(file, "no 'metrics' object")),
         // Broken JSON gets serde's line and column; anything else may be a CSV.
-        Err(e) if text.trim_start().starts_with('{') => {
-            return Err(Error::bad_file(
-                file,
-                format!("line {} column {}", e.line(), e.column()),
-                format!("invalid JSON: {e}"),
-            ));
+        Err(_) if text.trim_start().starts_with('{') => {
+            parse_json::<IgnoredAny>(file, text)?;
+            Err(not_results(file, "no 'metrics' object"))
         }
-        Err(_) => {}
+        Err(_) if serde_json::from_str::<IgnoredAny>(text).is_ok() => {
+            Err(not_results(file, "not a JSON object"))
+        }
+        Err(_) => parse_csv(file, text),
     }
+}
+
+/// A sweep CSV: a header with a `seed` column, then one row per cell.
+fn parse_csv(file: &str, text: &str) -> Result<(Results, Kind)> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
@@ -84,140 +106,24 @@ pub fn parse(file: &str, text: &str) -> Result<(Results, Kind)> {
     Ok((Results::Csv(header, rows), Kind::Sweep))
 }
 
-/// Benchmark if it has `benchmark_results`; spike if it has a non-empty
-/// `spikes` list; stress if it has `metrics`; otherwise not results.
-pub fn detect_json(v: &Value) -> Option<Kind> {
-    if v.get("benchmark_results").is_some_and(Value::is_array) {
-        return Some(Kind::Benchmark);
-    }
-    if !v.get("metrics").is_some_and(Value::is_object) {
-        return None;
-    }
-    let spikes = v.get("spikes").and_then(Value::as_array);
-    Some(if spikes.is_some_and(|s| !s.is_empty()) {
-        Kind::Spike
-    } else {
-        Kind::Stress
-    })
-}
-
-/// A number at a `/`-separated path (`metrics/latency/p99`).
-pub fn num(v: &Value, path: &str) -> Option<f64> {
-    v.pointer(&format!("/{path}")).and_then(Value::as_f64)
-}
-
-/// A `[[t, y], ...]` series at `path`, if present and well formed.
-pub fn pairs(v: &Value, path: &str) -> Option<Vec<(f64, f64)>> {
-    let items = v.pointer(&format!("/{path}"))?.as_array()?;
-    items
-        .iter()
-        .map(|p| {
-            let p = p.as_array()?;
-            Some((p.first()?.as_f64()?, p.get(1)?.as_f64()?))
-        })
-        .collect()
-}
-
-/// A load spike window, seconds.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Spike {
-    pub start: f64,
-    pub end: f64,
-    pub multiplier: f64,
-}
-
-pub fn spikes(v: &Value) -> Vec<Spike> {
-    v.get("spikes")
-        .and_then(Value::as_array)
-        .map(|xs| {
-            xs.iter()
-                .filter_map(|s| {
-                    Some(Spike {
-                        start: s.get("start")?.as_f64()?,
-                        end: s.get("end")?.as_f64()?,
-                        multiplier: s.get("multiplier").and_then(Value::as_f64).unwrap_or(1.0),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Worker joins (after the start) and departures, from the workers table.
-pub fn worker_events(v: &Value) -> (Vec<f64>, Vec<f64>) {
-    let (mut joins, mut leaves) = (Vec::new(), Vec::new());
-    for w in v
-        .get("workers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(j) = w
-            .get("joined_at")
-            .and_then(Value::as_f64)
-            .filter(|&j| j > 0.0)
-        {
-            joins.push(j);
-        }
-        if let Some(l) = w.get("left_at").and_then(Value::as_f64) {
-            leaves.push(l);
-        }
-    }
-    joins.sort_by(f64::total_cmp);
-    leaves.sort_by(f64::total_cmp);
-    (joins, leaves)
-}
-
-/// One benchmark cell.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BenchRow {
-    pub workers: f64,
-    pub tests: f64,
-    pub scheduler: String,
-    pub metrics: Value,
-}
-
-pub fn bench_rows(v: &Value) -> Vec<BenchRow> {
-    v.get("benchmark_results")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| {
-            Some(BenchRow {
-                workers: r.get("workers")?.as_f64()?,
-                tests: r.get("tests")?.as_f64()?,
-                scheduler: r
-                    .get("scheduler")
-                    .and_then(Value::as_str)
-                    .unwrap_or("default")
-                    .to_string(),
-                metrics: r.get("metrics").cloned().unwrap_or(Value::Null),
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::report::BenchmarkRow;
+    use crate::visualize::fixtures::{known_run_doc, run_doc};
 
     #[test]
-    fn kinds_are_detected_from_the_keys() {
-        let kind = |v: Value| detect_json(&v);
-        assert_eq!(
-            kind(json!({"benchmark_results": []})),
-            Some(Kind::Benchmark)
-        );
-        assert_eq!(kind(json!({"metrics": {}})), Some(Kind::Stress));
-        assert_eq!(
-            kind(json!({"metrics": {}, "spikes": []})),
-            Some(Kind::Stress)
-        );
-        let spike = json!({"metrics": {}, "spikes": [{"start": 1, "end": 2}]});
-        assert_eq!(kind(spike), Some(Kind::Spike));
-        assert_eq!(kind(json!({"name": "x"})), None);
-        assert_eq!(kind(json!([1, 2])), None);
+    fn kinds_are_told_by_the_documents() {
+        let kind = |text: &str| parse("x.json", text).unwrap().1;
+        assert_eq!(kind(&run_doc().to_json()), Kind::Stress);
+        assert_eq!(kind(&known_run_doc().to_json()), Kind::Spike);
+        let rows: [BenchmarkRow; 0] = [];
+        let grid = crate::report::to_pretty_json(&BenchmarkDoc::new(&rows, true, 3));
+        assert_eq!(kind(&grid), Kind::Benchmark);
+        let (csv, kind) =
+            parse("s.csv", "scheduler,seed,avg_latency\nround_robin,1,0.5\n").unwrap();
+        assert_eq!(kind, Kind::Sweep);
+        assert!(matches!(csv, Results::Csv(h, rows) if h.len() == 3 && rows.len() == 1));
     }
 
     #[test]
@@ -227,6 +133,7 @@ mod tests {
             "hello\nworld\n",
             "{oops",
             "[]",
+            "5",
             "[package]\nname = 1\n",
             "",
         ] {
@@ -234,22 +141,21 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{text}: {err}");
             assert!(err.to_string().starts_with("x.json: "), "{err}");
         }
-        let (_, kind) = parse("s.csv", "scheduler,seed,avg_latency\nround_robin,1,0.5\n").unwrap();
-        assert_eq!(kind, Kind::Sweep);
     }
 
     #[test]
-    fn malformed_series_and_spikes_are_skipped_not_fatal() {
-        let v = json!({"time_series": {"a": [[0, 1.5], [1, 2]], "b": [[0]], "c": 3},
-                       "spikes": [{"start": 5, "end": 9, "multiplier": 3}, {"start": "x"}]});
-        assert_eq!(
-            pairs(&v, "time_series/a"),
-            Some(vec![(0.0, 1.5), (1.0, 2.0)])
+    fn a_mistyped_results_file_names_the_field() {
+        let text = run_doc()
+            .to_json()
+            .replacen("\"seed\": 7", "\"seed\": -7", 1);
+        let err = parse("r.json", &text).unwrap_err().to_string();
+        assert!(err.starts_with("r.json: seed (line 4, column "), "{err}");
+        let grid = "{\"benchmark_results\": [{\"workers\": 5}]}";
+        let err = parse("b.json", grid).unwrap_err().to_string();
+        assert!(
+            err.starts_with("b.json: benchmark_results[0] (line 1"),
+            "{err}"
         );
-        assert_eq!(pairs(&v, "time_series/b"), None);
-        assert_eq!(pairs(&v, "time_series/c"), None);
-        assert_eq!(pairs(&v, "time_series/d"), None);
-        assert_eq!(spikes(&v).len(), 1);
-        assert_eq!(spikes(&v)[0].multiplier, 3.0);
+        assert!(err.ends_with("missing field `tests`"), "{err}");
     }
 }

@@ -1,10 +1,9 @@
 //! The charts of many runs: a benchmark grid (JSON) or a sweep (CSV).
 //! Repeated cells (several seeds) are averaged.
 
-use super::data::{bench_rows, num, BenchRow};
 use super::figure::{Body, Chart, Panel, Series};
 use super::run::{cdf_chart, cdf_from};
-use serde_json::Value;
+use crate::report::{BenchmarkDoc, BenchmarkRow};
 use std::collections::BTreeMap;
 
 /// Mean y per x for each group, groups and x in sorted order.
@@ -44,93 +43,85 @@ fn panel(title: String, x: &str, y: &str, series: Vec<Series>) -> Panel {
 
 /// Benchmark charts: scalability against workers and tests, one line per
 /// policy, and the latency CDF of each policy's largest cell.
-pub fn bench_charts(v: &Value) -> (Vec<Chart>, Vec<String>) {
-    let rows = bench_rows(v);
+pub fn bench_charts(doc: &BenchmarkDoc) -> (Vec<Chart>, Vec<String>) {
+    let rows = &doc.benchmark_results[..];
     if rows.is_empty() {
         return (
             Vec::new(),
-            vec!["benchmark: no complete rows in benchmark_results".into()],
+            vec!["benchmark: no rows in benchmark_results".into()],
         );
     }
-    let max_tests = rows.iter().map(|r| r.tests).fold(0.0, f64::max);
-    let max_workers = rows.iter().map(|r| r.workers).fold(0.0, f64::max);
-    let metric = |r: &BenchRow, k: &str| num(&r.metrics, k);
-    let by = |fixed: &dyn Fn(&BenchRow) -> bool, x: &dyn Fn(&BenchRow) -> f64, k: &str| {
+    let scalability = Chart {
+        name: "scalability".into(),
+        title: "Scalability: throughput and p99 latency, one line per policy".into(),
+        body: Body::Panels(scalability_panels(rows)),
+    };
+    (vec![scalability, cdf_chart(policy_cdfs(rows))], Vec::new())
+}
+
+/// Throughput and p99 latency against workers (at the most tests) and
+/// against tests (at the most workers), one line per policy.
+fn scalability_panels(rows: &[BenchmarkRow]) -> Vec<Panel> {
+    let max_tests = rows.iter().map(|r| r.tests).max().unwrap_or(0);
+    let max_workers = rows.iter().map(|r| r.workers).max().unwrap_or(0);
+    let throughput = |r: &BenchmarkRow| r.metrics.avg_throughput;
+    let p99 = |r: &BenchmarkRow| r.metrics.latency.p99;
+    let against_workers = |y: &dyn Fn(&BenchmarkRow) -> f64| {
         lines(
-            rows.iter()
-                .filter(|r| fixed(r))
-                .filter_map(|r| Some((r.scheduler.clone(), x(r), metric(r, k)?))),
+            (rows.iter().filter(|r| r.tests == max_tests))
+                .map(|r| (r.scheduler.as_str().to_string(), f64::from(r.workers), y(r))),
         )
     };
-    let at_tests = |r: &BenchRow| r.tests == max_tests;
-    let at_workers = |r: &BenchRow| r.workers == max_workers;
-    let workers = |r: &BenchRow| r.workers;
-    let tests = |r: &BenchRow| r.tests;
-    let panels: Vec<Panel> = [
+    let against_tests = |y: &dyn Fn(&BenchmarkRow) -> f64| {
+        lines(
+            (rows.iter().filter(|r| r.workers == max_workers))
+                .map(|r| (r.scheduler.as_str().to_string(), r.tests as f64, y(r))),
+        )
+    };
+    let (per_s, seconds) = ("tests scheduled per second (avg)", "seconds (s)");
+    vec![
         panel(
             format!("Throughput against workers ({max_tests} tests)"),
             "workers",
-            "tests scheduled per second (avg)",
-            by(&at_tests, &workers, "avg_throughput"),
+            per_s,
+            against_workers(&throughput),
         ),
         panel(
             format!("p99 scheduling latency against workers ({max_tests} tests)"),
             "workers",
-            "seconds (s)",
-            by(&at_tests, &workers, "latency/p99"),
+            seconds,
+            against_workers(&p99),
         ),
         panel(
             format!("Throughput against tests ({max_workers} workers)"),
             "tests submitted",
-            "tests scheduled per second (avg)",
-            by(&at_workers, &tests, "avg_throughput"),
+            per_s,
+            against_tests(&throughput),
         ),
         panel(
             format!("p99 scheduling latency against tests ({max_workers} workers)"),
             "tests submitted",
-            "seconds (s)",
-            by(&at_workers, &tests, "latency/p99"),
+            seconds,
+            against_tests(&p99),
         ),
     ]
-    .into_iter()
-    .filter(|p| !p.is_empty())
-    .collect();
-    let mut charts = Vec::new();
-    let mut notes = Vec::new();
-    if panels.is_empty() {
-        notes.push("scalability: no avg_throughput or latency.p99 in the rows".into());
-    } else {
-        charts.push(Chart {
-            name: "scalability".into(),
-            title: "Scalability: throughput and p99 latency, one line per policy".into(),
-            body: Body::Panels(panels),
-        });
-    }
-    let cdf = policy_cdfs(&rows);
-    if cdf.is_empty() {
-        notes.push("latency distribution: no latency percentiles in the rows".into());
-    } else {
-        charts.push(cdf_chart(cdf));
-    }
-    (charts, notes)
 }
 
 /// Each policy's largest cell (most workers × tests), as a CDF.
-fn policy_cdfs(rows: &[BenchRow]) -> Vec<Series> {
-    let mut best: BTreeMap<&str, &BenchRow> = BTreeMap::new();
+fn policy_cdfs(rows: &[BenchmarkRow]) -> Vec<Series> {
+    let size = |r: &BenchmarkRow| u64::from(r.workers).saturating_mul(r.tests);
+    let mut best: BTreeMap<&str, &BenchmarkRow> = BTreeMap::new();
     for r in rows {
-        let e = best.entry(&r.scheduler).or_insert(r);
-        if r.workers * r.tests > e.workers * e.tests {
+        let e = best.entry(r.scheduler.as_str()).or_insert(r);
+        if size(r) > size(e) {
             *e = r;
         }
     }
     best.into_iter()
-        .filter_map(|(name, r)| {
-            Some(Series {
-                name: format!("{name} ({} workers, {} tests)", r.workers, r.tests),
-                step: true,
-                points: cdf_from(&r.metrics)?,
-            })
+        .map(|(name, r)| Series {
+            name: format!("{name} ({} workers, {} tests)", r.workers, r.tests),
+            step: true,
+            points: cdf_from(&r.metrics),
         })
         .collect()
 }
@@ -183,36 +174,49 @@ pub fn sweep_charts(header: &[String], rows: &[Vec<String>]) -> (Vec<Chart>, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::balancer::policy::SchedulerName;
+    use crate::visualize::fixtures::metrics;
 
-    fn row(s: &str, w: u32, t: u32, thr: f64, p99: f64) -> Value {
-        json!({"workers": w, "tests": t, "duration": 10, "scheduler": s,
-               "metrics": {"avg_throughput": thr, "min_latency": 0.0,
-                           "latency": {"p50": p99 / 4.0, "p95": p99 / 2.0, "p99": p99, "max": p99}}})
+    fn row(s: SchedulerName, workers: u32, tests: u64, thr: f64, p99: f64) -> BenchmarkRow {
+        BenchmarkRow {
+            workers,
+            tests,
+            duration: 10.0,
+            scheduler: s,
+            metrics: metrics(thr, p99),
+        }
     }
 
     #[test]
     fn scalability_has_one_line_per_policy_at_the_largest_other_axis() {
-        let v = json!({"benchmark_results": [
-            row("rr", 5, 100, 1.0, 0.2), row("rr", 10, 100, 2.0, 0.1), row("rr", 10, 100, 4.0, 0.3),
-            row("rr", 5, 50, 9.0, 9.0), row("pb", 5, 100, 1.5, 0.05)], "full_suite": false});
-        let (charts, notes) = bench_charts(&v);
+        use SchedulerName::{PerformanceBased as Pb, RoundRobin as Rr};
+        let rows = [
+            row(Rr, 5, 100, 1.0, 0.2),
+            row(Rr, 10, 100, 2.0, 0.1),
+            row(Rr, 10, 100, 4.0, 0.3),
+            row(Rr, 5, 50, 9.0, 9.0),
+            row(Pb, 5, 100, 1.5, 0.05),
+        ];
+        let (charts, notes) = bench_charts(&BenchmarkDoc::new(&rows, false, 1));
         assert!(notes.is_empty(), "{notes:?}");
         let Body::Panels(p) = &charts[0].body else {
             panic!()
         };
         assert_eq!(p[0].title, "Throughput against workers (100 tests)");
         let names: Vec<&str> = p[0].series.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["pb", "rr"]);
+        assert_eq!(names, ["performance_based", "round_robin"]);
         // Two rr cells at 10 workers are averaged; the 50-test cell is not on this line.
         assert_eq!(p[0].series[1].points, [(5.0, 1.0), (10.0, 3.0)]);
+        assert_eq!(p[1].series[1].points, [(5.0, 0.2), (10.0, 0.2)]);
         // Against tests, at the most workers (10): only rr has cells there.
         assert_eq!(p[2].series.len(), 1);
         assert_eq!(p[2].series[0].points, [(100.0, 3.0)]);
         let Body::Panels(cdf) = &charts[1].body else {
             panic!()
         };
-        assert_eq!(cdf[0].series[1].name, "rr (10 workers, 100 tests)");
+        assert_eq!(cdf[0].series[1].name, "round_robin (10 workers, 100 tests)");
+        let (charts, notes) = bench_charts(&BenchmarkDoc::new(&[], false, 1));
+        assert!(charts.is_empty() && notes.len() == 1);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! chart, readable offline.
 
 use super::render::format_value;
+use crate::metrics::Metrics;
+use crate::report::ResultsDoc;
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -14,30 +16,38 @@ pub fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The figures shown in the "Key figures" table, with their units.
-const KEY_FIGURES: &[(&str, &str, &str)] = &[
-    ("total_tests", "tests submitted", ""),
-    ("success_rate", "scheduled", "%"),
-    ("completion_success_rate", "completed successfully", "%"),
-    ("avg_latency", "scheduling latency, mean", "s"),
-    ("latency/p50", "scheduling latency, p50", "s"),
-    ("latency/p99", "scheduling latency, p99", "s"),
-    ("max_latency", "scheduling latency, max", "s"),
-    ("peak_throughput", "peak throughput", "tests/s"),
-    ("avg_throughput", "mean throughput", "tests/s"),
-    ("jain_fairness", "Jain fairness (1 = even)", ""),
-    ("worker_utilization", "workers that got a test", "fraction"),
-    ("final_worker_count", "workers at the end", ""),
-    ("memory_utilization", "memory utilisation", "fraction"),
-    ("cuda_utilization", "CUDA utilisation", "fraction"),
-];
+/// The "Key figures" table: label, value as the page shows it, unit.
+fn key_figures(m: &Metrics) -> [(&'static str, String, &'static str); 14] {
+    let x = format_value;
+    [
+        ("tests submitted", m.total_tests.to_string(), ""),
+        ("scheduled", x(m.success_rate), "%"),
+        ("completed successfully", x(m.completion_success_rate), "%"),
+        ("scheduling latency, mean", x(m.avg_latency), "s"),
+        ("scheduling latency, p50", x(m.latency.p50), "s"),
+        ("scheduling latency, p99", x(m.latency.p99), "s"),
+        ("scheduling latency, max", x(m.max_latency), "s"),
+        ("peak throughput", x(m.peak_throughput), "tests/s"),
+        ("mean throughput", x(m.avg_throughput), "tests/s"),
+        ("Jain fairness (1 = even)", x(m.jain_fairness), ""),
+        (
+            "workers that got a test",
+            x(m.worker_utilization),
+            "fraction",
+        ),
+        ("workers at the end", m.final_worker_count.to_string(), ""),
+        ("memory utilisation", x(m.memory_utilization), "fraction"),
+        ("CUDA utilisation", x(m.cuda_utilization), "fraction"),
+    ]
+}
 
 /// What the page shows besides the charts.
 pub struct Page<'a> {
     pub title: String,
     pub source: &'a str,
     pub kind: &'a str,
-    pub results: Option<&'a Value>,
+    /// The run's tables (configuration, key figures); `None` for a grid.
+    pub results: Option<&'a ResultsDoc>,
     pub charts: Vec<(String, String)>,
     pub notes: &'a [String],
 }
@@ -51,6 +61,8 @@ fn table(rows: impl Iterator<Item = (String, String)>) -> String {
     t
 }
 
+/// A setting as the page shows it: strings bare, floats as on the charts,
+/// anything nested as compact JSON.
 fn compact(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -59,14 +71,18 @@ fn compact(v: &Value) -> String {
     }
 }
 
-fn run_tables(v: &Value) -> String {
-    let mut s = String::new();
-    let who = ["scenario", "scheduler", "seed", "lbsim_version"]
-        .iter()
-        .filter_map(|k| Some((k.to_string(), compact(v.get(*k).filter(|x| !x.is_null())?))));
-    s.push_str("<h2>Run</h2>\n");
-    s.push_str(&table(who));
-    if let Some(cfg) = v.get("configuration").and_then(Value::as_object) {
+fn run_tables(doc: &ResultsDoc) -> String {
+    let mut who = Vec::new();
+    if let Some(name) = &doc.scenario {
+        who.push(("scenario".to_string(), name.clone()));
+    }
+    who.push(("scheduler".into(), doc.scheduler.as_str().into()));
+    who.push(("seed".into(), doc.seed.to_string()));
+    who.push(("lbsim_version".into(), doc.lbsim_version.clone()));
+    let mut s = String::from("<h2>Run</h2>\n");
+    s.push_str(&table(who.into_iter()));
+    // Every setting, in file order, whatever the scenario sections hold.
+    if let Ok(Value::Object(cfg)) = serde_json::to_value(&doc.configuration) {
         s.push_str("<h2>Configuration</h2>\n");
         s.push_str(&table(
             cfg.iter()
@@ -74,17 +90,12 @@ fn run_tables(v: &Value) -> String {
                 .map(|(k, x)| (k.clone(), compact(x))),
         ));
     }
-    if let Some(m) = v.get("metrics") {
-        let rows = KEY_FIGURES.iter().filter_map(|(path, label, unit)| {
-            let x = m.pointer(&format!("/{path}"))?;
-            Some((
-                label.to_string(),
-                format!("{} {unit}", compact(x)).trim_end().to_string(),
-            ))
-        });
-        s.push_str("<h2>Key figures</h2>\n");
-        s.push_str(&table(rows));
-    }
+    let figures = key_figures(&doc.metrics).map(|(label, value, unit)| {
+        let shown = format!("{value} {unit}").trim_end().to_string();
+        (label.to_string(), shown)
+    });
+    s.push_str("<h2>Key figures</h2>\n");
+    s.push_str(&table(figures.into_iter()));
     s
 }
 
@@ -131,18 +142,18 @@ pub fn page(p: &Page) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::visualize::fixtures::known_run_doc;
 
     #[test]
     fn the_page_has_the_seed_figures_notes_and_inlined_charts() {
-        let v = json!({"seed": 42, "scheduler": "round_robin", "configuration": {"workers": 20, "timestamp": null},
-                       "metrics": {"success_rate": 97.5, "latency": {"p99": 0.25}}});
+        let mut doc = known_run_doc();
+        (doc.seed, doc.metrics.success_rate, doc.metrics.latency.p99) = (42, 97.5, 0.25);
         let notes = vec!["heat map: <missing>".to_string()];
         let html = page(&Page {
             title: "t".into(),
             source: "r.json",
             kind: "stress",
-            results: Some(&v),
+            results: Some(&doc),
             charts: vec![(
                 "a".into(),
                 "<?xml version=\"1.0\"?>\n<svg x=\"1\"></svg>\n".into(),
@@ -150,9 +161,12 @@ mod tests {
             notes: &notes,
         });
         assert!(html.contains("<tr><th>seed</th><td>42</td></tr>"));
+        assert!(html.contains("<tr><th>workers</th><td>2</td></tr>"));
         assert!(html.contains("<tr><th>scheduled</th><td>97.50 %</td></tr>"));
         assert!(html.contains("<tr><th>scheduling latency, p99</th><td>0.250 s</td></tr>"));
+        assert!(html.contains("<tr><th>tests submitted</th><td>10</td></tr>"));
         assert!(!html.contains("timestamp"), "null settings are left out");
+        assert!(!html.contains("<th>scenario</th>"), "no name, no row");
         assert!(html.contains("<li>heat map: &lt;missing&gt;</li>"));
         assert!(html.contains("<figure id=\"a\">\n<svg x=\"1\"></svg>\n</figure>"));
         assert!(!html.contains("<?xml"));

@@ -5,12 +5,14 @@
 
 mod data;
 mod figure;
+#[cfg(test)]
+mod fixtures;
 mod grid;
 mod html;
 mod render;
 mod run;
 
-pub use data::{detect_json, parse, Kind, Results};
+pub use data::{parse, Kind, Results};
 pub use figure::{Band, Bar, Body, Chart, Heat, Mark, Panel, Series};
 pub use render::{svg, PALETTE};
 
@@ -22,8 +24,8 @@ use std::path::{Path, PathBuf};
 pub fn charts(results: &Results, kind: Kind) -> (Vec<Chart>, Vec<String>) {
     match (results, kind) {
         (Results::Csv(header, rows), _) => grid::sweep_charts(header, rows),
-        (Results::Json(v), Kind::Benchmark) => grid::bench_charts(v),
-        (Results::Json(v), _) => run::charts(v),
+        (Results::Benchmark(doc), _) => grid::bench_charts(doc),
+        (Results::Run(doc), _) => run::charts(doc),
     }
 }
 
@@ -61,19 +63,19 @@ pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Wri
         files.push(path);
         inlined.push((c.name.clone(), svg));
     }
-    let json = match &results {
-        Results::Json(v) if kind != Kind::Benchmark => Some(v),
+    let run = match &results {
+        Results::Run(doc) => Some(&**doc),
         _ => None,
     };
-    let title = match json {
-        Some(v) => format!("lbsim report: {}", run::headline(v)),
+    let title = match run {
+        Some(doc) => format!("lbsim report: {}", run::headline(doc)),
         None => format!("lbsim {} report", kind.as_str()),
     };
     let page = html::page(&html::Page {
         title,
         source: &name,
         kind: kind.as_str(),
-        results: json,
+        results: run,
         charts: inlined,
         notes: &notes,
     });
@@ -87,11 +89,8 @@ pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Wri
 fn check_kind(name: &str, results: &Results, kind: Kind) -> Result<()> {
     let ok = match results {
         Results::Csv(..) => kind == Kind::Sweep,
-        Results::Json(v) => match kind {
-            Kind::Benchmark => v.get("benchmark_results").is_some(),
-            Kind::Sweep => false,
-            Kind::Stress | Kind::Spike => v.get("metrics").is_some_and(|m| m.is_object()),
-        },
+        Results::Benchmark(_) => kind == Kind::Benchmark,
+        Results::Run(_) => matches!(kind, Kind::Stress | Kind::Spike),
     };
     if ok {
         Ok(())
@@ -106,17 +105,20 @@ fn check_kind(name: &str, results: &Results, kind: Kind) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn a_forced_type_must_fit_the_file() {
-        let run = Results::Json(json!({"metrics": {}}));
+        let run = Results::Run(Box::new(fixtures::run_doc()));
         assert!(check_kind("r", &run, Kind::Spike).is_ok());
+        assert!(check_kind("r", &run, Kind::Stress).is_ok());
         let err = check_kind("r", &run, Kind::Benchmark).unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid --type: r does not hold benchmark results"
         );
         assert_eq!(err.exit_code(), 2);
+        let grid = Results::Benchmark(crate::report::BenchmarkDoc::new(&[], false, 1));
+        assert!(check_kind("g", &grid, Kind::Benchmark).is_ok());
+        assert!(check_kind("g", &grid, Kind::Stress).is_err());
     }
 }

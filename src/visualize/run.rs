@@ -1,64 +1,61 @@
-//! The charts of one run (stress, scenario or spike results).
+//! The charts of one run (stress, scenario, spike or replay results).
 
-use super::data::{num, pairs, spikes, worker_events, Spike};
 use super::figure::{Band, Bar, Body, Chart, Heat, Mark, Panel, Series};
-use serde_json::Value;
+use crate::metrics::Metrics;
+use crate::report::{ResultsDoc, SpikeWindow};
 
 const TIME: &str = "simulated time (s)";
 
 /// Every chart the file has data for, and a note for each one skipped.
-pub fn charts(v: &Value) -> (Vec<Chart>, Vec<String>) {
-    let mut charts = vec![summary(v)];
+pub fn charts(doc: &ResultsDoc) -> (Vec<Chart>, Vec<String>) {
+    let optional = [
+        (
+            heat(doc),
+            "worker utilisation heat map: no time_series.worker_busy (results from an older lbsim)",
+        ),
+        (
+            resources(doc),
+            "resource efficiency: no time_series.memory_utilization (results from an older lbsim)",
+        ),
+        (
+            spike_correlation(doc),
+            "load-spike correlation: no spikes, or no arrivals/pending series, in the file",
+        ),
+    ];
+    let mut charts = vec![summary(doc), time_series(doc)];
     let mut notes = Vec::new();
-    let mut push = |c: Option<Chart>, why: &str| match c {
-        Some(c) => charts.push(c),
-        None => notes.push(why.to_string()),
-    };
-    push(
-        time_series(v),
-        "throughput and latency over time: no time_series in the file",
-    );
-    push(
-        heat(v),
-        "worker utilisation heat map: no time_series.worker_busy (results from an older lbsim)",
-    );
-    push(
-        resources(v),
-        "resource efficiency: no time_series.memory_utilization (results from an older lbsim)",
-    );
-    push(
-        spike_correlation(v),
-        "load-spike correlation: no spikes, or no arrivals/pending series, in the file",
-    );
-    push(latency_cdf(v), "latency distribution: no metrics.latency");
+    for (chart, why) in optional {
+        match chart {
+            Some(c) => charts.push(c),
+            None => notes.push(why.to_string()),
+        }
+    }
+    charts.push(latency_cdf(doc));
     (charts, notes)
 }
 
-fn bars(mut p: Panel, items: &[(&str, Option<f64>)]) -> Panel {
-    for (label, value) in items {
-        if let Some(value) = value {
-            p.bars.push(Bar {
-                label: (*label).into(),
-                value: *value,
-            });
-        }
+fn bars(mut p: Panel, items: &[(&str, f64)]) -> Panel {
+    for &(label, value) in items {
+        p.bars.push(Bar {
+            label: label.into(),
+            value,
+        });
     }
     p
 }
 
 /// Key figures as bars, grouped by unit.
-pub fn summary(v: &Value) -> Chart {
-    let m = |k: &str| num(v, &format!("metrics/{k}"));
-    let pct = |k: &str| m(k).map(|x| x * 100.0);
+pub fn summary(doc: &ResultsDoc) -> Chart {
+    let m = &doc.metrics;
     let rates = bars(
         Panel::new("Rates", "", "percent (%)"),
         &[
-            ("scheduled", m("success_rate")),
-            ("completed ok", m("completion_success_rate")),
-            ("workers used", pct("worker_utilization")),
-            ("Jain fairness ×100", pct("jain_fairness")),
-            ("memory used", pct("memory_utilization")),
-            ("CUDA used", pct("cuda_utilization")),
+            ("scheduled", m.success_rate),
+            ("completed ok", m.completion_success_rate),
+            ("workers used", m.worker_utilization * 100.0),
+            ("Jain fairness ×100", m.jain_fairness * 100.0),
+            ("memory used", m.memory_utilization * 100.0),
+            ("CUDA used", m.cuda_utilization * 100.0),
         ],
     );
     let latency = bars(
@@ -68,52 +65,41 @@ pub fn summary(v: &Value) -> Chart {
             "seconds (s)",
         ),
         &[
-            ("avg", m("avg_latency")),
-            ("p50", m("latency/p50")),
-            ("p95", m("latency/p95")),
-            ("p99", m("latency/p99")),
-            ("max", m("max_latency")),
+            ("avg", m.avg_latency),
+            ("p50", m.latency.p50),
+            ("p95", m.latency.p95),
+            ("p99", m.latency.p99),
+            ("max", m.max_latency),
         ],
     );
     let throughput = bars(
         Panel::new("Throughput", "", "tests per second"),
         &[
-            ("peak scheduled", m("peak_throughput")),
-            ("avg scheduled", m("avg_throughput")),
-            ("peak completed", m("peak_completion_throughput")),
-            ("avg completed", m("avg_completion_throughput")),
+            ("peak scheduled", m.peak_throughput),
+            ("avg scheduled", m.avg_throughput),
+            ("peak completed", m.peak_completion_throughput),
+            ("avg completed", m.avg_completion_throughput),
         ],
     );
-    let panels = [rates, latency, throughput]
-        .into_iter()
-        .filter(|p| !p.is_empty())
-        .collect();
     Chart {
         name: "performance_summary".into(),
-        title: format!("Performance summary: {}", headline(v)),
-        body: Body::Panels(panels),
+        title: format!("Performance summary: {}", headline(doc)),
+        body: Body::Panels(vec![rates, latency, throughput]),
     }
 }
 
 /// "20 workers, 100 tests, performance_based, seed 42".
-pub fn headline(v: &Value) -> String {
-    let mut parts = Vec::new();
-    if let Some(w) = num(v, "configuration/workers") {
-        parts.push(format!("{w} workers"));
-    }
-    if let Some(t) = num(v, "configuration/tests") {
-        parts.push(format!("{t} tests"));
-    }
-    if let Some(s) = v.get("scheduler").and_then(Value::as_str) {
-        parts.push(s.to_string());
-    }
-    if let Some(s) = v.get("seed").and_then(Value::as_u64) {
-        parts.push(format!("seed {s}"));
-    }
-    parts.join(", ")
+pub fn headline(doc: &ResultsDoc) -> String {
+    format!(
+        "{} workers, {} tests, {}, seed {}",
+        doc.configuration.workers,
+        doc.configuration.tests,
+        doc.scheduler.as_str(),
+        doc.seed
+    )
 }
 
-fn bands(spikes: &[Spike]) -> Vec<Band> {
+fn bands(spikes: &[SpikeWindow]) -> Vec<Band> {
     spikes
         .iter()
         .map(|s| Band {
@@ -124,8 +110,15 @@ fn bands(spikes: &[Spike]) -> Vec<Band> {
         .collect()
 }
 
-fn marks(v: &Value) -> Vec<Mark> {
-    let (joins, leaves) = worker_events(v);
+/// Worker joins (after the start) and departures, in time order.
+fn marks(doc: &ResultsDoc) -> Vec<Mark> {
+    let mut joins: Vec<f64> = (doc.workers.iter())
+        .map(|w| w.joined_at)
+        .filter(|&j| j > 0.0)
+        .collect();
+    let mut leaves: Vec<f64> = doc.workers.iter().filter_map(|w| w.left_at).collect();
+    joins.sort_by(f64::total_cmp);
+    leaves.sort_by(f64::total_cmp);
     let mark = |label: &'static str| {
         move |at: f64| Mark {
             at,
@@ -139,52 +132,40 @@ fn marks(v: &Value) -> Vec<Mark> {
         .collect()
 }
 
-fn time_series(v: &Value) -> Option<Chart> {
-    let throughput = pairs(v, "time_series/throughput")?;
-    let mut top =
-        Panel::new("Tests per second", TIME, "tests per second").line("scheduled", throughput);
-    if let Some(c) = pairs(v, "time_series/completions") {
-        top = top.line("completed", c);
-    }
-    top.bands = bands(&spikes(v));
-    top.marks = marks(v);
-    let mut panels = vec![top];
-    if let Some(l) = pairs(v, "time_series/latency") {
-        let mut p = Panel::new(
-            "Mean scheduling latency of tests first assigned in each bucket",
-            TIME,
-            "seconds (s)",
-        )
-        .line("latency", l);
-        p.bands = bands(&spikes(v));
-        panels.push(p);
-    }
-    Some(Chart {
-        name: "throughput_latency".into(),
-        title: "Throughput and scheduling latency over time (shaded: spikes; lines: worker joins/departures)".into(),
-        body: Body::Panels(panels),
-    })
+/// A `[bucket start, value]` series as chart points.
+fn points(series: &[(u64, f64)]) -> Vec<(f64, f64)> {
+    series.iter().map(|&(t, y)| (t as f64, y)).collect()
 }
 
-fn heat(v: &Value) -> Option<Chart> {
-    let b = v.pointer("/time_series/worker_busy")?;
-    let rows: Vec<String> = b
-        .get("workers")?
-        .as_array()?
-        .iter()
-        .map(|w| w.as_str().unwrap_or("?").to_string())
-        .collect();
-    let cells: Vec<Vec<Option<f64>>> = b
-        .get("busy")?
-        .as_array()?
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .map(|r| r.iter().map(Value::as_f64).collect())
-                .unwrap_or_default()
-        })
-        .collect();
-    if rows.is_empty() || cells.len() != rows.len() {
+/// A `[bucket start, count]` series as chart points.
+fn counts(series: &[(u64, u64)]) -> Vec<(f64, f64)> {
+    series.iter().map(|&(t, n)| (t as f64, n as f64)).collect()
+}
+
+fn time_series(doc: &ResultsDoc) -> Chart {
+    let ts = &doc.time_series;
+    let mut top = Panel::new("Tests per second", TIME, "tests per second")
+        .line("scheduled", points(&ts.throughput))
+        .line("completed", points(&ts.completions));
+    top.bands = bands(&doc.spikes);
+    top.marks = marks(doc);
+    let mut latency = Panel::new(
+        "Mean scheduling latency of tests first assigned in each bucket",
+        TIME,
+        "seconds (s)",
+    )
+    .line("latency", points(&ts.latency));
+    latency.bands = bands(&doc.spikes);
+    Chart {
+        name: "throughput_latency".into(),
+        title: "Throughput and scheduling latency over time (shaded: spikes; lines: worker joins/departures)".into(),
+        body: Body::Panels(vec![top, latency]),
+    }
+}
+
+fn heat(doc: &ResultsDoc) -> Option<Chart> {
+    let b = &doc.time_series.resources.worker_busy;
+    if b.workers.is_empty() || b.busy.len() != b.workers.len() {
         return None;
     }
     Some(Chart {
@@ -192,46 +173,41 @@ fn heat(v: &Value) -> Option<Chart> {
         title: "Worker busy fraction over time (share of each column with ≥ 1 test running)".into(),
         body: Body::Heat(Heat {
             x_label: TIME.into(),
-            column_seconds: b
-                .get("column_seconds")
-                .and_then(Value::as_f64)
-                .unwrap_or(1.0),
-            rows,
-            cells,
+            column_seconds: b.column_seconds,
+            rows: b.workers.clone(),
+            cells: b.busy.clone(),
         }),
     })
 }
 
-fn percent(xs: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
-    xs.into_iter().map(|(t, y)| (t, y * 100.0)).collect()
+fn percent(series: &[(u64, f64)]) -> Vec<(f64, f64)> {
+    series.iter().map(|&(t, y)| (t as f64, y * 100.0)).collect()
 }
 
-fn resources(v: &Value) -> Option<Chart> {
-    let memory = pairs(v, "time_series/memory_utilization")?;
-    let mut top = Panel::new(
+/// Memory, CUDA and stranded memory over time; `None` for a file of an
+/// older lbsim, which has no such samples.
+fn resources(doc: &ResultsDoc) -> Option<Chart> {
+    let r = &doc.time_series.resources;
+    if r.memory_utilization.is_empty() {
+        return None;
+    }
+    let top = Panel::new(
         "Memory and CUDA devices in use",
         TIME,
         "percent of online capacity (%)",
     )
-    .line("memory", percent(memory));
-    if let Some(c) = pairs(v, "time_series/cuda_utilization") {
-        top = top.line("CUDA devices", percent(c));
-    }
-    let mut panels = vec![top];
-    if let Some(s) = pairs(v, "time_series/stranded_memory") {
-        panels.push(
-            Panel::new(
-                "Stranded memory: free while tests waited",
-                TIME,
-                "percent of online memory (%)",
-            )
-            .line("stranded memory", percent(s)),
-        );
-    }
+    .line("memory", percent(&r.memory_utilization))
+    .line("CUDA devices", percent(&r.cuda_utilization));
+    let stranded = Panel::new(
+        "Stranded memory: free while tests waited",
+        TIME,
+        "percent of online memory (%)",
+    )
+    .line("stranded memory", percent(&r.stranded_memory));
     Some(Chart {
         name: "resource_efficiency".into(),
         title: "Resource efficiency over time (sampled once per bucket)".into(),
-        body: Body::Panels(panels),
+        body: Body::Panels(vec![top, stranded]),
     })
 }
 
@@ -246,27 +222,23 @@ fn mean_in(xs: &[(f64, f64)], a: f64, b: f64) -> Option<f64> {
 
 /// Arrivals, queue length and latency around each spike, and the mean
 /// queue before, during and after it (windows as long as the spike).
-pub fn spike_correlation(v: &Value) -> Option<Chart> {
-    let spikes = spikes(v);
-    let arrivals = pairs(v, "time_series/arrivals")?;
-    let pending = pairs(v, "time_series/pending")?;
-    if spikes.is_empty() {
+pub fn spike_correlation(doc: &ResultsDoc) -> Option<Chart> {
+    let ts = &doc.time_series;
+    if doc.spikes.is_empty() || ts.arrivals.is_empty() {
         return None;
     }
-    let b = bands(&spikes);
-    let mut p1 =
-        Panel::new("Arrival rate", TIME, "tests submitted per second").line("arrivals", arrivals);
+    let pending = counts(&ts.pending);
+    let b = bands(&doc.spikes);
+    let mut p1 = Panel::new("Arrival rate", TIME, "tests submitted per second")
+        .line("arrivals", points(&ts.arrivals));
     let mut p2 = Panel::new("Queue length", TIME, "pending tests").line("pending", pending.clone());
+    let mut p3 =
+        Panel::new("Scheduling latency", TIME, "seconds (s)").line("latency", points(&ts.latency));
     p1.bands = b.clone();
     p2.bands = b.clone();
-    let mut panels = vec![p1, p2];
-    if let Some(l) = pairs(v, "time_series/latency") {
-        let mut p3 = Panel::new("Scheduling latency", TIME, "seconds (s)").line("latency", l);
-        p3.bands = b;
-        panels.push(p3);
-    }
+    p3.bands = b;
     let mut around = Panel::new("Mean queue length around each spike", "", "pending tests");
-    for (i, s) in spikes.iter().enumerate() {
+    for (i, s) in doc.spikes.iter().enumerate() {
         let len = (s.end - s.start).max(1.0);
         for (when, a, z) in [
             ("before", s.start - len, s.start),
@@ -279,35 +251,30 @@ pub fn spike_correlation(v: &Value) -> Option<Chart> {
             });
         }
     }
-    panels.push(around);
     Some(Chart {
         name: "spike_correlation".into(),
         title: "Load spikes: arrival rate, queue length and latency (shaded: spike windows)".into(),
-        body: Body::Panels(panels),
+        body: Body::Panels(vec![p1, p2, p3, around]),
     })
 }
 
 /// A distribution read back from its summary: (value, fraction ≤ value).
-pub fn cdf_from(m: &Value) -> Option<Vec<(f64, f64)>> {
-    let p = |k: &str| m.pointer(k).and_then(Value::as_f64);
-    let low = p("/min_latency").unwrap_or(0.0);
-    Some(vec![
-        (low, 0.0),
-        (p("/latency/p50")?, 0.5),
-        (p("/latency/p95")?, 0.95),
-        (p("/latency/p99")?, 0.99),
-        (p("/latency/max").or(p("/max_latency"))?, 1.0),
-    ])
+pub fn cdf_from(m: &Metrics) -> Vec<(f64, f64)> {
+    vec![
+        (m.min_latency, 0.0),
+        (m.latency.p50, 0.5),
+        (m.latency.p95, 0.95),
+        (m.latency.p99, 0.99),
+        (m.latency.max, 1.0),
+    ]
 }
 
-fn latency_cdf(v: &Value) -> Option<Chart> {
-    let points = cdf_from(v.get("metrics")?)?;
-    let name = v.get("scheduler").and_then(Value::as_str).unwrap_or("run");
-    Some(cdf_chart(vec![Series {
-        name: name.into(),
+fn latency_cdf(doc: &ResultsDoc) -> Chart {
+    cdf_chart(vec![Series {
+        name: doc.scheduler.as_str().into(),
         step: true,
-        points,
-    }]))
+        points: cdf_from(&doc.metrics),
+    }])
 }
 
 pub fn cdf_chart(series: Vec<Series>) -> Chart {
@@ -327,25 +294,12 @@ pub fn cdf_chart(series: Vec<Series>) -> Chart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn run() -> Value {
-        json!({
-            "seed": 7, "scheduler": "round_robin",
-            "configuration": {"workers": 2, "tests": 10},
-            "metrics": {"success_rate": 90.0, "worker_utilization": 0.5, "jain_fairness": 0.8,
-                        "avg_latency": 0.5, "min_latency": 0.1, "max_latency": 2.0,
-                        "latency": {"p50": 0.4, "p95": 1.5, "p99": 1.9, "max": 2.0}},
-            "time_series": {"throughput": [[0, 2.0], [1, 4.0]], "arrivals": [[0, 1], [1, 9], [2, 1], [3, 1]],
-                            "pending": [[0, 0], [1, 6], [2, 2], [3, 0]]},
-            "workers": [{"joined_at": 0.0, "left_at": 3.5}, {"joined_at": 1.25, "left_at": null}],
-            "spikes": [{"start": 1, "end": 2, "multiplier": 4}]
-        })
-    }
+    use crate::visualize::fixtures::{known_run_doc, run_doc};
 
     #[test]
-    fn summary_plots_percent_and_seconds_and_skips_missing_figures() {
-        let c = summary(&run());
+    fn summary_plots_percent_and_seconds() {
+        let doc = known_run_doc();
+        let c = summary(&doc);
         assert_eq!(
             c.title,
             "Performance summary: 2 workers, 10 tests, round_robin, seed 7"
@@ -357,21 +311,24 @@ mod tests {
             .map(|b| (b.label.as_str(), b.value))
             .collect();
         assert_eq!(
-            rates,
+            rates[..4],
             [
                 ("scheduled", 90.0),
+                ("completed ok", doc.metrics.completion_success_rate),
                 ("workers used", 50.0),
                 ("Jain fairness ×100", 80.0)
             ]
         );
-        assert_eq!(p[1].bars.len(), 5);
-        assert_eq!(p.len(), 2, "no throughput figures, no throughput panel");
+        let latency: Vec<f64> = p[1].bars.iter().map(|b| b.value).collect();
+        assert_eq!(latency, [0.5, 0.4, 1.5, 1.9, 2.0]);
+        assert_eq!(p.len(), 3);
     }
 
     #[test]
     fn time_series_marks_spikes_joins_and_departures() {
-        let c = time_series(&run()).unwrap();
-        let Body::Panels(p) = c.body else { panic!() };
+        let Body::Panels(p) = time_series(&known_run_doc()).body else {
+            panic!()
+        };
         assert_eq!(p[0].series[0].points, [(0.0, 2.0), (1.0, 4.0)]);
         assert_eq!((p[0].bands[0].start, p[0].bands[0].end), (1.0, 2.0));
         let marks: Vec<(f64, &str)> = p[0]
@@ -384,27 +341,33 @@ mod tests {
 
     #[test]
     fn spike_correlation_compares_the_queue_before_during_and_after() {
-        let c = spike_correlation(&run()).unwrap();
+        let c = spike_correlation(&known_run_doc()).unwrap();
         let Body::Panels(p) = c.body else { panic!() };
         let around: Vec<f64> = p.last().unwrap().bars.iter().map(|b| b.value).collect();
         assert_eq!(around, [0.0, 6.0, 2.0]);
-        let mut calm = run();
-        calm["spikes"] = json!([]);
-        assert!(spike_correlation(&calm).is_none());
+        assert!(spike_correlation(&run_doc()).is_none(), "no spikes");
     }
 
     #[test]
-    fn missing_series_become_notes() {
-        let (charts, notes) = charts(&json!({"metrics": {"success_rate": 100.0}}));
-        assert_eq!(charts.len(), 1);
-        assert_eq!(notes.len(), 5, "{notes:?}");
+    fn series_an_older_lbsim_did_not_write_become_notes() {
+        let (all, notes) = charts(&run_doc());
+        assert_eq!((all.len(), notes.len()), (5, 1), "{notes:?}");
+        let mut old = known_run_doc();
+        old.time_series.arrivals.clear();
+        old.time_series.resources = Default::default();
+        let (left, notes) = charts(&old);
+        let names: Vec<&str> = left.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["performance_summary", "throughput_latency", "latency_cdf"]
+        );
+        assert_eq!(notes.len(), 3, "{notes:?}");
     }
 
     #[test]
     fn cdf_reads_percentiles_in_order() {
-        let points = cdf_from(&run()["metrics"]).unwrap();
         assert_eq!(
-            points,
+            cdf_from(&known_run_doc().metrics),
             [(0.1, 0.0), (0.4, 0.5), (1.5, 0.95), (1.9, 0.99), (2.0, 1.0)]
         );
     }

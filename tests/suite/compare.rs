@@ -233,3 +233,42 @@ fn check_determinism_checks_exactly_what_the_same_flags_run() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("'--output'"), "{}", stderr(&o));
 }
+
+#[test]
+fn every_kind_of_run_results_is_compared_and_a_mistyped_one_is_named() {
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny.swf");
+    let mut files = Vec::new();
+    for (name, args) in [
+        ("replay-a", vec!["replay", path_str(&trace)]),
+        (
+            "replay-b",
+            vec!["replay", path_str(&trace), "--scheduler", "fifo"],
+        ),
+        ("spike", vec!["spike", "--tests", "200"]),
+    ] {
+        let json = tmp(&format!("{name}.json"));
+        let o = lbsim(&[&args[..], &["--output", path_str(&json)]].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        files.push(json);
+    }
+    let o = diff(&files[0], &files[1], &["--tolerance", "1000"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\nlatency.p99 "), "{}", stdout(&o));
+    let o = diff(&files[0], &files[2], &["--tolerance", "1000000"]);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    let text = std::fs::read_to_string(&files[2]).unwrap();
+    let mistyped = tmp("mistyped.json");
+    std::fs::write(
+        &mistyped,
+        text.replacen("\"total_tests\": ", "\"total_tests\": -", 1),
+    )
+    .unwrap();
+    let o = diff(&files[2], &mistyped, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("mistyped.json: metrics.total_tests (line ") && err.lines().count() == 1,
+        "{err}"
+    );
+}

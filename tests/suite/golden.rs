@@ -19,7 +19,7 @@ fn small_stress_run_matches_its_snapshot() {
     .to_scenario()
     .unwrap();
     let out = engine::run(&scenario, &mut NoObserver).unwrap();
-    let json = report::to_pretty_json(&report::run_json(&out));
+    let json = report::ResultsDoc::from_run(&out).to_json();
     insta::with_settings!({snapshot_path => "../../golden", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("stress_small", json);
     });

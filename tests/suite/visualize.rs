@@ -171,29 +171,44 @@ fn an_older_results_file_loses_only_the_charts_it_has_no_data_for() {
     assert!(html.contains("<li>worker utilisation heat map: no time_series.worker_busy"));
 }
 
+/// `lbsim benchmark --output` for each of `schedulers`, the rows merged
+/// into one grid file.
+fn benchmark_grid(dir: &Path, schedulers: &[&str]) -> PathBuf {
+    let mut rows = Vec::new();
+    let mut grid = Value::Null;
+    for s in schedulers {
+        let path = dir.join(format!("bench-{s}.json"));
+        let out = lbsim(&[
+            "benchmark",
+            "--scheduler",
+            s,
+            "--output",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        grid = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        rows.extend(
+            grid["benchmark_results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
+    }
+    grid["benchmark_results"] = Value::Array(rows);
+    let path = dir.join("bench.json");
+    std::fs::write(&path, grid.to_string()).unwrap();
+    path
+}
+
 #[test]
 fn a_benchmark_grid_gives_scalability_and_per_policy_latency() {
     let dir = temp_dir("bench");
-    let row = |s: &str, w: u32, t: u32| {
-        let p99 = f64::from(t) / f64::from(w) / 100.0;
-        json!({"workers": w, "tests": t, "duration": 10, "scheduler": s,
-               "metrics": {"avg_throughput": f64::from(t) / 10.0, "avg_latency": p99 / 2.0, "min_latency": 0.0,
-                           "max_latency": p99, "latency": {"p50": p99 / 3.0, "p95": p99 / 1.5, "p99": p99, "max": p99}}})
-    };
-    let mut rows = Vec::new();
-    for s in ["performance_based", "round_robin"] {
-        for w in [5, 10, 20] {
-            for t in [100, 500] {
-                rows.push(row(s, w, t));
-            }
-        }
-    }
-    let path = dir.join("bench.json");
-    std::fs::write(
-        &path,
-        json!({"benchmark_results": rows, "full_suite": false}).to_string(),
-    )
-    .unwrap();
+    let path = benchmark_grid(&dir, &["performance_based", "round_robin"]);
     let out = visualize(&path, &dir.join("viz"), &["--type", "benchmark"]);
     assert!(
         out.status.success(),
@@ -209,6 +224,29 @@ fn a_benchmark_grid_gives_scalability_and_per_policy_latency() {
         svg.contains("round_robin") && svg.contains("performance_based"),
         "one legend entry per policy"
     );
+}
+
+/// Tightened when results became typed: a grid lbsim did not write (the
+/// Python tool's, with only the reference's metrics) is refused, naming the
+/// first field it lacks, where it used to be drawn from what it had.
+#[test]
+fn a_grid_lbsim_did_not_write_is_refused_naming_the_field() {
+    let dir = temp_dir("foreign");
+    let path = dir.join("reference.json");
+    let row = json!({"workers": 5, "tests": 100, "duration": 10,
+                     "metrics": {"total_tests": 100, "success_rate": 100.0, "avg_latency": 0.5}});
+    let doc = json!({"benchmark_results": [row], "timestamp": "2024-01-01", "full_suite": false});
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = visualize(&path, &dir.join("viz"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("reference.json: benchmark_results[0].metrics (line 1")
+            && err.contains("missing field `max_latency`")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(!dir.join("viz").exists(), "nothing written for bad input");
 }
 
 #[test]
@@ -232,6 +270,10 @@ fn a_file_that_is_not_results_exits_2_with_a_message() {
         ("config.json", "{\"workers\": 3}"),
         ("notes.txt", "hello\n"),
         ("broken.json", "{\"metrics\": "),
+        (
+            "mistyped.json",
+            "{\"lbsim_version\": \"0\", \"metrics\": 5}",
+        ),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();

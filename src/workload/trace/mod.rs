@@ -23,7 +23,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// The two trace formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceFormat {
     /// Standard Workload Format (Parallel Workloads Archive), plain or gzipped.

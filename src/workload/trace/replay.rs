@@ -28,7 +28,8 @@ use crate::scenario::{
 };
 use crate::sim::{SimDuration, SimTime, MICROS_PER_SEC};
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// How to replay a trace.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,7 +58,7 @@ pub struct ClusterPool {
 }
 
 /// The cluster a replay runs on, as reported in the results JSON.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClusterPlan {
     pub workers: u32,
     /// Cores of each worker (`null` for the CSV's drawn pool).
@@ -66,15 +67,18 @@ pub struct ClusterPlan {
     pub memory_gb_per_worker: Option<f64>,
     /// Processors the trace's machine had, and where that number came from.
     pub processors: Option<u64>,
-    pub processors_source: &'static str,
+    /// An SWF header field, "stress worker profile" or "config scenario"
+    /// (owned when read back from a results file).
+    pub processors_source: Cow<'static, str>,
     /// Processors left out because they do not divide over the workers.
     pub processors_left_out: u64,
     pub memory_modelled: bool,
 }
 
 /// The results JSON's `trace` section: what was read, what was replayed,
-/// how, and on which cluster (fields in the order they are written).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// how, and on which cluster (fields in the order they are written). The
+/// one type for it: `report::ResultsDoc` holds it and reads it back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceSection {
     pub file: String,
     pub format: TraceFormat,
@@ -82,7 +86,7 @@ pub struct TraceSection {
     pub replayed: u64,
     pub unusable: u64,
     /// Unusable records by reason, in the order first met.
-    pub unusable_reasons: IndexMap<&'static str, u64>,
+    pub unusable_reasons: IndexMap<Cow<'static, str>, u64>,
     pub estimated_run_times: u64,
     pub time_scale: f64,
     pub load_factor: f64,
@@ -137,7 +141,9 @@ pub fn replay_scenario(trace: &Trace, options: &ReplayOptions) -> Result<Replay>
         records: trace.records,
         replayed: jobs.len() as u64,
         unusable: trace.unusable_total(),
-        unusable_reasons: trace.unusable.clone(),
+        unusable_reasons: (trace.unusable.iter())
+            .map(|(reason, n)| (Cow::Borrowed(*reason), *n))
+            .collect(),
         estimated_run_times: trace.estimated,
         time_scale: options.time_scale,
         load_factor: options.load_factor,
@@ -213,7 +219,7 @@ fn pool_cluster(
         workers: workers.unwrap_or(pool.workers),
         cores_per_worker: None,
         memory_gb_per_worker: None,
-        processors_source: "config scenario",
+        processors_source: Cow::Borrowed("config scenario"),
         memory_modelled: true,
         ..trace_plan
     };
@@ -273,7 +279,7 @@ fn swf_cluster(trace: &Trace, workers: Option<u32>) -> Result<(WorkerProfile, Cl
         cores_per_worker: Some(cores),
         memory_gb_per_worker: memory_mib.map(|_| memory_gb),
         processors: Some(procs),
-        processors_source: source,
+        processors_source: Cow::Borrowed(source),
         processors_left_out: procs - per_worker * u64::from(n),
         memory_modelled,
     };
@@ -286,7 +292,7 @@ fn csv_cluster(workers: Option<u32>) -> (WorkerProfile, ClusterPlan) {
         cores_per_worker: None,
         memory_gb_per_worker: None,
         processors: None,
-        processors_source: "stress worker profile",
+        processors_source: Cow::Borrowed("stress worker profile"),
         processors_left_out: 0,
         memory_modelled: true,
     };
