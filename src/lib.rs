@@ -19,6 +19,7 @@
 
 pub mod balancer;
 pub mod cli;
+pub mod client;
 pub mod compare;
 pub mod engine;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod hash;
 pub mod metrics;
 pub mod report;
 pub mod scenario;
+pub mod service;
 pub mod sim;
 pub mod sweep;
 pub mod visualize;

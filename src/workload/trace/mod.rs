@@ -8,6 +8,7 @@
 //! a job that is well formed but unusable (an unknown run time, say) is
 //! counted with its reason and reported, never silently dropped.
 
+pub mod recording;
 mod replay;
 mod swf;
 mod test_csv;
