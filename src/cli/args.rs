@@ -101,6 +101,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Draw SVG charts and an HTML report from a results file
     Visualize(VisualizeArgs),
+    /// Run the coordinator: the balancer core for real workers over HTTP
+    Serve(super::serve::ServeArgs),
 }
 
 /// Flags of `visualize`.

@@ -25,6 +25,7 @@ mod determinism;
 mod diff;
 mod replay;
 mod scenario;
+mod serve;
 mod spike;
 mod stress;
 mod sweep;
@@ -102,6 +103,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Scenario(args)) => scenario::run(&args.name, &cli, &env),
         Some(Command::Spike) => spike::run(&cli.common, &env),
         Some(Command::Benchmark(args)) => benchmark::run(&cli.common, &args, &env),
+        Some(Command::Serve(args)) => serve::run(&cli.common, &args),
         None => stress::run(&cli.common, &args::StressArgs::default()),
     }
 }
