@@ -24,6 +24,7 @@ pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod hash;
+pub mod loadgen;
 pub mod metrics;
 pub mod report;
 pub mod scenario;

@@ -286,6 +286,18 @@ fn lookup<'c, T>(
     section(&b.raw).get(name).map(|v| (b, v))
 }
 
+/// A worker profile by name, from the file or the built-in config.
+pub fn named_worker_profile(cfg: &Config, name: &str) -> Result<WorkerProfile> {
+    match lookup(cfg, |r| &r.worker_profiles, name) {
+        Some((owner, raw)) => worker_profile(&Ctx { file: &owner.file }, name, raw),
+        None => Err(Error::Unknown {
+            kind: "worker profile",
+            name: name.to_string(),
+            known: known(cfg, |r| &r.worker_profiles),
+        }),
+    }
+}
+
 fn known<T>(cfg: &Config, section: fn(&RawConfig) -> &indexmap::IndexMap<String, T>) -> String {
     let mut names: Vec<&str> = section(&cfg.raw).keys().map(String::as_str).collect();
     if let Some(b) = cfg.builtin.as_deref() {
