@@ -1,0 +1,95 @@
+//! `lbsim worker`: N fake workers against a live coordinator, until Ctrl-C.
+
+use super::args::CommonArgs;
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::loadgen::fleet::{Fleet, FleetOptions};
+use crate::loadgen::{initial_pool, registration};
+use crate::scenario::{Config, EnvSettings, StressOptions, DEFAULT_SEED};
+use clap::Args;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Flags of `worker` (`--workers N`, default 4, and `--seed` are the common ones).
+#[derive(Clone, Debug, Args)]
+pub struct WorkerArgs {
+    /// The coordinator's base URL
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Draw capabilities from this worker profile of the config
+    /// [default: the reference's: 4-32 GB, 0-4 GPUs, 4 cores]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Run each test for its expected duration times X (0: complete at once)
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = non_negative)]
+    pub time_scale: f64,
+    /// Probability that a run reports failure
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    pub fail_rate: f64,
+    /// The coordinator's bearer token
+    #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+pub fn non_negative(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("{s} is not a non-negative number")),
+    }
+}
+
+fn probability(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("{s} is not a probability from 0 to 1")),
+    }
+}
+
+pub fn run(common: &CommonArgs, args: &WorkerArgs, config: Option<&std::path::Path>) -> Result<()> {
+    let env = EnvSettings::from_env()?;
+    let n = common.workers.unwrap_or(4);
+    env.check_workers("lbsim worker", u64::from(n))?;
+    let mut scenario = StressOptions {
+        workers: n,
+        seed: common.seed.unwrap_or(DEFAULT_SEED),
+        ..StressOptions::default()
+    }
+    .to_scenario()?;
+    if let Some(name) = &args.profile {
+        let config = Config::load(config, env.config_path.as_deref())?;
+        scenario.worker_profile = config.worker_profile(name)?;
+    }
+    let workers = initial_pool(&scenario)
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| registration(spec, format!("fake-{i}")))
+        .collect();
+    let client = Client::new(&args.url, args.token.clone());
+    let options = FleetOptions {
+        workers,
+        time_scale: args.time_scale,
+        fail_rate: args.fail_rate,
+        seed: scenario.seed,
+        plan: None,
+    };
+    let fleet = Fleet::start(client, options).map_err(|e| Error::Run(e.to_string()))?;
+    outln!(
+        "lbsim worker: {n} workers registered with {} (Ctrl-C drains them and exits)",
+        args.url
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("lbsim worker: draining (Ctrl-C again to quit at once)");
+    let (completed, failed) = fleet.stop();
+    outln!("lbsim worker: {completed} runs completed, {failed} failed");
+    Ok(())
+}
