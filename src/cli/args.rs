@@ -103,6 +103,8 @@ pub enum Command {
     Visualize(VisualizeArgs),
     /// Run the coordinator: the balancer core for real workers over HTTP
     Serve(super::serve::ServeArgs),
+    /// Fake workers for a running coordinator (--workers N, default 4)
+    Worker(super::worker::WorkerArgs),
 }
 
 /// Flags of `visualize`.

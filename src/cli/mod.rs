@@ -30,6 +30,7 @@ mod spike;
 mod stress;
 mod sweep;
 mod visualize;
+mod worker;
 
 pub use args::{Cli, Command, CommonArgs};
 
@@ -104,6 +105,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Spike) => spike::run(&cli.common, &env),
         Some(Command::Benchmark(args)) => benchmark::run(&cli.common, &args, &env),
         Some(Command::Serve(args)) => serve::run(&cli.common, &args),
+        Some(Command::Worker(args)) => worker::run(&cli.common, &args, cli.config.as_deref()),
         None => stress::run(&cli.common, &args::StressArgs::default()),
     }
 }
