@@ -34,3 +34,30 @@ pub fn initial_pool(scenario: &Scenario) -> Vec<WorkerSpec> {
     let mut pool = Pool::new(scenario, &RngStreams::new(scenario.seed));
     (0..scenario.workers).map(|_| pool.draw_worker()).collect()
 }
+
+pub mod playback;
+pub mod results;
+
+/// The results JSON of a live run: the simulator's document, plus a `live`
+/// section saying where and how it was measured. The one place a load run's
+/// results are laid out.
+pub fn results_json(
+    out: &crate::engine::RunOutput,
+    url: &str,
+    speed: f64,
+    embedded_workers: bool,
+) -> String {
+    let mut doc = crate::report::run_json(out);
+    if let Some(map) = doc.as_object_mut() {
+        map.insert(
+            "live".into(),
+            serde_json::json!({
+                "url": url,
+                "speed": speed,
+                "embedded_workers": embedded_workers,
+                "source": "the coordinator's records (submission, assignment, start, end of every run)",
+            }),
+        );
+    }
+    crate::report::to_pretty_json(&doc)
+}
