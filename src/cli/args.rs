@@ -105,6 +105,8 @@ pub enum Command {
     Serve(super::serve::ServeArgs),
     /// Fake workers for a running coordinator (--workers N, default 4)
     Worker(super::worker::WorkerArgs),
+    /// Play a scenario against a running coordinator and measure it
+    Load(super::load::LoadArgs),
 }
 
 /// Flags of `visualize`.

@@ -23,6 +23,7 @@ mod balancing;
 mod benchmark;
 mod determinism;
 mod diff;
+mod load;
 mod replay;
 mod scenario;
 mod serve;
@@ -106,6 +107,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Benchmark(args)) => benchmark::run(&cli.common, &args, &env),
         Some(Command::Serve(args)) => serve::run(&cli.common, &args),
         Some(Command::Worker(args)) => worker::run(&cli.common, &args, cli.config.as_deref()),
+        Some(Command::Load(args)) => load::run(&cli.common, &args, cli.config.as_deref()),
         None => stress::run(&cli.common, &args::StressArgs::default()),
     }
 }
