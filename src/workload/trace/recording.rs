@@ -169,3 +169,166 @@ pub fn test_spec(f: &Fact) -> Option<TestSpec> {
         concurrency_key: *concurrency_key,
     })
 }
+
+/// The pool a recording saw, for the replay's cluster.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RecordedPool {
+    /// Every worker that joined, in order, with its join time (replay s).
+    pub joins: Vec<(f64, WorkerSpec)>,
+    /// Drains and failures (replay s), in order.
+    pub leaves: Vec<(f64, crate::scenario::ChurnAction)>,
+}
+
+/// Reads a whole recording. Times become seconds since its first fact.
+pub fn read<R: std::io::BufRead>(file: &str, input: R) -> crate::error::Result<super::Trace> {
+    use super::{bad_line, numbered_lines, Trace, TraceFormat, TraceJob};
+    use crate::sim::SimTime;
+    let mut trace = Trace::empty(file, TraceFormat::Recording);
+    let mut pool = RecordedPool::default();
+    let mut t0 = None;
+    // test id -> index in jobs
+    let mut index: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
+    let mut finished = std::collections::BTreeSet::new();
+    for line in numbered_lines(file, input) {
+        let (n, line) = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fact: FactLine = serde_json::from_str(&line)
+            .map_err(|e| bad_line(file, n, format!("not a recording fact: {e}")))?;
+        if !(fact.t.is_finite() && fact.t >= 0.0) {
+            return Err(bad_line(file, n, "t: must be seconds >= 0"));
+        }
+        let t = fact.t - *t0.get_or_insert(fact.t);
+        match &fact.fact {
+            Fact::Join {
+                memory_gb,
+                memory_mib,
+                cpu_cores,
+                cuda_devices,
+                backends,
+                ..
+            } => {
+                let spec =
+                    worker_spec(*memory_gb, *memory_mib, *cpu_cores, *cuda_devices, backends);
+                pool.joins.push((t.max(0.0), spec));
+            }
+            Fact::Drain { .. } => pool
+                .leaves
+                .push((t.max(0.0), crate::scenario::ChurnAction::Drain)),
+            Fact::Fail { .. } => pool
+                .leaves
+                .push((t.max(0.0), crate::scenario::ChurnAction::Fail)),
+            Fact::Submit {
+                test,
+                expected_duration_s,
+                ..
+            } => {
+                trace.records += 1;
+                let spec = test_spec(&fact.fact).ok_or_else(|| bad_line(file, n, "bad submit"))?;
+                index.insert(*test, trace.jobs.len());
+                trace.jobs.push(TraceJob {
+                    submit: SimTime::from_secs_f64(t.max(0.0)),
+                    run: SimDuration::from_secs_f64(*expected_duration_s),
+                    success: true,
+                    spec,
+                });
+            }
+            Fact::Complete {
+                test,
+                success,
+                run_time_s,
+                ..
+            } => {
+                if let Some(&i) = index.get(test) {
+                    trace.jobs[i].run = SimDuration::from_secs_f64(run_time_s.max(0.0));
+                    trace.jobs[i].success = *success;
+                    finished.insert(*test);
+                }
+            }
+            Fact::Session { .. } | Fact::Assign { .. } | Fact::Start { .. } => {}
+        }
+    }
+    trace.estimated = (trace.records as usize - finished.len()) as u64;
+    trace.recorded = Some(pool);
+    Ok(trace)
+}
+
+/// Workers that joined before the first submission are the initial pool.
+fn initial_count(trace: &super::Trace, pool: &RecordedPool) -> usize {
+    let first = trace
+        .jobs
+        .first()
+        .map_or(f64::MAX, |j| j.submit.as_secs_f64());
+    pool.joins
+        .iter()
+        .filter(|(t, _)| *t <= first)
+        .count()
+        .max(1)
+}
+
+/// The replay's cluster: as many workers as were there at the first
+/// submission, with capabilities drawn from the recorded workers' (the same
+/// pool when the fleet was uniform; the same mix otherwise).
+pub fn cluster(
+    trace: &super::Trace,
+    workers: Option<u32>,
+) -> crate::error::Result<(crate::scenario::WorkerProfile, super::ClusterPlan)> {
+    let none =
+        || crate::error::Error::bad_file(trace.file.clone(), "whole file", "no worker joined");
+    let pool = trace.recorded.as_ref().ok_or_else(none)?;
+    let first = pool.joins.first().ok_or_else(none)?;
+    let specs: Vec<&WorkerSpec> = pool.joins.iter().map(|(_, s)| s).collect();
+    let uniform = specs.iter().all(|s| *s == &first.1);
+    let fraction =
+        first.1.memory_mib as f64 / (first.1.memory_gb * crate::balancer::model::MIB_PER_GB);
+    let profile = crate::scenario::WorkerProfile {
+        memory_gb: specs.iter().map(|s| s.memory_gb).collect(),
+        cuda_devices: specs.iter().map(|s| s.cuda_devices).collect(),
+        cpu_cores: specs.iter().map(|s| s.cpu_cores).collect(),
+        speed: vec![1.0],
+        usable_memory_fraction: fraction.clamp(0.01, 1.0),
+    };
+    let plan = super::ClusterPlan {
+        workers: workers.unwrap_or(initial_count(trace, pool) as u32),
+        cores_per_worker: uniform.then_some(first.1.cpu_cores),
+        memory_gb_per_worker: uniform.then_some(first.1.memory_gb),
+        processors: None,
+        processors_source: if uniform {
+            "recorded workers"
+        } else {
+            "recorded workers (capabilities drawn from their mix)"
+        },
+        processors_left_out: 0,
+        memory_modelled: true,
+    };
+    Ok((profile, plan))
+}
+
+/// Later joins, drains and failures as scripted churn (a drain or failure
+/// takes the oldest active worker), times multiplied by `factor`.
+pub fn churn(trace: &super::Trace, factor: f64) -> crate::scenario::Churn {
+    use crate::scenario::{ChurnAction, ChurnEvent};
+    let Some(pool) = &trace.recorded else {
+        return crate::scenario::Churn::None;
+    };
+    let initial = initial_count(trace, pool);
+    let event = |t: f64, action| ChurnEvent {
+        at_s: t * factor,
+        action,
+        count: 1,
+        every_s: 0.0,
+        replace: false,
+    };
+    let mut events: Vec<ChurnEvent> = pool.joins[initial.min(pool.joins.len())..]
+        .iter()
+        .map(|(t, _)| event(*t, ChurnAction::Join))
+        .chain(pool.leaves.iter().map(|(t, a)| event(*t, *a)))
+        .collect();
+    events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    if events.is_empty() {
+        crate::scenario::Churn::None
+    } else {
+        crate::scenario::Churn::Timeline { events }
+    }
+}
