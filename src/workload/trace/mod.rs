@@ -31,6 +31,8 @@ pub enum TraceFormat {
     Swf,
     /// lbsim's per-test CSV (the `--csv` output).
     Csv,
+    /// A coordinator's recording (`lbsim serve --record`), JSON lines.
+    Recording,
 }
 
 impl TraceFormat {
@@ -39,7 +41,10 @@ impl TraceFormat {
         match s {
             "swf" => Ok(TraceFormat::Swf),
             "csv" => Ok(TraceFormat::Csv),
-            _ => Err(format!("'{s}' is not a trace format (known: swf, csv)")),
+            "recording" => Ok(TraceFormat::Recording),
+            _ => Err(format!(
+                "'{s}' is not a trace format (known: swf, csv, recording)"
+            )),
         }
     }
 
@@ -47,6 +52,7 @@ impl TraceFormat {
         match self {
             TraceFormat::Swf => "swf",
             TraceFormat::Csv => "csv",
+            TraceFormat::Recording => "recording",
         }
     }
 
@@ -56,6 +62,8 @@ impl TraceFormat {
         let name = path.to_string_lossy().to_ascii_lowercase();
         if name.ends_with(".csv") || name.ends_with(".csv.gz") || head.starts_with(b"id,") {
             TraceFormat::Csv
+        } else if head.starts_with(b"{\"t\":") {
+            TraceFormat::Recording
         } else {
             TraceFormat::Swf
         }
@@ -100,6 +108,8 @@ pub struct Trace {
     pub first_unusable_line: Option<u64>,
     /// Records replayed with an estimated run time (CSV rows that never ran).
     pub estimated: u64,
+    /// The pool a coordinator's recording saw.
+    pub recorded: Option<recording::RecordedPool>,
 }
 
 impl Trace {
@@ -129,6 +139,7 @@ impl Trace {
         let mut trace = match format {
             TraceFormat::Swf => swf::read(&name, input)?,
             TraceFormat::Csv => test_csv::read(&name, input)?,
+            TraceFormat::Recording => recording::read(&name, input)?,
         };
         // Stable: jobs submitted together keep their file order.
         trace.jobs.sort_by_key(|j| j.submit);
@@ -155,6 +166,7 @@ impl Trace {
             unusable: IndexMap::new(),
             first_unusable_line: None,
             estimated: 0,
+            recorded: None,
         }
     }
 }

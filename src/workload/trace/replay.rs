@@ -76,6 +76,7 @@ pub fn replay_scenario(
     let (worker_profile, plan) = match trace.format {
         TraceFormat::Swf => swf_cluster(trace, options.workers)?,
         TraceFormat::Csv => csv_cluster(options.workers),
+        TraceFormat::Recording => super::recording::cluster(trace, options.workers)?,
     };
     let jobs = transform(&trace.jobs, options.time_scale, options.load_factor);
     let last_submit = jobs.last().map_or(0.0, |j| j.submit.as_secs_f64());
@@ -84,7 +85,7 @@ pub fn replay_scenario(
     let name = std::path::Path::new(&trace.file)
         .file_name()
         .map_or_else(|| trace.file.clone(), |n| n.to_string_lossy().into_owned());
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         name: Some(format!("replay {name}")),
         description: format!(
             "replay of {} ({}): {} of {} records",
@@ -117,6 +118,7 @@ pub fn replay_scenario(
         },
         balancing: crate::balancer::options::BalancerOptions::default(),
     };
+    scenario.churn = super::recording::churn(trace, options.time_scale / options.load_factor);
     scenario.validate()?;
     Ok((scenario, plan, jobs))
 }
