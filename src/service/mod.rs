@@ -13,6 +13,8 @@ mod auth;
 mod clock;
 pub mod core;
 mod http;
+mod openapi;
+mod prom;
 mod router;
 pub mod store;
 mod tasks;
@@ -51,6 +53,7 @@ pub struct App {
     clock: clock::Clock,
     /// Changes to true when the server begins to stop.
     shutdown: watch::Receiver<bool>,
+    metrics: prom::Metrics,
 }
 
 impl App {
@@ -130,6 +133,7 @@ async fn run(options: ServeOptions) -> Result<()> {
         writer,
         clock,
         shutdown: stop_rx,
+        metrics: prom::Metrics::new(),
     });
     let timers = tasks::spawn(app.clone(), &options);
     let router = router::build(app.clone(), options.token.clone());

@@ -3,10 +3,12 @@
 //! defence (a handler bug answers 500; the server goes on).
 
 use super::http::{self, error};
+use super::prom::{HttpLabels, RouteLabel};
 use super::App;
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -37,20 +39,96 @@ pub fn build(app: Arc<App>, token: Option<String>) -> Router {
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(app.clone(), log_request))
         .layer(middleware::from_fn(catch_panic))
         .with_state(app)
 }
 
-/// Logs every request at debug level (method, path, status, duration).
-async fn log_request(request: Request, next: Next) -> Response {
+/// `/metrics`, Prometheus text.
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let text = {
+        let mut core = app.lock();
+        app.metrics.render(&mut core)
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// `/openapi.json`.
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::document(),
+    )
+        .into_response()
+}
+
+/// The route a path belongs to, with ids replaced (bounded label values).
+pub fn route_of(path: &str) -> String {
+    let mut out = Vec::new();
+    let mut previous = "";
+    for seg in path.split('/') {
+        let label = match previous {
+            "workers" | "tests" if !seg.is_empty() => "{id}",
+            "leases" => "{lease}",
+            _ => seg,
+        };
+        out.push(label);
+        previous = seg;
+    }
+    let route = out.join("/");
+    const KNOWN: [&str; 13] = [
+        "/v1/workers",
+        "/v1/workers/{id}",
+        "/v1/workers/{id}/heartbeat",
+        "/v1/workers/{id}/lease",
+        "/v1/workers/{id}/drain",
+        "/v1/leases/{lease}/start",
+        "/v1/leases/{lease}/complete",
+        "/v1/tests",
+        "/v1/tests/{id}",
+        "/v1/status",
+        "/healthz",
+        "/metrics",
+        "/openapi.json",
+    ];
+    if KNOWN.contains(&route.as_str()) {
+        route
+    } else {
+        "other".into()
+    }
+}
+
+/// Counts and times every request, and logs it at debug level.
+async fn log_request(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let watch = super::Stopwatch::start();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
-    tracing::debug!(%method, %path, status = response.status().as_u16(), seconds = watch.seconds(), "request");
+    let seconds = watch.seconds();
+    let code = response.status().as_u16();
+    let route = route_of(&path);
+    let labels = HttpLabels {
+        route: route.clone(),
+        method: method.to_string(),
+        code: code.to_string(),
+    };
+    app.metrics.http_requests.get_or_create(&labels).inc();
+    app.metrics
+        .http_seconds
+        .get_or_create(&RouteLabel { route })
+        .observe(seconds);
+    tracing::debug!(%method, %path, status = code, seconds, "request");
     response
 }
 
@@ -65,5 +143,46 @@ pub async fn catch_panic(request: Request, next: Next) -> Response {
                 "internal error: the request failed; the server goes on",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_router_goes_on() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "ok" }))
+            .layer(middleware::from_fn(catch_panic));
+        let request = || {
+            Request::builder()
+                .uri("/boom")
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let response = app.clone().oneshot(request()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let fine = Request::builder()
+            .uri("/fine")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(app.oneshot(fine).await.unwrap().status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn routes_label_ids_and_unknown_paths_are_other() {
+        assert_eq!(route_of("/v1/workers/12/lease"), "/v1/workers/{id}/lease");
+        assert_eq!(
+            route_of("/v1/leases/L1.1.ab/complete"),
+            "/v1/leases/{lease}/complete"
+        );
+        assert_eq!(route_of("/v1/tests"), "/v1/tests");
+        assert_eq!(route_of("/wp-admin/x"), "other");
     }
 }

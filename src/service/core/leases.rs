@@ -47,6 +47,7 @@ impl Core {
         self.set_state(test, TestState::Assigned);
         if first {
             self.recent.push_back((now, latency));
+            self.note_latency(latency);
         }
         self.totals.assigned += 1;
         let w = self.worker_mut(worker);

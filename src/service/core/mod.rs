@@ -8,7 +8,7 @@ mod leases;
 pub mod periodic;
 mod restore;
 mod submit;
-mod views;
+pub mod views;
 mod workers;
 
 use super::api::{
@@ -179,8 +179,13 @@ pub struct Core {
     /// First-assignment latencies (µs) with their time, for the last minute.
     recent: VecDeque<(u64, u64)>,
     recent_completions: VecDeque<u64>,
+    /// First-assignment latencies (s) not yet read by `/metrics` (bounded).
+    new_latencies: Vec<f64>,
     recording: bool,
 }
+
+/// At most this many latencies wait for a `/metrics` scrape.
+const MAX_UNREAD_LATENCIES: usize = 100_000;
 
 /// A worker that could hold anything: declared to the balancer so it never
 /// rejects a test itself (the core decides, from the shapes that registered).
@@ -223,6 +228,7 @@ impl Core {
             out: Pending::default(),
             recent: VecDeque::new(),
             recent_completions: VecDeque::new(),
+            new_latencies: Vec::new(),
             recording,
         }
     }
@@ -308,6 +314,30 @@ impl Core {
         self.counts[old as usize] -= 1;
         self.counts[state as usize] += 1;
         self.test_mut(id).state = state;
+    }
+
+    /// Latencies (s) of first assignments since the last call.
+    pub fn take_latencies(&mut self) -> Vec<f64> {
+        std::mem::take(&mut self.new_latencies)
+    }
+
+    fn note_latency(&mut self, us: u64) {
+        if self.new_latencies.len() < MAX_UNREAD_LATENCIES {
+            self.new_latencies.push(us as f64 / 1e6);
+        }
+    }
+
+    /// Workers (active, draining, offline).
+    pub fn worker_counts(&self) -> (u64, u64, u64) {
+        let mut c = (0, 0, 0);
+        for w in &self.workers {
+            match w.status {
+                WorkerStatusView::Active => c.0 += 1,
+                WorkerStatusView::Draining => c.1 += 1,
+                WorkerStatusView::Offline => c.2 += 1,
+            }
+        }
+        c
     }
 
     /// Tests per state, in `TestState::ALL` order.
