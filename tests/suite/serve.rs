@@ -264,3 +264,156 @@ fn a_silent_worker_has_its_tests_requeued() {
         Some(409)
     );
 }
+
+#[test]
+fn metrics_parse_as_prometheus_text_and_openapi_names_every_route() {
+    let dir = temp_dir("serve-metrics");
+    let server = Server::start(&dir, &[]);
+    let c = server.client();
+    c.register_worker(&registration("m")).unwrap();
+    c.submit_tests(tests(3)).unwrap();
+    let (code, text) = raw("GET", &format!("{}/metrics", server.url), &[], b"");
+    assert_eq!(code, 200);
+    assert_eq!(text.lines().last(), Some("# EOF"));
+    let mut samples = 0;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+        let bare = name.split('{').next().unwrap();
+        assert!(
+            bare.starts_with("lbsim_")
+                && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{line}"
+        );
+        samples += 1;
+    }
+    assert!(text.contains("lbsim_tests{state=\"assigned\"} 3"), "{text}");
+    assert!(text.contains("lbsim_tests_submitted_total 3"), "{text}");
+    assert!(
+        text.contains("lbsim_scheduling_latency_seconds_count 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/v1/tests\",method=\"POST\",code=\"201\""),
+        "{text}"
+    );
+    assert!(samples > 20);
+    let (code, doc) = raw("GET", &format!("{}/openapi.json", server.url), &[], b"");
+    assert_eq!(code, 200);
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    for path in [
+        "/v1/workers/{id}/lease",
+        "/v1/leases/{lease_id}/complete",
+        "/v1/tests",
+        "/v1/status",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+}
+
+#[test]
+fn lbsim_worker_runs_tests_until_interrupted() {
+    let dir = temp_dir("serve-worker");
+    let server = Server::start(&dir, &[]);
+    let worker = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args([
+            "worker",
+            "--url",
+            &server.url,
+            "--workers",
+            "3",
+            "--time-scale",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let c = server.client();
+    let mut registered = 0;
+    for _ in 0..100 {
+        registered = c.list_workers().unwrap().workers.len();
+        if registered == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(registered, 3);
+    let ids = c.submit_tests(tests(30)).unwrap().test_ids;
+    let mut done = 0;
+    for _ in 0..200 {
+        done = c
+            .all_tests(0)
+            .unwrap()
+            .iter()
+            .filter(|t| t.state == TestState::Completed)
+            .count();
+        if done == ids.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = worker.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    let out = worker.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(done, 30);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("30 runs completed, 0 failed"), "{text}");
+}
+
+#[test]
+fn a_load_run_is_measured_and_its_recording_replays() {
+    let dir = temp_dir("serve-load");
+    let rec = dir.join("rec.jsonl");
+    let server = Server::start(&dir, &["--record", rec.to_str().unwrap()]);
+    let live = dir.join("live.json");
+    let out = super::common::lbsim(&[
+        "load",
+        "normal_operation",
+        "--url",
+        &server.url,
+        "--speed",
+        "20",
+        "--tests",
+        "40",
+        "--output",
+        live.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", super::common::stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&live).unwrap()).unwrap();
+    assert_eq!(doc["metrics"]["total_tests"], 40);
+    assert_eq!(doc["metrics"]["completed_tests"], 40);
+    assert_eq!(doc["metrics"]["final_worker_count"], 20);
+    assert_eq!(doc["run"]["end_reason"], "all_final");
+    assert_eq!(doc["live"]["speed"], 20.0);
+    let replayed = dir.join("replay.json");
+    let out = super::common::lbsim(&[
+        "replay",
+        rec.to_str().unwrap(),
+        "--scheduler",
+        "round_robin",
+        "--output",
+        replayed.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", super::common::stderr(&out));
+    assert!(super::common::stdout(&out).contains("(recording): 40 records, 40 replayed"));
+    let sim: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&replayed).unwrap()).unwrap();
+    assert_eq!(sim["metrics"]["total_tests"], 40);
+    assert_eq!(sim["metrics"]["completed_tests"], 40);
+    assert_eq!(
+        sim["configuration"]["workers"], 20,
+        "the pool at the first submission"
+    );
+    let diff = super::common::lbsim(&[
+        "diff",
+        live.to_str().unwrap(),
+        replayed.to_str().unwrap(),
+        "--tolerance",
+        "100000",
+    ]);
+    assert!(diff.status.success(), "{}", super::common::stderr(&diff));
+}
