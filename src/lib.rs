@@ -24,15 +24,19 @@
 
 pub mod balancer;
 pub mod cli;
+pub mod client;
 pub mod compare;
+pub mod console;
 pub mod dashboard;
 pub mod engine;
 pub mod error;
 pub mod hash;
+pub mod loadgen;
 pub mod metrics;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod service;
 pub mod sim;
 pub mod sweep;
 pub mod visualize;

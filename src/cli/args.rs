@@ -9,13 +9,16 @@
 use super::benchmark::BenchmarkArgs;
 use super::determinism::DeterminismArgs;
 use super::diff::DiffArgs;
+use super::load::LoadArgs;
 use super::options::take;
 use super::replay::ReplayArgs;
 use super::scenario::ScenarioArgs;
+use super::serve::ServeArgs;
 use super::spike::SpikeArgs;
 use super::stress::StressArgs;
 use super::sweep::{MergeArgs, SweepArgs};
 use super::visualize::VisualizeArgs;
+use super::worker::WorkerArgs;
 use crate::error::{Error, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -72,6 +75,12 @@ pub(crate) enum Command {
     Merge(MergeArgs),
     /// Draw SVG charts and an HTML report from a results file
     Visualize(VisualizeArgs),
+    /// Run the coordinator: the balancer core for real workers over HTTP
+    Serve(ServeArgs),
+    /// Fake workers for a running coordinator
+    Worker(WorkerArgs),
+    /// Play a scenario against a running coordinator and measure it
+    Load(LoadArgs),
 }
 
 /// What the command line asks for, every option in its one place.
@@ -182,6 +191,9 @@ impl Command {
             Command::Sweep(_) => "sweep",
             Command::Merge(_) => "merge",
             Command::Visualize(_) => "visualize",
+            Command::Serve(_) => "serve",
+            Command::Worker(_) => "worker",
+            Command::Load(_) => "load",
         }
     }
 
@@ -229,6 +241,18 @@ impl Command {
             }
             Command::Sweep(a) => take("--output", &mut r.outputs.output, &mut a.output),
             Command::Merge(a) => take("--output", &mut r.outputs.output, &mut a.output),
+            Command::Serve(a) => a.policy.absorb(&mut r.policy),
+            Command::Worker(a) => {
+                take("--workers", &mut r.workload.workers, &mut a.workers)?;
+                take("--seed", &mut r.policy.seed, &mut a.seed)?;
+                take("--config", &mut b.config, &mut a.config)
+            }
+            Command::Load(a) => {
+                a.workload.absorb(&mut r.workload)?;
+                take("--seed", &mut r.policy.seed, &mut a.seed)?;
+                take("--output", &mut r.outputs.output, &mut a.output)?;
+                take("--config", &mut b.config, &mut a.config)
+            }
             Command::Diff(_) | Command::Visualize(_) => Ok(()),
         }
     }

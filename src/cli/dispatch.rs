@@ -3,7 +3,8 @@
 
 use super::args::{Action, Cli, Command};
 use super::{
-    benchmark, determinism, diff, list, replay, scenario, spike, stress, sweep, visualize,
+    benchmark, determinism, diff, list, load, replay, scenario, serve, spike, stress, sweep,
+    visualize, worker,
 };
 use crate::error::Result;
 use crate::scenario::EnvSettings;
@@ -51,5 +52,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sweep(args) => sweep::run(args, &env),
         Command::Merge(args) => sweep::merge(args),
         Command::Visualize(args) => visualize::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Worker(args) => worker::run(args, &env),
+        Command::Load(args) => load::run(args, &env),
     }
 }

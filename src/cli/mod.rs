@@ -14,12 +14,15 @@ mod determinism;
 mod diff;
 mod dispatch;
 mod list;
+mod load;
 mod options;
 mod replay;
 mod scenario;
+mod serve;
 mod spike;
 mod stress;
 mod sweep;
 mod visualize;
+mod worker;
 
 pub use dispatch::main;

@@ -4,9 +4,10 @@
 
 use super::samples::Sampler;
 use super::stats::{jain_index, sample_stddev, Percentiles};
+use super::view::PoolView;
 use super::{Metrics, TimeSeries, WorkerRow};
 use crate::balancer::model::Outcome;
-use crate::balancer::{Assignment, Balancer, TestRecord};
+use crate::balancer::{Assignment, TestRecord};
 use crate::sim::{SimTime, MICROS_PER_SEC};
 
 /// At most this many buckets per time series over the submission window;
@@ -104,7 +105,7 @@ impl Collector {
 
     /// The pool's resources after a scheduling pass (sampled once a bucket).
     #[inline]
-    pub fn on_pool(&mut self, now: SimTime, balancer: &Balancer) {
+    pub fn on_pool(&mut self, now: SimTime, balancer: &impl PoolView) {
         self.sampler.observe(now, balancer);
     }
 
@@ -189,7 +190,7 @@ impl Collector {
     /// The summary, the time series and the worker table at the end of the run.
     pub fn finish(
         mut self,
-        balancer: &Balancer,
+        balancer: &impl PoolView,
         end: SimTime,
     ) -> (Metrics, TimeSeries, Vec<WorkerRow>) {
         let mut series = self.series(end);
@@ -201,7 +202,7 @@ impl Collector {
     }
 
     /// The run's summary: the reference's fields, then lbsim's.
-    fn metrics(&self, balancer: &Balancer, end: SimTime, series: &TimeSeries) -> Metrics {
+    fn metrics(&self, balancer: &impl PoolView, end: SimTime, series: &TimeSeries) -> Metrics {
         let run_s = end.as_secs_f64().max(1e-9);
         let spread = Spread::of(balancer);
         let [completed, failed, rejected, pending, running] = self.counts;
@@ -239,7 +240,7 @@ impl Collector {
             failed_tests: failed,
             rejected_tests: rejected,
             running_tests: running,
-            requeued_tests: balancer.counters().requeued,
+            requeued_tests: balancer.requeued(),
             completion_success_rate: pct(completed, completed + failed),
             peak_completion_throughput: peak(&series.completions),
             avg_completion_throughput: completed as f64 / run_s,
@@ -287,7 +288,7 @@ impl Collector {
         s
     }
 
-    fn worker_rows(&self, balancer: &Balancer, end: SimTime) -> Vec<WorkerRow> {
+    fn worker_rows(&self, balancer: &impl PoolView, end: SimTime) -> Vec<WorkerRow> {
         balancer
             .workers()
             .iter()
@@ -329,7 +330,7 @@ struct Spread {
 }
 
 impl Spread {
-    fn of(balancer: &Balancer) -> Spread {
+    fn of(balancer: &impl PoolView) -> Spread {
         let per_worker: Vec<f64> = balancer
             .workers()
             .iter()
@@ -354,7 +355,7 @@ impl Spread {
 }
 
 /// Used and offered resource·time over the pool: [cpu, memory, cuda].
-fn utilisation(balancer: &Balancer, end: SimTime) -> ([f64; 3], [f64; 3]) {
+fn utilisation(balancer: &impl PoolView, end: SimTime) -> ([f64; 3], [f64; 3]) {
     let mut cap = [0.0; 3];
     let mut used = [0.0; 3];
     for w in balancer.workers() {

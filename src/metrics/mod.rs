@@ -4,10 +4,12 @@
 mod collector;
 mod samples;
 mod stats;
+mod view;
 
 pub use collector::Collector;
 pub use samples::{MAX_HEAT_COLUMNS, MAX_HEAT_WORKERS};
 pub use stats::{jain_index, percentile, sample_stddev, Percentiles};
+pub use view::PoolView;
 
 use serde::{Deserialize, Serialize};
 

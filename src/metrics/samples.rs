@@ -3,8 +3,8 @@
 //! heat map. Sampling costs O(workers) once per time bucket (at the first
 //! scheduling pass in it), never per event, so long runs stay cheap.
 
+use super::view::PoolView;
 use super::{ResourceSeries, WorkerBusy};
-use crate::balancer::Balancer;
 use crate::sim::{SimTime, MICROS_PER_SEC};
 
 /// Heat-map rows: only the first this many workers (by id) are tracked, so
@@ -45,7 +45,7 @@ impl Sampler {
     /// in each bucket. Between passes the pool does not change, so a bucket
     /// without a pass has the state of the last sample.
     #[inline]
-    pub fn observe(&mut self, now: SimTime, balancer: &Balancer) {
+    pub fn observe(&mut self, now: SimTime, balancer: &impl PoolView) {
         if now >= self.next_at {
             self.record(now, balancer);
         }
@@ -54,13 +54,13 @@ impl Sampler {
     /// The rare part of `observe`, kept out of line so the common early
     /// return stays a compare in the caller.
     #[inline(never)]
-    fn record(&mut self, now: SimTime, balancer: &Balancer) {
+    fn record(&mut self, now: SimTime, balancer: &impl PoolView) {
         self.samples.push(sample(now, balancer));
         self.next_at = SimTime((now.0 / self.bucket_us + 1) * self.bucket_us);
     }
 
     /// The per-bucket series over `n` buckets, and the heat map to `end`.
-    pub fn finish(mut self, balancer: &Balancer, end: SimTime, n: usize) -> ResourceSeries {
+    pub fn finish(mut self, balancer: &impl PoolView, end: SimTime, n: usize) -> ResourceSeries {
         self.samples.push(sample(end, balancer));
         let width_s = self.bucket_us / MICROS_PER_SEC;
         let mut out = ResourceSeries::default();
@@ -95,7 +95,7 @@ impl Sampler {
     /// Busy fraction per worker per column, from the cumulative busy time
     /// interpolated linearly between samples, over the part of the column
     /// the worker was in the pool; `None` where it was not there at all.
-    fn heat(&self, balancer: &Balancer, end: SimTime) -> WorkerBusy {
+    fn heat(&self, balancer: &impl PoolView, end: SimTime) -> WorkerBusy {
         let buckets = end.0.div_ceil(self.bucket_us).max(1);
         let per_column = buckets.div_ceil(MAX_HEAT_COLUMNS);
         let col_us = per_column * self.bucket_us;
@@ -144,7 +144,7 @@ impl Sampler {
     }
 }
 
-fn sample(now: SimTime, balancer: &Balancer) -> Sample {
+fn sample(now: SimTime, balancer: &impl PoolView) -> Sample {
     // Totals are kept by the balancer: a sample is O(1) plus the heat-map
     // rows, whatever the pool's size.
     let pool = balancer.pool_totals();

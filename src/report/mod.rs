@@ -19,5 +19,5 @@ pub use decisions::{DecisionLog, DECISION_COLUMNS};
 pub use json::{
     parse_json, read_json, to_pretty_json, write_json, write_json_file, FLOAT_DECIMALS,
 };
-pub use results::{Configuration, ResultsDoc, SpikeWindow, TraceSection};
+pub use results::{Configuration, LiveSection, ResultsDoc, SpikeWindow, TraceSection};
 pub use text::{run_stats, summary};

@@ -59,6 +59,9 @@ pub struct ResultsDoc {
     /// What was replayed, for `lbsim replay` only; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceSection>,
+    /// Only for `lbsim load`: a run measured on a live coordinator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveSection>,
 }
 
 /// The simulated configuration: the reference's fields first (`workers`,
@@ -106,6 +109,20 @@ pub struct SpikeWindow {
     pub multiplier: f64,
 }
 
+/// Where and how `lbsim load` measured a live run (its metrics come from
+/// the coordinator's own records, not from a simulation).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveSection {
+    /// The coordinator's base URL.
+    pub url: String,
+    /// Scenario seconds played per wall second.
+    pub speed: f64,
+    /// True when `load` ran the scenario's pool as embedded fake workers.
+    pub embedded_workers: bool,
+    /// What the figures were computed from.
+    pub source: String,
+}
+
 impl ResultsDoc {
     /// The document of a finished run (no trace section: a replay sets
     /// [`ResultsDoc::trace`] itself).
@@ -143,6 +160,7 @@ impl ResultsDoc {
                 })
                 .collect(),
             trace: None,
+            live: None,
         }
     }
 
@@ -174,7 +192,6 @@ impl ResultsDoc {
         parse_json(file, text)
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -80,6 +80,51 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
         ),
         ("merge", with_help(&["--output", "--baseline"])),
         ("visualize", with_help(&["--output-dir", "--type"])),
+        (
+            "serve",
+            with_help(&[
+                "--host",
+                "--port",
+                "--db-path",
+                "--disable-load-balancer",
+                "--log-level",
+                "--heartbeat-timeout",
+                "--token",
+                "--record",
+                "--seed",
+                "--scheduler",
+                "--composite-weights",
+                "--work-stealing",
+            ]),
+        ),
+        (
+            "worker",
+            with_help(&[
+                "--workers",
+                "--seed",
+                "--config",
+                "--url",
+                "--profile",
+                "--time-scale",
+                "--fail-rate",
+                "--token",
+            ]),
+        ),
+        (
+            "load",
+            with_help(&[
+                "--url",
+                "--speed",
+                "--no-workers",
+                "--token",
+                "--workers",
+                "--tests",
+                "--duration",
+                "--seed",
+                "--output",
+                "--config",
+            ]),
+        ),
     ]
 }
 

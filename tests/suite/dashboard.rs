@@ -85,7 +85,9 @@ impl Observer for Feeder<'_> {
     }
 
     fn on_fail(&mut self, w: WorkerId, requeued: &[TestId], now: SimTime) -> lbsim::Result<()> {
-        self.state.borrow_mut().on_worker_failed(w, requeued.len(), now);
+        self.state
+            .borrow_mut()
+            .on_worker_failed(w, requeued.len(), now);
         Ok(())
     }
 }

@@ -18,5 +18,7 @@ mod mmc;
 mod policies;
 mod replay;
 mod scenarios;
+mod serve;
+mod serve_support;
 mod sweep;
 mod visualize;

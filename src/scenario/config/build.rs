@@ -125,6 +125,20 @@ fn assemble(
     Ok(scenario)
 }
 
+/// A worker profile by name (`lbsim worker --profile NAME`), from the file
+/// or the built-in config; an unknown name lists the known ones.
+pub(super) fn named_worker_profile(cfg: &Config, name: &str) -> Result<WorkerProfile> {
+    if WORKER_PROFILES.known(cfg).contains(&name) {
+        let at = FieldPath::root().field(WORKER_PROFILES.key);
+        return WORKER_PROFILES.resolve(cfg, &at, name, sections::worker_profile);
+    }
+    Err(crate::error::Error::Unknown {
+        kind: "worker profile",
+        name: name.to_string(),
+        known: WORKER_PROFILES.known(cfg).join(", "),
+    })
+}
+
 /// The named profiles, or the defaults (a config's test profile defaults
 /// to the reference's retries and timeout).
 fn profiles(cfg: &Config, p: &FieldPath, s: &RawScenario) -> Result<(WorkerProfile, TestProfile)> {
@@ -171,7 +185,9 @@ fn size(cfg: &Config, p: &FieldPath, s: &RawScenario, o: &Overrides) -> Result<(
 fn scheduler(p: &FieldPath, s: &RawScenario, o: &Overrides) -> Result<SchedulerName> {
     match (o.scheduler, &s.scheduler) {
         (Some(x), _) => Ok(x),
-        (None, Some(n)) => SchedulerName::parse(n).map_err(|m| p.field("scheduler").error(m.to_string())),
+        (None, Some(n)) => {
+            SchedulerName::parse(n).map_err(|m| p.field("scheduler").error(m.to_string()))
+        }
         (None, None) => Ok(SchedulerName::DEFAULT),
     }
 }

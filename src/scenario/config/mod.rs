@@ -97,6 +97,11 @@ impl Config {
         build::scenario(self, name, raw, overrides)
     }
 
+    /// A worker profile by name (`lbsim worker --profile NAME`).
+    pub fn worker_profile(&self, name: &str) -> Result<crate::scenario::WorkerProfile> {
+        build::named_worker_profile(self, name)
+    }
+
     /// Validates every section, used or not, so a broken profile is found
     /// when the file is loaded rather than when a scenario first needs it.
     fn check_all(&self) -> Result<()> {

@@ -202,8 +202,8 @@ pub(super) fn balancing(path: &FieldPath, s: &RawScenario) -> Result<BalancerOpt
     if let Some(raw) = &s.composite_weights {
         let mut weights = indexmap::IndexMap::new();
         for (name, &w) in raw {
-            let policy =
-                SchedulerName::parse(name).map_err(|m| weights_path.field(name).error(m.to_string()))?;
+            let policy = SchedulerName::parse(name)
+                .map_err(|m| weights_path.field(name).error(m.to_string()))?;
             weights.insert(policy, w);
         }
         b.composite_weights = CompositeWeights(weights);

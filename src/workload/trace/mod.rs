@@ -8,6 +8,7 @@
 //! a job that is well formed but unusable (an unknown run time, say) is
 //! counted with its reason and reported, never silently dropped.
 
+pub mod recording;
 mod replay;
 mod swf;
 mod test_csv;
@@ -30,11 +31,13 @@ pub enum TraceFormat {
     Swf,
     /// lbsim's per-test CSV (the `--csv` output).
     Csv,
+    /// A coordinator's recording (`lbsim serve --record`), JSON lines.
+    Recording,
 }
 
 /// A `--format` value that names no trace format.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a trace format (known: swf, csv)")]
+#[error("'{0}' is not a trace format (known: swf, csv, recording)")]
 pub struct UnknownTraceFormat(pub String);
 
 impl TraceFormat {
@@ -43,6 +46,7 @@ impl TraceFormat {
         match s {
             "swf" => Ok(TraceFormat::Swf),
             "csv" => Ok(TraceFormat::Csv),
+            "recording" => Ok(TraceFormat::Recording),
             _ => Err(UnknownTraceFormat(s.to_string())),
         }
     }
@@ -51,6 +55,7 @@ impl TraceFormat {
         match self {
             TraceFormat::Swf => "swf",
             TraceFormat::Csv => "csv",
+            TraceFormat::Recording => "recording",
         }
     }
 
@@ -60,6 +65,8 @@ impl TraceFormat {
         let name = path.to_string_lossy().to_ascii_lowercase();
         if name.ends_with(".csv") || name.ends_with(".csv.gz") || head.starts_with(b"id,") {
             TraceFormat::Csv
+        } else if head.starts_with(b"{\"t\":") {
+            TraceFormat::Recording
         } else {
             TraceFormat::Swf
         }
@@ -104,6 +111,8 @@ pub struct Trace {
     pub first_unusable_line: Option<u64>,
     /// Records replayed with an estimated run time (CSV rows that never ran).
     pub estimated: u64,
+    /// The pool a coordinator's recording saw.
+    pub recorded: Option<recording::RecordedPool>,
 }
 
 impl Trace {
@@ -133,6 +142,7 @@ impl Trace {
         let mut trace = match format {
             TraceFormat::Swf => swf::read(&name, input)?,
             TraceFormat::Csv => test_csv::read(&name, input)?,
+            TraceFormat::Recording => recording::read(&name, input)?,
         };
         // Stable: jobs submitted together keep their file order.
         trace.jobs.sort_by_key(|j| j.submit);
@@ -159,6 +169,7 @@ impl Trace {
             unusable: IndexMap::new(),
             first_unusable_line: None,
             estimated: 0,
+            recorded: None,
         }
     }
 }
@@ -233,7 +244,7 @@ mod tests {
         );
         assert_eq!(
             TraceFormat::parse("xml").unwrap_err().to_string(),
-            "'xml' is not a trace format (known: swf, csv)"
+            "'xml' is not a trace format (known: swf, csv, recording)"
         );
     }
 

@@ -129,6 +129,7 @@ pub fn replay_scenario(trace: &Trace, options: &ReplayOptions) -> Result<Replay>
     let (mut worker_profile, mut plan) = match trace.format {
         TraceFormat::Swf => swf_cluster(trace, options.workers)?,
         TraceFormat::Csv => csv_cluster(options.workers),
+        TraceFormat::Recording => super::recording::cluster(trace, options.workers)?,
     };
     if let Some(pool) = &options.cluster {
         (worker_profile, plan) = pool_cluster(pool, options.workers, plan);
@@ -171,7 +172,7 @@ fn scenario(
     let name = std::path::Path::new(&trace.file)
         .file_name()
         .map_or_else(|| trace.file.clone(), |n| n.to_string_lossy().into_owned());
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         name: Some(format!("replay {name}")),
         description: format!(
             "replay of {} ({}): {} of {} records",
@@ -204,6 +205,7 @@ fn scenario(
         },
         balancing: options.balancing.options(BalancerOptions::default()),
     };
+    scenario.churn = super::recording::churn(trace, options.time_scale / options.load_factor);
     scenario.validate()?;
     Ok(scenario)
 }

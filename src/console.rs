@@ -1,0 +1,23 @@
+//! Writing to the terminal without panicking: the library's commands and
+//! the service print through here, so a reader that went away (`lbsim … |
+//! head`) ends output quietly and an unwritable stderr never aborts a run.
+
+use crate::error::{Error, Result};
+use std::io::Write;
+
+/// Writes to stdout and flushes. A broken pipe is not an error (the reader
+/// has what it wanted); any other failure is.
+pub fn print_out(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
+        _ => Ok(()),
+    }
+}
+
+/// Writes to stderr, ignoring failure: a message that cannot be shown must
+/// not turn into a panic (`eprint!` panics on a full or closed stderr).
+pub fn print_err(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}

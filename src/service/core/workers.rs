@@ -1,0 +1,234 @@
+//! Workers: registration, heartbeats (measured load, the server's pace),
+//! draining, leaving, and the loss of a silent worker.
+
+use super::{CallError, CallResult, Core, WorkerEntry, MAX_LOSSES};
+use crate::balancer::model::{LoadDrift, TestId, WorkerStatus};
+use crate::service::api::{
+    Heartbeat, HeartbeatReply, Registered, TestState, WorkerRegistration, WorkerStatusView,
+};
+use crate::service::store::Op;
+use crate::sim::SimTime;
+use crate::workload::trace::recording::Fact;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Heartbeats per second the server aims at, at most, across the fleet: the
+/// interval stretches as the fleet grows past `TARGET_RATE × base interval`.
+const TARGET_RATE: f64 = 500.0;
+
+impl Core {
+    /// The pace for a worker's next heartbeat: a few per timeout, slower as
+    /// the fleet grows, with ±10 % jitter so a fleet that started together
+    /// does not stay in step.
+    pub fn heartbeat_interval_s(&self, worker: u64, beat: u64) -> f64 {
+        let timeout = self.cfg.heartbeat_timeout_us as f64 / 1e6;
+        let ceiling = timeout / 3.0;
+        let live = self.balancer.active_workers() as f64;
+        let interval = (timeout / 4.0)
+            .min(5.0)
+            .max(live / TARGET_RATE)
+            .min(ceiling);
+        // A cheap, deterministic spread (not a secret: no CSPRNG needed).
+        let h = (worker.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ beat.wrapping_mul(0xbf58_476d_1ce4_e5b9))
+            >> 11;
+        let spread = 0.9 + 0.2 * (h as f64 / (1u64 << 53) as f64);
+        interval * spread
+    }
+
+    pub fn register(
+        &mut self,
+        registration: WorkerRegistration,
+        now: u64,
+    ) -> CallResult<Registered> {
+        let spec = registration
+            .to_spec()
+            .map_err(|(field, msg)| CallError::new(400, format!("{field}: {msg}")))?;
+        let id = self.workers.len() as u64 + 1;
+        let text = serde_json::to_string(&registration).unwrap_or_default();
+        self.out.ops.push(Op::WorkerJoined {
+            id,
+            registration: text,
+            at: now,
+        });
+        self.fact(now, Fact::join(id, &spec));
+        if !self.shapes.contains(&spec) {
+            self.shapes.push(spec.clone());
+        }
+        let bw = self.balancer.register_worker(spec.clone(), SimTime(now));
+        self.by_balancer.push(id);
+        self.workers.push(WorkerEntry {
+            registration,
+            spec,
+            balancer: Some(bw),
+            status: WorkerStatusView::Active,
+            last_heartbeat_us: now,
+            heartbeats: 0,
+            load: Heartbeat::default(),
+            inbox: VecDeque::new(),
+            cancel: Vec::new(),
+            joined_us: now,
+            left_us: None,
+            reason: None,
+            assignments: 0,
+            notify: Arc::new(Notify::new()),
+        });
+        self.schedule(now);
+        Ok(Registered {
+            worker_id: id,
+            heartbeat_interval_s: self.heartbeat_interval_s(id, 0),
+        })
+    }
+
+    /// A worker that may take calls: known and not offline.
+    pub(super) fn live_worker(&self, id: u64) -> CallResult<&WorkerEntry> {
+        let w = self
+            .worker(id)
+            .ok_or_else(|| CallError::not_found(format!("worker {id}")))?;
+        if w.status == WorkerStatusView::Offline {
+            let why = w.reason.as_deref().unwrap_or("it left");
+            return Err(CallError::conflict(format!(
+                "worker {id} is offline ({why}); register again"
+            )));
+        }
+        Ok(w)
+    }
+
+    /// What wakes a worker's long-polling lease call.
+    pub fn notify_of(&self, id: u64) -> Option<Arc<Notify>> {
+        self.worker(id).map(|w| w.notify.clone())
+    }
+
+    /// Records a heartbeat: renews the worker's leases and turns its
+    /// measured load into the balancer's drift (the load its tests do not
+    /// explain). Changes nothing durable.
+    pub fn heartbeat(&mut self, id: u64, load: Heartbeat, now: u64) -> CallResult<HeartbeatReply> {
+        load.validate()
+            .map_err(|(field, msg)| CallError::new(400, format!("{field}: {msg}")))?;
+        let bw = self.live_worker(id)?.balancer;
+        let w = self.worker_mut(id);
+        w.last_heartbeat_us = now;
+        w.heartbeats += 1;
+        w.load = load;
+        let beat = w.heartbeats;
+        let cancel = std::mem::take(&mut w.cancel);
+        if let Some(bw) = bw {
+            let state = self.balancer.worker(bw);
+            let frac = |used: f64, total: f64| if total > 0.0 { used / total } else { 0.0 };
+            let booked_cpu = frac(f64::from(state.used_cores), f64::from(state.spec.cpu_cores));
+            let booked_mem = frac(state.used_memory_mib as f64, state.spec.memory_mib as f64);
+            let booked_gpu = frac(
+                f64::from(state.used_cuda),
+                f64::from(state.spec.cuda_devices),
+            );
+            let drift = LoadDrift {
+                cpu: (load.cpu / 100.0 - booked_cpu).max(0.0),
+                memory: (load.memory / 100.0 - booked_mem).max(0.0),
+                gpu: (load.gpu / 100.0 - booked_gpu).max(0.0),
+                io: 0.0,
+                network: 0.0,
+            };
+            if state.drift != drift {
+                self.balancer.set_drift(bw, drift);
+            }
+        }
+        Ok(HeartbeatReply {
+            next_heartbeat_s: self.heartbeat_interval_s(id, beat),
+            cancel,
+        })
+    }
+
+    /// Takes nothing new; goes offline once its runs end.
+    pub fn drain(&mut self, id: u64, now: u64) -> CallResult<WorkerStatusView> {
+        let w = self.live_worker(id)?;
+        let Some(bw) = w.balancer else {
+            return Ok(w.status);
+        };
+        if w.status == WorkerStatusView::Active {
+            self.balancer.drain_worker(bw, SimTime(now));
+            self.worker_mut(id).status = WorkerStatusView::Draining;
+            self.out.ops.push(Op::WorkerStatus {
+                id,
+                status: "draining",
+                left_at: None,
+                reason: None,
+            });
+            self.fact(now, Fact::Drain { worker: id });
+            self.check_drained(bw, now);
+        }
+        Ok(self.worker_mut(id).status)
+    }
+
+    /// Leaves now: its runs are requeued (not counted as losses).
+    pub fn leave(&mut self, id: u64, now: u64) -> CallResult<()> {
+        self.live_worker(id)?;
+        self.lose_worker(id, now, "left (DELETE)", "requeued");
+        self.schedule(now);
+        Ok(())
+    }
+
+    /// A draining worker whose last run ended is offline now.
+    pub(super) fn check_drained(&mut self, bw: crate::balancer::model::WorkerId, now: u64) {
+        if self.balancer.worker(bw).status != WorkerStatus::Offline {
+            return;
+        }
+        let id = self.by_balancer[bw.0 as usize];
+        let w = self.worker_mut(id);
+        if w.status == WorkerStatusView::Offline {
+            return;
+        }
+        w.status = WorkerStatusView::Offline;
+        w.balancer = None;
+        w.left_us = Some(now);
+        w.reason = Some("drained".into());
+        w.inbox.clear();
+        self.out.ops.push(Op::WorkerStatus {
+            id,
+            status: "offline",
+            left_at: Some(now),
+            reason: Some("drained".into()),
+        });
+    }
+
+    /// The worker is gone: every run it held goes back to pending at once
+    /// (`outcome` `lost` counts toward `MAX_LOSSES`; `requeued` does not).
+    pub(super) fn lose_worker(&mut self, id: u64, now: u64, reason: &str, outcome: &'static str) {
+        let Some(bw) = self.worker(id).and_then(|w| w.balancer) else {
+            return;
+        };
+        let counts = outcome == "lost";
+        let held: Vec<TestId> = self.balancer.worker(bw).running.clone();
+        for &t in &held {
+            if counts && self.tests[t.0 as usize - 1].losses + 1 >= MAX_LOSSES {
+                self.balancer.finish(t, SimTime(now), false);
+                self.end_run(t.0, now, outcome);
+                let why = format!("lost {MAX_LOSSES} times with its worker (last: {reason})");
+                self.finish_test(t.0, now, TestState::Failed, None, None, Some(why));
+            }
+        }
+        for t in self.balancer.fail_worker(bw, SimTime(now)) {
+            self.end_run(t.0, now, outcome);
+        }
+        let w = self.worker_mut(id);
+        w.status = WorkerStatusView::Offline;
+        w.balancer = None;
+        w.left_us = Some(now);
+        w.reason = Some(reason.to_string());
+        w.inbox.clear();
+        w.notify.notify_one();
+        self.out.ops.push(Op::WorkerStatus {
+            id,
+            status: "offline",
+            left_at: Some(now),
+            reason: Some(reason.to_string()),
+        });
+        self.fact(
+            now,
+            Fact::Fail {
+                worker: id,
+                reason: reason.to_string(),
+            },
+        );
+    }
+}

@@ -1,0 +1,323 @@
+//! The `/v1` handlers: parse and check the request, run one core call
+//! under the lock, hand its changes to the writer, and answer only after
+//! they are committed.
+
+use super::api::{
+    Completion, ErrorBody, Heartbeat, LeaseStart, TestBatch, TestRequest, TestState,
+    WorkerRegistration, MAX_LIST, MAX_WAIT_S,
+};
+use super::core::{CallError, CallResult, Core};
+use super::App;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub type Body = Result<Bytes, BytesRejection>;
+
+impl IntoResponse for CallError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.body())).into_response()
+    }
+}
+
+/// A JSON error answer.
+pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: message.into(),
+        }),
+    )
+        .into_response()
+}
+
+/// The body as `T`; a bad body is one line naming the field (400), a body
+/// over the limit is 413.
+fn parse<T: DeserializeOwned>(body: Body) -> CallResult<T> {
+    let bytes = body.map_err(|e| CallError::new(e.status().as_u16(), e.body_text()))?;
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &bytes
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let line = inner.to_string();
+        let message = if path == "." || path.is_empty() {
+            format!("malformed JSON: {line}")
+        } else {
+            format!("{path}: {line}")
+        };
+        CallError::new(400, message)
+    })?;
+    de.end()
+        .map_err(|e| CallError::new(400, format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+/// An id from the path; anything else names no such thing (404).
+fn id(raw: &str, what: &str) -> CallResult<u64> {
+    raw.parse()
+        .map_err(|_| CallError::not_found(format!("{what} {raw}")))
+}
+
+impl App {
+    /// Runs one state-changing call and answers after its commit.
+    async fn mutate<T: Serialize>(
+        &self,
+        ok: StatusCode,
+        f: impl FnOnce(&mut Core, u64) -> CallResult<T>,
+    ) -> Response {
+        let (result, committed) = {
+            let mut core = self.lock();
+            let now = self.clock.now_us();
+            let result = f(&mut core, now);
+            (result, core.commit(&self.writer))
+        };
+        if let Some(rx) = committed {
+            if !matches!(rx.await, Ok(Ok(()))) {
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the store failed: the change was not saved",
+                );
+            }
+        }
+        match result {
+            Ok(v) => (ok, Json(v)).into_response(),
+            Err(e) => e.into_response(),
+        }
+    }
+}
+
+pub async fn register(State(app): State<Arc<App>>, body: Body) -> Response {
+    let r: WorkerRegistration = match parse(body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    app.mutate(StatusCode::CREATED, |core, now| core.register(r, now))
+        .await
+}
+
+pub async fn heartbeat(
+    State(app): State<Arc<App>>,
+    Path(raw): Path<String>,
+    body: Body,
+) -> Response {
+    let (w, load) = match id(&raw, "worker").and_then(|w| Ok((w, parse::<Heartbeat>(body)?))) {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    // No durable change: answered at once.
+    let mut core = app.lock();
+    let now = app.clock.now_us();
+    match core.heartbeat(w, load, now) {
+        Ok(reply) => Json(reply).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn drain(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
+    let w = match id(&raw, "worker") {
+        Ok(w) => w,
+        Err(e) => return e.into_response(),
+    };
+    app.mutate(StatusCode::OK, |core, now| {
+        let status = core.drain(w, now)?;
+        Ok(serde_json::json!({ "worker_id": w, "status": status }))
+    })
+    .await
+}
+
+pub async fn leave(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
+    let w = match id(&raw, "worker") {
+        Ok(w) => w,
+        Err(e) => return e.into_response(),
+    };
+    app.mutate(StatusCode::OK, |core, now| {
+        core.leave(w, now)?;
+        Ok(serde_json::json!({ "worker_id": w, "status": "offline" }))
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseQuery {
+    wait_s: Option<f64>,
+}
+
+/// Long-polls for the worker's next assignment: 200 with a lease, or 204
+/// when none came within `wait_s` (at most 30 s).
+pub async fn lease(
+    State(app): State<Arc<App>>,
+    Path(raw): Path<String>,
+    query: Result<Query<LeaseQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let w = match id(&raw, "worker") {
+        Ok(w) => w,
+        Err(e) => return e.into_response(),
+    };
+    let wait = match query {
+        Ok(Query(q)) => q.wait_s.unwrap_or(0.0),
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("query: {}", e.body_text())),
+    };
+    if !(wait.is_finite() && (0.0..=MAX_WAIT_S).contains(&wait)) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "wait_s: must be seconds from 0 to 30",
+        );
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(wait);
+    let mut shutdown = app.shutdown.clone();
+    loop {
+        let next = app.lock().next_lease(w);
+        let notify = match next {
+            Err(e) => return e.into_response(),
+            Ok(Some((lease, seq))) => {
+                if app.writer.committed(seq).await.is_err() {
+                    return error(StatusCode::SERVICE_UNAVAILABLE, "the store failed");
+                }
+                return Json(lease).into_response();
+            }
+            Ok(None) => app.lock().notify_of(w),
+        };
+        let Some(notify) = notify else {
+            return StatusCode::NO_CONTENT.into_response();
+        };
+        tokio::select! {
+            _ = notify.notified() => {}
+            _ = tokio::time::sleep_until(deadline) => return StatusCode::NO_CONTENT.into_response(),
+            _ = shutdown.changed() => return StatusCode::NO_CONTENT.into_response(),
+        }
+    }
+}
+
+pub async fn start(State(app): State<Arc<App>>, Path(lease): Path<String>, body: Body) -> Response {
+    let s: LeaseStart = match parse(body) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    app.mutate(StatusCode::OK, |core, now| {
+        core.start(&lease, s.worker_id, now)
+    })
+    .await
+}
+
+pub async fn complete(
+    State(app): State<Arc<App>>,
+    Path(lease): Path<String>,
+    body: Body,
+) -> Response {
+    let c: Completion = match parse(body) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    app.mutate(StatusCode::OK, |core, now| core.complete(&lease, c, now))
+        .await
+}
+
+/// One test, or `{"tests": [...]}`.
+fn submission(body: Body) -> CallResult<Vec<TestRequest>> {
+    let value: serde_json::Value = parse(body)?;
+    let (tests, prefix) = if value.get("tests").is_some() {
+        (parse_value::<TestBatch>(value)?.tests, true)
+    } else {
+        (vec![parse_value::<TestRequest>(value)?], false)
+    };
+    if tests.is_empty() {
+        return Err(CallError::new(400, "tests: must hold at least one test"));
+    }
+    for (i, t) in tests.iter().enumerate() {
+        let at = if prefix {
+            format!("tests[{i}].")
+        } else {
+            String::new()
+        };
+        t.validate(&at)
+            .map_err(|(field, msg)| CallError::new(400, format!("{field}: {msg}")))?;
+    }
+    Ok(tests)
+}
+
+fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> CallResult<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        CallError::new(400, format!("{path}: {}", e.into_inner()))
+    })
+}
+
+pub async fn submit(State(app): State<Arc<App>>, body: Body) -> Response {
+    let tests = match submission(body) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    app.mutate(StatusCode::CREATED, |core, now| Ok(core.submit(tests, now)))
+        .await
+}
+
+pub async fn get_test(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
+    match id(&raw, "test").and_then(|t| app.lock().get_test(t)) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    state: Option<String>,
+    limit: Option<usize>,
+    after: Option<u64>,
+}
+
+pub async fn list_tests(
+    State(app): State<Arc<App>>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("query: {}", e.body_text())),
+    };
+    let state = match q.state.as_deref().map(|s| (s, TestState::parse(s))) {
+        None => None,
+        Some((_, Some(s))) => Some(s),
+        Some((s, None)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("state: '{s}' is not one of pending, assigned, running, completed, failed, rejected"),
+            )
+        }
+    };
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > MAX_LIST {
+        return error(StatusCode::BAD_REQUEST, "limit: must be 1 to 10000");
+    }
+    Json(app.lock().list_tests(state, q.after.unwrap_or(0), limit)).into_response()
+}
+
+pub async fn list_workers(State(app): State<Arc<App>>) -> Response {
+    Json(app.lock().list_workers()).into_response()
+}
+
+pub async fn get_worker(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
+    match id(&raw, "worker").and_then(|w| app.lock().get_worker(w)) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn status(State(app): State<Arc<App>>) -> Response {
+    let now = app.clock.now_us();
+    let uptime = app.clock.uptime_s();
+    Json(app.lock().status(now, uptime)).into_response()
+}

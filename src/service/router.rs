@@ -1,0 +1,188 @@
+//! The routes and the layers around them: the body limit (413), the bearer
+//! token on `/v1` (401), request logs, and a catch-panic layer as the last
+//! defence (a handler bug answers 500; the server goes on).
+
+use super::http::{self, error};
+use super::prom::{HttpLabels, RouteLabel};
+use super::App;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+/// Bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The whole service.
+pub fn build(app: Arc<App>, token: Option<String>) -> Router {
+    let v1 = Router::new()
+        .route("/workers", post(http::register).get(http::list_workers))
+        .route("/workers/{id}", get(http::get_worker).delete(http::leave))
+        .route("/workers/{id}/heartbeat", post(http::heartbeat))
+        .route("/workers/{id}/lease", post(http::lease))
+        .route("/workers/{id}/drain", post(http::drain))
+        .route("/leases/{lease}/start", post(http::start))
+        .route("/leases/{lease}/complete", post(http::complete))
+        .route("/tests", post(http::submit).get(http::list_tests))
+        .route("/tests/{id}", get(http::get_test))
+        .route("/status", get(http::status))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(token),
+            super::auth::require_token,
+        ));
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(app.clone(), log_request))
+        .layer(middleware::from_fn(catch_panic))
+        .with_state(app)
+}
+
+/// `/metrics`, Prometheus text.
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let text = {
+        let mut core = app.lock();
+        app.metrics.render(&mut core)
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// `/openapi.json`.
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::document(),
+    )
+        .into_response()
+}
+
+/// The route a path belongs to, with ids replaced (bounded label values).
+pub fn route_of(path: &str) -> String {
+    let mut out = Vec::new();
+    let mut previous = "";
+    for seg in path.split('/') {
+        let label = match previous {
+            "workers" | "tests" if !seg.is_empty() => "{id}",
+            "leases" => "{lease}",
+            _ => seg,
+        };
+        out.push(label);
+        previous = seg;
+    }
+    let route = out.join("/");
+    const KNOWN: [&str; 13] = [
+        "/v1/workers",
+        "/v1/workers/{id}",
+        "/v1/workers/{id}/heartbeat",
+        "/v1/workers/{id}/lease",
+        "/v1/workers/{id}/drain",
+        "/v1/leases/{lease}/start",
+        "/v1/leases/{lease}/complete",
+        "/v1/tests",
+        "/v1/tests/{id}",
+        "/v1/status",
+        "/healthz",
+        "/metrics",
+        "/openapi.json",
+    ];
+    if KNOWN.contains(&route.as_str()) {
+        route
+    } else {
+        "other".into()
+    }
+}
+
+/// Counts and times every request, and logs it at debug level.
+async fn log_request(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let watch = super::Stopwatch::start();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let seconds = watch.seconds();
+    let code = response.status().as_u16();
+    let route = route_of(&path);
+    let labels = HttpLabels {
+        route: route.clone(),
+        method: method.to_string(),
+        code: code.to_string(),
+    };
+    app.metrics.http_requests.get_or_create(&labels).inc();
+    app.metrics
+        .http_seconds
+        .get_or_create(&RouteLabel { route })
+        .observe(seconds);
+    tracing::debug!(%method, %path, status = code, seconds, "request");
+    response
+}
+
+/// The last defence: a panicking handler answers 500 and the server goes on.
+pub async fn catch_panic(request: Request, next: Next) -> Response {
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!("a request handler panicked (a bug); answered 500");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error: the request failed; the server goes on",
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_router_goes_on() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "ok" }))
+            .layer(middleware::from_fn(catch_panic));
+        let request = || {
+            Request::builder()
+                .uri("/boom")
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let response = app.clone().oneshot(request()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let fine = Request::builder()
+            .uri("/fine")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(app.oneshot(fine).await.unwrap().status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn routes_label_ids_and_unknown_paths_are_other() {
+        assert_eq!(route_of("/v1/workers/12/lease"), "/v1/workers/{id}/lease");
+        assert_eq!(
+            route_of("/v1/leases/L1.1.ab/complete"),
+            "/v1/leases/{lease}/complete"
+        );
+        assert_eq!(route_of("/v1/tests"), "/v1/tests");
+        assert_eq!(route_of("/wp-admin/x"), "other");
+    }
+}

@@ -1,0 +1,508 @@
+//! The durable store: SQLite in WAL mode with `synchronous=FULL`, one
+//! writer. Every state change is an `Op`; ops are applied in the order the
+//! core made them, many calls' ops to one transaction (see `writer`).
+
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+
+/// Schema version kept in `meta`; a store of another version is refused.
+const SCHEMA_VERSION: &str = "1";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS workers(
+    id INTEGER PRIMARY KEY,
+    registration TEXT NOT NULL,
+    status TEXT NOT NULL,
+    joined_us INTEGER NOT NULL,
+    left_us INTEGER,
+    reason TEXT);
+CREATE TABLE IF NOT EXISTS tests(
+    id INTEGER PRIMARY KEY,
+    request TEXT NOT NULL,
+    state TEXT NOT NULL,
+    submitted_us INTEGER NOT NULL,
+    worker INTEGER,
+    lease TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    losses INTEGER NOT NULL DEFAULT 0,
+    first_assigned_us INTEGER,
+    started_us INTEGER,
+    finished_us INTEGER,
+    run_time_s REAL,
+    result TEXT,
+    reason TEXT);
+CREATE TABLE IF NOT EXISTS runs(
+    test INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    worker INTEGER NOT NULL,
+    assigned_us INTEGER NOT NULL,
+    started_us INTEGER,
+    ended_us INTEGER,
+    outcome TEXT,
+    PRIMARY KEY(test, attempt)) WITHOUT ROWID;
+";
+
+/// A failure of the store, with what was being done.
+#[derive(Debug, thiserror::Error)]
+#[error("store {what}: {source}")]
+pub struct StoreError {
+    pub what: &'static str,
+    #[source]
+    pub source: rusqlite::Error,
+}
+
+fn ctx(what: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| StoreError { what, source }
+}
+
+/// One state change, as the store records it. Times are µs since the
+/// store was created.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    WorkerJoined {
+        id: u64,
+        registration: String,
+        at: u64,
+    },
+    WorkerStatus {
+        id: u64,
+        status: &'static str,
+        left_at: Option<u64>,
+        reason: Option<String>,
+    },
+    TestSubmitted {
+        id: u64,
+        request: String,
+        at: u64,
+        /// Set when the test was rejected at once.
+        rejected: Option<String>,
+    },
+    Assigned {
+        test: u64,
+        attempt: u32,
+        worker: u64,
+        lease: String,
+        at: u64,
+    },
+    Started {
+        test: u64,
+        attempt: u32,
+        at: u64,
+    },
+    /// A run ended without ending the test: `outcome` is `lost`,
+    /// `requeued` or `moved`; the test goes back to pending (unless it is
+    /// also finished by a `Finished` op).
+    RunEnded {
+        test: u64,
+        attempt: u32,
+        at: u64,
+        outcome: &'static str,
+        losses: u32,
+    },
+    Finished {
+        test: u64,
+        attempt: u32,
+        state: &'static str,
+        at: u64,
+        run_time_s: Option<f64>,
+        result: Option<String>,
+        reason: Option<String>,
+    },
+}
+
+/// A worker row, for the rebuild.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerRow {
+    pub id: u64,
+    pub registration: String,
+    pub status: String,
+    pub joined_us: u64,
+    pub left_us: Option<u64>,
+    pub reason: Option<String>,
+}
+
+/// A test row, for the rebuild.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestRow {
+    pub id: u64,
+    pub request: String,
+    pub state: String,
+    pub submitted_us: u64,
+    pub worker: Option<u64>,
+    pub lease: Option<String>,
+    pub attempts: u32,
+    pub losses: u32,
+    pub first_assigned_us: Option<u64>,
+    pub started_us: Option<u64>,
+    pub finished_us: Option<u64>,
+    pub run_time_s: Option<f64>,
+    pub result: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A run row, for the rebuild.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRow {
+    pub test: u64,
+    pub attempt: u32,
+    pub worker: u64,
+    pub assigned_us: u64,
+    pub started_us: Option<u64>,
+    pub ended_us: Option<u64>,
+    pub outcome: Option<String>,
+}
+
+/// Everything the store holds, read at start-up.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// Unix time (µs) at which the store was created: its time zero.
+    pub epoch_unix_us: u64,
+    /// The latest time any row records (µs since the epoch).
+    pub last_us: u64,
+    pub workers: Vec<WorkerRow>,
+    pub tests: Vec<TestRow>,
+    pub runs: Vec<RunRow>,
+}
+
+/// The open database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (or creates) the store; `now_unix_us` becomes the epoch of a
+    /// new one.
+    pub fn open(path: &Path, now_unix_us: u64) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(ctx("open"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(ctx("set WAL mode"))?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(ctx("set synchronous=FULL"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(ctx("set busy timeout"))?;
+        conn.execute_batch(SCHEMA).map_err(ctx("create schema"))?;
+        let store = Store { conn };
+        match store.meta("schema_version")? {
+            None => {
+                store.set_meta("schema_version", SCHEMA_VERSION)?;
+                store.set_meta("epoch_unix_us", &now_unix_us.to_string())?;
+            }
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) => {
+                return Err(StoreError {
+                    what: "check schema version",
+                    source: rusqlite::Error::InvalidParameterName(format!(
+                        "schema version {v}, expected {SCHEMA_VERSION}"
+                    )),
+                })
+            }
+        }
+        Ok(store)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(ctx("read meta"))
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+                [key, value],
+            )
+            .map(|_| ())
+            .map_err(ctx("write meta"))
+    }
+
+    /// Reads the whole store.
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let epoch = self
+            .meta("epoch_unix_us")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let last_us: i64 = self
+            .conn
+            .query_row(
+                "SELECT MAX(COALESCE((SELECT MAX(MAX(submitted_us, COALESCE(finished_us, 0),
+                   COALESCE(started_us, 0), COALESCE(first_assigned_us, 0))) FROM tests), 0),
+                   COALESCE((SELECT MAX(MAX(joined_us, COALESCE(left_us, 0))) FROM workers), 0),
+                   COALESCE((SELECT MAX(MAX(assigned_us, COALESCE(ended_us, 0))) FROM runs), 0))",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(ctx("read the latest time"))?;
+        Ok(Snapshot {
+            epoch_unix_us: epoch,
+            last_us: last_us.max(0) as u64,
+            workers: self.workers()?,
+            tests: self.tests()?,
+            runs: self.runs()?,
+        })
+    }
+
+    fn workers(&self) -> Result<Vec<WorkerRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, registration, status, joined_us, left_us, reason FROM workers ORDER BY id")
+            .map_err(ctx("read workers"))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(WorkerRow {
+                    id: r.get(0)?,
+                    registration: r.get(1)?,
+                    status: r.get(2)?,
+                    joined_us: r.get(3)?,
+                    left_us: r.get(4)?,
+                    reason: r.get(5)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(ctx("read workers"));
+        rows
+    }
+
+    fn tests(&self) -> Result<Vec<TestRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, request, state, submitted_us, worker, lease, attempts, losses,
+                 first_assigned_us, started_us, finished_us, run_time_s, result, reason
+                 FROM tests ORDER BY id",
+            )
+            .map_err(ctx("read tests"))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(TestRow {
+                    id: r.get(0)?,
+                    request: r.get(1)?,
+                    state: r.get(2)?,
+                    submitted_us: r.get(3)?,
+                    worker: r.get(4)?,
+                    lease: r.get(5)?,
+                    attempts: r.get(6)?,
+                    losses: r.get(7)?,
+                    first_assigned_us: r.get(8)?,
+                    started_us: r.get(9)?,
+                    finished_us: r.get(10)?,
+                    run_time_s: r.get(11)?,
+                    result: r.get(12)?,
+                    reason: r.get(13)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(ctx("read tests"));
+        rows
+    }
+
+    fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT test, attempt, worker, assigned_us, started_us, ended_us, outcome
+                 FROM runs ORDER BY test, attempt",
+            )
+            .map_err(ctx("read runs"))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(RunRow {
+                    test: r.get(0)?,
+                    attempt: r.get(1)?,
+                    worker: r.get(2)?,
+                    assigned_us: r.get(3)?,
+                    started_us: r.get(4)?,
+                    ended_us: r.get(5)?,
+                    outcome: r.get(6)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(ctx("read runs"));
+        rows
+    }
+
+    /// Applies ops in order in one transaction, committed before it returns.
+    pub fn apply<'a>(&mut self, ops: impl Iterator<Item = &'a Op>) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(ctx("begin"))?;
+        for op in ops {
+            apply_one(&tx, op)?;
+        }
+        tx.commit().map_err(ctx("commit"))
+    }
+}
+
+fn apply_one(tx: &rusqlite::Transaction, op: &Op) -> Result<(), StoreError> {
+    let run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<(), StoreError> {
+        tx.prepare_cached(sql)
+            .and_then(|mut st| st.execute(p))
+            .map(|_| ())
+            .map_err(ctx("write"))
+    };
+    match op {
+        Op::WorkerJoined {
+            id,
+            registration,
+            at,
+        } => run(
+            "INSERT INTO workers(id, registration, status, joined_us) VALUES (?1, ?2, 'active', ?3)",
+            params![id, registration, at],
+        ),
+        Op::WorkerStatus {
+            id,
+            status,
+            left_at,
+            reason,
+        } => run(
+            "UPDATE workers SET status = ?2, left_us = ?3, reason = ?4 WHERE id = ?1",
+            params![id, status, left_at, reason],
+        ),
+        Op::TestSubmitted {
+            id,
+            request,
+            at,
+            rejected,
+        } => {
+            let state = if rejected.is_some() { "rejected" } else { "pending" };
+            let finished = rejected.as_ref().map(|_| *at);
+            run(
+                "INSERT INTO tests(id, request, state, submitted_us, finished_us, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, request, state, at, finished, rejected],
+            )
+        }
+        Op::Assigned {
+            test,
+            attempt,
+            worker,
+            lease,
+            at,
+        } => {
+            run(
+                "UPDATE tests SET state = 'assigned', worker = ?2, lease = ?3, attempts = ?4,
+                 first_assigned_us = COALESCE(first_assigned_us, ?5), started_us = NULL
+                 WHERE id = ?1",
+                params![test, worker, lease, attempt, at],
+            )?;
+            run(
+                "INSERT INTO runs(test, attempt, worker, assigned_us) VALUES (?1, ?2, ?3, ?4)",
+                params![test, attempt, worker, at],
+            )
+        }
+        Op::Started { test, attempt, at } => {
+            run(
+                "UPDATE tests SET state = 'running', started_us = ?2 WHERE id = ?1",
+                params![test, at],
+            )?;
+            run(
+                "UPDATE runs SET started_us = ?3 WHERE test = ?1 AND attempt = ?2",
+                params![test, attempt, at],
+            )
+        }
+        Op::RunEnded {
+            test,
+            attempt,
+            at,
+            outcome,
+            losses,
+        } => {
+            run(
+                "UPDATE tests SET state = 'pending', worker = NULL, lease = NULL,
+                 started_us = NULL, losses = ?2 WHERE id = ?1",
+                params![test, losses],
+            )?;
+            run(
+                "UPDATE runs SET ended_us = ?3, outcome = ?4 WHERE test = ?1 AND attempt = ?2",
+                params![test, attempt, at, outcome],
+            )
+        }
+        Op::Finished {
+            test,
+            attempt,
+            state,
+            at,
+            run_time_s,
+            result,
+            reason,
+        } => {
+            // Only a live test can finish: a test is never completed twice.
+            run(
+                "UPDATE tests SET state = ?2, finished_us = ?3, run_time_s = ?4, result = ?5,
+                 reason = ?6, lease = NULL
+                 WHERE id = ?1 AND state IN ('pending', 'assigned', 'running')",
+                params![test, state, at, run_time_s, result, reason],
+            )?;
+            let outcome = if *state == "completed" { "completed" } else { "failed" };
+            run(
+                "UPDATE runs SET ended_us = ?3, outcome = ?4
+                 WHERE test = ?1 AND attempt = ?2 AND outcome IS NULL",
+                params![test, attempt, at, outcome],
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("lbsim-store-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("x.db")
+    }
+
+    #[test]
+    fn ops_survive_a_reopen_and_a_test_finishes_once() {
+        let path = temp_db("reopen");
+        let mut s = Store::open(&path, 1_000).unwrap();
+        let ops = [
+            Op::WorkerJoined {
+                id: 1,
+                registration: "{}".into(),
+                at: 5,
+            },
+            Op::TestSubmitted {
+                id: 1,
+                request: "{}".into(),
+                at: 6,
+                rejected: None,
+            },
+            Op::Assigned {
+                test: 1,
+                attempt: 1,
+                worker: 1,
+                lease: "abc".into(),
+                at: 7,
+            },
+            Op::Finished {
+                test: 1,
+                attempt: 1,
+                state: "completed",
+                at: 9,
+                run_time_s: Some(1.5),
+                result: None,
+                reason: None,
+            },
+            Op::Finished {
+                test: 1,
+                attempt: 1,
+                state: "failed",
+                at: 10,
+                run_time_s: None,
+                result: None,
+                reason: Some("late".into()),
+            },
+        ];
+        s.apply(ops.iter()).unwrap();
+        drop(s);
+        let snap = Store::open(&path, 99).unwrap().snapshot().unwrap();
+        assert_eq!(snap.epoch_unix_us, 1_000);
+        assert_eq!(snap.last_us, 9);
+        assert_eq!(snap.tests[0].state, "completed");
+        assert_eq!(snap.runs[0].outcome.as_deref(), Some("completed"));
+        assert_eq!(snap.workers[0].status, "active");
+    }
+}

@@ -1,0 +1,69 @@
+//! The periodic work on tokio timers, at the reference's intervals: silent
+//! workers are declared lost (checked a few times per heartbeat timeout),
+//! thermal management every 10 s, and work stealing every 30 s and
+//! rebalancing every 60 s when enabled.
+
+use super::core::periodic::MONITOR_INTERVAL_S;
+use super::core::Core;
+use super::{App, ServeOptions};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Starts the timers; each ends when the server begins to stop.
+pub fn spawn(app: Arc<App>, options: &ServeOptions) -> Vec<JoinHandle<()>> {
+    let expiry = (options.heartbeat_timeout_s / 4.0).clamp(0.05, 1.0);
+    let mut tasks = vec![
+        every(app.clone(), expiry, |core, now| {
+            core.expire(now);
+        }),
+        every(app.clone(), MONITOR_INTERVAL_S, |core, now| {
+            core.manage_thermal(now);
+            core.schedule(now);
+        }),
+    ];
+    let stealing = &options.balancing.stealing;
+    if stealing.enabled {
+        tasks.push(every(
+            app.clone(),
+            stealing.steal_interval_s,
+            |core, now| {
+                core.move_runs(now, true);
+            },
+        ));
+        tasks.push(every(app, stealing.rebalance_interval_s, |core, now| {
+            core.move_runs(now, false);
+        }));
+    }
+    tasks
+}
+
+/// Runs `work` every `seconds` under the lock, committing what it changed.
+fn every(
+    app: Arc<App>,
+    seconds: f64,
+    work: impl Fn(&mut Core, u64) + Send + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut stop = app.shutdown.clone();
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(seconds));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            let committed = {
+                let mut core = app.lock();
+                work(&mut core, app.clock.now_us());
+                core.commit(&app.writer)
+            };
+            if let Some(rx) = committed {
+                if let Ok(Err(e)) = rx.await {
+                    tracing::error!("periodic work not saved: {e}");
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,419 @@
+//! `lbsim serve` as a user runs it: concurrent workers complete every test
+//! exactly once; `kill -9` five times in a row loses nothing acknowledged;
+//! auth, malformed, oversized and stale requests are refused; a silent
+//! worker's tests are requeued; SIGTERM stops cleanly.
+
+use super::common::temp_dir;
+use super::serve_support::{raw, Server};
+use lbsim::client::{AssignmentStatus, Client, ClientError};
+use lbsim::service::api::{Heartbeat, TestRequest, TestState, WorkerRegistration};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+fn registration(name: &str) -> WorkerRegistration {
+    WorkerRegistration {
+        memory_gb: 16.0,
+        cpu_cores: 4,
+        cuda_devices: 0,
+        backends: None,
+        name: Some(name.into()),
+    }
+}
+
+fn tests(n: usize) -> Vec<TestRequest> {
+    (0..n)
+        .map(|i| TestRequest {
+            priority: (i % 5) as u8 + 1,
+            expected_duration_s: 1.0,
+            ..TestRequest::default()
+        })
+        .collect()
+}
+
+/// Runs one lease to completion; the test id if the server acknowledged it.
+fn run_one(c: &Client, worker: u64, wait_s: f64) -> Result<Option<u64>, ClientError> {
+    let Some(lease) = c.get_next_assignment(worker, wait_s)? else {
+        return Ok(None);
+    };
+    c.update_assignment_status(&lease.lease_id, AssignmentStatus::Running)?;
+    let done = AssignmentStatus::Completed {
+        run_time_s: 0.0,
+        result: Some(serde_json::json!({"ok": true})),
+    };
+    c.update_assignment_status(&lease.lease_id, done)?;
+    Ok(Some(lease.test_id))
+}
+
+#[test]
+fn concurrent_workers_complete_every_test_exactly_once() {
+    let dir = temp_dir("serve-many");
+    let mut server = Server::start(&dir, &[]);
+    let n = 600;
+    let ids = server.client().submit_tests(tests(n)).unwrap().test_ids;
+    assert_eq!(ids, (1..=n as u64).collect::<Vec<_>>());
+    let done = Mutex::new(Vec::new());
+    let count = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for i in 0..16 {
+            let (url, done, count) = (&server.url, &done, &count);
+            s.spawn(move || {
+                let c = Client::new(url, None);
+                let w = c
+                    .register_worker(&registration(&format!("w{i}")))
+                    .unwrap()
+                    .worker_id;
+                for _ in 0..5_000 {
+                    if count.load(Ordering::SeqCst) >= n {
+                        break;
+                    }
+                    if let Some(t) = run_one(&c, w, 0.2).unwrap() {
+                        done.lock().unwrap().push(t);
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap();
+    done.sort_unstable();
+    assert_eq!(done, ids, "every test completed exactly once");
+    let all = server.client().all_tests(0).unwrap();
+    assert!(all
+        .iter()
+        .all(|t| t.state == TestState::Completed && t.runs.len() == 1));
+    assert_eq!(all[0].result, Some(serde_json::json!({"ok": true})));
+    let status = server.terminate().expect("stops within 30 s");
+    assert!(status.success(), "SIGTERM exits 0: {status:?}");
+}
+
+#[test]
+fn kill_nine_five_times_loses_nothing_acknowledged() {
+    let dir = temp_dir("serve-kill9");
+    let submitted = Mutex::new(Vec::new());
+    let completed = Mutex::new(Vec::new());
+    for round in 0..5u64 {
+        let mut server = Server::start(&dir, &["--heartbeat-timeout", "1"]);
+        let url = server.url.clone();
+        std::thread::scope(|s| {
+            let (submitted, completed, url) = (&submitted, &completed, &url);
+            s.spawn(move || {
+                let c = Client::new(url, None);
+                for _ in 0..400 {
+                    match c.submit_tests(tests(5)) {
+                        Ok(s) => submitted.lock().unwrap().extend(s.test_ids),
+                        Err(_) => break,
+                    }
+                }
+            });
+            for i in 0..4 {
+                s.spawn(move || {
+                    let c = Client::new(url, None);
+                    let Ok(me) = c.register_worker(&registration(&format!("r{round}w{i}"))) else {
+                        return;
+                    };
+                    for _ in 0..4_000 {
+                        match run_one(&c, me.worker_id, 0.05) {
+                            Ok(Some(t)) => completed.lock().unwrap().push(t),
+                            Ok(None) => {}
+                            Err(e) if e.status().is_some() => {} // a lease gone stale: fine
+                            Err(_) => break,                     // the server died
+                        }
+                    }
+                });
+            }
+            // Kill at a different moment each round.
+            std::thread::sleep(Duration::from_millis(150 + 90 * round));
+            server.kill9();
+        });
+    }
+    let server = Server::start(&dir, &[]);
+    let c = server.client();
+    let all = c.all_tests(0).unwrap();
+    let submitted = submitted.into_inner().unwrap();
+    let completed = completed.into_inner().unwrap();
+    assert!(
+        submitted.len() >= 25 && !completed.is_empty(),
+        "work happened"
+    );
+    let known: BTreeSet<u64> = all.iter().map(|t| t.test_id).collect();
+    for id in &submitted {
+        assert!(known.contains(id), "acknowledged submission {id} was lost");
+    }
+    let unique: BTreeSet<u64> = completed.iter().copied().collect();
+    assert_eq!(unique.len(), completed.len(), "a test was completed twice");
+    for t in &all {
+        let wins = t
+            .runs
+            .iter()
+            .filter(|r| r.outcome.as_deref() == Some("completed"))
+            .count();
+        assert!(wins <= 1, "test {} has {wins} completed runs", t.test_id);
+        if unique.contains(&t.test_id) {
+            assert_eq!(
+                t.state,
+                TestState::Completed,
+                "acknowledged result of {} lost",
+                t.test_id
+            );
+        }
+    }
+}
+
+#[test]
+fn auth_malformed_oversized_unknown_and_stale_requests_are_refused() {
+    let dir = temp_dir("serve-refuse");
+    let server = Server::start_with_env(&dir, &[], &[("LB_TOKEN", "s3cret")]);
+    let u = |p: &str| format!("{}{p}", server.url);
+    let good = [("Authorization", "Bearer s3cret")];
+    assert_eq!(raw("GET", &u("/v1/status"), &[], b"").0, 401);
+    assert_eq!(
+        raw(
+            "GET",
+            &u("/v1/status"),
+            &[("Authorization", "Bearer s3crex")],
+            b""
+        )
+        .0,
+        401
+    );
+    assert_eq!(raw("GET", &u("/v1/status"), &good, b"").0, 200);
+    assert_eq!(raw("GET", &u("/healthz"), &[], b"").0, 200);
+    let huge = vec![b' '; (1 << 20) + 1];
+    assert_eq!(raw("POST", &u("/v1/tests"), &good, &huge).0, 413);
+    let (code, body) = raw("POST", &u("/v1/tests"), &good, br#"{"priority": "x"}"#);
+    assert_eq!(code, 400);
+    assert!(body.contains("priority") && !body.contains('\n'), "{body}");
+    let (code, body) = raw(
+        "POST",
+        &u("/v1/tests"),
+        &good,
+        br#"{"tests": [{}, {"priority": 7}]}"#,
+    );
+    assert_eq!(code, 400);
+    assert!(body.contains("tests[1].priority"), "{body}");
+    assert_eq!(raw("POST", &u("/v1/tests"), &good, b"{nope").0, 400);
+    assert_eq!(raw("GET", &u("/v1/tests/999"), &good, b"").0, 404);
+    assert_eq!(
+        raw("POST", &u("/v1/workers/77/heartbeat"), &good, b"{}").0,
+        404
+    );
+    assert_eq!(raw("POST", &u("/v1/workers/x/lease"), &good, b"").0, 404);
+    let c = Client::new(&server.url, Some("s3cret".into()));
+    let w = c.register_worker(&registration("w")).unwrap().worker_id;
+    c.submit_test(&TestRequest::default()).unwrap();
+    let lease = c.get_next_assignment(w, 5.0).unwrap().expect("a lease");
+    let done = || AssignmentStatus::Completed {
+        run_time_s: 1.0,
+        result: None,
+    };
+    c.update_assignment_status(&lease.lease_id, done()).unwrap();
+    let stale = c
+        .update_assignment_status(&lease.lease_id, done())
+        .unwrap_err();
+    assert_eq!(stale.status(), Some(409), "{stale}");
+    let forged = format!("L1.1.{}", "0".repeat(32));
+    assert_eq!(
+        c.update_assignment_status(&forged, done())
+            .unwrap_err()
+            .status(),
+        Some(409)
+    );
+    let bad_load = Heartbeat {
+        cpu: 250.0,
+        ..Heartbeat::default()
+    };
+    assert_eq!(
+        c.update_worker_load(w, &bad_load).unwrap_err().status(),
+        Some(400)
+    );
+}
+
+#[test]
+fn a_silent_worker_has_its_tests_requeued() {
+    let dir = temp_dir("serve-silent");
+    let server = Server::start(&dir, &["--heartbeat-timeout", "0.5"]);
+    let c = server.client();
+    let a = c.register_worker(&registration("a")).unwrap().worker_id;
+    let id = c.submit_test(&TestRequest::default()).unwrap();
+    let first = c.get_next_assignment(a, 5.0).unwrap().expect("a lease");
+    let b = c.register_worker(&registration("b")).unwrap().worker_id;
+    let mut second = None;
+    for _ in 0..100 {
+        c.update_worker_load(b, &Heartbeat::default()).unwrap();
+        second = c.get_next_assignment(b, 0.1).unwrap();
+        if second.is_some() {
+            break;
+        }
+    }
+    let second = second.expect("the silent worker's test came back");
+    assert_eq!((second.test_id, second.attempt), (id, 2));
+    let t = c.get_test(id).unwrap();
+    assert_eq!((t.losses, t.runs[0].outcome.as_deref()), (1, Some("lost")));
+    let late = c.update_worker_load(a, &Heartbeat::default()).unwrap_err();
+    assert_eq!(late.status(), Some(409), "{late}");
+    let stale = AssignmentStatus::Completed {
+        run_time_s: 1.0,
+        result: None,
+    };
+    assert_eq!(
+        c.update_assignment_status(&first.lease_id, stale)
+            .unwrap_err()
+            .status(),
+        Some(409)
+    );
+}
+
+#[test]
+fn metrics_parse_as_prometheus_text_and_openapi_names_every_route() {
+    let dir = temp_dir("serve-metrics");
+    let server = Server::start(&dir, &[]);
+    let c = server.client();
+    c.register_worker(&registration("m")).unwrap();
+    c.submit_tests(tests(3)).unwrap();
+    let (code, text) = raw("GET", &format!("{}/metrics", server.url), &[], b"");
+    assert_eq!(code, 200);
+    assert_eq!(text.lines().last(), Some("# EOF"));
+    let mut samples = 0;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+        let bare = name.split('{').next().unwrap();
+        assert!(
+            bare.starts_with("lbsim_")
+                && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{line}"
+        );
+        samples += 1;
+    }
+    assert!(text.contains("lbsim_tests{state=\"assigned\"} 3"), "{text}");
+    assert!(text.contains("lbsim_tests_submitted_total 3"), "{text}");
+    assert!(
+        text.contains("lbsim_scheduling_latency_seconds_count 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/v1/tests\",method=\"POST\",code=\"201\""),
+        "{text}"
+    );
+    assert!(samples > 20);
+    let (code, doc) = raw("GET", &format!("{}/openapi.json", server.url), &[], b"");
+    assert_eq!(code, 200);
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    for path in [
+        "/v1/workers/{id}/lease",
+        "/v1/leases/{lease_id}/complete",
+        "/v1/tests",
+        "/v1/status",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+}
+
+#[test]
+fn lbsim_worker_runs_tests_until_interrupted() {
+    let dir = temp_dir("serve-worker");
+    let server = Server::start(&dir, &[]);
+    let worker = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args([
+            "worker",
+            "--url",
+            &server.url,
+            "--workers",
+            "3",
+            "--time-scale",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let c = server.client();
+    let mut registered = 0;
+    for _ in 0..100 {
+        registered = c.list_workers().unwrap().workers.len();
+        if registered == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(registered, 3);
+    let ids = c.submit_tests(tests(30)).unwrap().test_ids;
+    let mut done = 0;
+    for _ in 0..200 {
+        done = c
+            .all_tests(0)
+            .unwrap()
+            .iter()
+            .filter(|t| t.state == TestState::Completed)
+            .count();
+        if done == ids.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = worker.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    let out = worker.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(done, 30);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("30 runs completed, 0 failed"), "{text}");
+}
+
+#[test]
+fn a_load_run_is_measured_and_its_recording_replays() {
+    let dir = temp_dir("serve-load");
+    let rec = dir.join("rec.jsonl");
+    let server = Server::start(&dir, &["--record", rec.to_str().unwrap()]);
+    let live = dir.join("live.json");
+    let out = super::common::lbsim(&[
+        "load",
+        "normal_operation",
+        "--url",
+        &server.url,
+        "--speed",
+        "20",
+        "--tests",
+        "40",
+        "--output",
+        live.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", super::common::stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&live).unwrap()).unwrap();
+    assert_eq!(doc["metrics"]["total_tests"], 40);
+    assert_eq!(doc["metrics"]["completed_tests"], 40);
+    assert_eq!(doc["metrics"]["final_worker_count"], 20);
+    assert_eq!(doc["run"]["end_reason"], "all_final");
+    assert_eq!(doc["live"]["speed"], 20.0);
+    let replayed = dir.join("replay.json");
+    let out = super::common::lbsim(&[
+        "replay",
+        rec.to_str().unwrap(),
+        "--scheduler",
+        "round_robin",
+        "--output",
+        replayed.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", super::common::stderr(&out));
+    assert!(super::common::stdout(&out).contains("(recording): 40 records, 40 replayed"));
+    let sim: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&replayed).unwrap()).unwrap();
+    assert_eq!(sim["metrics"]["total_tests"], 40);
+    assert_eq!(sim["metrics"]["completed_tests"], 40);
+    assert_eq!(
+        sim["configuration"]["workers"], 20,
+        "the pool at the first submission"
+    );
+    let diff = super::common::lbsim(&[
+        "diff",
+        live.to_str().unwrap(),
+        replayed.to_str().unwrap(),
+        "--tolerance",
+        "100000",
+    ]);
+    assert!(diff.status.success(), "{}", super::common::stderr(&diff));
+}
