@@ -32,7 +32,7 @@ use serde::Serialize;
 use crate::balancer::model::{TestId, WorkerId};
 use crate::balancer::{Assignment, Balancer};
 use crate::error::Result;
-use crate::metrics::{Collector, Metrics, TimeSeries, WorkerRow};
+use crate::metrics::{Collector, Distributions, Metrics, TimeSeries, WorkerRow};
 use crate::scenario::Scenario;
 use crate::sim::{EventQueue, IdMap, SimTime};
 use crate::workload::{Arrival, ArrivalSource, Fate, Pool, RunModel};
@@ -66,6 +66,8 @@ pub struct RunOutput {
     pub series: TimeSeries,
     pub workers: Vec<WorkerRow>,
     pub run: RunInfo,
+    /// Whole distributions (quantile points), for charts.
+    pub distributions: Distributions,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -146,6 +146,7 @@ impl<'a> Simulation<'a> {
                 scheduling_passes: counters.passes,
                 decisions: counters.decisions,
             },
+            distributions: Default::default(),
         })
     }
 

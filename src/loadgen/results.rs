@@ -157,6 +157,7 @@ pub fn from_records(
             scheduling_passes: 0,
             decisions: tests.iter().map(|t| t.runs.len() as u64).sum(),
         },
+        distributions: Default::default(),
     }
 }
 

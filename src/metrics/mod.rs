@@ -107,6 +107,27 @@ pub struct WorkerBusy {
     pub busy: Vec<Vec<Option<f64>>>,
 }
 
+/// Whole distributions, for charts that need more than five percentiles
+/// (a real latency CDF): `[quantile, simulated seconds]` at the quantiles
+/// 0, 0.01, …, 1 (101 points) of every test's value. Empty until a run
+/// fills it; an empty distribution is left out of the results file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distributions {
+    /// Scheduling latency of every test assigned at least once.
+    pub latency: Vec<(f64, f64)>,
+    /// Time from submission to the start of the last run.
+    pub wait: Vec<(f64, f64)>,
+    /// Time from submission to the final state.
+    pub turnaround: Vec<(f64, f64)>,
+}
+
+impl Distributions {
+    /// True when no distribution holds a point.
+    pub fn is_empty(&self) -> bool {
+        self.latency.is_empty() && self.wait.is_empty() && self.turnaround.is_empty()
+    }
+}
+
 /// One row of the per-worker table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerRow {

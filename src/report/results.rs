@@ -22,7 +22,7 @@ use super::json::{parse_json, read_json, to_pretty_json, write_json, write_json_
 use crate::balancer::policy::SchedulerName;
 use crate::engine::{RunInfo, RunOutput};
 use crate::error::Result;
-use crate::metrics::{Metrics, TimeSeries, WorkerRow};
+use crate::metrics::{Distributions, Metrics, TimeSeries, WorkerRow};
 use crate::scenario::{Arrivals, Churn, LoadModel, TestProfile, WorkerProfile};
 pub use crate::workload::trace::TraceSection;
 use serde::{Deserialize, Serialize};
@@ -52,6 +52,10 @@ pub struct ResultsDoc {
     pub workers: Vec<WorkerRow>,
     /// How the run went as a process: why and when it ended, events handled.
     pub run: RunInfo,
+    /// Quantile points of the latency, wait and turnaround distributions
+    /// (`[quantile, seconds]`), for a real CDF; absent when not computed.
+    #[serde(default, skip_serializing_if = "Distributions::is_empty")]
+    pub distributions: Distributions,
     /// The load spikes' windows, for charts to shade; absent (empty) when
     /// the arrivals have no spikes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -152,6 +156,7 @@ impl ResultsDoc {
             time_series: out.series.clone(),
             workers: out.workers.clone(),
             run: out.run.clone(),
+            distributions: out.distributions.clone(),
             spikes: (s.arrivals.spikes().iter())
                 .map(|k| SpikeWindow {
                     start: k.start_s,
