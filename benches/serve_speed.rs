@@ -116,9 +116,9 @@ fn drain(url: &str, tests: usize, workers: usize) {
     println!("  complete {}", ms(&mut c));
 }
 
-fn heartbeats(url: &str, workers: usize, seconds: f64) {
-    let c = Client::new(url, None);
-    let ids: Vec<(u64, f64)> = std::thread::scope(|s| {
+/// Registers `workers` workers from 8 threads: (id, heartbeat interval).
+fn register_fleet(c: &Client, workers: usize) -> Vec<(u64, f64)> {
+    std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|k| {
                 let c = c.clone();
@@ -137,7 +137,12 @@ fn heartbeats(url: &str, workers: usize, seconds: f64) {
             .into_iter()
             .flat_map(|h| h.join().unwrap())
             .collect()
-    });
+    })
+}
+
+fn heartbeats(url: &str, workers: usize, seconds: f64) {
+    let c = Client::new(url, None);
+    let ids = register_fleet(&c, workers);
     let lat = Mutex::new(Vec::new());
     let sent = AtomicU64::new(0);
     let t0 = now();

@@ -10,6 +10,7 @@ pub mod model;
 pub mod options;
 mod pass;
 mod pending;
+mod pull;
 pub mod policy;
 mod record;
 mod stealing;

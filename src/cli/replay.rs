@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::report;
 use crate::run::{ClusterSource, RunRequest, Source, TraceSource};
 use crate::scenario::EnvSettings;
-use crate::workload::trace::{TraceFormat, TraceSection};
+use crate::workload::trace::{Trace, TraceFormat, TraceSection};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -44,6 +44,10 @@ pub(crate) struct ReplayArgs {
     pub(crate) policy: PolicyArgs,
     #[command(flatten)]
     pub(crate) outputs: OutputArgs,
+    /// Write the live coordinator's own decisions from a recording as a
+    /// decision log, to set beside a simulated one with `lbsim diff`
+    #[arg(long, value_name = "FILE")]
+    pub(crate) live_decisions: Option<PathBuf>,
 }
 
 /// A positive, finite factor.
@@ -89,10 +93,21 @@ impl ReplayArgs {
 }
 
 pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
-    let prepared = args.request()?.prepare(env)?;
+    let request = args.request()?;
+    let live = args.live_decisions.as_deref();
+    if let Some(path) = live {
+        request.outputs.check_with(&[("--live-decisions", path)])?;
+    }
+    let prepared = request.prepare(env)?;
     let trace = prepared
         .trace()
         .ok_or_else(|| Error::Run("a replay was prepared without its trace".into()))?;
+    if live.is_some() && trace.format != TraceFormat::Recording {
+        return Err(Error::invalid(
+            "--live-decisions",
+            format!("{} is not a coordinator's recording", trace.file),
+        ));
+    }
     if trace.unusable > 0 {
         eprintln!("lbsim: warning: {}", unusable_line(trace));
     }
@@ -112,7 +127,25 @@ pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
         }
     );
     out!("{}", report::summary(&report.output));
+    if let Some(path) = live {
+        write_live_decisions(args, path)?;
+    }
     Ok(())
+}
+
+/// The recording's live decisions as a decision log (the recording is read
+/// again: the run keeps only what it simulates).
+fn write_live_decisions(args: &ReplayArgs, path: &std::path::Path) -> Result<()> {
+    let trace = Trace::load(&args.trace, Some(TraceFormat::Recording))?;
+    let pool = trace.recorded.unwrap_or_default();
+    let rows = report::live_decision_rows(&pool, args.time_scale, args.load_factor);
+    let mut text = report::DECISION_COLUMNS.join(",");
+    text.push('\n');
+    for row in rows {
+        text.push_str(&row);
+        text.push('\n');
+    }
+    report::write_atomically(path, text.as_bytes())
 }
 
 /// `FILE: K of N jobs unusable (reason: n, …); first at line L`.

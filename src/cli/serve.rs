@@ -65,10 +65,10 @@ pub fn init_logs(level: tracing::Level) {
 
 pub(crate) fn run(args: &ServeArgs) -> Result<()> {
     let common = &args.policy;
-    if args.disable_load_balancer {
+    if args.disable_load_balancer && (common.scheduler.is_some() || common.work_stealing) {
         return Err(Error::invalid(
             "--disable-load-balancer",
-            "the plain queue is not available yet",
+            "the plain queue has no policy: drop --scheduler and --work-stealing",
         ));
     }
     if args.token.as_deref().is_some_and(str::is_empty) {
@@ -90,5 +90,6 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
         token: args.token.clone(),
         record: args.record.clone(),
         seed: common.seed.unwrap_or(DEFAULT_SEED),
+        plain_queue: args.disable_load_balancer,
     })
 }

@@ -89,35 +89,8 @@ pub fn from_records(
         collector: Collector::new(scenario.duration_s),
         base,
     };
-    let mut events: Vec<(SimTime, Kind, usize, usize)> = Vec::new();
-    for w in workers {
-        let Ok(spec) = w.capabilities.to_spec() else {
-            continue;
-        };
-        let i = r.pool.workers.len();
-        r.worker_index.insert(w.worker_id, i);
-        let joined = base.at(w.joined_at);
-        r.pool
-            .workers
-            .push(WorkerState::new(WorkerId(i as u32), spec, joined));
-        r.pool.workers[i].status = WorkerStatus::Offline;
-        events.push((joined, Kind::Join, i, 0));
-        if let Some(left) = w.left_at {
-            events.push((base.at(left), Kind::Leave, i, 0));
-        }
-    }
-    for (k, t) in tests.iter().enumerate() {
-        events.push((base.at(t.submitted_at), Kind::Submit, k, 0));
-        for (j, run) in t.runs.iter().enumerate() {
-            events.push((base.at(run.assigned_at), Kind::RunStart, k, j));
-            if let Some(e) = run.ended_at.filter(|_| run.outcome.is_some()) {
-                events.push((base.at(e), Kind::RunEnd, k, j));
-            }
-        }
-        if let (true, Some(f)) = (t.state.is_final(), t.finished_at) {
-            events.push((base.at(f), Kind::Final, k, 0));
-        }
-    }
+    let mut events = r.joins_and_leaves(workers);
+    events.extend(test_events(tests, &base));
     events.sort();
     let end_t = base
         .at(end)
@@ -161,7 +134,53 @@ pub fn from_records(
     }
 }
 
+/// One replayed event: (time, kind, test or worker, run).
+type Event = (SimTime, Kind, usize, usize);
+
+/// Every submission, run start, run end and final state of the tests.
+fn test_events(tests: &[TestView], base: &TimeBase) -> Vec<Event> {
+    let mut events = Vec::new();
+    for (k, t) in tests.iter().enumerate() {
+        events.push((base.at(t.submitted_at), Kind::Submit, k, 0));
+        for (j, run) in t.runs.iter().enumerate() {
+            events.push((base.at(run.assigned_at), Kind::RunStart, k, j));
+            if let Some(e) = run.ended_at.filter(|_| run.outcome.is_some()) {
+                events.push((base.at(e), Kind::RunEnd, k, j));
+            }
+        }
+        if let (true, Some(f)) = (t.state.is_final(), t.finished_at) {
+            events.push((base.at(f), Kind::Final, k, 0));
+        }
+    }
+    events
+}
+
 impl Replay<'_> {
+    /// Adds every worker to the pool (offline until its join) and returns
+    /// its join and leave events.
+    fn joins_and_leaves(&mut self, workers: &[WorkerView]) -> Vec<Event> {
+        let base = self.base;
+        let r = self;
+        let mut events = Vec::new();
+        for w in workers {
+            let Ok(spec) = w.capabilities.to_spec() else {
+                continue;
+            };
+            let i = r.pool.workers.len();
+            r.worker_index.insert(w.worker_id, i);
+            let joined = base.at(w.joined_at);
+            r.pool
+                .workers
+                .push(WorkerState::new(WorkerId(i as u32), spec, joined));
+            r.pool.workers[i].status = WorkerStatus::Offline;
+            events.push((joined, Kind::Join, i, 0));
+            if let Some(left) = w.left_at {
+                events.push((base.at(left), Kind::Leave, i, 0));
+            }
+        }
+        events
+    }
+
     fn worker_of(&self, test: usize, run: usize) -> Option<usize> {
         let w = self.tests[test].runs.get(run)?.worker_id;
         self.worker_index.get(&w).copied()

@@ -15,7 +15,7 @@ mod text;
 pub use atomic::{write_atomically, AtomicFile};
 pub use benchmark::{table_header, table_row, BenchmarkDoc, BenchmarkRow};
 pub use csv_rows::{TestCsv, TEST_CSV_COLUMNS};
-pub use decisions::{DecisionLog, DECISION_COLUMNS};
+pub use decisions::{live_decision_rows, DecisionLog, DECISION_COLUMNS};
 pub use json::{
     parse_json, read_json, to_pretty_json, write_json, write_json_file, FLOAT_DECIMALS,
 };

@@ -22,8 +22,14 @@ impl Outputs {
     /// Each path must name a file (not a directory) in an existing,
     /// writable directory, and no two may name the same file.
     pub fn check(&self) -> Result<()> {
+        self.check_with(&[])
+    }
+
+    /// `check`, with more files a command writes beside the run's own
+    /// (by flag), under the same rules.
+    pub fn check_with(&self, extra: &[(&'static str, &Path)]) -> Result<()> {
         let mut seen: Vec<(&str, PathBuf)> = Vec::new();
-        for (flag, path) in self.paths() {
+        for (flag, path) in self.paths().chain(extra.iter().copied()) {
             let file = check_path(flag, path)?;
             if let Some((other, _)) = seen.iter().find(|(_, p)| *p == file) {
                 return Err(Error::invalid(

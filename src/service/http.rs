@@ -180,7 +180,14 @@ pub async fn lease(
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(wait);
     let mut shutdown = app.shutdown.clone();
     loop {
-        let next = app.lock().next_lease(w);
+        let next = {
+            let mut core = app.lock();
+            let next = core.next_lease(w, app.clock.now_us());
+            // The plain queue assigns here; the lease is handed out once
+            // its batch is committed (awaited below by sequence number).
+            drop(core.commit(&app.writer));
+            next
+        };
         let notify = match next {
             Err(e) => return e.into_response(),
             Ok(Some((lease, seq))) => {

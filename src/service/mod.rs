@@ -44,6 +44,8 @@ pub struct ServeOptions {
     pub token: Option<String>,
     pub record: Option<PathBuf>,
     pub seed: u64,
+    /// `--disable-load-balancer`: the plain queue.
+    pub plain_queue: bool,
 }
 
 /// Everything a handler can reach.
@@ -82,6 +84,7 @@ fn open(options: &ServeOptions) -> Result<(store::Store, Core, clock::Clock, usi
         balancing: options.balancing.clone(),
         heartbeat_timeout_us: (options.heartbeat_timeout_s * 1e6) as u64,
         seed: options.seed,
+        plain_queue: options.plain_queue,
     };
     let recording = options.record.is_some();
     let core = Core::restore(cfg, &snap, recording, seed, clock.now_us());
@@ -140,7 +143,7 @@ async fn run(options: ServeOptions) -> Result<()> {
     warn_if_exposed(&options, addr.ip());
     crate::console::print_out(&format!(
         "lbsim serve: listening on http://{local} (scheduler {}, store {}: {tests} tests and {workers} workers restored)\n",
-        options.scheduler,
+        if options.plain_queue { "none: plain queue".to_string() } else { options.scheduler.to_string() },
         options.db_path.display()
     ))?;
     tracing::info!(%local, "ready");
@@ -168,13 +171,19 @@ fn bind_address(options: &ServeOptions) -> Result<SocketAddr> {
     Ok(SocketAddr::new(ip, options.port))
 }
 
-fn warn_if_exposed(options: &ServeOptions, ip: IpAddr) {
-    if !ip.is_loopback() && options.token.is_none() {
-        let msg = format!(
+/// The warning for a server others can reach without a token, if any.
+fn exposure_warning(ip: IpAddr, token: Option<&str>) -> Option<String> {
+    (!ip.is_loopback() && token.is_none()).then(|| {
+        format!(
             "listening on {ip} without a token: anyone who can reach this port can submit, lease and complete tests (set --token or LB_TOKEN)"
-        );
+        )
+    })
+}
+
+fn warn_if_exposed(options: &ServeOptions, ip: IpAddr) {
+    if let Some(msg) = exposure_warning(ip, options.token.as_deref()) {
         tracing::warn!("{msg}");
-        eprintln!("lbsim serve: warning: {msg}");
+        crate::console::print_err(&format!("lbsim serve: warning: {msg}\n"));
     }
 }
 
@@ -200,4 +209,21 @@ async fn stop_signal(stop: watch::Sender<bool>) {
     }
     tracing::info!("stopping: finishing the requests in flight");
     let _ = stop.send(true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exposure_warning;
+
+    #[test]
+    fn only_a_reachable_address_without_a_token_is_warned_about() {
+        let any = "0.0.0.0".parse().unwrap();
+        let loopback = "127.0.0.1".parse().unwrap();
+        let v6_loopback = "::1".parse().unwrap();
+        let warning = exposure_warning(any, None).expect("0.0.0.0 without a token");
+        assert!(warning.contains("0.0.0.0") && warning.contains("--token"), "{warning}");
+        assert_eq!(exposure_warning(any, Some("secret")), None);
+        assert_eq!(exposure_warning(loopback, None), None);
+        assert_eq!(exposure_warning(v6_loopback, None), None);
+    }
 }

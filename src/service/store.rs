@@ -333,6 +333,9 @@ impl Store {
     }
 }
 
+/// A statement runner over one transaction.
+type Run<'a> = dyn Fn(&str, &[&dyn rusqlite::ToSql]) -> Result<(), StoreError> + 'a;
+
 fn apply_one(tx: &rusqlite::Transaction, op: &Op) -> Result<(), StoreError> {
     let run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<(), StoreError> {
         tx.prepare_cached(sql)
@@ -372,6 +375,36 @@ fn apply_one(tx: &rusqlite::Transaction, op: &Op) -> Result<(), StoreError> {
                 params![id, request, state, at, finished, rejected],
             )
         }
+        Op::Finished {
+            test,
+            attempt,
+            state,
+            at,
+            run_time_s,
+            result,
+            reason,
+        } => {
+            // Only a live test can finish: a test is never completed twice.
+            run(
+                "UPDATE tests SET state = ?2, finished_us = ?3, run_time_s = ?4, result = ?5,
+                 reason = ?6, lease = NULL
+                 WHERE id = ?1 AND state IN ('pending', 'assigned', 'running')",
+                params![test, state, at, run_time_s, result, reason],
+            )?;
+            let outcome = if *state == "completed" { "completed" } else { "failed" };
+            run(
+                "UPDATE runs SET ended_us = ?3, outcome = ?4
+                 WHERE test = ?1 AND attempt = ?2 AND outcome IS NULL",
+                params![test, attempt, at, outcome],
+            )
+        }
+        _ => apply_run_op(&run, op),
+    }
+}
+
+/// The ops of one run of a test: its assignment, start and end.
+fn apply_run_op(run: &Run<'_>, op: &Op) -> Result<(), StoreError> {
+    match op {
         Op::Assigned {
             test,
             attempt,
@@ -417,28 +450,11 @@ fn apply_one(tx: &rusqlite::Transaction, op: &Op) -> Result<(), StoreError> {
                 params![test, attempt, at, outcome],
             )
         }
-        Op::Finished {
-            test,
-            attempt,
-            state,
-            at,
-            run_time_s,
-            result,
-            reason,
-        } => {
-            // Only a live test can finish: a test is never completed twice.
-            run(
-                "UPDATE tests SET state = ?2, finished_us = ?3, run_time_s = ?4, result = ?5,
-                 reason = ?6, lease = NULL
-                 WHERE id = ?1 AND state IN ('pending', 'assigned', 'running')",
-                params![test, state, at, run_time_s, result, reason],
-            )?;
-            let outcome = if *state == "completed" { "completed" } else { "failed" };
-            run(
-                "UPDATE runs SET ended_us = ?3, outcome = ?4
-                 WHERE test = ?1 AND attempt = ?2 AND outcome IS NULL",
-                params![test, attempt, at, outcome],
-            )
+        Op::WorkerJoined { .. }
+        | Op::WorkerStatus { .. }
+        | Op::TestSubmitted { .. }
+        | Op::Finished { .. } => {
+            unreachable!("applied by apply_one")
         }
     }
 }

@@ -55,6 +55,7 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
         "--csv",
         "--decisions",
         "--stats",
+        "--live-decisions",
     ]);
     vec![
         ("", top),

@@ -390,6 +390,7 @@ fn a_load_run_is_measured_and_its_recording_replays() {
     assert_eq!(doc["run"]["end_reason"], "all_final");
     assert_eq!(doc["live"]["speed"], 20.0);
     let replayed = dir.join("replay.json");
+    let (sim_log, live_log) = (dir.join("sim.csv"), dir.join("live.csv"));
     let out = super::common::lbsim(&[
         "replay",
         rec.to_str().unwrap(),
@@ -397,6 +398,10 @@ fn a_load_run_is_measured_and_its_recording_replays() {
         "round_robin",
         "--output",
         replayed.to_str().unwrap(),
+        "--decisions",
+        sim_log.to_str().unwrap(),
+        "--live-decisions",
+        live_log.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", super::common::stderr(&out));
     assert!(super::common::stdout(&out).contains("(recording): 40 records, 40 replayed"));
@@ -416,4 +421,107 @@ fn a_load_run_is_measured_and_its_recording_replays() {
         "100000",
     ]);
     assert!(diff.status.success(), "{}", super::common::stderr(&diff));
+    // The live decisions, named as the replay names tests and workers.
+    let live_rows = std::fs::read_to_string(&live_log).unwrap();
+    let mut lines = live_rows.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time,test,worker,policy,score,candidates,attempt")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() >= 40, "one row per assignment: {}", rows.len());
+    assert!(rows.iter().all(|r| r[3] == "performance_based" && r[1].starts_with("test-0000")));
+    let tests: BTreeSet<&str> = rows.iter().map(|r| r[1]).collect();
+    assert_eq!(tests.len(), 40, "every test was assigned");
+    let decisions = super::common::lbsim(&[
+        "diff",
+        live_log.to_str().unwrap(),
+        sim_log.to_str().unwrap(),
+    ]);
+    let code = decisions.status.code();
+    assert!(matches!(code, Some(0 | 1)), "{}", super::common::stderr(&decisions));
+    assert!(super::common::stdout(&decisions).contains("decisions"));
+}
+
+fn sized(memory_gb: f64, priority: u8) -> TestRequest {
+    TestRequest {
+        memory_gb,
+        priority,
+        expected_duration_s: 1.0,
+        ..TestRequest::default()
+    }
+}
+
+#[test]
+fn the_plain_queue_hands_each_worker_the_most_urgent_oldest_test_that_fits() {
+    let dir = temp_dir("serve-plain");
+    let mut server = Server::start(&dir, &["--disable-load-balancer"]);
+    let c = server.client();
+    // 3 GB, of which 80 % is usable: two 1 GB tests.
+    let small = WorkerRegistration {
+        memory_gb: 3.0,
+        ..registration("small")
+    };
+    let small = c.register_worker(&small).unwrap().worker_id;
+    let big = c.register_worker(&registration("big")).unwrap().worker_id;
+    let wanted = [sized(1.0, 3), sized(8.0, 1), sized(1.0, 1), sized(1.0, 1)];
+    let ids = c.submit_tests(wanted.to_vec()).unwrap().test_ids;
+    let lease = |w| c.get_next_assignment(w, 0.0).unwrap().map(|l| l.test_id);
+    // Test 2 is the most urgent, but only the big worker holds it.
+    assert_eq!(lease(small), Some(ids[2]));
+    assert_eq!(lease(small), Some(ids[3]));
+    assert_eq!(lease(small), None, "its usable memory is taken");
+    assert_eq!(lease(big), Some(ids[1]));
+    assert_eq!(lease(big), Some(ids[0]));
+    let status = c.status().unwrap();
+    assert_eq!(status["scheduler"], "plain_queue");
+    assert!(server.terminate().expect("stops").success());
+}
+
+#[test]
+fn the_plain_queue_completes_every_test_exactly_once() {
+    let dir = temp_dir("serve-plain-many");
+    let mut server = Server::start(&dir, &["--disable-load-balancer"]);
+    let n = 200;
+    let ids = server.client().submit_tests(tests(n)).unwrap().test_ids;
+    let done = Mutex::new(Vec::new());
+    let count = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for i in 0..8 {
+            let (url, done, count) = (&server.url, &done, &count);
+            s.spawn(move || {
+                let c = Client::new(url, None);
+                let w = c.register_worker(&registration(&format!("w{i}")));
+                let w = w.unwrap().worker_id;
+                for _ in 0..2_000 {
+                    if count.load(Ordering::SeqCst) >= n {
+                        break;
+                    }
+                    if let Some(t) = run_one(&c, w, 0.2).unwrap() {
+                        done.lock().unwrap().push(t);
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap();
+    done.sort_unstable();
+    assert_eq!(done, ids, "every test completed exactly once");
+    assert!(server.terminate().expect("stops").success());
+}
+
+#[test]
+fn the_plain_queue_takes_no_policy() {
+    let dir = temp_dir("serve-plain-policy");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args(["serve", "--port", "0", "--disable-load-balancer", "--scheduler", "random"])
+        .arg("--db-path")
+        .arg(dir.join("db"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--disable-load-balancer"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }

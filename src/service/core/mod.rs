@@ -6,6 +6,7 @@
 
 mod leases;
 pub mod periodic;
+mod plain;
 mod restore;
 mod submit;
 pub mod views;
@@ -40,6 +41,9 @@ pub struct CoreConfig {
     pub heartbeat_timeout_us: u64,
     /// Seeds the policy's tie-breaks.
     pub seed: u64,
+    /// The plain queue (`--disable-load-balancer`): no policy; a worker
+    /// asking for work gets the first pending test that fits it.
+    pub plain_queue: bool,
 }
 
 /// An error a call answers with: the HTTP status and one line.
@@ -131,6 +135,8 @@ pub struct WorkerEntry {
     pub assignments: u64,
     /// Wakes its long-polling lease call.
     pub notify: Arc<Notify>,
+    /// Listed in `Core::idle` (plain queue only).
+    pub idle: bool,
 }
 
 /// Totals since the server started, for `/metrics` and `/v1/status`.
@@ -182,6 +188,9 @@ pub struct Core {
     /// First-assignment latencies (s) not yet read by `/metrics` (bounded).
     new_latencies: Vec<f64>,
     recording: bool,
+    /// Plain queue: workers whose last lease call found nothing, oldest
+    /// first; a new pending test wakes one of them rather than all.
+    idle: VecDeque<u64>,
 }
 
 /// At most this many latencies wait for a `/metrics` scrape.
@@ -230,6 +239,7 @@ impl Core {
             recent_completions: VecDeque::new(),
             new_latencies: Vec::new(),
             recording,
+            idle: VecDeque::new(),
         }
     }
 
@@ -239,6 +249,15 @@ impl Core {
 
     pub fn scheduler(&self) -> SchedulerName {
         self.cfg.scheduler
+    }
+
+    /// What assigns tests, as `/v1/status` and recordings name it.
+    pub fn scheduler_label(&self) -> &'static str {
+        if self.cfg.plain_queue {
+            "plain_queue"
+        } else {
+            self.cfg.scheduler.as_str()
+        }
     }
 
     /// Hands this call's changes to the writer (in order: call it before
@@ -281,7 +300,7 @@ impl Core {
     pub fn record_session(&mut self, now: u64, version: u32) {
         let fact = Fact::Session {
             lbsim_recording: version,
-            scheduler: self.scheduler().as_str().to_string(),
+            scheduler: self.scheduler_label().to_string(),
         };
         self.fact(now, fact);
     }
@@ -345,8 +364,14 @@ impl Core {
         self.counts
     }
 
-    /// One scheduling pass; its assignments become leases.
+    /// One scheduling pass; its assignments become leases. The plain
+    /// queue has no pass: it wakes as many idle workers as tests wait, and
+    /// each takes what fits it when it asks (`next_lease`).
     pub fn schedule(&mut self, now: u64) {
+        if self.cfg.plain_queue {
+            self.wake_idle();
+            return;
+        }
         let mut out = Vec::new();
         self.balancer.schedule(SimTime(now), &mut out);
         for a in out {

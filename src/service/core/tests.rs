@@ -12,6 +12,7 @@ fn core() -> Core {
         balancing: BalancerOptions::default(),
         heartbeat_timeout_us: 10 * SECOND,
         seed: 1,
+        plain_queue: false,
     };
     Core::new(cfg, true, [7; 32], 0)
 }
@@ -40,7 +41,7 @@ fn a_test_lives_submit_lease_start_complete() {
     let mut c = core();
     let w = c.register(worker(16.0), 0).unwrap().worker_id;
     let ids = c.submit(vec![TestRequest::default()], 1).test_ids;
-    let (lease, _) = c.next_lease(w).unwrap().unwrap();
+    let (lease, _) = c.next_lease(w, 0).unwrap().unwrap();
     assert_eq!((lease.test_id, lease.attempt), (ids[0], 1));
     assert_eq!(
         c.start(&lease.lease_id, Some(w), 2).unwrap().state,
@@ -75,7 +76,7 @@ fn unknown_and_foreign_leases_are_refused() {
     let mut c = core();
     let w = c.register(worker(16.0), 0).unwrap().worker_id;
     c.submit(vec![TestRequest::default()], 1);
-    let (lease, _) = c.next_lease(w).unwrap().unwrap();
+    let (lease, _) = c.next_lease(w, 0).unwrap().unwrap();
     let forged = format!("L1.1.{}", "0".repeat(32));
     assert_eq!(c.start(&forged, None, 2).unwrap_err().status, 409);
     assert_eq!(c.start("nonsense", None, 2).unwrap_err().status, 404);
@@ -93,7 +94,7 @@ fn a_silent_worker_loses_its_runs_and_five_losses_fail_a_test() {
     for round in 0..MAX_LOSSES {
         let now = u64::from(round) * 100 * SECOND;
         let w = c.register(worker(16.0), now).unwrap().worker_id;
-        assert!(c.next_lease(w).unwrap().is_some(), "round {round}");
+        assert!(c.next_lease(w, 0).unwrap().is_some(), "round {round}");
         assert_eq!(c.expire(now + 11 * SECOND), 1);
         assert!(c.live_worker(w).is_err());
     }
@@ -114,10 +115,10 @@ fn a_worker_that_leaves_has_its_runs_requeued_not_lost() {
     let mut c = core();
     let a = c.register(worker(16.0), 0).unwrap().worker_id;
     c.submit(vec![TestRequest::default()], 0);
-    let (first, _) = c.next_lease(a).unwrap().unwrap();
+    let (first, _) = c.next_lease(a, 0).unwrap().unwrap();
     c.leave(a, SECOND).unwrap();
     let b = c.register(worker(16.0), 2 * SECOND).unwrap().worker_id;
-    let (second, _) = c.next_lease(b).unwrap().unwrap();
+    let (second, _) = c.next_lease(b, 0).unwrap().unwrap();
     assert_eq!((second.test_id, second.attempt), (first.test_id, 2));
     assert_eq!(
         c.complete(&first.lease_id, done(true), 3 * SECOND)
@@ -133,7 +134,7 @@ fn heartbeats_renew_and_a_draining_worker_goes_offline_after_its_last_run() {
     let mut c = core();
     let w = c.register(worker(16.0), 0).unwrap().worker_id;
     c.submit(vec![TestRequest::default()], 0);
-    let (lease, _) = c.next_lease(w).unwrap().unwrap();
+    let (lease, _) = c.next_lease(w, 0).unwrap().unwrap();
     c.heartbeat(
         w,
         Heartbeat {
@@ -220,7 +221,7 @@ fn a_restore_keeps_leases_on_their_workers() {
         5
     ];
     c.submit(many, 1);
-    let la = c.next_lease(a).unwrap().unwrap().0;
+    let la = c.next_lease(a, 0).unwrap().unwrap().0;
     c.start(&la.lease_id, None, 2).unwrap();
     let before: Vec<(TestState, Option<u64>)> =
         c.tests.iter().map(|t| (t.state, t.worker)).collect();
@@ -239,5 +240,5 @@ fn a_restore_keeps_leases_on_their_workers() {
     );
     // Workers get one timeout of grace from the restart.
     assert_eq!(r.expire(105 * SECOND), 0);
-    assert!(r.next_lease(b).unwrap().is_some());
+    assert!(r.next_lease(b, 0).unwrap().is_some());
 }

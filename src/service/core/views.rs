@@ -198,7 +198,7 @@ impl Core {
         }
         let c = self.counts;
         Status {
-            scheduler: self.cfg.scheduler.as_str().to_string(),
+            scheduler: self.scheduler_label().to_string(),
             uptime_s,
             now: secs(now),
             tests: StatusCounts {

@@ -73,6 +73,7 @@ impl Core {
             reason: None,
             assignments: 0,
             notify: Arc::new(Notify::new()),
+            idle: false,
         });
         self.schedule(now);
         Ok(Registered {

@@ -177,18 +177,45 @@ pub struct RecordedPool {
     pub joins: Vec<(f64, WorkerSpec)>,
     /// Drains and failures (replay s), in order.
     pub leaves: Vec<(f64, crate::scenario::ChurnAction)>,
+    /// Every assignment the live coordinator made, in order.
+    pub decisions: Vec<LiveDecision>,
+    /// The policy the coordinator ran (its last session's).
+    pub scheduler: Option<String>,
+}
+
+/// One assignment of the live coordinator, named as the replay names it:
+/// tests by their place in the recording, workers by their join order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveDecision {
+    /// Seconds since the recording's first fact.
+    pub t: f64,
+    pub job: usize,
+    pub worker: usize,
+    pub attempt: u32,
+}
+
+/// A recording being read: the jobs so far and the pool they ran on.
+struct RecordingReader {
+    trace: super::Trace,
+    pool: RecordedPool,
+    /// Test id -> its index in `trace.jobs`.
+    index: std::collections::BTreeMap<u64, usize>,
+    /// Worker id -> its place in join order.
+    workers: std::collections::BTreeMap<u64, usize>,
+    finished: std::collections::BTreeSet<u64>,
 }
 
 /// Reads a whole recording. Times become seconds since its first fact.
 pub fn read<R: std::io::BufRead>(file: &str, input: R) -> crate::error::Result<super::Trace> {
-    use super::{bad_line, numbered_lines, Trace, TraceFormat, TraceJob};
-    use crate::sim::SimTime;
-    let mut trace = Trace::empty(file, TraceFormat::Recording);
-    let mut pool = RecordedPool::default();
+    use super::{bad_line, numbered_lines, Trace, TraceFormat};
+    let mut r = RecordingReader {
+        trace: Trace::empty(file, TraceFormat::Recording),
+        pool: RecordedPool::default(),
+        index: Default::default(),
+        workers: Default::default(),
+        finished: Default::default(),
+    };
     let mut t0 = None;
-    // test id -> index in jobs
-    let mut index: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
-    let mut finished = std::collections::BTreeSet::new();
     for line in numbered_lines(file, input) {
         let (n, line) = line?;
         if line.trim().is_empty() {
@@ -199,36 +226,49 @@ pub fn read<R: std::io::BufRead>(file: &str, input: R) -> crate::error::Result<s
         if !(fact.t.is_finite() && fact.t >= 0.0) {
             return Err(bad_line(file, n, "t: must be seconds >= 0"));
         }
-        let t = fact.t - *t0.get_or_insert(fact.t);
-        match &fact.fact {
+        let t = (fact.t - *t0.get_or_insert(fact.t)).max(0.0);
+        r.apply(t, &fact.fact)
+            .ok_or_else(|| bad_line(file, n, "bad submit"))?;
+    }
+    let mut trace = r.trace;
+    trace.estimated = (trace.records as usize - r.finished.len()) as u64;
+    trace.recorded = Some(r.pool);
+    Ok(trace)
+}
+
+impl RecordingReader {
+    /// Takes one fact at `t` (seconds since the first); `None` for a
+    /// submission whose requirements make no test.
+    fn apply(&mut self, t: f64, fact: &Fact) -> Option<()> {
+        use super::TraceJob;
+        use crate::scenario::ChurnAction;
+        use crate::sim::SimTime;
+        match fact {
             Fact::Join {
+                worker,
                 memory_gb,
                 memory_mib,
                 cpu_cores,
                 cuda_devices,
                 backends,
-                ..
             } => {
                 let spec =
                     worker_spec(*memory_gb, *memory_mib, *cpu_cores, *cuda_devices, backends);
-                pool.joins.push((t.max(0.0), spec));
+                self.workers.insert(*worker, self.pool.joins.len());
+                self.pool.joins.push((t, spec));
             }
-            Fact::Drain { .. } => pool
-                .leaves
-                .push((t.max(0.0), crate::scenario::ChurnAction::Drain)),
-            Fact::Fail { .. } => pool
-                .leaves
-                .push((t.max(0.0), crate::scenario::ChurnAction::Fail)),
+            Fact::Drain { .. } => self.pool.leaves.push((t, ChurnAction::Drain)),
+            Fact::Fail { .. } => self.pool.leaves.push((t, ChurnAction::Fail)),
             Fact::Submit {
                 test,
                 expected_duration_s,
                 ..
             } => {
-                trace.records += 1;
-                let spec = test_spec(&fact.fact).ok_or_else(|| bad_line(file, n, "bad submit"))?;
-                index.insert(*test, trace.jobs.len());
-                trace.jobs.push(TraceJob {
-                    submit: SimTime::from_secs_f64(t.max(0.0)),
+                self.trace.records += 1;
+                let spec = test_spec(fact)?;
+                self.index.insert(*test, self.trace.jobs.len());
+                self.trace.jobs.push(TraceJob {
+                    submit: SimTime::from_secs_f64(t),
                     run: SimDuration::from_secs_f64(*expected_duration_s),
                     success: true,
                     spec,
@@ -240,18 +280,29 @@ pub fn read<R: std::io::BufRead>(file: &str, input: R) -> crate::error::Result<s
                 run_time_s,
                 ..
             } => {
-                if let Some(&i) = index.get(test) {
-                    trace.jobs[i].run = SimDuration::from_secs_f64(run_time_s.max(0.0));
-                    trace.jobs[i].success = *success;
-                    finished.insert(*test);
+                if let Some(&i) = self.index.get(test) {
+                    let job = &mut self.trace.jobs[i];
+                    job.run = SimDuration::from_secs_f64(run_time_s.max(0.0));
+                    job.success = *success;
+                    self.finished.insert(*test);
                 }
             }
-            Fact::Session { .. } | Fact::Assign { .. } | Fact::Start { .. } => {}
+            Fact::Assign {
+                test,
+                worker,
+                attempt,
+            } => {
+                if let (Some(&job), Some(&worker)) = (self.index.get(test), self.workers.get(worker)) {
+                    let attempt = *attempt;
+                    let d = LiveDecision { t, job, worker, attempt };
+                    self.pool.decisions.push(d);
+                }
+            }
+            Fact::Session { scheduler, .. } => self.pool.scheduler = Some(scheduler.clone()),
+            Fact::Start { .. } => {}
         }
+        Some(())
     }
-    trace.estimated = (trace.records as usize - finished.len()) as u64;
-    trace.recorded = Some(pool);
-    Ok(trace)
 }
 
 /// Workers that joined before the first submission are the initial pool.
