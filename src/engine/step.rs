@@ -132,7 +132,8 @@ impl<'a> Simulation<'a> {
             self.record_final(record)?;
         }
         let counters = self.balancer.counters();
-        let (metrics, series, workers) = self.collector.finish(&self.balancer, self.now);
+        let (metrics, series, workers, distributions) =
+            self.collector.finish(&self.balancer, self.now);
         Ok(RunOutput {
             scenario: self.scenario.clone(),
             metrics,
@@ -146,7 +147,7 @@ impl<'a> Simulation<'a> {
                 scheduling_passes: counters.passes,
                 decisions: counters.decisions,
             },
-            distributions: Default::default(),
+            distributions,
         })
     }
 

@@ -112,7 +112,7 @@ pub fn from_records(
     for w in &mut r.pool.workers {
         w.usage.close_busy(end_t);
     }
-    let (metrics, series, worker_rows) = r.collector.finish(&r.pool, end_t);
+    let (metrics, series, worker_rows, distributions) = r.collector.finish(&r.pool, end_t);
     RunOutput {
         scenario: scenario.clone(),
         metrics,
@@ -130,7 +130,7 @@ pub fn from_records(
             scheduling_passes: 0,
             decisions: tests.iter().map(|t| t.runs.len() as u64).sum(),
         },
-        distributions: Default::default(),
+        distributions,
     }
 }
 

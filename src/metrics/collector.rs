@@ -3,9 +3,9 @@
 //! buckets, never with events.
 
 use super::samples::Sampler;
-use super::stats::{jain_index, sample_stddev, Percentiles};
+use super::stats::{jain_index, quantile_points, sample_stddev, Percentiles};
 use super::view::PoolView;
-use super::{Metrics, TimeSeries, WorkerRow};
+use super::{Distributions, Metrics, TimeSeries, WorkerRow};
 use crate::balancer::model::Outcome;
 use crate::balancer::{Assignment, TestRecord};
 use crate::sim::{SimTime, MICROS_PER_SEC};
@@ -187,18 +187,26 @@ impl Collector {
         }
     }
 
-    /// The summary, the time series and the worker table at the end of the run.
+    /// The summary, the time series, the worker table and the
+    /// distributions at the end of the run.
     pub fn finish(
         mut self,
         balancer: &impl PoolView,
         end: SimTime,
-    ) -> (Metrics, TimeSeries, Vec<WorkerRow>) {
+    ) -> (Metrics, TimeSeries, Vec<WorkerRow>, Distributions) {
         let mut series = self.series(end);
         let sampler = std::mem::replace(&mut self.sampler, Sampler::new(self.bucket_us));
         series.resources = sampler.finish(balancer, end, series.throughput.len());
         let workers = self.worker_rows(balancer, end);
         let metrics = self.metrics(balancer, end, &series);
-        (metrics, series, workers)
+        // From the same samples as the metrics' percentiles, so the
+        // distributions' points at 0.5, 0.95 and 0.99 are those figures.
+        let distributions = Distributions {
+            latency: quantile_points(&self.latencies),
+            wait: quantile_points(&self.waits),
+            turnaround: quantile_points(&self.turnarounds),
+        };
+        (metrics, series, workers, distributions)
     }
 
     /// The run's summary: the reference's fields, then lbsim's.

@@ -8,7 +8,7 @@ mod view;
 
 pub use collector::Collector;
 pub use samples::{MAX_HEAT_COLUMNS, MAX_HEAT_WORKERS};
-pub use stats::{jain_index, percentile, sample_stddev, Percentiles};
+pub use stats::{jain_index, percentile, quantile_points, sample_stddev, Percentiles};
 pub use view::PoolView;
 
 use serde::{Deserialize, Serialize};
@@ -109,8 +109,11 @@ pub struct WorkerBusy {
 
 /// Whole distributions, for charts that need more than five percentiles
 /// (a real latency CDF): `[quantile, simulated seconds]` at the quantiles
-/// 0, 0.01, …, 1 (101 points) of every test's value. Empty until a run
-/// fills it; an empty distribution is left out of the results file.
+/// 0, 0.01, …, 1 (101 points) of every test's value, nearest-rank like
+/// [`Percentiles`] (the points at 0.5, 0.95 and 0.99 are p50, p95 and p99).
+/// Filled at the end of every run from the samples the metrics come from;
+/// a distribution with no samples is empty, and a document whose
+/// distributions are all empty (an older lbsim's) leaves them out.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Distributions {
     /// Scheduling latency of every test assigned at least once.

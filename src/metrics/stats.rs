@@ -8,8 +8,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    sorted[nearest_rank(p, sorted.len())]
 }
 
 /// Sample standard deviation (n − 1), as Python's `statistics.stdev`; 0
@@ -57,7 +56,7 @@ impl Percentiles {
         let avg = xs.iter().sum::<f64>() / n as f64;
         let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut keys: Vec<u64> = xs.iter().map(|&x| order_key(x)).collect();
-        let rank = |p: f64| (((p / 100.0) * n as f64).ceil() as usize).clamp(1, n) - 1;
+        let rank = |p: f64| nearest_rank(p, n);
         let [p50, p95, p99] = select_ranks(&mut keys, [rank(50.0), rank(95.0), rank(99.0)]);
         Percentiles {
             avg,
@@ -67,6 +66,53 @@ impl Percentiles {
             max,
         }
     }
+}
+
+/// The 0-based index in `n` sorted values (`n` ≥ 1) of the nearest-rank
+/// `p`-th percentile: one definition for [`percentile`]'s callers,
+/// [`Percentiles`] and [`quantile_points`], so they agree wherever they meet.
+fn nearest_rank(p: f64, n: usize) -> usize {
+    (((p / 100.0) * n as f64).ceil() as usize).clamp(1, n) - 1
+}
+
+/// Points of the distribution of `xs` (any order; not modified) for a
+/// real CDF: `[q, value]` at q = 0, 0.01, …, 1, each value the nearest-rank
+/// percentile 100·q, so q = 0 is the minimum, q = 1 the maximum, and q =
+/// 0.5, 0.95, 0.99 are exactly [`Percentiles::of`]'s p50, p95 and p99.
+/// Empty for no data. Exact, by selection (O(n log 101)) rather than a sort.
+pub fn quantile_points(xs: &[f64]) -> Vec<(f64, f64)> {
+    if xs.is_empty() {
+        return Vec::new();
+    }
+    let n = xs.len();
+    let ranks: Vec<usize> = (0..=100).map(|p| nearest_rank(f64::from(p), n)).collect();
+    let mut keys: Vec<u64> = xs.iter().map(|&x| order_key(x)).collect();
+    let mut values = vec![0.0; ranks.len()];
+    select_many(&mut keys, &ranks, 0, &mut values);
+    (0..=100u32)
+        .map(|p| f64::from(p) / 100.0)
+        .zip(values)
+        .collect()
+}
+
+/// Fills `out[i]` with the value at the 0-based rank `ranks[i]` (ascending,
+/// counted from `offset`, the position of `keys[0]` in the whole) of the
+/// sorted order of `keys`: select the middle rank, then recurse into the
+/// parts left and right of it, so each level of the recursion partitions
+/// the data once.
+fn select_many(keys: &mut [u64], ranks: &[usize], offset: usize, out: &mut [f64]) {
+    let Some(&middle) = ranks.get(ranks.len() / 2) else {
+        return;
+    };
+    let (left, key, right) = keys.select_nth_unstable(middle - offset);
+    let value = from_order_key(*key);
+    // Equal ranks (few values, many quantiles) share the value.
+    let lo = ranks.partition_point(|&r| r < middle);
+    let hi = ranks.partition_point(|&r| r <= middle);
+    out[lo..hi].fill(value);
+    let (out_left, rest) = out.split_at_mut(lo);
+    select_many(left, &ranks[..lo], offset, out_left);
+    select_many(right, &ranks[hi..], middle + 1, &mut rest[hi - lo..]);
 }
 
 /// `x` as an unsigned integer that orders like `f64::total_cmp`: negatives
@@ -169,6 +215,38 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn quantile_points_agree_with_the_percentiles_and_a_sort() {
+        use crate::sim::{RngStreams, Stream};
+        let mut rng = RngStreams::new(5).stream(Stream::Custom(1));
+        for n in [1, 2, 3, 7, 100, 101, 1_000, 12_345] {
+            let xs: Vec<f64> = (0..n)
+                .map(|_| match rng.below(4) {
+                    0 => 0.0,
+                    1 => rng.below(3) as f64,
+                    _ => rng.exponential(20.0),
+                })
+                .collect();
+            let mut sorted = xs.clone();
+            sorted.sort_by(f64::total_cmp);
+            let points = quantile_points(&xs);
+            assert_eq!(points.len(), 101, "n {n}");
+            for (i, &(q, v)) in points.iter().enumerate() {
+                assert_eq!(q, i as f64 / 100.0);
+                let want = percentile(&sorted, i as f64);
+                assert_eq!(v.to_bits(), want.to_bits(), "n {n} p {i}");
+            }
+            let p = Percentiles::of(&xs);
+            assert_eq!(
+                (points[50].1, points[95].1, points[99].1),
+                (p.p50, p.p95, p.p99),
+                "n {n}"
+            );
+            assert_eq!((points[0].1, points[100].1), (sorted[0], p.max), "n {n}");
+        }
+        assert!(quantile_points(&[]).is_empty());
     }
 
     #[test]

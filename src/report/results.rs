@@ -53,7 +53,8 @@ pub struct ResultsDoc {
     /// How the run went as a process: why and when it ended, events handled.
     pub run: RunInfo,
     /// Quantile points of the latency, wait and turnaround distributions
-    /// (`[quantile, seconds]`), for a real CDF; absent when not computed.
+    /// (`[quantile, seconds]` at 0, 0.01, … 1), for a real CDF; written for
+    /// every run, absent from files of an older lbsim (read as empty).
     #[serde(default, skip_serializing_if = "Distributions::is_empty")]
     pub distributions: Distributions,
     /// The load spikes' windows, for charts to shade; absent (empty) when
@@ -244,6 +245,13 @@ mod tests {
         let busy = &back.time_series.resources.worker_busy;
         assert_eq!(busy.workers, out.series.resources.worker_busy.workers);
         assert_eq!(back.run, out.run);
+        let d = &back.distributions;
+        assert_eq!(
+            (d.latency.len(), d.wait.len(), d.turnaround.len()),
+            (101, 101, 101)
+        );
+        assert_eq!(d.latency[50], (0.5, back.metrics.latency.p50));
+        assert_eq!(d.latency[100], (1.0, back.metrics.max_latency));
         assert!(back.spikes.is_empty() && back.trace.is_none());
         let text = doc.to_json();
         assert!(!text.contains("\"spikes\"") && !text.contains("\"trace\""));
@@ -358,7 +366,10 @@ mod tests {
         ] {
             series.remove(k);
         }
+        v.as_object_mut().unwrap().remove("distributions");
         let back = ResultsDoc::parse("old.json", &v.to_string()).unwrap();
+        assert!(back.distributions.is_empty());
+        assert!(!back.to_json().contains("\"distributions\""));
         assert!(back.time_series.arrivals.is_empty());
         assert_eq!(back.time_series.resources, Default::default());
         assert_eq!(

@@ -1,12 +1,15 @@
 //! The charts of many runs: a benchmark grid (JSON) or a sweep (CSV).
 //! Repeated cells (several seeds) are averaged.
 
-use super::figure::{Body, Chart, Panel, Series};
+use super::figure::{Body, Chart, Panel, Scale, Series};
 use super::run::{cdf_chart, cdf_from};
+use super::style::nth_colour;
+use crate::balancer::policy::SchedulerName;
 use crate::report::{BenchmarkDoc, BenchmarkRow};
 use std::collections::BTreeMap;
 
-/// Mean y per x for each group, groups and x in sorted order.
+/// Mean y per x for each group, groups and x in sorted order; a group
+/// named after a policy is drawn in that policy's colour and marker.
 fn lines(points: impl Iterator<Item = (String, f64, f64)>) -> Vec<Series> {
     let mut groups: BTreeMap<String, Vec<(f64, f64, u32)>> = BTreeMap::new();
     for (group, x, y) in points {
@@ -21,22 +24,57 @@ fn lines(points: impl Iterator<Item = (String, f64, f64)>) -> Vec<Series> {
     }
     groups
         .into_iter()
-        .map(|(name, mut g)| {
+        .enumerate()
+        .map(|(i, (name, mut g))| {
             g.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Series {
-                name,
-                step: false,
-                points: g
-                    .into_iter()
-                    .map(|(x, s, n)| (x, s / f64::from(n)))
-                    .collect(),
+            let points = g
+                .into_iter()
+                .map(|(x, s, n)| (x, s / f64::from(n)))
+                .collect();
+            match SchedulerName::parse(&name) {
+                Ok(policy) => Series::policy(name, policy, false, points),
+                Err(_) => Series {
+                    name,
+                    step: false,
+                    points,
+                    colour: nth_colour(i),
+                    marker: None,
+                },
             }
         })
         .collect()
 }
 
+/// A count with thousands separated: `1,000,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// Counts of workers or tests that span a decade or more are drawn on a
+/// log axis: on a linear one, 5–100 crowd against the left edge.
+fn x_scale(x_label: &str, series: &[Series]) -> Scale {
+    let counts = ["workers", "tests", "tests submitted"];
+    let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let lo = xs().fold(f64::INFINITY, f64::min);
+    let hi = xs().fold(0.0, f64::max);
+    if counts.contains(&x_label) && lo > 0.0 && hi / lo >= 10.0 {
+        Scale::Log
+    } else {
+        Scale::Linear
+    }
+}
+
 fn panel(title: String, x: &str, y: &str, series: Vec<Series>) -> Panel {
     let mut p = Panel::new(&title, x, y);
+    p.x_scale = x_scale(x, &series);
     p.series = series;
     p
 }
@@ -56,7 +94,10 @@ pub fn bench_charts(doc: &BenchmarkDoc) -> (Vec<Chart>, Vec<String>) {
         title: "Scalability: throughput and p99 latency, one line per policy".into(),
         body: Body::Panels(scalability_panels(rows)),
     };
-    (vec![scalability, cdf_chart(policy_cdfs(rows))], Vec::new())
+    (
+        vec![scalability, cdf_chart(policy_cdfs(rows), false)],
+        Vec::new(),
+    )
 }
 
 /// Throughput and p99 latency against workers (at the most tests) and
@@ -81,25 +122,37 @@ fn scalability_panels(rows: &[BenchmarkRow]) -> Vec<Panel> {
     let (per_s, seconds) = ("tests scheduled per second (avg)", "seconds (s)");
     vec![
         panel(
-            format!("Throughput against workers ({max_tests} tests)"),
+            format!(
+                "Throughput against workers ({} tests)",
+                thousands(max_tests)
+            ),
             "workers",
             per_s,
             against_workers(&throughput),
         ),
         panel(
-            format!("p99 scheduling latency against workers ({max_tests} tests)"),
+            format!(
+                "p99 scheduling latency against workers ({} tests)",
+                thousands(max_tests)
+            ),
             "workers",
             seconds,
             against_workers(&p99),
         ),
         panel(
-            format!("Throughput against tests ({max_workers} workers)"),
+            format!(
+                "Throughput against tests ({} workers)",
+                thousands(u64::from(max_workers))
+            ),
             "tests submitted",
             per_s,
             against_tests(&throughput),
         ),
         panel(
-            format!("p99 scheduling latency against tests ({max_workers} workers)"),
+            format!(
+                "p99 scheduling latency against tests ({} workers)",
+                thousands(u64::from(max_workers))
+            ),
             "tests submitted",
             seconds,
             against_tests(&p99),
@@ -118,10 +171,10 @@ fn policy_cdfs(rows: &[BenchmarkRow]) -> Vec<Series> {
         }
     }
     best.into_iter()
-        .map(|(name, r)| Series {
-            name: format!("{name} ({} workers, {} tests)", r.workers, r.tests),
-            step: true,
-            points: cdf_from(&r.metrics),
+        .map(|(name, r)| {
+            let (w, t) = (thousands(u64::from(r.workers)), thousands(r.tests));
+            let name = format!("{name} ({w} workers, {t} tests)");
+            Series::policy(name, r.scheduler, true, cdf_from(&r.metrics))
         })
         .collect()
 }
@@ -217,6 +270,12 @@ mod tests {
         assert_eq!(cdf[0].series[1].name, "round_robin (10 workers, 100 tests)");
         let (charts, notes) = bench_charts(&BenchmarkDoc::new(&[], false, 1));
         assert!(charts.is_empty() && notes.len() == 1);
+    }
+
+    #[test]
+    fn counts_in_titles_have_thousands_separated() {
+        let shown: Vec<String> = [0, 999, 1_000, 10_000, 1_000_000].map(thousands).to_vec();
+        assert_eq!(shown, ["0", "999", "1,000", "10,000", "1,000,000"]);
     }
 
     #[test]

@@ -16,28 +16,57 @@ pub fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The "Key figures" table: label, value as the page shows it, unit.
-fn key_figures(m: &Metrics) -> [(&'static str, String, &'static str); 14] {
-    let x = format_value;
+/// A fraction (0–1) as the page shows it: percent.
+fn percent_of_fraction(f: f64) -> String {
+    percent(f * 100.0)
+}
+
+fn percent(p: f64) -> String {
+    format!("{} %", format_value(p))
+}
+
+/// A time in seconds with its unit: milliseconds below one second.
+fn seconds(s: f64) -> String {
+    if s != 0.0 && s.abs() < 1.0 {
+        format!("{} ms", format_value(s * 1000.0))
+    } else {
+        format!("{} s", format_value(s))
+    }
+}
+
+/// The "Key figures" table: label and value with its unit. Every share
+/// is a percent and every time has its unit, whatever the file stores.
+fn key_figures(m: &Metrics) -> [(&'static str, String); 14] {
     [
-        ("tests submitted", m.total_tests.to_string(), ""),
-        ("scheduled", x(m.success_rate), "%"),
-        ("completed successfully", x(m.completion_success_rate), "%"),
-        ("scheduling latency, mean", x(m.avg_latency), "s"),
-        ("scheduling latency, p50", x(m.latency.p50), "s"),
-        ("scheduling latency, p99", x(m.latency.p99), "s"),
-        ("scheduling latency, max", x(m.max_latency), "s"),
-        ("peak throughput", x(m.peak_throughput), "tests/s"),
-        ("mean throughput", x(m.avg_throughput), "tests/s"),
-        ("Jain fairness (1 = even)", x(m.jain_fairness), ""),
+        ("tests submitted", m.total_tests.to_string()),
+        ("scheduled", percent(m.success_rate)),
+        ("completed successfully", percent(m.completion_success_rate)),
+        ("scheduling latency, mean", seconds(m.avg_latency)),
+        ("scheduling latency, p50", seconds(m.latency.p50)),
+        ("scheduling latency, p99", seconds(m.latency.p99)),
+        ("scheduling latency, max", seconds(m.max_latency)),
+        (
+            "peak throughput",
+            format!("{} tests/s", format_value(m.peak_throughput)),
+        ),
+        (
+            "mean throughput",
+            format!("{} tests/s", format_value(m.avg_throughput)),
+        ),
+        (
+            "Jain fairness (100 % = even)",
+            percent_of_fraction(m.jain_fairness),
+        ),
         (
             "workers that got a test",
-            x(m.worker_utilization),
-            "fraction",
+            percent_of_fraction(m.worker_utilization),
         ),
-        ("workers at the end", m.final_worker_count.to_string(), ""),
-        ("memory utilisation", x(m.memory_utilization), "fraction"),
-        ("CUDA utilisation", x(m.cuda_utilization), "fraction"),
+        ("workers at the end", m.final_worker_count.to_string()),
+        (
+            "memory utilisation",
+            percent_of_fraction(m.memory_utilization),
+        ),
+        ("CUDA utilisation", percent_of_fraction(m.cuda_utilization)),
     ]
 }
 
@@ -52,22 +81,67 @@ pub struct Page<'a> {
     pub notes: &'a [String],
 }
 
-fn table(rows: impl Iterator<Item = (String, String)>) -> String {
+/// A two-column table; a value of several lines is shown one per line.
+fn table(rows: impl Iterator<Item = (String, Vec<String>)>) -> String {
     let mut t = String::from("<table>\n");
-    for (k, v) in rows {
-        let _ = writeln!(t, "<tr><th>{}</th><td>{}</td></tr>", escape(&k), escape(&v));
+    for (k, lines) in rows {
+        let v: Vec<String> = lines.iter().map(|l| escape(l)).collect();
+        let _ = writeln!(
+            t,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            escape(&k),
+            v.join("<br>")
+        );
     }
     t.push_str("</table>\n");
     t
 }
 
-/// A setting as the page shows it: strings bare, floats as on the charts,
-/// anything nested as compact JSON.
-fn compact(v: &Value) -> String {
+/// A setting's value in one line: strings without quotes, numbers as
+/// written (`0.9`, `900`), lists comma-separated, an object inside a list
+/// as `(key: value, …)`.
+fn inline(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Number(n) if n.is_f64() => n.as_f64().map_or_else(|| n.to_string(), format_value),
-        other => other.to_string(),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => u.to_string(),
+            (_, Some(i), _) => i.to_string(),
+            (_, _, Some(f)) => f.to_string(),
+            _ => n.to_string(),
+        },
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(inline).collect();
+            items.join(", ")
+        }
+        Value::Object(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| format!("{k}: {}", inline(x)))
+                .collect();
+            format!("({})", fields.join(", "))
+        }
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+    }
+}
+
+/// A setting as the page shows it: one line for a value, and an object
+/// flattened to `key: value` lines (nested keys joined with dots).
+fn setting_lines(prefix: &str, v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(fields) => {
+            for (k, x) in fields.iter().filter(|(_, x)| !x.is_null()) {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                setting_lines(&key, x, out);
+            }
+        }
+        other if prefix.is_empty() => out.push(inline(other)),
+        other => out.push(format!("{prefix}: {}", inline(other))),
     }
 }
 
@@ -80,20 +154,19 @@ fn run_tables(doc: &ResultsDoc) -> String {
     who.push(("seed".into(), doc.seed.to_string()));
     who.push(("lbsim_version".into(), doc.lbsim_version.clone()));
     let mut s = String::from("<h2>Run</h2>\n");
-    s.push_str(&table(who.into_iter()));
+    s.push_str(&table(who.into_iter().map(|(k, v)| (k, vec![v]))));
     // Every setting, in file order, whatever the scenario sections hold.
     if let Ok(Value::Object(cfg)) = serde_json::to_value(&doc.configuration) {
         s.push_str("<h2>Configuration</h2>\n");
-        s.push_str(&table(
-            cfg.iter()
-                .filter(|(_, x)| !x.is_null())
-                .map(|(k, x)| (k.clone(), compact(x))),
-        ));
+        s.push_str(&table(cfg.iter().filter(|(_, x)| !x.is_null()).map(
+            |(k, x)| {
+                let mut lines = Vec::new();
+                setting_lines("", x, &mut lines);
+                (k.clone(), lines)
+            },
+        )));
     }
-    let figures = key_figures(&doc.metrics).map(|(label, value, unit)| {
-        let shown = format!("{value} {unit}").trim_end().to_string();
-        (label.to_string(), shown)
-    });
+    let figures = key_figures(&doc.metrics).map(|(label, value)| (label.to_string(), vec![value]));
     s.push_str("<h2>Key figures</h2>\n");
     s.push_str(&table(figures.into_iter()));
     s
@@ -143,6 +216,45 @@ pub fn page(p: &Page) -> String {
 mod tests {
     use super::*;
     use crate::visualize::fixtures::known_run_doc;
+    use serde_json::json;
+
+    #[test]
+    fn settings_show_values_not_json() {
+        let lines = |v: Value| {
+            let mut out = Vec::new();
+            setting_lines("", &v, &mut out);
+            out
+        };
+        assert_eq!(lines(json!("even")), ["even"]);
+        assert_eq!(lines(json!(900.0)), ["900"]);
+        assert_eq!(
+            lines(
+                json!({"memory_gb": [4.0, 8.5], "usable_memory_fraction": 0.9,
+                         "duration": {"type": "lognormal", "sigma": 0.8}, "x": null})
+            ),
+            [
+                "memory_gb: 4, 8.5",
+                "usable_memory_fraction: 0.9",
+                "duration.type: lognormal",
+                "duration.sigma: 0.8"
+            ]
+        );
+        assert_eq!(
+            lines(json!({"spikes": [{"at": 10.0, "multiplier": 4.0}]})),
+            ["spikes: (at: 10, multiplier: 4)"]
+        );
+        let t = table(
+            [(
+                "worker_profile".to_string(),
+                vec!["a: <1>".into(), "b: 2".into()],
+            )]
+            .into_iter(),
+        );
+        assert_eq!(
+            t,
+            "<table>\n<tr><th>worker_profile</th><td>a: &lt;1&gt;<br>b: 2</td></tr>\n</table>\n"
+        );
+    }
 
     #[test]
     fn the_page_has_the_seed_figures_notes_and_inlined_charts() {
@@ -163,9 +275,14 @@ mod tests {
         assert!(html.contains("<tr><th>seed</th><td>42</td></tr>"));
         assert!(html.contains("<tr><th>workers</th><td>2</td></tr>"));
         assert!(html.contains("<tr><th>scheduled</th><td>97.50 %</td></tr>"));
-        assert!(html.contains("<tr><th>scheduling latency, p99</th><td>0.250 s</td></tr>"));
+        assert!(html.contains("<tr><th>scheduling latency, p99</th><td>250 ms</td></tr>"));
+        assert!(html.contains("<tr><th>scheduling latency, max</th><td>2 s</td></tr>"));
+        assert!(html.contains("<tr><th>workers that got a test</th><td>50 %</td></tr>"));
+        assert!(html.contains("<tr><th>Jain fairness (100 % = even)</th><td>80 %</td></tr>"));
+        assert!(!html.contains(" fraction</td>"), "every share is a percent");
         assert!(html.contains("<tr><th>tests submitted</th><td>10</td></tr>"));
         assert!(!html.contains("timestamp"), "null settings are left out");
+        assert!(!html.contains("&quot;"), "no raw JSON strings");
         assert!(!html.contains("<th>scenario</th>"), "no name, no row");
         assert!(html.contains("<li>heat map: &lt;missing&gt;</li>"));
         assert!(html.contains("<figure id=\"a\">\n<svg x=\"1\"></svg>\n</figure>"));

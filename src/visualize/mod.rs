@@ -3,6 +3,7 @@
 //! table (`figure`) built from the file (`run`, `grid`), then drawn as SVG
 //! (`render`); `index.html` inlines them all (`html`).
 
+mod axis;
 mod data;
 mod figure;
 #[cfg(test)]
@@ -11,10 +12,13 @@ mod grid;
 mod html;
 mod render;
 mod run;
+mod style;
 
+pub use axis::{format_tick, Axis};
 pub use data::{parse, Kind, Results};
-pub use figure::{Band, Bar, Body, Chart, Heat, Mark, Panel, Series};
-pub use render::{svg, PALETTE};
+pub use figure::{Band, Bar, Body, Chart, Heat, Key, LegendEntry, Mark, Panel, Scale, Series};
+pub use render::{svg, x_axis, y_axis};
+pub use style::{policy_style, Colour, Marker, PALETTE};
 
 use crate::error::{Error, Result};
 use crate::report::write_atomically;

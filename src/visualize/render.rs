@@ -1,32 +1,37 @@
 //! Drawing a chart's data table as SVG with plotters (SVG backend only: no
-//! system fonts, text stays text). Colours are the Okabe–Ito palette, which
-//! stays distinguishable with the common forms of colour blindness; the
-//! heat map uses viridis, which is also readable in grey.
+//! system fonts, text stays text). Colours and markers come from the data
+//! (`style` chooses them); the heat map uses viridis, which is also
+//! readable in grey. Legends sit in a band right of the plot, never over
+//! the lines, and every tick label is short (`axis::format_tick`).
 
-use super::figure::{Body, Chart, Heat, Panel};
+use super::axis::{format_tick, Axis};
+use super::figure::{Body, Chart, Heat, Key, LegendEntry, Panel, Scale};
+use super::style::{nth_colour, Colour, Marker};
 use crate::error::{Error, Result};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
-
-/// Okabe–Ito: blue, orange, bluish green, vermillion, reddish purple, sky
-/// blue, yellow, black.
-pub const PALETTE: [RGBColor; 8] = [
-    RGBColor(0, 114, 178),
-    RGBColor(230, 159, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(213, 94, 0),
-    RGBColor(204, 121, 167),
-    RGBColor(86, 180, 233),
-    RGBColor(240, 228, 66),
-    RGBColor(0, 0, 0),
-];
 
 const WIDTH: u32 = 960;
 const PANEL_HEIGHT: u32 = 300;
 const TITLE_HEIGHT: u32 = 40;
+/// Room right of the plot for half of the last x tick label.
+const RIGHT_MARGIN: u32 = 28;
+/// A legend line's height, and the legend band's width limits (pixels).
+const LEGEND_LINE: i32 = 17;
+const LEGEND_MIN_WIDTH: i32 = 110;
+const LEGEND_MAX_WIDTH: i32 = 330;
+/// Series with more points than this show their marker at every tenth
+/// of the points only (a 101-point CDF: at 0, 10, … 100 %).
+const ALL_MARKERS_UP_TO: usize = 24;
 
 fn err(e: impl std::fmt::Display) -> Error {
     Error::Run(format!("drawing a chart failed: {e}"))
+}
+
+fn rgb(c: Colour) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
 }
 
 /// The chart as an SVG document.
@@ -59,6 +64,44 @@ pub fn svg(chart: &Chart) -> Result<String> {
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
+/// A linear coordinate with our own ticks (an [`Axis`]'s): plotters'
+/// `with_key_points` would do, but its result takes no label formatter.
+struct Ticked {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    fn of(axis: &Axis) -> Ticked {
+        Ticked {
+            inner: axis.plot_range().into(),
+            ticks: axis.plot_ticks(),
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    /// The ticks for the grid lines and labels; no light lines between.
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
 fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
@@ -74,7 +117,7 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 fn draw_panel(area: &Area, p: &Panel, shared: Option<(f64, f64)>) -> Result<()> {
     if p.bars.is_empty() {
-        draw_lines(area, p, shared.unwrap_or_else(|| x_range(p)))
+        draw_lines(area, p, shared)
     } else {
         draw_bars(area, p)
     }
@@ -100,65 +143,204 @@ fn shared_x(panels: &[Panel]) -> Option<(f64, f64)> {
     Some(range(ranges.iter().flat_map(|r| [r.0, r.1])))
 }
 
-fn draw_lines(area: &Area, p: &Panel, (x0, x1): (f64, f64)) -> Result<()> {
-    let (_, y1) = range(p.series.iter().flat_map(|s| s.points.iter().map(|q| q.1)));
-    let y1 = if y1 <= 0.0 { 1.0 } else { y1 * 1.1 };
-    let mut chart = ChartBuilder::on(area)
+/// The panel's x axis: log when asked for and every value is positive.
+pub fn x_axis(p: &Panel, shared: Option<(f64, f64)>) -> Axis {
+    let (lo, hi) = shared.unwrap_or_else(|| x_range(p));
+    if p.x_scale == Scale::Log && lo > 0.0 {
+        Axis::log(lo, hi)
+    } else {
+        Axis::linear(lo, hi)
+    }
+}
+
+/// The panel's y axis: its fixed range, else from 0 to above the data.
+pub fn y_axis(p: &Panel) -> Axis {
+    match p.y_range {
+        Some((lo, hi)) => Axis::linear(lo, hi),
+        None => {
+            let ys = p.series.iter().flat_map(|s| s.points.iter().map(|q| q.1));
+            let (lo, hi) = (ys.filter(|y| y.is_finite()))
+                .fold((0.0, 0.0), |(a, b): (f64, f64), y| (a.min(y), b.max(y)));
+            Axis::from_zero(lo, hi)
+        }
+    }
+}
+
+fn draw_lines(area: &Area, p: &Panel, shared: Option<(f64, f64)>) -> Result<()> {
+    let legend = p.legend();
+    let (plot, key) = split_for_legend(area, &legend);
+    let (x, y) = (x_axis(p, shared), y_axis(p));
+    let mut chart = ChartBuilder::on(&plot)
         .caption(&p.title, ("sans-serif", 15))
         .margin(8)
+        .margin_right(RIGHT_MARGIN)
         .x_label_area_size(36)
         .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, 0.0..y1)
+        .build_cartesian_2d(Ticked::of(&x), Ticked::of(&y))
         .map_err(err)?;
+    let x_label = |v: &f64| format_tick(x.from_plot(*v));
+    let y_label = |v: &f64| format_tick(*v);
     chart
         .configure_mesh()
         .x_desc(p.x_label.as_str())
         .y_desc(p.y_label.as_str())
-        .light_line_style(RGBColor(235, 235, 235))
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .bold_line_style(RGBColor(230, 230, 230))
         .draw()
         .map_err(err)?;
-    let band_style = RGBColor(0, 0, 0).mix(0.10).filled();
+    let (y0, y1) = (y.lo, y.hi);
     for b in &p.bands {
+        let style = BLACK.mix(0.10).filled();
+        let corners = [(x.to_plot(b.start), y0), (x.to_plot(b.end), y1)];
         chart
-            .draw_series([Rectangle::new([(b.start, 0.0), (b.end, y1)], band_style)])
+            .draw_series([Rectangle::new(corners, style)])
             .map_err(err)?;
     }
     for m in &p.marks {
-        let colour = if m.label.contains("join") {
-            PALETTE[2]
-        } else {
-            PALETTE[3]
-        };
-        chart
-            .draw_series([PathElement::new(
-                vec![(m.at, 0.0), (m.at, y1)],
-                colour.mix(0.6),
-            )])
-            .map_err(err)?;
+        let at = x.to_plot(m.at);
+        let line = PathElement::new(vec![(at, y0), (at, y1)], rgb(m.colour).mix(0.6));
+        chart.draw_series([line]).map_err(err)?;
     }
-    for (i, s) in p.series.iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
+    let mut markers = Vec::new();
+    for s in &p.series {
+        let colour = rgb(s.colour);
         let points = if s.step {
             staircase(&s.points)
         } else {
             s.points.clone()
         };
+        let plotted = points.iter().map(|&(a, b)| (x.to_plot(a), b));
+        let plotted: Vec<(f64, f64)> = plotted.filter(|q| q.0.is_finite()).collect();
         chart
-            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
-            .map_err(err)?
-            .label(s.name.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
-            });
+            .draw_series(LineSeries::new(plotted, colour.stroke_width(2)))
+            .map_err(err)?;
+        if let Some(marker) = s.marker {
+            for &(a, b) in marker_points(&s.points) {
+                markers.push((chart.backend_coord(&(x.to_plot(a), b)), s.colour, marker));
+            }
+        }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(err)?;
+    let base = area.get_base_pixel();
+    for ((px, py), colour, marker) in markers {
+        draw_marker(area, (px - base.0, py - base.1), colour, marker)?;
+    }
+    match key {
+        Some(key) => draw_legend(&key, &legend),
+        None => Ok(()),
+    }
+}
+
+/// The points that carry a marker: all of a short series, else every
+/// tenth of them (and the last).
+fn marker_points(points: &[(f64, f64)]) -> Vec<&(f64, f64)> {
+    if points.len() <= ALL_MARKERS_UP_TO {
+        return points.iter().collect();
+    }
+    let every = (points.len() - 1).div_ceil(10);
+    let mut picked: Vec<&(f64, f64)> = points.iter().step_by(every).collect();
+    if (points.len() - 1) % every != 0 {
+        picked.extend(points.last());
+    }
+    picked
+}
+
+/// The plot's part of a panel and, when there is a legend, a band right
+/// of it wide enough for the longest label.
+fn split_for_legend<'a>(area: &Area<'a>, legend: &[LegendEntry]) -> (Area<'a>, Option<Area<'a>>) {
+    if legend.is_empty() {
+        return (area.clone(), None);
+    }
+    let longest = legend
+        .iter()
+        .map(|e| e.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let width = (longest as i32 * 13 / 2 + 44).clamp(LEGEND_MIN_WIDTH, LEGEND_MAX_WIDTH);
+    let (plot, key) = area.split_horizontally(area.dim_in_pixel().0 as i32 - width);
+    (plot, Some(key))
+}
+
+/// One line per entry: the key (line and marker, mark line or shaded
+/// box), then the label.
+fn draw_legend(area: &Area, legend: &[LegendEntry]) -> Result<()> {
+    let font = ("sans-serif", 12).into_font();
+    for (i, e) in legend.iter().enumerate() {
+        let y = 34 + i as i32 * LEGEND_LINE;
+        match e.key {
+            Key::Line(c, marker) => {
+                let line = PathElement::new(vec![(4, y), (28, y)], rgb(c).stroke_width(2));
+                area.draw(&line).map_err(err)?;
+                if let Some(m) = marker {
+                    draw_marker(area, (16, y), c, m)?;
+                }
+            }
+            Key::Mark(c) => {
+                let line = PathElement::new(vec![(16, y - 7), (16, y + 7)], rgb(c).mix(0.6));
+                area.draw(&line).map_err(err)?;
+            }
+            Key::Band(c) => {
+                let bx = Rectangle::new([(4, y - 6), (28, y + 6)], rgb(c).mix(0.10).filled());
+                area.draw(&bx).map_err(err)?;
+            }
+        }
+        let text = Text::new(e.label.clone(), (34, y - 7), font.clone());
+        area.draw(&text).map_err(err)?;
+    }
     Ok(())
+}
+
+/// A marker of about 9 pixels centred on `(x, y)` (pixels of `area`).
+fn draw_marker(area: &Area, (x, y): (i32, i32), colour: Colour, marker: Marker) -> Result<()> {
+    use Marker::{
+        Circle as Dot, Cross, Diamond, InvertedTriangle, OpenCircle, OpenDiamond,
+        OpenInvertedTriangle, OpenSquare, OpenTriangle, Plus, Square, Triangle,
+    };
+    const R: i32 = 4;
+    let c = rgb(colour);
+    let at = |pts: &[(i32, i32)]| -> Vec<(i32, i32)> {
+        pts.iter().map(|&(dx, dy)| (x + dx, y + dy)).collect()
+    };
+    let square = [(-R, -R), (R, -R), (R, R), (-R, R)];
+    let triangle = [(0, -R - 1), (R + 1, R), (-R - 1, R)];
+    let inverted = [(0, R + 1), (R + 1, -R), (-R - 1, -R)];
+    let diamond = [(0, -R - 1), (R + 1, 0), (0, R + 1), (-R - 1, 0)];
+    let shape: &[(i32, i32)] = match marker {
+        Square | OpenSquare => &square,
+        Triangle | OpenTriangle => &triangle,
+        InvertedTriangle | OpenInvertedTriangle => &inverted,
+        Diamond | OpenDiamond => &diamond,
+        Dot => return area.draw(&Circle::new((x, y), R, c.filled())).map_err(err),
+        OpenCircle => {
+            let ring = Circle::new((x, y), R, c.stroke_width(2));
+            return area.draw(&ring).map_err(err);
+        }
+        Plus | Cross => {
+            let d = R + 1;
+            let arms = if marker == Plus {
+                [[(-d, 0), (d, 0)], [(0, -d), (0, d)]]
+            } else {
+                [[(-R, -R), (R, R)], [(-R, R), (R, -R)]]
+            };
+            for arm in arms {
+                area.draw(&PathElement::new(at(&arm), c.stroke_width(2)))
+                    .map_err(err)?;
+            }
+            return Ok(());
+        }
+    };
+    let open = matches!(
+        marker,
+        OpenSquare | OpenTriangle | OpenInvertedTriangle | OpenDiamond
+    );
+    if open {
+        let mut outline = at(shape);
+        outline.push(outline[0]);
+        area.draw(&PathElement::new(outline, c.stroke_width(2)))
+            .map_err(err)
+    } else {
+        area.draw(&Polygon::new(at(shape), c.filled())).map_err(err)
+    }
 }
 
 /// A CDF rises at each value and stays flat until the next.
@@ -175,29 +357,37 @@ fn staircase(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 
 fn draw_bars(area: &Area, p: &Panel) -> Result<()> {
     let n = p.bars.len();
-    let (_, y1) = range(p.bars.iter().map(|b| b.value));
-    let y1 = if y1 <= 0.0 { 1.0 } else { y1 * 1.15 };
+    let (_, top) = range(p.bars.iter().map(|b| b.value));
+    // Headroom for the value printed above the tallest bar.
+    let y = match p.y_range {
+        Some((lo, hi)) => Axis::linear(lo, hi.max(top * 1.12)),
+        None => Axis::from_zero(0.0, top.max(0.0) * 1.12),
+    };
+    let y1 = y.hi;
     let mut chart = ChartBuilder::on(area)
         .caption(&p.title, ("sans-serif", 15))
         .margin(8)
+        .margin_right(RIGHT_MARGIN)
         .x_label_area_size(30)
         .y_label_area_size(64)
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..y1)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), Ticked::of(&y))
         .map_err(err)?;
     let labels: Vec<&str> = p.bars.iter().map(|b| b.label.as_str()).collect();
+    let y_label = |v: &f64| format_tick(*v);
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
         .y_desc(p.y_label.as_str())
-        .light_line_style(RGBColor(235, 235, 235))
+        .y_label_formatter(&y_label)
+        .bold_line_style(RGBColor(230, 230, 230))
         .draw()
         .map_err(err)?;
     let label_font = ("sans-serif", 13).into_font();
     let value_font = ("sans-serif", 12).into_font();
     for (i, b) in p.bars.iter().enumerate() {
         let x = i as f64;
-        let colour = PALETTE[i % PALETTE.len()];
+        let colour = rgb(nth_colour(i));
         chart
             .draw_series([Rectangle::new(
                 [(x - 0.35, 0.0), (x + 0.35, b.value)],
@@ -252,10 +442,12 @@ fn draw_heat(area: &Area, h: &Heat) -> Result<()> {
             String::new()
         }
     };
+    let x_label = |v: &f64| format_tick(*v);
     chart
         .configure_mesh()
         .disable_mesh()
         .x_desc(h.x_label.as_str())
+        .x_label_formatter(&x_label)
         .y_desc("worker")
         .y_labels(n.min(25))
         .y_label_formatter(&label)
@@ -321,6 +513,20 @@ mod tests {
             s,
             [(0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (3.0, 0.5), (3.0, 1.0)]
         );
+    }
+
+    #[test]
+    fn long_series_show_a_marker_at_every_tenth_point() {
+        let cdf: Vec<(f64, f64)> = (0..=100).map(|i| (f64::from(i), f64::from(i))).collect();
+        let ys: Vec<f64> = marker_points(&cdf).iter().map(|p| p.1).collect();
+        assert_eq!(ys, (0..=10).map(|i| f64::from(i * 10)).collect::<Vec<_>>());
+        let odd: Vec<(f64, f64)> = (0..30).map(|i| (f64::from(i), 0.0)).collect();
+        let xs: Vec<f64> = marker_points(&odd).iter().map(|p| p.0).collect();
+        assert_eq!(
+            xs,
+            [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0, 27.0, 29.0]
+        );
+        assert_eq!(marker_points(&cdf[..5]).len(), 5);
     }
 
     #[test]

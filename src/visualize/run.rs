@@ -1,6 +1,7 @@
 //! The charts of one run (stress, scenario, spike or replay results).
 
 use super::figure::{Band, Bar, Body, Chart, Heat, Mark, Panel, Series};
+use super::style::{JOIN_COLOUR, LEAVE_COLOUR};
 use crate::metrics::Metrics;
 use crate::report::{ResultsDoc, SpikeWindow};
 
@@ -47,17 +48,19 @@ fn bars(mut p: Panel, items: &[(&str, f64)]) -> Panel {
 /// Key figures as bars, grouped by unit.
 pub fn summary(doc: &ResultsDoc) -> Chart {
     let m = &doc.metrics;
-    let rates = bars(
+    let mut rates = bars(
         Panel::new("Rates", "", "percent (%)"),
         &[
             ("scheduled", m.success_rate),
             ("completed ok", m.completion_success_rate),
             ("workers used", m.worker_utilization * 100.0),
-            ("Jain fairness ×100", m.jain_fairness * 100.0),
+            ("Jain fairness", m.jain_fairness * 100.0),
             ("memory used", m.memory_utilization * 100.0),
             ("CUDA used", m.cuda_utilization * 100.0),
         ],
     );
+    // Up to 100 %, with room for the value over a full bar.
+    rates.y_range = Some((0.0, 110.0));
     let latency = bars(
         Panel::new(
             "Scheduling latency (assigned − submitted)",
@@ -119,16 +122,17 @@ fn marks(doc: &ResultsDoc) -> Vec<Mark> {
     let mut leaves: Vec<f64> = doc.workers.iter().filter_map(|w| w.left_at).collect();
     joins.sort_by(f64::total_cmp);
     leaves.sort_by(f64::total_cmp);
-    let mark = |label: &'static str| {
+    let mark = |label: &'static str, colour| {
         move |at: f64| Mark {
             at,
             label: label.into(),
+            colour,
         }
     };
     joins
         .into_iter()
-        .map(mark("worker joined"))
-        .chain(leaves.into_iter().map(mark("worker left")))
+        .map(mark("worker joined", JOIN_COLOUR))
+        .chain(leaves.into_iter().map(mark("worker left", LEAVE_COLOUR)))
         .collect()
 }
 
@@ -158,7 +162,7 @@ fn time_series(doc: &ResultsDoc) -> Chart {
     latency.bands = bands(&doc.spikes);
     Chart {
         name: "throughput_latency".into(),
-        title: "Throughput and scheduling latency over time (shaded: spikes; lines: worker joins/departures)".into(),
+        title: "Throughput and scheduling latency over time".into(),
         body: Body::Panels(vec![top, latency]),
     }
 }
@@ -258,35 +262,58 @@ pub fn spike_correlation(doc: &ResultsDoc) -> Option<Chart> {
     })
 }
 
-/// A distribution read back from its summary: (value, fraction ≤ value).
+/// A latency distribution read back from its five figures, for files
+/// without the distribution itself (an older lbsim's, a benchmark row):
+/// (seconds, percent of tests at or below).
 pub fn cdf_from(m: &Metrics) -> Vec<(f64, f64)> {
     vec![
         (m.min_latency, 0.0),
-        (m.latency.p50, 0.5),
-        (m.latency.p95, 0.95),
-        (m.latency.p99, 0.99),
-        (m.latency.max, 1.0),
+        (m.latency.p50, 50.0),
+        (m.latency.p95, 95.0),
+        (m.latency.p99, 99.0),
+        (m.latency.max, 100.0),
     ]
 }
 
+/// The run's latency CDF: from its 101 quantile points when the file has
+/// them, else from the percentiles.
 fn latency_cdf(doc: &ResultsDoc) -> Chart {
-    cdf_chart(vec![Series {
-        name: doc.scheduler.as_str().into(),
-        step: true,
-        points: cdf_from(&doc.metrics),
-    }])
+    let quantiles = &doc.distributions.latency;
+    let (points, exact) = if quantiles.is_empty() {
+        (cdf_from(&doc.metrics), false)
+    } else {
+        (
+            quantiles.iter().map(|&(q, s)| (s, q * 100.0)).collect(),
+            true,
+        )
+    };
+    let name = doc.scheduler.as_str().to_string();
+    cdf_chart(
+        vec![Series::policy(name, doc.scheduler, true, points)],
+        exact,
+    )
 }
 
-pub fn cdf_chart(series: Vec<Series>) -> Chart {
-    let mut p = Panel::new(
-        "Fraction of tests scheduled within a latency (min, p50, p95, p99, max)",
-        "scheduling latency (s)",
-        "fraction of tests",
-    );
+/// A latency CDF chart; `exact`: drawn from the quantile points of every
+/// test, not rebuilt from five figures (the title says which).
+pub fn cdf_chart(series: Vec<Series>, exact: bool) -> Chart {
+    let (panel, title) = if exact {
+        (
+            "Share of tests scheduled within a latency (every test, 101 quantiles)",
+            "Scheduling latency distribution (CDF)",
+        )
+    } else {
+        (
+            "Share of tests scheduled within a latency (min, p50, p95, p99, max)",
+            "Scheduling latency distribution (CDF from percentiles)",
+        )
+    };
+    let mut p = Panel::new(panel, "scheduling latency (s)", "tests (%)");
+    p.y_range = Some((0.0, 100.0));
     p.series = series;
     Chart {
         name: "latency_cdf".into(),
-        title: "Scheduling latency distribution (CDF from percentiles)".into(),
+        title: title.into(),
         body: Body::Panels(vec![p]),
     }
 }
@@ -316,7 +343,7 @@ mod tests {
                 ("scheduled", 90.0),
                 ("completed ok", doc.metrics.completion_success_rate),
                 ("workers used", 50.0),
-                ("Jain fairness ×100", 80.0)
+                ("Jain fairness", 80.0)
             ]
         );
         let latency: Vec<f64> = p[1].bars.iter().map(|b| b.value).collect();
@@ -368,7 +395,13 @@ mod tests {
     fn cdf_reads_percentiles_in_order() {
         assert_eq!(
             cdf_from(&known_run_doc().metrics),
-            [(0.1, 0.0), (0.4, 0.5), (1.5, 0.95), (1.9, 0.99), (2.0, 1.0)]
+            [
+                (0.1, 0.0),
+                (0.4, 50.0),
+                (1.5, 95.0),
+                (1.9, 99.0),
+                (2.0, 100.0)
+            ]
         );
     }
 }

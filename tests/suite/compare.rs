@@ -49,6 +49,22 @@ fn identical_inputs_agree() {
     assert!(stdout(&diff(&d, &d, &[])).contains("decisions differing: 0 of 60 (0.000 %)"));
 }
 
+/// The results' `distributions` are chart data, not metrics: `diff`
+/// compares the metrics only, so files that differ only there agree.
+#[test]
+fn diff_compares_metrics_not_the_distributions() {
+    let (_, j) = stress("dist", &[]);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    assert_eq!(v["distributions"]["latency"].as_array().unwrap().len(), 101);
+    v["distributions"]["latency"][100][1] = serde_json::json!(1e6);
+    let changed = tmp("dist-changed.json");
+    std::fs::write(&changed, v.to_string()).unwrap();
+    let o = diff(&j, &changed, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("distributions"), "{}", stdout(&o));
+}
+
 #[test]
 fn one_changed_decision_is_reported_exactly() {
     let (d, _) = stress("one", &[]);

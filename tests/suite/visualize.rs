@@ -311,3 +311,248 @@ fn golden_chart_data_of_one_scenario_run() {
         insta::assert_snapshot!("visualize_chart_data_dynamic_run", doc);
     });
 }
+
+/// The charts of a results file, as `visualize` builds them.
+fn chart_data(path: &Path) -> Vec<lbsim::visualize::Chart> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (parsed, kind) = lbsim::visualize::parse("results.json", &text).unwrap();
+    lbsim::visualize::charts(&parsed, kind).0
+}
+
+fn panels<'a>(charts: &'a [lbsim::visualize::Chart], name: &str) -> &'a [lbsim::visualize::Panel] {
+    let chart = charts.iter().find(|c| c.name == name).unwrap();
+    match &chart.body {
+        lbsim::visualize::Body::Panels(p) => p,
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+/// A grid shaped like `benchmark --full`'s: all twelve policies, workers
+/// 5 to 10 000, tests 100 to 1 000 000. Running that grid takes minutes,
+/// so the rows are one real default grid's (5–100 workers, 100–1000 tests)
+/// copied for each policy and relabelled onto the full grid's sizes: the
+/// charts read only the labels and the metrics.
+fn full_like_grid(dir: &Path) -> PathBuf {
+    let one = benchmark_grid(dir, &["round_robin"]);
+    let mut grid: Value = serde_json::from_str(&std::fs::read_to_string(&one).unwrap()).unwrap();
+    let workers = |w: u64| match w {
+        5 => 5,
+        10 => 20,
+        20 => 100,
+        50 => 1_000,
+        _ => 10_000,
+    };
+    let tests = |t: u64| match t {
+        100 => 100,
+        500 => 10_000,
+        _ => 1_000_000,
+    };
+    let rows = grid["benchmark_results"].as_array().unwrap().clone();
+    let mut all = Vec::new();
+    for policy in lbsim::balancer::policy::SCHEDULERS {
+        for r in &rows {
+            let mut r = r.clone();
+            r["scheduler"] = json!(policy.id);
+            r["workers"] = json!(workers(r["workers"].as_u64().unwrap()));
+            r["tests"] = json!(tests(r["tests"].as_u64().unwrap()));
+            all.push(r);
+        }
+    }
+    grid["benchmark_results"] = Value::Array(all);
+    let path = dir.join("full.json");
+    std::fs::write(&path, grid.to_string()).unwrap();
+    path
+}
+
+/// Every `<text>` of an SVG with its x, and every polyline's points.
+fn svg_texts_and_lines(svg: &str) -> (Vec<(String, f64)>, Vec<Vec<(f64, f64)>>) {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let texts = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            let x = n.attribute("x").and_then(|x| x.parse().ok()).unwrap_or(0.0);
+            (n.text().unwrap_or("").trim().to_string(), x)
+        })
+        .collect();
+    let lines = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .map(|n| {
+            (n.attribute("points").unwrap_or("").split_whitespace())
+                .filter_map(|p| {
+                    let (x, y) = p.split_once(',')?;
+                    Some((x.parse().ok()?, y.parse().ok()?))
+                })
+                .collect()
+        })
+        .collect();
+    (texts, lines)
+}
+
+#[test]
+fn a_full_benchmark_grid_gets_log_axes_and_each_policy_its_own_look() {
+    use lbsim::visualize::{format_tick, x_axis, Scale};
+    let dir = temp_dir("full");
+    let path = full_like_grid(&dir);
+    let charts = chart_data(&path);
+    let scalability = panels(&charts, "scalability");
+    assert_eq!(scalability.len(), 4);
+    let mut looks = std::collections::BTreeMap::new();
+    for p in scalability {
+        assert_eq!(p.x_scale, Scale::Log, "{}", p.title);
+        assert_eq!(p.series.len(), 12, "{}", p.title);
+        for s in &p.series {
+            let look = (s.colour, s.marker.expect("a policy line has a marker"));
+            assert_eq!(
+                *looks.entry(s.name.clone()).or_insert(look),
+                look,
+                "{}",
+                s.name
+            );
+        }
+    }
+    let distinct: std::collections::HashSet<_> = looks.values().collect();
+    let colours: std::collections::HashSet<_> = looks.values().map(|l| l.0).collect();
+    let markers: std::collections::HashSet<_> = looks.values().map(|l| l.1).collect();
+    assert_eq!((distinct.len(), colours.len(), markers.len()), (12, 12, 12));
+    // The CDF's line of a policy looks as in the scalability chart.
+    let cdf = &panels(&charts, "latency_cdf")[0];
+    assert_eq!(cdf.series.len(), 12);
+    for s in &cdf.series {
+        let policy = s.name.split(" (").next().unwrap();
+        assert_eq!(
+            Some(&(s.colour, s.marker.unwrap())),
+            looks.get(policy),
+            "{}",
+            s.name
+        );
+    }
+    let labels = |p: &lbsim::visualize::Panel| -> Vec<String> {
+        x_axis(p, None)
+            .ticks
+            .iter()
+            .map(|&t| format_tick(t))
+            .collect()
+    };
+    assert_eq!(labels(&scalability[0]), ["10", "100", "1k", "10k"]);
+    assert_eq!(labels(&scalability[2]), ["100", "1k", "10k", "100k", "1M"]);
+
+    let out = visualize(&path, &dir.join("viz"), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(dir.join("viz/scalability.svg")).unwrap();
+    let (texts, lines) = svg_texts_and_lines(&svg);
+    let shown: Vec<&str> = texts.iter().map(|t| t.0.as_str()).collect();
+    for tick in ["10k", "100k", "1M"] {
+        assert!(shown.contains(&tick), "no tick {tick}: {shown:?}");
+    }
+    assert!(
+        !shown
+            .iter()
+            .any(|t| t.ends_with(".0") || t.contains("0000")),
+        "long tick labels: {shown:?}"
+    );
+    // Each panel's legend names every policy, right of every data line.
+    let legend_x: Vec<f64> = (texts.iter())
+        .filter(|t| t.0 == "least_loaded")
+        .map(|t| t.1)
+        .collect();
+    assert_eq!(legend_x.len(), 4, "one legend per panel");
+    let left = legend_x.iter().copied().fold(f64::MAX, f64::min);
+    let data_lines = lines
+        .iter()
+        .filter(|l| l.len() >= 3 && l[0].0 < left - 40.0);
+    for line in data_lines {
+        assert!(
+            line.iter().all(|p| p.0 < left - 34.0),
+            "a line under the legend: {line:?}"
+        );
+    }
+}
+
+#[test]
+fn a_runs_latency_cdf_is_its_101_quantile_points() {
+    let dir = temp_dir("cdf");
+    let results = run_results(&dir);
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let quantiles = file["distributions"]["latency"].as_array().unwrap();
+    assert_eq!(quantiles.len(), 101);
+    assert_eq!(
+        quantiles[95],
+        json!([0.95, file["metrics"]["latency"]["p95"]])
+    );
+    let charts = chart_data(&results);
+    let title = &charts
+        .iter()
+        .find(|c| c.name == "latency_cdf")
+        .unwrap()
+        .title;
+    assert_eq!(title, "Scheduling latency distribution (CDF)");
+    let line = &panels(&charts, "latency_cdf")[0].series[0];
+    assert!(line.step);
+    let want: Vec<(f64, f64)> = (quantiles.iter())
+        .map(|q| (q[1].as_f64().unwrap(), q[0].as_f64().unwrap() * 100.0))
+        .collect();
+    assert_eq!(line.points, want);
+    // Without the distributions (an older lbsim's file): the staircase of
+    // the five figures, and the title says so.
+    let mut old = file.clone();
+    old.as_object_mut().unwrap().remove("distributions");
+    std::fs::write(&results, old.to_string()).unwrap();
+    let charts = chart_data(&results);
+    let title = &charts
+        .iter()
+        .find(|c| c.name == "latency_cdf")
+        .unwrap()
+        .title;
+    assert_eq!(
+        title,
+        "Scheduling latency distribution (CDF from percentiles)"
+    );
+    let line = &panels(&charts, "latency_cdf")[0].series[0];
+    let ys: Vec<f64> = line.points.iter().map(|p| p.1).collect();
+    assert_eq!(ys, [0.0, 50.0, 95.0, 99.0, 100.0]);
+}
+
+#[test]
+fn join_and_departure_lines_are_in_the_legend_and_the_page_shows_values() {
+    let dir = temp_dir("legend");
+    let results = run_results(&dir);
+    let charts = chart_data(&results);
+    let top = &panels(&charts, "throughput_latency")[0];
+    let kinds: std::collections::BTreeSet<&str> =
+        top.marks.iter().map(|m| m.label.as_str()).collect();
+    assert!(!kinds.is_empty(), "the dynamic run has joins or departures");
+    let legend: Vec<String> = top.legend().into_iter().map(|e| e.label).collect();
+    for kind in &kinds {
+        assert_eq!(legend.iter().filter(|l| l == kind).count(), 1, "{legend:?}");
+    }
+    assert_eq!(legend[..2], ["scheduled", "completed"]);
+    let out_dir = dir.join("viz");
+    assert!(visualize(&results, &out_dir, &[]).status.success());
+    let svg = std::fs::read_to_string(out_dir.join("throughput_latency.svg")).unwrap();
+    let (texts, _) = svg_texts_and_lines(&svg);
+    for kind in &kinds {
+        assert!(
+            texts.iter().any(|t| t.0 == *kind),
+            "{kind} not in the legend"
+        );
+    }
+    let html = std::fs::read_to_string(out_dir.join("index.html")).unwrap();
+    assert!(!html.contains("&quot;"), "configuration values, not JSON");
+    assert!(
+        html.contains("<tr><th>arrivals</th><td>type: even</td></tr>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>memory_gb: "),
+        "a profile shows key: value lines"
+    );
+    assert!(html.contains("<br>cuda_devices: "), "one line per key");
+    assert!(!html.contains("fraction</td>"), "shares are percent");
+    assert!(html.contains("<tr><th>workers that got a test</th><td>"));
+}
