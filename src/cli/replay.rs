@@ -94,7 +94,7 @@ pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
         .trace()
         .ok_or_else(|| Error::Run("a replay was prepared without its trace".into()))?;
     if trace.unusable > 0 {
-        eprintln!("lbsim: warning: {}", unusable_line(trace));
+        crate::console::print_err(&format!("lbsim: warning: {}\n", unusable_line(trace)));
     }
     let report = prepared.run(&mut NoObserver)?;
     print_stats(report.stats.as_deref());

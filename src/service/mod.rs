@@ -174,7 +174,7 @@ fn warn_if_exposed(options: &ServeOptions, ip: IpAddr) {
             "listening on {ip} without a token: anyone who can reach this port can submit, lease and complete tests (set --token or LB_TOKEN)"
         );
         tracing::warn!("{msg}");
-        eprintln!("lbsim serve: warning: {msg}");
+        crate::console::print_err(&format!("lbsim serve: warning: {msg}\n"));
     }
 }
 

@@ -232,6 +232,7 @@ pub fn read<R: std::io::BufRead>(file: &str, input: R) -> crate::error::Result<s
                     run: SimDuration::from_secs_f64(*expected_duration_s),
                     success: true,
                     spec,
+                    line: n,
                 });
             }
             Fact::Complete {
