@@ -16,6 +16,8 @@ mod dashboard;
 mod decision_log;
 mod determinism;
 mod golden;
+mod hardening;
+mod hostile;
 mod invariants;
 mod mmc;
 mod policies;

@@ -129,7 +129,7 @@ impl Trace {
         } else {
             Box::new(reader)
         };
-        let mut input = BufReader::new(LineLimit::new(input));
+        let mut input = BufReader::new(LineLimit::new(input, max_lines()));
         let text_head = if is_gzip {
             // A corrupt gzip stream is a bad file, not a failed read.
             input
@@ -182,22 +182,32 @@ pub const MAX_LINE_BYTES: u64 = 1 << 20;
 /// is held in memory until the replay): split a larger trace.
 pub const MAX_LINES: u64 = 20_000_000;
 
+/// The most lines this process can replay: `MAX_LINES`, or fewer if
+/// memory holds fewer jobs (each line may be a job, held while read,
+/// transformed, then run).
+fn max_lines() -> u64 {
+    let per_job = crate::scenario::BYTES_PER_TEST + 2 * std::mem::size_of::<TraceJob>() as u64;
+    crate::scenario::available_bytes().map_or(MAX_LINES, |b| MAX_LINES.min(b / per_job))
+}
+
 /// A reader that fails on a line longer than `MAX_LINE_BYTES` or past
-/// `MAX_LINES` lines, so a small gzip of one endless line (or of millions
+/// `max_lines` lines, so a small gzip of one endless line (or of millions
 /// of jobs) cannot grow memory without a check. The readers turn the
 /// failure into an error naming the line.
 struct LineLimit<R> {
     inner: R,
     line_bytes: u64,
     lines: u64,
+    max_lines: u64,
 }
 
 impl<R> LineLimit<R> {
-    fn new(inner: R) -> Self {
+    fn new(inner: R, max_lines: u64) -> Self {
         LineLimit {
             inner,
             line_bytes: 0,
             lines: 0,
+            max_lines,
         }
     }
 }
@@ -214,8 +224,9 @@ impl<R: Read> Read for LineLimit<R> {
             }
             let too_much = if self.line_bytes > MAX_LINE_BYTES {
                 format!("a line longer than {MAX_LINE_BYTES} bytes")
-            } else if self.lines > MAX_LINES {
-                format!("more than {MAX_LINES} lines: split the trace")
+            } else if self.lines > self.max_lines {
+                let max = self.max_lines;
+                format!("more than {max} lines, more jobs than this machine can replay: split the trace")
             } else {
                 continue;
             };
@@ -338,11 +349,11 @@ mod tests {
     fn an_endless_line_stops_the_read_with_its_line_number() {
         let mut text = b"; header\n".to_vec();
         text.extend(std::iter::repeat_n(b'1', (MAX_LINE_BYTES + 10) as usize));
-        let mut reader = BufReader::new(LineLimit::new(&text[..]));
+        let mut reader = BufReader::new(LineLimit::new(&text[..], MAX_LINES));
         let mut sink = Vec::new();
         let err = reader.read_to_end(&mut sink).unwrap_err();
         assert_eq!(err.to_string(), "a line longer than 1048576 bytes");
-        let input = BufReader::new(LineLimit::new(&text[..]));
+        let input = BufReader::new(LineLimit::new(&text[..], MAX_LINES));
         let first = numbered_lines("t.swf", input).find_map(|l| l.err());
         assert_eq!(
             first.unwrap().to_string(),
