@@ -7,6 +7,9 @@
 //!
 //! `cargo bench --bench serve_speed` (add `-- --quick` for a smaller run).
 
+// A measurement prints its figures (clippy.toml bans that in the CLI).
+#![allow(clippy::disallowed_macros)]
+
 use lbsim::client::{AssignmentStatus, Client};
 use lbsim::service::api::{Heartbeat, TestRequest, WorkerRegistration};
 use std::io::{BufRead, BufReader};

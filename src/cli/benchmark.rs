@@ -59,6 +59,11 @@ pub(crate) fn run(args: &BenchmarkArgs, env: &EnvSettings) -> Result<()> {
         };
         out!("{}", report::table_row(&row));
         rows.push(row);
+        // The reader went away (`| head -1`) and no file is asked for:
+        // nothing more would be seen.
+        if args.output.is_none() && crate::console::is_stdout_closed() {
+            return Ok(());
+        }
     }
     if let Some(path) = &args.output {
         let doc = BenchmarkDoc::new(&rows, args.full, overrides.seed());

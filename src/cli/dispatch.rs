@@ -6,8 +6,10 @@ use super::{
     benchmark, determinism, diff, list, load, replay, scenario, serve, spike, stress, sweep,
     visualize, worker,
 };
+use crate::console::{print_err, print_out};
 use crate::error::Result;
 use crate::scenario::EnvSettings;
+use clap::error::ErrorKind;
 use clap::Parser;
 
 /// Parses the process arguments, runs the command, and returns the exit code:
@@ -15,20 +17,38 @@ use clap::Parser;
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            print_err(&format!("lbsim: error: {}\n", parser_error_line(&e)));
+            return e.exit_code();
+        }
         Err(e) => {
-            // clap prints help and version to stdout (exit 0) and usage
-            // errors to stderr (exit 2).
-            let _ = e.print();
+            // Help and version, on stdout (exit 0).
+            let _ = print_out(&e.render().to_string());
             return e.exit_code();
         }
     };
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("lbsim: error: {e}");
+            print_err(&format!("lbsim: error: {e}\n"));
             e.exit_code()
         }
     }
+}
+
+/// A usage error in one line, as lbsim's own errors are: clap's first line
+/// and where to read more (clap adds a usage block and a hint).
+fn parser_error_line(e: &clap::Error) -> String {
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "a command or argument is missing (see lbsim --help)".to_string();
+    }
+    let text = e.render().to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first = first.trim().trim_start_matches("error: ");
+    let usage = text.lines().find_map(|l| l.trim().strip_prefix("Usage: "));
+    let command = usage.map_or("lbsim", |u| u.split(" [").next().unwrap_or(u));
+    let command = command.split(" <").next().unwrap_or(command);
+    format!("{first} (see {command} --help)")
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -41,6 +61,14 @@ fn run(cli: Cli) -> Result<()> {
     };
     // The only place lbsim reads its environment.
     let env = EnvSettings::from_env()?;
+    if !matches!(
+        command.as_ref(),
+        Command::Sweep(_) | Command::Serve(_) | Command::Worker(_) | Command::Load(_)
+    ) {
+        // Those stop gracefully on a signal; the others stop at once,
+        // leaving no temporary file behind.
+        crate::report::clean_up_on_signals();
+    }
     match command.as_ref() {
         Command::Stress(args) => stress::run(args, &env),
         Command::Scenario(args) => scenario::run(args, &env),

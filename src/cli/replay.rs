@@ -109,7 +109,7 @@ pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
         ));
     }
     if trace.unusable > 0 {
-        eprintln!("lbsim: warning: {}", unusable_line(trace));
+        crate::console::print_err(&format!("lbsim: warning: {}\n", unusable_line(trace)));
     }
     let report = prepared.run(&mut NoObserver)?;
     print_stats(report.stats.as_deref());

@@ -1,5 +1,6 @@
 //! `lbsim sweep` and `lbsim merge`: flags to options, then the library.
 
+use crate::console::print_err;
 use crate::error::{Error, Result};
 use crate::run::Outputs;
 use crate::scenario::EnvSettings;
@@ -127,21 +128,26 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<()> {
         }
         let file = ResultsFile::read(path)?;
         if file.torn {
-            eprintln!(
-                "lbsim: warning: {}: torn last line left out",
+            print_err(&format!(
+                "lbsim: warning: {}: torn last line left out\n",
                 path.display()
-            );
+            ));
         }
         inputs.push((path.display().to_string(), file));
     }
     let merged = sweep::merge(&inputs)?;
+    // A bad --baseline is bad input: refused before anything is written.
+    let file = ResultsFile::parse(&merged.text, &output.display().to_string())?;
+    if let Some(header) = file.header.as_deref() {
+        sweep::check_baseline(header, &file.rows, args.baseline.as_deref())?;
+    }
     crate::report::write_atomically(output, merged.text.as_bytes())?;
     if !merged.missing.is_empty() {
-        eprintln!(
-            "lbsim: warning: {} cells missing below the last one (first: {}); a shard is incomplete",
+        print_err(&format!(
+            "lbsim: warning: {} cells missing below the last one (first: {}); a shard is incomplete\n",
             merged.missing.len(),
             merged.missing[0]
-        );
+        ));
     }
     outln!("merge: {} rows -> {}", merged.rows, output.display());
     if let Some(p) = sweep::write_summary(output, args.baseline.as_deref())? {
@@ -166,9 +172,10 @@ fn stop_on_ctrl_c() {
     // Fails only if a handler is already set (a second sweep in one process).
     let _ = ctrlc::set_handler(|| {
         if PRESSES.fetch_add(1, Ordering::SeqCst) > 0 {
+            crate::report::remove_live_temps();
             std::process::exit(130);
         }
         STOP.store(true, Ordering::SeqCst);
-        eprintln!("\nlbsim: stopping after the cells in progress (Ctrl-C again to quit now)");
+        print_err("\nlbsim: stopping after the cells in progress (Ctrl-C again to quit now)\n");
     });
 }

@@ -2,7 +2,6 @@
 
 use crate::error::Result;
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Options of `visualize`.
@@ -25,20 +24,17 @@ pub(crate) struct VisualizeArgs {
 
 pub(crate) fn run(args: &VisualizeArgs) -> Result<()> {
     let written = crate::visualize::visualize(&args.input, &args.output_dir, args.kind)?;
-    // A closed stdout (`| head`) must not turn a finished job into a panic.
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
+    outln!(
         "lbsim visualize: {} results, {} files in {}",
         written.kind.as_str(),
         written.files.len(),
         args.output_dir.display()
     );
     for f in &written.files {
-        let _ = writeln!(out, "  {}", f.display());
+        outln!("  {}", f.display());
     }
     for n in &written.notes {
-        let _ = writeln!(out, "  skipped {n}");
+        outln!("  skipped {n}");
     }
     Ok(())
 }

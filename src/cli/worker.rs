@@ -95,7 +95,7 @@ pub(crate) fn run(args: &WorkerArgs, env: &EnvSettings) -> Result<()> {
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    eprintln!("lbsim worker: draining (Ctrl-C again to quit at once)");
+    crate::console::print_err("lbsim worker: draining (Ctrl-C again to quit at once)\n");
     let (completed, failed) = fleet.stop();
     outln!("lbsim worker: {completed} runs completed, {failed} failed");
     Ok(())

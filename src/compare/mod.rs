@@ -169,8 +169,10 @@ pub fn diff_files(a: &Path, b: &Path) -> Result<Comparison> {
     }
 }
 
+/// A missing, unreadable or binary input is bad input (exit 2), never
+/// the exit 1 that means "differ beyond tolerance".
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+    Error::read_text(path)
 }
 
 #[cfg(test)]

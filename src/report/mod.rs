@@ -12,7 +12,8 @@ mod json;
 mod results;
 mod text;
 
-pub use atomic::{write_atomically, AtomicFile};
+pub use atomic::{clean_up_on_signals, remove_live_temps, write_atomically, AtomicFile};
+pub(crate) use atomic::{follow_links, is_special};
 pub use benchmark::{table_header, table_row, BenchmarkDoc, BenchmarkRow};
 pub use csv_rows::{TestCsv, TEST_CSV_COLUMNS};
 pub use decisions::{live_decision_rows, DecisionLog, DECISION_COLUMNS};

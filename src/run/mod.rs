@@ -24,6 +24,7 @@
 
 mod benchmark;
 mod execute;
+mod memory;
 mod outputs;
 mod overrides;
 mod prepare;

@@ -56,8 +56,12 @@ impl Outputs {
 
 /// Checks one output path and returns it with its directory resolved, so
 /// two spellings of one file compare equal.
-fn check_path(flag: &str, path: &Path) -> Result<PathBuf> {
+fn check_path(flag: &str, given: &Path) -> Result<PathBuf> {
     let bad = |message: String| Error::invalid(flag, message);
+    // A symlink is written through (see `report::AtomicFile`): check the
+    // file it names, so a link and its target count as one file.
+    let real = crate::report::follow_links(given);
+    let path = real.as_path();
     if path.is_dir() {
         return Err(bad(format!("{} is a directory", path.display())));
     }
@@ -73,6 +77,10 @@ fn check_path(flag: &str, path: &Path) -> Result<PathBuf> {
         .ok()
         .filter(|d| d.is_dir())
         .ok_or_else(|| bad(format!("directory {} does not exist", dir.display())))?;
+    // A device or pipe is written in place, not beside: nothing to probe.
+    if crate::report::is_special(path) {
+        return Ok(resolved.join(name));
+    }
     // Permissions say too little (ACLs, read-only mounts, root): try.
     let probe = resolved.join(format!(
         ".{}.lbsim-check-{}",
@@ -142,6 +150,22 @@ mod tests {
         let err = check(same, Some(again));
         assert!(err.starts_with("invalid --csv: "), "{err}");
         assert!(err.ends_with("is also the --output file"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    /// Regression: `--csv link --decisions target` wrote one file twice.
+    #[test]
+    fn a_symlink_and_its_target_are_one_file() {
+        let dir = temp_dir("link");
+        std::fs::write(dir.join("real.csv"), b"x").unwrap();
+        std::os::unix::fs::symlink("real.csv", dir.join("link.csv")).unwrap();
+        let outputs = Outputs {
+            tests_csv: Some(dir.join("link.csv")),
+            decisions: Some(dir.join("real.csv")),
+            ..Default::default()
+        };
+        let err = outputs.check().unwrap_err().to_string();
+        assert!(err.starts_with("invalid --decisions: "), "{err}");
+        assert!(err.ends_with("is also the --csv file"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -4,7 +4,7 @@
 use super::execute::{PreparedRun, Replayed};
 use super::overrides::{ALL, BALANCING};
 use super::{ClusterSource, Overrides, RunRequest, Source, TraceSource};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::scenario::config::Overrides as ConfigOverrides;
 use crate::scenario::presets::spike_scenario;
 use crate::scenario::{Config, EnvSettings, Scenario};
@@ -28,15 +28,39 @@ impl Built {
 }
 
 pub(super) fn prepare(request: &RunRequest, env: &EnvSettings) -> Result<PreparedRun> {
-    let built = build(request, env)?;
+    let built = build(request, env).map_err(|e| as_flag(e, &request.source))?;
     env.check_workers("this run", built.scenario.peak_workers())?;
     request.outputs.check()?;
+    let tests = match request.source {
+        Source::Stress { .. } | Source::Spike => "--tests",
+        _ => "tests",
+    };
+    super::memory::check(&built.scenario, tests)?;
     Ok(PreparedRun {
         scenario: built.scenario,
         replay: built.replay,
         outputs: request.outputs.clone(),
         config_file: built.config_file,
     })
+}
+
+/// A field error of a scenario built from flags names the flag: the stress
+/// sizes are `--workers`, `--tests` and `--duration`, and the spike's
+/// window is cut from `--duration`.
+fn as_flag(e: Error, source: &Source) -> Error {
+    let Error::InvalidInput { flag, message } = e else {
+        return e;
+    };
+    match (source, flag.as_str()) {
+        (Source::Stress { .. } | Source::Spike, "workers" | "tests" | "duration") => {
+            Error::invalid(format!("--{flag}"), message)
+        }
+        (Source::Spike, f) if f.starts_with("arrivals.spikes") => Error::invalid(
+            "--duration",
+            format!("too short for the spike window ({f}: {message})"),
+        ),
+        _ => Error::InvalidInput { flag, message },
+    }
 }
 
 /// The source's scenario with the overrides applied while it is built.

@@ -2,7 +2,7 @@
 //! cycle (the reference's `--dynamic`), or on a scripted timeline.
 
 use super::check::{FieldPath, FRACTION, PROBABILITY};
-use super::ChurnEvent;
+use super::{ChurnEvent, MAX_WORKERS};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
@@ -60,8 +60,17 @@ impl Churn {
                 Ok(())
             }
             Churn::Timeline { ref events } => {
-                let mut events = events.iter().enumerate();
-                events.try_for_each(|(i, e)| e.check(&path.field("events").index(i)))
+                let mut each = events.iter().enumerate();
+                each.try_for_each(|(i, e)| e.check(&path.field("events").index(i)))?;
+                // Each action is laid out before the run: a count is
+                // memory, so the sum is bounded like the pool.
+                let actions: u64 = events.iter().map(|e| u64::from(e.count)).sum();
+                if actions > u64::from(MAX_WORKERS) {
+                    return Err(path
+                        .field("events")
+                        .error(format!("{actions} actions in all, more than {MAX_WORKERS}")));
+                }
+                Ok(())
             }
         }
     }
@@ -94,5 +103,30 @@ mod tests {
             "invalid churn.join_probability: 2 must be a probability in [0, 1]"
         );
         Churn::reference().check(&FieldPath::root()).unwrap();
+    }
+
+    /// Regression: a timeline joining 1,000,000,000 workers ran out of
+    /// memory laying out its actions.
+    #[test]
+    fn a_timeline_of_more_actions_than_a_pool_may_hold_is_refused() {
+        let event = |count| ChurnEvent {
+            at_s: 1.0,
+            action: crate::scenario::ChurnAction::Join,
+            count,
+            every_s: 0.0,
+            replace: false,
+        };
+        let churn = Churn::Timeline {
+            events: vec![event(600_000), event(1_000_000_000)],
+        };
+        let e = churn.check(&FieldPath::root().field("churn")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid churn.events: 1000600000 actions in all, more than 1000000"
+        );
+        let fine = Churn::Timeline {
+            events: vec![event(600_000), event(400_000)],
+        };
+        fine.check(&FieldPath::root()).unwrap();
     }
 }

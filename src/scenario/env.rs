@@ -91,7 +91,7 @@ impl EnvSettings {
     pub fn log(&self, level: LogLevel, message: &str) {
         if level >= self.log_level {
             let tag = format!("{level:?}").to_ascii_lowercase();
-            eprintln!("lbsim: {tag}: {message}");
+            crate::console::print_err(&format!("lbsim: {tag}: {message}\n"));
         }
     }
 }

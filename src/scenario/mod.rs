@@ -10,6 +10,7 @@ mod churn;
 pub mod config;
 mod env;
 mod load;
+mod memory;
 pub mod presets;
 mod profiles;
 mod stress;
@@ -20,6 +21,7 @@ pub use churn::Churn;
 pub use config::Config;
 pub use env::{EnvSettings, LogLevel};
 pub use load::LoadModel;
+pub use memory::available_bytes;
 pub use profiles::{DurationDist, TestProfile, WorkerProfile};
 pub use stress::{BalancingOverrides, StressOptions};
 pub use timeline::{ChurnAction, ChurnEvent};
@@ -47,6 +49,16 @@ pub const MAX_WORKERS: u32 = 1_000_000;
 pub const MAX_TESTS: u64 = 100_000_000;
 pub const MAX_DURATION_S: f64 = 1e9;
 pub const MAX_HORIZON_S: f64 = 1e10;
+/// Periodic loops (pool cycles, work stealing, rebalancing) run at most this
+/// often, and at most `MAX_PERIODS` times over the window: a period of a
+/// microsecond would be a million events per simulated second, a run that
+/// never ends.
+pub const MIN_PERIOD_S: f64 = 0.001;
+pub const MAX_PERIODS: f64 = 1e7;
+/// What a run holds in memory, measured (`--stats`, peak memory): about
+/// 550 bytes per test and 400 per worker, rounded up.
+pub const BYTES_PER_TEST: u64 = 600;
+pub const BYTES_PER_WORKER: u64 = 1000;
 /// The run stops at `duration × HORIZON_FACTOR` if tests are still live.
 pub const HORIZON_FACTOR: f64 = 10.0;
 
@@ -96,7 +108,45 @@ impl Scenario {
         self.churn.check(&root.field("churn"))?;
         self.load.check(&root.field("load"))?;
         let (weights, stealing) = (root.field("composite_weights"), root.field("stealing"));
-        balancing::check(&self.balancing, &weights, &stealing)
+        balancing::check(&self.balancing, &weights, &stealing)?;
+        self.check_periods(&root, &stealing)
+    }
+
+    /// The periodic loops can finish: each period at least `MIN_PERIOD_S`,
+    /// and at most `MAX_PERIODS` of the shortest over the window.
+    /// `stealing` names the stealing section (its name differs in a file).
+    pub(crate) fn check_periods(&self, path: &FieldPath, stealing: &FieldPath) -> Result<()> {
+        let cycles = self.load.enabled || matches!(self.churn, Churn::Random { .. });
+        let load = path.field("load");
+        let mut periods = Vec::new();
+        if cycles {
+            periods.push((load.field("cycle_min"), self.load.cycle_min_s));
+        }
+        let s = &self.balancing.stealing;
+        if s.enabled {
+            periods.push((stealing.field("steal_interval"), s.steal_interval_s));
+            periods.push((stealing.field("rebalance_interval"), s.rebalance_interval_s));
+        }
+        for (field, period) in periods {
+            if period < MIN_PERIOD_S {
+                let min = MIN_PERIOD_S;
+                return Err(field.error(format!("{period} s is shorter than the {min} s minimum")));
+            }
+            let count = self.duration_s / period;
+            if count > MAX_PERIODS {
+                return Err(path.field("duration").error(format!(
+                    "{} s is {count:.3e} periods of {field} ({period} s), more than {MAX_PERIODS:e}",
+                    self.duration_s
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes the run will hold at its peak, about (see `BYTES_PER_TEST`).
+    pub fn memory_bytes(&self) -> u64 {
+        let tests = self.tests.saturating_mul(BYTES_PER_TEST);
+        tests.saturating_add(self.peak_workers().saturating_mul(BYTES_PER_WORKER))
     }
 
     /// The run's size: workers, tests, the window and the horizon, under

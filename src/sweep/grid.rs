@@ -62,6 +62,18 @@ fn named_scenario(name: &str, config: Option<&str>, env: &EnvSettings) -> Result
     })
 }
 
+/// Most cells one grid may have: each point is built and checked before
+/// any cell runs, and each cell is a run.
+pub const MAX_CELLS: usize = 1_000_000;
+
+/// An unknown base scenario is an error of the grid file, at `base`.
+fn in_base(e: Error, file: &str) -> Error {
+    match e {
+        Error::Unknown { .. } => Error::bad_file(file.to_string(), "base", e.to_string()),
+        other => other,
+    }
+}
+
 /// Resolves a grid's `base` into a scenario: `"stress"` (the reference
 /// stress defaults), `{"stress": {"workers": .., "tests": .., "duration":
 /// .., "burst": .., "dynamic": .., "seed": .., "scheduler": ..}}`, the name
@@ -74,7 +86,7 @@ pub fn resolve_base(base: &Value, file: &str, env: &EnvSettings) -> Result<Scena
     };
     let raw = match base {
         Value::String(name) if name == "stress" => StressBase::default(),
-        Value::String(name) => return named_scenario(name, None, env),
+        Value::String(name) => return named_scenario(name, None, env).map_err(|e| in_base(e, file)),
         Value::Object(map) if map.contains_key("scenario") => {
             let name = map["scenario"]
                 .as_str()
@@ -87,7 +99,7 @@ pub fn resolve_base(base: &Value, file: &str, env: &EnvSettings) -> Result<Scena
             if let Some(extra) = map.keys().find(|k| *k != "scenario" && *k != "config") {
                 return Err(bad("base", format!("unknown field `{extra}` (expected scenario, config)")));
             }
-            return named_scenario(name, config, env);
+            return named_scenario(name, config, env).map_err(|e| in_base(e, file));
         }
         Value::Object(map) if map.len() == 1 && map.contains_key("stress") => {
             serde_json::from_value(map["stress"].clone())
@@ -178,7 +190,7 @@ pub struct Grid {
 impl Grid {
     /// Reads and validates a grid file.
     pub fn load(path: &Path, env: &EnvSettings) -> Result<Grid> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = Error::read_text(path)?;
         Grid::parse(&text, &path.display().to_string(), env)
     }
 
@@ -243,6 +255,16 @@ impl Grid {
             return Err(Error::invalid(
                 "--replications",
                 format!("{} lists its own seeds", self.file),
+            ));
+        }
+        let cells = self.points().saturating_mul(replications);
+        if cells > MAX_CELLS {
+            return Err(Error::invalid(
+                "--replications",
+                format!(
+                    "{replications} x {} points is {cells} cells, more than {MAX_CELLS}",
+                    self.points()
+                ),
             ));
         }
         self.seeds = Seeds::Offsets(replications);
@@ -414,6 +436,13 @@ impl Grid {
                 self.file.clone(),
                 "axes",
                 "the grid has too many cells to count",
+            )),
+            Some(cells) if cells > MAX_CELLS => Err(Error::bad_file(
+                self.file.clone(),
+                "axes",
+                format!(
+                    "{cells} cells, more than {MAX_CELLS} (split the study into several grids)"
+                ),
             )),
             Some(_) => (0..self.points()).try_for_each(|p| {
                 let peak = self.scenario_at(p, 0)?.peak_workers();

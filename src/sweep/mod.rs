@@ -42,7 +42,7 @@ pub use row::{header, ResultsFile, Row, METRICS};
 pub use runner::{run, Outcome, SweepOptions};
 pub use shard::Shard;
 pub use stats::{t975, Estimate};
-pub use summary::{summarize, SUMMARY_COLUMNS};
+pub use summary::{check_baseline, summarize, SUMMARY_COLUMNS};
 
 use crate::error::Result;
 use std::path::{Path, PathBuf};

@@ -236,10 +236,13 @@ impl ResultsFile {
 
     /// Reads a results file; a missing file reads as empty.
     pub fn read(path: &std::path::Path) -> Result<ResultsFile> {
-        match std::fs::read_to_string(path) {
+        match Error::read_text(path) {
             Ok(text) => ResultsFile::parse(&text, &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ResultsFile::default()),
-            Err(e) => Err(Error::io(path, e)),
+            Err(Error::Input { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(ResultsFile::default())
+            }
+            Err(Error::Input { source, .. }) => Err(Error::io(path, source)),
+            Err(e) => Err(e),
         }
     }
 }

@@ -24,6 +24,34 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "diff_ci95_high",
 ];
 
+/// A `--baseline` must be a value of the results' `scheduler` column; else
+/// the summary's difference columns would be silently empty (exit 2).
+pub fn check_baseline(header: &str, rows: &[Row], baseline: Option<&str>) -> Result<()> {
+    let Some(baseline) = baseline else {
+        return Ok(());
+    };
+    let bad = |m: String| Err(Error::invalid("--baseline", m));
+    let names = split(header).map_err(|m| Error::invalid("--baseline", m))?;
+    let Some(col) = names.iter().position(|n| n == "scheduler") else {
+        return bad(format!(
+            "'{baseline}' given, but the results have no scheduler axis"
+        ));
+    };
+    let mut found: Vec<String> = Vec::new();
+    for row in rows {
+        let f = split(&row.line).unwrap_or_default();
+        match f.get(col) {
+            Some(v) if v == baseline => return Ok(()),
+            Some(v) if !found.contains(v) => found.push(v.clone()),
+            _ => {}
+        }
+    }
+    bad(format!(
+        "'{baseline}' is not a scheduler of the results (found: {})",
+        found.join(", ")
+    ))
+}
+
 /// One point's replications: (replication, seed, metric values).
 struct Point {
     axes: Vec<String>,

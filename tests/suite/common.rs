@@ -47,3 +47,21 @@ pub fn temp_dir(name: &str) -> PathBuf {
 pub fn path_str(p: &std::path::Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// Waits for `child` at most `limit` (bounded: a hung child is killed and
+/// the test fails rather than hangs).
+pub fn wait_at_most(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let step = std::time::Duration::from_millis(50);
+    for _ in 0..(limit.as_millis() / step.as_millis()) {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(step);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}

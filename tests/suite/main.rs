@@ -1,6 +1,9 @@
 //! lbsim's integration tests, in one binary so the crate links once. Each
 //! module opens with a line on what it covers.
 
+// Tests may print what they measured; the CLI never does (clippy.toml).
+#![allow(clippy::disallowed_macros)]
+
 mod cli_help;
 mod cli_layout;
 mod cli_options;
@@ -13,6 +16,8 @@ mod dashboard;
 mod decision_log;
 mod determinism;
 mod golden;
+mod hardening;
+mod hostile;
 mod invariants;
 mod mmc;
 mod policies;

@@ -36,6 +36,12 @@ pub(super) fn check(
         return Err(path.error("spikes cannot be nested"));
     }
     base.check(path, duration_s)?;
+    // The rate profile costs spikes² to lay out.
+    if spikes.len() > MAX_SPIKES {
+        return Err(path
+            .field("spikes")
+            .error(format!("{} spikes, more than {MAX_SPIKES}", spikes.len())));
+    }
     for (i, s) in spikes.iter().enumerate() {
         s.check(&path.field("spikes").index(i))?;
     }
@@ -46,6 +52,9 @@ pub(super) fn check(
     }
     Ok(())
 }
+
+/// Most spikes one pattern may have (the profile is quadratic in them).
+pub const MAX_SPIKES: usize = 1000;
 
 /// One window of changed load.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]

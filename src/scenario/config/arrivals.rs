@@ -103,12 +103,34 @@ impl<'de> Deserialize<'de> for RawArrivals {
         {
             return Err(D::Error::unknown_field(k, known));
         }
-        let pattern = serde_json::from_value(Value::Object(fields)).map_err(D::Error::custom)?;
+        let pattern = read_pattern(fields).map_err(D::Error::custom)?;
         Ok(RawArrivals {
             pattern,
             spikes: spikes.unwrap_or_default(),
         })
     }
+}
+
+/// The pattern from its fields. `Arrivals` is a tagged enum, so serde's
+/// error names no field: on failure, the field that fails alone is named
+/// (`.rate: invalid type…`, see `config::json_error`).
+fn read_pattern(fields: Map<String, Value>) -> Result<Arrivals, String> {
+    let whole = serde_json::from_value(Value::Object(fields.clone()));
+    let err = match whole {
+        Ok(pattern) => return Ok(pattern),
+        Err(e) => e.to_string(),
+    };
+    let kind = fields.get("type").cloned().unwrap_or(Value::Null);
+    for (key, value) in fields.iter().filter(|(k, _)| *k != "type") {
+        let alone = Map::from_iter([
+            ("type".to_string(), kind.clone()),
+            (key.clone(), value.clone()),
+        ]);
+        if let Err(e) = serde_json::from_value::<Arrivals>(Value::Object(alone)) {
+            return Err(format!(".{key}: {e}"));
+        }
+    }
+    Err(err)
 }
 
 struct ArrivalsVisitor;

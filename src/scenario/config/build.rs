@@ -122,6 +122,7 @@ fn assemble(
         balancing: o.balancing.options(sections::balancing(p, s)?),
     };
     scenario.check_size(p)?;
+    scenario.check_periods(p, &p.field("work_stealing"))?;
     Ok(scenario)
 }
 

@@ -54,8 +54,12 @@ impl Config {
     /// Reads and validates a file. An unreadable file is bad input (exit 2).
     pub fn from_file(path: &Path) -> Result<Config> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::bad_file(file.clone(), "cannot be read", e.to_string()))?;
+        let text = match Error::read_text(path) {
+            Err(Error::Input { source, .. }) => {
+                return Err(Error::bad_file(file, "cannot be read", source.to_string()))
+            }
+            other => other?,
+        };
         Config::parse(&text, &file)
     }
 
@@ -146,8 +150,14 @@ fn json_error(file: &str, path: Option<String>, e: &serde_json::Error) -> Error 
         .map_or(text.as_str(), |(m, _)| m)
         .to_string();
     let position = format!("line {}, column {}", e.line(), e.column());
+    // A section read from buffered fields (`churn`, `arrivals`) puts the
+    // path below it first: `.events[1].count: invalid type…`.
+    let (below, message) = match message.strip_prefix('.').and_then(|m| m.split_once(": ")) {
+        Some((below, rest)) if e.is_data() => (format!(".{below}"), rest.to_string()),
+        _ => (String::new(), message),
+    };
     let location = match path {
-        Some(p) if e.is_data() && p != "." => format!("{p} ({position})"),
+        Some(p) if e.is_data() && p != "." => format!("{p}{below} ({position})"),
         _ => position,
     };
     Error::bad_file(file.to_string(), location, message)

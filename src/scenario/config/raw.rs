@@ -6,19 +6,51 @@
 pub use super::arrivals::RawArrivals;
 use crate::scenario::DurationDist;
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::de::{Error as _, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_names")]
     pub test_configurations: IndexMap<String, RawTestConfig>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_names")]
     pub worker_profiles: IndexMap<String, RawWorkerProfile>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_names")]
     pub test_profiles: IndexMap<String, RawTestProfile>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_names")]
     pub scenario_configurations: IndexMap<String, RawScenario>,
+}
+
+/// A section of named entries; a name given twice is an error (serde's
+/// maps keep the last one silently).
+fn unique_names<'de, D, V>(de: D) -> Result<IndexMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Names<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for Names<V> {
+        type Value = IndexMap<String, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of names to entries")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = IndexMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if out.contains_key(&name) {
+                    return Err(A::Error::custom(format!("'{name}' is defined twice")));
+                }
+                let entry = map.next_value()?;
+                out.insert(name, entry);
+            }
+            Ok(out)
+        }
+    }
+    de.deserialize_map(Names(std::marker::PhantomData))
 }
 
 /// Counts are signed here so a negative one gets lbsim's message, not serde's.
@@ -130,12 +162,68 @@ pub struct RawSpike {
     pub ramp: f64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub enum RawChurn {
     None,
     Random(RawRandomChurn),
     Timeline { events: Vec<RawChurnEvent> },
+}
+
+/// The fields of `{"type": "timeline", ...}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTimeline {
+    events: Vec<RawChurnEvent>,
+}
+
+/// The fields of `{"type": "none"}`: none.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+impl<'de> Deserialize<'de> for RawChurn {
+    /// By `type`, then the variant's fields with their own paths: serde's
+    /// tagged enums buffer the object and lose the path below the section
+    /// (`churn` instead of `churn.events[1].count`).
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let mut fields = serde_json::Map::deserialize(de)?;
+        let kind = match fields.remove("type") {
+            Some(Value::String(kind)) => kind,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    ".type: {other} is not a churn type"
+                )))
+            }
+            None => return Err(D::Error::missing_field("type")),
+        };
+        let fields = Value::Object(fields);
+        match kind.as_str() {
+            "none" => nested::<NoFields, D::Error>(fields).map(|_| RawChurn::None),
+            "random" => nested(fields).map(RawChurn::Random),
+            "timeline" => nested::<RawTimeline, D::Error>(fields)
+                .map(|t| RawChurn::Timeline { events: t.events }),
+            _ => Err(D::Error::unknown_variant(
+                &kind,
+                &["none", "random", "timeline"],
+            )),
+        }
+    }
+}
+
+/// Reads a section's buffered fields, keeping the path below it: the
+/// message starts with `.path: ` (see `config::json_error`).
+pub(super) fn nested<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+    value: Value,
+) -> Result<T, E> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match path.as_str() {
+            "." | "" => E::custom(inner),
+            p if p.starts_with('[') => E::custom(format!(".{p}: {inner}").replacen(".[", "[", 1)),
+            p => E::custom(format!(".{p}: {inner}")),
+        }
+    })
 }
 
 /// Random churn; missing rates are the reference's `--dynamic` ones.

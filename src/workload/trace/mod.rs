@@ -82,6 +82,8 @@ pub struct TraceJob {
     /// False when the trace records the run as failed or cancelled.
     pub success: bool,
     pub spec: TestSpec,
+    /// The line it was read from (for messages).
+    pub line: u64,
 }
 
 /// What the cluster should look like, as far as the trace says.
@@ -127,7 +129,7 @@ impl Trace {
         } else {
             Box::new(reader)
         };
-        let mut input = BufReader::new(input);
+        let mut input = BufReader::new(LineLimit::new(input, max_lines()));
         let text_head = if is_gzip {
             // A corrupt gzip stream is a bad file, not a failed read.
             input
@@ -171,6 +173,69 @@ impl Trace {
             estimated: 0,
             recorded: None,
         }
+    }
+}
+
+/// The longest line a trace may have: an SWF record is about 100 bytes.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
+/// The most lines a trace may have (a record is at least a line, and a job
+/// is held in memory until the replay): split a larger trace.
+pub const MAX_LINES: u64 = 20_000_000;
+
+/// The most lines this process can replay: `MAX_LINES`, or fewer if
+/// memory holds fewer jobs (each line may be a job, held while read,
+/// transformed, then run).
+fn max_lines() -> u64 {
+    let per_job = crate::scenario::BYTES_PER_TEST + 2 * std::mem::size_of::<TraceJob>() as u64;
+    crate::scenario::available_bytes().map_or(MAX_LINES, |b| MAX_LINES.min(b / per_job))
+}
+
+/// A reader that fails on a line longer than `MAX_LINE_BYTES` or past
+/// `max_lines` lines, so a small gzip of one endless line (or of millions
+/// of jobs) cannot grow memory without a check. The readers turn the
+/// failure into an error naming the line.
+struct LineLimit<R> {
+    inner: R,
+    line_bytes: u64,
+    lines: u64,
+    max_lines: u64,
+}
+
+impl<R> LineLimit<R> {
+    fn new(inner: R, max_lines: u64) -> Self {
+        LineLimit {
+            inner,
+            line_bytes: 0,
+            lines: 0,
+            max_lines,
+        }
+    }
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.lines += 1;
+                self.line_bytes = 0;
+            } else {
+                self.line_bytes += 1;
+            }
+            let too_much = if self.line_bytes > MAX_LINE_BYTES {
+                format!("a line longer than {MAX_LINE_BYTES} bytes")
+            } else if self.lines > self.max_lines {
+                let max = self.max_lines;
+                format!("more than {max} lines, more jobs than this machine can replay: split the trace")
+            } else {
+                continue;
+            };
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                too_much,
+            ));
+        }
+        Ok(n)
     }
 }
 
@@ -257,12 +322,14 @@ mod tests {
                 run: SimDuration::from_secs(5),
                 success: true,
                 spec: spec.clone(),
+                line: 1,
             },
             TraceJob {
                 submit: SimTime::from_secs(2),
                 run: SimDuration::from_secs(3),
                 success: false,
                 spec,
+                line: 2,
             },
         ];
         let mut a = TraceArrivals::new(jobs);
@@ -275,5 +342,22 @@ mod tests {
             (TestId(1), false)
         );
         assert!(a.next_arrival().is_none());
+    }
+
+    /// Regression: a small gzip holding one 6 GiB line was read whole.
+    #[test]
+    fn an_endless_line_stops_the_read_with_its_line_number() {
+        let mut text = b"; header\n".to_vec();
+        text.extend(std::iter::repeat_n(b'1', (MAX_LINE_BYTES + 10) as usize));
+        let mut reader = BufReader::new(LineLimit::new(&text[..], MAX_LINES));
+        let mut sink = Vec::new();
+        let err = reader.read_to_end(&mut sink).unwrap_err();
+        assert_eq!(err.to_string(), "a line longer than 1048576 bytes");
+        let input = BufReader::new(LineLimit::new(&text[..], MAX_LINES));
+        let first = numbered_lines("t.swf", input).find_map(|l| l.err());
+        assert_eq!(
+            first.unwrap().to_string(),
+            "t.swf: line 2: cannot read: a line longer than 1048576 bytes"
+        );
     }
 }

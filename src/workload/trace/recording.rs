@@ -272,6 +272,7 @@ impl RecordingReader {
                     run: SimDuration::from_secs_f64(*expected_duration_s),
                     success: true,
                     spec,
+                    line: n,
                 });
             }
             Fact::Complete {

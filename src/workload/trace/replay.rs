@@ -206,8 +206,37 @@ fn scenario(
         balancing: options.balancing.options(BalancerOptions::default()),
     };
     scenario.churn = super::recording::churn(trace, options.time_scale / options.load_factor);
-    scenario.validate()?;
+    scenario
+        .validate()
+        .map_err(|e| too_long(e, trace, options, jobs))?;
     Ok(scenario)
+}
+
+/// A replay stretched past a run's limits names the flags that stretched
+/// it and the job that ends last, with its line: the scenario's own
+/// message ("invalid duration") names nothing the user wrote.
+fn too_long(e: Error, trace: &Trace, options: &ReplayOptions, jobs: &[TraceJob]) -> Error {
+    let Error::InvalidInput { flag, message } = e else {
+        return e;
+    };
+    if flag != "duration" && flag != "horizon" {
+        return Error::InvalidInput { flag, message };
+    }
+    let Some((i, last)) = jobs.iter().enumerate().max_by_key(|(_, j)| j.submit) else {
+        return Error::InvalidInput { flag, message };
+    };
+    Error::invalid(
+        "--time-scale",
+        format!(
+            "{} (with --load-factor {}) puts job {} ({} line {}) at {} s: the replay's {flag} {message}",
+            options.time_scale,
+            options.load_factor,
+            i + 1,
+            trace.file,
+            last.line,
+            last.submit.as_secs_f64()
+        ),
+    )
 }
 
 /// The pool of a config scenario in place of the trace's cluster; what the

@@ -149,6 +149,7 @@ fn job_line(file: &str, n: u64, text: &str) -> Result<std::result::Result<TraceJ
         run,
         success: status != 0.0 && status != 5.0,
         spec: job_spec(procs as u32, memory_mib, expected),
+        line: n,
     }))
 }
 

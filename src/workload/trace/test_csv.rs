@@ -77,6 +77,13 @@ pub fn read<R: Read>(file: &str, input: R) -> Result<Trace> {
             .ok_or_else(|| bad_line(file, 1, format!("missing column '{name}'")))?;
     }
     let id_column = headers.iter().position(|h| h.trim() == "id");
+    let checked: Vec<(usize, Checked)> = CHECKED
+        .iter()
+        .filter_map(|(name, kind)| {
+            let at = headers.iter().position(|h| h.trim() == *name)?;
+            Some((at, *kind))
+        })
+        .collect();
     let mut rows: Vec<(SimTime, u64, TraceJob)> = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
@@ -97,6 +104,7 @@ pub fn read<R: Read>(file: &str, input: R) -> Result<Trace> {
             columns: &columns,
         };
         trace.records += 1;
+        check_cells(&row, &headers, &checked)?;
         let (job, estimated) = job_of(&row)?;
         trace.estimated += u64::from(estimated);
         let order = id_column
@@ -109,6 +117,49 @@ pub fn read<R: Read>(file: &str, input: R) -> Result<Trace> {
     rows.sort_by_key(|(t, order, _)| (*t, *order));
     trace.jobs = rows.into_iter().map(|(_, _, j)| j).collect();
     Ok(trace)
+}
+
+/// What a column the replay does not use must hold, when present: a row
+/// that says a test was assigned before time began, or ran a negative
+/// number of times, is not a record of a run.
+#[derive(Clone, Copy)]
+enum Checked {
+    /// Empty (never happened) or seconds >= 0.
+    Time,
+    /// A whole number >= 0.
+    Count,
+}
+
+const CHECKED: [(&str, Checked); 4] = [
+    ("assigned_at", Checked::Time),
+    ("wait", Checked::Time),
+    ("attempts", Checked::Count),
+    ("requeues", Checked::Count),
+];
+
+fn check_cells(row: &Row, headers: &csv::StringRecord, checked: &[(usize, Checked)]) -> Result<()> {
+    for &(at, kind) in checked {
+        let cell = row.record.get(at).unwrap_or("").trim();
+        let ok = match kind {
+            Checked::Time => {
+                cell.is_empty() || cell.parse::<f64>().is_ok_and(|x| x.is_finite() && x >= 0.0)
+            }
+            Checked::Count => cell.parse::<u64>().is_ok(),
+        };
+        if !ok {
+            let what = match kind {
+                Checked::Time => "is not a time in seconds",
+                Checked::Count => "is not a whole number >= 0",
+            };
+            let name = headers.get(at).unwrap_or("").trim();
+            return Err(bad_line(
+                row.file,
+                row.line,
+                format!("{name}: '{cell}' {what}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The job of one row, and whether its run time is an estimate.
@@ -163,6 +214,7 @@ fn job_of(row: &Row) -> Result<(TraceJob, bool)> {
         run,
         success,
         spec,
+        line: row.line,
     };
     Ok((job, estimated))
 }
@@ -197,6 +249,20 @@ mod tests {
         assert_eq!(
             (j[2].run, j[2].submit),
             (SimDuration::from_secs(4), SimTime(700_000))
+        );
+    }
+
+    /// Regression: a negative `assigned_at` or `attempts` passed.
+    #[test]
+    fn columns_the_replay_does_not_use_must_still_be_sound() {
+        let err = |rows: &str| parse(rows).unwrap_err().to_string();
+        assert_eq!(
+            err("test-000000,1,1.0,0,0.5,-2,1.0,11.0,w,1,completed,0,0.5,10.0\n"),
+            "r.csv: line 2: assigned_at: '-2' is not a time in seconds"
+        );
+        assert_eq!(
+            err("test-000000,1,1.0,0,0.5,0.5,1.0,11.0,w,-1,completed,0,0.5,10.0\n"),
+            "r.csv: line 2: attempts: '-1' is not a whole number >= 0"
         );
     }
 
