@@ -104,6 +104,10 @@ impl Live<'_, '_> {
                     ended |= self.run_frame(sim, &mut pacer, wall_s)?;
                 }
                 if ended {
+                    // The pool as the run left it (a run that ends within
+                    // its first frame was never drawn).
+                    let end = sim.now();
+                    self.state.borrow_mut().sync_pool(sim.balancer(), end);
                     return Ok(Drive::Finish);
                 }
                 self.show(sim, pacer.target(self.clock.seconds()))?;
@@ -130,8 +134,14 @@ impl Live<'_, '_> {
                 Action::SetSpeed(speed) => pacer.set_speed(speed, now_s, self.shown.max(sim.now())),
                 Action::StepEvent => ended |= sim.step()? != Progress::Running,
                 Action::StepSecond => {
-                    let until = sim.now() + SimDuration::from_secs(1);
-                    ended |= sim.run_until(until)? != Progress::Running;
+                    // One second on from what the screen shows: no event
+                    // lies between the last one and `until`.
+                    let until = self.shown.max(sim.now()) + SimDuration::from_secs(1);
+                    if sim.run_until(until)? == Progress::Running {
+                        self.shown = until;
+                    } else {
+                        ended = true;
+                    }
                 }
                 Action::Redraw => {}
             }

@@ -38,6 +38,7 @@ pub mod series;
 mod sim_feed;
 pub mod state;
 pub mod status;
+pub mod svg;
 pub mod terminal;
 pub mod theme;
 pub mod window;

@@ -82,6 +82,7 @@ impl DashboardState {
         let throughput_now = self.throughput_since_last(doc);
         self.apply_counts(doc, t);
         self.apply_workers(&doc.workers.live, t);
+        self.unlisted_offline = doc.workers.offline;
         self.pending_by_priority = doc.pending_by_priority;
         let m = &doc.last_minute;
         // No assignment in the last minute: no latency to show (the server

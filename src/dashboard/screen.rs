@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::Terminal;
@@ -77,13 +77,15 @@ impl Screen for TerminalScreen {
     }
 }
 
-/// After this many inputs a scripted screen quits on its own, so a script
-/// that never lets the run end cannot hang a test.
-pub const SCRIPT_INPUT_LIMIT: u64 = 1_000_000;
+/// After this many inputs past its script a scripted screen quits on its
+/// own (at most about 1000 s of waits), so a script that never lets the
+/// run end cannot hang a test.
+pub const SCRIPT_INPUT_LIMIT: u64 = 20_000;
 
-/// An off-screen terminal of a fixed size with a script of keys. Past the
-/// script it waits like a user who watches: once the run's summary is on
-/// screen it presses `q`. It never waits on the wall clock.
+/// An off-screen terminal of a fixed size with a script of keys, one per
+/// wait, at once. Past the script it waits like a user who watches: each
+/// wait lasts its timeout, as on a terminal where nobody types, and once
+/// the run's summary is on screen it presses `q`.
 pub struct ScriptedScreen {
     terminal: Terminal<TestBackend>,
     theme: Theme,
@@ -124,18 +126,16 @@ impl Screen for ScriptedScreen {
         Ok(())
     }
 
-    fn next_input(&mut self, _timeout: Duration) -> Result<Input> {
-        self.inputs += 1;
+    fn next_input(&mut self, timeout: Duration) -> Result<Input> {
         if let Some(key) = self.script.pop_front() {
             return Ok(Input::Key(key));
         }
+        self.inputs += 1;
         if self.finished_drawn || self.inputs >= SCRIPT_INPUT_LIMIT {
             let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
-            return Ok(Input::Key(KeyEvent {
-                kind: KeyEventKind::Press,
-                ..q
-            }));
+            return Ok(Input::Key(q));
         }
+        std::thread::sleep(timeout);
         Ok(Input::Idle)
     }
 }
