@@ -7,6 +7,7 @@
 //! reference's documents show both orders), and are refused otherwise.
 
 use super::benchmark::BenchmarkArgs;
+use super::dashboard::DashboardArgs;
 use super::determinism::DeterminismArgs;
 use super::diff::DiffArgs;
 use super::load::LoadArgs;
@@ -81,6 +82,8 @@ pub(crate) enum Command {
     Worker(WorkerArgs),
     /// Play a scenario against a running coordinator and measure it
     Load(LoadArgs),
+    /// Watch a run (stress, scenario, spike, replay) or a coordinator live in the terminal
+    Dashboard(DashboardArgs),
 }
 
 /// What the command line asks for, every option in its one place.
@@ -194,6 +197,7 @@ impl Command {
             Command::Serve(_) => "serve",
             Command::Worker(_) => "worker",
             Command::Load(_) => "load",
+            Command::Dashboard(_) => "dashboard",
         }
     }
 
@@ -253,7 +257,7 @@ impl Command {
                 take("--output", &mut r.outputs.output, &mut a.output)?;
                 take("--config", &mut b.config, &mut a.config)
             }
-            Command::Diff(_) | Command::Visualize(_) => Ok(()),
+            Command::Diff(_) | Command::Visualize(_) | Command::Dashboard(_) => Ok(()),
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use super::args::{Action, Cli, Command};
 use super::{
-    benchmark, determinism, diff, list, load, replay, scenario, serve, spike, stress, sweep,
-    visualize, worker,
+    benchmark, dashboard, determinism, diff, list, load, replay, scenario, serve, spike, stress,
+    sweep, visualize, worker,
 };
 use crate::console::{print_err, print_out};
 use crate::error::Result;
@@ -83,5 +83,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Worker(args) => worker::run(args, &env),
         Command::Load(args) => load::run(args, &env),
+        Command::Dashboard(args) => dashboard::run(args, &env),
     }
 }

@@ -59,7 +59,7 @@ fn positive_factor(s: &str) -> Result<f64, String> {
 }
 
 impl ReplayArgs {
-    fn request(&self) -> Result<RunRequest> {
+    pub(crate) fn request(&self) -> Result<RunRequest> {
         let cluster = match (&self.cluster, &self.config) {
             (Some(name), config) => Some(ClusterSource {
                 scenario: name.clone(),

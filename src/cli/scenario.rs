@@ -47,16 +47,21 @@ pub(crate) struct ScenarioArgs {
     pub(crate) config: Option<PathBuf>,
 }
 
+impl ScenarioArgs {
+    pub(crate) fn request(&self) -> RunRequest {
+        RunRequest {
+            source: Source::Scenario {
+                name: self.name.clone(),
+                config: self.config.clone(),
+            },
+            overrides: overrides(&self.workload, &self.policy, &self.keys),
+            outputs: self.outputs.outputs(),
+        }
+    }
+}
+
 pub(crate) fn run(args: &ScenarioArgs, env: &EnvSettings) -> Result<()> {
-    let request = RunRequest {
-        source: Source::Scenario {
-            name: args.name.clone(),
-            config: args.config.clone(),
-        },
-        overrides: overrides(&args.workload, &args.policy, &args.keys),
-        outputs: args.outputs.outputs(),
-    };
-    let prepared = request.prepare(env)?;
+    let prepared = args.request().prepare(env)?;
     if let Some(file) = prepared.config_file() {
         env.log(LogLevel::Info, &format!("config {file}"));
     }

@@ -22,13 +22,18 @@ pub(crate) struct SpikeArgs {
     pub(crate) outputs: OutputArgs,
 }
 
+impl SpikeArgs {
+    pub(crate) fn request(&self) -> RunRequest {
+        RunRequest {
+            source: Source::Spike,
+            overrides: overrides(&self.workload, &self.policy, &self.keys),
+            outputs: self.outputs.outputs(),
+        }
+    }
+}
+
 pub(crate) fn run(args: &SpikeArgs, env: &EnvSettings) -> Result<()> {
-    let request = RunRequest {
-        source: Source::Spike,
-        overrides: overrides(&args.workload, &args.policy, &args.keys),
-        outputs: args.outputs.outputs(),
-    };
-    let prepared = request.prepare(env)?;
+    let prepared = args.request().prepare(env)?;
     let report = prepared.run(&mut NoObserver)?;
     print_stats(report.stats.as_deref());
     out!("{}", report::summary(&report.output));

@@ -2,11 +2,15 @@
 //! is doing, panes that draw it with ratatui, keys as a pure function, and
 //! the terminal's lifecycle.
 //!
+//! The live loops: [`driver::watch_run`] paces a prepared run and
+//! [`monitor::watch_coordinator`] polls a coordinator, both drawing on a
+//! [`screen::Screen`] (the terminal, or an off-screen one in tests).
+//!
 //! Two feeds fill one model ([`DashboardState`]): a simulation's facts
 //! ([`DashboardState::on_decision`], [`DashboardState::on_final`],
 //! [`DashboardState::sync_pool`], …) and a coordinator's `/v1/status`
-//! document ([`DashboardState::on_status`]). Nothing here reads a clock:
-//! pacing belongs to whoever drives the dashboard.
+//! document ([`DashboardState::on_status`]). The model never reads a clock:
+//! only the driver's pacing does ([`pacing`]), and the run never sees it.
 //!
 //! ```
 //! use lbsim::dashboard::{render, DashboardState, Speed, Theme, UiState};
@@ -19,16 +23,22 @@
 //! # Ok::<(), lbsim::Error>(())
 //! ```
 
+pub mod driver;
 pub mod events;
+pub mod feeder;
 pub mod keys;
 pub mod layout;
+pub mod monitor;
 mod monitor_feed;
+pub mod pacing;
 pub mod panes;
 pub mod render;
+pub mod screen;
 pub mod series;
 mod sim_feed;
 pub mod state;
 pub mod status;
+pub mod svg;
 pub mod terminal;
 pub mod theme;
 pub mod window;

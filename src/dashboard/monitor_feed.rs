@@ -10,7 +10,7 @@ use super::state::{
     Counts, DashboardState, Feed, Figures, MarkKind, MonitorHeader, PollState, Source,
     SERIES_CAPACITY,
 };
-use super::status::{StatusDoc, WorkerDoc};
+use super::status::{status_name, StatusDoc, WorkerLoadView};
 use super::workers::{Phase, WorkerView};
 
 /// What the monitor feed remembers from the previous document.
@@ -20,6 +20,8 @@ pub(super) struct MonitorTracker {
     phases: BTreeMap<String, Phase>,
     counts: Counts,
     uptime_s: f64,
+    /// The previous document's store time (`now`), seconds.
+    store_s: f64,
     seen_any: bool,
 }
 
@@ -77,25 +79,42 @@ impl DashboardState {
             h.polls_ok += 1;
             h.last_poll = PollState::Ok;
         }
+        let throughput_now = self.throughput_since_last(doc);
         self.apply_counts(doc, t);
-        self.apply_workers(&doc.workers, t);
-        self.pending_by_priority = doc.pending_by_priority.counts();
-        let minute = doc.throughput.last_minute_per_s;
+        self.apply_workers(&doc.workers.live, t);
+        self.unlisted_offline = doc.workers.offline;
+        self.pending_by_priority = doc.pending_by_priority;
+        let m = &doc.last_minute;
+        // No assignment in the last minute: no latency to show (the server
+        // writes 0 for an empty window).
+        let latency = |x: f64| (m.assigned_per_s > 0.0).then_some(x);
         self.figures = Figures {
-            latency_avg_s: doc.latency.avg_s,
-            latency_p95_s: doc.latency.p95_s,
-            throughput_now: doc.throughput.now_per_s.unwrap_or(minute),
-            throughput_minute: minute,
+            latency_avg_s: latency(m.latency_avg_s),
+            latency_p95_s: latency(m.latency_p95_s),
+            throughput_now: throughput_now.unwrap_or(m.completed_per_s),
+            throughput_minute: m.completed_per_s,
         };
         self.throughput.set(t, self.figures.throughput_now);
-        if let Some(avg) = doc.latency.avg_s {
+        if let Some(avg) = self.figures.latency_avg_s {
             self.latency.set(t, avg);
         } else {
             self.latency.advance(t);
         }
         let tracker = self.monitor();
         tracker.uptime_s = t;
+        tracker.store_s = doc.now;
         tracker.seen_any = true;
+    }
+
+    /// Tests completed per second between the previous document and this
+    /// one, by the store's clock; `None` for the first document, or when
+    /// the store's time or counts went back (another store).
+    fn throughput_since_last(&mut self, doc: &StatusDoc) -> Option<f64> {
+        let tracker = self.monitor();
+        let elapsed_s = doc.now - tracker.store_s;
+        let was = tracker.counts.completed;
+        (tracker.seen_any && elapsed_s > 0.0 && doc.tests.completed >= was)
+            .then(|| (doc.tests.completed - was) as f64 / elapsed_s)
     }
 
     /// A poll failed (`message` says why, in one line). The last figures
@@ -150,7 +169,7 @@ impl DashboardState {
         self.counts = counts;
     }
 
-    fn apply_workers(&mut self, docs: &[WorkerDoc], t: f64) {
+    fn apply_workers(&mut self, docs: &[WorkerLoadView], t: f64) {
         let views: Vec<WorkerView> = docs.iter().map(worker_view).collect();
         let before = std::mem::take(&mut self.monitor().phases);
         let first = !self.monitor().seen_any;
@@ -200,41 +219,36 @@ impl DashboardState {
     }
 }
 
-/// One worker as the coordinator reports it (load in percent). Its overall
-/// load is its busiest resource: the document carries no I/O or network
-/// figures, so the balancer's weighted score would top out at 80 %.
-fn worker_view(doc: &WorkerDoc) -> WorkerView {
-    let key = doc.id.to_string();
-    let clamp = |x: f64| {
+/// One live worker as the coordinator reports it: its overall load is the
+/// balancer's effective load, as in a simulation; the resources are the
+/// worker's last heartbeat, in percent.
+fn worker_view(doc: &WorkerLoadView) -> WorkerView {
+    let key = doc.worker_id.to_string();
+    let pct = |x: f64| {
         if x.is_finite() {
             x.clamp(0.0, 100.0)
         } else {
             0.0
         }
     };
-    let (cpu, memory, gpu) = (
-        clamp(doc.load.cpu),
-        clamp(doc.load.memory),
-        clamp(doc.load.gpu),
-    );
-    let phase = Phase::from_status(&doc.status);
+    let phase = Phase::from_status(status_name(doc.status));
     WorkerView {
         name: doc
             .name
             .clone()
             .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| key.clone()),
+            .unwrap_or_else(|| format!("worker {key}")),
         key,
         phase,
         load_pct: if phase.is_present() {
-            cpu.max(memory).max(gpu)
+            pct(doc.effective_load * 100.0)
         } else {
             0.0
         },
-        cpu_pct: cpu,
-        memory_pct: memory,
-        gpu_pct: gpu,
-        running: doc.running,
+        cpu_pct: pct(doc.load.cpu),
+        memory_pct: pct(doc.load.memory),
+        gpu_pct: pct(doc.load.gpu),
+        running: doc.tests,
     }
 }
 
@@ -242,15 +256,28 @@ fn worker_view(doc: &WorkerDoc) -> WorkerView {
 mod tests {
     use super::*;
     use crate::dashboard::events::EventKind;
+    use crate::dashboard::status::parse;
 
+    /// A document as the server writes it; `workers` are `live` entries.
     fn doc(uptime_s: f64, workers: &str, rejected: u64) -> StatusDoc {
-        StatusDoc::from_json(&format!(
-            r#"{{"scheduler": "least_loaded", "uptime_s": {uptime_s},
-                "tests": {{"submitted": 10, "pending": 2, "running": 3, "completed": 5, "rejected": {rejected}}},
-                "throughput": {{"last_minute_per_s": 1.5}}, "latency": {{"avg_s": 0.25, "p95_s": 0.9}},
-                "pending_by_priority": {{"1": 2}}, "workers": [{workers}]}}"#
+        parse(&format!(
+            r#"{{"scheduler": "least_loaded", "uptime_s": {uptime_s}, "now": {uptime_s},
+                "tests": {{"submitted": 10, "pending": 2, "assigned": 0, "running": 3,
+                           "completed": 5, "failed": 0, "rejected": {rejected}}},
+                "workers": {{"active": 1, "draining": 0, "offline": 0, "live": [{workers}]}},
+                "pending_by_priority": [2, 0, 0, 0, 0],
+                "last_minute": {{"assigned_per_s": 1.0, "completed_per_s": 1.5,
+                                 "latency_avg_s": 0.25, "latency_p95_s": 0.9, "latency_max_s": 1.0}},
+                "totals": {{"assigned": 5, "lost": 0, "worker_timeouts": 0}}}}"#
         ))
         .unwrap()
+    }
+
+    fn worker(id: u64, status: &str) -> String {
+        format!(
+            r#"{{"worker_id": {id}, "name": null, "status": "{status}",
+                 "load": {{"cpu": 40, "memory": 70, "gpu": 0}}, "effective_load": 0.5, "tests": 1}}"#
+        )
     }
 
     fn kinds(s: &DashboardState) -> Vec<EventKind> {
@@ -260,11 +287,8 @@ mod tests {
     #[test]
     fn a_document_fills_the_figures_counts_and_workers() {
         let mut s = DashboardState::for_monitor("http://127.0.0.1:8080", 1.0);
-        s.on_status(&doc(
-            12.0,
-            r#"{"id": 1, "name": "gpu-1", "status": "active", "load": {"cpu": 40, "memory": 70}}"#,
-            0,
-        ));
+        let named = worker(1, "active").replace("null", r#""gpu-1""#);
+        s.on_status(&doc(12.0, &named, 0));
         assert_eq!(
             (s.counts.submitted, s.counts.running, s.counts.rejected),
             (10, 3, 0)
@@ -274,7 +298,8 @@ mod tests {
         assert_eq!(s.figures.latency_p95_s, Some(0.9));
         assert_eq!(s.pending_by_priority, [2, 0, 0, 0, 0]);
         assert_eq!(s.workers[0].name, "gpu-1");
-        assert_eq!(s.workers[0].load_pct, 70.0);
+        assert_eq!(s.workers[0].load_pct, 50.0);
+        assert_eq!(s.workers[0].memory_pct, 70.0);
         assert_eq!(s.now_s(), 12.0);
         assert_eq!(kinds(&s), [EventKind::Poll]);
         let Source::Monitor(h) = &s.source else {
@@ -284,23 +309,46 @@ mod tests {
     }
 
     #[test]
+    fn throughput_now_is_the_completions_between_two_polls() {
+        let mut s = DashboardState::for_monitor("http://x", 1.0);
+        s.on_status(&doc(10.0, "", 0));
+        let mut later = doc(12.0, "", 0);
+        later.tests.completed += 8;
+        s.on_status(&later);
+        assert_eq!(s.figures.throughput_now, 4.0);
+        assert_eq!(s.figures.throughput_minute, 1.5);
+    }
+
+    #[test]
+    fn an_idle_minute_shows_no_latency() {
+        let mut s = DashboardState::for_monitor("http://x", 1.0);
+        let mut idle = doc(10.0, "", 0);
+        idle.last_minute.assigned_per_s = 0.0;
+        idle.last_minute.latency_avg_s = 0.0;
+        s.on_status(&idle);
+        assert_eq!(s.figures.latency_avg_s, None);
+        assert_eq!(s.figures.latency_p95_s, None);
+    }
+
+    #[test]
     fn changes_between_documents_become_events_and_marks() {
         let mut s = DashboardState::for_monitor("http://x", 1.0);
-        let a = r#"{"id": "a", "status": "active"}"#;
-        let b = r#"{"id": "b", "status": "active"}"#;
-        s.on_status(&doc(1.0, &format!("{a}, {b}"), 0));
-        let b_draining = r#"{"id": "b", "status": "draining"}"#;
-        let c = r#"{"id": "c", "status": "warming"}"#;
-        s.on_status(&doc(2.0, &format!("{b_draining}, {c}"), 2));
+        s.on_status(&doc(
+            1.0,
+            &format!("{}, {}", worker(1, "active"), worker(2, "active")),
+            0,
+        ));
+        let next = format!("{}, {}", worker(2, "draining"), worker(3, "active"));
+        s.on_status(&doc(2.0, &next, 2));
         let texts: Vec<&str> = s.events.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(
             texts,
             [
                 "attached: 2 worker(s)",
                 "2 test(s) rejected",
-                "b",
-                "c",
-                "a left"
+                "worker 2",
+                "worker 3",
+                "1 left"
             ]
         );
         let marks: Vec<MarkKind> = s.marks.iter().map(|m| m.kind).collect();

@@ -86,15 +86,15 @@ pub fn buffer_text(buffer: &Buffer) -> String {
 mod tests {
     use super::*;
     use crate::dashboard::keys::Speed;
-    use crate::dashboard::status::StatusDoc;
+    use crate::dashboard::status::parse;
     use crate::scenario::StressOptions;
 
     fn states() -> Vec<DashboardState> {
         let scenario = StressOptions::default().to_scenario().unwrap();
         let sim = DashboardState::for_simulation(&scenario, "a long label that will not fit");
         let mut monitor = DashboardState::for_monitor("http://[::1]:8080/very/long/path", 1.0);
-        let doc = r#"{"uptime_s": 5, "workers": [{"id": "w", "status": "active"}]}"#;
-        monitor.on_status(&StatusDoc::from_json(doc).unwrap());
+        let text = include_str!("../../tests/fixtures/status_v1.json");
+        monitor.on_status(&parse(text).unwrap());
         monitor.on_poll_failed("timed out");
         vec![sim, monitor]
     }

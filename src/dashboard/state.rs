@@ -126,6 +126,9 @@ pub struct DashboardState {
     pub pending_by_priority: [u64; 5],
     /// In id order (a worker keeps its place in the heat strip).
     pub workers: Vec<WorkerView>,
+    /// Offline workers not in `workers` (a coordinator lists only its live
+    /// ones, and counts the rest).
+    pub unlisted_offline: u64,
     pub events: EventLog,
     /// The batch command's summary lines, once the run has ended.
     pub summary: Option<Vec<String>>,
@@ -149,6 +152,7 @@ impl DashboardState {
             marks: VecDeque::new(),
             pending_by_priority: [0; 5],
             workers: Vec::new(),
+            unlisted_offline: 0,
             events: EventLog::new(EVENT_LOG_CAPACITY),
             summary: None,
             feed,

@@ -3,11 +3,13 @@
 //! written. Nothing is printed; the caller prints what it wants.
 
 use super::Outputs;
-use crate::engine::{self, Fanout, Observer, RunOutput};
+use crate::engine::{Fanout, Observer, RunOutput, Simulation};
 use crate::error::Result;
 use crate::report::{self, DecisionLog, ResultsDoc, TestCsv};
 use crate::scenario::Scenario;
+use crate::sim::RngStreams;
 use crate::workload::trace::{TraceArrivals, TraceJob, TraceSection};
+use crate::workload::{ArrivalSource, SyntheticArrivals};
 
 /// A validated run, ready to go (see `RunRequest::prepare`).
 #[derive(Clone, Debug)]
@@ -52,6 +54,31 @@ impl PreparedRun {
     /// Runs the scenario, handing every fact to `observer` too, and writes
     /// the outputs; files appear only if the whole run succeeds.
     pub fn run(&self, observer: &mut dyn Observer) -> Result<RunReport> {
+        let report = self.run_driven(observer, &mut |_| Ok(Drive::Finish))?;
+        report.ok_or_else(|| crate::Error::Run("a run without a driver was stopped".into()))
+    }
+
+    /// The arrival source of this run: the scenario's synthetic workload,
+    /// or the trace's jobs. A live view reads it ahead for submission times.
+    pub fn arrivals(&self) -> Box<dyn ArrivalSource + '_> {
+        match &self.replay {
+            Some(r) => Box::new(TraceArrivals::new(r.jobs.clone())),
+            None => {
+                let streams = RngStreams::new(self.scenario.seed);
+                Box::new(SyntheticArrivals::new(&self.scenario, &streams))
+            }
+        }
+    }
+
+    /// Like `run`, but hands the simulation to `drive` first, to step it
+    /// as it likes (a live view pacing it); whatever `drive` leaves is run
+    /// to the end, so the outputs are those of `run`, byte for byte. If
+    /// `drive` says [`Drive::Stop`], nothing is written and `None` returns.
+    pub fn run_driven(
+        &self,
+        observer: &mut dyn Observer,
+        drive: &mut dyn FnMut(&mut Simulation<'_>) -> Result<Drive>,
+    ) -> Result<Option<RunReport>> {
         let outputs = &self.outputs;
         let mut csv = outputs
             .tests_csv
@@ -72,13 +99,11 @@ impl PreparedRun {
         }
         fanout.push(observer);
         let clock = WallClock::start();
-        let output = match &self.replay {
-            Some(r) => {
-                let arrivals = Box::new(TraceArrivals::new(r.jobs.clone()));
-                engine::run_with(&self.scenario, arrivals, &mut fanout)?
-            }
-            None => engine::run(&self.scenario, &mut fanout)?,
-        };
+        let mut sim = Simulation::with_arrivals(&self.scenario, self.arrivals(), &mut fanout);
+        if drive(&mut sim)? == Drive::Stop {
+            return Ok(None);
+        }
+        let output = sim.finish()?;
         let wall_s = clock.seconds();
         if let Some(c) = csv {
             c.commit()?;
@@ -92,8 +117,17 @@ impl PreparedRun {
         let stats = outputs
             .stats
             .then(|| report::run_stats(&output.run, wall_s, peak_memory_bytes()));
-        Ok(RunReport { output, stats })
+        Ok(Some(RunReport { output, stats }))
     }
+}
+
+/// What a driver of `PreparedRun::run_driven` wants once it hands back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drive {
+    /// Run what is left and write the outputs.
+    Finish,
+    /// Stop here: no output is written.
+    Stop,
 }
 
 /// The results document: the run's, plus a replay's trace section. The one

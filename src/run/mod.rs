@@ -30,7 +30,7 @@ mod overrides;
 mod prepare;
 
 pub use benchmark::benchmark;
-pub use execute::{PreparedRun, RunReport};
+pub use execute::{Drive, PreparedRun, RunReport};
 pub use outputs::Outputs;
 pub use overrides::Overrides;
 

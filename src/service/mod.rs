@@ -6,7 +6,7 @@
 //! Layout: `api` (wire types), `core` (the state machine over the
 //! balancer), `store` + `writer` (durable, group-committed), `http`
 //! (handlers), `router` (routes and the layers around them), `auth`,
-//! `tasks` (timers), `clock`.
+//! `tasks` (timers), `clock`, `web` (the page at `/`).
 
 pub mod api;
 mod auth;
@@ -18,6 +18,7 @@ mod prom;
 mod router;
 pub mod store;
 mod tasks;
+mod web;
 mod writer;
 
 use self::core::{Core, CoreConfig};

@@ -38,6 +38,7 @@ pub fn build(app: Arc<App>, token: Option<String>) -> Router {
         ));
     Router::new()
         .nest("/v1", v1)
+        .route("/", get(super::web::index))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
@@ -87,7 +88,8 @@ pub fn route_of(path: &str) -> String {
         previous = seg;
     }
     let route = out.join("/");
-    const KNOWN: [&str; 13] = [
+    const KNOWN: [&str; 14] = [
+        "/",
         "/v1/workers",
         "/v1/workers/{id}",
         "/v1/workers/{id}/heartbeat",

@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lbsim::balancer::model::{TestId, WorkerId, WorkerSpec};
 use lbsim::balancer::{Assignment, TestRecord};
 use lbsim::dashboard::render::{buffer_text, draw_to_buffer};
-use lbsim::dashboard::{handle, DashboardState, Pane, Speed, StatusDoc, Theme, UiState};
+use lbsim::dashboard::{handle, status, DashboardState, Pane, Speed, Theme, UiState};
 use lbsim::engine::{self, Observer, Progress, RunOutput, Simulation};
 use lbsim::scenario::{Arrivals, Churn, ChurnAction, ChurnEvent, Scenario, Spike, StressOptions};
 use lbsim::sim::{RngStreams, SimTime};
@@ -199,7 +199,7 @@ fn a_typed_filter_and_another_sort_order() {
 
 fn monitor() -> DashboardState {
     let text = std::fs::read_to_string("tests/fixtures/status_v1.json").unwrap();
-    let doc = StatusDoc::from_json(&text).unwrap();
+    let doc = status::parse(&text).unwrap();
     let mut state = DashboardState::for_monitor("http://127.0.0.1:8080", 1.0);
     state.on_status(&doc);
     state

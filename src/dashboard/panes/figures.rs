@@ -69,7 +69,12 @@ fn speed_line<'a>(state: &DashboardState, theme: &Theme) -> Line<'a> {
 }
 
 fn workers_line<'a>(state: &DashboardState, theme: &Theme) -> Line<'a> {
-    let counts = phase_counts(&state.workers);
+    let mut counts = phase_counts(&state.workers);
+    for (phase, n) in Phase::ALL.into_iter().zip(counts.iter_mut()) {
+        if phase == Phase::Offline {
+            *n += state.unlisted_offline;
+        }
+    }
     let mut spans = vec![Span::styled(" workers ", theme.title)];
     for (phase, n) in Phase::ALL.into_iter().zip(counts) {
         let style = match phase {

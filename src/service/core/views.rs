@@ -3,9 +3,9 @@
 
 use super::{CallError, CallResult, Core, TestEntry, WorkerEntry};
 use crate::service::api::{
-    RunView, TestList, TestState, TestView, WorkerList, WorkerStatusView, WorkerView,
+    Heartbeat, RunView, TestList, TestState, TestView, WorkerList, WorkerStatusView, WorkerView,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Store µs as seconds.
 fn secs(us: u64) -> f64 {
@@ -15,8 +15,10 @@ fn secs(us: u64) -> f64 {
 /// The last minute, µs.
 const MINUTE_US: u64 = 60_000_000;
 
-/// `GET /v1/status`.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+/// `GET /v1/status`: one type for both ends, serialised by the server and
+/// read back by the dashboards (`lbsim dashboard monitor`), so the two
+/// cannot drift apart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Status {
     pub scheduler: String,
     /// Seconds since this server process started.
@@ -32,7 +34,7 @@ pub struct Status {
 }
 
 /// Test counts: `submitted` and one per state.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusCounts {
     pub submitted: u64,
     pub pending: u64,
@@ -43,7 +45,7 @@ pub struct StatusCounts {
     pub rejected: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusWorkers {
     pub active: u64,
     pub draining: u64,
@@ -52,17 +54,19 @@ pub struct StatusWorkers {
     pub live: Vec<WorkerLoadView>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkerLoadView {
     pub worker_id: u64,
     pub name: Option<String>,
     pub status: WorkerStatusView,
+    /// Last measured utilisation, percent.
+    pub load: Heartbeat,
     pub effective_load: f64,
     pub tests: u64,
 }
 
 /// Throughput and latency over the last 60 seconds.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LastMinute {
     pub assigned_per_s: f64,
     pub completed_per_s: f64,
@@ -72,7 +76,7 @@ pub struct LastMinute {
 }
 
 /// Counters since this server process started.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusTotals {
     pub assigned: u64,
     pub lost: u64,
@@ -246,6 +250,7 @@ impl Core {
                     worker_id: i as u64 + 1,
                     name: w.registration.name.clone(),
                     status: w.status,
+                    load: w.load,
                     effective_load: state.effective_load(),
                     tests: state.running.len() as u64,
                 });
