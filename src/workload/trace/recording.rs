@@ -227,7 +227,7 @@ pub fn read<R: std::io::BufRead>(file: &str, input: R) -> crate::error::Result<s
             return Err(bad_line(file, n, "t: must be seconds >= 0"));
         }
         let t = (fact.t - *t0.get_or_insert(fact.t)).max(0.0);
-        r.apply(t, &fact.fact)
+        r.apply(t, n, &fact.fact)
             .ok_or_else(|| bad_line(file, n, "bad submit"))?;
     }
     let mut trace = r.trace;
@@ -237,9 +237,9 @@ pub fn read<R: std::io::BufRead>(file: &str, input: R) -> crate::error::Result<s
 }
 
 impl RecordingReader {
-    /// Takes one fact at `t` (seconds since the first); `None` for a
-    /// submission whose requirements make no test.
-    fn apply(&mut self, t: f64, fact: &Fact) -> Option<()> {
+    /// Takes one fact at `t` (seconds since the first), from line `n`;
+    /// `None` for a submission whose requirements make no test.
+    fn apply(&mut self, t: f64, n: u64, fact: &Fact) -> Option<()> {
         use super::TraceJob;
         use crate::scenario::ChurnAction;
         use crate::sim::SimTime;
