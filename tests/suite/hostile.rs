@@ -120,7 +120,7 @@ fn shuffle_lines(rng: &mut ChaCha8Rng, text: &mut Vec<u8>) {
     let mut lines: Vec<Vec<u8>> = text.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
     let n = lines.len() as u64;
     let (i, j) = ((rng.next_u64() % n) as usize, (rng.next_u64() % n) as usize);
-    if rng.next_u64() % 2 == 0 {
+    if rng.next_u64().is_multiple_of(2) {
         let line = lines[i].clone();
         lines.insert(j, line);
     } else {
@@ -235,7 +235,7 @@ fn config_args(rng: &mut ChaCha8Rng, file: &str) -> Vec<String> {
         "flash_crowd",
         "spike_and_recovery",
     ];
-    if rng.next_u64() % 3 == 0 {
+    if rng.next_u64().is_multiple_of(3) {
         return strings(&["--list-scenarios", "--config", file]);
     }
     let name = pick(rng, &names);
@@ -264,7 +264,7 @@ fn config_args(rng: &mut ChaCha8Rng, file: &str) -> Vec<String> {
 fn trace_args(rng: &mut ChaCha8Rng, file: &str) -> Vec<String> {
     let workers = pick(rng, &["1", "4", "0", "300"]);
     let mut args = strings(&["replay", file, "--workers", workers, "--output", "r.json"]);
-    if rng.next_u64() % 2 == 0 {
+    if rng.next_u64().is_multiple_of(2) {
         args.extend(strings(&[
             "--time-scale",
             pick(rng, &["0.001", "1e6", "1e9", "-1"]),
@@ -276,7 +276,7 @@ fn trace_args(rng: &mut ChaCha8Rng, file: &str) -> Vec<String> {
 
 fn grid_args(rng: &mut ChaCha8Rng, file: &str) -> Vec<String> {
     let mut args = strings(&["sweep", file, "--output", "s.csv", "--jobs", "1"]);
-    if rng.next_u64() % 4 == 0 {
+    if rng.next_u64().is_multiple_of(4) {
         args.extend(strings(&[
             "--replications",
             pick(rng, &["1", "3", "4294967295", "0"]),
@@ -354,7 +354,7 @@ fn flag_args(rng: &mut ChaCha8Rng, inputs: &str) -> Vec<String> {
             args.push(pick(rng, values).to_string());
         }
     }
-    if rng.next_u64() % 10 == 0 {
+    if rng.next_u64().is_multiple_of(10) {
         args.insert(
             0,
             pick(rng, &["--list-scenarios", "--list-schedulers", "--resume"]).to_string(),
