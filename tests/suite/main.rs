@@ -1,6 +1,7 @@
 //! lbsim's integration tests, in one binary so the crate links once. Each
 //! module opens with a line on what it covers.
 
+mod benchmark;
 mod cli_help;
 mod cli_layout;
 mod cli_options;
