@@ -276,9 +276,9 @@ impl FitTree {
         while !level.is_empty() {
             level.sort_unstable();
             level.dedup();
-            for j in 0..level.len() {
-                if level[j] >= 1 {
-                    self.pull(level[j]);
+            for &i in &level {
+                if i >= 1 {
+                    self.pull(i);
                 }
             }
             level.retain(|&i| i > 1);
