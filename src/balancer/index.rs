@@ -25,8 +25,12 @@ pub enum RankKey {
     Idle = 1,
     /// Tightness: minus free memory (best fit maximises it).
     Tight = 2,
+    /// `priority_based`'s score for priority 1–2 tests (speed).
+    Speed = 3,
+    /// `priority_based`'s score for priority 3 tests (balance).
+    Balanced = 4,
 }
-pub const RANK_KEYS: usize = 3;
+pub const RANK_KEYS: usize = 5;
 
 /// What the index needs to know of one worker.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,6 +43,11 @@ pub struct LeafData {
 }
 
 impl LeafData {
+    /// The weight of an idleness-weighted draw: `1 − effective load`.
+    pub fn idleness(&self) -> f64 {
+        self.keys[RankKey::Idle as usize].max(0.0)
+    }
+
     /// True if a test of this shape fits the worker (exact).
     pub fn fits(&self, shape: &Shape) -> bool {
         self.free_memory_mib >= shape.memory_mib
@@ -53,7 +62,6 @@ impl LeafData {
 /// memory is free (the common full worker) would otherwise make every subtree
 /// above it look feasible. Tests that need no core use the looser `*_any`.
 #[derive(Clone, Copy, Debug)]
-#[repr(align(64))] // one cache line a node
 struct Node {
     /// Max free memory among workers with ≥ level free CUDA and ≥ 1 free core.
     mem_by_cuda: [i32; CUDA_LEVELS],
@@ -168,10 +176,19 @@ pub struct Found {
 }
 
 /// The index itself. Slots are worker ids; absent workers are empty leaves.
+///
+/// Beside the bounds, each node sums over its subtree the workers present
+/// (`counts`) and their idleness (`idleness`: `1 − effective load`), so a
+/// uniform or an idleness-weighted draw among the workers taking work
+/// descends one path, O(log W). A node's sum is always recomputed from its
+/// two children, so it depends only on the leaves, never on the order of
+/// updates.
 #[derive(Clone, Debug, Default)]
 pub struct FitTree {
     leaves: usize,
     nodes: Vec<Node>,
+    counts: Vec<u32>,
+    idleness: Vec<f64>,
     /// Exact leaf data, for the final fit check at a leaf.
     data: Vec<Option<LeafData>>,
     /// Between `defer` and `flush`: parents whose subtree changed.
@@ -196,15 +213,32 @@ impl FitTree {
         // The whole tree is rebuilt below: nothing deferred is left stale.
         self.stale.clear();
         self.nodes = vec![EMPTY; 2 * leaves];
+        self.counts = vec![0; 2 * leaves];
+        self.idleness = vec![0.0; 2 * leaves];
         self.data.resize(leaves, None);
-        for (i, d) in self.data.iter().enumerate() {
-            if let Some(d) = d {
-                self.nodes[leaves + i] = Node::leaf(d);
-            }
+        for i in 0..leaves {
+            self.set_leaf(i);
         }
         for i in (1..leaves).rev() {
-            self.nodes[i] = Node::merge(&self.nodes[2 * i], &self.nodes[2 * i + 1]);
+            self.pull(i);
         }
+    }
+
+    /// Writes slot `slot`'s leaf node from its data.
+    fn set_leaf(&mut self, slot: usize) {
+        let data = self.data[slot].as_ref();
+        let i = self.leaves + slot;
+        self.nodes[i] = data.map_or(EMPTY, Node::leaf);
+        self.counts[i] = u32::from(data.is_some());
+        self.idleness[i] = data.map_or(0.0, LeafData::idleness);
+    }
+
+    /// Recomputes inner node `i` from its children.
+    fn pull(&mut self, i: usize) {
+        let (l, r) = (2 * i, 2 * i + 1);
+        self.nodes[i] = Node::merge(&self.nodes[l], &self.nodes[r]);
+        self.counts[i] = self.counts[l] + self.counts[r];
+        self.idleness[i] = self.idleness[l] + self.idleness[r];
     }
 
     /// Sets (or clears, with `None`) the worker's leaf.
@@ -214,15 +248,15 @@ impl FitTree {
             self.grow(slot + 1);
         }
         self.data[slot] = data;
+        self.set_leaf(slot);
         let mut i = self.leaves + slot;
-        self.nodes[i] = data.as_ref().map_or(EMPTY, Node::leaf);
         if self.deferring {
             self.stale.push(i / 2);
             return;
         }
         while i > 1 {
             i /= 2;
-            self.nodes[i] = Node::merge(&self.nodes[2 * i], &self.nodes[2 * i + 1]);
+            self.pull(i);
         }
     }
 
@@ -244,7 +278,7 @@ impl FitTree {
             level.dedup();
             for &i in &level {
                 if i >= 1 {
-                    self.nodes[i] = Node::merge(&self.nodes[2 * i], &self.nodes[2 * i + 1]);
+                    self.pull(i);
                 }
             }
             level.retain(|&i| i > 1);
@@ -403,6 +437,56 @@ impl FitTree {
         self.collect(2 * node + 1, start + half, half, shape, out);
     }
 
+    /// Workers in the index (those taking work).
+    pub fn present(&self) -> u32 {
+        self.counts.get(1).copied().unwrap_or(0)
+    }
+
+    /// The `k`-th worker in the index in id order (0-based): with `k`
+    /// uniform below [`FitTree::present`], a uniform draw among them.
+    pub fn nth_present(&self, mut k: u32) -> Option<WorkerId> {
+        if k >= self.present() {
+            return None;
+        }
+        let mut i = 1;
+        while i < self.leaves {
+            let left = self.counts[2 * i];
+            i = if k < left {
+                2 * i
+            } else {
+                k -= left;
+                2 * i + 1
+            };
+        }
+        Some(WorkerId((i - self.leaves) as u32))
+    }
+
+    /// The idleness of every worker in the index, summed.
+    pub fn total_idleness(&self) -> f64 {
+        self.idleness.get(1).copied().unwrap_or(0.0)
+    }
+
+    /// The worker where the running sum of idleness, in id order, passes
+    /// `r`: with `r` uniform in `[0, total_idleness)`, a draw weighted by
+    /// idleness. `None` if rounding ran off the end (the caller draws again).
+    pub fn by_idleness(&self, mut r: f64) -> Option<WorkerId> {
+        if self.leaves == 0 {
+            return None;
+        }
+        let mut i = 1;
+        while i < self.leaves {
+            let left = self.idleness[2 * i];
+            i = if r < left {
+                2 * i
+            } else {
+                r -= left;
+                2 * i + 1
+            };
+        }
+        let slot = i - self.leaves;
+        (self.idleness[i] > 0.0).then_some(WorkerId(slot as u32))
+    }
+
     /// The exact leaf data of a worker, if it is in the index.
     pub fn leaf(&self, worker: WorkerId) -> Option<&LeafData> {
         self.data.get(worker.0 as usize).and_then(|d| d.as_ref())
@@ -421,7 +505,7 @@ mod tests {
             free_cuda: cuda,
             free_cores: cores,
             backends: if cuda > 0 { 3 } else { 1 },
-            keys: [score, -score, -(mem as f64)],
+            keys: [score, -score, -(mem as f64), score / 2.0, -score],
         }
     }
 
@@ -590,6 +674,59 @@ mod tests {
                 assert_eq!(
                     t.first_fit_from(from, &s).map(|f| f.worker.0 as usize),
                     want_first
+                );
+            }
+        }
+    }
+
+    /// Uniform and weighted draws through the sums agree with a linear
+    /// scan of the leaves in id order, on random pools, after eager and
+    /// deferred updates alike.
+    #[test]
+    fn draws_agree_with_a_linear_scan() {
+        let mut rng = RngStreams::new(5).stream(Stream::Custom(4));
+        for round in 0..100 {
+            let n = 1 + rng.below(90) as u32;
+            let mut t = FitTree::new();
+            let mut all = vec![None; n as usize];
+            if round % 2 == 1 {
+                t.defer();
+            }
+            for _ in 0..3 * n {
+                let w = rng.below(u64::from(n)) as usize;
+                let d = (!rng.chance(0.3)).then(|| {
+                    let mut d = leaf(rng.below(9) * 1000, 0, 2, 0.5);
+                    d.keys[RankKey::Idle as usize] = 0.1 + rng.below(10) as f64 / 10.0;
+                    d
+                });
+                t.set(WorkerId(w as u32), d);
+                all[w] = d;
+            }
+            t.flush();
+            let present: Vec<usize> = (0..all.len()).filter(|&i| all[i].is_some()).collect();
+            assert_eq!(t.present() as usize, present.len(), "round {round}");
+            for (k, &slot) in present.iter().enumerate() {
+                assert_eq!(t.nth_present(k as u32), Some(WorkerId(slot as u32)));
+            }
+            assert_eq!(t.nth_present(present.len() as u32), None);
+            let weights: Vec<f64> = all
+                .iter()
+                .map(|d| d.map_or(0.0, |d| d.idleness()))
+                .collect();
+            let total: f64 = weights.iter().sum();
+            assert!((t.total_idleness() - total).abs() < 1e-9, "round {round}");
+            for _ in 0..50 {
+                let r = rng.unit() * t.total_idleness();
+                let Some(got) = t.by_idleness(r) else {
+                    continue;
+                };
+                let slot = got.0 as usize;
+                let before: f64 = weights[..slot].iter().sum();
+                assert!(weights[slot] > 0.0, "round {round}: drew an empty slot");
+                assert!(
+                    before - 1e-9 <= r && r < before + weights[slot] + 1e-9,
+                    "round {round}: r {r} outside slot {slot}'s [{before}, +{})",
+                    weights[slot]
                 );
             }
         }

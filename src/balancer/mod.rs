@@ -6,6 +6,7 @@
 pub mod index;
 mod invariants;
 mod keys;
+mod load_sum;
 pub mod model;
 pub mod options;
 mod pass;
@@ -19,6 +20,7 @@ mod worker;
 use crate::sim::{IdMap, SimDuration, SimRng, SimTime};
 use index::FitTree;
 use keys::KeyLocks;
+use load_sum::LoadSum;
 use model::{LoadDrift, Outcome, TestId, TestSpec, Thermal, WorkerId, WorkerSpec, WorkerStatus};
 use options::BalancerOptions;
 use pass::PassBuffers;
@@ -94,6 +96,8 @@ pub struct BalancerCounters {
 pub struct Balancer {
     workers: Vec<WorkerState>,
     index: FitTree,
+    /// The active workers' effective loads, summed (for `adaptive`).
+    loads: LoadSum,
     pending: PendingQueues,
     live: IdMap<LiveTest>,
     scheduler: SchedulerName,
@@ -126,6 +130,7 @@ impl Balancer {
         Balancer {
             workers: Vec::new(),
             index: FitTree::new(),
+            loads: LoadSum::default(),
             pending: PendingQueues::default(),
             live: IdMap::default(),
             scheduler,
@@ -455,7 +460,11 @@ impl Balancer {
     /// Recomputes a worker's index entry; `grew` marks capacity that may have
     /// appeared, so blocked classes are reconsidered.
     fn refresh(&mut self, id: WorkerId, grew: bool) {
-        let leaf = self.workers[id.0 as usize].leaf();
+        let w = &self.workers[id.0 as usize];
+        let effective = w.effective_load();
+        let leaf = w.leaf_at(effective);
+        let active = w.status == WorkerStatus::Active;
+        self.loads.set(id, active.then_some(effective));
         let accepting = leaf.is_some();
         self.index.set(id, leaf);
         if grew && accepting && !self.is_dirty[id.0 as usize] {

@@ -262,6 +262,7 @@ impl Balancer {
             now,
             workers: &self.workers,
             index: &self.index,
+            load: self.loads.now(),
         };
         let choice = self.policy.select(&req, &view, &mut self.rng)?;
         // The index leaf is the worker's current, exact capacity.

@@ -36,6 +36,21 @@ impl History {
         }
     }
 
+    /// Success rate and time score, or `None` with no samples.
+    /// `time_score = clamp01(1 − (actual/expected − 1)/3)`, as in the reference.
+    pub fn parts(&self) -> Option<(f64, f64)> {
+        if self.samples == 0 {
+            return None;
+        }
+        let success = self.successes as f64 / self.samples as f64;
+        let time = if self.successes == 0 {
+            0.0
+        } else {
+            (1.0 - (self.mean_time_ratio - 1.0) / 3.0).clamp(0.0, 1.0)
+        };
+        Some((success, time))
+    }
+
     /// The reference's history score: 0.3·success + 0.3·time + 0.1·experience
     /// (at most 0.7), or 0.5 for a worker with no history.
     pub fn score(&self) -> f64 {
@@ -210,6 +225,22 @@ impl WorkerState {
         0.7 * self.history.score() + 0.3 * (1.0 - effective_load)
     }
 
+    /// `priority_based`'s score for priority 1–2 tests at a known effective
+    /// load: `0.8 × speed + 0.2 × (1 − load)`, speed = `0.2·success +
+    /// 0.6·time` from history (0.5 without).
+    pub fn speed_score_at(&self, effective_load: f64) -> f64 {
+        let speed = self.history.parts().map_or(0.5, |(s, t)| 0.2 * s + 0.6 * t);
+        0.8 * speed + 0.2 * (1.0 - effective_load)
+    }
+
+    /// `priority_based`'s score for priority 3 tests at a known effective
+    /// load: `0.6 × balanced + 0.4 × (1 − load)`, balanced = `0.3·success +
+    /// 0.3·time` (0.5 without).
+    pub fn balanced_score_at(&self, effective_load: f64) -> f64 {
+        let bal = self.history.parts().map_or(0.5, |(s, t)| 0.3 * s + 0.3 * t);
+        0.6 * bal + 0.4 * (1.0 - effective_load)
+    }
+
     /// True if the worker takes new work at all right now.
     pub fn is_accepting(&self) -> bool {
         self.status == WorkerStatus::Active && self.effective_load() <= CAPACITY_GATE
@@ -226,8 +257,12 @@ impl WorkerState {
 
     /// What the index holds for this worker (`None` when it takes no work).
     pub fn leaf(&self) -> Option<LeafData> {
-        // Computed once: it is the hottest arithmetic of a run.
-        let effective = self.effective_load();
+        self.leaf_at(self.effective_load())
+    }
+
+    /// [`WorkerState::leaf`] at a known effective load (computed once by
+    /// the caller: it is the hottest arithmetic of a run).
+    pub fn leaf_at(&self, effective: f64) -> Option<LeafData> {
         if self.status != WorkerStatus::Active || effective > CAPACITY_GATE {
             return None;
         }
@@ -235,6 +270,8 @@ impl WorkerState {
             self.performance_score_at(effective),
             1.0 - effective,
             -(self.free_memory_mib() as f64),
+            self.speed_score_at(effective),
+            self.balanced_score_at(effective),
         ];
         Some(LeafData {
             free_memory_mib: self.free_memory_mib(),

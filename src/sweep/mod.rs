@@ -25,14 +25,18 @@
 //! # Ok::<(), lbsim::Error>(())
 //! ```
 
+mod append;
 mod grid;
+mod journal;
 mod key;
 mod merge;
+mod parallel;
 mod progress;
 mod row;
 mod runner;
 mod shard;
 mod stats;
+mod suite;
 mod summary;
 
 pub use grid::{resolve_base, set_path, value_text, Axis, Cell, Grid, Seeds};
@@ -42,6 +46,7 @@ pub use row::{header, ResultsFile, Row, METRICS};
 pub use runner::{run, Outcome, SweepOptions};
 pub use shard::Shard;
 pub use stats::{t975, Estimate};
+pub use suite::{journal_path, remove_journal, run_row, run_suite, SuiteOptions, SuiteOutcome};
 pub use summary::{check_baseline, summarize, SUMMARY_COLUMNS};
 
 use crate::error::Result;

@@ -29,6 +29,15 @@ impl Progress {
         }
     }
 
+    /// Runs `f` (which prints) with the bar hidden, so lines and bar do
+    /// not mix on one terminal.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.0 {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();

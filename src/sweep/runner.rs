@@ -1,12 +1,11 @@
-//! Runs a grid's cells on N threads and appends their rows in grid order.
-//!
-//! Threads take the next cell from a shared counter and send back its row;
-//! the calling thread buffers rows that arrive early and appends each row
-//! once every row before it is written. So the file is the same bytes for
-//! any thread count, and at every instant it is a prefix of the finished
-//! file: an interrupted run resumes by skipping the cells it holds.
+//! Runs a grid's cells on N threads and appends their rows in grid order
+//! (see `parallel`): the file is the same bytes for any thread count, and
+//! at every instant it is a prefix of the finished file, so an interrupted
+//! run resumes by skipping the cells it holds.
 
+use super::append::Appender;
 use super::grid::{Cell, Grid};
+use super::parallel::run_in_order;
 use super::progress::Progress;
 use super::row::{fields, header, line, ResultsFile};
 use super::shard::Shard;
@@ -14,13 +13,11 @@ use crate::engine::NoObserver;
 use crate::error::{Error, Result};
 use crate::run::{RunRequest, Source};
 use crate::scenario::EnvSettings;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
 
 /// How to run a sweep.
 #[derive(Clone, Debug)]
@@ -49,9 +46,6 @@ pub struct Outcome {
     /// The file now holds every cell of the grid.
     pub complete: bool,
 }
-
-/// Rows reach the disk at least this often.
-const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs the grid's cells of `opts.shard` that the output file lacks.
 /// `stop` is checked before each cell: in-flight cells finish, and their
@@ -165,47 +159,17 @@ fn run_cells(
     out: &mut Appender,
     bar: &Progress,
 ) -> Result<usize> {
-    let next = AtomicUsize::new(0);
-    let abort = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<(usize, Result<String>)>();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(todo.len()) {
-            let tx = tx.clone();
-            let (next, abort) = (&next, &abort);
-            scope.spawn(move || loop {
-                if stop.load(Ordering::SeqCst) || abort.load(Ordering::SeqCst) {
-                    break;
-                }
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&cell) = todo.get(i) else { break };
-                let row = grid.cell(cell).and_then(|c| run_cell(&c, grid.env()));
-                if tx.send((i, row)).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(tx);
-        let mut early = BTreeMap::new();
-        let mut written = 0;
-        for (i, row) in rx {
-            match row {
-                Ok(row) => early.insert(i, row),
-                Err(e) => {
-                    abort.store(true, Ordering::SeqCst);
-                    return Err(e);
-                }
-            };
-            while let Some(row) = early.remove(&written) {
-                if let Err(e) = out.append(&row) {
-                    abort.store(true, Ordering::SeqCst);
-                    return Err(e);
-                }
-                written += 1;
-                bar.inc();
-            }
-        }
-        Ok(written)
-    })
+    run_in_order(
+        todo,
+        jobs,
+        stop,
+        |cell| grid.cell(cell).and_then(|c| run_cell(&c, grid.env())),
+        |_, row| {
+            out.append(&row)?;
+            bar.inc();
+            Ok(())
+        },
+    )
 }
 
 /// One cell's row: the cell's scenario as a ready run request.
@@ -216,50 +180,6 @@ fn run_cell(cell: &Cell, env: &EnvSettings) -> Result<String> {
         .and_then(|run| run.run(&mut NoObserver))
         .map_err(|e| Error::Run(format!("cell {}: {e}", cell.index)))?;
     Ok(line(&fields(cell, &report.output)))
-}
-
-/// The results file, opened for appending whole lines.
-struct Appender {
-    file: File,
-    path: PathBuf,
-    synced: Instant,
-}
-
-impl Appender {
-    fn open(path: &Path) -> Result<Appender> {
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        // Wall time only paces fsync calls; it never reaches an output.
-        #[allow(clippy::disallowed_methods)]
-        let synced = Instant::now();
-        Ok(Appender {
-            file,
-            path: path.to_path_buf(),
-            synced,
-        })
-    }
-
-    /// One `write` per row: a killed process leaves whole rows, and the
-    /// kernel has them; a power cut may tear the last one, which resume
-    /// cuts off.
-    fn append(&mut self, row: &str) -> Result<()> {
-        self.file
-            .write_all(row.as_bytes())
-            .map_err(|e| Error::io(&self.path, e))?;
-        if self.synced.elapsed() >= SYNC_EVERY {
-            self.sync()?;
-        }
-        Ok(())
-    }
-
-    // Wall time only paces fsync calls; it never reaches an output.
-    #[allow(clippy::disallowed_methods)]
-    fn sync(&mut self) -> Result<()> {
-        self.synced = Instant::now();
-        self.file.sync_data().map_err(|e| Error::io(&self.path, e))
-    }
 }
 
 /// Rewrites a results file with its rows in grid order (after a resume

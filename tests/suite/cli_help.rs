@@ -64,7 +64,15 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
         ("spike", spike),
         (
             "benchmark",
-            with_help(&["--full", "--seed", "--scheduler", "--output"]),
+            with_help(&[
+                "--full",
+                "--seed",
+                "--scheduler",
+                "--output",
+                "--jobs",
+                "--shard",
+                "--resume",
+            ]),
         ),
         ("replay", replay),
         ("diff", with_help(&["--tolerance"])),

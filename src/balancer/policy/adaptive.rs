@@ -30,7 +30,8 @@ pub const LOW_SUCCESS: f64 = 0.9;
 /// goes to `performance_based`, whose history steers away from workers
 /// that fail or run slow. The reference switched on load alone; latency and
 /// success are what its users watch, so they drive it too. Members keep
-/// their state across switches. O(W) for the system load.
+/// their state across switches. The system load is the balancer's running
+/// sum (O(1)), so a decision costs what its member's does.
 #[derive(Default)]
 pub struct Adaptive {
     performance: PerformanceBased,
@@ -111,10 +112,7 @@ impl Policy for Adaptive {
                 Mode::Affinity => &mut self.affinity,
                 Mode::Priority => &mut self.priority,
             };
-        member.select(req, cluster, rng).map(|c| Choice {
-            candidates: c.candidates + cluster.workers().len() as u32,
-            ..c
-        })
+        member.select(req, cluster, rng)
     }
 
     fn on_assigned(&mut self, req: &Request, worker: WorkerId) {

@@ -19,7 +19,8 @@ mod round_robin;
 mod weighted_round_robin;
 
 use super::index::FitTree;
-use super::model::{Shape, TestId, TestSpec, WorkerId, WorkerStatus};
+use super::load_sum::SystemLoad;
+use super::model::{Shape, TestId, TestSpec, WorkerId};
 use super::worker::WorkerState;
 use crate::sim::{SimRng, SimTime};
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,8 @@ pub struct ClusterView<'a> {
     pub now: SimTime,
     pub(crate) workers: &'a [WorkerState],
     pub(crate) index: &'a FitTree,
+    /// The active workers' loads, summed as they change.
+    pub(crate) load: SystemLoad,
 }
 
 impl<'a> ClusterView<'a> {
@@ -94,18 +97,9 @@ impl<'a> ClusterView<'a> {
     }
 
     /// Mean effective load of the active workers (offline ones do not count,
-    /// unlike the original's). O(W).
+    /// unlike the original's). O(1): the balancer keeps the sum.
     pub fn system_load(&self) -> f64 {
-        let (sum, n) = self
-            .workers
-            .iter()
-            .filter(|w| w.status == WorkerStatus::Active)
-            .fold((0.0, 0u32), |(s, n), w| (s + w.effective_load(), n + 1));
-        if n == 0 {
-            0.0
-        } else {
-            sum / f64::from(n)
-        }
+        self.load.mean()
     }
 }
 
@@ -297,7 +291,7 @@ fn known_names() -> String {
 pub(crate) mod testkit {
     //! A tiny hand-built cluster for policy tests.
     use super::*;
-    use crate::balancer::model::{Backends, WorkerSpec};
+    use crate::balancer::model::{Backends, WorkerSpec, WorkerStatus};
     use crate::sim::SimDuration;
 
     pub fn spec(mem_gb: u64, cuda: u32) -> WorkerSpec {
@@ -356,10 +350,15 @@ pub(crate) mod testkit {
         }
 
         pub fn view(&self) -> ClusterView<'_> {
+            let active = self
+                .workers
+                .iter()
+                .filter(|w| w.status == WorkerStatus::Active);
             ClusterView {
                 now: SimTime::ZERO,
                 workers: &self.workers,
                 index: &self.index,
+                load: SystemLoad::of(active.map(WorkerState::effective_load)),
             }
         }
     }

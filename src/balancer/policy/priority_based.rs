@@ -1,38 +1,27 @@
 //! `priority_based`: urgent tests go for speed, routine ones are spread.
 
-use super::common::{argmax, history_parts, weighted_by_idleness};
+use super::common::weighted_fitting;
 use super::{Choice, ClusterView, Policy, Request};
-use crate::balancer::worker::WorkerState;
+use crate::balancer::index::RankKey;
 use crate::sim::SimRng;
 
 /// Priority 1–2: the highest `0.8 × speed + 0.2 × (1 − load)`, speed =
 /// `0.2·success + 0.6·time` from history (0.5 without). Priority 3: the
 /// highest `0.6 × balanced + 0.4 × (1 − load)`, balanced = `0.3·success +
 /// 0.3·time` (0.5 without). Priority 4–5: weighted random by idleness.
-/// The reference's formulas; load is the effective load. O(W): the score
-/// depends on the test's priority, so one index key cannot hold it.
+/// The reference's formulas; load is the effective load. Both scores are
+/// index keys, so the best fitting worker is an index search, and the
+/// weighted draw goes through the index's sums of idleness.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PriorityBased;
 
-/// The score priority-1/2 tests maximise.
-pub fn speed_score(w: &WorkerState) -> f64 {
-    let speed = history_parts(&w.history).map_or(0.5, |(s, t)| 0.2 * s + 0.6 * t);
-    0.8 * speed + 0.2 * (1.0 - w.effective_load())
-}
-
-/// The score priority-3 tests maximise.
-pub fn balanced_score(w: &WorkerState) -> f64 {
-    let bal = history_parts(&w.history).map_or(0.5, |(s, t)| 0.3 * s + 0.3 * t);
-    0.6 * bal + 0.4 * (1.0 - w.effective_load())
-}
-
 impl Policy for PriorityBased {
     fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {
-        let fitting = cluster.fitting(&req.shape);
+        let index = cluster.index();
         match req.spec.priority {
-            0..=2 => argmax(&fitting, |w| speed_score(cluster.worker(w))),
-            3 => argmax(&fitting, |w| balanced_score(cluster.worker(w))),
-            _ => weighted_by_idleness(&fitting, cluster, rng),
+            0..=2 => index.best(RankKey::Speed, &req.shape).map(Choice::from),
+            3 => index.best(RankKey::Balanced, &req.shape).map(Choice::from),
+            _ => weighted_fitting(req, cluster, rng),
         }
     }
 }

@@ -1,24 +1,19 @@
 //! `random`: a uniformly random fitting worker (a study baseline).
 
+use super::common::uniform_fitting;
 use super::{Choice, ClusterView, Policy, Request};
 use crate::sim::SimRng;
 
-/// Chooses uniformly among the fitting workers, from the policy stream.
-/// O(W): it lists the fitting workers to draw among them exactly uniformly.
+/// Chooses uniformly among the fitting workers, from the policy stream:
+/// a uniform draw among the workers taking work (through the index's
+/// counts, O(log W)) until one fits, so the law is exactly uniform over the
+/// fitting ones without listing them.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Random;
 
 impl Policy for Random {
     fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {
-        let fitting = cluster.fitting(&req.shape);
-        if fitting.is_empty() {
-            return None;
-        }
-        Some(Choice {
-            worker: *rng.choose(&fitting),
-            score: 0.0,
-            candidates: fitting.len() as u32,
-        })
+        uniform_fitting(req, cluster, rng)
     }
 }
 

@@ -1,20 +1,20 @@
 //! `weighted_round_robin`: the reference's weighted random choice.
 
-use super::common::weighted_by_idleness;
+use super::common::weighted_fitting;
 use super::{Choice, ClusterView, Policy, Request};
 use crate::sim::SimRng;
 
 /// Picks a fitting worker at random with weight `1 − effective load`, so idle
 /// workers get more tests without starving busy ones. The reference called
 /// this weighted round robin; it was (unseeded) weighted random. Here the
-/// draw comes from the policy stream. O(W): the weights change with every
-/// load update, so no index keeps their prefix sums.
+/// draw comes from the policy stream, through the index's sums of
+/// idleness (O(log W) a draw) until a drawn worker fits.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WeightedRoundRobin;
 
 impl Policy for WeightedRoundRobin {
     fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {
-        weighted_by_idleness(&cluster.fitting(&req.shape), cluster, rng)
+        weighted_fitting(req, cluster, rng)
     }
 }
 
