@@ -3,7 +3,7 @@
 //! redraws and answers keys however slow the network is.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -56,10 +56,7 @@ impl Poller {
 
     /// The next answer, waiting at most `timeout`.
     pub fn next(&self, timeout: Duration) -> Option<Poll> {
-        match self.answers.recv_timeout(timeout) {
-            Ok(poll) => Some(poll),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.answers.recv_timeout(timeout).ok()
     }
 
     /// Every answer that has arrived, without waiting.
