@@ -239,7 +239,7 @@ fn marker_points(points: &[(f64, f64)]) -> Vec<&(f64, f64)> {
     }
     let every = (points.len() - 1).div_ceil(10);
     let mut picked: Vec<&(f64, f64)> = points.iter().step_by(every).collect();
-    if (points.len() - 1) % every != 0 {
+    if !(points.len() - 1).is_multiple_of(every) {
         picked.extend(points.last());
     }
     picked

@@ -7,7 +7,7 @@ use crate::balancer::policy::SchedulerName;
 use serde::{Serialize, Serializer};
 
 /// An sRGB colour; written as `#rrggbb` in the chart data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Colour(pub u8, pub u8, pub u8);
 
 impl Serialize for Colour {
@@ -18,7 +18,7 @@ impl Serialize for Colour {
 
 /// A point marker: five shapes filled and open, and two made of strokes,
 /// so twelve policies each get one that tells them apart without colour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Marker {
     Circle,
@@ -107,15 +107,15 @@ pub const BAND_COLOUR: Colour = Colour(0, 0, 0);
 mod tests {
     use super::*;
     use crate::balancer::policy::SCHEDULERS;
-    use std::collections::HashSet;
+    use std::collections::BTreeSet;
 
     #[test]
     fn every_policy_has_its_own_colour_and_marker() {
         let styles: Vec<(Colour, Marker)> =
             SCHEDULERS.iter().map(|s| policy_style(s.name)).collect();
         assert_eq!(styles.len(), 12);
-        let colours: HashSet<Colour> = styles.iter().map(|s| s.0).collect();
-        let markers: HashSet<Marker> = styles.iter().map(|s| s.1).collect();
+        let colours: BTreeSet<Colour> = styles.iter().map(|s| s.0).collect();
+        let markers: BTreeSet<Marker> = styles.iter().map(|s| s.1).collect();
         assert_eq!((colours.len(), markers.len()), (12, 12), "{styles:?}");
         for s in SCHEDULERS {
             assert!(

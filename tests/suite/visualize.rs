@@ -364,8 +364,11 @@ fn full_like_grid(dir: &Path) -> PathBuf {
     path
 }
 
+/// An SVG's texts with their x, and its polylines' points.
+type TextsAndLines = (Vec<(String, f64)>, Vec<Vec<(f64, f64)>>);
+
 /// Every `<text>` of an SVG with its x, and every polyline's points.
-fn svg_texts_and_lines(svg: &str) -> (Vec<(String, f64)>, Vec<Vec<(f64, f64)>>) {
+fn svg_texts_and_lines(svg: &str) -> TextsAndLines {
     let doc = roxmltree::Document::parse(svg).unwrap();
     let texts = doc
         .descendants()
@@ -412,9 +415,9 @@ fn a_full_benchmark_grid_gets_log_axes_and_each_policy_its_own_look() {
             );
         }
     }
-    let distinct: std::collections::HashSet<_> = looks.values().collect();
-    let colours: std::collections::HashSet<_> = looks.values().map(|l| l.0).collect();
-    let markers: std::collections::HashSet<_> = looks.values().map(|l| l.1).collect();
+    let distinct: std::collections::BTreeSet<_> = looks.values().collect();
+    let colours: std::collections::BTreeSet<_> = looks.values().map(|l| l.0).collect();
+    let markers: std::collections::BTreeSet<_> = looks.values().map(|l| l.1).collect();
     assert_eq!((distinct.len(), colours.len(), markers.len()), (12, 12, 12));
     // The CDF's line of a policy looks as in the scalability chart.
     let cdf = &panels(&charts, "latency_cdf")[0];
@@ -437,7 +440,12 @@ fn a_full_benchmark_grid_gets_log_axes_and_each_policy_its_own_look() {
     };
     assert_eq!(labels(&scalability[0]), ["10", "100", "1k", "10k"]);
     assert_eq!(labels(&scalability[2]), ["100", "1k", "10k", "100k", "1M"]);
+}
 
+#[test]
+fn a_full_benchmark_grid_draws_short_ticks_and_legends_beside_the_lines() {
+    let dir = temp_dir("full-svg");
+    let path = full_like_grid(&dir);
     let out = visualize(&path, &dir.join("viz"), &[]);
     assert!(
         out.status.success(),
@@ -463,9 +471,10 @@ fn a_full_benchmark_grid_gets_log_axes_and_each_policy_its_own_look() {
         .collect();
     assert_eq!(legend_x.len(), 4, "one legend per panel");
     let left = legend_x.iter().copied().fold(f64::MAX, f64::min);
-    let data_lines = lines
-        .iter()
-        .filter(|l| l.len() >= 3 && l[0].0 < left - 40.0);
+    let data_lines: Vec<_> = (lines.iter())
+        .filter(|l| l.len() >= 3 && l[0].0 < left - 40.0)
+        .collect();
+    assert!(data_lines.len() >= 4 * 12, "{} lines", data_lines.len());
     for line in data_lines {
         assert!(
             line.iter().all(|p| p.0 < left - 34.0),
