@@ -4,6 +4,9 @@
 //!
 //! `cargo run --release --example dashboard_svg -- docs/images/dashboard.svg`
 
+// An example program: it may print what it wrote.
+#![allow(clippy::disallowed_macros)]
+
 use std::cell::RefCell;
 
 use lbsim::dashboard::feeder::{Feeder, SubmitTimes};

@@ -23,7 +23,11 @@ impl Balancer {
             .iter()
             .enumerate()
             .filter(|(_, c)| leaf.fits(&c.shape))
-            .filter_map(|(id, c)| c.fifo.front().map(|&(order, test)| ((c.priority, order), id, test)))
+            .filter_map(|(id, c)| {
+                c.fifo
+                    .front()
+                    .map(|&(order, test)| ((c.priority, order), id, test))
+            })
             .min_by_key(|&(key, ..)| key)
             .map(|(_, id, test)| (id, test))?;
         let choice = Choice {

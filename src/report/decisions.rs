@@ -80,7 +80,10 @@ impl Observer for DecisionLog {
 /// The live decisions as decision-log rows (`--decisions` columns), times
 /// mapped like the replay's submissions: `t × time_scale / load_factor`.
 pub fn live_decision_rows(
-    pool: &crate::workload::trace::recording::RecordedPool, time_scale: f64, load_factor: f64) -> Vec<String> {
+    pool: &crate::workload::trace::recording::RecordedPool,
+    time_scale: f64,
+    load_factor: f64,
+) -> Vec<String> {
     use crate::balancer::model::{TestId, WorkerId};
     let policy = pool.scheduler.as_deref().unwrap_or("live");
     pool.decisions
@@ -90,7 +93,10 @@ pub fn live_decision_rows(
             let mut row = String::with_capacity(64);
             super::csv_rows::push_secs(&mut row, at.0);
             let (test, worker) = (TestId(d.job as u64), WorkerId(d.worker as u32));
-            row.push_str(&format!(",{test},{worker},{policy},0.000000,0,{}", d.attempt));
+            row.push_str(&format!(
+                ",{test},{worker},{policy},0.000000,0,{}",
+                d.attempt
+            ));
             row
         })
         .collect()

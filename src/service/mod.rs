@@ -222,7 +222,10 @@ mod tests {
         let loopback = "127.0.0.1".parse().unwrap();
         let v6_loopback = "::1".parse().unwrap();
         let warning = exposure_warning(any, None).expect("0.0.0.0 without a token");
-        assert!(warning.contains("0.0.0.0") && warning.contains("--token"), "{warning}");
+        assert!(
+            warning.contains("0.0.0.0") && warning.contains("--token"),
+            "{warning}"
+        );
         assert_eq!(exposure_warning(any, Some("secret")), None);
         assert_eq!(exposure_warning(loopback, None), None);
         assert_eq!(exposure_warning(v6_loopback, None), None);

@@ -430,7 +430,9 @@ fn a_load_run_is_measured_and_its_recording_replays() {
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(rows.len() >= 40, "one row per assignment: {}", rows.len());
-    assert!(rows.iter().all(|r| r[3] == "performance_based" && r[1].starts_with("test-0000")));
+    assert!(rows
+        .iter()
+        .all(|r| r[3] == "performance_based" && r[1].starts_with("test-0000")));
     let tests: BTreeSet<&str> = rows.iter().map(|r| r[1]).collect();
     assert_eq!(tests.len(), 40, "every test was assigned");
     let decisions = super::common::lbsim(&[
@@ -439,7 +441,11 @@ fn a_load_run_is_measured_and_its_recording_replays() {
         sim_log.to_str().unwrap(),
     ]);
     let code = decisions.status.code();
-    assert!(matches!(code, Some(0 | 1)), "{}", super::common::stderr(&decisions));
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "{}",
+        super::common::stderr(&decisions)
+    );
     assert!(super::common::stdout(&decisions).contains("decisions"));
 }
 
@@ -515,7 +521,14 @@ fn the_plain_queue_completes_every_test_exactly_once() {
 fn the_plain_queue_takes_no_policy() {
     let dir = temp_dir("serve-plain-policy");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .args(["serve", "--port", "0", "--disable-load-balancer", "--scheduler", "random"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--disable-load-balancer",
+            "--scheduler",
+            "random",
+        ])
         .arg("--db-path")
         .arg(dir.join("db"))
         .output()

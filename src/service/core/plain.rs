@@ -31,7 +31,9 @@ impl Core {
     pub(super) fn wake_idle(&mut self) {
         let mut wake = self.balancer.pending_len();
         while wake > 0 {
-            let Some(id) = self.idle.pop_front() else { break };
+            let Some(id) = self.idle.pop_front() else {
+                break;
+            };
             let w = self.worker_mut(id);
             w.idle = false;
             if w.status == WorkerStatusView::Active {

@@ -58,7 +58,7 @@ fn worker_entry(row: &WorkerRow, now: u64) -> Option<WorkerEntry> {
         reason: row.reason.clone(),
         assignments: 0,
         notify: Arc::new(Notify::new()),
-            idle: false,
+        idle: false,
     })
 }
 

@@ -293,9 +293,16 @@ impl RecordingReader {
                 worker,
                 attempt,
             } => {
-                if let (Some(&job), Some(&worker)) = (self.index.get(test), self.workers.get(worker)) {
+                if let (Some(&job), Some(&worker)) =
+                    (self.index.get(test), self.workers.get(worker))
+                {
                     let attempt = *attempt;
-                    let d = LiveDecision { t, job, worker, attempt };
+                    let d = LiveDecision {
+                        t,
+                        job,
+                        worker,
+                        attempt,
+                    };
                     self.pool.decisions.push(d);
                 }
             }
