@@ -44,25 +44,15 @@ pub(crate) struct BenchmarkArgs {
     pub(crate) resume: bool,
 }
 
-pub(crate) fn run(args: &BenchmarkArgs, env: &EnvSettings) -> Result<()> {
-    let overrides = Overrides {
-        seed: args.seed,
-        scheduler: args.scheduler,
-        ..Overrides::default()
-    };
+/// How the cells run: threads, shard, journal, progress.
+fn suite_options(args: &BenchmarkArgs) -> Result<SuiteOptions> {
     let shard = args
         .shard
         .as_deref()
         .map(Shard::parse)
         .transpose()?
         .unwrap_or(Shard::WHOLE);
-    let cells = run::benchmark(args.full, &overrides, env)?;
-    let output = Outputs {
-        results: args.output.clone(),
-        ..Outputs::default()
-    };
-    output.check()?;
-    let opts = SuiteOptions {
+    Ok(SuiteOptions {
         jobs: args.jobs.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             |j| j as usize,
@@ -71,7 +61,22 @@ pub(crate) fn run(args: &BenchmarkArgs, env: &EnvSettings) -> Result<()> {
         journal: args.output.as_deref().map(sweep::journal_path),
         resume: args.resume,
         progress: std::io::stderr().is_terminal(),
+    })
+}
+
+pub(crate) fn run(args: &BenchmarkArgs, env: &EnvSettings) -> Result<()> {
+    let overrides = Overrides {
+        seed: args.seed,
+        scheduler: args.scheduler,
+        ..Overrides::default()
     };
+    let cells = run::benchmark(args.full, &overrides, env)?;
+    let output = Outputs {
+        results: args.output.clone(),
+        ..Outputs::default()
+    };
+    output.check()?;
+    let opts = suite_options(args)?;
     out!("{}", report::table_header());
     stop_on_ctrl_c();
     let outcome = sweep::run_suite(&cells, &opts, &STOP, |row| {
@@ -110,7 +115,8 @@ pub(crate) fn run(args: &BenchmarkArgs, env: &EnvSettings) -> Result<()> {
             sweep::remove_journal(&sweep::journal_path(path))?;
         }
         (Some(_), false) => outln!(
-            "benchmark: shard {shard}: {} cells ({} run, {} already done) -> {}",
+            "benchmark: shard {}: {} cells ({} run, {} already done) -> {}",
+            opts.shard,
             outcome.cells,
             outcome.written,
             outcome.skipped,

@@ -237,6 +237,19 @@ pub fn read<R: std::io::BufRead>(file: &str, input: R) -> crate::error::Result<s
 }
 
 impl RecordingReader {
+    /// A live decision, kept when its test and worker are known.
+    fn assign(&mut self, t: f64, test: u64, worker: u64, attempt: u32) {
+        if let (Some(&job), Some(&worker)) = (self.index.get(&test), self.workers.get(&worker)) {
+            let d = LiveDecision {
+                t,
+                job,
+                worker,
+                attempt,
+            };
+            self.pool.decisions.push(d);
+        }
+    }
+
     /// Takes one fact at `t` (seconds since the first), from line `n`;
     /// `None` for a submission whose requirements make no test.
     fn apply(&mut self, t: f64, n: u64, fact: &Fact) -> Option<()> {
@@ -292,20 +305,7 @@ impl RecordingReader {
                 test,
                 worker,
                 attempt,
-            } => {
-                if let (Some(&job), Some(&worker)) =
-                    (self.index.get(test), self.workers.get(worker))
-                {
-                    let attempt = *attempt;
-                    let d = LiveDecision {
-                        t,
-                        job,
-                        worker,
-                        attempt,
-                    };
-                    self.pool.decisions.push(d);
-                }
-            }
+            } => self.assign(t, *test, *worker, *attempt),
             Fact::Session { scheduler, .. } => self.pool.scheduler = Some(scheduler.clone()),
             Fact::Start { .. } => {}
         }
