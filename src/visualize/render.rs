@@ -51,8 +51,9 @@ pub fn svg(chart: &Chart) -> Result<String> {
         match &chart.body {
             Body::Panels(panels) => {
                 let shared = shared_x(panels);
+                let key = legend_width(panels);
                 for (area, p) in root.split_evenly((panels.len(), 1)).iter().zip(panels) {
-                    draw_panel(area, p, shared)?;
+                    draw_panel(area, p, shared, key)?;
                 }
             }
             Body::Heat(h) => draw_heat(&root, h)?,
@@ -115,9 +116,9 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-fn draw_panel(area: &Area, p: &Panel, shared: Option<(f64, f64)>) -> Result<()> {
+fn draw_panel(area: &Area, p: &Panel, shared: Option<(f64, f64)>, key: i32) -> Result<()> {
     if p.bars.is_empty() {
-        draw_lines(area, p, shared)
+        draw_lines(area, p, shared, key)
     } else {
         draw_bars(area, p)
     }
@@ -166,9 +167,10 @@ pub fn y_axis(p: &Panel) -> Axis {
     }
 }
 
-fn draw_lines(area: &Area, p: &Panel, shared: Option<(f64, f64)>) -> Result<()> {
+/// A line panel; `key_width`: the legend band's width (pixels).
+fn draw_lines(area: &Area, p: &Panel, shared: Option<(f64, f64)>, key_width: i32) -> Result<()> {
     let legend = p.legend();
-    let (plot, key) = split_for_legend(area, &legend);
+    let (plot, key) = split_for_legend(area, &legend, key_width);
     let (x, y) = (x_axis(p, shared), y_axis(p));
     let mut chart = ChartBuilder::on(&plot)
         .caption(&p.title, ("sans-serif", 15))
@@ -245,20 +247,31 @@ fn marker_points(points: &[(f64, f64)]) -> Vec<&(f64, f64)> {
     picked
 }
 
-/// The plot's part of a panel and, when there is a legend, a band right
-/// of it wide enough for the longest label.
-fn split_for_legend<'a>(area: &Area<'a>, legend: &[LegendEntry]) -> (Area<'a>, Option<Area<'a>>) {
-    if legend.is_empty() {
+/// The legend band's width for a chart's line panels: one width for all,
+/// wide enough for the longest label, so panels over the same x line up.
+fn legend_width(panels: &[Panel]) -> i32 {
+    let labels = (panels.iter())
+        .filter(|p| p.bars.is_empty())
+        .flat_map(|p| p.legend())
+        .map(|e| e.label.chars().count() as i32);
+    labels.max().map_or(0, |longest| {
+        (longest * 13 / 2 + 44).clamp(LEGEND_MIN_WIDTH, LEGEND_MAX_WIDTH)
+    })
+}
+
+/// The plot's part of a panel and, when it has a legend, the band of
+/// `width` pixels right of it.
+fn split_for_legend<'a>(
+    area: &Area<'a>,
+    legend: &[LegendEntry],
+    width: i32,
+) -> (Area<'a>, Option<Area<'a>>) {
+    if width == 0 {
         return (area.clone(), None);
     }
-    let longest = legend
-        .iter()
-        .map(|e| e.label.chars().count())
-        .max()
-        .unwrap_or(0);
-    let width = (longest as i32 * 13 / 2 + 44).clamp(LEGEND_MIN_WIDTH, LEGEND_MAX_WIDTH);
+    // Reserved even with no legend of its own, to line up with the others.
     let (plot, key) = area.split_horizontally(area.dim_in_pixel().0 as i32 - width);
-    (plot, Some(key))
+    (plot, (!legend.is_empty()).then_some(key))
 }
 
 /// One line per entry: the key (line and marker, mark line or shaded
@@ -276,7 +289,8 @@ fn draw_legend(area: &Area, legend: &[LegendEntry]) -> Result<()> {
                 }
             }
             Key::Mark(c) => {
-                let line = PathElement::new(vec![(16, y - 7), (16, y + 7)], rgb(c).mix(0.6));
+                let style = rgb(c).mix(0.6).stroke_width(2);
+                let line = PathElement::new(vec![(16, y - 7), (16, y + 7)], style);
                 area.draw(&line).map_err(err)?;
             }
             Key::Band(c) => {
