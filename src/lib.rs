@@ -22,6 +22,8 @@
 //! # Ok::<(), lbsim::Error>(())
 //! ```
 
+#![warn(unreachable_pub)]
+
 pub mod balancer;
 pub mod cli;
 pub mod client;

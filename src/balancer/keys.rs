@@ -18,7 +18,7 @@ struct KeyState {
 
 /// The holders and waiters of every key in use.
 #[derive(Clone, Debug, Default)]
-pub struct KeyLocks {
+pub(super) struct KeyLocks {
     keys: BTreeMap<u32, KeyState>,
     parked: usize,
 }
@@ -26,7 +26,7 @@ pub struct KeyLocks {
 impl KeyLocks {
     /// Claims `key` for `test`. True if it may be scheduled now (it holds the
     /// key), false if it was parked behind the holder.
-    pub fn admit(&mut self, key: u32, test: TestId, priority: u8, order: u64) -> bool {
+    pub(super) fn admit(&mut self, key: u32, test: TestId, priority: u8, order: u64) -> bool {
         match self.keys.get_mut(&key) {
             None => {
                 self.keys.insert(
@@ -50,7 +50,7 @@ impl KeyLocks {
 
     /// `test` is final: if it held `key`, the next waiter (if any) becomes
     /// the holder and is returned, to be scheduled.
-    pub fn release(&mut self, key: u32, test: TestId) -> Option<TestId> {
+    pub(super) fn release(&mut self, key: u32, test: TestId) -> Option<TestId> {
         let k = self.keys.get_mut(&key)?;
         if k.holder != test {
             return None;
@@ -69,13 +69,13 @@ impl KeyLocks {
     }
 
     /// Tests waiting for a key.
-    pub fn parked(&self) -> usize {
+    pub(super) fn parked(&self) -> usize {
         self.parked
     }
 
     /// The current holder of `key`.
     #[cfg(test)]
-    pub fn holder(&self, key: u32) -> Option<TestId> {
+    pub(super) fn holder(&self, key: u32) -> Option<TestId> {
         self.keys.get(&key).map(|k| k.holder)
     }
 }

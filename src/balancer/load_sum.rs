@@ -13,7 +13,7 @@ const ONE: f64 = (1u64 << 60) as f64;
 
 /// Running sum of the active workers' effective loads.
 #[derive(Clone, Debug, Default)]
-pub struct LoadSum {
+pub(super) struct LoadSum {
     /// Per worker slot: its load in fixed point, or `None` if not active.
     loads: Vec<Option<i64>>,
     total: i128,
@@ -22,14 +22,14 @@ pub struct LoadSum {
 
 /// The totals at one instant (what a policy reads).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct SystemLoad {
+pub(crate) struct SystemLoad {
     total: i128,
     active: u32,
 }
 
 impl LoadSum {
     /// Sets a worker's effective load (`None`: not active, not counted).
-    pub fn set(&mut self, worker: WorkerId, load: Option<f64>) {
+    pub(super) fn set(&mut self, worker: WorkerId, load: Option<f64>) {
         let slot = worker.0 as usize;
         if slot >= self.loads.len() {
             self.loads.resize(slot + 1, None);
@@ -46,7 +46,7 @@ impl LoadSum {
         }
     }
 
-    pub fn now(&self) -> SystemLoad {
+    pub(super) fn now(&self) -> SystemLoad {
         SystemLoad {
             total: self.total,
             active: self.active,
@@ -57,7 +57,7 @@ impl LoadSum {
 impl SystemLoad {
     /// The totals of a list of loads (for hand-built views).
     #[cfg(test)]
-    pub fn of(loads: impl IntoIterator<Item = f64>) -> SystemLoad {
+    pub(crate) fn of(loads: impl IntoIterator<Item = f64>) -> SystemLoad {
         let mut s = LoadSum::default();
         for (i, load) in loads.into_iter().enumerate() {
             s.set(WorkerId(i as u32), Some(load));
@@ -66,7 +66,7 @@ impl SystemLoad {
     }
 
     /// Mean effective load of the active workers, 0 with none.
-    pub fn mean(&self) -> f64 {
+    pub(crate) fn mean(&self) -> f64 {
         if self.active == 0 {
             0.0
         } else {

@@ -14,10 +14,10 @@ use super::model::{Shape, TestId};
 use indexmap::IndexMap;
 use std::collections::VecDeque;
 
-pub type ClassId = usize;
+pub(super) type ClassId = usize;
 
 #[derive(Clone, Debug)]
-pub struct PendingClass {
+pub(super) struct PendingClass {
     pub priority: u8,
     pub shape: Shape,
     /// `(submission order, test)`, ascending.
@@ -49,7 +49,7 @@ struct ShapeGroup {
 
 /// All pending tests.
 #[derive(Clone, Debug, Default)]
-pub struct PendingQueues {
+pub(super) struct PendingQueues {
     classes: Vec<PendingClass>,
     /// Fx-hashed: looked up on every push, and the key is a few integers.
     by_key: IndexMap<(u8, Shape), ClassId, rustc_hash::FxBuildHasher>,
@@ -74,21 +74,21 @@ pub enum CountError {
 }
 
 impl PendingQueues {
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
-    pub fn classes(&self) -> &[PendingClass] {
+    pub(super) fn classes(&self) -> &[PendingClass] {
         &self.classes
     }
 
     /// Failed passes of a class, including those of a blocked class not yet
     /// settled.
-    pub fn failed_passes(&self, id: ClassId) -> u64 {
+    pub(super) fn failed_passes(&self, id: ClassId) -> u64 {
         let c = &self.classes[id];
         c.failed_passes
             + if c.blocked {
@@ -99,7 +99,7 @@ impl PendingQueues {
     }
 
     /// The head of an open class fitted nowhere in this pass.
-    pub fn block(&mut self, id: ClassId) {
+    pub(super) fn block(&mut self, id: ClassId) {
         let cp = self.capacity_passes;
         let c = &mut self.classes[id];
         debug_assert!(!c.blocked, "blocking a blocked class");
@@ -127,7 +127,11 @@ impl PendingQueues {
     /// pass. The classes stay blocked: one that the pass goes on to try is
     /// `revive`d first; one it does not try has failed this pass, which is
     /// exactly what staying blocked through it counts.
-    pub fn reconsider(&mut self, fits: impl Fn(&Shape) -> bool, revivable: &mut Vec<ClassId>) {
+    pub(super) fn reconsider(
+        &mut self,
+        fits: impl Fn(&Shape) -> bool,
+        revivable: &mut Vec<ClassId>,
+    ) {
         for g in &self.groups {
             if g.blocked == 0 || !fits(&g.shape) {
                 continue;
@@ -141,13 +145,13 @@ impl PendingQueues {
 
     /// Unblocks a class listed by the last `reconsider`, because the pass
     /// tries it: that pass is not one of its failures.
-    pub fn revive(&mut self, id: ClassId) {
+    pub(super) fn revive(&mut self, id: ClassId) {
         debug_assert!(self.classes[id].blocked, "reviving an open class");
         self.open_settled(id, self.failed_passes(id) - 1);
     }
 
     /// Moves the fresh classes into `out`.
-    pub fn take_fresh(&mut self, out: &mut Vec<ClassId>) {
+    pub(super) fn take_fresh(&mut self, out: &mut Vec<ClassId>) {
         for &id in &self.fresh {
             self.classes[id].fresh = false;
         }
@@ -158,7 +162,13 @@ impl PendingQueues {
     /// attempt marker (see `PendingClass::failed_passes`). A test joining a
     /// blocked class is credited with that class's current failure: it was
     /// considered, by dominance, and fits nowhere.
-    pub fn push(&mut self, priority: u8, shape: Shape, order: u64, test: TestId) -> (ClassId, u64) {
+    pub(super) fn push(
+        &mut self,
+        priority: u8,
+        shape: Shape,
+        order: u64,
+        test: TestId,
+    ) -> (ClassId, u64) {
         let next = self.classes.len();
         let id = *self.by_key.entry((priority, shape)).or_insert(next);
         if id == next {
@@ -205,7 +215,7 @@ impl PendingQueues {
     }
 
     /// Removes the head of a class (it was assigned).
-    pub fn pop_head(&mut self, id: ClassId) -> Option<(u64, TestId)> {
+    pub(super) fn pop_head(&mut self, id: ClassId) -> Option<(u64, TestId)> {
         let class = &mut self.classes[id];
         let head = class.fifo.pop_front();
         if head.is_some() {
@@ -218,7 +228,7 @@ impl PendingQueues {
     }
 
     /// The kept counts (tests, blocked classes per shape) match a recount.
-    pub fn check_counts(&self) -> Result<(), CountError> {
+    pub(super) fn check_counts(&self) -> Result<(), CountError> {
         let queued: usize = self.classes.iter().map(|c| c.fifo.len()).sum();
         if queued != self.len {
             return Err(CountError::Pending {
@@ -243,7 +253,7 @@ impl PendingQueues {
     }
 
     /// Every pending test, in scheduling order (priority, then submission).
-    pub fn in_order(&self) -> Vec<TestId> {
+    pub(super) fn in_order(&self) -> Vec<TestId> {
         let mut all: Vec<(u8, u64, TestId)> = self
             .classes
             .iter()

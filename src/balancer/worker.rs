@@ -12,8 +12,8 @@ pub const CAPACITY_GATE: f64 = 0.9;
 
 /// Performance levels while warming or cooling. The reference's formula
 /// used a constant "elapsed" time, so its level was in effect these values.
-pub const WARMING_LEVEL: f64 = 0.8;
-pub const COOLING_LEVEL: f64 = 0.85;
+pub(super) const WARMING_LEVEL: f64 = 0.8;
+pub(super) const COOLING_LEVEL: f64 = 0.85;
 
 /// Run-time history of one worker, normalised by each test's expected
 /// duration so tests of any length and type are comparable. (The original

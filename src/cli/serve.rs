@@ -42,7 +42,7 @@ pub(crate) struct ServeArgs {
 }
 
 /// `--log-level` / `LB_LOG_LEVEL`, with the reference's names.
-pub fn parse_level(s: &str) -> std::result::Result<tracing::Level, String> {
+pub(super) fn parse_level(s: &str) -> std::result::Result<tracing::Level, String> {
     match s.trim().to_ascii_uppercase().as_str() {
         "DEBUG" => Ok(tracing::Level::DEBUG),
         "INFO" => Ok(tracing::Level::INFO),
@@ -54,7 +54,7 @@ pub fn parse_level(s: &str) -> std::result::Result<tracing::Level, String> {
 }
 
 /// Structured logs on stderr at `level`.
-pub fn init_logs(level: tracing::Level) {
+pub(super) fn init_logs(level: tracing::Level) {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(level)

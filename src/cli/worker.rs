@@ -40,7 +40,7 @@ pub(crate) struct WorkerArgs {
     pub token: Option<String>,
 }
 
-pub fn non_negative(s: &str) -> std::result::Result<f64, String> {
+pub(super) fn non_negative(s: &str) -> std::result::Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
         _ => Err(format!("{s} is not a non-negative number")),

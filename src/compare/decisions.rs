@@ -96,7 +96,7 @@ fn keyed(log: &[Decision]) -> IndexMap<(&str, u32), &Decision> {
     out
 }
 
-pub fn compare(a: &[Decision], b: &[Decision]) -> Comparison {
+pub(super) fn compare(a: &[Decision], b: &[Decision]) -> Comparison {
     let (ka, kb) = (keyed(a), keyed(b));
     let mut differing = ka
         .iter()

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use std::path::Path;
 
-pub fn compare(a: &Path, text_a: &str, b: &Path, text_b: &str) -> Result<Comparison> {
+pub(super) fn compare(a: &Path, text_a: &str, b: &Path, text_b: &str) -> Result<Comparison> {
     let ma = metrics_of(a, text_a)?;
     let mb = metrics_of(b, text_b)?;
     let mut rows: Vec<MetricRow> = ma

@@ -12,7 +12,7 @@ use crate::sim::{SimTime, MICROS_PER_SEC};
 
 /// At most this many buckets per time series over the submission window;
 /// longer windows get wider buckets.
-pub const MAX_BUCKETS: u64 = 10_000;
+pub(super) const MAX_BUCKETS: u64 = 10_000;
 
 /// Bounded slowdown's floor on run time (seconds): very short runs would
 /// otherwise turn a short wait into a huge ratio.

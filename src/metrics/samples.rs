@@ -26,14 +26,14 @@ struct Sample {
 
 /// Samples the pool once per bucket.
 #[derive(Debug)]
-pub struct Sampler {
+pub(super) struct Sampler {
     bucket_us: u64,
     next_at: SimTime,
     samples: Vec<Sample>,
 }
 
 impl Sampler {
-    pub fn new(bucket_us: u64) -> Self {
+    pub(super) fn new(bucket_us: u64) -> Self {
         Sampler {
             bucket_us,
             next_at: SimTime::ZERO,
@@ -45,7 +45,7 @@ impl Sampler {
     /// in each bucket. Between passes the pool does not change, so a bucket
     /// without a pass has the state of the last sample.
     #[inline]
-    pub fn observe(&mut self, now: SimTime, balancer: &impl PoolView) {
+    pub(super) fn observe(&mut self, now: SimTime, balancer: &impl PoolView) {
         if now >= self.next_at {
             self.record(now, balancer);
         }
@@ -60,7 +60,12 @@ impl Sampler {
     }
 
     /// The per-bucket series over `n` buckets, and the heat map to `end`.
-    pub fn finish(mut self, balancer: &impl PoolView, end: SimTime, n: usize) -> ResourceSeries {
+    pub(super) fn finish(
+        mut self,
+        balancer: &impl PoolView,
+        end: SimTime,
+        n: usize,
+    ) -> ResourceSeries {
         self.samples.push(sample(end, balancer));
         let width_s = self.bucket_us / MICROS_PER_SEC;
         let mut out = ResourceSeries::default();

@@ -38,7 +38,7 @@ pub struct TestCsv {
 /// Below 2^33 s a double resolves a microsecond (its error is under half of
 /// one), so rounding it to six decimals gives back the exact decimal; above,
 /// the float formatting itself is used.
-pub fn push_secs(out: &mut String, micros: u64) {
+pub(super) fn push_secs(out: &mut String, micros: u64) {
     use std::fmt::Write;
     const EXACT_BELOW_US: u64 = (1 << 33) * 1_000_000;
     if micros < EXACT_BELOW_US {

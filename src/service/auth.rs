@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 /// True when `a == b`, taking the same time for any two inputs of the
 /// same length (a secret's bytes cannot be guessed one at a time).
-pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn same_secret(a: &[u8], b: &[u8]) -> bool {
     let mut diff = (a.len() ^ b.len()) as u64;
     for i in 0..a.len().max(b.len()) {
         let x = a.get(i).copied().unwrap_or(0);
@@ -19,7 +19,7 @@ pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Refuses a `/v1` call without `Authorization: Bearer <token>` (401).
-pub async fn require_token(
+pub(super) async fn require_token(
     State(token): State<Arc<Option<String>>>,
     request: Request,
     next: Next,

@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Monotonic µs since the store's time zero, continuing across restarts.
 #[derive(Clone, Copy, Debug)]
-pub struct Clock {
+pub(super) struct Clock {
     started: Instant,
     /// Store time at `started`.
     offset_us: u64,
@@ -14,7 +14,7 @@ pub struct Clock {
 
 /// Unix time now, µs (for a new store's time zero and for restarts).
 #[allow(clippy::disallowed_methods)] // wall time is the point: the store's calendar anchor
-pub fn unix_now_us() -> u64 {
+pub(super) fn unix_now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)
@@ -25,7 +25,7 @@ impl Clock {
     /// now: never behind what the store already recorded, even if the
     /// machine's calendar went back.
     #[allow(clippy::disallowed_methods)] // the service's monotonic clock starts here
-    pub fn start(epoch_unix_us: u64, last_us: u64) -> Clock {
+    pub(super) fn start(epoch_unix_us: u64, last_us: u64) -> Clock {
         let wall = unix_now_us().saturating_sub(epoch_unix_us);
         Clock {
             started: Instant::now(),
@@ -34,12 +34,12 @@ impl Clock {
     }
 
     /// Store time now, µs.
-    pub fn now_us(&self) -> u64 {
+    pub(super) fn now_us(&self) -> u64 {
         self.offset_us + self.started.elapsed().as_micros() as u64
     }
 
     /// Seconds since this process started serving.
-    pub fn uptime_s(&self) -> f64 {
+    pub(super) fn uptime_s(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
     }
 }

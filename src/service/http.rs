@@ -19,7 +19,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub type Body = Result<Bytes, BytesRejection>;
+pub(super) type Body = Result<Bytes, BytesRejection>;
 
 impl IntoResponse for CallError {
     fn into_response(self) -> Response {
@@ -29,7 +29,7 @@ impl IntoResponse for CallError {
 }
 
 /// A JSON error answer.
-pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (
         status,
         Json(ErrorBody {
@@ -99,7 +99,7 @@ impl App {
     }
 }
 
-pub async fn register(State(app): State<Arc<App>>, body: Body) -> Response {
+pub(super) async fn register(State(app): State<Arc<App>>, body: Body) -> Response {
     let r: WorkerRegistration = match parse(body) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
@@ -108,7 +108,7 @@ pub async fn register(State(app): State<Arc<App>>, body: Body) -> Response {
         .await
 }
 
-pub async fn heartbeat(
+pub(super) async fn heartbeat(
     State(app): State<Arc<App>>,
     Path(raw): Path<String>,
     body: Body,
@@ -126,7 +126,7 @@ pub async fn heartbeat(
     }
 }
 
-pub async fn drain(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
+pub(super) async fn drain(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     let w = match id(&raw, "worker") {
         Ok(w) => w,
         Err(e) => return e.into_response(),
@@ -138,7 +138,7 @@ pub async fn drain(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Resp
     .await
 }
 
-pub async fn leave(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
+pub(super) async fn leave(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     let w = match id(&raw, "worker") {
         Ok(w) => w,
         Err(e) => return e.into_response(),
@@ -152,13 +152,13 @@ pub async fn leave(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Resp
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LeaseQuery {
+pub(super) struct LeaseQuery {
     wait_s: Option<f64>,
 }
 
 /// Long-polls for the worker's next assignment: 200 with a lease, or 204
 /// when none came within `wait_s` (at most 30 s).
-pub async fn lease(
+pub(super) async fn lease(
     State(app): State<Arc<App>>,
     Path(raw): Path<String>,
     query: Result<Query<LeaseQuery>, axum::extract::rejection::QueryRejection>,
@@ -209,7 +209,11 @@ pub async fn lease(
     }
 }
 
-pub async fn start(State(app): State<Arc<App>>, Path(lease): Path<String>, body: Body) -> Response {
+pub(super) async fn start(
+    State(app): State<Arc<App>>,
+    Path(lease): Path<String>,
+    body: Body,
+) -> Response {
     let s: LeaseStart = match parse(body) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -220,7 +224,7 @@ pub async fn start(State(app): State<Arc<App>>, Path(lease): Path<String>, body:
     .await
 }
 
-pub async fn complete(
+pub(super) async fn complete(
     State(app): State<Arc<App>>,
     Path(lease): Path<String>,
     body: Body,
@@ -263,7 +267,7 @@ fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> CallResult<T> {
     })
 }
 
-pub async fn submit(State(app): State<Arc<App>>, body: Body) -> Response {
+pub(super) async fn submit(State(app): State<Arc<App>>, body: Body) -> Response {
     let tests = match submission(body) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
@@ -272,7 +276,7 @@ pub async fn submit(State(app): State<Arc<App>>, body: Body) -> Response {
         .await
 }
 
-pub async fn get_test(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
+pub(super) async fn get_test(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     match id(&raw, "test").and_then(|t| app.lock().get_test(t)) {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),
@@ -281,13 +285,13 @@ pub async fn get_test(State(app): State<Arc<App>>, Path(raw): Path<String>) -> R
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(super) struct ListQuery {
     state: Option<String>,
     limit: Option<usize>,
     after: Option<u64>,
 }
 
-pub async fn list_tests(
+pub(super) async fn list_tests(
     State(app): State<Arc<App>>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -312,18 +316,18 @@ pub async fn list_tests(
     Json(app.lock().list_tests(state, q.after.unwrap_or(0), limit)).into_response()
 }
 
-pub async fn list_workers(State(app): State<Arc<App>>) -> Response {
+pub(super) async fn list_workers(State(app): State<Arc<App>>) -> Response {
     Json(app.lock().list_workers()).into_response()
 }
 
-pub async fn get_worker(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
+pub(super) async fn get_worker(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     match id(&raw, "worker").and_then(|w| app.lock().get_worker(w)) {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-pub async fn status(State(app): State<Arc<App>>) -> Response {
+pub(super) async fn status(State(app): State<Arc<App>>) -> Response {
     let now = app.clock.now_us();
     let uptime = app.clock.uptime_s();
     Json(app.lock().status(now, uptime)).into_response()

@@ -125,6 +125,6 @@ fn status() {}
 struct ApiDoc;
 
 /// The document as JSON.
-pub fn document() -> String {
+pub(super) fn document() -> String {
     ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".into())
 }

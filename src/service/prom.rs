@@ -11,29 +11,29 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StateLabel {
+pub(super) struct StateLabel {
     pub state: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StatusLabel {
+pub(super) struct StatusLabel {
     pub status: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct HttpLabels {
+pub(super) struct HttpLabels {
     pub route: String,
     pub method: String,
     pub code: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RouteLabel {
+pub(super) struct RouteLabel {
     pub route: String,
 }
 
 /// Every metric the service exports.
-pub struct Metrics {
+pub(super) struct Metrics {
     registry: Registry,
     tests: Family<StateLabel, Gauge>,
     workers: Family<StatusLabel, Gauge>,
@@ -48,7 +48,7 @@ fn seconds_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
+    pub(super) fn new() -> Metrics {
         let mut registry = Registry::with_prefix("lbsim");
         let tests = Family::<StateLabel, Gauge>::default();
         registry.register("tests", "Tests by state", tests.clone());
@@ -104,7 +104,7 @@ impl Metrics {
     }
 
     /// Brings the gauges and totals up to date from the core, then renders.
-    pub fn render(&self, core: &mut Core) -> String {
+    pub(super) fn render(&self, core: &mut Core) -> String {
         let names = [
             "pending",
             "assigned",

@@ -17,10 +17,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// Bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+pub(super) const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The whole service.
-pub fn build(app: Arc<App>, token: Option<String>) -> Router {
+pub(super) fn build(app: Arc<App>, token: Option<String>) -> Router {
     let v1 = Router::new()
         .route("/workers", post(http::register).get(http::list_workers))
         .route("/workers/{id}", get(http::get_worker).delete(http::leave))
@@ -75,7 +75,7 @@ async fn openapi() -> Response {
 }
 
 /// The route a path belongs to, with ids replaced (bounded label values).
-pub fn route_of(path: &str) -> String {
+pub(super) fn route_of(path: &str) -> String {
     let mut out = Vec::new();
     let mut previous = "";
     for seg in path.split('/') {
@@ -135,7 +135,7 @@ async fn log_request(State(app): State<Arc<App>>, request: Request, next: Next) 
 }
 
 /// The last defence: a panicking handler answers 500 and the server goes on.
-pub async fn catch_panic(request: Request, next: Next) -> Response {
+pub(super) async fn catch_panic(request: Request, next: Next) -> Response {
     match AssertUnwindSafe(next.run(request)).catch_unwind().await {
         Ok(response) => response,
         Err(_) => {

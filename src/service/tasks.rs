@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 /// Starts the timers; each ends when the server begins to stop.
-pub fn spawn(app: Arc<App>, options: &ServeOptions) -> Vec<JoinHandle<()>> {
+pub(super) fn spawn(app: Arc<App>, options: &ServeOptions) -> Vec<JoinHandle<()>> {
     let expiry = (options.heartbeat_timeout_s / 4.0).clamp(0.05, 1.0);
     let mut tasks = vec![
         every(app.clone(), expiry, |core, now| {

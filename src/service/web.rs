@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 /// The page.
-pub const INDEX_HTML: &str = include_str!("web/index.html");
+pub(super) const INDEX_HTML: &str = include_str!("web/index.html");
 
 /// The page may run its own inline script and style, and talk to this
 /// service only: the browser refuses anything else.
@@ -17,7 +17,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'unsafe-in
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// `GET /`.
-pub async fn index() -> Response {
+pub(super) async fn index() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),

@@ -30,7 +30,7 @@ pub struct WriterHandle {
 
 /// Starts the writer thread. It stops (closing the store) once every
 /// handle is dropped and the last batch is committed.
-pub fn spawn(
+pub(super) fn spawn(
     store: Store,
     record: Option<std::fs::File>,
     committed_seq: u64,

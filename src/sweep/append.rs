@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 /// The results file, opened for appending whole lines.
-pub struct Appender {
+pub(super) struct Appender {
     file: File,
     path: PathBuf,
     synced: Instant,
 }
 
 impl Appender {
-    pub fn open(path: &Path) -> Result<Appender> {
+    pub(super) fn open(path: &Path) -> Result<Appender> {
         let file = OpenOptions::new()
             .append(true)
             .open(path)
@@ -36,7 +36,7 @@ impl Appender {
     /// One `write` per row: a killed process leaves whole rows, and the
     /// kernel has them; a power cut may tear the last one, which resume
     /// cuts off.
-    pub fn append(&mut self, row: &str) -> Result<()> {
+    pub(super) fn append(&mut self, row: &str) -> Result<()> {
         self.file
             .write_all(row.as_bytes())
             .map_err(|e| Error::io(&self.path, e))?;
@@ -48,7 +48,7 @@ impl Appender {
 
     // Wall time only paces fsync calls; it never reaches an output.
     #[allow(clippy::disallowed_methods)]
-    pub fn sync(&mut self) -> Result<()> {
+    pub(super) fn sync(&mut self) -> Result<()> {
         self.synced = Instant::now();
         self.file.sync_data().map_err(|e| Error::io(&self.path, e))
     }

@@ -64,7 +64,7 @@ fn named_scenario(name: &str, config: Option<&str>, env: &EnvSettings) -> Result
 
 /// Most cells one grid may have: each point is built and checked before
 /// any cell runs, and each cell is a run.
-pub const MAX_CELLS: usize = 1_000_000;
+pub(super) const MAX_CELLS: usize = 1_000_000;
 
 /// An unknown base scenario is an error of the grid file, at `base`.
 fn in_base(e: Error, file: &str) -> Error {

@@ -26,7 +26,7 @@ struct Entry {
 }
 
 /// One journal line (with its newline) for a finished cell.
-pub fn line(cell: usize, key: &str, row: &BenchmarkRow) -> String {
+pub(super) fn line(cell: usize, key: &str, row: &BenchmarkRow) -> String {
     let row = encode(serde_json::to_value(row).unwrap_or(Value::Null));
     let entry = Entry {
         cell,
@@ -42,7 +42,7 @@ pub fn line(cell: usize, key: &str, row: &BenchmarkRow) -> String {
 /// cell is not in the grid or whose key differs is bad input naming the
 /// line. A torn last line (no newline: the process died mid-write) is left
 /// out. The same cell twice (shards joined twice) must agree.
-pub fn read(path: &Path, keys: &[String]) -> Result<BTreeMap<usize, BenchmarkRow>> {
+pub(super) fn read(path: &Path, keys: &[String]) -> Result<BTreeMap<usize, BenchmarkRow>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let name = path.display().to_string();
     let whole = text.rfind('\n').map_or("", |end| &text[..end]);

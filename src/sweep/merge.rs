@@ -72,7 +72,7 @@ pub fn merge(inputs: &[(String, ResultsFile)]) -> Result<Merged> {
 }
 
 /// The merged text alone.
-pub fn join(inputs: &[(String, ResultsFile)]) -> Result<String> {
+pub(super) fn join(inputs: &[(String, ResultsFile)]) -> Result<String> {
     merge(inputs).map(|m| m.text)
 }
 

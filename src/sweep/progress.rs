@@ -4,12 +4,12 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A progress bar, or nothing.
-pub struct Progress(Option<ProgressBar>);
+pub(super) struct Progress(Option<ProgressBar>);
 
 impl Progress {
     /// A bar over `total` cells, `done` of them already in the file; drawn
     /// only if `show` (the caller checks that stderr is a terminal).
-    pub fn new(total: usize, done: usize, show: bool) -> Progress {
+    pub(super) fn new(total: usize, done: usize, show: bool) -> Progress {
         if !show {
             return Progress(None);
         }
@@ -23,7 +23,7 @@ impl Progress {
         Progress(Some(bar))
     }
 
-    pub fn inc(&self) {
+    pub(super) fn inc(&self) {
         if let Some(bar) = &self.0 {
             bar.inc(1);
         }
@@ -31,14 +31,14 @@ impl Progress {
 
     /// Runs `f` (which prints) with the bar hidden, so lines and bar do
     /// not mix on one terminal.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+    pub(super) fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         match &self.0 {
             Some(bar) => bar.suspend(f),
             None => f(),
         }
     }
 
-    pub fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();
         }

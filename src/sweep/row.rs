@@ -77,15 +77,15 @@ pub const METRICS: &[(&str, Pick)] = &[
 ];
 
 /// Columns before the axes.
-pub const LEAD_COLUMNS: &[&str] = &["cell", "point"];
+pub(super) const LEAD_COLUMNS: &[&str] = &["cell", "point"];
 /// Columns between the axes and the metrics.
-pub const RUN_COLUMNS: &[&str] = &["replication", "seed", "cell_key"];
+pub(super) const RUN_COLUMNS: &[&str] = &["replication", "seed", "cell_key"];
 
 /// Decimal places of every float in a sweep file.
-pub const DECIMALS: usize = 6;
+pub(super) const DECIMALS: usize = 6;
 
 /// Fixed-precision float text; `-0` prints as `0`.
-pub fn fmt_float(x: f64) -> String {
+pub(super) fn fmt_float(x: f64) -> String {
     let s = format!("{x:.DECIMALS$}");
     if s.trim_start_matches('-')
         .chars()
@@ -108,7 +108,7 @@ impl Num {
 
 /// An axis column is named by its path, unless that clashes with a fixed
 /// column (`seed`): then it is `axis:PATH`.
-pub fn axis_column(path: &str) -> String {
+pub(super) fn axis_column(path: &str) -> String {
     let clashes = LEAD_COLUMNS
         .iter()
         .chain(RUN_COLUMNS)
@@ -131,7 +131,7 @@ pub fn header(grid: &Grid) -> Vec<String> {
 }
 
 /// The fields of a cell's row.
-pub fn fields(cell: &Cell, out: &RunOutput) -> Vec<String> {
+pub(super) fn fields(cell: &Cell, out: &RunOutput) -> Vec<String> {
     let mut f = vec![cell.index.to_string(), cell.point.to_string()];
     f.extend(cell.values.iter().map(value_text));
     f.push(cell.replication.to_string());
@@ -142,7 +142,7 @@ pub fn fields(cell: &Cell, out: &RunOutput) -> Vec<String> {
 }
 
 /// One CSV line, quoted where needed, ending in `\n`.
-pub fn line<S: AsRef<str>>(fields: &[S]) -> String {
+pub(super) fn line<S: AsRef<str>>(fields: &[S]) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
@@ -153,7 +153,7 @@ pub fn line<S: AsRef<str>>(fields: &[S]) -> String {
 }
 
 /// Splits one line (without its `\n`) into fields.
-pub fn split(line: &str) -> Result<Vec<String>, String> {
+pub(super) fn split(line: &str) -> Result<Vec<String>, String> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(line.as_bytes());

@@ -89,7 +89,7 @@ impl Axis {
 }
 
 /// A round step (1, 2 or 5 × 10ⁿ) cutting `span` into about `target` parts.
-pub fn nice_step(span: f64, target: usize) -> f64 {
+pub(super) fn nice_step(span: f64, target: usize) -> f64 {
     let raw = (span / target.max(1) as f64).abs();
     if raw == 0.0 || !raw.is_finite() {
         return 1.0;
@@ -110,7 +110,7 @@ pub fn nice_step(span: f64, target: usize) -> f64 {
 
 /// Multiples of a round step within `lo..=hi`, each a whole number of
 /// steps (no `0.30000000000000004`).
-pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+pub(super) fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
     let step = nice_step(hi - lo, target);
     let first = (lo / step - 1e-9).ceil() as i64;
     let last = (hi / step + 1e-9).floor() as i64;
@@ -119,7 +119,7 @@ pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
 
 /// 1, 2, 5 × 10ⁿ within `lo..=hi` (`0 < lo < hi`), or only the powers of
 /// ten when the range spans many decades.
-pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+pub(super) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let mantissas: &[f64] = if (hi / lo).log10() <= DENSE_LOG_DECADES {
         &[1.0, 2.0, 5.0]
     } else {

@@ -8,7 +8,7 @@ use crate::report::{ResultsDoc, SpikeWindow};
 use crate::scenario::StressOptions;
 
 /// A small dynamic run: 2 workers, 10 tests, round robin, seed 7.
-pub fn run_doc() -> ResultsDoc {
+pub(super) fn run_doc() -> ResultsDoc {
     let scenario = StressOptions {
         workers: 2,
         tests: 10,
@@ -24,7 +24,7 @@ pub fn run_doc() -> ResultsDoc {
 }
 
 /// `run_doc` with known figures, series, worker times and one spike.
-pub fn known_run_doc() -> ResultsDoc {
+pub(super) fn known_run_doc() -> ResultsDoc {
     let mut doc = run_doc();
     let m = &mut doc.metrics;
     (m.success_rate, m.worker_utilization, m.jain_fairness) = (90.0, 0.5, 0.8);
@@ -46,7 +46,7 @@ pub fn known_run_doc() -> ResultsDoc {
 }
 
 /// A real run's metrics with the figures the grid charts plot set.
-pub fn metrics(avg_throughput: f64, p99: f64) -> Metrics {
+pub(super) fn metrics(avg_throughput: f64, p99: f64) -> Metrics {
     let mut m = run_doc().metrics;
     m.avg_throughput = avg_throughput;
     m.min_latency = 0.0;

@@ -46,7 +46,7 @@ fn lines(points: impl Iterator<Item = (String, f64, f64)>) -> Vec<Series> {
 }
 
 /// A count with thousands separated: `1,000,000`.
-pub fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {
@@ -81,7 +81,7 @@ fn panel(title: String, x: &str, y: &str, series: Vec<Series>) -> Panel {
 
 /// Benchmark charts: scalability against workers and tests, one line per
 /// policy, and the latency CDF of each policy's largest cell.
-pub fn bench_charts(doc: &BenchmarkDoc) -> (Vec<Chart>, Vec<String>) {
+pub(super) fn bench_charts(doc: &BenchmarkDoc) -> (Vec<Chart>, Vec<String>) {
     let rows = &doc.benchmark_results[..];
     if rows.is_empty() {
         return (
@@ -181,7 +181,7 @@ fn policy_cdfs(rows: &[BenchmarkRow]) -> Vec<Series> {
 
 /// Sweep charts: each metric column against the first numeric axis, one
 /// line per scheduler (or one line), averaged over seeds and other axes.
-pub fn sweep_charts(header: &[String], rows: &[Vec<String>]) -> (Vec<Chart>, Vec<String>) {
+pub(super) fn sweep_charts(header: &[String], rows: &[Vec<String>]) -> (Vec<Chart>, Vec<String>) {
     let seed = header.iter().position(|h| h == "seed").unwrap_or(0);
     let number = |r: &Vec<String>, i: usize| r.get(i).and_then(|c| c.trim().parse::<f64>().ok());
     let numeric = |i: usize| !rows.is_empty() && rows.iter().all(|r| number(r, i).is_some());

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::fmt::Write;
 
 /// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -71,7 +71,7 @@ fn key_figures(m: &Metrics) -> [(&'static str, String); 14] {
 }
 
 /// What the page shows besides the charts.
-pub struct Page<'a> {
+pub(super) struct Page<'a> {
     pub title: String,
     pub source: &'a str,
     pub kind: &'a str,
@@ -173,7 +173,7 @@ fn run_tables(doc: &ResultsDoc) -> String {
 }
 
 /// The whole page.
-pub fn page(p: &Page) -> String {
+pub(super) fn page(p: &Page) -> String {
     let mut s = String::new();
     let _ = write!(
         s,

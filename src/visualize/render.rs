@@ -425,7 +425,7 @@ fn draw_bars(area: &Area, p: &Panel) -> Result<()> {
 }
 
 /// Three significant figures, no exponent for everyday values.
-pub fn format_value(v: f64) -> String {
+pub(super) fn format_value(v: f64) -> String {
     // Whole numbers and large values: no decimals.
     if (v.fract() == 0.0 && v.abs() < 1e15) || v.abs() >= 100.0 {
         format!("{v:.0}")

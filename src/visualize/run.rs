@@ -8,7 +8,7 @@ use crate::report::{ResultsDoc, SpikeWindow};
 const TIME: &str = "simulated time (s)";
 
 /// Every chart the file has data for, and a note for each one skipped.
-pub fn charts(doc: &ResultsDoc) -> (Vec<Chart>, Vec<String>) {
+pub(super) fn charts(doc: &ResultsDoc) -> (Vec<Chart>, Vec<String>) {
     let optional = [
         (
             heat(doc),
@@ -46,7 +46,7 @@ fn bars(mut p: Panel, items: &[(&str, f64)]) -> Panel {
 }
 
 /// Key figures as bars, grouped by unit.
-pub fn summary(doc: &ResultsDoc) -> Chart {
+pub(super) fn summary(doc: &ResultsDoc) -> Chart {
     let m = &doc.metrics;
     let mut rates = bars(
         Panel::new("Rates", "", "percent (%)"),
@@ -92,7 +92,7 @@ pub fn summary(doc: &ResultsDoc) -> Chart {
 }
 
 /// "20 workers, 100 tests, performance_based, seed 42".
-pub fn headline(doc: &ResultsDoc) -> String {
+pub(super) fn headline(doc: &ResultsDoc) -> String {
     format!(
         "{} workers, {} tests, {}, seed {}",
         doc.configuration.workers,
@@ -226,7 +226,7 @@ fn mean_in(xs: &[(f64, f64)], a: f64, b: f64) -> Option<f64> {
 
 /// Arrivals, queue length and latency around each spike, and the mean
 /// queue before, during and after it (windows as long as the spike).
-pub fn spike_correlation(doc: &ResultsDoc) -> Option<Chart> {
+pub(super) fn spike_correlation(doc: &ResultsDoc) -> Option<Chart> {
     let ts = &doc.time_series;
     if doc.spikes.is_empty() || ts.arrivals.is_empty() {
         return None;
@@ -265,7 +265,7 @@ pub fn spike_correlation(doc: &ResultsDoc) -> Option<Chart> {
 /// A latency distribution read back from its five figures, for files
 /// without the distribution itself (an older lbsim's, a benchmark row):
 /// (seconds, percent of tests at or below).
-pub fn cdf_from(m: &Metrics) -> Vec<(f64, f64)> {
+pub(super) fn cdf_from(m: &Metrics) -> Vec<(f64, f64)> {
     vec![
         (m.min_latency, 0.0),
         (m.latency.p50, 50.0),
@@ -296,7 +296,7 @@ fn latency_cdf(doc: &ResultsDoc) -> Chart {
 
 /// A latency CDF chart; `exact`: drawn from the quantile points of every
 /// test, not rebuilt from five figures (the title says which).
-pub fn cdf_chart(series: Vec<Series>, exact: bool) -> Chart {
+pub(super) fn cdf_chart(series: Vec<Series>, exact: bool) -> Chart {
     let (panel, title) = if exact {
         (
             "Share of tests scheduled within a latency (every test, 101 quantiles)",

@@ -51,7 +51,7 @@ pub const PALETTE: [Colour; 8] = [
 ];
 
 /// The colour of the `i`-th line of a panel that is not a policy.
-pub fn nth_colour(i: usize) -> Colour {
+pub(super) fn nth_colour(i: usize) -> Colour {
     PALETTE[i % PALETTE.len()]
 }
 
@@ -98,10 +98,10 @@ pub fn policy_style(policy: SchedulerName) -> (Colour, Marker) {
 }
 
 /// Worker joins are drawn in bluish green, departures in vermillion.
-pub const JOIN_COLOUR: Colour = PALETTE[2];
-pub const LEAVE_COLOUR: Colour = PALETTE[3];
+pub(super) const JOIN_COLOUR: Colour = PALETTE[2];
+pub(super) const LEAVE_COLOUR: Colour = PALETTE[3];
 /// The grey of a shaded load-spike window (drawn at 10 % opacity).
-pub const BAND_COLOUR: Colour = Colour(0, 0, 0);
+pub(super) const BAND_COLOUR: Colour = Colour(0, 0, 0);
 
 #[cfg(test)]
 mod tests {

@@ -9,15 +9,15 @@ use crate::balancer::model::WorkerId;
 use crate::sim::SimRng;
 
 /// Above this mean effective load the system counts as busy.
-pub const HIGH_LOAD: f64 = 0.8;
+pub(super) const HIGH_LOAD: f64 = 0.8;
 /// Below this it counts as quiet.
-pub const LOW_LOAD: f64 = 0.3;
+pub(super) const LOW_LOAD: f64 = 0.3;
 /// Weight of the newest finished test in the moving averages (about the
 /// last twenty finishes count).
 const SMOOTHING: f64 = 0.05;
 /// Recent run success below this means runs are failing: prefer workers
 /// with a good record whatever the load.
-pub const LOW_SUCCESS: f64 = 0.9;
+pub(super) const LOW_SUCCESS: f64 = 0.9;
 
 /// Delegates by *pressure*: the larger of the mean effective load of the
 /// active workers (offline ones do not count, unlike the reference's) and
@@ -77,7 +77,7 @@ impl Recent {
 
 /// Which member the adaptive policy delegates to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub(super) enum Mode {
     Performance,
     Weighted,
     Affinity,
@@ -86,7 +86,7 @@ pub enum Mode {
 
 /// The member for a pressure (load or observed delay), whether runs are
 /// failing, and a test's priority.
-pub fn mode(pressure: f64, failing: bool, priority: u8) -> Mode {
+pub(super) fn mode(pressure: f64, failing: bool, priority: u8) -> Mode {
     if failing {
         Mode::Performance
     } else if pressure > HIGH_LOAD {

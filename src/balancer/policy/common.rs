@@ -8,7 +8,7 @@ use crate::sim::SimRng;
 
 /// Draws through the index before falling back to listing the fitting
 /// workers.
-pub const PROBES: u32 = 16;
+pub(super) const PROBES: u32 = 16;
 
 /// Rejection sampling through the index: `propose` draws a worker among
 /// those taking work (uniformly, or weighted by idleness), and the first
@@ -35,7 +35,11 @@ fn draw_fitting(
 /// A uniformly random fitting worker: drawn through the index, or after
 /// `PROBES` misses from the list of fitting workers (O(W)), so the law is
 /// uniform over them either way. Nothing fitting: `None`, with no draw.
-pub fn uniform_fitting(req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {
+pub(super) fn uniform_fitting(
+    req: &Request,
+    cluster: &ClusterView,
+    rng: &mut SimRng,
+) -> Option<Choice> {
     let index = cluster.index();
     index.first_fit_from(0, &req.shape)?;
     let n = u64::from(index.present());
@@ -58,7 +62,11 @@ pub fn uniform_fitting(req: &Request, cluster: &ClusterView, rng: &mut SimRng) -
 /// index, or after `PROBES` misses by [`weighted_by_idleness`] over the
 /// list of fitting workers (O(W)): the same law either way. Nothing
 /// fitting: `None`, with no draw.
-pub fn weighted_fitting(req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {
+pub(super) fn weighted_fitting(
+    req: &Request,
+    cluster: &ClusterView,
+    rng: &mut SimRng,
+) -> Option<Choice> {
     let index = cluster.index();
     index.first_fit_from(0, &req.shape)?;
     let total = index.total_idleness();
@@ -80,7 +88,7 @@ pub fn weighted_fitting(req: &Request, cluster: &ClusterView, rng: &mut SimRng) 
 /// Weighted random choice with weight `1 − effective load` (the reference's
 /// "weighted round robin", which is really weighted random). If every weight
 /// is zero, the last candidate, as the reference falls back.
-pub fn weighted_by_idleness(
+pub(super) fn weighted_by_idleness(
     candidates: &[WorkerId],
     cluster: &ClusterView,
     rng: &mut SimRng,

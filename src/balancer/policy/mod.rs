@@ -294,7 +294,7 @@ pub(crate) mod testkit {
     use crate::balancer::model::{Backends, WorkerSpec, WorkerStatus};
     use crate::sim::SimDuration;
 
-    pub fn spec(mem_gb: u64, cuda: u32) -> WorkerSpec {
+    pub(crate) fn spec(mem_gb: u64, cuda: u32) -> WorkerSpec {
         WorkerSpec {
             memory_mib: mem_gb * 1024,
             memory_gb: mem_gb as f64,
@@ -309,7 +309,7 @@ pub(crate) mod testkit {
         }
     }
 
-    pub fn test(mem_gb: u64, cuda: u32) -> TestSpec {
+    pub(crate) fn test(mem_gb: u64, cuda: u32) -> TestSpec {
         TestSpec {
             priority: 3,
             memory_mib: mem_gb * 1024,
@@ -323,13 +323,13 @@ pub(crate) mod testkit {
     }
 
     /// Workers plus their index, built the way the balancer builds them.
-    pub struct Cluster {
+    pub(crate) struct Cluster {
         pub workers: Vec<WorkerState>,
         pub index: FitTree,
     }
 
     impl Cluster {
-        pub fn new(specs: Vec<WorkerSpec>) -> Cluster {
+        pub(crate) fn new(specs: Vec<WorkerSpec>) -> Cluster {
             let workers: Vec<WorkerState> = specs
                 .into_iter()
                 .enumerate()
@@ -343,13 +343,13 @@ pub(crate) mod testkit {
             c
         }
 
-        pub fn reindex(&mut self) {
+        pub(crate) fn reindex(&mut self) {
             for w in &self.workers {
                 self.index.set(w.id, w.leaf());
             }
         }
 
-        pub fn view(&self) -> ClusterView<'_> {
+        pub(crate) fn view(&self) -> ClusterView<'_> {
             let active = self
                 .workers
                 .iter()
@@ -363,7 +363,7 @@ pub(crate) mod testkit {
         }
     }
 
-    pub fn request(spec: &TestSpec) -> Request<'_> {
+    pub(crate) fn request(spec: &TestSpec) -> Request<'_> {
         Request {
             test: TestId(0),
             spec,

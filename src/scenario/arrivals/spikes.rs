@@ -54,7 +54,7 @@ pub(super) fn check(
 }
 
 /// Most spikes one pattern may have (the profile is quadratic in them).
-pub const MAX_SPIKES: usize = 1000;
+pub(super) const MAX_SPIKES: usize = 1000;
 
 /// One window of changed load.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]

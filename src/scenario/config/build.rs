@@ -86,7 +86,12 @@ impl<R> Section<R> {
 
 /// One scenario, with the command line's overrides applied and every
 /// invariant checked.
-pub fn scenario(cfg: &Config, name: &str, s: &RawScenario, o: &Overrides) -> Result<Scenario> {
+pub(super) fn scenario(
+    cfg: &Config,
+    name: &str,
+    s: &RawScenario,
+    o: &Overrides,
+) -> Result<Scenario> {
     let p = FieldPath::root()
         .field("scenario_configurations")
         .field(name);

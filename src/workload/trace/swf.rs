@@ -14,12 +14,12 @@ use crate::sim::{SimDuration, SimTime};
 use std::io::BufRead;
 
 /// SWF has no priorities; every job gets the middle one.
-pub const SWF_PRIORITY: u8 = 3;
+pub(super) const SWF_PRIORITY: u8 = 3;
 /// Job lines have exactly this many fields.
-pub const SWF_FIELDS: usize = 18;
+pub(super) const SWF_FIELDS: usize = 18;
 
 /// The test a job becomes: `cores` processors, `memory_mib` in total.
-pub fn job_spec(cores: u32, memory_mib: u64, expected: SimDuration) -> TestSpec {
+pub(super) fn job_spec(cores: u32, memory_mib: u64, expected: SimDuration) -> TestSpec {
     TestSpec {
         priority: SWF_PRIORITY,
         memory_mib,
@@ -33,7 +33,7 @@ pub fn job_spec(cores: u32, memory_mib: u64, expected: SimDuration) -> TestSpec 
 }
 
 /// Reads a whole SWF trace.
-pub fn read<R: BufRead>(file: &str, input: R) -> Result<Trace> {
+pub(super) fn read<R: BufRead>(file: &str, input: R) -> Result<Trace> {
     let mut trace = Trace::empty(file, TraceFormat::Swf);
     for line in numbered_lines(file, input) {
         let (n, line) = line?;

@@ -62,7 +62,7 @@ impl Row<'_> {
 }
 
 /// Reads a whole per-test CSV.
-pub fn read<R: Read>(file: &str, input: R) -> Result<Trace> {
+pub(super) fn read<R: Read>(file: &str, input: R) -> Result<Trace> {
     let mut trace = Trace::empty(file, TraceFormat::Csv);
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let headers = reader
