@@ -240,6 +240,12 @@ pub(super) async fn complete(
 /// One test, or `{"tests": [...]}`.
 fn submission(body: Body) -> CallResult<Vec<TestRequest>> {
     let value: serde_json::Value = parse(body)?;
+    if !value.is_object() {
+        return Err(CallError::new(
+            400,
+            "body: must be one test or {\"tests\": [...]} (a JSON object)",
+        ));
+    }
     let (tests, prefix) = if value.get("tests").is_some() {
         (parse_value::<TestBatch>(value)?.tests, true)
     } else {

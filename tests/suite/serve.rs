@@ -194,6 +194,10 @@ fn auth_malformed_oversized_unknown_and_stale_requests_are_refused() {
     assert_eq!(code, 400);
     assert!(body.contains("tests[1].priority"), "{body}");
     assert_eq!(raw("POST", &u("/v1/tests"), &good, b"{nope").0, 400);
+    // A bare array is a common slip: the answer says what to send.
+    let (code, body) = raw("POST", &u("/v1/tests"), &good, br#"[{"priority": 1}]"#);
+    assert_eq!(code, 400);
+    assert!(body.contains(r#"{\"tests\": [...]}"#), "{body}");
     assert_eq!(raw("GET", &u("/v1/tests/999"), &good, b"").0, 404);
     assert_eq!(
         raw("POST", &u("/v1/workers/77/heartbeat"), &good, b"{}").0,
