@@ -46,12 +46,7 @@ pub(crate) struct BenchmarkArgs {
 
 /// How the cells run: threads, shard, journal, progress.
 fn suite_options(args: &BenchmarkArgs) -> Result<SuiteOptions> {
-    let shard = args
-        .shard
-        .as_deref()
-        .map(Shard::parse)
-        .transpose()?
-        .unwrap_or(Shard::WHOLE);
+    let shard = Shard::from_flag(args.shard.as_deref())?;
     Ok(SuiteOptions {
         jobs: args.jobs.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -56,12 +56,7 @@ pub(crate) struct MergeArgs {
 }
 
 pub(crate) fn run(args: &SweepArgs, env: &EnvSettings) -> Result<()> {
-    let shard = args
-        .shard
-        .as_deref()
-        .map(Shard::parse)
-        .transpose()?
-        .unwrap_or(Shard::WHOLE);
+    let shard = Shard::from_flag(args.shard.as_deref())?;
     let output = args
         .output
         .clone()

@@ -15,6 +15,11 @@ impl Shard {
     /// Every cell.
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 
+    /// The `--shard` flag: `K/N` if given, else every cell.
+    pub fn from_flag(spec: Option<&str>) -> Result<Shard> {
+        spec.map_or(Ok(Shard::WHOLE), Shard::parse)
+    }
+
     /// Parses `K/N` with 1 ≤ K ≤ N.
     pub fn parse(spec: &str) -> Result<Shard> {
         let bad = |why: &str| Error::invalid("--shard", format!("'{spec}' {why}"));

@@ -9,10 +9,9 @@ pub fn lbsim(args: &[&str]) -> Output {
     lbsim_with_env(args, &[])
 }
 
-/// Runs `lbsim` with `args` and exactly the LB_* variables in `env`.
-pub fn lbsim_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+/// The `lbsim` binary with none of the caller's LB_* variables.
+pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
-    cmd.args(args);
     for var in [
         "LB_LOG_LEVEL",
         "LB_MAX_WORKERS",
@@ -21,6 +20,13 @@ pub fn lbsim_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     ] {
         cmd.env_remove(var);
     }
+    cmd
+}
+
+/// Runs `lbsim` with `args` and exactly the LB_* variables in `env`.
+pub fn lbsim_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = bin();
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }

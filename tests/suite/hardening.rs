@@ -10,18 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
-    for var in [
-        "LB_LOG_LEVEL",
-        "LB_MAX_WORKERS",
-        "LB_DEFAULT_DURATION",
-        "LB_CONFIG_PATH",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use super::common::bin;
 
 fn tiny() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -46,25 +46,19 @@ fn run_one(c: &Client, worker: u64, wait_s: f64) -> Result<Option<u64>, ClientEr
     Ok(Some(lease.test_id))
 }
 
-#[test]
-fn concurrent_workers_complete_every_test_exactly_once() {
-    let dir = temp_dir("serve-many");
-    let mut server = Server::start(&dir, &[]);
-    let n = 600;
-    let ids = server.client().submit_tests(tests(n)).unwrap().test_ids;
-    assert_eq!(ids, (1..=n as u64).collect::<Vec<_>>());
+/// Runs `n` tests to completion with `workers` concurrent fake workers, each
+/// trying at most `rounds` leases; the completed test ids, sorted.
+fn drain_with_workers(url: &str, n: usize, workers: usize, rounds: usize) -> Vec<u64> {
     let done = Mutex::new(Vec::new());
     let count = AtomicUsize::new(0);
     std::thread::scope(|s| {
-        for i in 0..16 {
-            let (url, done, count) = (&server.url, &done, &count);
+        for i in 0..workers {
+            let (done, count) = (&done, &count);
             s.spawn(move || {
                 let c = Client::new(url, None);
-                let w = c
-                    .register_worker(&registration(&format!("w{i}")))
-                    .unwrap()
-                    .worker_id;
-                for _ in 0..5_000 {
+                let w = c.register_worker(&registration(&format!("w{i}")));
+                let w = w.unwrap().worker_id;
+                for _ in 0..rounds {
                     if count.load(Ordering::SeqCst) >= n {
                         break;
                     }
@@ -78,6 +72,17 @@ fn concurrent_workers_complete_every_test_exactly_once() {
     });
     let mut done = done.into_inner().unwrap();
     done.sort_unstable();
+    done
+}
+
+#[test]
+fn concurrent_workers_complete_every_test_exactly_once() {
+    let dir = temp_dir("serve-many");
+    let mut server = Server::start(&dir, &[]);
+    let n = 600;
+    let ids = server.client().submit_tests(tests(n)).unwrap().test_ids;
+    assert_eq!(ids, (1..=n as u64).collect::<Vec<_>>());
+    let done = drain_with_workers(&server.url, n, 16, 5_000);
     assert_eq!(done, ids, "every test completed exactly once");
     let all = server.client().all_tests(0).unwrap();
     assert!(all
@@ -494,29 +499,7 @@ fn the_plain_queue_completes_every_test_exactly_once() {
     let mut server = Server::start(&dir, &["--disable-load-balancer"]);
     let n = 200;
     let ids = server.client().submit_tests(tests(n)).unwrap().test_ids;
-    let done = Mutex::new(Vec::new());
-    let count = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for i in 0..8 {
-            let (url, done, count) = (&server.url, &done, &count);
-            s.spawn(move || {
-                let c = Client::new(url, None);
-                let w = c.register_worker(&registration(&format!("w{i}")));
-                let w = w.unwrap().worker_id;
-                for _ in 0..2_000 {
-                    if count.load(Ordering::SeqCst) >= n {
-                        break;
-                    }
-                    if let Some(t) = run_one(&c, w, 0.2).unwrap() {
-                        done.lock().unwrap().push(t);
-                        count.fetch_add(1, Ordering::SeqCst);
-                    }
-                }
-            });
-        }
-    });
-    let mut done = done.into_inner().unwrap();
-    done.sort_unstable();
+    let done = drain_with_workers(&server.url, n, 8, 2_000);
     assert_eq!(done, ids, "every test completed exactly once");
     assert!(server.terminate().expect("stops").success());
 }
