@@ -61,19 +61,81 @@ fn rss_mb(pid: u32) -> f64 {
     kb * 1024.0 / 1e6
 }
 
-fn drain(url: &str, tests: usize, workers: usize) {
+/// User + system CPU seconds a process has used (`/proc/PID/stat`).
+fn cpu_s(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) closes with ')'.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // utime and stime are fields 14 and 15; `rest` starts at field 3.
+    (f.get(10).unwrap_or(&0.0) + f.get(11).unwrap_or(&0.0)) / 100.0
+}
+
+/// One fake worker's lease/start/complete latencies, in seconds.
+type Latencies = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// One fake worker at time scale 0, on its own thread at `nice` (0: the
+/// server's own priority): registers, runs tests until `done` reaches
+/// `tests`, then leaves so that a later drain does not lease to it.
+fn fake_worker(url: &str, i: usize, nice: i32, tests: u64, done: &AtomicU64) -> Latencies {
+    if nice != 0 {
+        // SAFETY: plain syscalls on this thread's own id. On Linux a nice
+        // value belongs to the thread, so only the fake workers lose
+        // precedence over the server (as if they ran on other machines).
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice);
+        }
+    }
     let c = Client::new(url, None);
+    let w = c.register_worker(&registration(i)).unwrap().worker_id;
+    let (mut l, mut st, mut co) = (Vec::new(), Vec::new(), Vec::new());
+    while done.load(Ordering::SeqCst) < tests {
+        let t = now();
+        let Some(lease) = c.get_next_assignment(w, 0.5).unwrap() else {
+            continue;
+        };
+        l.push(t.elapsed().as_secs_f64());
+        let t = now();
+        c.update_assignment_status(&lease.lease_id, AssignmentStatus::Running)
+            .unwrap();
+        st.push(t.elapsed().as_secs_f64());
+        let t = now();
+        let fin = AssignmentStatus::Completed {
+            run_time_s: 0.0,
+            result: None,
+        };
+        c.update_assignment_status(&lease.lease_id, fin).unwrap();
+        co.push(t.elapsed().as_secs_f64());
+        done.fetch_add(1, Ordering::SeqCst);
+    }
+    c.unregister_worker(w).unwrap();
+    (l, st, co)
+}
+
+/// The routes a lifecycle calls, as `/metrics` labels them.
+const ROUTES: [(&str, &str); 3] = [
+    ("lease", "/v1/workers/{id}/lease"),
+    ("start", "/v1/leases/{lease}/start"),
+    ("complete", "/v1/leases/{lease}/complete"),
+];
+
+/// Submits `tests` tests and drains them with `workers` fake workers at
+/// `nice`; prints the rate and the call latencies, as the clients and as
+/// the server saw them.
+fn drain(url: &str, tests: usize, workers: usize, nice: i32) {
+    let c = Client::new(url, None);
+    let before: Vec<Buckets> = ROUTES.iter().map(|r| server_buckets(url, r.1)).collect();
     let t0 = now();
     for chunk in 0..tests.div_ceil(1000) {
         let n = 1000.min(tests - chunk * 1000);
-        c.submit_tests(vec![
-            TestRequest {
-                expected_duration_s: 1.0,
-                ..TestRequest::default()
-            };
-            n
-        ])
-        .unwrap();
+        let test = TestRequest {
+            expected_duration_s: 1.0,
+            ..TestRequest::default()
+        };
+        c.submit_tests(vec![test; n]).unwrap();
     }
     let submitted_s = t0.elapsed().as_secs_f64();
     let done = AtomicU64::new(0);
@@ -82,28 +144,7 @@ fn drain(url: &str, tests: usize, workers: usize) {
         for i in 0..workers {
             let (done, lat) = (&done, &lat);
             s.spawn(move || {
-                let c = Client::new(url, None);
-                let w = c.register_worker(&registration(i)).unwrap().worker_id;
-                let (mut l, mut st, mut co) = (Vec::new(), Vec::new(), Vec::new());
-                while done.load(Ordering::SeqCst) < tests as u64 {
-                    let t = now();
-                    let Some(lease) = c.get_next_assignment(w, 0.5).unwrap() else {
-                        continue;
-                    };
-                    l.push(t.elapsed().as_secs_f64());
-                    let t = now();
-                    c.update_assignment_status(&lease.lease_id, AssignmentStatus::Running)
-                        .unwrap();
-                    st.push(t.elapsed().as_secs_f64());
-                    let t = now();
-                    let fin = AssignmentStatus::Completed {
-                        run_time_s: 0.0,
-                        result: None,
-                    };
-                    c.update_assignment_status(&lease.lease_id, fin).unwrap();
-                    co.push(t.elapsed().as_secs_f64());
-                    done.fetch_add(1, Ordering::SeqCst);
-                }
+                let (l, st, co) = fake_worker(url, i, nice, tests as u64, done);
                 let mut g = lat.lock().unwrap();
                 g.0.extend(l);
                 g.1.extend(st);
@@ -113,10 +154,64 @@ fn drain(url: &str, tests: usize, workers: usize) {
     });
     let total = t0.elapsed().as_secs_f64();
     let (mut l, mut s, mut c) = lat.into_inner().unwrap();
-    println!("drain: {tests} tests, {workers} workers: submitted in {submitted_s:.2} s; all completed in {total:.2} s = {:.0} lifecycles/s", tests as f64 / total);
-    println!("  lease    {}", ms(&mut l));
-    println!("  start    {}", ms(&mut s));
-    println!("  complete {}", ms(&mut c));
+    let who = if nice == 0 {
+        "at the server's priority".to_string()
+    } else {
+        format!("at nice {nice}, as if on their own machines")
+    };
+    println!("drain: {tests} tests, {workers} fake workers {who}: submitted in {submitted_s:.2} s; all completed in {total:.2} s = {:.0} lifecycles/s", tests as f64 / total);
+    let samples = [&mut l, &mut s, &mut c];
+    for (((name, route), xs), before) in ROUTES.iter().zip(samples).zip(&before) {
+        let server = server_side(before, &server_buckets(url, route));
+        println!("  {name:<8} {}; {server}", ms(xs));
+    }
+}
+
+/// A route's cumulative latency histogram from `/metrics`: (bound s, count).
+type Buckets = Vec<(f64, f64)>;
+
+fn server_buckets(url: &str, route: &str) -> Buckets {
+    let text = ureq::get(&format!("{url}/metrics"))
+        .call()
+        .ok()
+        .and_then(|mut r| r.body_mut().read_to_string().ok())
+        .unwrap_or_default();
+    text.lines()
+        .filter(|l| l.starts_with("lbsim_http_request_duration_seconds_bucket"))
+        .filter(|l| l.contains(&format!("route=\"{route}\"")))
+        .filter_map(|l| {
+            let le = l.split("le=\"").nth(1)?.split('"').next()?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, l.rsplit(' ').next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The server's own view of the requests between two histogram snapshots
+/// (without the clients' time on the CPU or in the socket): the bucket
+/// bounds holding the 50th and 99th percentiles. Lease long-polls that
+/// waited out their 0.5 s and got 204 count here too.
+fn server_side(before: &Buckets, after: &Buckets) -> String {
+    let count = |i: usize| after[i].1 - before.get(i).map_or(0.0, |b| b.1);
+    let total = if after.is_empty() {
+        0.0
+    } else {
+        count(after.len() - 1)
+    };
+    let bound = |p: f64| {
+        (0..after.len())
+            .find(|&i| count(i) >= p * total)
+            .map_or(f64::NAN, |i| after[i].0 * 1e3)
+    };
+    format!(
+        "server side p50 <= {} ms, p99 <= {} ms",
+        bound(0.5),
+        bound(0.99)
+    )
 }
 
 /// Registers `workers` workers from 8 threads: (id, heartbeat interval).
@@ -223,15 +318,23 @@ fn main() {
     } else {
         (20_000, 10_000, 30.0, 100_000)
     };
-    drain(&url, tests, 64);
+    for nice in [0, 10] {
+        let (server0, bench0) = (cpu_s(child.id()), cpu_s(std::process::id()));
+        drain(&url, tests, 64, nice);
+        println!(
+            "  CPU: server {:.2} s, the 64 fake workers {:.2} s",
+            cpu_s(child.id()) - server0,
+            cpu_s(std::process::id()) - bench0
+        );
+    }
     heartbeats(&url, hb_workers, hb_s);
     let c = Client::new(&url, None);
-    for _ in 0..(stored - tests) / 1000 {
+    for _ in 0..(stored - 2 * tests) / 1000 {
         c.submit_tests(vec![TestRequest::default(); 1000]).unwrap();
     }
     println!(
         "memory: {stored} tests stored ({} workers registered): server RSS {:.0} MB",
-        hb_workers + 64,
+        hb_workers + 128,
         rss_mb(child.id())
     );
     let db_mb = std::fs::metadata(dir.join("speed.db")).map_or(0, |m| m.len()) as f64 / 1e6;
