@@ -14,7 +14,8 @@ use std::path::PathBuf;
 /// Options of `replay`: the trace brings its tests and times.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct ReplayArgs {
-    /// The trace: SWF (plain or gzipped) or lbsim's per-test CSV
+    /// The trace: SWF (plain or gzipped), lbsim's per-test CSV, or a
+    /// coordinator's recording (`lbsim serve --record`)
     #[arg(value_name = "TRACE")]
     pub(crate) trace: PathBuf,
     /// Trace format [default: from the file name and its first line]
@@ -29,7 +30,8 @@ pub(crate) struct ReplayArgs {
           value_parser = positive_factor)]
     pub(crate) load_factor: f64,
     /// Workers to split an SWF trace's machine over [default: 1 for SWF, 20
-    /// for CSV, or the --cluster scenario's]
+    /// for CSV, or the --cluster scenario's]; a coordinator's recording runs
+    /// its own recorded pool and takes --workers only with --cluster
     #[arg(long, value_name = "N", allow_hyphen_values = true,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) workers: Option<u32>,

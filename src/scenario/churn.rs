@@ -2,7 +2,7 @@
 //! cycle (the reference's `--dynamic`), or on a scripted timeline.
 
 use super::check::{FieldPath, FRACTION, PROBABILITY};
-use super::{ChurnEvent, MAX_WORKERS};
+use super::{ChurnEvent, RecordedLeave, RecordedWorker, MAX_WORKERS};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,13 @@ pub enum Churn {
     /// Scripted joins, drains and failures (a rolling drain, a rack failure).
     Timeline {
         events: Vec<ChurnEvent>,
+    },
+    /// A coordinator's recorded pool, replayed exactly (never from a
+    /// config: `lbsim replay` builds it from a recording). The first
+    /// `Scenario::workers` are there at time zero.
+    Recorded {
+        workers: Vec<RecordedWorker>,
+        leaves: Vec<RecordedLeave>,
     },
 }
 
@@ -72,6 +79,10 @@ impl Churn {
                 }
                 Ok(())
             }
+            Churn::Recorded {
+                ref workers,
+                ref leaves,
+            } => super::recorded::check(workers, leaves, path),
         }
     }
 }

@@ -13,6 +13,7 @@ mod load;
 mod memory;
 pub mod presets;
 mod profiles;
+mod recorded;
 mod stress;
 mod timeline;
 
@@ -23,6 +24,7 @@ pub use env::{EnvSettings, LogLevel};
 pub use load::LoadModel;
 pub use memory::available_bytes;
 pub use profiles::{DurationDist, TestProfile, WorkerProfile};
+pub use recorded::{RecordedLeave, RecordedWorker};
 pub use stress::{BalancingOverrides, StressOptions};
 pub use timeline::{ChurnAction, ChurnEvent};
 
@@ -92,8 +94,15 @@ impl Scenario {
     }
 
     /// True when workers join and leave (the reference's `dynamic_workers`).
+    /// A recorded pool is dynamic when anyone joins after the start or leaves.
     pub fn is_dynamic(&self) -> bool {
-        !matches!(self.churn, Churn::None)
+        match &self.churn {
+            Churn::None => false,
+            Churn::Recorded { workers, leaves } => {
+                workers.len() > self.workers as usize || !leaves.is_empty()
+            }
+            Churn::Random { .. } | Churn::Timeline { .. } => true,
+        }
     }
 
     /// Checks every invariant the engine relies on, section by section;

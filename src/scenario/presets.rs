@@ -110,6 +110,7 @@ impl Scenario {
             Churn::None => w,
             Churn::Random { max_factor, .. } => w.max((max_factor * w as f64).ceil() as u64),
             Churn::Timeline { events } => w + ChurnEvent::joins(events),
+            Churn::Recorded { workers, .. } => w.max(workers.len() as u64),
         }
     }
 }

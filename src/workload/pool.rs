@@ -10,7 +10,10 @@ use crate::balancer::model::{
     gb_to_mib_floor, Backends, LoadDrift, Thermal, WorkerId, WorkerSpec, WorkerStatus,
 };
 use crate::balancer::WorkerState;
-use crate::scenario::{Churn, ChurnAction, ChurnEvent, LoadModel, Scenario, WorkerProfile};
+use crate::scenario::{
+    Churn, ChurnAction, ChurnEvent, LoadModel, RecordedLeave, RecordedWorker, Scenario,
+    WorkerProfile,
+};
 use crate::sim::{RngStreams, SimDuration, SimRng, SimTime, Stream};
 
 /// A change to the worker pool that the workload decided.
@@ -51,8 +54,60 @@ pub struct Pool {
     churn_rng: SimRng,
     drift_rng: SimRng,
     /// Scripted churn, expanded to single actions, and the next one due.
-    timeline: Vec<(SimTime, ChurnAction, bool)>,
+    timeline: Vec<Scripted>,
     next_scripted: usize,
+    /// A recorded pool's workers in join order (empty otherwise): the
+    /// initial workers and every later join take the next one.
+    recorded: Vec<WorkerSpec>,
+    next_recorded: usize,
+}
+
+/// One scripted action: a join, or a drain or failure of `worker` (a
+/// recorded pool names it) or else of the oldest active worker.
+#[derive(Clone, Debug, PartialEq)]
+struct Scripted {
+    at: SimTime,
+    action: ChurnAction,
+    replace: bool,
+    worker: Option<WorkerId>,
+}
+
+/// A config's timeline, one action at a time.
+fn timeline(events: &[ChurnEvent]) -> Vec<Scripted> {
+    ChurnEvent::expand(events)
+        .into_iter()
+        .map(|(t, action, replace)| Scripted {
+            at: SimTime::from_secs_f64(t),
+            action,
+            replace,
+            worker: None,
+        })
+        .collect()
+}
+
+/// A recorded pool's joins after the first `initial` workers and its
+/// leaves, in time order; at equal times joins come first, so a leave never
+/// precedes the join of its worker.
+fn recorded_timeline(
+    workers: &[RecordedWorker],
+    leaves: &[RecordedLeave],
+    initial: u32,
+) -> Vec<Scripted> {
+    let joins = workers.iter().skip(initial as usize).map(|w| Scripted {
+        at: SimTime::from_secs_f64(w.at_s),
+        action: ChurnAction::Join,
+        replace: false,
+        worker: None,
+    });
+    let leaves = leaves.iter().map(|l| Scripted {
+        at: SimTime::from_secs_f64(l.at_s),
+        action: l.action,
+        replace: false,
+        worker: Some(WorkerId(l.worker)),
+    });
+    let mut out: Vec<Scripted> = joins.chain(leaves).collect();
+    out.sort_by_key(|s| s.at);
+    out
 }
 
 impl Pool {
@@ -66,37 +121,46 @@ impl Pool {
             churn_rng: streams.stream(Stream::Churn),
             drift_rng: streams.stream(Stream::LoadDrift),
             timeline: match &scenario.churn {
-                Churn::Timeline { events } => ChurnEvent::expand(events)
-                    .into_iter()
-                    .map(|(t, a, r)| (SimTime::from_secs_f64(t), a, r))
-                    .collect(),
+                Churn::Timeline { events } => timeline(events),
+                Churn::Recorded { workers, leaves } => {
+                    recorded_timeline(workers, leaves, scenario.workers)
+                }
                 _ => Vec::new(),
             },
             next_scripted: 0,
+            recorded: match &scenario.churn {
+                Churn::Recorded { workers, .. } => workers.iter().map(|w| w.spec()).collect(),
+                _ => Vec::new(),
+            },
+            next_recorded: 0,
         }
     }
 
     /// When the next scripted churn action is due, if any.
     pub fn next_scripted_at(&self) -> Option<SimTime> {
-        self.timeline.get(self.next_scripted).map(|e| e.0)
+        self.timeline.get(self.next_scripted).map(|e| e.at)
     }
 
-    /// Tells every scripted action due at or before `now`. Drains and
-    /// failures take the oldest active worker, so a rolling drain walks the
-    /// pool in order and a multi-worker failure takes a contiguous block (a
-    /// rack).
+    /// Tells every scripted action due at or before `now`. A config's drains
+    /// and failures take the oldest active worker, so a rolling drain walks
+    /// the pool in order and a multi-worker failure takes a contiguous block
+    /// (a rack); a recorded one takes the worker it names.
     pub fn scripted<S: PoolSink>(&mut self, sink: &mut S, now: SimTime) -> Result<(), S::Error> {
-        while let Some(&(at, action, replace)) = self.timeline.get(self.next_scripted) {
-            if at > now {
+        while let Some(next) = self.timeline.get(self.next_scripted) {
+            if next.at > now {
                 break;
             }
+            let (action, replace, named) = (next.action, next.replace, next.worker);
             self.next_scripted += 1;
-            let oldest = sink
-                .workers()
-                .iter()
-                .find(|w| w.status == WorkerStatus::Active)
-                .map(|w| w.id);
-            let removed = match (action, oldest) {
+            let target = match named {
+                Some(w) => named_target(sink.workers(), w, action),
+                None => sink
+                    .workers()
+                    .iter()
+                    .find(|w| w.status == WorkerStatus::Active)
+                    .map(|w| w.id),
+            };
+            let removed = match (action, target) {
                 (ChurnAction::Join, _) | (_, None) => None,
                 (ChurnAction::Drain, Some(w)) => Some(PoolFact::Drain(w)),
                 (ChurnAction::Fail, Some(w)) => Some(PoolFact::Fail(w)),
@@ -129,8 +193,13 @@ impl Pool {
         }
     }
 
-    /// A new worker from the profile.
+    /// A new worker: a recorded pool's next worker, else one drawn from
+    /// the profile.
     pub fn draw_worker(&mut self) -> WorkerSpec {
+        if let Some(spec) = self.recorded.get(self.next_recorded) {
+            self.next_recorded += 1;
+            return spec.clone();
+        }
         let r = &mut self.workers_rng;
         let memory = *r.choose(&self.profile.memory_gb);
         let cuda = *r.choose(&self.profile.cuda_devices);
@@ -143,6 +212,14 @@ impl Pool {
     /// that only a future joiner could run are not rejected.
     pub fn possible_workers(&self) -> Vec<WorkerSpec> {
         let mut out: Vec<WorkerSpec> = Vec::new();
+        if !self.recorded.is_empty() {
+            for s in &self.recorded {
+                if !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+            return out;
+        }
         for &m in &self.profile.memory_gb {
             for &c in &self.profile.cuda_devices {
                 for &k in &self.profile.cpu_cores {
@@ -267,6 +344,19 @@ impl Pool {
         }
         Ok(())
     }
+}
+
+/// The worker a recorded drain or failure names, if the action still
+/// applies to it: a drain takes an active worker, a failure any worker not
+/// yet offline (a draining worker deleted live fails too).
+fn named_target(workers: &[WorkerState], id: WorkerId, action: ChurnAction) -> Option<WorkerId> {
+    let w = workers.get(id.0 as usize)?;
+    let applies = match action {
+        ChurnAction::Drain => w.status == WorkerStatus::Active,
+        ChurnAction::Fail => w.status != WorkerStatus::Offline,
+        ChurnAction::Join => false,
+    };
+    applies.then_some(w.id)
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ mod hostile;
 mod invariants;
 mod mmc;
 mod policies;
+mod record_replay;
 mod replay;
 mod scenarios;
 mod serve;

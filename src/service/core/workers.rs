@@ -52,7 +52,7 @@ impl Core {
             registration: text,
             at: now,
         });
-        self.fact(now, Fact::join(id, &spec));
+        self.fact(now, Fact::join(id, &spec, registration.name.clone()));
         if !self.shapes.contains(&spec) {
             self.shapes.push(spec.clone());
         }

@@ -8,6 +8,7 @@
 //! of each server start is a `session` fact.
 
 use crate::balancer::model::{Backends, TestSpec, WorkerSpec};
+use crate::scenario::{ChurnAction, RecordedLeave, RecordedWorker};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,9 @@ pub enum Fact {
         cpu_cores: u32,
         cuda_devices: u32,
         backends: Vec<String>,
+        /// The name it registered with (absent in older recordings).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// A worker started draining.
     Drain { worker: u64 },
@@ -77,7 +81,7 @@ pub enum Fact {
 }
 
 impl Fact {
-    pub fn join(worker: u64, spec: &WorkerSpec) -> Fact {
+    pub fn join(worker: u64, spec: &WorkerSpec, name: Option<String>) -> Fact {
         Fact::Join {
             worker,
             memory_gb: spec.memory_gb,
@@ -90,6 +94,7 @@ impl Fact {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            name,
         }
     }
 
@@ -117,28 +122,6 @@ impl Fact {
             fact: self,
         };
         serde_json::to_string(&line).unwrap_or_default()
-    }
-}
-
-/// The worker a `join` fact describes.
-pub fn worker_spec(
-    memory_gb: f64,
-    memory_mib: u64,
-    cores: u32,
-    cuda: u32,
-    backends: &[String],
-) -> WorkerSpec {
-    let set = backends
-        .iter()
-        .filter_map(|b| Backends::from_name(b))
-        .fold(Backends::default(), Backends::union);
-    WorkerSpec {
-        memory_mib,
-        memory_gb,
-        cpu_cores: cores,
-        cuda_devices: cuda,
-        backends: set,
-        speed: 1.0,
     }
 }
 
@@ -173,10 +156,12 @@ pub fn test_spec(f: &Fact) -> Option<TestSpec> {
 /// The pool a recording saw, for the replay's cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordedPool {
-    /// Every worker that joined, in order, with its join time (replay s).
-    pub joins: Vec<(f64, WorkerSpec)>,
-    /// Drains and failures (replay s), in order.
-    pub leaves: Vec<(f64, crate::scenario::ChurnAction)>,
+    /// Every worker that joined, in join order, `at_s` in seconds since the
+    /// recording's first fact.
+    pub joins: Vec<RecordedWorker>,
+    /// Drains and failures of those workers, in order (same clock); facts
+    /// about a worker whose join is not in the recording are left out.
+    pub leaves: Vec<RecordedLeave>,
     /// Every assignment the live coordinator made, in order.
     pub decisions: Vec<LiveDecision>,
     /// The policy the coordinator ran (its last session's).
@@ -250,11 +235,21 @@ impl RecordingReader {
         }
     }
 
+    /// A drain or failure of a worker whose join was recorded.
+    fn leave(&mut self, t: f64, worker: u64, action: ChurnAction) {
+        if let Some(&i) = self.workers.get(&worker) {
+            self.pool.leaves.push(RecordedLeave {
+                at_s: t,
+                worker: i as u32,
+                action,
+            });
+        }
+    }
+
     /// Takes one fact at `t` (seconds since the first), from line `n`;
     /// `None` for a submission whose requirements make no test.
     fn apply(&mut self, t: f64, n: u64, fact: &Fact) -> Option<()> {
         use super::TraceJob;
-        use crate::scenario::ChurnAction;
         use crate::sim::SimTime;
         match fact {
             Fact::Join {
@@ -264,14 +259,21 @@ impl RecordingReader {
                 cpu_cores,
                 cuda_devices,
                 backends,
+                name,
             } => {
-                let spec =
-                    worker_spec(*memory_gb, *memory_mib, *cpu_cores, *cuda_devices, backends);
                 self.workers.insert(*worker, self.pool.joins.len());
-                self.pool.joins.push((t, spec));
+                self.pool.joins.push(RecordedWorker {
+                    at_s: t,
+                    memory_gb: *memory_gb,
+                    memory_mib: *memory_mib,
+                    cpu_cores: *cpu_cores,
+                    cuda_devices: *cuda_devices,
+                    backends: backends.clone(),
+                    name: name.clone(),
+                });
             }
-            Fact::Drain { .. } => self.pool.leaves.push((t, ChurnAction::Drain)),
-            Fact::Fail { .. } => self.pool.leaves.push((t, ChurnAction::Fail)),
+            Fact::Drain { worker } => self.leave(t, *worker, ChurnAction::Drain),
+            Fact::Fail { worker, .. } => self.leave(t, *worker, ChurnAction::Fail),
             Fact::Submit {
                 test,
                 expected_duration_s,
@@ -313,34 +315,30 @@ impl RecordingReader {
     }
 }
 
-/// Workers that joined before the first submission are the initial pool.
+/// Workers that joined by the first submission are the initial pool (at
+/// least the first to join: a run starts with a worker).
 fn initial_count(trace: &super::Trace, pool: &RecordedPool) -> usize {
     let first = trace
         .jobs
         .first()
         .map_or(f64::MAX, |j| j.submit.as_secs_f64());
-    pool.joins
-        .iter()
-        .filter(|(t, _)| *t <= first)
-        .count()
-        .max(1)
+    pool.joins.iter().filter(|w| w.at_s <= first).count().max(1)
 }
 
-/// The replay's cluster: as many workers as were there at the first
-/// submission, with capabilities drawn from the recorded workers' (the same
-/// pool when the fleet was uniform; the same mix otherwise).
+/// The replay's cluster as reported: the workers there at the first
+/// submission, with per-worker figures when the fleet is uniform, and the
+/// recorded mix as the profile (the run itself takes each recorded worker
+/// as it registered: see [`churn`]).
 pub fn cluster(
     trace: &super::Trace,
-    workers: Option<u32>,
 ) -> crate::error::Result<(crate::scenario::WorkerProfile, super::ClusterPlan)> {
     let none =
         || crate::error::Error::bad_file(trace.file.clone(), "whole file", "no worker joined");
     let pool = trace.recorded.as_ref().ok_or_else(none)?;
-    let first = pool.joins.first().ok_or_else(none)?;
-    let specs: Vec<&WorkerSpec> = pool.joins.iter().map(|(_, s)| s).collect();
-    let uniform = specs.iter().all(|s| *s == &first.1);
-    let fraction =
-        first.1.memory_mib as f64 / (first.1.memory_gb * crate::balancer::model::MIB_PER_GB);
+    let specs: Vec<WorkerSpec> = pool.joins.iter().map(RecordedWorker::spec).collect();
+    let first = specs.first().ok_or_else(none)?;
+    let uniform = specs.iter().all(|s| s == first);
+    let fraction = first.memory_mib as f64 / (first.memory_gb * crate::balancer::model::MIB_PER_GB);
     let profile = crate::scenario::WorkerProfile {
         memory_gb: specs.iter().map(|s| s.memory_gb).collect(),
         cuda_devices: specs.iter().map(|s| s.cuda_devices).collect(),
@@ -349,45 +347,166 @@ pub fn cluster(
         usable_memory_fraction: fraction.clamp(0.01, 1.0),
     };
     let plan = super::ClusterPlan {
-        workers: workers.unwrap_or(initial_count(trace, pool) as u32),
-        cores_per_worker: uniform.then_some(first.1.cpu_cores),
-        memory_gb_per_worker: uniform.then_some(first.1.memory_gb),
+        workers: initial_count(trace, pool) as u32,
+        cores_per_worker: uniform.then_some(first.cpu_cores),
+        memory_gb_per_worker: uniform.then_some(first.memory_gb),
         processors: None,
-        processors_source: std::borrow::Cow::Borrowed(if uniform {
-            "recorded workers"
-        } else {
-            "recorded workers (capabilities drawn from their mix)"
-        }),
+        processors_source: std::borrow::Cow::Borrowed("recorded workers"),
         processors_left_out: 0,
         memory_modelled: true,
     };
     Ok((profile, plan))
 }
 
-/// Later joins, drains and failures as scripted churn (a drain or failure
-/// takes the oldest active worker), times multiplied by `factor`.
+/// The recorded pool to replay, times multiplied by `factor`: the initial
+/// workers at time zero, every later one at its join time, and each drain
+/// and failure on the worker it happened to.
 pub fn churn(trace: &super::Trace, factor: f64) -> crate::scenario::Churn {
-    use crate::scenario::{ChurnAction, ChurnEvent};
     let Some(pool) = &trace.recorded else {
         return crate::scenario::Churn::None;
     };
     let initial = initial_count(trace, pool);
-    let event = |t: f64, action| ChurnEvent {
-        at_s: t * factor,
-        action,
-        count: 1,
-        every_s: 0.0,
-        replace: false,
-    };
-    let mut events: Vec<ChurnEvent> = pool.joins[initial.min(pool.joins.len())..]
-        .iter()
-        .map(|(t, _)| event(*t, ChurnAction::Join))
-        .chain(pool.leaves.iter().map(|(t, a)| event(*t, *a)))
+    let workers = (pool.joins.iter().enumerate())
+        .map(|(i, w)| RecordedWorker {
+            at_s: if i < initial { 0.0 } else { w.at_s * factor },
+            ..w.clone()
+        })
         .collect();
-    events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
-    if events.is_empty() {
-        crate::scenario::Churn::None
-    } else {
-        crate::scenario::Churn::Timeline { events }
+    let leaves = (pool.leaves.iter())
+        .map(|l| RecordedLeave {
+            at_s: l.at_s * factor,
+            ..l.clone()
+        })
+        .collect();
+    crate::scenario::Churn::Recorded { workers, leaves }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::balancer::model::{WorkerId, WorkerStatus};
+    use crate::balancer::policy::SchedulerName;
+    use crate::engine::{NoObserver, Simulation};
+    use crate::sim::SimTime;
+    use crate::workload::trace::{replay_scenario, ReplayOptions, TraceArrivals};
+
+    fn submit(t: f64, test: u64, duration: f64) -> String {
+        format!(
+            r#"{{"t":{t},"fact":"submit","test":{test},"priority":3,"memory_mib":1024,"cuda_devices":0,"cpu_cores":1,"backend":null,"expected_duration_s":{duration},"model_family":0,"concurrency_key":null}}"#
+        )
+    }
+
+    /// A mixed fleet: two workers before the first submission, one after;
+    /// the late one drains and the second fails, while the oldest (the
+    /// first) stays: a drain or failure on "the oldest" would miss both.
+    fn mixed_fleet() -> String {
+        let join = |t, w, gb, mib, cores, cuda, backends: &str, name: &str| {
+            format!(
+                r#"{{"t":{t},"fact":"join","worker":{w},"memory_gb":{gb},"memory_mib":{mib},"cpu_cores":{cores},"cuda_devices":{cuda},"backends":[{backends}]{name}}}"#
+            )
+        };
+        [
+            r#"{"t":100,"fact":"session","lbsim_recording":1,"scheduler":"least_loaded"}"#.into(),
+            join(
+                100.5,
+                1,
+                16.0,
+                14745,
+                8,
+                0,
+                r#""cpu""#,
+                r#","name":"cpu-a""#,
+            ),
+            join(101.0, 2, 64.0, 60000, 32, 2, r#""cpu","cuda""#, ""),
+            submit(102.0, 1, 10.0),
+            join(
+                103.0,
+                3,
+                8.0,
+                7000,
+                4,
+                0,
+                r#""cpu","rocm""#,
+                r#","name":"late""#,
+            ),
+            submit(104.0, 2, 0.5),
+            r#"{"t":105,"fact":"drain","worker":3}"#.into(),
+            r#"{"t":106,"fact":"fail","worker":2,"reason":"left (DELETE)"}"#.into(),
+            r#"{"t":107,"fact":"drain","worker":99}"#.into(),
+        ]
+        .join("\n")
+    }
+
+    fn options(workers: Option<u32>) -> ReplayOptions {
+        ReplayOptions {
+            workers,
+            scheduler: SchedulerName::RoundRobin,
+            seed: 42,
+            time_scale: 1.0,
+            load_factor: 1.0,
+            cluster: None,
+            balancing: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_recorded_pool_joins_and_leaves_exactly_as_recorded() {
+        let trace = read("rec.jsonl", mixed_fleet().as_bytes()).unwrap();
+        let pool = trace.recorded.clone().unwrap();
+        assert_eq!(pool.joins.len(), 3);
+        assert_eq!(pool.joins[0].name.as_deref(), Some("cpu-a"));
+        assert_eq!(pool.leaves.len(), 2, "the unknown worker 99 is left out");
+        let replay = replay_scenario(&trace, &options(None)).unwrap();
+        assert_eq!(
+            replay.scenario.workers, 2,
+            "the pool at the first submission"
+        );
+        let mut observer = NoObserver;
+        let arrivals = Box::new(TraceArrivals::new(replay.jobs.clone()));
+        let mut sim = Simulation::with_arrivals(&replay.scenario, arrivals, &mut observer);
+        sim.run_until(SimTime::from_secs(60)).unwrap();
+        let workers = sim.balancer().workers();
+        let specs: Vec<WorkerSpec> = workers.iter().map(|w| w.spec.clone()).collect();
+        let recorded: Vec<WorkerSpec> = pool.joins.iter().map(RecordedWorker::spec).collect();
+        assert_eq!(specs, recorded, "every worker exactly as it registered");
+        assert_eq!(specs[2].backends.names(), ["cpu", "rocm"]);
+        assert_eq!(specs[1].memory_mib, 60000, "usable memory as granted");
+        let joined: Vec<f64> = workers.iter().map(|w| w.joined_at.as_secs_f64()).collect();
+        assert_eq!(joined, [0.0, 0.0, 3.0]);
+        let left: Vec<Option<f64>> = workers
+            .iter()
+            .map(|w| w.left_at.map(|t| t.as_secs_f64()))
+            .collect();
+        assert_eq!(left, [None, Some(6.0), Some(5.0)]);
+        assert_eq!(workers[0].status, WorkerStatus::Active);
+        let ids: Vec<WorkerId> = workers.iter().map(|w| w.id).collect();
+        assert_eq!(ids, [WorkerId(0), WorkerId(1), WorkerId(2)]);
+    }
+
+    #[test]
+    fn workers_is_refused_unless_another_pool_is_named() {
+        let trace = read("rec.jsonl", mixed_fleet().as_bytes()).unwrap();
+        let err = replay_scenario(&trace, &options(Some(4))).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .starts_with("invalid --workers: a recording replays its own pool (3 workers"),
+            "{err}"
+        );
+        let cluster = crate::workload::trace::ClusterPool {
+            workers: 5,
+            profile: crate::scenario::WorkerProfile::default(),
+        };
+        let o = ReplayOptions {
+            cluster: Some(cluster),
+            ..options(Some(4))
+        };
+        let s = replay_scenario(&trace, &o).unwrap().scenario;
+        assert_eq!(s.workers, 4);
+        assert_eq!(
+            s.churn,
+            crate::scenario::Churn::None,
+            "no recorded churn on another pool"
+        );
     }
 }

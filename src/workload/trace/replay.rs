@@ -11,11 +11,15 @@
 //!   no memory at all does not model memory.
 //! - CSV: the stress command's pool (the reference's worker profile, drawn
 //!   from the seed), 20 workers unless `--workers` says otherwise.
-//! - `--cluster SCENARIO`: that scenario's pool (count and profile); the
-//!   trace's tests keep their recorded needs, so some may fit nowhere.
+//! - A coordinator's recording: its own pool, exactly (every worker as it
+//!   registered, at its join time; each drain and failure on its worker;
+//!   `--workers` is refused).
+//! - `--cluster SCENARIO`: that scenario's pool (count and profile) from
+//!   the start, with no churn; the trace's tests keep their recorded needs,
+//!   so some may fit nowhere.
 //!
-//! Replays have no load drift, thermal events, churn, failures of their own
-//! or retries: what the trace recorded is what happens.
+//! Replays have no load drift, thermal events, random churn, failures of
+//! their own or retries: what the trace recorded is what happens.
 
 use super::{Trace, TraceFormat, TraceJob};
 use crate::balancer::model::MIB_PER_GB;
@@ -129,7 +133,7 @@ pub fn replay_scenario(trace: &Trace, options: &ReplayOptions) -> Result<Replay>
     let (mut worker_profile, mut plan) = match trace.format {
         TraceFormat::Swf => swf_cluster(trace, options.workers)?,
         TraceFormat::Csv => csv_cluster(options.workers),
-        TraceFormat::Recording => super::recording::cluster(trace, options.workers)?,
+        TraceFormat::Recording => recording_cluster(trace, options)?,
     };
     if let Some(pool) = &options.cluster {
         (worker_profile, plan) = pool_cluster(pool, options.workers, plan);
@@ -205,7 +209,10 @@ fn scenario(
         },
         balancing: options.balancing.options(BalancerOptions::default()),
     };
-    scenario.churn = super::recording::churn(trace, options.time_scale / options.load_factor);
+    if trace.format == TraceFormat::Recording && options.cluster.is_none() {
+        let factor = options.time_scale / options.load_factor;
+        scenario.churn = super::recording::churn(trace, factor);
+    }
     scenario
         .validate()
         .map_err(|e| too_long(e, trace, options, jobs))?;
@@ -237,6 +244,26 @@ fn too_long(e: Error, trace: &Trace, options: &ReplayOptions, jobs: &[TraceJob])
             last.submit.as_secs_f64()
         ),
     )
+}
+
+/// A recording's cluster: its own pool, exactly, so `--workers` has
+/// nothing to set unless `--cluster` replaces the pool.
+fn recording_cluster(
+    trace: &Trace,
+    options: &ReplayOptions,
+) -> Result<(WorkerProfile, ClusterPlan)> {
+    let (profile, plan) = super::recording::cluster(trace)?;
+    if options.workers.is_some() && options.cluster.is_none() {
+        let joined = trace.recorded.as_ref().map_or(0, |p| p.joins.len());
+        return Err(Error::invalid(
+            "--workers",
+            format!(
+                "a recording replays its own pool ({joined} workers, each as it registered); \
+                 leave --workers out, or add --cluster SCENARIO to run on another pool"
+            ),
+        ));
+    }
+    Ok((profile, plan))
 }
 
 /// The pool of a config scenario in place of the trace's cluster; what the
