@@ -97,7 +97,10 @@ impl LogHistogram {
         let buckets = self.blocks.iter().enumerate().filter_map(|(b, block)| {
             block.as_ref().map(|counts| {
                 let first = (b as u64) << MANTISSA_BITS;
-                counts.iter().enumerate().map(move |(i, &k)| (first + i as u64, k))
+                counts
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, &k)| (first + i as u64, k))
             })
         });
         for (bucket, k) in buckets.flatten() {
@@ -215,7 +218,10 @@ mod tests {
         let h = LogHistogram::of(&[1.0, 1.0, 1.0]);
         assert_eq!(h.values_at(&[1]), [1.0]);
         // 1.0's bucket is [1, 1 + 2^-10): its midpoint is 1 + 2^-11.
-        assert_eq!(representative(order_key(1.0) >> DROPPED_BITS), 1.0 + RELATIVE_ERROR);
+        assert_eq!(
+            representative(order_key(1.0) >> DROPPED_BITS),
+            1.0 + RELATIVE_ERROR
+        );
         assert_eq!(representative(order_key(0.0) >> DROPPED_BITS), 0.0);
         assert_eq!(representative(order_key(5e-324) >> DROPPED_BITS), 0.0);
         let inf = representative(order_key(f64::INFINITY) >> DROPPED_BITS);

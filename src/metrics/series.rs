@@ -130,7 +130,10 @@ mod tests {
             .collect();
         let at_switch = series_of(&xs[..EXACT_SAMPLES]);
         assert!(matches!(at_switch, Series::Exact(_)));
-        assert_eq!(at_switch.percentiles(), Percentiles::of(&xs[..EXACT_SAMPLES]));
+        assert_eq!(
+            at_switch.percentiles(),
+            Percentiles::of(&xs[..EXACT_SAMPLES])
+        );
         let past = series_of(&xs);
         let Series::Binned(_) = &past else {
             panic!("one value past the switch is binned")
