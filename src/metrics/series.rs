@@ -38,10 +38,24 @@ impl Default for Series {
 }
 
 impl Series {
+    /// The common case (a kept value) inline in the caller: a compare and
+    /// a `Vec::push`; the rest out of line.
     #[inline]
     pub(super) fn push(&mut self, x: f64) {
+        if let Series::Exact(xs) = self {
+            if xs.len() < EXACT_SAMPLES {
+                xs.push(x);
+                return;
+            }
+        }
+        self.push_past_switch(x);
+    }
+
+    /// A value past the switch: the first one moves the kept values into a
+    /// histogram (in their order) and frees them.
+    #[inline(never)]
+    fn push_past_switch(&mut self, x: f64) {
         match self {
-            Series::Exact(xs) if xs.len() < EXACT_SAMPLES => xs.push(x),
             Series::Exact(xs) => {
                 let mut h = LogHistogram::of(xs);
                 h.push(x);
