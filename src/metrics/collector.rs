@@ -1,9 +1,12 @@
 //! Collects per-test and per-bucket facts as the run goes, in memory that
-//! grows with tests (one compact float per test per distribution) and with
-//! buckets, never with events.
+//! grows with buckets, never with events, and with tests only up to a
+//! bound: each distribution keeps one float per test up to
+//! [`super::EXACT_SAMPLES`] tests and a fixed-size histogram past it
+//! (see [`super::series`] for which figures are then approximate).
 
 use super::samples::Sampler;
-use super::stats::{jain_index, quantile_points, sample_stddev, Percentiles};
+use super::series::Series;
+use super::stats::{jain_index, sample_stddev};
 use super::view::PoolView;
 use super::{Distributions, Metrics, TimeSeries, WorkerRow};
 use crate::balancer::model::Outcome;
@@ -41,10 +44,10 @@ pub struct Collector {
     submitted: u64,
     assigned: u64,
     counts: [u64; 5],
-    latencies: Vec<f64>,
-    waits: Vec<f64>,
-    turnarounds: Vec<f64>,
-    slowdowns: Vec<f64>,
+    latencies: Series,
+    waits: Series,
+    turnarounds: Series,
+    slowdowns: Series,
     attempts_sum: u64,
     completed_by_worker: Vec<u64>,
     sampler: Sampler,
@@ -65,10 +68,10 @@ impl Collector {
             submitted: 0,
             assigned: 0,
             counts: [0; 5],
-            latencies: Vec::new(),
-            waits: Vec::new(),
-            turnarounds: Vec::new(),
-            slowdowns: Vec::new(),
+            latencies: Series::default(),
+            waits: Series::default(),
+            turnarounds: Series::default(),
+            slowdowns: Series::default(),
             attempts_sum: 0,
             completed_by_worker: Vec::new(),
             sampler: Sampler::new(width_s * MICROS_PER_SEC),
@@ -202,9 +205,9 @@ impl Collector {
         // From the same samples as the metrics' percentiles, so the
         // distributions' points at 0.5, 0.95 and 0.99 are those figures.
         let distributions = Distributions {
-            latency: quantile_points(&self.latencies),
-            wait: quantile_points(&self.waits),
-            turnaround: quantile_points(&self.turnarounds),
+            latency: self.latencies.quantile_points(),
+            wait: self.waits.quantile_points(),
+            turnaround: self.turnarounds.quantile_points(),
         };
         (metrics, series, workers, distributions)
     }
@@ -216,7 +219,7 @@ impl Collector {
         let [completed, failed, rejected, pending, running] = self.counts;
         let (cap, use_) = utilisation(balancer, end);
         let peak = |xs: &[(u64, f64)]| xs.iter().map(|p| p.1).fold(0.0, f64::max);
-        let latency = Percentiles::of(&self.latencies);
+        let latency = self.latencies.percentiles();
         let assignments: u64 = self.buckets.iter().map(|b| u64::from(b.assignments)).sum();
         Metrics {
             total_tests: self.submitted,
@@ -225,18 +228,13 @@ impl Collector {
             // (0 when there are none).
             avg_latency: latency.avg,
             max_latency: latency.max.max(0.0),
-            min_latency: self
-                .latencies
-                .iter()
-                .copied()
-                .reduce(f64::min)
-                .unwrap_or(0.0),
+            min_latency: self.latencies.min().unwrap_or(0.0),
             peak_throughput: peak(&series.throughput),
             avg_throughput: assignments as f64 / run_s,
             worker_assignment_stddev: spread.stddev,
             worker_assignment_range: spread.range,
             worker_utilization: spread.used_fraction,
-            avg_scheduling_attempts: if self.latencies.is_empty() {
+            avg_scheduling_attempts: if self.latencies.len() == 0 {
                 0.0
             } else {
                 self.attempts_sum as f64 / self.latencies.len() as f64
@@ -253,9 +251,9 @@ impl Collector {
             peak_completion_throughput: peak(&series.completions),
             avg_completion_throughput: completed as f64 / run_s,
             latency,
-            wait: Percentiles::of(&self.waits),
-            turnaround: Percentiles::of(&self.turnarounds),
-            slowdown: Percentiles::of(&self.slowdowns),
+            wait: self.waits.percentiles(),
+            turnaround: self.turnarounds.percentiles(),
+            slowdown: self.slowdowns.percentiles(),
             jain_fairness: spread.jain,
             cpu_utilization: ratio(use_[0], cap[0]),
             memory_utilization: ratio(use_[1], cap[1]),

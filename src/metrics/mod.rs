@@ -2,12 +2,16 @@
 //! writes files.
 
 mod collector;
+mod histogram;
 mod samples;
+mod series;
 mod stats;
 mod view;
 
 pub use collector::Collector;
+pub use histogram::RELATIVE_ERROR;
 pub use samples::{MAX_HEAT_COLUMNS, MAX_HEAT_WORKERS};
+pub use series::EXACT_SAMPLES;
 pub use stats::{jain_index, percentile, quantile_points, sample_stddev, Percentiles};
 pub use view::PoolView;
 
@@ -40,6 +44,9 @@ pub struct Metrics {
     pub completion_success_rate: f64,
     pub peak_completion_throughput: f64,
     pub avg_completion_throughput: f64,
+    /// Distributions over the tests. `avg` and `max` are always exact;
+    /// p50, p95 and p99 are exact up to [`EXACT_SAMPLES`] values and within
+    /// [`RELATIVE_ERROR`] past that (from a bounded histogram).
     pub latency: Percentiles,
     pub wait: Percentiles,
     pub turnaround: Percentiles,
@@ -111,8 +118,10 @@ pub struct WorkerBusy {
 /// (a real latency CDF): `[quantile, simulated seconds]` at the quantiles
 /// 0, 0.01, …, 1 (101 points) of every test's value, nearest-rank like
 /// [`Percentiles`] (the points at 0.5, 0.95 and 0.99 are p50, p95 and p99).
-/// Filled at the end of every run from the samples the metrics come from;
-/// a distribution with no samples is empty, and a document whose
+/// Filled at the end of every run from the samples the metrics come from:
+/// exact while a distribution holds at most [`EXACT_SAMPLES`] values, past
+/// that from a histogram within [`RELATIVE_ERROR`] (the points at 0 and 1
+/// stay exact; see `series`). A distribution with no samples is empty, and a document whose
 /// distributions are all empty (an older lbsim's) leaves them out.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Distributions {

@@ -71,7 +71,7 @@ impl Percentiles {
 /// The 0-based index in `n` sorted values (`n` ≥ 1) of the nearest-rank
 /// `p`-th percentile: one definition for [`percentile`]'s callers,
 /// [`Percentiles`] and [`quantile_points`], so they agree wherever they meet.
-fn nearest_rank(p: f64, n: usize) -> usize {
+pub(super) fn nearest_rank(p: f64, n: usize) -> usize {
     (((p / 100.0) * n as f64).ceil() as usize).clamp(1, n) - 1
 }
 
@@ -117,14 +117,14 @@ fn select_many(keys: &mut [u64], ranks: &[usize], offset: usize, out: &mut [f64]
 
 /// `x` as an unsigned integer that orders like `f64::total_cmp`: negatives
 /// have all bits flipped, the rest only the sign bit.
-fn order_key(x: f64) -> u64 {
+pub(super) fn order_key(x: f64) -> u64 {
     let bits = x.to_bits();
     let negative = (bits as i64 >> 63) as u64;
     bits ^ (negative | 1 << 63)
 }
 
 /// The inverse of [`order_key`].
-fn from_order_key(key: u64) -> f64 {
+pub(super) fn from_order_key(key: u64) -> f64 {
     let positive = (key as i64 >> 63) as u64;
     f64::from_bits(key ^ (!positive | 1 << 63))
 }
