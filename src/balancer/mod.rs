@@ -98,6 +98,9 @@ pub struct Balancer {
     index: FitTree,
     /// The active workers' effective loads, summed (for `adaptive`).
     loads: LoadSum,
+    /// Whether `loads` is kept: only `adaptive` reads the system load, and
+    /// keeping the sum costs a fixed-point conversion on every refresh.
+    track_load: bool,
     pending: PendingQueues,
     live: IdMap<LiveTest>,
     scheduler: SchedulerName,
@@ -131,6 +134,7 @@ impl Balancer {
             workers: Vec::new(),
             index: FitTree::new(),
             loads: LoadSum::default(),
+            track_load: scheduler == SchedulerName::Adaptive,
             pending: PendingQueues::default(),
             live: IdMap::default(),
             scheduler,
@@ -464,7 +468,9 @@ impl Balancer {
         let effective = w.effective_load();
         let leaf = w.leaf_at(effective);
         let active = w.status == WorkerStatus::Active;
-        self.loads.set(id, active.then_some(effective));
+        if self.track_load {
+            self.loads.set(id, active.then_some(effective));
+        }
         let accepting = leaf.is_some();
         self.index.set(id, leaf);
         if grew && accepting && !self.is_dirty[id.0 as usize] {

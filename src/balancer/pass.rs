@@ -75,6 +75,10 @@ pub(super) struct PassBuffers {
     /// Per class: revived in this pass.
     revived: Vec<bool>,
     revived_heads: RevivedHeads,
+    /// Shapes that fit nowhere in this pass: a class needing as much or
+    /// more is skipped without asking the policy. (Kept here so a pass
+    /// whose test fits nowhere does not allocate.)
+    unplaceable: Vec<Shape>,
 }
 
 /// One pass's state beside its buffers.
@@ -85,9 +89,6 @@ struct Pass {
     revived_floor: Option<Shape>,
     /// The smallest revived head not yet taken.
     next_revived: Option<HeadKey>,
-    /// Shapes that fit nowhere in this pass: a class needing as much or
-    /// more is skipped without asking the policy.
-    unplaceable: Vec<Shape>,
 }
 
 impl Balancer {
@@ -111,7 +112,6 @@ impl Balancer {
             buffers: std::mem::take(&mut self.pass_buffers),
             revived_floor: None,
             next_revived: None,
-            unplaceable: Vec::new(),
         };
         let classes = self.pending.classes().len();
         pass.buffers.revived.resize(classes, false);
@@ -129,6 +129,7 @@ impl Balancer {
         }
         buffers.candidates.clear();
         buffers.revived_heads.clear();
+        buffers.unplaceable.clear();
         self.pass_buffers = buffers;
         self.clear_dirty();
     }
@@ -213,7 +214,11 @@ impl Balancer {
         let Some(&(_, test)) = self.pending.classes()[class].fifo.front() else {
             return;
         };
-        if pass.unplaceable.iter().any(|u| u.fits_within(&shape))
+        if pass
+            .buffers
+            .unplaceable
+            .iter()
+            .any(|u| u.fits_within(&shape))
             || (pass.buffers.revived[class] && !self.fits_a_grown_worker(&shape))
         {
             if !self.pending.classes()[class].blocked {
@@ -225,7 +230,7 @@ impl Balancer {
             self.pending.revive(class);
         }
         let Some(choice) = self.decide(test, shape, now) else {
-            pass.unplaceable.push(shape);
+            pass.buffers.unplaceable.push(shape);
             self.pending.block(class);
             return;
         };

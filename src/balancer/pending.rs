@@ -53,6 +53,10 @@ pub(super) struct PendingQueues {
     classes: Vec<PendingClass>,
     /// Fx-hashed: looked up on every push, and the key is a few integers.
     by_key: IndexMap<(u8, Shape), ClassId, rustc_hash::FxBuildHasher>,
+    /// The class of the last push: a workload of one or a few shapes
+    /// pushes into the same class again and again, and one comparison is
+    /// cheaper than hashing the key.
+    last: Option<(u8, Shape, ClassId)>,
     len: usize,
     groups: Vec<ShapeGroup>,
     /// Passes in which some capacity grew (each counts an attempt for every
@@ -169,6 +173,30 @@ impl PendingQueues {
         order: u64,
         test: TestId,
     ) -> (ClassId, u64) {
+        let id = match self.last {
+            Some((p, s, id)) if p == priority && s == shape => id,
+            _ => self.class_of(priority, shape),
+        };
+        self.last = Some((priority, shape, id));
+        let marker = self.failed_passes(id) - u64::from(self.classes[id].blocked);
+        let class = &mut self.classes[id];
+        // Requeued tests keep their original order, so they may go mid-queue.
+        if class.fifo.back().is_none_or(|&(last, _)| last < order) {
+            class.fifo.push_back((order, test));
+        } else {
+            let at = class.fifo.partition_point(|&(o, _)| o < order);
+            class.fifo.insert(at, (order, test));
+        }
+        self.len += 1;
+        if !class.blocked && !class.fresh {
+            class.fresh = true;
+            self.fresh.push(id);
+        }
+        (id, marker)
+    }
+
+    /// The class of `(priority, shape)`, made (in its shape's group) if new.
+    fn class_of(&mut self, priority: u8, shape: Shape) -> ClassId {
         let next = self.classes.len();
         let id = *self.by_key.entry((priority, shape)).or_insert(next);
         if id == next {
@@ -197,21 +225,7 @@ impl PendingQueues {
                 group,
             });
         }
-        let marker = self.failed_passes(id) - u64::from(self.classes[id].blocked);
-        let class = &mut self.classes[id];
-        // Requeued tests keep their original order, so they may go mid-queue.
-        if class.fifo.back().is_none_or(|&(last, _)| last < order) {
-            class.fifo.push_back((order, test));
-        } else {
-            let at = class.fifo.partition_point(|&(o, _)| o < order);
-            class.fifo.insert(at, (order, test));
-        }
-        self.len += 1;
-        if !class.blocked && !class.fresh {
-            class.fresh = true;
-            self.fresh.push(id);
-        }
-        (id, marker)
+        id
     }
 
     /// Removes the head of a class (it was assigned).
