@@ -154,6 +154,11 @@ impl PendingQueues {
         self.open_settled(id, self.failed_passes(id) - 1);
     }
 
+    /// True if some open class received a test since the last pass.
+    pub(super) fn has_fresh(&self) -> bool {
+        !self.fresh.is_empty()
+    }
+
     /// Moves the fresh classes into `out`.
     pub(super) fn take_fresh(&mut self, out: &mut Vec<ClassId>) {
         for &id in &self.fresh {
