@@ -339,4 +339,19 @@ mod tests {
         assert!(!q.classes()[id].blocked);
         assert_eq!(q.failed_passes(id), 4);
     }
+
+    /// Pushes that switch between classes find each one again (the last
+    /// class is a shortcut, not the only class).
+    #[test]
+    fn pushes_alternating_between_classes_land_in_their_own() {
+        let mut q = PendingQueues::default();
+        let ids: Vec<ClassId> = [(3, 1), (3, 2), (3, 1), (1, 1), (3, 2), (1, 1)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(p, m))| q.push(p, shape(m), i as u64, TestId(i as u64)).0)
+            .collect();
+        assert_eq!(ids, vec![0, 1, 0, 2, 1, 2]);
+        assert_eq!(q.len(), 6);
+        assert_eq!(q.classes()[0].fifo.len(), 2);
+    }
 }

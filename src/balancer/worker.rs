@@ -348,6 +348,24 @@ mod tests {
         assert!((slow.score() - (0.3 + 0.0 + 0.01)).abs() < 1e-12);
     }
 
+    /// The kept scores are those the counts give, after every record.
+    #[test]
+    fn derived_history_scores_follow_every_record() {
+        let mut h = History::default();
+        assert_eq!(
+            (h.parts(), h.score(), h.speed, h.balanced),
+            (None, 0.5, 0.5, 0.5)
+        );
+        for (i, ratio) in [1.0, 2.5, 0.5, 4.0, 1.2].into_iter().enumerate() {
+            h.record(i % 3 != 1, ratio);
+            assert_eq!(h.parts(), h.compute_parts());
+            assert_eq!(h.score(), h.compute_score());
+            let (s, t) = h.compute_parts().unwrap();
+            assert_eq!(h.speed, 0.2 * s + 0.6 * t);
+            assert_eq!(h.balanced, 0.3 * s + 0.3 * t);
+        }
+    }
+
     #[test]
     fn thermal_state_raises_effective_load_and_gates_capacity() {
         let spec = WorkerSpec {
