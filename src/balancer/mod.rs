@@ -29,7 +29,7 @@ use policy::{Finished, Policy, Request, SchedulerName};
 
 pub use invariants::InvariantError;
 pub use pending::CountError;
-pub use record::{Assignment, TestRecord};
+pub use record::{Assignment, Carried, TestRecord};
 pub use stealing::Moved;
 pub use worker::{History, Usage, WorkerState, CAPACITY_GATE};
 
@@ -70,6 +70,8 @@ pub struct LiveTest {
     /// Incremented on every assignment, so a stale completion (from before a
     /// worker failure) can be recognised.
     epoch: u32,
+    /// The driver's own data for this test (see [`Carried`]).
+    pub carried: Carried,
 }
 
 /// Memory and CUDA offered and in use over the workers not yet offline,
@@ -98,6 +100,9 @@ pub struct Balancer {
     index: FitTree,
     /// The active workers' effective loads, summed (for `adaptive`).
     loads: LoadSum,
+    /// Whether `loads` is kept: only `adaptive` reads the system load, and
+    /// keeping the sum costs a fixed-point conversion on every refresh.
+    track_load: bool,
     pending: PendingQueues,
     live: IdMap<LiveTest>,
     scheduler: SchedulerName,
@@ -131,6 +136,7 @@ impl Balancer {
             workers: Vec::new(),
             index: FitTree::new(),
             loads: LoadSum::default(),
+            track_load: scheduler == SchedulerName::Adaptive,
             pending: PendingQueues::default(),
             live: IdMap::default(),
             scheduler,
@@ -255,6 +261,18 @@ impl Balancer {
         spec: TestSpec,
         now: SimTime,
     ) -> Result<(), Box<TestRecord>> {
+        self.submit_carrying(id, spec, Carried::default(), now)
+    }
+
+    /// [`Balancer::submit`], keeping `carried` with the test while it is
+    /// live (see [`Balancer::test_mut_carried`]).
+    pub fn submit_carrying(
+        &mut self,
+        id: TestId,
+        spec: TestSpec,
+        carried: Carried,
+        now: SimTime,
+    ) -> Result<(), Box<TestRecord>> {
         let shape = spec.shape();
         if !self.possible.iter().any(|p| shape.fits_spec(p)) {
             let reason = "no worker could ever hold it";
@@ -276,6 +294,7 @@ impl Balancer {
             },
             start_pace: 1.0,
             epoch: 0,
+            carried,
         };
         self.live.insert(id.0, live);
         self.enqueue(id, now);
@@ -464,7 +483,9 @@ impl Balancer {
         let effective = w.effective_load();
         let leaf = w.leaf_at(effective);
         let active = w.status == WorkerStatus::Active;
-        self.loads.set(id, active.then_some(effective));
+        if self.track_load {
+            self.loads.set(id, active.then_some(effective));
+        }
         let accepting = leaf.is_some();
         self.index.set(id, leaf);
         if grew && accepting && !self.is_dirty[id.0 as usize] {
@@ -498,6 +519,12 @@ impl Balancer {
 
     pub fn test(&self, id: TestId) -> Option<&LiveTest> {
         self.live.get(id.0)
+    }
+
+    /// A live test's spec and the driver's data kept with it, the latter
+    /// to change (one lookup for both).
+    pub fn test_mut_carried(&mut self, id: TestId) -> Option<(&TestSpec, &mut Carried)> {
+        self.live.get_mut(id.0).map(|t| (&t.spec, &mut t.carried))
     }
 
     /// Tests waiting: in the pending queue or parked behind a concurrency key.

@@ -75,19 +75,21 @@ pub(super) struct PassBuffers {
     /// Per class: revived in this pass.
     revived: Vec<bool>,
     revived_heads: RevivedHeads,
+    /// Shapes that fit nowhere in this pass: a class needing as much or
+    /// more is skipped without asking the policy. (Kept here so a pass
+    /// whose test fits nowhere does not allocate.)
+    unplaceable: Vec<Shape>,
 }
 
-/// One pass's state beside its buffers.
+/// One pass's state beside its buffers (which stay in the balancer: moving
+/// them in and out of a pass cost more than the pass itself in a small
+/// pool).
 struct Pass {
-    buffers: PassBuffers,
     /// Component-wise smallest shape among the revived classes: a grown
     /// worker that cannot hold it holds none of them.
     revived_floor: Option<Shape>,
     /// The smallest revived head not yet taken.
     next_revived: Option<HeadKey>,
-    /// Shapes that fit nowhere in this pass: a class needing as much or
-    /// more is skipped without asking the policy.
-    unplaceable: Vec<Shape>,
 }
 
 impl Balancer {
@@ -107,36 +109,39 @@ impl Balancer {
             return;
         }
         self.counters.passes += 1;
+        if self.dirty.is_empty() && !self.pending.has_fresh() {
+            // No capacity grew and no open class got a test: every waiting
+            // class is blocked, and this pass would look at none of them.
+            return;
+        }
         let mut pass = Pass {
-            buffers: std::mem::take(&mut self.pass_buffers),
             revived_floor: None,
             next_revived: None,
-            unplaceable: Vec::new(),
         };
         let classes = self.pending.classes().len();
-        pass.buffers.revived.resize(classes, false);
+        self.pass_buffers.revived.resize(classes, false);
         if !self.dirty.is_empty() {
             self.revive_for_grown_workers(&mut pass);
         }
-        self.push_fresh_heads(&mut pass);
-        pass.next_revived = pass.buffers.revived_heads.take_min();
+        self.push_fresh_heads();
+        pass.next_revived = self.pass_buffers.revived_heads.take_min();
         while let Some(head) = self.next_head(&mut pass) {
-            self.place_head(head, &mut pass, now, out);
+            self.place_head(head, now, out);
         }
-        let mut buffers = pass.buffers;
-        for &c in &buffers.candidates {
-            buffers.revived[c] = false;
+        let b = &mut self.pass_buffers;
+        for &c in &b.candidates {
+            b.revived[c] = false;
         }
-        buffers.candidates.clear();
-        buffers.revived_heads.clear();
-        self.pass_buffers = buffers;
+        b.candidates.clear();
+        b.revived_heads.clear();
+        b.unplaceable.clear();
         self.clear_dirty();
     }
 
     /// Marks the blocked classes a grown worker could now hold as revived,
     /// and gathers their heads and their floor.
     fn revive_for_grown_workers(&mut self, pass: &mut Pass) {
-        let b = &mut pass.buffers;
+        let b = &mut self.pass_buffers;
         let (index, dirty) = (&self.index, &self.dirty);
         self.pending.reconsider(
             |shape| {
@@ -162,8 +167,8 @@ impl Balancer {
 
     /// Puts the heads of the classes given a test since the last pass on
     /// the heap (a blocked one waits for capacity instead).
-    fn push_fresh_heads(&mut self, pass: &mut Pass) {
-        let b = &mut pass.buffers;
+    fn push_fresh_heads(&mut self) {
+        let b = &mut self.pass_buffers;
         let fresh_from = b.candidates.len();
         self.pending.take_fresh(&mut b.candidates);
         for &id in &b.candidates[fresh_from..] {
@@ -177,7 +182,7 @@ impl Balancer {
     /// The smallest head left, from the heap or the revived ones. Revived
     /// classes leave the pass in the same order as if they had been pushed
     /// on the heap: merged from their own, smaller stream.
-    fn next_head(&self, pass: &mut Pass) -> Option<HeadKey> {
+    fn next_head(&mut self, pass: &mut Pass) -> Option<HeadKey> {
         if pass.next_revived.is_some()
             && pass
                 .revived_floor
@@ -188,7 +193,7 @@ impl Balancer {
             // what that failure amounts to.
             pass.next_revived = None;
         }
-        let b = &mut pass.buffers;
+        let b = &mut self.pass_buffers;
         match (b.heads.peek(), pass.next_revived) {
             (Some(Reverse(h)), Some(r)) if *h < r => b.heads.pop().map(|Reverse(h)| h),
             (_, Some(r)) => {
@@ -201,20 +206,18 @@ impl Balancer {
 
     /// Tries a class's head: places it and queues the class's next head, or
     /// blocks the class when it fits nowhere.
-    fn place_head(
-        &mut self,
-        head: HeadKey,
-        pass: &mut Pass,
-        now: SimTime,
-        out: &mut Vec<Assignment>,
-    ) {
+    fn place_head(&mut self, head: HeadKey, now: SimTime, out: &mut Vec<Assignment>) {
         let class = head.class();
         let shape = self.pending.classes()[class].shape;
         let Some(&(_, test)) = self.pending.classes()[class].fifo.front() else {
             return;
         };
-        if pass.unplaceable.iter().any(|u| u.fits_within(&shape))
-            || (pass.buffers.revived[class] && !self.fits_a_grown_worker(&shape))
+        if self
+            .pass_buffers
+            .unplaceable
+            .iter()
+            .any(|u| u.fits_within(&shape))
+            || (self.pass_buffers.revived[class] && !self.fits_a_grown_worker(&shape))
         {
             if !self.pending.classes()[class].blocked {
                 self.pending.block(class);
@@ -225,7 +228,7 @@ impl Balancer {
             self.pending.revive(class);
         }
         let Some(choice) = self.decide(test, shape, now) else {
-            pass.unplaceable.push(shape);
+            self.pass_buffers.unplaceable.push(shape);
             self.pending.block(class);
             return;
         };
@@ -233,7 +236,7 @@ impl Balancer {
         let c = &self.pending.classes()[class];
         if let Some(&(order, _)) = c.fifo.front() {
             let next = HeadKey::new(c.priority, order, class);
-            pass.buffers.heads.push(Reverse(next));
+            self.pass_buffers.heads.push(Reverse(next));
         }
     }
 

@@ -53,6 +53,10 @@ pub(super) struct PendingQueues {
     classes: Vec<PendingClass>,
     /// Fx-hashed: looked up on every push, and the key is a few integers.
     by_key: IndexMap<(u8, Shape), ClassId, rustc_hash::FxBuildHasher>,
+    /// The class of the last push: a workload of one or a few shapes
+    /// pushes into the same class again and again, and one comparison is
+    /// cheaper than hashing the key.
+    last: Option<(u8, Shape, ClassId)>,
     len: usize,
     groups: Vec<ShapeGroup>,
     /// Passes in which some capacity grew (each counts an attempt for every
@@ -150,6 +154,11 @@ impl PendingQueues {
         self.open_settled(id, self.failed_passes(id) - 1);
     }
 
+    /// True if some open class received a test since the last pass.
+    pub(super) fn has_fresh(&self) -> bool {
+        !self.fresh.is_empty()
+    }
+
     /// Moves the fresh classes into `out`.
     pub(super) fn take_fresh(&mut self, out: &mut Vec<ClassId>) {
         for &id in &self.fresh {
@@ -169,6 +178,30 @@ impl PendingQueues {
         order: u64,
         test: TestId,
     ) -> (ClassId, u64) {
+        let id = match self.last {
+            Some((p, s, id)) if p == priority && s == shape => id,
+            _ => self.class_of(priority, shape),
+        };
+        self.last = Some((priority, shape, id));
+        let marker = self.failed_passes(id) - u64::from(self.classes[id].blocked);
+        let class = &mut self.classes[id];
+        // Requeued tests keep their original order, so they may go mid-queue.
+        if class.fifo.back().is_none_or(|&(last, _)| last < order) {
+            class.fifo.push_back((order, test));
+        } else {
+            let at = class.fifo.partition_point(|&(o, _)| o < order);
+            class.fifo.insert(at, (order, test));
+        }
+        self.len += 1;
+        if !class.blocked && !class.fresh {
+            class.fresh = true;
+            self.fresh.push(id);
+        }
+        (id, marker)
+    }
+
+    /// The class of `(priority, shape)`, made (in its shape's group) if new.
+    fn class_of(&mut self, priority: u8, shape: Shape) -> ClassId {
         let next = self.classes.len();
         let id = *self.by_key.entry((priority, shape)).or_insert(next);
         if id == next {
@@ -197,21 +230,7 @@ impl PendingQueues {
                 group,
             });
         }
-        let marker = self.failed_passes(id) - u64::from(self.classes[id].blocked);
-        let class = &mut self.classes[id];
-        // Requeued tests keep their original order, so they may go mid-queue.
-        if class.fifo.back().is_none_or(|&(last, _)| last < order) {
-            class.fifo.push_back((order, test));
-        } else {
-            let at = class.fifo.partition_point(|&(o, _)| o < order);
-            class.fifo.insert(at, (order, test));
-        }
-        self.len += 1;
-        if !class.blocked && !class.fresh {
-            class.fresh = true;
-            self.fresh.push(id);
-        }
-        (id, marker)
+        id
     }
 
     /// Removes the head of a class (it was assigned).
@@ -319,5 +338,20 @@ mod tests {
         q.revive(id);
         assert!(!q.classes()[id].blocked);
         assert_eq!(q.failed_passes(id), 4);
+    }
+
+    /// Pushes that switch between classes find each one again (the last
+    /// class is a shortcut, not the only class).
+    #[test]
+    fn pushes_alternating_between_classes_land_in_their_own() {
+        let mut q = PendingQueues::default();
+        let ids: Vec<ClassId> = [(3, 1), (3, 2), (3, 1), (1, 1), (3, 2), (1, 1)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(p, m))| q.push(p, shape(m), i as u64, TestId(i as u64)).0)
+            .collect();
+        assert_eq!(ids, vec![0, 1, 0, 2, 1, 2]);
+        assert_eq!(q.len(), 6);
+        assert_eq!(q.classes()[0].fifo.len(), 2);
     }
 }

@@ -2,7 +2,20 @@
 
 use super::model::{Outcome, TestId, TestSpec, WorkerId};
 use super::LiveTest;
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
+
+/// What a driver keeps per live test beside the balancer's own state (the
+/// simulator's: the seed of the test's draws, a replayed run, its runs and
+/// failures so far). The balancer stores it in its record of the test and
+/// never reads it, so a live test is one record, not an entry in each of
+/// two maps kept in step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Carried {
+    pub seed: u64,
+    pub exact: Option<(SimDuration, bool)>,
+    pub runs: u32,
+    pub failures: u32,
+}
 
 /// One scheduling decision (a row of the decision log).
 #[derive(Clone, Copy, Debug, PartialEq)]

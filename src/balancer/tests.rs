@@ -209,3 +209,31 @@ fn a_shape_floor_is_held_by_whatever_holds_either_shape() {
     );
     assert!(f.fits_within(&a) && f.fits_within(&b));
 }
+
+/// The driver's data rides with the test through a requeue and is gone with
+/// it; the balancer's own record is unchanged by it.
+#[test]
+fn carried_data_stays_with_a_live_test_until_it_is_final() {
+    let mut b = balancer(vec![spec(8, 0)]);
+    let carried = Carried {
+        seed: 7,
+        exact: Some((SimDuration(5), true)),
+        runs: 0,
+        failures: 0,
+    };
+    b.submit_carrying(TestId(0), test(6, 0), carried, SimTime(0))
+        .unwrap();
+    b.submit(TestId(1), test(6, 0), SimTime(0)).unwrap();
+    assert_eq!(pass(&mut b, 0).len(), 1);
+    let (spec0, d) = b.test_mut_carried(TestId(0)).unwrap();
+    assert_eq!(spec0.memory_mib, test(6, 0).memory_mib);
+    assert_eq!(*d, carried);
+    d.runs += 1;
+    b.retry(TestId(0), SimTime(3));
+    assert_eq!(b.test(TestId(0)).unwrap().carried.runs, 1);
+    assert_eq!(b.test(TestId(1)).unwrap().carried, Carried::default());
+    // Requeued, it keeps its place ahead of the later test.
+    assert_eq!(pass(&mut b, 3)[0].test, TestId(0));
+    b.finish(TestId(0), SimTime(9), true);
+    assert!(b.test_mut_carried(TestId(0)).is_none());
+}

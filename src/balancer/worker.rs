@@ -19,12 +19,41 @@ pub(super) const COOLING_LEVEL: f64 = 0.85;
 /// duration so tests of any length and type are comparable. (The original
 /// kept history per test type and, through an SQLite `:memory:` bug, never
 /// kept it at all.)
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+///
+/// The scores derived from it are kept beside the counts and recomputed by
+/// `record`, its only writer: every index refresh reads all three, and a
+/// worker's history changes once per run while its leaf is refreshed twice
+/// or more (start, end, drift, thermal phases).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct History {
-    pub samples: u64,
-    pub successes: u64,
+    samples: u64,
+    successes: u64,
     /// Mean of actual / expected run time over successful runs.
-    pub mean_time_ratio: f64,
+    mean_time_ratio: f64,
+    /// `parts()`, as of the last `record`.
+    parts: Option<(f64, f64)>,
+    /// `score()`, as of the last `record`.
+    score: f64,
+    /// The speed part of `priority_based`'s score (see `WorkerState::speed_score_at`).
+    speed: f64,
+    /// The balanced part of `priority_based`'s score.
+    balanced: f64,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        let mut h = History {
+            samples: 0,
+            successes: 0,
+            mean_time_ratio: 0.0,
+            parts: None,
+            score: 0.0,
+            speed: 0.0,
+            balanced: 0.0,
+        };
+        h.derive();
+        h
+    }
 }
 
 impl History {
@@ -34,11 +63,24 @@ impl History {
             self.successes += 1;
             self.mean_time_ratio += (time_ratio - self.mean_time_ratio) / self.successes as f64;
         }
+        self.derive();
+    }
+
+    /// Recomputes the derived scores from the counts.
+    fn derive(&mut self) {
+        self.parts = self.compute_parts();
+        self.score = self.compute_score();
+        self.speed = self.parts.map_or(0.5, |(s, t)| 0.2 * s + 0.6 * t);
+        self.balanced = self.parts.map_or(0.5, |(s, t)| 0.3 * s + 0.3 * t);
     }
 
     /// Success rate and time score, or `None` with no samples.
     /// `time_score = clamp01(1 − (actual/expected − 1)/3)`, as in the reference.
     pub fn parts(&self) -> Option<(f64, f64)> {
+        self.parts
+    }
+
+    fn compute_parts(&self) -> Option<(f64, f64)> {
         if self.samples == 0 {
             return None;
         }
@@ -54,6 +96,10 @@ impl History {
     /// The reference's history score: 0.3·success + 0.3·time + 0.1·experience
     /// (at most 0.7), or 0.5 for a worker with no history.
     pub fn score(&self) -> f64 {
+        self.score
+    }
+
+    fn compute_score(&self) -> f64 {
         if self.samples == 0 {
             return 0.5;
         }
@@ -229,16 +275,14 @@ impl WorkerState {
     /// load: `0.8 × speed + 0.2 × (1 − load)`, speed = `0.2·success +
     /// 0.6·time` from history (0.5 without).
     pub fn speed_score_at(&self, effective_load: f64) -> f64 {
-        let speed = self.history.parts().map_or(0.5, |(s, t)| 0.2 * s + 0.6 * t);
-        0.8 * speed + 0.2 * (1.0 - effective_load)
+        0.8 * self.history.speed + 0.2 * (1.0 - effective_load)
     }
 
     /// `priority_based`'s score for priority 3 tests at a known effective
     /// load: `0.6 × balanced + 0.4 × (1 − load)`, balanced = `0.3·success +
     /// 0.3·time` (0.5 without).
     pub fn balanced_score_at(&self, effective_load: f64) -> f64 {
-        let bal = self.history.parts().map_or(0.5, |(s, t)| 0.3 * s + 0.3 * t);
-        0.6 * bal + 0.4 * (1.0 - effective_load)
+        0.6 * self.history.balanced + 0.4 * (1.0 - effective_load)
     }
 
     /// True if the worker takes new work at all right now.
@@ -302,6 +346,24 @@ mod tests {
         let mut slow = History::default();
         slow.record(true, 4.0);
         assert!((slow.score() - (0.3 + 0.0 + 0.01)).abs() < 1e-12);
+    }
+
+    /// The kept scores are those the counts give, after every record.
+    #[test]
+    fn derived_history_scores_follow_every_record() {
+        let mut h = History::default();
+        assert_eq!(
+            (h.parts(), h.score(), h.speed, h.balanced),
+            (None, 0.5, 0.5, 0.5)
+        );
+        for (i, ratio) in [1.0, 2.5, 0.5, 4.0, 1.2].into_iter().enumerate() {
+            h.record(i % 3 != 1, ratio);
+            assert_eq!(h.parts(), h.compute_parts());
+            assert_eq!(h.score(), h.compute_score());
+            let (s, t) = h.compute_parts().unwrap();
+            assert_eq!(h.speed, 0.2 * s + 0.6 * t);
+            assert_eq!(h.balanced, 0.3 * s + 0.3 * t);
+        }
     }
 
     #[test]

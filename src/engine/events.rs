@@ -2,12 +2,12 @@
 //! and the scheduling pass that follows the last event at a time.
 
 use super::apply::Applier;
-use super::{Destiny, Event, Simulation};
+use super::{Event, Simulation};
 use crate::balancer::model::{TestId, Thermal};
-use crate::balancer::{Assignment, TestRecord};
+use crate::balancer::{Assignment, Carried, TestRecord};
 use crate::error::Result;
 use crate::sim::SimDuration;
-use crate::workload::Pool;
+use crate::workload::{Fate, Pool};
 
 impl Simulation<'_> {
     pub(super) fn handle(&mut self, event: Event) -> Result<()> {
@@ -46,29 +46,29 @@ impl Simulation<'_> {
             .expect("an arrival event has an arrival");
         self.collector.on_submit();
         self.collector.on_arrival(self.now);
-        match self.balancer.submit(a.id, a.spec, self.now) {
-            Ok(()) => {
-                self.destinies.insert(
-                    a.id.0,
-                    Destiny {
-                        fate: a.fate,
-                        runs: 0,
-                        failures: 0,
-                    },
-                );
-            }
-            Err(rejected) => self.record_final(*rejected)?,
+        // The test's future travels with it in the balancer's record.
+        let carried = Carried {
+            seed: a.fate.seed,
+            exact: a.fate.exact,
+            runs: 0,
+            failures: 0,
+        };
+        if let Err(rejected) = self
+            .balancer
+            .submit_carrying(a.id, a.spec, carried, self.now)
+        {
+            self.record_final(*rejected)?;
         }
         self.schedule_next_arrival();
         Ok(())
     }
 
     fn run_ended(&mut self, test: TestId, success: bool) -> Result<()> {
-        let d = self
-            .destinies
-            .get_mut(test.0)
-            .expect("a running test has a destiny");
         if !success {
+            let (_, d) = self
+                .balancer
+                .test_mut_carried(test)
+                .expect("a running test is live");
             d.failures += 1;
             if d.failures <= self.run_model.retries {
                 self.balancer.retry(test, self.now);
@@ -167,19 +167,18 @@ impl Simulation<'_> {
     /// Decides how long this run takes on its worker and whether it fails.
     /// A moved run repeats its attempt's draws: only the pace differs.
     fn start_run(&mut self, a: &Assignment, moved: bool) {
-        let spec = &self
+        let (spec, d) = self
             .balancer
-            .test(a.test)
-            .expect("assigned test is live")
-            .spec;
-        let d = self
-            .destinies
-            .get_mut(a.test.0)
-            .expect("a live test has a destiny");
+            .test_mut_carried(a.test)
+            .expect("assigned test is live");
         if moved {
             d.runs -= 1;
         }
-        let (nominal, fails) = self.run_model.attempt(&d.fate, spec, d.runs);
+        let fate = Fate {
+            seed: d.seed,
+            exact: d.exact,
+        };
+        let (nominal, fails) = self.run_model.attempt(&fate, spec, d.runs);
         d.runs += 1;
         let w = self.balancer.worker(a.worker);
         let mut pace = w.spec.speed * w.performance_level();
@@ -205,7 +204,6 @@ impl Simulation<'_> {
     }
 
     pub(super) fn record_final(&mut self, record: TestRecord) -> Result<()> {
-        self.destinies.remove(record.id.0);
         self.collector.on_final(&record);
         self.observer.on_final(&record)
     }

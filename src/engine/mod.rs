@@ -34,8 +34,8 @@ use crate::balancer::{Assignment, Balancer};
 use crate::error::Result;
 use crate::metrics::{Collector, Distributions, Metrics, TimeSeries, WorkerRow};
 use crate::scenario::Scenario;
-use crate::sim::{EventQueue, IdMap, SimTime};
-use crate::workload::{Arrival, ArrivalSource, Fate, Pool, RunModel};
+use crate::sim::{EventQueue, SimTime};
+use crate::workload::{Arrival, ArrivalSource, Pool, RunModel};
 
 /// Why the run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -90,14 +90,6 @@ enum Event {
     Horizon,
 }
 
-/// A live test's future, kept beside the balancer (which must not know it).
-#[derive(Clone, Copy, Debug)]
-struct Destiny {
-    fate: Fate,
-    runs: u32,
-    failures: u32,
-}
-
 /// Where a run stands after a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {
@@ -139,7 +131,6 @@ pub struct Simulation<'a> {
     arrivals: Box<dyn ArrivalSource + 'a>,
     next_arrival: Option<Arrival>,
     run_model: RunModel,
-    destinies: IdMap<Destiny>,
     collector: Collector,
     observer: &'a mut dyn Observer,
     now: SimTime,

@@ -6,7 +6,7 @@ use crate::balancer::Balancer;
 use crate::error::{Error, Result};
 use crate::metrics::Collector;
 use crate::scenario::Scenario;
-use crate::sim::{EventQueue, IdMap, RngStreams, SimDuration, SimTime, Stream};
+use crate::sim::{EventQueue, RngStreams, SimDuration, SimTime, Stream};
 use crate::workload::{ArrivalSource, Pool, RunModel, SyntheticArrivals};
 
 impl<'a> Simulation<'a> {
@@ -35,7 +35,6 @@ impl<'a> Simulation<'a> {
             arrivals,
             next_arrival: None,
             run_model: RunModel::from_profile(&scenario.test_profile),
-            destinies: IdMap::default(),
             collector: Collector::new(scenario.duration_s),
             observer,
             now: SimTime::ZERO,
