@@ -858,8 +858,10 @@ mod tests {
     }
 
     /// An idle pool of mixed sizes: the walk goes straight to the one
-    /// tight worker, where the branch and bound must open every subtree
-    /// that holds both a small worker (a better key) and a roomy one.
+    /// tight worker. (The branch and bound agrees, after opening every
+    /// subtree that holds both a small worker, a better key, and a roomy
+    /// one; it counts only the leaves it reaches, so its cost is not
+    /// compared here.)
     #[test]
     fn the_walk_skips_workers_too_small() {
         let mut t = FitTree::new();
@@ -875,7 +877,6 @@ mod tests {
         assert_eq!((walk.worker, walk.key), (WorkerId(700), -16_000.0));
         assert_eq!((tree.worker, tree.key), (walk.worker, walk.key));
         assert_eq!(walk.examined, 1);
-        assert!(tree.examined > 10 * walk.examined, "{tree:?}");
     }
 
     /// Roomy workers short of cores or of the backend are skipped one by
