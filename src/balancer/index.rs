@@ -402,12 +402,10 @@ impl FitTree {
                 examined,
             }),
             Walk::NoFit => None,
-            Walk::GaveUp { examined } => {
-                self.best(RankKey::Tight, shape).map(|f| Found {
-                    examined: examined + f.examined,
-                    ..f
-                })
-            }
+            Walk::GaveUp { examined } => self.best(RankKey::Tight, shape).map(|f| Found {
+                examined: examined + f.examined,
+                ..f
+            }),
         }
     }
 

@@ -179,17 +179,43 @@ mod tests {
     #[test]
     fn the_walk_starts_at_the_tests_memory() {
         let mut m = MemoryOrder::default();
-        let leaves = [leaf(50, 1, 1), leaf(300, 1, 1), leaf(200, 1, 1), leaf(200, 0, 1)];
+        let leaves = [
+            leaf(50, 1, 1),
+            leaf(300, 1, 1),
+            leaf(200, 1, 1),
+            leaf(200, 0, 1),
+        ];
         for (slot, d) in leaves.iter().enumerate() {
             m.set(slot, Some(d));
         }
         let get = |slot: usize| leaves.get(slot);
         let walk = |mem, cuda| m.first_fit(&shape(mem, cuda), get, 8);
-        assert_eq!(walk(100, 0), Walk::Found { slot: 2, examined: 1 });
-        assert_eq!(walk(200, 1), Walk::Found { slot: 2, examined: 1 });
-        assert_eq!(walk(250, 0), Walk::Found { slot: 1, examined: 1 });
+        assert_eq!(
+            walk(100, 0),
+            Walk::Found {
+                slot: 2,
+                examined: 1
+            }
+        );
+        assert_eq!(
+            walk(200, 1),
+            Walk::Found {
+                slot: 2,
+                examined: 1
+            }
+        );
+        assert_eq!(
+            walk(250, 0),
+            Walk::Found {
+                slot: 1,
+                examined: 1
+            }
+        );
         assert_eq!(walk(400, 0), Walk::NoFit);
         assert_eq!(walk(10, 2), Walk::NoFit);
-        assert_eq!(m.first_fit(&shape(0, 0), get, 0), Walk::GaveUp { examined: 0 });
+        assert_eq!(
+            m.first_fit(&shape(0, 0), get, 0),
+            Walk::GaveUp { examined: 0 }
+        );
     }
 }

@@ -29,14 +29,11 @@ impl Policy for BestFit {
         cluster: &ClusterView,
         _rng: &mut SimRng,
     ) -> Option<Choice> {
-        cluster
-            .index()
-            .tightest(&req.shape)
-            .map(|f| Choice {
-                worker: f.worker,
-                score: (-f.key - req.shape.memory_mib as f64) / 1024.0,
-                candidates: f.examined,
-            })
+        cluster.index().tightest(&req.shape).map(|f| Choice {
+            worker: f.worker,
+            score: (-f.key - req.shape.memory_mib as f64) / 1024.0,
+            candidates: f.examined,
+        })
     }
 }
 
