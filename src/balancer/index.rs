@@ -257,8 +257,8 @@ impl FitTree {
             self.grow(slot + 1);
         }
         self.data[slot] = data;
-        if let Some(memory) = &mut self.memory {
-            memory.set(slot, data.as_ref());
+        if self.memory.is_some() {
+            self.update_memory_order(slot);
         }
         self.set_leaf(slot);
         let mut i = self.leaves + slot;
@@ -269,6 +269,15 @@ impl FitTree {
         while i > 1 {
             i /= 2;
             self.pull(i);
+        }
+    }
+
+    /// Moves slot `slot` in the memory order. Kept out of line so that
+    /// `set`, on the hot path of every policy, pays one test for it.
+    #[inline(never)]
+    fn update_memory_order(&mut self, slot: usize) {
+        if let Some(memory) = &mut self.memory {
+            memory.set(slot, self.data[slot].as_ref());
         }
     }
 

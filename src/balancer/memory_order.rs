@@ -112,18 +112,21 @@ impl MemoryOrder {
         debug_assert!(shape.cpu_cores > 0, "zero-core tests go to the index");
         let level = (shape.cuda_devices as usize).min(CUDA_LEVELS - 1);
         let from = (memory_key(shape.memory_mib), 0);
-        let mut examined = 0;
-        for &(_, id) in self.levels[level].range(from..) {
-            if examined == budget {
-                return Walk::GaveUp { examined };
-            }
-            examined += 1;
+        let mut walk = self.levels[level].range(from..);
+        for examined in 1..=budget {
+            let Some(&(_, id)) = walk.next() else {
+                return Walk::NoFit;
+            };
             let slot = id as usize;
             if leaf(slot).is_some_and(|d| d.fits(shape)) {
                 return Walk::Found { slot, examined };
             }
         }
-        Walk::NoFit
+        // The budget is spent: a fit may still lie further up, or not.
+        match walk.next() {
+            None => Walk::NoFit,
+            Some(_) => Walk::GaveUp { examined: budget },
+        }
     }
 
     /// Workers held at `level` (for tests).
