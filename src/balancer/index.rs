@@ -10,11 +10,12 @@
 //! Updates cost O(log W); searches are O(log W) when the best-ranked workers
 //! fit, and degrade towards O(W) only when the well-ranked ones are all full.
 
+use super::memory_order::{MemoryOrder, Walk};
 use super::model::{Shape, WorkerId};
 
 /// CUDA demand levels tracked exactly; higher demands prune with the top level
 /// (a looser but still valid bound).
-const CUDA_LEVELS: usize = 5;
+pub(super) const CUDA_LEVELS: usize = 5;
 
 /// The ranking keys a policy can ask the index to maximise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,7 +195,15 @@ pub struct FitTree {
     /// Between `defer` and `flush`: parents whose subtree changed.
     deferring: bool,
     stale: Vec<usize>,
+    /// Workers by free memory, kept only once `track_memory_order` asks
+    /// (for `best_fit`), so the other policies pay nothing for it.
+    memory: Option<MemoryOrder>,
 }
+
+/// Workers a walk by free memory examines before `tightest` hands the
+/// search to the branch and bound (a pool whose roomy workers are short of
+/// cores or backends would otherwise make the walk long).
+const WALK_BUDGET: u32 = 64;
 
 impl FitTree {
     pub fn new() -> Self {
@@ -248,6 +257,9 @@ impl FitTree {
             self.grow(slot + 1);
         }
         self.data[slot] = data;
+        if self.memory.is_some() {
+            self.update_memory_order(slot);
+        }
         self.set_leaf(slot);
         let mut i = self.leaves + slot;
         if self.deferring {
@@ -257,6 +269,15 @@ impl FitTree {
         while i > 1 {
             i /= 2;
             self.pull(i);
+        }
+    }
+
+    /// Moves slot `slot` in the memory order. Kept out of line so that
+    /// `set`, on the hot path of every policy, pays one test for it.
+    #[inline(never)]
+    fn update_memory_order(&mut self, slot: usize) {
+        if let Some(memory) = &mut self.memory {
+            memory.set(slot, self.data[slot].as_ref());
         }
     }
 
@@ -358,6 +379,43 @@ impl FitTree {
             key,
             examined,
         })
+    }
+
+    /// From now on, keep the workers ordered by free memory as well, so
+    /// [`FitTree::tightest`] can walk up from a test's memory.
+    pub fn track_memory_order(&mut self) {
+        let mut memory = MemoryOrder::default();
+        for (slot, data) in self.data.iter().enumerate() {
+            memory.set(slot, data.as_ref());
+        }
+        self.memory = Some(memory);
+    }
+
+    /// The fitting worker with the least free memory, lowest id on ties:
+    /// exactly `best(RankKey::Tight, shape)`. With the memory order kept and
+    /// a test that needs a core, a walk up from the test's memory; otherwise
+    /// (or when the walk gives up) the branch and bound. `examined` counts
+    /// the workers checked either way.
+    pub fn tightest(&self, shape: &Shape) -> Option<Found> {
+        let walk = match &self.memory {
+            Some(memory) if shape.cpu_cores > 0 => {
+                let leaf = |slot: usize| self.data[slot].as_ref();
+                memory.first_fit(shape, leaf, WALK_BUDGET)
+            }
+            _ => Walk::GaveUp { examined: 0 },
+        };
+        match walk {
+            Walk::Found { slot, examined } => Some(Found {
+                worker: WorkerId(slot as u32),
+                key: self.data[slot].as_ref()?.keys[RankKey::Tight as usize],
+                examined,
+            }),
+            Walk::NoFit => None,
+            Walk::GaveUp { examined } => self.best(RankKey::Tight, shape).map(|f| Found {
+                examined: examined + f.examined,
+                ..f
+            }),
+        }
     }
 
     /// The first fitting worker at or after `from`, wrapping around.
@@ -730,5 +788,127 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A worker of any shape the memory order must tell apart: CUDA past
+    /// the top tracked level, backends a test may lack, no free core, and
+    /// memory in coarse steps so ties are common.
+    fn random_leaf(rng: &mut crate::sim::SimRng) -> LeafData {
+        let mem = rng.below(12) * 512;
+        let mut d = leaf(mem, rng.below(8) as u32, rng.below(4) as u32, rng.unit());
+        d.backends = *rng.choose(&[1, 2, 3, 4, 5, 7]);
+        d
+    }
+
+    fn random_shape(rng: &mut crate::sim::SimRng) -> Shape {
+        let mut s = shape(
+            rng.below(12) * 512,
+            rng.below(8) as u32,
+            rng.below(4) as u32,
+        );
+        s.backend = Backends(*rng.choose(&[0, 1, 2, 4, 3]));
+        s
+    }
+
+    /// The least free memory among fitting workers, lowest id on ties, by
+    /// a scan of every worker.
+    fn tightest_by_scan(all: &[Option<LeafData>], s: &Shape) -> Option<(usize, f64)> {
+        all.iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.filter(|d| d.fits(s)).map(|d| (i, d)))
+            .min_by_key(|(i, d)| (d.free_memory_mib, *i))
+            .map(|(i, d)| (i, d.keys[RankKey::Tight as usize]))
+    }
+
+    /// `tightest` with the memory order agrees with a scan and with the
+    /// branch and bound (worker and key), through random joins, updates
+    /// and leaves, eager and deferred, with the order tracked from the
+    /// start or switched on mid-run.
+    #[test]
+    fn tightest_agrees_with_a_scan_and_the_branch_and_bound() {
+        let mut rng = RngStreams::new(14).stream(Stream::Custom(5));
+        for round in 0..120 {
+            let n = 1 + rng.below(150) as usize;
+            let mut t = FitTree::new();
+            let late = round % 3 == 2;
+            if !late {
+                t.track_memory_order();
+            }
+            let mut all = vec![None; n];
+            for step in 0..6 {
+                if late && step == 3 {
+                    t.track_memory_order();
+                }
+                let deferred = rng.chance(0.5);
+                if deferred {
+                    t.defer();
+                }
+                for _ in 0..n {
+                    let w = rng.below(n as u64) as usize;
+                    let d = (!rng.chance(0.2)).then(|| random_leaf(&mut rng));
+                    t.set(WorkerId(w as u32), d);
+                    all[w] = d;
+                }
+                if deferred {
+                    t.flush();
+                }
+                for _ in 0..30 {
+                    let s = random_shape(&mut rng);
+                    let want = tightest_by_scan(&all, &s);
+                    let got = t.tightest(&s).map(|f| (f.worker.0 as usize, f.key));
+                    assert_eq!(got, want, "round {round} step {step} {s:?}");
+                    let tree = t.best(RankKey::Tight, &s);
+                    assert_eq!(tree.map(|f| (f.worker.0 as usize, f.key)), want);
+                }
+            }
+        }
+    }
+
+    /// An idle pool of mixed sizes: the walk goes straight to the one
+    /// tight worker. (The branch and bound agrees, after opening every
+    /// subtree that holds both a small worker, a better key, and a roomy
+    /// one; it counts only the leaves it reaches, so its cost is not
+    /// compared here.)
+    #[test]
+    fn the_walk_skips_workers_too_small() {
+        let mut t = FitTree::new();
+        t.track_memory_order();
+        for i in 0..1024 {
+            let mem = [8_000, 64_000, 32_000, 8_000][i % 4];
+            let mem = if i == 700 { 16_000 } else { mem };
+            t.set(WorkerId(i as u32), Some(leaf(mem, 0, 4, 0.5)));
+        }
+        let s = shape(12_000, 0, 1);
+        let walk = t.tightest(&s).unwrap();
+        let tree = t.best(RankKey::Tight, &s).unwrap();
+        assert_eq!((walk.worker, walk.key), (WorkerId(700), -16_000.0));
+        assert_eq!((tree.worker, tree.key), (walk.worker, walk.key));
+        assert_eq!(walk.examined, 1);
+    }
+
+    /// Roomy workers short of cores or of the backend are skipped one by
+    /// one; past the budget the branch and bound finishes the search and
+    /// both counts are reported.
+    #[test]
+    fn a_long_walk_hands_over_to_the_branch_and_bound() {
+        let mut t = FitTree::new();
+        t.track_memory_order();
+        for i in 0..200 {
+            // One free core each: a two-core test fits none of these.
+            t.set(WorkerId(i), Some(leaf(10_000 + u64::from(i), 0, 1, 0.5)));
+        }
+        t.set(WorkerId(200), Some(leaf(50_000, 0, 2, 0.5)));
+        let s = shape(1_000, 0, 2);
+        let found = t.tightest(&s).unwrap();
+        assert_eq!(found.worker, WorkerId(200));
+        assert!(found.examined > WALK_BUDGET, "{found:?}");
+        // A CUDA test on CPU-only workers: none of them is in its level.
+        assert_eq!(t.tightest(&shape(1_000, 1, 1)), None);
+        // A test needing no core goes to the branch and bound, which finds
+        // the full worker the walk's levels leave out.
+        t.set(WorkerId(201), Some(leaf(2_000, 0, 0, 0.5)));
+        let zero = t.tightest(&shape(1_000, 0, 0)).unwrap();
+        assert_eq!(zero.worker, WorkerId(201));
+        assert_eq!(Some(zero), t.best(RankKey::Tight, &shape(1_000, 0, 0)));
     }
 }

@@ -7,6 +7,7 @@ pub mod index;
 mod invariants;
 mod keys;
 mod load_sum;
+mod memory_order;
 pub mod model;
 pub mod options;
 mod pass;
@@ -132,9 +133,13 @@ impl Balancer {
 
     /// A balancer with no workers, tuned by `options`.
     pub fn with_options(scheduler: SchedulerName, options: &BalancerOptions, rng: SimRng) -> Self {
+        let mut index = FitTree::new();
+        if policy::BestFit::is_used_by(scheduler, &options.composite_weights) {
+            index.track_memory_order();
+        }
         Balancer {
             workers: Vec::new(),
-            index: FitTree::new(),
+            index,
             loads: LoadSum::default(),
             track_load: scheduler == SchedulerName::Adaptive,
             pending: PendingQueues::default(),

@@ -1,14 +1,26 @@
 //! `best_fit`: the tightest memory fit (a bin-packing baseline).
 
-use super::{Choice, ClusterView, Policy, Request};
-use crate::balancer::index::RankKey;
+use super::{Choice, ClusterView, CompositeWeights, Policy, Request, SchedulerName};
 use crate::sim::SimRng;
 
 /// Chooses the fitting worker with the least free memory, lowest id on ties,
-/// keeping big holes open for big tests. O(log W) through the index's
-/// `Tight` key. The score is the free memory left after placing, in GB.
+/// keeping big holes open for big tests. O(log W) through the index's walk
+/// by free memory (which the balancer keeps when this policy runs). The
+/// score is the free memory left after placing, in GB.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BestFit;
+
+impl BestFit {
+    /// True if `scheduler` (with `weights`, for composite) asks best fit, so
+    /// the index must keep its workers ordered by free memory.
+    pub fn is_used_by(scheduler: SchedulerName, weights: &CompositeWeights) -> bool {
+        match scheduler {
+            SchedulerName::BestFit => true,
+            SchedulerName::Composite => weights.0.contains_key(&SchedulerName::BestFit),
+            _ => false,
+        }
+    }
+}
 
 impl Policy for BestFit {
     fn select(
@@ -17,14 +29,11 @@ impl Policy for BestFit {
         cluster: &ClusterView,
         _rng: &mut SimRng,
     ) -> Option<Choice> {
-        cluster
-            .index()
-            .best(RankKey::Tight, &req.shape)
-            .map(|f| Choice {
-                worker: f.worker,
-                score: (-f.key - req.shape.memory_mib as f64) / 1024.0,
-                candidates: f.examined,
-            })
+        cluster.index().tightest(&req.shape).map(|f| Choice {
+            worker: f.worker,
+            score: (-f.key - req.shape.memory_mib as f64) / 1024.0,
+            candidates: f.examined,
+        })
     }
 }
 
