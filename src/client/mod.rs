@@ -80,9 +80,21 @@ pub struct Client {
 impl Client {
     /// `url` is the server's base (`http://HOST:PORT`); `token` its bearer token.
     pub fn new(url: &str, token: Option<String>) -> Client {
+        // Timeouts per phase, never global or per call: with either set,
+        // ureq resolves the host on a new thread for every request (so it
+        // can give up on a slow DNS lookup), even for an IP literal on a
+        // pooled connection. 64 fake workers then created thousands of
+        // threads a second, and the mmap lock they contend for put tens of
+        // milliseconds on the tail of every call. Without a resolve timeout
+        // it resolves on the calling thread; a long-poll waits at most 30 s
+        // for its answer, within `recv_response`.
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(90)))
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_send_request(Some(Duration::from_secs(30)))
+            .timeout_send_body(Some(Duration::from_secs(30)))
+            .timeout_recv_response(Some(Duration::from_secs(90)))
+            .timeout_recv_body(Some(Duration::from_secs(90)))
             .max_idle_connections(1024)
             .max_idle_connections_per_host(1024)
             .build();
