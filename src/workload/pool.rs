@@ -213,8 +213,20 @@ impl Pool {
     pub fn possible_workers(&self) -> Vec<WorkerSpec> {
         let mut out: Vec<WorkerSpec> = Vec::new();
         if !self.recorded.is_empty() {
+            // A recording may hold thousands of workers: an ordered set of
+            // the shapes seen keeps this from growing with the square of the
+            // fleet (the output stays in first-seen order).
+            let mut seen = std::collections::BTreeSet::new();
             for s in &self.recorded {
-                if !out.contains(s) {
+                let key = (
+                    s.memory_mib,
+                    s.memory_gb.to_bits(),
+                    s.cpu_cores,
+                    s.cuda_devices,
+                    s.backends.0,
+                    s.speed.to_bits(),
+                );
+                if seen.insert(key) {
                     out.push(s.clone());
                 }
             }
