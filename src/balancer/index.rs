@@ -70,7 +70,11 @@ struct Node {
     mem_any: i32,
     cuda_any: i32,
     backends: u8,
+    /// Workers present below (those taking work): for uniform draws.
+    count: u32,
     keys: [f64; RANK_KEYS],
+    /// Their idleness (`1 − effective load`), summed: for weighted draws.
+    idleness: f64,
 }
 
 const EMPTY: Node = Node {
@@ -79,7 +83,9 @@ const EMPTY: Node = Node {
     mem_any: -1,
     cuda_any: -1,
     backends: 0,
+    count: 0,
     keys: [f64::NEG_INFINITY; RANK_KEYS],
+    idleness: 0.0,
 };
 
 impl Node {
@@ -100,7 +106,9 @@ impl Node {
             mem_any: mem,
             cuda_any: d.free_cuda.min(i32::MAX as u32) as i32,
             backends: d.backends,
+            count: 1,
             keys: d.keys,
+            idleness: d.idleness(),
         }
     }
 
@@ -122,7 +130,11 @@ impl Node {
             mem_any: a.mem_any.max(b.mem_any),
             cuda_any: a.cuda_any.max(b.cuda_any),
             backends: a.backends | b.backends,
+            count: a.count + b.count,
             keys: std::array::from_fn(key),
+            // Always from the two children, so a sum depends only on the
+            // leaves, never on the order of updates.
+            idleness: a.idleness + b.idleness,
         }
     }
 
@@ -179,7 +191,7 @@ pub struct Found {
 /// The index itself. Slots are worker ids; absent workers are empty leaves.
 ///
 /// Beside the bounds, each node sums over its subtree the workers present
-/// (`counts`) and their idleness (`idleness`: `1 − effective load`), so a
+/// (`count`) and their idleness (`idleness`: `1 − effective load`), so a
 /// uniform or an idleness-weighted draw among the workers taking work
 /// descends one path, O(log W). A node's sum is always recomputed from its
 /// two children, so it depends only on the leaves, never on the order of
@@ -188,8 +200,6 @@ pub struct Found {
 pub struct FitTree {
     leaves: usize,
     nodes: Vec<Node>,
-    counts: Vec<u32>,
-    idleness: Vec<f64>,
     /// Exact leaf data, for the final fit check at a leaf.
     data: Vec<Option<LeafData>>,
     /// Between `defer` and `flush`: parents whose subtree changed.
@@ -222,8 +232,6 @@ impl FitTree {
         // The whole tree is rebuilt below: nothing deferred is left stale.
         self.stale.clear();
         self.nodes = vec![EMPTY; 2 * leaves];
-        self.counts = vec![0; 2 * leaves];
-        self.idleness = vec![0.0; 2 * leaves];
         self.data.resize(leaves, None);
         for i in 0..leaves {
             self.set_leaf(i);
@@ -238,16 +246,17 @@ impl FitTree {
         let data = self.data[slot].as_ref();
         let i = self.leaves + slot;
         self.nodes[i] = data.map_or(EMPTY, Node::leaf);
-        self.counts[i] = u32::from(data.is_some());
-        self.idleness[i] = data.map_or(0.0, LeafData::idleness);
     }
 
-    /// Recomputes inner node `i` from its children.
+    /// Recomputes inner node `i` from its children. The hottest function
+    /// of a run: one split and one two-child slice, so it pays two bounds
+    /// checks rather than one per index.
     fn pull(&mut self, i: usize) {
-        let (l, r) = (2 * i, 2 * i + 1);
-        self.nodes[i] = Node::merge(&self.nodes[l], &self.nodes[r]);
-        self.counts[i] = self.counts[l] + self.counts[r];
-        self.idleness[i] = self.idleness[l] + self.idleness[r];
+        let (parents, children) = self.nodes.split_at_mut(2 * i);
+        let (Some(parent), Some([l, r])) = (parents.get_mut(i), children.first_chunk::<2>()) else {
+            unreachable!("pull({i}) outside a tree of {} nodes", parents.len());
+        };
+        *parent = Node::merge(l, r);
     }
 
     /// Sets (or clears, with `None`) the worker's leaf.
@@ -325,8 +334,10 @@ impl FitTree {
         // The best fit so far, as (key, slot); a subtree is worth a visit
         // only if its max key beats it, or ties it from a lower slot.
         let mut best: Option<(f64, usize)> = None;
-        let beaten = |best: Option<(f64, usize)>, node_key: f64, start: usize| {
-            best.is_some_and(|(bk, bi)| node_key < bk || (node_key == bk && start > bi))
+        // `start` is asked for only on a tie: working out a node's first
+        // slot costs more than the rest of the test, and ties are rare.
+        let beaten = |best: Option<(f64, usize)>, node_key: f64, start: &dyn Fn() -> usize| {
+            best.is_some_and(|(bk, bi)| node_key < bk || (node_key == bk && start() > bi))
         };
         let start_of = |node: usize| {
             let depth = usize::BITS - 1 - node.leading_zeros();
@@ -346,29 +357,30 @@ impl FitTree {
             let node = stack[top] as usize;
             let n = &self.nodes[node];
             // The bound may have improved since the node was pushed.
-            if beaten(best, n.keys[k], start_of(node)) {
+            if beaten(best, n.keys[k], &|| start_of(node)) {
                 continue;
             }
             if node >= self.leaves {
                 examined += 1;
                 let slot = node - self.leaves;
                 if let Some(d) = &self.data[slot] {
-                    if !beaten(best, d.keys[k], slot) && d.fits(shape) {
+                    if !beaten(best, d.keys[k], &|| slot) && d.fits(shape) {
                         best = Some((d.keys[k], slot));
                     }
                 }
                 continue;
             }
             let (l, r) = (2 * node, 2 * node + 1);
-            let (first, second) = if self.nodes[l].keys[k] >= self.nodes[r].keys[k] {
-                (l, r)
+            let (ln, rn) = (&self.nodes[l], &self.nodes[r]);
+            let (first, second) = if ln.keys[k] >= rn.keys[k] {
+                ((l, ln), (r, rn))
             } else {
-                (r, l)
+                ((r, rn), (l, ln))
             };
             // Push the second choice first so the first is popped next; a
             // child that cannot hold the test is never pushed.
-            for child in [second, first] {
-                if self.nodes[child].admits_demand(&demand) {
+            for (child, n) in [second, first] {
+                if n.admits_demand(&demand) {
                     stack[top] = child as u32;
                     top += 1;
                 }
@@ -497,7 +509,7 @@ impl FitTree {
 
     /// Workers in the index (those taking work).
     pub fn present(&self) -> u32 {
-        self.counts.get(1).copied().unwrap_or(0)
+        self.nodes.get(1).map_or(0, |n| n.count)
     }
 
     /// The `k`-th worker in the index in id order (0-based): with `k`
@@ -508,7 +520,7 @@ impl FitTree {
         }
         let mut i = 1;
         while i < self.leaves {
-            let left = self.counts[2 * i];
+            let left = self.nodes[2 * i].count;
             i = if k < left {
                 2 * i
             } else {
@@ -521,7 +533,7 @@ impl FitTree {
 
     /// The idleness of every worker in the index, summed.
     pub fn total_idleness(&self) -> f64 {
-        self.idleness.get(1).copied().unwrap_or(0.0)
+        self.nodes.get(1).map_or(0.0, |n| n.idleness)
     }
 
     /// The worker where the running sum of idleness, in id order, passes
@@ -533,7 +545,7 @@ impl FitTree {
         }
         let mut i = 1;
         while i < self.leaves {
-            let left = self.idleness[2 * i];
+            let left = self.nodes[2 * i].idleness;
             i = if r < left {
                 2 * i
             } else {
@@ -542,7 +554,7 @@ impl FitTree {
             };
         }
         let slot = i - self.leaves;
-        (self.idleness[i] > 0.0).then_some(WorkerId(slot as u32))
+        (self.nodes[i].idleness > 0.0).then_some(WorkerId(slot as u32))
     }
 
     /// The exact leaf data of a worker, if it is in the index.
