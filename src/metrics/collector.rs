@@ -6,7 +6,7 @@
 
 use super::samples::Sampler;
 use super::series::Series;
-use super::stats::{jain_index, sample_stddev};
+use super::stats::{jain_index, sample_stddev, Percentiles};
 use super::view::PoolView;
 use super::{Distributions, Metrics, TimeSeries, WorkerRow};
 use crate::balancer::model::Outcome;
@@ -201,25 +201,35 @@ impl Collector {
         let sampler = std::mem::replace(&mut self.sampler, Sampler::new(self.bucket_us));
         series.resources = sampler.finish(balancer, end, series.throughput.len());
         let workers = self.worker_rows(balancer, end);
-        let metrics = self.metrics(balancer, end, &series);
-        // From the same samples as the metrics' percentiles, so the
-        // distributions' points at 0.5, 0.95 and 0.99 are those figures.
+        // The metrics' percentiles come from the same selection as the
+        // distributions' points, so the points at 0.5, 0.95 and 0.99 are
+        // those figures.
+        let (latency, latency_points) = self.latencies.percentiles_and_points();
+        let (wait, wait_points) = self.waits.percentiles_and_points();
+        let (turnaround, turnaround_points) = self.turnarounds.percentiles_and_points();
+        let metrics = self.metrics(balancer, end, &series, [latency, wait, turnaround]);
         let distributions = Distributions {
-            latency: self.latencies.quantile_points(),
-            wait: self.waits.quantile_points(),
-            turnaround: self.turnarounds.quantile_points(),
+            latency: latency_points,
+            wait: wait_points,
+            turnaround: turnaround_points,
         };
         (metrics, series, workers, distributions)
     }
 
-    /// The run's summary: the reference's fields, then lbsim's.
-    fn metrics(&self, balancer: &impl PoolView, end: SimTime, series: &TimeSeries) -> Metrics {
+    /// The run's summary: the reference's fields, then lbsim's, with the
+    /// latency, wait and turnaround percentiles already worked out.
+    fn metrics(
+        &self,
+        balancer: &impl PoolView,
+        end: SimTime,
+        series: &TimeSeries,
+        [latency, wait, turnaround]: [Percentiles; 3],
+    ) -> Metrics {
         let run_s = end.as_secs_f64().max(1e-9);
         let spread = Spread::of(balancer);
         let [completed, failed, rejected, pending, running] = self.counts;
         let (cap, use_) = utilisation(balancer, end);
         let peak = |xs: &[(u64, f64)]| xs.iter().map(|p| p.1).fold(0.0, f64::max);
-        let latency = self.latencies.percentiles();
         let assignments: u64 = self.buckets.iter().map(|b| u64::from(b.assignments)).sum();
         Metrics {
             total_tests: self.submitted,
@@ -251,8 +261,8 @@ impl Collector {
             peak_completion_throughput: peak(&series.completions),
             avg_completion_throughput: completed as f64 / run_s,
             latency,
-            wait: self.waits.percentiles(),
-            turnaround: self.turnarounds.percentiles(),
+            wait,
+            turnaround,
             slowdown: self.slowdowns.percentiles(),
             jain_fairness: spread.jain,
             cpu_utilization: ratio(use_[0], cap[0]),

@@ -4,6 +4,7 @@
 mod collector;
 mod histogram;
 mod samples;
+mod select;
 mod series;
 mod stats;
 mod view;

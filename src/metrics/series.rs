@@ -100,6 +100,18 @@ impl Series {
         }
     }
 
+    /// [`Series::percentiles`] and [`Series::quantile_points`] together, at
+    /// the cost of the points alone (selection is most of a big run's end).
+    pub(super) fn percentiles_and_points(&self) -> (Percentiles, Vec<(f64, f64)>) {
+        match self {
+            Series::Exact(xs) => {
+                let points = quantile_points(xs);
+                (Percentiles::from_points(xs, &points), points)
+            }
+            Series::Binned(_) => (self.percentiles(), self.quantile_points()),
+        }
+    }
+
     /// `[q, value]` at q = 0, 0.01, …, 1, as [`quantile_points`] (exact
     /// below the switch, the histogram's values past it).
     pub(super) fn quantile_points(&self) -> Vec<(f64, f64)> {
@@ -175,6 +187,38 @@ mod tests {
         assert_eq!(b_points[100].1, exact.max);
         assert_eq!(b_points[50].1, binned.p50);
         assert_eq!(b_points[99].1, binned.p99);
+    }
+
+    /// Reading p50, p95 and p99 off the quantile points gives the very
+    /// bits a selection of their own gives, exact or binned, and nothing
+    /// for no data.
+    #[test]
+    fn percentiles_read_off_the_points_are_the_selected_ones() {
+        let mut rng = RngStreams::new(5).stream(Stream::Custom(6));
+        for n in [0, 1, 2, 3, 99, 100, 101, 1_000, 20_011] {
+            let xs: Vec<f64> = (0..n)
+                .map(|_| match rng.below(3) {
+                    0 => 0.0,
+                    1 => -0.0,
+                    _ => rng.exponential(3.0),
+                })
+                .collect();
+            let s = series_of(&xs);
+            let (p, points) = s.percentiles_and_points();
+            assert_eq!(
+                format!("{p:?}"),
+                format!("{:?}", s.percentiles()),
+                "n = {n}"
+            );
+            assert_eq!(points, s.quantile_points());
+        }
+        let mut binned = series_of(&vec![1.5; EXACT_SAMPLES]);
+        binned.push(7.25);
+        let (p, points) = binned.percentiles_and_points();
+        assert_eq!(
+            (p, points),
+            (binned.percentiles(), binned.quantile_points())
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Small, exact statistics used by the summary.
 
+use super::select::select;
 use serde::{Deserialize, Serialize};
 
 /// Nearest-rank percentile of sorted data: the smallest value with at least
@@ -53,17 +54,31 @@ impl Percentiles {
             return Percentiles::default();
         }
         let n = xs.len();
-        let avg = xs.iter().sum::<f64>() / n as f64;
-        let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut keys: Vec<u64> = xs.iter().map(|&x| order_key(x)).collect();
         let rank = |p: f64| nearest_rank(p, n);
         let [p50, p95, p99] = select_ranks(&mut keys, [rank(50.0), rank(95.0), rank(99.0)]);
+        Percentiles::with(xs, [p50, p95, p99])
+    }
+
+    /// The same figures as [`Percentiles::of`], with p50, p95 and p99 read
+    /// off `points` (from [`quantile_points`] of the same `xs`, whose
+    /// points 0.5, 0.95 and 0.99 are those nearest ranks), so a series that
+    /// needs both is selected once.
+    pub fn from_points(xs: &[f64], points: &[(f64, f64)]) -> Percentiles {
+        match (points.get(50), points.get(95), points.get(99)) {
+            (Some(p50), Some(p95), Some(p99)) => Percentiles::with(xs, [p50.1, p95.1, p99.1]),
+            _ => Percentiles::default(),
+        }
+    }
+
+    /// The mean and maximum of `xs` (non-empty) beside given percentiles.
+    fn with(xs: &[f64], [p50, p95, p99]: [f64; 3]) -> Percentiles {
         Percentiles {
-            avg,
+            avg: xs.iter().sum::<f64>() / xs.len() as f64,
             p50,
             p95,
             p99,
-            max,
+            max: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         }
     }
 }
@@ -79,7 +94,7 @@ pub(super) fn nearest_rank(p: f64, n: usize) -> usize {
 /// real CDF: `[q, value]` at q = 0, 0.01, …, 1, each value the nearest-rank
 /// percentile 100·q, so q = 0 is the minimum, q = 1 the maximum, and q =
 /// 0.5, 0.95, 0.99 are exactly [`Percentiles::of`]'s p50, p95 and p99.
-/// Empty for no data. Exact, by selection (O(n log 101)) rather than a sort.
+/// Empty for no data. Exact, by selection ([`select`]) rather than a sort.
 pub fn quantile_points(xs: &[f64]) -> Vec<(f64, f64)> {
     if xs.is_empty() {
         return Vec::new();
@@ -88,31 +103,11 @@ pub fn quantile_points(xs: &[f64]) -> Vec<(f64, f64)> {
     let ranks: Vec<usize> = (0..=100).map(|p| nearest_rank(f64::from(p), n)).collect();
     let mut keys: Vec<u64> = xs.iter().map(|&x| order_key(x)).collect();
     let mut values = vec![0.0; ranks.len()];
-    select_many(&mut keys, &ranks, 0, &mut values);
+    select(&mut keys, &ranks, &mut values);
     (0..=100u32)
         .map(|p| f64::from(p) / 100.0)
         .zip(values)
         .collect()
-}
-
-/// Fills `out[i]` with the value at the 0-based rank `ranks[i]` (ascending,
-/// counted from `offset`, the position of `keys[0]` in the whole) of the
-/// sorted order of `keys`: select the middle rank, then recurse into the
-/// parts left and right of it, so each level of the recursion partitions
-/// the data once.
-fn select_many(keys: &mut [u64], ranks: &[usize], offset: usize, out: &mut [f64]) {
-    let Some(&middle) = ranks.get(ranks.len() / 2) else {
-        return;
-    };
-    let (left, key, right) = keys.select_nth_unstable(middle - offset);
-    let value = from_order_key(*key);
-    // Equal ranks (few values, many quantiles) share the value.
-    let lo = ranks.partition_point(|&r| r < middle);
-    let hi = ranks.partition_point(|&r| r <= middle);
-    out[lo..hi].fill(value);
-    let (out_left, rest) = out.split_at_mut(lo);
-    select_many(left, &ranks[..lo], offset, out_left);
-    select_many(right, &ranks[hi..], middle + 1, &mut rest[hi - lo..]);
 }
 
 /// `x` as an unsigned integer that orders like `f64::total_cmp`: negatives
@@ -130,17 +125,12 @@ pub(super) fn from_order_key(key: u64) -> f64 {
 }
 
 /// The values at the ascending 0-based `ranks` of the sorted order of the
-/// values whose [`order_key`]s are `keys` (reordered). Exact: selection on
-/// integer keys, whose comparisons are single instructions (`total_cmp` on
-/// floats costs several), each selection only looking right of the last.
+/// values whose [`order_key`]s are `keys` (reordered). Exact: see
+/// [`select`].
 fn select_ranks<const K: usize>(keys: &mut [u64], ranks: [usize; K]) -> [f64; K] {
-    debug_assert!(ranks.windows(2).all(|w| w[0] <= w[1]));
-    let mut from = 0;
-    ranks.map(|r| {
-        let (_, key, _) = keys[from..].select_nth_unstable(r - from);
-        from = r;
-        from_order_key(*key)
-    })
+    let mut out = [0.0; K];
+    select(keys, &ranks, &mut out);
+    out
 }
 
 #[cfg(test)]
