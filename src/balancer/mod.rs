@@ -3,6 +3,8 @@
 //! does I/O and draws randomness only from the stream it was handed, so the
 //! simulator and a real coordinator can drive the same code.
 
+#[doc(hidden)]
+pub mod decision_bench;
 pub mod index;
 mod invariants;
 mod keys;
