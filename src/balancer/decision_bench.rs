@@ -23,11 +23,7 @@ pub fn worker(i: u32) -> WorkerSpec {
         memory_gb,
         cpu_cores: 4,
         cuda_devices: cuda,
-        backends: if cuda > 0 {
-            Backends::CPU.union(Backends::CUDA)
-        } else {
-            Backends::CPU
-        },
+        backends: Backends::for_cuda_devices(cuda),
         speed: 1.0,
     }
 }

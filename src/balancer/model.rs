@@ -75,6 +75,16 @@ impl Backends {
         Backends(self.0 | other.0)
     }
 
+    /// A worker's backends when nothing names them: CPU, and CUDA too when
+    /// it has CUDA devices (the reference's rule).
+    pub fn for_cuda_devices(cuda_devices: u32) -> Backends {
+        if cuda_devices > 0 {
+            Backends::CPU.union(Backends::CUDA)
+        } else {
+            Backends::CPU
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Backends> {
         Backends::NAMES
             .iter()

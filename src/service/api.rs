@@ -62,8 +62,7 @@ impl WorkerRegistration {
             return Err(bad("name", "must be at most 200 bytes"));
         }
         let backends = match &self.backends {
-            None if self.cuda_devices > 0 => Backends::CPU.union(Backends::CUDA),
-            None => Backends::CPU,
+            None => Backends::for_cuda_devices(self.cuda_devices),
             Some(names) => parse_backends(names)?,
         };
         Ok(WorkerSpec {

@@ -178,11 +178,7 @@ impl Pool {
     }
 
     fn spec_of(&self, memory_gb: f64, cuda: u32, cores: u32, speed: f64) -> WorkerSpec {
-        let backends = if cuda > 0 {
-            Backends::CPU.union(Backends::CUDA)
-        } else {
-            Backends::CPU
-        };
+        let backends = Backends::for_cuda_devices(cuda);
         WorkerSpec {
             memory_mib: gb_to_mib_floor(memory_gb * self.profile.usable_memory_fraction),
             memory_gb,

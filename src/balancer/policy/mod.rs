@@ -300,11 +300,7 @@ pub(crate) mod testkit {
             memory_gb: mem_gb as f64,
             cpu_cores: 4,
             cuda_devices: cuda,
-            backends: if cuda > 0 {
-                Backends::CPU.union(Backends::CUDA)
-            } else {
-                Backends::CPU
-            },
+            backends: Backends::for_cuda_devices(cuda),
             speed: 1.0,
         }
     }
