@@ -33,6 +33,28 @@ pub enum RankKey {
 }
 pub const RANK_KEYS: usize = 5;
 
+/// Free-memory levels of the ranked key's bound: level `j` holds workers
+/// with at least `1024 << j` MiB free (and a free core).
+const MEM_LEVELS: usize = 4;
+const MEM_LEVEL_BASE_MIB: u64 = 1024;
+
+/// The smallest `f32` at or above `x` (not NaN): a bound stays a bound.
+fn f32_at_least(x: f64) -> f32 {
+    let f = x as f32;
+    if f64::from(f) < x {
+        f.next_up()
+    } else {
+        f
+    }
+}
+
+/// The highest memory level a test of `memory_mib` is sure to need, or
+/// `None` below the first level.
+fn mem_level(memory_mib: u64) -> Option<usize> {
+    let steps = (memory_mib / MEM_LEVEL_BASE_MIB).checked_ilog2()? as usize;
+    Some(steps.min(MEM_LEVELS - 1))
+}
+
 /// What the index needs to know of one worker.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LeafData {
@@ -75,6 +97,11 @@ struct Node {
     keys: [f64; RANK_KEYS],
     /// Their idleness (`1 − effective load`), summed: for weighted draws.
     idleness: f64,
+    /// Max of the ranked key (see [`FitTree::rank_by_memory`]) among
+    /// workers with a free core and each memory level's memory free.
+    /// Kept as `f32` rounded up (still an upper bound) so that a merge is
+    /// one vector max.
+    ranked_by_mem: [f32; MEM_LEVELS],
 }
 
 const EMPTY: Node = Node {
@@ -86,18 +113,24 @@ const EMPTY: Node = Node {
     count: 0,
     keys: [f64::NEG_INFINITY; RANK_KEYS],
     idleness: 0.0,
+    ranked_by_mem: [f32::NEG_INFINITY; MEM_LEVELS],
 };
 
 impl Node {
-    fn leaf(d: &LeafData) -> Node {
+    fn leaf(d: &LeafData, ranked: usize) -> Node {
         debug_assert!(d.keys.iter().all(|k| !k.is_nan()), "NaN ranking key");
         // MiB fit in an i32 up to 2 PiB per worker.
         let mem = d.free_memory_mib.min(i32::MAX as u64) as i32;
         let mut mem_by_cuda = [-1i32; CUDA_LEVELS];
+        let mut ranked_by_mem = [f32::NEG_INFINITY; MEM_LEVELS];
         if d.free_cores > 0 {
             let levels = (d.free_cuda as usize + 1).min(CUDA_LEVELS);
             for slot in mem_by_cuda.iter_mut().take(levels) {
                 *slot = mem;
+            }
+            let levels = mem_level(d.free_memory_mib).map_or(0, |j| j + 1);
+            for slot in ranked_by_mem.iter_mut().take(levels) {
+                *slot = f32_at_least(d.keys[ranked]);
             }
         }
         Node {
@@ -109,6 +142,7 @@ impl Node {
             count: 1,
             keys: d.keys,
             idleness: d.idleness(),
+            ranked_by_mem,
         }
     }
 
@@ -116,14 +150,9 @@ impl Node {
         // Keys are never NaN, and the tree only compares them (where ±0 are
         // equal), so a plain comparison serves as max: cheaper than
         // `f64::max`, which must handle NaN.
-        let key = |i: usize| {
-            // `a > b ? a : b` is the hardware max instruction's own rule.
-            if a.keys[i] > b.keys[i] {
-                a.keys[i]
-            } else {
-                b.keys[i]
-            }
-        };
+        // `a > b ? a : b` is the hardware max instruction's own rule.
+        let max = |a: f64, b: f64| if a > b { a } else { b };
+        let key = |i: usize| max(a.keys[i], b.keys[i]);
         Node {
             mem_by_cuda: std::array::from_fn(|i| a.mem_by_cuda[i].max(b.mem_by_cuda[i])),
             cores: a.cores.max(b.cores),
@@ -135,6 +164,14 @@ impl Node {
             // Always from the two children, so a sum depends only on the
             // leaves, never on the order of updates.
             idleness: a.idleness + b.idleness,
+            ranked_by_mem: std::array::from_fn(|i| {
+                let (x, y) = (a.ranked_by_mem[i], b.ranked_by_mem[i]);
+                if x > y {
+                    x
+                } else {
+                    y
+                }
+            }),
         }
     }
 
@@ -208,6 +245,8 @@ pub struct FitTree {
     /// Workers by free memory, kept only once `track_memory_order` asks
     /// (for `best_fit`), so the other policies pay nothing for it.
     memory: Option<MemoryOrder>,
+    /// The key whose bound is also kept per memory level.
+    ranked: usize,
 }
 
 /// Workers a walk by free memory examines before `tightest` hands the
@@ -245,7 +284,7 @@ impl FitTree {
     fn set_leaf(&mut self, slot: usize) {
         let data = self.data[slot].as_ref();
         let i = self.leaves + slot;
-        self.nodes[i] = data.map_or(EMPTY, Node::leaf);
+        self.nodes[i] = data.map_or(EMPTY, |d| Node::leaf(d, self.ranked));
     }
 
     /// Recomputes inner node `i` from its children. The hottest function
@@ -330,6 +369,15 @@ impl FitTree {
             return None;
         }
         let k = key as usize;
+        // The tighter bound, where it applies: the ranked key, a test that
+        // needs a core, and memory enough for a level.
+        let level = (k == self.ranked && demand.needs_core)
+            .then(|| mem_level(shape.memory_mib))
+            .flatten();
+        let bound = |n: &Node| match level {
+            Some(j) => f64::from(n.ranked_by_mem[j]),
+            None => n.keys[k],
+        };
         let depth_of_leaves = self.leaves.trailing_zeros();
         // The best fit so far, as (key, slot); a subtree is worth a visit
         // only if its max key beats it, or ties it from a lower slot.
@@ -357,7 +405,7 @@ impl FitTree {
             let node = stack[top] as usize;
             let n = &self.nodes[node];
             // The bound may have improved since the node was pushed.
-            if beaten(best, n.keys[k], &|| start_of(node)) {
+            if beaten(best, bound(n), &|| start_of(node)) {
                 continue;
             }
             if node >= self.leaves {
@@ -372,7 +420,7 @@ impl FitTree {
             }
             let (l, r) = (2 * node, 2 * node + 1);
             let (ln, rn) = (&self.nodes[l], &self.nodes[r]);
-            let (first, second) = if ln.keys[k] >= rn.keys[k] {
+            let (first, second) = if bound(ln) >= bound(rn) {
                 ((l, ln), (r, rn))
             } else {
                 ((r, rn), (l, ln))
@@ -391,6 +439,14 @@ impl FitTree {
             key,
             examined,
         })
+    }
+
+    /// Keeps `key`'s bound per memory level too (the key the policy ranks
+    /// by), so a search for a test that needs much memory is not led by
+    /// well-ranked workers too small for it. Call before any worker is set.
+    pub fn rank_by_memory(&mut self, key: RankKey) {
+        debug_assert!(self.data.iter().all(Option::is_none));
+        self.ranked = key as usize;
     }
 
     /// From now on, keep the workers ordered by free memory as well, so
@@ -686,6 +742,80 @@ mod tests {
     }
 
     /// The index must agree with a brute-force scan on random pools.
+    #[test]
+    fn memory_levels_and_rounded_bounds() {
+        assert_eq!(mem_level(0), None);
+        assert_eq!(mem_level(1023), None);
+        assert_eq!(mem_level(1024), Some(0));
+        assert_eq!(mem_level(2047), Some(0));
+        assert_eq!(mem_level(2048), Some(1));
+        assert_eq!(mem_level(8192), Some(3));
+        assert_eq!(mem_level(u64::MAX), Some(MEM_LEVELS - 1));
+        for x in [
+            0.1,
+            -0.1,
+            1.0 / 3.0,
+            -2.0 / 3.0,
+            0.0,
+            -0.0,
+            1e-30,
+            f64::NEG_INFINITY,
+        ] {
+            let f = f32_at_least(x);
+            assert!(f64::from(f) >= x, "{x}");
+            assert!(
+                f64::from(f.next_down()) < x || x == f64::NEG_INFINITY,
+                "{x}"
+            );
+        }
+    }
+
+    /// The ranked key's per-memory-level bound prunes, never misleads: on
+    /// pools whose best-ranked workers are the small ones (the case it is
+    /// for), searches by the ranked key and by another agree with a scan,
+    /// ties to the lowest id, whatever key is ranked.
+    #[test]
+    fn the_memory_level_bound_agrees_with_a_scan() {
+        let mut rng = RngStreams::new(8).stream(Stream::Custom(3));
+        for round in 0..150 {
+            let ranked = [RankKey::Idle, RankKey::Performance, RankKey::Speed][round % 3];
+            let mut t = FitTree::new();
+            t.rank_by_memory(ranked);
+            let n = 1 + rng.below(90) as u32;
+            let mut all = Vec::new();
+            for i in 0..n {
+                let mem = [0, 500, 1024, 3600, 4096, 8192, 20_000, 40_000][rng.below(8) as usize];
+                let d = (!rng.chance(0.1)).then(|| {
+                    let mut d = leaf(mem, rng.below(3) as u32, rng.below(3) as u32, 0.0);
+                    // Small workers rank best; a few keys repeat exactly.
+                    for k in &mut d.keys {
+                        *k = (rng.below(3) as f64 / 3.0) - mem as f64 / 50_000.0;
+                    }
+                    d
+                });
+                t.set(WorkerId(i), d);
+                all.push(d);
+            }
+            for _ in 0..20 {
+                let mem = [0, 900, 1024, 4096, 5000, 8192, 30_000][rng.below(7) as usize];
+                let s = shape(mem, rng.below(3) as u32, rng.below(3) as u32);
+                for key in [ranked, RankKey::Balanced] {
+                    let k = key as usize;
+                    let want = all
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, d)| d.filter(|d| d.fits(&s)).map(|d| (i, d.keys[k])))
+                        .fold(None, |acc: Option<(usize, f64)>, (i, v)| match acc {
+                            Some((_, bv)) if bv >= v => acc,
+                            _ => Some((i, v)),
+                        });
+                    let got = t.best(key, &s).map(|f| (f.worker.0 as usize, f.key));
+                    assert_eq!(got, want, "round {round}, key {key:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn agrees_with_linear_scan() {
         let mut rng = RngStreams::new(3).stream(Stream::Custom(1));

@@ -139,6 +139,7 @@ impl Balancer {
         if policy::BestFit::is_used_by(scheduler, &options.composite_weights) {
             index.track_memory_order();
         }
+        index.rank_by_memory(policy::ranked_key(scheduler));
         Balancer {
             workers: Vec::new(),
             index,

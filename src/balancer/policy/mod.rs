@@ -18,7 +18,7 @@ mod random;
 mod round_robin;
 mod weighted_round_robin;
 
-use super::index::FitTree;
+use super::index::{FitTree, RankKey};
 use super::load_sum::SystemLoad;
 use super::model::{Shape, TestId, TestSpec, WorkerId};
 use super::worker::WorkerState;
@@ -38,6 +38,16 @@ pub use priority_based::PriorityBased;
 pub use random::Random;
 pub use round_robin::RoundRobin;
 pub use weighted_round_robin::WeightedRoundRobin;
+
+/// The index key `scheduler` ranks most of its tests by, whose bound the
+/// index also keeps per memory level ([`FitTree::rank_by_memory`]).
+pub fn ranked_key(scheduler: SchedulerName) -> RankKey {
+    match scheduler {
+        SchedulerName::LeastLoaded | SchedulerName::AffinityBased => RankKey::Idle,
+        SchedulerName::PriorityBased => RankKey::Speed,
+        _ => RankKey::Performance,
+    }
+}
 
 /// The test a policy is asked to place.
 #[derive(Clone, Copy, Debug)]
