@@ -87,7 +87,7 @@ struct Node {
     keys: [f64; RANK_KEYS],
     /// Their idleness (`1 − effective load`), summed: for weighted draws.
     idleness: f64,
-    /// Max of the ranked key (see [`FitTree::rank_by_memory`]) among
+    /// Max of the ranked key (see [`FitTree::ranked_by`]) among
     /// workers with a free core and each memory level's memory free.
     /// Exact `f64`s: an `f32` rounded up stays a bound but ties the best
     /// key far more often (1 − load is often a multiple of ¼), and a tie
@@ -231,6 +231,9 @@ pub struct FitTree {
     memory: Option<MemoryOrder>,
     /// The key whose bound is also kept per memory level.
     ranked: usize,
+    /// Nodes the searches popped, for the tests that pin a search's cost.
+    #[cfg(test)]
+    pops: std::cell::Cell<u64>,
 }
 
 /// Workers a walk by free memory examines before `tightest` hands the
@@ -388,6 +391,8 @@ impl FitTree {
             top -= 1;
             let node = stack[top] as usize;
             let n = &self.nodes[node];
+            #[cfg(test)]
+            self.pops.set(self.pops.get() + 1);
             // The bound may have improved since the node was pushed.
             if beaten(best, bound(n), &|| start_of(node)) {
                 continue;
@@ -425,12 +430,15 @@ impl FitTree {
         })
     }
 
-    /// Keeps `key`'s bound per memory level too (the key the policy ranks
-    /// by), so a search for a test that needs much memory is not led by
-    /// well-ranked workers too small for it. Call before any worker is set.
-    pub fn rank_by_memory(&mut self, key: RankKey) {
-        debug_assert!(self.data.iter().all(Option::is_none));
-        self.ranked = key as usize;
+    /// An empty index that keeps `key`'s bound per memory level too (the
+    /// key the policy ranks by), so a search for a test that needs much
+    /// memory is not led through well-ranked workers too small for it.
+    /// [`FitTree::new`] ranks `Performance`.
+    pub fn ranked_by(key: RankKey) -> Self {
+        FitTree {
+            ranked: key as usize,
+            ..FitTree::default()
+        }
     }
 
     /// From now on, keep the workers ordered by free memory as well, so
@@ -726,6 +734,33 @@ mod tests {
     }
 
     /// The index must agree with a brute-force scan on random pools.
+    /// The case the memory levels are for: the best-ranked workers are the
+    /// small ones, spread through the pool. A search for a test only the
+    /// big ones hold pops about two nodes a level with the bound, and
+    /// nearly every subtree without it (ranking another key).
+    #[test]
+    fn a_big_test_is_not_led_through_small_well_ranked_workers() {
+        let pops_for = |key: RankKey| {
+            let mut t = FitTree::ranked_by(key);
+            for i in 0..1024u32 {
+                let small = i % 4 != 3;
+                let mut d = leaf(if small { 3_600 } else { 30_000 }, 0, 2, 0.0);
+                d.keys = [if small { 0.9 } else { 0.5 } - f64::from(i) * 1e-6; RANK_KEYS];
+                t.set(WorkerId(i), Some(d));
+            }
+            let found = t.best(RankKey::Performance, &shape(8_192, 0, 1));
+            assert_eq!(
+                found.map(|f| f.worker),
+                Some(WorkerId(3)),
+                "the first big worker"
+            );
+            t.pops.get()
+        };
+        let (with, without) = (pops_for(RankKey::Performance), pops_for(RankKey::Idle));
+        assert!(with <= 2 * 11 + 1, "{with} pops with the memory levels");
+        assert!(without > 500, "{without} pops without them");
+    }
+
     #[test]
     fn memory_levels() {
         assert_eq!(mem_level(0), None);
@@ -746,8 +781,7 @@ mod tests {
         let mut rng = RngStreams::new(8).stream(Stream::Custom(3));
         for round in 0..150 {
             let ranked = [RankKey::Idle, RankKey::Performance, RankKey::Speed][round % 3];
-            let mut t = FitTree::new();
-            t.rank_by_memory(ranked);
+            let mut t = FitTree::ranked_by(ranked);
             let n = 1 + rng.below(90) as u32;
             let mut all = Vec::new();
             for i in 0..n {

@@ -135,11 +135,10 @@ impl Balancer {
 
     /// A balancer with no workers, tuned by `options`.
     pub fn with_options(scheduler: SchedulerName, options: &BalancerOptions, rng: SimRng) -> Self {
-        let mut index = FitTree::new();
+        let mut index = FitTree::ranked_by(policy::ranked_key(scheduler));
         if policy::BestFit::is_used_by(scheduler, &options.composite_weights) {
             index.track_memory_order();
         }
-        index.rank_by_memory(policy::ranked_key(scheduler));
         Balancer {
             workers: Vec::new(),
             index,

@@ -40,7 +40,7 @@ pub use round_robin::RoundRobin;
 pub use weighted_round_robin::WeightedRoundRobin;
 
 /// The index key `scheduler` ranks most of its tests by, whose bound the
-/// index also keeps per memory level ([`FitTree::rank_by_memory`]).
+/// index also keeps per memory level ([`FitTree::ranked_by`]).
 pub fn ranked_key(scheduler: SchedulerName) -> RankKey {
     match scheduler {
         SchedulerName::LeastLoaded | SchedulerName::AffinityBased => RankKey::Idle,
