@@ -12,6 +12,7 @@
 
 use super::memory_order::{MemoryOrder, Walk};
 use super::model::{Shape, WorkerId};
+use super::tally::{self, Tally, TallyKind};
 
 /// CUDA demand levels tracked exactly; higher demands prune with the top level
 /// (a looser but still valid bound).
@@ -82,11 +83,7 @@ struct Node {
     mem_any: i32,
     cuda_any: i32,
     backends: u8,
-    /// Workers present below (those taking work): for uniform draws.
-    count: u32,
     keys: [f64; RANK_KEYS],
-    /// Their idleness (`1 − effective load`), summed: for weighted draws.
-    idleness: f64,
     /// Max of the ranked key (see [`FitTree::ranked_by`]) among
     /// workers with a free core and each memory level's memory free.
     /// Exact `f64`s: an `f32` rounded up stays a bound but ties the best
@@ -101,9 +98,7 @@ const EMPTY: Node = Node {
     mem_any: -1,
     cuda_any: -1,
     backends: 0,
-    count: 0,
     keys: [f64::NEG_INFINITY; RANK_KEYS],
-    idleness: 0.0,
     ranked_by_mem: [f64::NEG_INFINITY; MEM_LEVELS],
 };
 
@@ -130,9 +125,7 @@ impl Node {
             mem_any: mem,
             cuda_any: d.free_cuda.min(i32::MAX as u32) as i32,
             backends: d.backends,
-            count: 1,
             keys: d.keys,
-            idleness: d.idleness(),
             ranked_by_mem,
         }
     }
@@ -150,11 +143,7 @@ impl Node {
             mem_any: a.mem_any.max(b.mem_any),
             cuda_any: a.cuda_any.max(b.cuda_any),
             backends: a.backends | b.backends,
-            count: a.count + b.count,
             keys: std::array::from_fn(key),
-            // Always from the two children, so a sum depends only on the
-            // leaves, never on the order of updates.
-            idleness: a.idleness + b.idleness,
             ranked_by_mem: std::array::from_fn(|i| max(a.ranked_by_mem[i], b.ranked_by_mem[i])),
         }
     }
@@ -211,12 +200,10 @@ pub struct Found {
 
 /// The index itself. Slots are worker ids; absent workers are empty leaves.
 ///
-/// Beside the bounds, each node sums over its subtree the workers present
-/// (`count`) and their idleness (`idleness`: `1 − effective load`), so a
-/// uniform or an idleness-weighted draw among the workers taking work
-/// descends one path, O(log W). A node's sum is always recomputed from its
-/// two children, so it depends only on the leaves, never on the order of
-/// updates.
+/// Beside the bounds, the tree keeps the [`Tally`]s its policy asked for
+/// ([`FitTree::with_tally`]): per-class counts or idleness sums for draws
+/// (one path, O(log W), through [`FitTree::sampler`]), or another key's
+/// per-class max for searches by that key.
 #[derive(Clone, Debug, Default)]
 pub struct FitTree {
     leaves: usize,
@@ -231,9 +218,34 @@ pub struct FitTree {
     memory: Option<MemoryOrder>,
     /// The key whose bound is also kept per memory level.
     ranked: usize,
+    /// The tallies kept beside the nodes (most policies keep none).
+    tallies: Vec<Tally>,
     /// Nodes the searches popped, for the tests that pin a search's cost.
     #[cfg(test)]
     pops: std::cell::Cell<u64>,
+}
+
+/// A draw among one capacity class's workers (see [`FitTree::sampler`]).
+pub struct Sampler<'a> {
+    tally: &'a Tally,
+    leaves: usize,
+    class: usize,
+    total: f64,
+}
+
+impl Sampler<'_> {
+    /// The class's workers' weights, summed (for `Count`, how many).
+    pub fn total(&self) -> f64 {
+        self.total
+    }
+
+    /// The worker where the running sum of weights, in id order, passes
+    /// `r`: with `r` uniform in `[0, total)` (for `Count`, a whole number
+    /// below it), a draw by weight among the class's workers. `None` if
+    /// rounding ran off the end onto a worker of no weight (draw again).
+    pub fn draw(&self, r: f64) -> Option<WorkerId> {
+        self.tally.descend(self.leaves, self.class, r)
+    }
 }
 
 /// Workers a walk by free memory examines before `tightest` hands the
@@ -258,6 +270,9 @@ impl FitTree {
         // The whole tree is rebuilt below: nothing deferred is left stale.
         self.stale.clear();
         self.nodes = vec![EMPTY; 2 * leaves];
+        for tally in &mut self.tallies {
+            tally.reset(2 * leaves);
+        }
         self.data.resize(leaves, None);
         for i in 0..leaves {
             self.set_leaf(i);
@@ -272,6 +287,9 @@ impl FitTree {
         let data = self.data[slot].as_ref();
         let i = self.leaves + slot;
         self.nodes[i] = data.map_or(EMPTY, |d| Node::leaf(d, self.ranked));
+        for tally in &mut self.tallies {
+            tally.set_leaf(i, data);
+        }
     }
 
     /// Recomputes inner node `i` from its children. The hottest function
@@ -283,6 +301,9 @@ impl FitTree {
             unreachable!("pull({i}) outside a tree of {} nodes", parents.len());
         };
         *parent = Node::merge(l, r);
+        for tally in &mut self.tallies {
+            tally.pull(i);
+        }
     }
 
     /// Sets (or clears, with `None`) the worker's leaf.
@@ -356,15 +377,30 @@ impl FitTree {
             return None;
         }
         let k = key as usize;
-        // The tighter bound, where it applies: the ranked key, a test that
-        // needs a core, and memory enough for a level.
-        let level = (k == self.ranked && demand.needs_core)
-            .then(|| mem_level(shape.memory_mib))
-            .flatten();
-        let bound = |n: &Node| match level {
-            Some(j) => n.ranked_by_mem[j],
-            None => n.keys[k],
-        };
+        // The tightest bound that applies: the ranked key's per memory
+        // level (a test that needs a core and memory enough for a level),
+        // a tally of the key's max per capacity class, or the key's max.
+        if k == self.ranked && demand.needs_core {
+            if let Some(j) = mem_level(shape.memory_mib) {
+                return self.search(k, shape, &demand, |_, n| n.ranked_by_mem[j]);
+            }
+        }
+        if let Some(t) = self.tally(TallyKind::MaxKey(key)) {
+            let class = tally::class_of(shape);
+            return self.search(k, shape, &demand, |i, _| t.at(i, class));
+        }
+        self.search(k, shape, &demand, |_, n| n.keys[k])
+    }
+
+    /// The branch and bound behind [`FitTree::best`]: `bound(i, node)` is
+    /// an upper bound on key `k` over the fitting workers below node `i`.
+    fn search(
+        &self,
+        k: usize,
+        shape: &Shape,
+        demand: &Demand,
+        bound: impl Fn(usize, &Node) -> f64,
+    ) -> Option<Found> {
         let depth_of_leaves = self.leaves.trailing_zeros();
         // The best fit so far, as (key, slot); a subtree is worth a visit
         // only if its max key beats it, or ties it from a lower slot.
@@ -394,7 +430,7 @@ impl FitTree {
             #[cfg(test)]
             self.pops.set(self.pops.get() + 1);
             // The bound may have improved since the node was pushed.
-            if beaten(best, bound(n), &|| start_of(node)) {
+            if beaten(best, bound(node, n), &|| start_of(node)) {
                 continue;
             }
             if node >= self.leaves {
@@ -409,7 +445,7 @@ impl FitTree {
             }
             let (l, r) = (2 * node, 2 * node + 1);
             let (ln, rn) = (&self.nodes[l], &self.nodes[r]);
-            let (first, second) = if bound(ln) >= bound(rn) {
+            let (first, second) = if bound(l, ln) >= bound(r, rn) {
                 ((l, ln), (r, rn))
             } else {
                 ((r, rn), (l, ln))
@@ -417,7 +453,7 @@ impl FitTree {
             // Push the second choice first so the first is popped next; a
             // child that cannot hold the test is never pushed.
             for (child, n) in [second, first] {
-                if n.admits_demand(&demand) {
+                if n.admits_demand(demand) {
                     stack[top] = child as u32;
                     top += 1;
                 }
@@ -439,6 +475,23 @@ impl FitTree {
             ranked: key as usize,
             ..FitTree::default()
         }
+    }
+
+    /// Keeps a tally of `kind` too (once, however often asked), from the
+    /// workers already set on.
+    pub fn with_tally(mut self, kind: TallyKind) -> Self {
+        if self.tally(kind).is_none() {
+            let mut tally = Tally::new(kind);
+            tally.reset(self.nodes.len());
+            for slot in 0..self.leaves {
+                tally.set_leaf(self.leaves + slot, self.data[slot].as_ref());
+            }
+            for i in (1..self.leaves).rev() {
+                tally.pull(i);
+            }
+            self.tallies.push(tally);
+        }
+        self
     }
 
     /// From now on, keep the workers ordered by free memory as well, so
@@ -555,54 +608,29 @@ impl FitTree {
         self.collect(2 * node + 1, start + half, half, shape, out);
     }
 
-    /// Workers in the index (those taking work).
-    pub fn present(&self) -> u32 {
-        self.nodes.get(1).map_or(0, |n| n.count)
+    /// The tally of `kind`, if the index keeps one.
+    fn tally(&self, kind: TallyKind) -> Option<&Tally> {
+        self.tallies.iter().find(|t| t.kind() == kind)
     }
 
-    /// The `k`-th worker in the index in id order (0-based): with `k`
-    /// uniform below [`FitTree::present`], a uniform draw among them.
-    pub fn nth_present(&self, mut k: u32) -> Option<WorkerId> {
-        if k >= self.present() {
-            return None;
-        }
-        let mut i = 1;
-        while i < self.leaves {
-            let left = self.nodes[2 * i].count;
-            i = if k < left {
-                2 * i
-            } else {
-                k -= left;
-                2 * i + 1
-            };
-        }
-        Some(WorkerId((i - self.leaves) as u32))
-    }
-
-    /// The idleness of every worker in the index, summed.
-    pub fn total_idleness(&self) -> f64 {
-        self.nodes.get(1).map_or(0.0, |n| n.idleness)
-    }
-
-    /// The worker where the running sum of idleness, in id order, passes
-    /// `r`: with `r` uniform in `[0, total_idleness)`, a draw weighted by
-    /// idleness. `None` if rounding ran off the end (the caller draws again).
-    pub fn by_idleness(&self, mut r: f64) -> Option<WorkerId> {
-        if self.leaves == 0 {
-            return None;
-        }
-        let mut i = 1;
-        while i < self.leaves {
-            let left = self.nodes[2 * i].idleness;
-            i = if r < left {
-                2 * i
-            } else {
-                r -= left;
-                2 * i + 1
-            };
-        }
-        let slot = i - self.leaves;
-        (self.nodes[i].idleness > 0.0).then_some(WorkerId(slot as u32))
+    /// Draws among the workers of the smallest capacity class that holds
+    /// every worker fitting `shape`, weighted by the tally of `kind`
+    /// (`Count`: uniformly; `Idleness`: by idleness). `None` if the index
+    /// keeps no such tally.
+    pub fn sampler(&self, kind: TallyKind, shape: &Shape) -> Option<Sampler<'_>> {
+        let tally = self.tally(kind)?;
+        let class = tally::class_of(shape);
+        let total = if self.leaves == 0 {
+            0.0
+        } else {
+            tally.at(1, class)
+        };
+        Some(Sampler {
+            tally,
+            leaves: self.leaves,
+            class,
+            total,
+        })
     }
 
     /// The exact leaf data of a worker, if it is in the index.
@@ -772,16 +800,22 @@ mod tests {
         assert_eq!(mem_level(u64::MAX), Some(MEM_LEVELS - 1));
     }
 
-    /// The ranked key's per-memory-level bound prunes, never misleads: on
-    /// pools whose best-ranked workers are the small ones (the case it is
-    /// for), searches by the ranked key and by another agree with a scan,
-    /// ties to the lowest id, whatever key is ranked.
+    /// The ranked key's per-memory-level bound and a tally's per-class
+    /// bound prune, never mislead: on pools whose best-ranked workers are
+    /// the small ones (the case they are for), searches by the ranked key,
+    /// by a tallied key and by another agree with a scan, ties to the
+    /// lowest id, whatever key is ranked, with the tally kept from the
+    /// start or added once the workers are in.
     #[test]
     fn the_memory_level_bound_agrees_with_a_scan() {
         let mut rng = RngStreams::new(8).stream(Stream::Custom(3));
         for round in 0..150 {
             let ranked = [RankKey::Idle, RankKey::Performance, RankKey::Speed][round % 3];
+            let tallied = TallyKind::MaxKey(RankKey::Balanced);
             let mut t = FitTree::ranked_by(ranked);
+            if round % 2 == 0 {
+                t = t.with_tally(tallied);
+            }
             let n = 1 + rng.below(90) as u32;
             let mut all = Vec::new();
             for i in 0..n {
@@ -797,10 +831,13 @@ mod tests {
                 t.set(WorkerId(i), d);
                 all.push(d);
             }
+            if round % 2 == 1 {
+                t = t.with_tally(tallied);
+            }
             for _ in 0..20 {
                 let mem = [0, 900, 1024, 4096, 5000, 8192, 30_000][rng.below(7) as usize];
                 let s = shape(mem, rng.below(3) as u32, rng.below(3) as u32);
-                for key in [ranked, RankKey::Balanced] {
+                for key in [ranked, RankKey::Balanced, RankKey::Tight] {
                     let k = key as usize;
                     let want = all
                         .iter()
@@ -880,15 +917,18 @@ mod tests {
         }
     }
 
-    /// Uniform and weighted draws through the sums agree with a linear
-    /// scan of the leaves in id order, on random pools, after eager and
-    /// deferred updates alike.
+    /// Uniform and weighted draws through the tallies agree with a linear
+    /// scan, in id order, of the leaves in the test's capacity class, on
+    /// random pools, after eager and deferred updates alike; and the class
+    /// holds every worker that fits.
     #[test]
     fn draws_agree_with_a_linear_scan() {
         let mut rng = RngStreams::new(5).stream(Stream::Custom(4));
         for round in 0..100 {
             let n = 1 + rng.below(90) as u32;
-            let mut t = FitTree::new();
+            let mut t = FitTree::new()
+                .with_tally(TallyKind::Count)
+                .with_tally(TallyKind::Idleness);
             let mut all = vec![None; n as usize];
             if round % 2 == 1 {
                 t.defer();
@@ -896,7 +936,7 @@ mod tests {
             for _ in 0..3 * n {
                 let w = rng.below(u64::from(n)) as usize;
                 let d = (!rng.chance(0.3)).then(|| {
-                    let mut d = leaf(rng.below(9) * 1000, 0, 2, 0.5);
+                    let mut d = random_leaf(&mut rng);
                     d.keys[RankKey::Idle as usize] = 0.1 + rng.below(10) as f64 / 10.0;
                     d
                 });
@@ -904,32 +944,51 @@ mod tests {
                 all[w] = d;
             }
             t.flush();
-            let present: Vec<usize> = (0..all.len()).filter(|&i| all[i].is_some()).collect();
-            assert_eq!(t.present() as usize, present.len(), "round {round}");
-            for (k, &slot) in present.iter().enumerate() {
-                assert_eq!(t.nth_present(k as u32), Some(WorkerId(slot as u32)));
-            }
-            assert_eq!(t.nth_present(present.len() as u32), None);
-            let weights: Vec<f64> = all
-                .iter()
-                .map(|d| d.map_or(0.0, |d| d.idleness()))
-                .collect();
-            let total: f64 = weights.iter().sum();
-            assert!((t.total_idleness() - total).abs() < 1e-9, "round {round}");
-            for _ in 0..50 {
-                let r = rng.unit() * t.total_idleness();
-                let Some(got) = t.by_idleness(r) else {
-                    continue;
-                };
-                let slot = got.0 as usize;
-                let before: f64 = weights[..slot].iter().sum();
-                assert!(weights[slot] > 0.0, "round {round}: drew an empty slot");
+            for _ in 0..10 {
+                let s = random_shape(&mut rng);
+                let class = tally::class_of(&s);
+                let members: Vec<usize> = (0..all.len())
+                    .filter(|&i| all[i].is_some_and(|d| tally::classes_of(&d)[class]))
+                    .collect();
                 assert!(
-                    before - 1e-9 <= r && r < before + weights[slot] + 1e-9,
-                    "round {round}: r {r} outside slot {slot}'s [{before}, +{})",
-                    weights[slot]
+                    (0..all.len())
+                        .all(|i| !all[i].is_some_and(|d| d.fits(&s)) || members.contains(&i)),
+                    "round {round}: a fitting worker outside the class"
                 );
+                let uniform = t.sampler(TallyKind::Count, &s).unwrap();
+                assert_eq!(uniform.total(), members.len() as f64, "round {round}");
+                for (k, &slot) in members.iter().enumerate() {
+                    assert_eq!(uniform.draw(k as f64), Some(WorkerId(slot as u32)));
+                }
+                let weights: Vec<f64> = all
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        d.filter(|_| members.contains(&i))
+                            .map_or(0.0, |d| d.idleness())
+                    })
+                    .collect();
+                let weighted = t.sampler(TallyKind::Idleness, &s).unwrap();
+                let total: f64 = weights.iter().sum();
+                assert!((weighted.total() - total).abs() < 1e-9, "round {round}");
+                for _ in 0..20 {
+                    let r = rng.unit() * weighted.total();
+                    let Some(got) = weighted.draw(r) else {
+                        continue;
+                    };
+                    let slot = got.0 as usize;
+                    let before: f64 = weights[..slot].iter().sum();
+                    assert!(weights[slot] > 0.0, "round {round}: drew outside the class");
+                    assert!(
+                        before - 1e-9 <= r && r < before + weights[slot] + 1e-9,
+                        "round {round}: r {r} outside slot {slot}'s [{before}, +{})",
+                        weights[slot]
+                    );
+                }
             }
+            assert!(t
+                .sampler(TallyKind::MaxKey(RankKey::Idle), &shape(0, 0, 1))
+                .is_none());
         }
     }
 

@@ -18,6 +18,7 @@ pub mod policy;
 mod pull;
 mod record;
 mod stealing;
+pub mod tally;
 mod worker;
 
 use crate::sim::{IdMap, SimDuration, SimRng, SimTime};
@@ -135,10 +136,7 @@ impl Balancer {
 
     /// A balancer with no workers, tuned by `options`.
     pub fn with_options(scheduler: SchedulerName, options: &BalancerOptions, rng: SimRng) -> Self {
-        let mut index = FitTree::ranked_by(policy::ranked_key(scheduler));
-        if policy::BestFit::is_used_by(scheduler, &options.composite_weights) {
-            index.track_memory_order();
-        }
+        let index = policy::index_for(scheduler, &options.composite_weights);
         Balancer {
             workers: Vec::new(),
             index,

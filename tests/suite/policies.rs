@@ -204,18 +204,21 @@ fn contended(scheduler: SchedulerName, seed: u64) -> Scenario {
     s
 }
 
+/// The power of two choices against one random choice, over twelve seeds:
+/// a single seed's 400 tests are too few to decide (the means swing by
+/// ±40 %), so the claim is the total and most seeds, not every seed.
 #[test]
 fn power_of_two_beats_random_on_mean_latency_at_high_load() {
-    let mut p2 = 0.0;
-    let mut random = 0.0;
-    for seed in 0..3 {
+    let (mut p2, mut random, mut wins) = (0.0, 0.0, 0);
+    for seed in 0..12 {
         let (a, _) = run(&contended(SchedulerName::PowerOfTwo, seed));
         let (b, _) = run(&contended(SchedulerName::Random, seed));
-        // Measured: 14.9 vs 20.2, 3.1 vs 7.4, 5.1 vs 7.8 s.
-        assert!(a.metrics.avg_latency < b.metrics.avg_latency, "seed {seed}");
         p2 += a.metrics.avg_latency;
         random += b.metrics.avg_latency;
+        wins += u32::from(a.metrics.avg_latency < b.metrics.avg_latency);
     }
+    // Measured: 76.0 vs 105.1 s in all, 10 seeds of 12.
+    assert!(wins >= 9, "power_of_two won {wins} seeds of 12");
     assert!(p2 < 0.8 * random, "power_of_two {p2} vs random {random}");
 }
 

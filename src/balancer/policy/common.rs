@@ -4,6 +4,7 @@
 use super::{Choice, ClusterView, Request};
 use crate::balancer::index::FitTree;
 use crate::balancer::model::WorkerId;
+use crate::balancer::tally::TallyKind;
 use crate::sim::SimRng;
 
 /// Draws through the index before falling back to listing the fitting
@@ -11,12 +12,13 @@ use crate::sim::SimRng;
 pub(super) const PROBES: u32 = 16;
 
 /// Rejection sampling through the index: `propose` draws a worker among
-/// those taking work (uniformly, or weighted by idleness), and the first
+/// the smallest capacity class holding every worker that fits (uniformly,
+/// or weighted by idleness; see [`crate::balancer::tally`]), and the first
 /// that fits the test wins. Accepted draws follow the proposal's law
 /// restricted to the fitting workers, which is exactly the law the policy
 /// wants; O(log W) a draw and O(1) draws expected while a fair share of
-/// the workers taking work fits. Returns the worker and the draws made, or
-/// `None` after `PROBES` misses.
+/// the class's workers fits. Returns the worker and the draws made, or
+/// `Err` after `PROBES` misses (or with no tally to draw through).
 fn draw_fitting(
     req: &Request,
     index: &FitTree,
@@ -42,8 +44,13 @@ pub(super) fn uniform_fitting(
 ) -> Option<Choice> {
     let index = cluster.index();
     index.first_fit_from(0, &req.shape)?;
-    let n = u64::from(index.present());
-    let drawn = draw_fitting(req, index, || index.nth_present(rng.below(n) as u32));
+    let drawn = index
+        .sampler(TallyKind::Count, &req.shape)
+        .ok_or(())
+        .and_then(|class| {
+            let n = class.total() as u64;
+            draw_fitting(req, index, || class.draw(rng.below(n) as f64))
+        });
     let (worker, candidates) = match drawn {
         Ok(found) => found,
         Err(()) => {
@@ -69,8 +76,14 @@ pub(super) fn weighted_fitting(
 ) -> Option<Choice> {
     let index = cluster.index();
     index.first_fit_from(0, &req.shape)?;
-    let total = index.total_idleness();
-    match draw_fitting(req, index, || index.by_idleness(rng.unit() * total)) {
+    let drawn = index
+        .sampler(TallyKind::Idleness, &req.shape)
+        .ok_or(())
+        .and_then(|class| {
+            let total = class.total();
+            draw_fitting(req, index, || class.draw(rng.unit() * total))
+        });
+    match drawn {
         Ok((worker, candidates)) => Some(Choice {
             worker,
             score: index.leaf(worker).map_or(0.0, |d| d.idleness()),

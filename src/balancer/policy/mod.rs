@@ -21,6 +21,7 @@ mod weighted_round_robin;
 use super::index::{FitTree, RankKey};
 use super::load_sum::SystemLoad;
 use super::model::{Shape, TestId, TestSpec, WorkerId};
+use super::tally::TallyKind;
 use super::worker::WorkerState;
 use crate::sim::{SimRng, SimTime};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,52 @@ pub fn ranked_key(scheduler: SchedulerName) -> RankKey {
         SchedulerName::PriorityBased => RankKey::Speed,
         _ => RankKey::Performance,
     }
+}
+
+/// The tallies `scheduler`'s draws and its searches by other keys go
+/// through (see [`crate::balancer::tally`]); most policies need none.
+fn tallies(scheduler: SchedulerName, weights: &CompositeWeights, out: &mut Vec<TallyKind>) {
+    let add = |out: &mut Vec<TallyKind>, kind| {
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    };
+    match scheduler {
+        SchedulerName::Random | SchedulerName::PowerOfTwo => add(out, TallyKind::Count),
+        SchedulerName::WeightedRoundRobin | SchedulerName::Adaptive => {
+            add(out, TallyKind::Idleness)
+        }
+        SchedulerName::PriorityBased => {
+            add(out, TallyKind::Idleness);
+            add(out, TallyKind::MaxKey(RankKey::Balanced));
+        }
+        SchedulerName::Composite => {
+            for &member in weights.0.keys() {
+                let key = ranked_key(member);
+                if key != ranked_key(SchedulerName::Composite) {
+                    add(out, TallyKind::MaxKey(key));
+                }
+                tallies(member, weights, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The index `scheduler` (with `weights`, for composite) searches and
+/// draws through: ranked by its main key, with the tallies it needs, and
+/// ordered by free memory too if it asks best fit.
+pub fn index_for(scheduler: SchedulerName, weights: &CompositeWeights) -> FitTree {
+    let mut kinds = Vec::new();
+    tallies(scheduler, weights, &mut kinds);
+    let mut index = kinds.into_iter().fold(
+        FitTree::ranked_by(ranked_key(scheduler)),
+        FitTree::with_tally,
+    );
+    if BestFit::is_used_by(scheduler, weights) {
+        index.track_memory_order();
+    }
+    index
 }
 
 /// The test a policy is asked to place.
@@ -343,7 +390,9 @@ pub(crate) mod testkit {
                 .collect();
             let mut c = Cluster {
                 workers,
-                index: FitTree::new(),
+                index: FitTree::new()
+                    .with_tally(TallyKind::Count)
+                    .with_tally(TallyKind::Idleness),
             };
             c.reindex();
             c

@@ -2,6 +2,7 @@
 
 use super::{Choice, ClusterView, Policy, Request};
 use crate::balancer::model::WorkerId;
+use crate::balancer::tally::TallyKind;
 use crate::sim::SimRng;
 
 /// Random probes before falling back to listing the fitting workers.
@@ -9,24 +10,28 @@ const PROBES: usize = 16;
 
 /// The power of two choices (Mitzenmacher): draw two distinct fitting workers
 /// uniformly and keep the one with the lower effective load (lower id on
-/// ties). Sampling is by rejection over worker slots, O(1) expected while a
-/// fair share of the pool fits; after `PROBES` misses it lists the fitting
-/// workers (O(W)), so the draw stays uniform over them either way.
+/// ties). Sampling is by rejection through the index's counts, among the
+/// smallest capacity class holding every fitting worker: O(log W) a draw,
+/// O(1) draws expected while a fair share of that class fits; after
+/// `PROBES` misses it lists the fitting workers (O(W)), so the draw stays
+/// uniform over them either way.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PowerOfTwo;
 
 fn two_fitting(req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> (Vec<WorkerId>, u32) {
-    let slots = cluster.workers().len() as u64;
-    if slots == 0 {
-        return (Vec::new(), 0);
-    }
+    let index = cluster.index();
     let mut picked: Vec<WorkerId> = Vec::with_capacity(2);
-    for probe in 0..PROBES {
-        let w = WorkerId(rng.below(slots) as u32);
-        if !picked.contains(&w) && cluster.worker(w).fits_now(&req.shape) {
-            picked.push(w);
-            if picked.len() == 2 {
-                return (picked, probe as u32 + 1);
+    if let Some(class) = index.sampler(TallyKind::Count, &req.shape) {
+        let n = class.total() as u64;
+        for probe in 0..PROBES {
+            let Some(w) = class.draw(rng.below(n) as f64) else {
+                continue;
+            };
+            if !picked.contains(&w) && index.leaf(w).is_some_and(|d| d.fits(&req.shape)) {
+                picked.push(w);
+                if picked.len() == 2 {
+                    return (picked, probe as u32 + 1);
+                }
             }
         }
     }

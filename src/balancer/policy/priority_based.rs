@@ -11,7 +11,8 @@ use crate::sim::SimRng;
 /// 0.3·time` (0.5 without). Priority 4–5: weighted random by idleness.
 /// The reference's formulas; load is the effective load. Both scores are
 /// index keys, so the best fitting worker is an index search, and the
-/// weighted draw goes through the index's sums of idleness.
+/// weighted draw goes through the index's sums of idleness (the index
+/// keeps `Balanced`'s bound and the sums as tallies for this policy).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PriorityBased;
 

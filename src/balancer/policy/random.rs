@@ -5,8 +5,9 @@ use super::{Choice, ClusterView, Policy, Request};
 use crate::sim::SimRng;
 
 /// Chooses uniformly among the fitting workers, from the policy stream:
-/// a uniform draw among the workers taking work (through the index's
-/// counts, O(log W)) until one fits, so the law is exactly uniform over the
+/// a uniform draw among the workers of the test's capacity class (through
+/// the index's counts, O(log W); see [`crate::balancer::tally`]) until one
+/// fits, so the law is exactly uniform over the
 /// fitting ones without listing them.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Random;

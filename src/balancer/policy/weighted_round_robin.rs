@@ -8,7 +8,8 @@ use crate::sim::SimRng;
 /// workers get more tests without starving busy ones. The reference called
 /// this weighted round robin; it was (unseeded) weighted random. Here the
 /// draw comes from the policy stream, through the index's sums of
-/// idleness (O(log W) a draw) until a drawn worker fits.
+/// idleness over the test's capacity class (O(log W) a draw; see
+/// [`crate::balancer::tally`]) until a drawn worker fits.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WeightedRoundRobin;
 

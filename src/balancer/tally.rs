@@ -1,0 +1,230 @@
+//! Tallies kept beside the capacity index ([`super::index::FitTree`]): for
+//! each node and each *capacity class* (every worker present; or those with
+//! a free core, at least 0, 1 or 2 free CUDA devices, and at least 0, 1, 2,
+//! 4 or 8 GiB free), a sum or a max of one worker value over the workers of
+//! that class below the node.
+//!
+//! Sums of a weight (1, or idleness) let a policy draw among the workers of
+//! the smallest class that holds every worker fitting a test, in O(log W),
+//! instead of among all workers: a test of 8 GiB and two CUDA devices on a
+//! pool of mostly small workers then misses rarely, and the draw stays
+//! exact (rejection against a superset of the fitting workers keeps the
+//! proposal's law restricted to them). A max of a ranking key is a tighter bound for the index's
+//! searches by a key other than the policy's main one (`composite`'s
+//! members). Only the policies that need a tally pay for one.
+
+use super::index::{LeafData, RankKey};
+use super::model::{Shape, WorkerId};
+
+/// Memory steps of a class: any, or at least `1024 << (m - 1)` MiB free.
+const MEM_STEPS: usize = 5;
+const MEM_STEP_BASE_MIB: u64 = 1024;
+/// CUDA steps of a class: at least 0, 1 or 2 free devices.
+const CUDA_STEPS: usize = 3;
+/// Class 0 is every worker present; class `1 + c·MEM_STEPS + m` holds those
+/// with a free core, at least `c` free CUDA devices and memory step `m`.
+pub const CLASSES: usize = 1 + CUDA_STEPS * MEM_STEPS;
+
+/// The highest memory step `memory_mib` reaches.
+fn mem_step(memory_mib: u64) -> usize {
+    (memory_mib / MEM_STEP_BASE_MIB)
+        .checked_ilog2()
+        .map_or(0, |s| (s as usize + 1).min(MEM_STEPS - 1))
+}
+
+/// The smallest class that holds every worker a test of `shape` fits.
+pub fn class_of(shape: &Shape) -> usize {
+    if shape.cpu_cores == 0 {
+        return 0;
+    }
+    let cuda = (shape.cuda_devices as usize).min(CUDA_STEPS - 1);
+    1 + cuda * MEM_STEPS + mem_step(shape.memory_mib)
+}
+
+/// Whether the worker of `d` belongs to each class.
+pub(super) fn classes_of(d: &LeafData) -> [bool; CLASSES] {
+    let mut member = [false; CLASSES];
+    member[0] = true;
+    if d.free_cores > 0 {
+        let (cuda, mem) = (
+            (d.free_cuda as usize).min(CUDA_STEPS - 1),
+            mem_step(d.free_memory_mib),
+        );
+        for c in 0..=cuda {
+            for m in 0..=mem {
+                member[1 + c * MEM_STEPS + m] = true;
+            }
+        }
+    }
+    member
+}
+
+/// What a tally keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TallyKind {
+    /// How many workers (for uniform draws).
+    Count,
+    /// Their idleness, `1 − effective load`, summed (for weighted draws).
+    Idleness,
+    /// The max of a ranking key (a search bound).
+    MaxKey(RankKey),
+}
+
+/// One tally over every node of the index, in the index's node numbering.
+#[derive(Clone, Debug)]
+pub struct Tally {
+    kind: TallyKind,
+    nodes: Vec<[f64; CLASSES]>,
+}
+
+impl Tally {
+    /// The value of an empty subtree: nothing summed, or no key.
+    fn empty(kind: TallyKind) -> [f64; CLASSES] {
+        match kind {
+            TallyKind::MaxKey(_) => [f64::NEG_INFINITY; CLASSES],
+            TallyKind::Count | TallyKind::Idleness => [0.0; CLASSES],
+        }
+    }
+
+    pub fn new(kind: TallyKind) -> Tally {
+        Tally {
+            kind,
+            nodes: Vec::new(),
+        }
+    }
+
+    pub fn kind(&self) -> TallyKind {
+        self.kind
+    }
+
+    /// Empties the tally for a tree of `nodes` nodes.
+    pub(super) fn reset(&mut self, nodes: usize) {
+        self.nodes = vec![Tally::empty(self.kind); nodes];
+    }
+
+    /// Writes node `i` as the leaf of `data`.
+    pub(super) fn set_leaf(&mut self, i: usize, data: Option<&LeafData>) {
+        let mut value = Tally::empty(self.kind);
+        if let Some(d) = data {
+            let x = match self.kind {
+                TallyKind::Count => 1.0,
+                TallyKind::Idleness => d.idleness(),
+                TallyKind::MaxKey(k) => d.keys[k as usize],
+            };
+            for (slot, member) in value.iter_mut().zip(classes_of(d)) {
+                if member {
+                    *slot = x;
+                }
+            }
+        }
+        self.nodes[i] = value;
+    }
+
+    /// Recomputes inner node `i` from its children. A sum is always taken
+    /// from the two children, so it depends only on the leaves, never on
+    /// the order of updates.
+    pub(super) fn pull(&mut self, i: usize) {
+        let (l, r) = (self.nodes[2 * i], self.nodes[2 * i + 1]);
+        self.nodes[i] = match self.kind {
+            TallyKind::MaxKey(_) => std::array::from_fn(|j| if l[j] > r[j] { l[j] } else { r[j] }),
+            TallyKind::Count | TallyKind::Idleness => std::array::from_fn(|j| l[j] + r[j]),
+        };
+    }
+
+    /// Node `i`'s value for `class`.
+    pub(super) fn at(&self, i: usize, class: usize) -> f64 {
+        self.nodes[i][class]
+    }
+
+    /// The worker where the running sum over `class`, in id order, passes
+    /// `r`: with `r` uniform in `[0, total)`, a draw weighted by the tally
+    /// among the class's workers. `None` if rounding ran off the end onto a
+    /// worker of no weight (the caller draws again).
+    pub(super) fn descend(&self, leaves: usize, class: usize, mut r: f64) -> Option<WorkerId> {
+        if leaves == 0 {
+            return None;
+        }
+        let mut i = 1;
+        while i < leaves {
+            let left = self.nodes[2 * i][class];
+            i = if r < left {
+                2 * i
+            } else {
+                r -= left;
+                2 * i + 1
+            };
+        }
+        (self.nodes[i][class] > 0.0).then_some(WorkerId((i - leaves) as u32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::balancer::index::RANK_KEYS;
+    use crate::balancer::model::Backends;
+
+    fn leaf(mem: u64, cuda: u32, cores: u32) -> LeafData {
+        LeafData {
+            free_memory_mib: mem,
+            free_cuda: cuda,
+            free_cores: cores,
+            backends: 3,
+            keys: [0.5; RANK_KEYS],
+        }
+    }
+
+    fn shape(mem: u64, cuda: u32, cores: u32) -> Shape {
+        Shape {
+            memory_mib: mem,
+            cuda_devices: cuda,
+            cpu_cores: cores,
+            backend: Backends(1),
+        }
+    }
+
+    /// A test's class holds every worker it fits, and only the classes it
+    /// should: the step boundaries either side, then a grid of shapes.
+    #[test]
+    fn a_tests_class_holds_every_worker_it_fits() {
+        assert_eq!(class_of(&shape(8192, 2, 0)), 0);
+        for (mem, step) in [
+            (0, 0),
+            (1023, 0),
+            (1024, 1),
+            (2047, 1),
+            (2048, 2),
+            (8192, 4),
+        ] {
+            assert_eq!(class_of(&shape(mem, 0, 1)), 1 + step, "{mem}");
+            assert_eq!(class_of(&shape(mem, 1, 1)), 1 + MEM_STEPS + step, "{mem}");
+        }
+        assert_eq!(class_of(&shape(1 << 30, 7, 1)), CLASSES - 1);
+        assert_eq!(classes_of(&leaf(1 << 20, 4, 0)), {
+            let mut only_present = [false; CLASSES];
+            only_present[0] = true;
+            only_present
+        });
+        let members = |d| classes_of(&d).iter().filter(|&&m| m).count();
+        assert_eq!(members(leaf(0, 0, 1)), 2);
+        assert_eq!(members(leaf(4095, 0, 1)), 1 + 3);
+        assert_eq!(members(leaf(4096, 1, 1)), 1 + 2 * 4);
+        assert_eq!(members(leaf(1 << 20, 9, 1)), CLASSES);
+        for wm in (0..20_000).step_by(511) {
+            for (wcuda, wc) in [(0, 0), (0, 1), (1, 2), (2, 1), (5, 1)] {
+                let d = leaf(wm, wcuda, wc);
+                for tm in (0..20_000).step_by(487) {
+                    for (tcuda, tc) in [(0, 0), (0, 1), (1, 1), (2, 1), (3, 2)] {
+                        let s = shape(tm, tcuda, tc);
+                        if d.fits(&s) {
+                            assert!(
+                                classes_of(&d)[class_of(&s)],
+                                "{wm} {wcuda} {wc} {tm} {tcuda} {tc}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
