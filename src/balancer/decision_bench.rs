@@ -49,6 +49,9 @@ pub struct DecisionBench {
     pub balancer: Balancer,
     /// Tests the steps placed.
     pub placed: u64,
+    /// The workers their decisions examined, summed (the decision log's
+    /// `candidates`).
+    pub examined: u64,
     out: Vec<Assignment>,
     next: u64,
     now: u64,
@@ -70,6 +73,7 @@ impl DecisionBench {
         DecisionBench {
             balancer: b,
             placed: 0,
+            examined: 0,
             out,
             next,
             now: 1,
@@ -87,6 +91,11 @@ impl DecisionBench {
             b.finish(a.test, SimTime(now + 1), true);
         }
         self.placed += self.out.len() as u64;
+        self.examined += self
+            .out
+            .iter()
+            .map(|a| u64::from(a.candidates))
+            .sum::<u64>();
         self.next += 1;
         self.now += 2;
     }
@@ -113,6 +122,23 @@ mod tests {
                 info.id,
                 bench.placed
             );
+        }
+    }
+
+    /// No policy lists the pool to decide: on 4,000 workers, where a test
+    /// of 8 GiB and two CUDA devices fits about one worker in eight, the
+    /// draws go through the tallies of the test's capacity class and the
+    /// searches through the bounds, so a decision examines a handful of
+    /// workers on average (listing the fitting ones would be hundreds).
+    #[test]
+    fn decisions_examine_a_handful_of_workers() {
+        for info in SCHEDULERS {
+            let mut bench = DecisionBench::new(info.name, 4000);
+            for _ in 0..300 {
+                bench.step();
+            }
+            let mean = bench.examined as f64 / bench.placed as f64;
+            assert!(mean < 8.0, "{} examined {mean} workers a decision", info.id);
         }
     }
 }

@@ -9,6 +9,8 @@
 //! feasible and hold no single fitting worker; the leaves decide exactly.
 //! Updates cost O(log W); searches are O(log W) when the best-ranked workers
 //! fit, and degrade towards O(W) only when the well-ranked ones are all full.
+//! The policies that draw at random, or search by more than one key, have
+//! the tree keep [`Tally`]s beside the nodes too (`balancer/tally.rs`).
 
 use super::memory_order::{MemoryOrder, Walk};
 use super::model::{Shape, WorkerId};
@@ -640,12 +642,13 @@ impl FitTree {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::balancer::model::Backends;
     use crate::sim::{RngStreams, Stream};
 
-    fn leaf(mem: u64, cuda: u32, cores: u32, score: f64) -> LeafData {
+    /// A worker's leaf; CUDA workers offer the CUDA backend too.
+    pub(in crate::balancer) fn leaf(mem: u64, cuda: u32, cores: u32, score: f64) -> LeafData {
         LeafData {
             free_memory_mib: mem,
             free_cuda: cuda,
@@ -655,7 +658,8 @@ mod tests {
         }
     }
 
-    fn shape(mem: u64, cuda: u32, cores: u32) -> Shape {
+    /// A test's shape; one that needs CUDA needs the CUDA backend.
+    pub(in crate::balancer) fn shape(mem: u64, cuda: u32, cores: u32) -> Shape {
         Shape {
             memory_mib: mem,
             cuda_devices: cuda,

@@ -161,27 +161,7 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::balancer::index::RANK_KEYS;
-    use crate::balancer::model::Backends;
-
-    fn leaf(mem: u64, cuda: u32, cores: u32) -> LeafData {
-        LeafData {
-            free_memory_mib: mem,
-            free_cuda: cuda,
-            free_cores: cores,
-            backends: 3,
-            keys: [0.5; RANK_KEYS],
-        }
-    }
-
-    fn shape(mem: u64, cuda: u32, cores: u32) -> Shape {
-        Shape {
-            memory_mib: mem,
-            cuda_devices: cuda,
-            cpu_cores: cores,
-            backend: Backends(1),
-        }
-    }
+    use crate::balancer::index::tests::{leaf, shape};
 
     /// A test's class holds every worker it fits, and only the classes it
     /// should: the step boundaries either side, then a grid of shapes.
@@ -200,23 +180,25 @@ mod tests {
             assert_eq!(class_of(&shape(mem, 1, 1)), 1 + MEM_STEPS + step, "{mem}");
         }
         assert_eq!(class_of(&shape(1 << 30, 7, 1)), CLASSES - 1);
-        assert_eq!(classes_of(&leaf(1 << 20, 4, 0)), {
+        assert_eq!(classes_of(&leaf(1 << 20, 4, 0, 0.5)), {
             let mut only_present = [false; CLASSES];
             only_present[0] = true;
             only_present
         });
         let members = |d| classes_of(&d).iter().filter(|&&m| m).count();
-        assert_eq!(members(leaf(0, 0, 1)), 2);
-        assert_eq!(members(leaf(4095, 0, 1)), 1 + 3);
-        assert_eq!(members(leaf(4096, 1, 1)), 1 + 2 * 4);
-        assert_eq!(members(leaf(1 << 20, 9, 1)), CLASSES);
+        assert_eq!(members(leaf(0, 0, 1, 0.5)), 2);
+        assert_eq!(members(leaf(4095, 0, 1, 0.5)), 1 + 3);
+        assert_eq!(members(leaf(4096, 1, 1, 0.5)), 1 + 2 * 4);
+        assert_eq!(members(leaf(1 << 20, 9, 1, 0.5)), CLASSES);
+        let mut fitting_with_cuda = 0;
         for wm in (0..20_000).step_by(511) {
             for (wcuda, wc) in [(0, 0), (0, 1), (1, 2), (2, 1), (5, 1)] {
-                let d = leaf(wm, wcuda, wc);
+                let d = leaf(wm, wcuda, wc, 0.5);
                 for tm in (0..20_000).step_by(487) {
                     for (tcuda, tc) in [(0, 0), (0, 1), (1, 1), (2, 1), (3, 2)] {
                         let s = shape(tm, tcuda, tc);
                         if d.fits(&s) {
+                            fitting_with_cuda += u32::from(tcuda > 0);
                             assert!(
                                 classes_of(&d)[class_of(&s)],
                                 "{wm} {wcuda} {wc} {tm} {tcuda} {tc}"
@@ -226,5 +208,6 @@ mod tests {
                 }
             }
         }
+        assert!(fitting_with_cuda > 100, "{fitting_with_cuda}");
     }
 }
