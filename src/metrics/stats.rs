@@ -94,7 +94,7 @@ pub(super) fn nearest_rank(p: f64, n: usize) -> usize {
 /// real CDF: `[q, value]` at q = 0, 0.01, …, 1, each value the nearest-rank
 /// percentile 100·q, so q = 0 is the minimum, q = 1 the maximum, and q =
 /// 0.5, 0.95, 0.99 are exactly [`Percentiles::of`]'s p50, p95 and p99.
-/// Empty for no data. Exact, by selection ([`select`]) rather than a sort.
+/// Empty for no data. Exact, by selection (`metrics::select`) rather than a sort.
 pub fn quantile_points(xs: &[f64]) -> Vec<(f64, f64)> {
     if xs.is_empty() {
         return Vec::new();

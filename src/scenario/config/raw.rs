@@ -71,7 +71,7 @@ pub struct RawWorkerProfile {
     pub cuda_distribution: Option<Vec<i64>>,
     #[serde(default)]
     pub description: String,
-    /// Extension: CPU cores per worker [default: [4]].
+    /// Extension: CPU cores per worker [default: `[4]`].
     pub cpu_cores_distribution: Option<Vec<i64>>,
     /// Extension: relative speeds [default: [1.0]].
     pub speed_distribution: Option<Vec<f64>>,
@@ -87,7 +87,7 @@ pub struct RawTestProfile {
     pub priority_distribution: Option<Vec<i64>>,
     #[serde(default)]
     pub description: String,
-    /// Extension: CPU cores per test [default: [1]].
+    /// Extension: CPU cores per test [default: `[1]`].
     pub cpu_requirements: Option<Vec<i64>>,
     /// Extension: mean run time, seconds [default: 10].
     pub expected_duration: Option<f64>,
