@@ -68,7 +68,9 @@ fn tallies(scheduler: SchedulerName, weights: &CompositeWeights, out: &mut Vec<T
             add(out, TallyKind::MaxKey(RankKey::Balanced));
         }
         SchedulerName::Composite => {
-            for &member in weights.0.keys() {
+            // `validate` refuses composite as a member; skipping it here
+            // too keeps unvalidated weights from recursing forever.
+            for &member in weights.0.keys().filter(|&&m| m != SchedulerName::Composite) {
                 let key = ranked_key(member);
                 if key != ranked_key(SchedulerName::Composite) {
                     add(out, TallyKind::MaxKey(key));
@@ -430,6 +432,46 @@ pub(crate) mod testkit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each policy's index keeps the tallies its draws and second keys
+    /// need, a composite the union of its members', each once.
+    #[test]
+    fn each_index_keeps_the_tallies_its_policy_draws_and_searches_by() {
+        let of = |scheduler, weights: &CompositeWeights| {
+            let mut kinds = Vec::new();
+            tallies(scheduler, weights, &mut kinds);
+            kinds
+        };
+        let default = CompositeWeights::default();
+        assert_eq!(of(SchedulerName::Random, &default), [TallyKind::Count]);
+        assert_eq!(of(SchedulerName::Adaptive, &default), [TallyKind::Idleness]);
+        assert!(of(SchedulerName::PerformanceBased, &default).is_empty());
+        assert_eq!(
+            of(SchedulerName::Composite, &default),
+            [TallyKind::MaxKey(RankKey::Idle)]
+        );
+        let mixed = CompositeWeights::parse(
+            "random:1,priority_based:1,power_of_two:1,weighted_round_robin:1",
+        )
+        .unwrap();
+        assert_eq!(
+            of(SchedulerName::Composite, &mixed),
+            [
+                TallyKind::Count,
+                TallyKind::MaxKey(RankKey::Speed),
+                TallyKind::Idleness,
+                TallyKind::MaxKey(RankKey::Balanced),
+            ]
+        );
+        let looped = CompositeWeights(indexmap::IndexMap::from([
+            (SchedulerName::Composite, 1.0),
+            (SchedulerName::LeastLoaded, 1.0),
+        ]));
+        assert_eq!(
+            of(SchedulerName::Composite, &looped),
+            [TallyKind::MaxKey(RankKey::Idle)]
+        );
+    }
 
     #[test]
     fn names_round_trip_and_unknown_lists_known() {
