@@ -192,17 +192,25 @@ mod tests {
         }
         c.reindex();
         let idle: Vec<f64> = c.workers.iter().map(|w| 1.0 - w.effective_load()).collect();
-        let t = test(8, 0);
+        // 6 GB: the 4 GB workers are in the test's capacity class (4 GiB
+        // free and a core) but do not fit, so draws are rejected within it.
+        let t = test(6, 0);
         let req = request(&t);
         let mut rng = RngStreams::new(11).stream(Stream::Policy);
         let draws = 20_000;
-        let (mut uniform, mut weighted) = ([0u32; 8], [0u32; 8]);
+        let (mut uniform, mut weighted, mut redrawn) = ([0u32; 8], [0u32; 8], 0);
         for _ in 0..draws {
-            uniform[uniform_fitting(&req, &c.view(), &mut rng).unwrap().worker.0 as usize] += 1;
+            let u = uniform_fitting(&req, &c.view(), &mut rng).unwrap();
+            uniform[u.worker.0 as usize] += 1;
             let w = weighted_fitting(&req, &c.view(), &mut rng).unwrap();
             assert_eq!(w.score, idle[w.worker.0 as usize]);
             weighted[w.worker.0 as usize] += 1;
+            redrawn += u32::from(u.candidates > 1) + u32::from(w.candidates > 1);
         }
+        assert!(
+            redrawn > draws / 4,
+            "rejection was not exercised: {redrawn}"
+        );
         let fitting_idle: f64 = idle[..4].iter().sum();
         for i in 0..8 {
             let (want_u, want_w) = if i < 4 {
