@@ -106,16 +106,22 @@ mod tests {
     use super::*;
     use crate::balancer::policy::SCHEDULERS;
 
+    /// A bench of `workers` workers after `steps` steps.
+    fn stepped(scheduler: SchedulerName, workers: u32, steps: u32) -> DecisionBench {
+        let mut bench = DecisionBench::new(scheduler, workers);
+        for _ in 0..steps {
+            bench.step();
+        }
+        bench
+    }
+
     /// The steps are real decisions: with half the cores free, every
     /// policy places most steps' tests (a test whose memory and CUDA fit no
     /// free worker waits, and a later pass may place it).
     #[test]
     fn most_steps_place_a_test() {
         for info in SCHEDULERS {
-            let mut bench = DecisionBench::new(info.name, 100);
-            for _ in 0..40 {
-                bench.step();
-            }
+            let bench = stepped(info.name, 100, 40);
             assert!(
                 (30..=40).contains(&bench.placed),
                 "{} placed {}",
@@ -133,10 +139,7 @@ mod tests {
     #[test]
     fn decisions_examine_a_handful_of_workers() {
         for info in SCHEDULERS {
-            let mut bench = DecisionBench::new(info.name, 4000);
-            for _ in 0..300 {
-                bench.step();
-            }
+            let bench = stepped(info.name, 4000, 300);
             let mean = bench.examined as f64 / bench.placed as f64;
             assert!(mean < 8.0, "{} examined {mean} workers a decision", info.id);
         }
