@@ -74,12 +74,22 @@ pub enum TallyKind {
 #[derive(Clone, Debug)]
 pub struct Tally {
     kind: TallyKind,
-    nodes: Vec<[f64; CLASSES]>,
+    values: Values,
+}
+
+/// A tally's values per node and class. Counts are whole numbers, kept as
+/// `u32` (slots are `u32`, so no count overflows): half the bytes of an
+/// `f64`, so a node update and a draw's path touch half the memory.
+#[derive(Clone, Debug)]
+enum Values {
+    /// Idleness sums, or maxima of a key.
+    Real(Vec<[f64; CLASSES]>),
+    Count(Vec<[u32; CLASSES]>),
 }
 
 impl Tally {
     /// The value of an empty subtree: nothing summed, or no key.
-    fn empty(kind: TallyKind) -> [f64; CLASSES] {
+    fn empty_real(kind: TallyKind) -> [f64; CLASSES] {
         match kind {
             TallyKind::MaxKey(_) => [f64::NEG_INFINITY; CLASSES],
             TallyKind::Count | TallyKind::Idleness => [0.0; CLASSES],
@@ -87,10 +97,11 @@ impl Tally {
     }
 
     pub fn new(kind: TallyKind) -> Tally {
-        Tally {
-            kind,
-            nodes: Vec::new(),
-        }
+        let values = match kind {
+            TallyKind::Count => Values::Count(Vec::new()),
+            _ => Values::Real(Vec::new()),
+        };
+        Tally { kind, values }
     }
 
     pub fn kind(&self) -> TallyKind {
@@ -99,41 +110,56 @@ impl Tally {
 
     /// Empties the tally for a tree of `nodes` nodes.
     pub(super) fn reset(&mut self, nodes: usize) {
-        self.nodes = vec![Tally::empty(self.kind); nodes];
+        match &mut self.values {
+            Values::Real(v) => *v = vec![Tally::empty_real(self.kind); nodes],
+            Values::Count(v) => *v = vec![[0; CLASSES]; nodes],
+        }
     }
 
     /// Writes node `i` as the leaf of `data`.
     pub(super) fn set_leaf(&mut self, i: usize, data: Option<&LeafData>) {
-        let mut value = Tally::empty(self.kind);
-        if let Some(d) = data {
-            let x = match self.kind {
-                TallyKind::Count => 1.0,
-                TallyKind::Idleness => d.idleness(),
-                TallyKind::MaxKey(k) => d.keys[k as usize],
-            };
-            for (slot, member) in value.iter_mut().zip(classes_of(d)) {
-                if member {
-                    *slot = x;
-                }
+        let member = data.map_or([false; CLASSES], classes_of);
+        match &mut self.values {
+            Values::Count(v) => v[i] = member.map(u32::from),
+            Values::Real(v) => {
+                let x = match (self.kind, data) {
+                    (TallyKind::MaxKey(k), Some(d)) => d.keys[k as usize],
+                    (_, Some(d)) => d.idleness(),
+                    (_, None) => 0.0,
+                };
+                let empty = Tally::empty_real(self.kind);
+                v[i] = std::array::from_fn(|j| if member[j] { x } else { empty[j] });
             }
         }
-        self.nodes[i] = value;
     }
 
     /// Recomputes inner node `i` from its children. A sum is always taken
     /// from the two children, so it depends only on the leaves, never on
     /// the order of updates.
     pub(super) fn pull(&mut self, i: usize) {
-        let (l, r) = (self.nodes[2 * i], self.nodes[2 * i + 1]);
-        self.nodes[i] = match self.kind {
-            TallyKind::MaxKey(_) => std::array::from_fn(|j| if l[j] > r[j] { l[j] } else { r[j] }),
-            TallyKind::Count | TallyKind::Idleness => std::array::from_fn(|j| l[j] + r[j]),
-        };
+        match &mut self.values {
+            Values::Count(v) => {
+                let (l, r) = (v[2 * i], v[2 * i + 1]);
+                v[i] = std::array::from_fn(|j| l[j] + r[j]);
+            }
+            Values::Real(v) => {
+                let (l, r) = (v[2 * i], v[2 * i + 1]);
+                v[i] = match self.kind {
+                    TallyKind::MaxKey(_) => {
+                        std::array::from_fn(|j| if l[j] > r[j] { l[j] } else { r[j] })
+                    }
+                    _ => std::array::from_fn(|j| l[j] + r[j]),
+                };
+            }
+        }
     }
 
     /// Node `i`'s value for `class`.
     pub(super) fn at(&self, i: usize, class: usize) -> f64 {
-        self.nodes[i][class]
+        match &self.values {
+            Values::Real(v) => v[i][class],
+            Values::Count(v) => f64::from(v[i][class]),
+        }
     }
 
     /// The worker where the running sum over `class`, in id order, passes
@@ -146,7 +172,7 @@ impl Tally {
         }
         let mut i = 1;
         while i < leaves {
-            let left = self.nodes[2 * i][class];
+            let left = self.at(2 * i, class);
             i = if r < left {
                 2 * i
             } else {
@@ -154,7 +180,7 @@ impl Tally {
                 2 * i + 1
             };
         }
-        (self.nodes[i][class] > 0.0).then_some(WorkerId((i - leaves) as u32))
+        (self.at(i, class) > 0.0).then_some(WorkerId((i - leaves) as u32))
     }
 }
 
