@@ -37,15 +37,16 @@ pub enum RankKey {
 pub const RANK_KEYS: usize = 5;
 
 /// Free-memory levels of the ranked key's bound: level `j` holds workers
-/// with at least `1024 << j` MiB free (and a free core).
-const MEM_LEVELS: usize = 4;
-const MEM_LEVEL_BASE_MIB: u64 = 1024;
+/// with at least `1024 << j` MiB free (and a free core). They are the
+/// tallies' memory steps 1 and up (`tally::mem_step`), kept in the node
+/// itself for the policy's main key: a separate tally of all 16 classes
+/// would cost every node update more than the spike can spare.
+const MEM_LEVELS: usize = tally::MEM_STEPS - 1;
 
 /// The highest memory level a test of `memory_mib` is sure to need, or
 /// `None` below the first level.
 fn mem_level(memory_mib: u64) -> Option<usize> {
-    let steps = (memory_mib / MEM_LEVEL_BASE_MIB).checked_ilog2()? as usize;
-    Some(steps.min(MEM_LEVELS - 1))
+    tally::mem_step(memory_mib).checked_sub(1)
 }
 
 /// What the index needs to know of one worker.
@@ -116,7 +117,7 @@ impl Node {
             for slot in mem_by_cuda.iter_mut().take(levels) {
                 *slot = mem;
             }
-            let levels = mem_level(d.free_memory_mib).map_or(0, |j| j + 1);
+            let levels = tally::mem_step(d.free_memory_mib);
             for slot in ranked_by_mem.iter_mut().take(levels) {
                 *slot = d.keys[ranked];
             }

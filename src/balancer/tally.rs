@@ -16,8 +16,9 @@
 use super::index::{LeafData, RankKey};
 use super::model::{Shape, WorkerId};
 
-/// Memory steps of a class: any, or at least `1024 << (m - 1)` MiB free.
-const MEM_STEPS: usize = 5;
+/// Memory steps of a class: any, or at least `1024 << (m - 1)` MiB free
+/// (the index's own per-memory-level bound uses steps 1 and up).
+pub(super) const MEM_STEPS: usize = 5;
 const MEM_STEP_BASE_MIB: u64 = 1024;
 /// CUDA steps of a class: at least 0, 1 or 2 free devices.
 const CUDA_STEPS: usize = 3;
@@ -26,7 +27,7 @@ const CUDA_STEPS: usize = 3;
 pub const CLASSES: usize = 1 + CUDA_STEPS * MEM_STEPS;
 
 /// The highest memory step `memory_mib` reaches.
-fn mem_step(memory_mib: u64) -> usize {
+pub(super) fn mem_step(memory_mib: u64) -> usize {
     (memory_mib / MEM_STEP_BASE_MIB)
         .checked_ilog2()
         .map_or(0, |s| (s as usize + 1).min(MEM_STEPS - 1))

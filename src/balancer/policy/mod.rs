@@ -377,7 +377,9 @@ pub(crate) mod testkit {
         }
     }
 
-    /// Workers plus their index, built the way the balancer builds them.
+    /// Workers plus their index, built the way the balancer builds them,
+    /// with both draw tallies (whatever the policy under test), so every
+    /// policy's draws go through the index.
     pub(crate) struct Cluster {
         pub workers: Vec<WorkerState>,
         pub index: FitTree,
