@@ -35,7 +35,7 @@ pub use invariants::InvariantError;
 pub use pending::CountError;
 pub use record::{Assignment, Carried, TestRecord};
 pub use stealing::Moved;
-pub use worker::{History, Usage, WorkerState, CAPACITY_GATE};
+pub use worker::{performance_level_in, History, Usage, WorkerState, CAPACITY_GATE};
 
 /// Where a live test is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,6 +254,18 @@ impl Balancer {
         if w.status == WorkerStatus::Offline {
             return;
         }
+        w.thermal = thermal;
+        self.refresh(id, true);
+    }
+
+    /// A worker's report: its drift and thermal phase at once, one index
+    /// update for both.
+    pub fn set_condition(&mut self, id: WorkerId, drift: LoadDrift, thermal: Thermal) {
+        let w = &mut self.workers[id.0 as usize];
+        if w.status == WorkerStatus::Offline {
+            return;
+        }
+        w.drift = drift;
         w.thermal = thermal;
         self.refresh(id, true);
     }

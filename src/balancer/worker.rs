@@ -161,6 +161,16 @@ pub struct WorkerState {
     pub usage: Usage,
 }
 
+/// 1.0 normally, lower while warming or cooling.
+#[inline]
+pub fn performance_level_in(thermal: Thermal) -> f64 {
+    match thermal {
+        Thermal::Normal => 1.0,
+        Thermal::Warming { .. } => WARMING_LEVEL,
+        Thermal::Cooling { .. } => COOLING_LEVEL,
+    }
+}
+
 impl WorkerState {
     pub fn new(id: WorkerId, spec: WorkerSpec, now: SimTime) -> Self {
         WorkerState {
@@ -227,8 +237,13 @@ impl WorkerState {
 
     /// Utilisation: what the running tests use, plus the environment's drift.
     pub fn utilisation(&self) -> Utilisation {
+        self.utilisation_in(&self.drift)
+    }
+
+    /// Utilisation with `d` as the drift (see [`WorkerState::effective_load_in`]).
+    #[inline]
+    fn utilisation_in(&self, d: &LoadDrift) -> Utilisation {
         let frac = |used: f64, total: f64| if total > 0.0 { used / total } else { 0.0 };
-        let d = &self.drift;
         Utilisation {
             cpu: (frac(f64::from(self.used_cores), f64::from(self.spec.cpu_cores)) + d.cpu)
                 .clamp(0.0, 1.0),
@@ -247,16 +262,20 @@ impl WorkerState {
 
     /// 1.0 normally, lower while warming or cooling.
     pub fn performance_level(&self) -> f64 {
-        match self.thermal {
-            Thermal::Normal => 1.0,
-            Thermal::Warming { .. } => WARMING_LEVEL,
-            Thermal::Cooling { .. } => COOLING_LEVEL,
-        }
+        performance_level_in(self.thermal)
     }
 
     /// The reference's effective load: load + (1 − performance level), capped at 1.
     pub fn effective_load(&self) -> f64 {
-        (self.load_score() + (1.0 - self.performance_level())).min(1.0)
+        self.effective_load_in(&self.drift, self.thermal)
+    }
+
+    /// The effective load this worker would have with `drift` and `thermal`
+    /// in place of those the balancer last heard of: with the reported view,
+    /// a run feels the worker's real condition, not its last report.
+    #[inline]
+    pub fn effective_load_in(&self, drift: &LoadDrift, thermal: Thermal) -> f64 {
+        (self.utilisation_in(drift).load_score() + (1.0 - performance_level_in(thermal))).min(1.0)
     }
 
     /// The performance-based score: 0.7·history + 0.3·(1 − effective load).

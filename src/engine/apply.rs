@@ -40,6 +40,11 @@ impl PoolSink for Applier<'_> {
                     self.queue.push(until, Event::ThermalEnd(worker));
                 }
             }
+            // What the balancer hears stays until the next report, a phase
+            // included: no end event, unlike the live view.
+            PoolFact::Report(worker, drift, thermal) => {
+                self.balancer.set_condition(worker, drift, thermal);
+            }
             PoolFact::Join(spec) => {
                 let worker = self.balancer.register_worker(spec, now);
                 self.collector.on_join();

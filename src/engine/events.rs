@@ -4,7 +4,7 @@
 use super::apply::Applier;
 use super::{Event, Simulation};
 use crate::balancer::model::{TestId, Thermal};
-use crate::balancer::{Assignment, Carried, TestRecord};
+use crate::balancer::{performance_level_in, Assignment, Carried, TestRecord};
 use crate::error::Result;
 use crate::sim::SimDuration;
 use crate::workload::{Fate, Pool};
@@ -165,7 +165,9 @@ impl Simulation<'_> {
     }
 
     /// Decides how long this run takes on its worker and whether it fails.
-    /// A moved run repeats its attempt's draws: only the pace differs.
+    /// A moved run repeats its attempt's draws: only the pace differs. With
+    /// the reported view the pace follows the worker's real condition, not
+    /// its last report.
     fn start_run(&mut self, a: &Assignment, moved: bool) {
         let (spec, d) = self
             .balancer
@@ -181,9 +183,22 @@ impl Simulation<'_> {
         let (nominal, fails) = self.run_model.attempt(&fate, spec, d.runs);
         d.runs += 1;
         let w = self.balancer.worker(a.worker);
-        let mut pace = w.spec.speed * w.performance_level();
-        if self.scenario.load.contention {
-            pace /= crate::workload::contention::slowdown(w.effective_load());
+        let contention = self.scenario.load.contention;
+        let mut pace = w.spec.speed;
+        match self.pool.condition(w, self.now) {
+            None => {
+                pace *= w.performance_level();
+                if contention {
+                    pace /= crate::workload::contention::slowdown(w.effective_load());
+                }
+            }
+            Some((drift, thermal)) => {
+                pace *= performance_level_in(thermal);
+                if contention {
+                    let load = w.effective_load_in(&drift, thermal);
+                    pace /= crate::workload::contention::slowdown(load);
+                }
+            }
         }
         let mut run = SimDuration::from_secs_f64(nominal.as_secs_f64() / pace);
         let mut success = !fails;

@@ -1,6 +1,6 @@
 //! Background load and thermal events (the reference's worker update loop).
 
-use super::check::{FieldPath, PROBABILITY};
+use super::check::{FieldPath, POSITIVE, POSITIVE_SECONDS, PROBABILITY};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,60 @@ pub struct LoadModel {
     /// True: a run started on a loaded worker is slowed
     /// (`workload::contention::slowdown` of its effective load).
     pub contention: bool,
+    /// What the balancer sees of the load; left out of results when live,
+    /// so results from before the field existed keep their bytes.
+    #[serde(default, skip_serializing_if = "LoadView::is_live")]
+    pub view: LoadView,
+    /// How often workers report, with the reported view (`None` when live).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reports: Option<ReportPace>,
+}
+
+/// Heartbeats with the reported view, paced as `lbsim serve` paces its
+/// workers': each worker every `min_interval_s`, stretched so that the
+/// fleet sends at most `per_second` (the service's 500 beats a second).
+/// Unlike the service, no timeout caps the stretch: a simulated worker
+/// never times out, and the cap would bring back a cost of workers × time.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportPace {
+    pub per_second: f64,
+    pub min_interval_s: f64,
+}
+
+impl Default for ReportPace {
+    fn default() -> Self {
+        ReportPace {
+            per_second: 500.0,
+            min_interval_s: 5.0,
+        }
+    }
+}
+
+impl ReportPace {
+    /// Reports the fleet sends a second with `active` workers.
+    pub fn fleet_rate(&self, active: usize) -> f64 {
+        (active as f64 / self.min_interval_s).min(self.per_second)
+    }
+}
+
+/// When the balancer learns a worker's background load and thermal phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadView {
+    /// At every redraw, in every pool cycle (the reference): exact, but
+    /// costs workers × cycles.
+    #[default]
+    Live,
+    /// When the worker reports, as a run starts or ends on it: the same
+    /// drift law, drawn only then (`workload::reported_load`), so the cost
+    /// follows tests, not workers × time.
+    Reported,
+}
+
+impl LoadView {
+    pub fn is_live(&self) -> bool {
+        *self == LoadView::Live
+    }
 }
 
 impl Default for LoadModel {
@@ -34,6 +88,8 @@ impl Default for LoadModel {
             cooling_s: 60.0,
             enabled: true,
             contention: false,
+            view: LoadView::Live,
+            reports: None,
         }
     }
 }
@@ -50,7 +106,12 @@ impl LoadModel {
         let update = path.field("update_probability");
         PROBABILITY.check(&update, self.update_probability)?;
         let thermal = path.field("thermal_probability");
-        PROBABILITY.check(&thermal, self.thermal_probability)
+        PROBABILITY.check(&thermal, self.thermal_probability)?;
+        if let Some(pace) = &self.reports {
+            POSITIVE.check(&path.field("report_rate"), pace.per_second)?;
+            POSITIVE_SECONDS.check(&path.field("report_interval"), pace.min_interval_s)?;
+        }
+        Ok(())
     }
 }
 

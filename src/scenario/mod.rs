@@ -21,7 +21,7 @@ pub use arrivals::{Arrivals, Poisson, RateProfile, Spike};
 pub use churn::Churn;
 pub use config::Config;
 pub use env::{EnvSettings, LogLevel};
-pub use load::LoadModel;
+pub use load::{LoadModel, LoadView, ReportPace};
 pub use memory::available_bytes;
 pub use profiles::{DurationDist, TestProfile, WorkerProfile};
 pub use recorded::{RecordedLeave, RecordedWorker};

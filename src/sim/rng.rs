@@ -27,6 +27,8 @@ pub enum Stream {
     LoadDrift,
     /// Tie-breaks and random choices inside scheduling policies.
     Policy,
+    /// The key of the reported load's hashes (`workload::reported_load`).
+    ReportedLoad,
     /// Anything else (tests, extensions); the number is added to a high base.
     Custom(u32),
 }
@@ -41,6 +43,7 @@ impl Stream {
             Stream::Churn => 5,
             Stream::LoadDrift => 6,
             Stream::Policy => 7,
+            Stream::ReportedLoad => 8,
             Stream::Custom(n) => 1_000 + u64::from(n),
         }
     }

@@ -8,6 +8,7 @@
 mod arrivals;
 pub mod contention;
 mod pool;
+mod reported_load;
 mod run_model;
 pub mod trace;
 

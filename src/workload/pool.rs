@@ -6,12 +6,13 @@
 //! at once and counts it, so the next decision of the same cycle reads the
 //! pool as the facts before it left it.
 
+use super::reported_load::ReportedLoad;
 use crate::balancer::model::{
     gb_to_mib_floor, Backends, LoadDrift, Thermal, WorkerId, WorkerSpec, WorkerStatus,
 };
 use crate::balancer::WorkerState;
 use crate::scenario::{
-    Churn, ChurnAction, ChurnEvent, LoadModel, RecordedLeave, RecordedWorker, Scenario,
+    Churn, ChurnAction, ChurnEvent, LoadModel, LoadView, RecordedLeave, RecordedWorker, Scenario,
     WorkerProfile,
 };
 use crate::sim::{RngStreams, SimDuration, SimRng, SimTime, Stream};
@@ -29,6 +30,8 @@ pub enum PoolFact {
     Drift(WorkerId, LoadDrift),
     /// A worker starts warming or cooling; the phase carries its end.
     Thermal(WorkerId, Thermal),
+    /// A worker reports its drift and thermal phase (the reported view).
+    Report(WorkerId, LoadDrift, Thermal),
 }
 
 /// What the pool reads of the cluster, and where its facts go. A sink
@@ -60,6 +63,8 @@ pub struct Pool {
     /// initial workers and every later join take the next one.
     recorded: Vec<WorkerSpec>,
     next_recorded: usize,
+    /// With the reported view: drift drawn when workers report, not in cycles.
+    reported: Option<ReportedLoad>,
 }
 
 /// One scripted action: a join, or a drain or failure of `worker` (a
@@ -133,6 +138,14 @@ impl Pool {
                 _ => Vec::new(),
             },
             next_recorded: 0,
+            reported: (scenario.load.enabled && scenario.load.view == LoadView::Reported).then(
+                || {
+                    ReportedLoad::new(
+                        &scenario.load,
+                        streams.stream(Stream::ReportedLoad).next_u64(),
+                    )
+                },
+            ),
         }
     }
 
@@ -255,10 +268,67 @@ impl Pool {
     /// One cycle: drift and thermal events first, then churn. The sink may
     /// batch its index updates around the call (no pass runs inside).
     pub fn cycle<S: PoolSink>(&mut self, sink: &mut S, now: SimTime) -> Result<(), S::Error> {
-        if self.load.enabled {
-            self.drift(sink, now)?;
+        match &mut self.reported {
+            Some(reported) => {
+                let due = reported.cycle(now, sink.active_workers());
+                self.heartbeats(sink, due, now)?;
+            }
+            None if self.load.enabled => self.drift(sink, now)?,
+            None => {}
         }
         self.churn(sink)
+    }
+
+    /// `due` workers report, in id order from where the last cycle's
+    /// heartbeats stopped; offline workers are skipped and not counted.
+    fn heartbeats<S: PoolSink>(
+        &mut self,
+        sink: &mut S,
+        due: usize,
+        now: SimTime,
+    ) -> Result<(), S::Error> {
+        let workers = sink.workers().len();
+        let (mut sent, mut looked) = (0, 0);
+        while sent < due && looked < workers {
+            let Some(reported) = &mut self.reported else {
+                break;
+            };
+            let id = reported.next_reporter(workers);
+            looked += 1;
+            if sink.workers()[id.0 as usize].status != WorkerStatus::Offline {
+                self.report(sink, id, now)?;
+                sent += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// With the reported view, the worker's real drift and thermal phase at
+    /// `now` (its last report may be older); `None` with the live view,
+    /// where the balancer's are the real ones.
+    pub fn condition(&mut self, w: &WorkerState, now: SimTime) -> Option<(LoadDrift, Thermal)> {
+        let reported = self.reported.as_mut()?;
+        Some(reported.at(w.id, w.joined_at, now))
+    }
+
+    /// The worker reports its drift and thermal phase as of `now`, told as
+    /// one fact when either changed since its last report.
+    fn report<S: PoolSink>(
+        &mut self,
+        sink: &mut S,
+        worker: WorkerId,
+        now: SimTime,
+    ) -> Result<(), S::Error> {
+        let Some(reported) = &mut self.reported else {
+            return Ok(());
+        };
+        let w = &sink.workers()[worker.0 as usize];
+        let seen = (w.drift, w.thermal);
+        let (drift, thermal) = reported.at(worker, w.joined_at, now);
+        if (drift, thermal) != seen {
+            sink.tell(PoolFact::Report(worker, drift, thermal))?;
+        }
+        Ok(())
     }
 
     /// Each worker not offline gets new drift with the update probability;
@@ -285,17 +355,9 @@ impl Pool {
         Ok(())
     }
 
-    /// Background load from outside the tests: small on the resources tests
-    /// drive, the reference's ranges on I/O and network.
+    /// One redraw of the background load (see [`drift_from`]).
     fn draw_drift(&mut self) -> LoadDrift {
-        let r = &mut self.drift_rng;
-        LoadDrift {
-            cpu: r.uniform(0.0, 0.2),
-            memory: r.uniform(0.0, 0.1),
-            gpu: r.uniform(0.0, 0.1),
-            io: r.uniform(0.05, 0.5),
-            network: r.uniform(0.1, 0.6),
-        }
+        drift_from(|low, high| self.drift_rng.uniform(low, high))
     }
 
     /// Warming with the thermal probability, else cooling with it again.
@@ -351,6 +413,19 @@ impl Pool {
             sink.tell(fact)?;
         }
         Ok(())
+    }
+}
+
+/// Background load from outside the tests: small on the resources tests
+/// drive, the reference's ranges on I/O and network. `uniform(low, high)`
+/// is called once a component, in this order.
+pub(super) fn drift_from(mut uniform: impl FnMut(f64, f64) -> f64) -> LoadDrift {
+    LoadDrift {
+        cpu: uniform(0.0, 0.2),
+        memory: uniform(0.0, 0.1),
+        gpu: uniform(0.0, 0.1),
+        io: uniform(0.05, 0.5),
+        network: uniform(0.1, 0.6),
     }
 }
 
@@ -440,6 +515,7 @@ mod tests {
                     b.set_thermal(w, phase);
                     fx.thermal_ends.push((w, phase.until().unwrap()));
                 }
+                PoolFact::Report(w, drift, phase) => b.set_condition(w, drift, phase),
             }
             self.told.push(fact);
             Ok(())
@@ -488,9 +564,9 @@ mod tests {
         (log, told)
     }
 
-    /// How many facts of each kind: join, drain, fail, drift, thermal.
-    fn kinds(told: &[PoolFact]) -> [usize; 5] {
-        let mut n = [0; 5];
+    /// How many facts of each kind: join, drain, fail, drift, thermal, report.
+    fn kinds(told: &[PoolFact]) -> [usize; 6] {
+        let mut n = [0; 6];
         for f in told {
             n[match f {
                 PoolFact::Join(_) => 0,
@@ -498,6 +574,7 @@ mod tests {
                 PoolFact::Fail(_) => 2,
                 PoolFact::Drift(..) => 3,
                 PoolFact::Thermal(..) => 4,
+                PoolFact::Report(..) => 5,
             }] += 1;
         }
         n
@@ -520,7 +597,7 @@ mod tests {
         .to_scenario()
         .unwrap();
         let (log, told) = drive(&scenario, 300);
-        let [joins, drains, fails, drifts, thermals] = kinds(&told);
+        let [joins, drains, fails, drifts, thermals, _] = kinds(&told);
         assert_eq!([joins, drains, fails, thermals], [16, 10, 4, 21]);
         assert!(drifts > 300, "{drifts} drift facts");
         assert!(log.contains("failed: [(WorkerId(0), [TestId(0), TestId(11)"));
@@ -552,7 +629,7 @@ mod tests {
             ],
         };
         let (log, told) = drive(&scenario, 60);
-        let [joins, drains, fails, _, thermals] = kinds(&told);
+        let [joins, drains, fails, _, thermals, _] = kinds(&told);
         assert_eq!([joins, drains, fails, thermals], [14, 3, 11, 5]);
         assert_eq!(hash(&log), "34dfdb8ddaef88dc", "{log}");
     }

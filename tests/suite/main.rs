@@ -27,6 +27,7 @@ mod mmc;
 mod policies;
 mod record_replay;
 mod replay;
+mod reported_load;
 mod scenarios;
 mod serve;
 mod serve_support;

@@ -261,4 +261,10 @@ pub struct RawLoad {
     pub cooling: Option<f64>,
     /// Extension: runs started on a loaded worker are slowed [default: false].
     pub contention: Option<bool>,
+    /// Extension: `live` (the reference) or `reported` [default: live].
+    pub view: Option<crate::scenario::LoadView>,
+    /// Extension, reported view: most reports a second across the fleet [default: 500].
+    pub report_rate: Option<f64>,
+    /// Extension, reported view: seconds between one worker's reports, at least [default: 5].
+    pub report_interval: Option<f64>,
 }

@@ -188,8 +188,34 @@ pub(super) fn load(path: &FieldPath, raw: &Option<RawLoad>) -> Result<LoadModel>
         cooling_s: r.cooling.unwrap_or(d.cooling_s),
         enabled: r.enabled.unwrap_or(d.enabled),
         contention: r.contention.unwrap_or(d.contention),
+        view: r.view.unwrap_or(d.view),
+        reports: None,
     };
+    let load = with_reports(path, r, load)?;
     load.check(path)?;
+    Ok(load)
+}
+
+/// The reported view's pace, filled with the service's numbers; pace
+/// fields with the live view are refused rather than ignored.
+fn with_reports(path: &FieldPath, r: &RawLoad, mut load: LoadModel) -> Result<LoadModel> {
+    let given = [
+        ("report_rate", r.report_rate),
+        ("report_interval", r.report_interval),
+    ];
+    if load.view == LoadView::Live {
+        if let Some((name, _)) = given.iter().find(|(_, v)| v.is_some()) {
+            return Err(path
+                .field(name)
+                .error("applies only with \"view\": \"reported\""));
+        }
+        return Ok(load);
+    }
+    let d = ReportPace::default();
+    load.reports = Some(ReportPace {
+        per_second: r.report_rate.unwrap_or(d.per_second),
+        min_interval_s: r.report_interval.unwrap_or(d.min_interval_s),
+    });
     Ok(load)
 }
 
