@@ -2,7 +2,7 @@
 //! twice and proves it reproducible, or shows the first fact that differs
 //! (exit 1).
 
-use super::options::{overrides, KeysArgs, ModeArgs, PolicyArgs, WorkloadArgs};
+use super::options::{overrides, ModeArgs, ModelArgs, PolicyArgs, WorkloadArgs};
 use crate::compare::{check_determinism, Verdict};
 use crate::error::{Error, Result};
 use crate::run::{RunRequest, Source};
@@ -35,7 +35,7 @@ pub(crate) struct DeterminismArgs {
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
     #[command(flatten)]
-    pub(crate) keys: KeysArgs,
+    pub(crate) keys: ModelArgs,
     /// Config file of SCENARIO, replacing the embedded default [env: LB_CONFIG_PATH]
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,

@@ -1,7 +1,7 @@
 //! `lbsim load SCENARIO`: a scenario's arrivals (and pool) against a live
 //! coordinator, measured into the simulator's results JSON.
 
-use super::options::{overrides, KeysArgs, PolicyArgs, WorkloadArgs};
+use super::options::{overrides, ModelArgs, PolicyArgs, WorkloadArgs};
 use crate::error::{Error, Result};
 use crate::loadgen::playback::{play, LoadOptions};
 use crate::loadgen::results_doc;
@@ -58,7 +58,7 @@ pub(crate) fn run(args: &LoadArgs, env: &EnvSettings) -> Result<()> {
             name: args.scenario.clone(),
             config: args.config.clone(),
         },
-        overrides: overrides(&args.workload, &policy, &KeysArgs::default()),
+        overrides: overrides(&args.workload, &policy, &ModelArgs::default()),
         outputs: Outputs {
             results: args.output.clone(),
             ..Outputs::default()

@@ -5,7 +5,7 @@
 use crate::balancer::policy::{CompositeWeights, SchedulerName};
 use crate::error::{Error, Result};
 use crate::run::{Outputs, Overrides};
-use crate::scenario::BalancingOverrides;
+use crate::scenario::{BalancingOverrides, LoadView};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -55,13 +55,27 @@ pub(crate) struct PolicyArgs {
     pub(crate) work_stealing: bool,
 }
 
-/// Concurrency keys on the synthetic tests.
+/// What the synthetic model adds to the reference's: concurrency keys on
+/// the tests, and what the balancer sees of the workers' load.
 #[derive(Clone, Debug, Default, Args)]
-pub(crate) struct KeysArgs {
+pub(crate) struct ModelArgs {
     /// Give tests one of N concurrency keys; tests sharing a key never run
     /// at the same time [default: 0, no keys]
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub(crate) concurrency_keys: Option<u32>,
+    /// What the balancer sees of the load: live (every redraw at once, the
+    /// reference) or reported (heartbeats, as lbsim serve; for large pools)
+    /// [default: the scenario's, else live]
+    #[arg(long, value_name = "VIEW", value_parser = parse_load_view)]
+    pub(crate) load_view: Option<LoadView>,
+}
+
+fn parse_load_view(s: &str) -> Result<LoadView, String> {
+    match s {
+        "live" => Ok(LoadView::Live),
+        "reported" => Ok(LoadView::Reported),
+        _ => Err(format!("'{s}' is not live or reported")),
+    }
 }
 
 /// The files one run writes.
@@ -85,7 +99,7 @@ pub(crate) struct OutputArgs {
 pub(crate) fn overrides(
     workload: &WorkloadArgs,
     policy: &PolicyArgs,
-    keys: &KeysArgs,
+    model: &ModelArgs,
 ) -> Overrides {
     Overrides {
         workers: workload.workers,
@@ -96,7 +110,8 @@ pub(crate) fn overrides(
         balancing: BalancingOverrides {
             composite_weights: policy.composite_weights.clone(),
             work_stealing: policy.work_stealing,
-            concurrency_keys: keys.concurrency_keys,
+            concurrency_keys: model.concurrency_keys,
+            load_view: model.load_view,
         },
     }
 }
@@ -196,8 +211,8 @@ impl PolicyArgs {
     }
 }
 
-impl KeysArgs {
-    pub(crate) fn absorb(&mut self, before: &mut KeysArgs) -> Result<()> {
+impl ModelArgs {
+    pub(crate) fn absorb(&mut self, before: &mut ModelArgs) -> Result<()> {
         take(
             "--concurrency-keys",
             &mut before.concurrency_keys,

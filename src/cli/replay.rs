@@ -1,6 +1,6 @@
 //! `lbsim replay TRACE`: a recorded workload through the balancer.
 
-use super::options::{overrides, KeysArgs, OutputArgs, PolicyArgs, WorkloadArgs};
+use super::options::{overrides, ModelArgs, OutputArgs, PolicyArgs, WorkloadArgs};
 use super::output::print_stats;
 use crate::engine::NoObserver;
 use crate::error::{Error, Result};
@@ -88,7 +88,7 @@ impl ReplayArgs {
         };
         Ok(RunRequest {
             source,
-            overrides: overrides(&workload, &self.policy, &KeysArgs::default()),
+            overrides: overrides(&workload, &self.policy, &ModelArgs::default()),
             outputs: self.outputs.outputs(),
         })
     }

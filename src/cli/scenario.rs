@@ -1,7 +1,7 @@
 //! `lbsim scenario NAME` and `lbsim --scenario NAME`: a named scenario of
 //! the config, its own values overridden by the flags given.
 
-use super::options::{overrides, KeysArgs, OutputArgs, PolicyArgs, WorkloadArgs};
+use super::options::{overrides, ModelArgs, OutputArgs, PolicyArgs, WorkloadArgs};
 use super::output::print_stats;
 use crate::engine::NoObserver;
 use crate::error::Result;
@@ -39,7 +39,7 @@ pub(crate) struct ScenarioArgs {
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
     #[command(flatten)]
-    pub(crate) keys: KeysArgs,
+    pub(crate) keys: ModelArgs,
     #[command(flatten)]
     pub(crate) outputs: OutputArgs,
     /// Config file replacing the embedded default [env: LB_CONFIG_PATH]

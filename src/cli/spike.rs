@@ -1,6 +1,6 @@
 //! `lbsim spike`: bursts, dynamic workers and one load spike.
 
-use super::options::{overrides, KeysArgs, OutputArgs, PolicyArgs, WorkloadArgs};
+use super::options::{overrides, ModelArgs, OutputArgs, PolicyArgs, WorkloadArgs};
 use super::output::print_stats;
 use crate::engine::NoObserver;
 use crate::error::Result;
@@ -17,7 +17,7 @@ pub(crate) struct SpikeArgs {
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
     #[command(flatten)]
-    pub(crate) keys: KeysArgs,
+    pub(crate) keys: ModelArgs,
     #[command(flatten)]
     pub(crate) outputs: OutputArgs,
 }

@@ -1,7 +1,7 @@
 //! `lbsim stress` (and `lbsim` alone): one stress test on the reference's
 //! defaults.
 
-use super::options::{overrides, KeysArgs, ModeArgs, OutputArgs, PolicyArgs, WorkloadArgs};
+use super::options::{overrides, ModeArgs, ModelArgs, OutputArgs, PolicyArgs, WorkloadArgs};
 use super::output::print_stats;
 use crate::engine::NoObserver;
 use crate::error::Result;
@@ -20,7 +20,7 @@ pub(crate) struct StressArgs {
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
     #[command(flatten)]
-    pub(crate) keys: KeysArgs,
+    pub(crate) keys: ModelArgs,
     #[command(flatten)]
     pub(crate) outputs: OutputArgs,
 }

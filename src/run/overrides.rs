@@ -20,7 +20,7 @@ pub struct Overrides {
 }
 
 /// Every override by its flag, in the order the flags are documented.
-const FLAGS: [&str; 8] = [
+const FLAGS: [&str; 9] = [
     "--workers",
     "--tests",
     "--duration",
@@ -29,6 +29,7 @@ const FLAGS: [&str; 8] = [
     "--composite-weights",
     "--work-stealing",
     "--concurrency-keys",
+    "--load-view",
 ];
 
 impl Overrides {
@@ -88,7 +89,7 @@ impl Overrides {
     }
 
     /// Whether each of `FLAGS` is given.
-    fn given(&self) -> [bool; 8] {
+    fn given(&self) -> [bool; 9] {
         let b = &self.balancing;
         [
             self.workers.is_some(),
@@ -99,6 +100,7 @@ impl Overrides {
             b.composite_weights.is_some(),
             b.work_stealing,
             b.concurrency_keys.is_some(),
+            b.load_view.is_some(),
         ]
     }
 }
@@ -110,6 +112,7 @@ pub(crate) const BALANCING: &[&str] = &[
     "--composite-weights",
     "--work-stealing",
     "--concurrency-keys",
+    "--load-view",
 ];
 
 #[cfg(test)]

@@ -31,8 +31,9 @@ impl Default for StressOptions {
 }
 
 /// The balancing flags (`--composite-weights`, `--work-stealing`,
-/// `--concurrency-keys`): what a run may set over its source's own
-/// balancing, applied while the scenario is built (never patched after).
+/// `--concurrency-keys`, `--load-view`): what a run may set over its
+/// source's own balancing, applied while the scenario is built (never
+/// patched after).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BalancingOverrides {
     /// Replaces the composite policy's member weights.
@@ -41,6 +42,8 @@ pub struct BalancingOverrides {
     pub work_stealing: bool,
     /// Replaces the test profile's number of concurrency keys.
     pub concurrency_keys: Option<u32>,
+    /// Replaces what the balancer sees of the load (`--load-view`).
+    pub load_view: Option<LoadView>,
 }
 
 impl BalancingOverrides {
@@ -57,6 +60,23 @@ impl BalancingOverrides {
         }
         options.stealing.enabled |= self.work_stealing;
         options
+    }
+
+    /// `base` with `--load-view` applied; a reported view without a pace
+    /// gets the service's.
+    pub fn load(&self, base: LoadModel) -> LoadModel {
+        let Some(view) = self.load_view else {
+            return base;
+        };
+        let reports = match view {
+            LoadView::Live => None,
+            LoadView::Reported => Some(base.reports.unwrap_or_default()),
+        };
+        LoadModel {
+            view,
+            reports,
+            ..base
+        }
     }
 
     /// `base` with `--concurrency-keys` applied.
@@ -129,7 +149,7 @@ impl StressOptions {
             } else {
                 Churn::None
             },
-            load: LoadModel::default(),
+            load: balancing.load(LoadModel::default()),
             balancing: balancing.options(BalancerOptions::default()),
         };
         scenario.validate()?;
@@ -165,10 +185,13 @@ mod tests {
             composite_weights: Some(CompositeWeights::parse("fifo:1").unwrap()),
             work_stealing: true,
             concurrency_keys: Some(4),
+            load_view: Some(LoadView::Reported),
         };
         let s = plain.scenario_with(&flags).unwrap();
         assert!(s.balancing.stealing.enabled);
         assert_eq!(s.test_profile.concurrency_keys, 4);
+        assert_eq!(s.load.view, LoadView::Reported);
+        assert_eq!(s.load.reports, Some(ReportPace::default()));
         let members: Vec<_> = s.balancing.composite_weights.0.keys().copied().collect();
         assert_eq!(members, vec![SchedulerName::Fifo]);
     }

@@ -16,6 +16,7 @@ const STRESS: &[&str] = &[
     "--composite-weights",
     "--work-stealing",
     "--concurrency-keys",
+    "--load-view",
     "--output",
     "--csv",
     "--decisions",
@@ -39,7 +40,7 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
     .concat();
     let scenario = [&STRESS[..3], &STRESS[5..], &["--config", "--help"]].concat();
     let spike = with_help(&[&STRESS[..3], &STRESS[5..]].concat());
-    let determinism = with_help(&[&STRESS[..10], &["--config"]].concat());
+    let determinism = with_help(&[&STRESS[..11], &["--config"]].concat());
     let replay = with_help(&[
         "--format",
         "--time-scale",

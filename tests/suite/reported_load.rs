@@ -1,6 +1,7 @@
-//! `"load": {"view": "reported"}` through the CLI: reproducible, recorded in
-//! the results, different from the live view yet still drifting, its cost
-//! following tests rather than workers × time, and a bad value named.
+//! `"load": {"view": "reported"}` and `--load-view` through the CLI:
+//! reproducible, recorded in the results, different from the live view yet
+//! still drifting, its cost following tests rather than workers × time, the
+//! flag and the field alike, and a bad value named.
 
 use super::common::{lbsim, path_str, stderr, stdout, temp_dir};
 use std::path::{Path, PathBuf};
@@ -127,5 +128,47 @@ fn a_bad_view_is_named_with_its_file_and_line() {
         err.contains("bad.json: scenario_configurations.reported.load.view (line 7")
             && err.contains("unknown variant `stale`, expected `live` or `reported`"),
         "{err}"
+    );
+}
+
+/// The results JSON without its scenario's name and description.
+fn without_names(json: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v["scenario"] = serde_json::Value::Null;
+    v["configuration"]["description"] = serde_json::Value::Null;
+    v.to_string()
+}
+
+#[test]
+fn the_flag_does_what_the_field_does() {
+    let dir = temp_dir("reported-flag");
+    let (field, _) = run(&dir, "reported", &[]);
+    let (flag, _) = run(&dir, "live", &["--load-view", "reported"]);
+    assert_eq!(without_names(&flag), without_names(&field));
+    let (back, _) = run(&dir, "reported", &["--load-view", "live"]);
+    let (live, _) = run(&dir, "live", &[]);
+    assert_eq!(without_names(&back), without_names(&live));
+    // `stress` takes it too, and says so in its results.
+    let out = dir.join("stress.json");
+    let args = [
+        "stress",
+        "--workers",
+        "50",
+        "--tests",
+        "500",
+        "--load-view",
+        "reported",
+    ];
+    let o = lbsim(&[&args[..], &["--output", path_str(&out)]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(out)
+        .unwrap()
+        .contains("\"view\": \"reported\""));
+    let o = lbsim(&["stress", "--load-view", "stale"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("'stale' is not live or reported"),
+        "{}",
+        stderr(&o)
     );
 }

@@ -123,7 +123,7 @@ fn assemble(
         test_profile: o.balancing.test_profile(test_profile),
         arrivals,
         churn: sections::churn(p, s)?,
-        load: sections::load(&p.field("load"), &s.load)?,
+        load: o.balancing.load(sections::load(&p.field("load"), &s.load)?),
         balancing: o.balancing.options(sections::balancing(p, s)?),
     };
     scenario.check_size(p)?;

@@ -119,6 +119,12 @@ pub fn replay_scenario(trace: &Trace, options: &ReplayOptions) -> Result<Replay>
             "a replay's tests keep the trace's needs, which have no keys",
         ));
     }
+    if options.balancing.load_view.is_some() {
+        return Err(Error::invalid(
+            "--load-view",
+            "a replay has no load drift to view",
+        ));
+    }
     if trace.jobs.is_empty() {
         return Err(Error::bad_file(
             trace.file.clone(),
@@ -471,7 +477,7 @@ mod tests {
     }
 
     #[test]
-    fn balancing_flags_apply_but_concurrency_keys_are_refused() {
+    fn balancing_flags_apply_but_concurrency_keys_and_the_load_view_are_refused() {
         let t = trace(TWO_JOBS);
         let o = ReplayOptions {
             balancing: BalancingOverrides {
@@ -491,6 +497,15 @@ mod tests {
         };
         let err = replay_scenario(&t, &o).unwrap_err().to_string();
         assert!(err.starts_with("invalid --concurrency-keys"), "{err}");
+        let o = ReplayOptions {
+            balancing: BalancingOverrides {
+                load_view: Some(crate::scenario::LoadView::Reported),
+                ..Default::default()
+            },
+            ..options()
+        };
+        let err = replay_scenario(&t, &o).unwrap_err().to_string();
+        assert!(err.starts_with("invalid --load-view"), "{err}");
     }
 
     #[test]
