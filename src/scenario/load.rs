@@ -65,9 +65,9 @@ pub enum LoadView {
     /// costs workers × cycles.
     #[default]
     Live,
-    /// When the worker reports, as a run starts or ends on it: the same
-    /// drift law, drawn only then (`workload::reported_load`), so the cost
-    /// follows tests, not workers × time.
+    /// When the worker reports on its heartbeat (paced by `reports`): the
+    /// same drift law, drawn only then (`workload::reported_load`), so the
+    /// cost no longer grows with workers × cycles.
     Reported,
 }
 

@@ -6,11 +6,13 @@
 //! 600 million visits and 180 million index updates, whatever the tests do.
 //!
 //! Here each worker's drift and thermal phases follow the same law, on the
-//! same pool cycles, but nothing is drawn until a worker reports: when a run
-//! starts or ends on it. Every draw is a counter-based hash of (run key,
-//! worker, cycle or phase number), so what a worker reports at a time is
-//! fixed by the seed, whichever policy asks and in whatever order (common
-//! random numbers), and a report costs a few hashes however long the worker
+//! same pool cycles, but nothing is drawn until it is asked for: when a
+//! worker reports on its heartbeat (paced as `lbsim serve` paces them, so
+//! the fleet sends at most 500 reports a second), or when a run starts on it
+//! (a run feels the real condition). Every draw is a counter-based hash of
+//! (run key, worker, cycle or phase number), so a worker's condition at a
+//! time is fixed by the seed, whichever policy asks and in whatever order
+//! (common random numbers), and asking costs little however long the worker
 //! was silent. The balancer ranks workers on what they last reported.
 //!
 //! The law, per worker, from the cycle after it joined:
