@@ -1,6 +1,6 @@
 //! Criterion benches: the event queue, one scheduling decision per policy at
 //! several pool sizes, and whole runs (stress defaults, the hour-long spike,
-//! M/M/c). `cargo bench` runs them all;
+//! M/M/c, 10,000 workers under each load view). `cargo bench` runs them all;
 //! `cargo bench -- decision` runs one group.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -8,7 +8,7 @@ use lbsim::balancer::decision_bench::DecisionBench;
 use lbsim::balancer::policy::SCHEDULERS;
 use lbsim::engine::{self, NoObserver};
 use lbsim::scenario::config::Overrides;
-use lbsim::scenario::{Config, StressOptions};
+use lbsim::scenario::{BalancingOverrides, Config, LoadView, StressOptions};
 use lbsim::sim::{EventQueue, RngStreams, SimDuration, SimTime, Stream};
 use std::hint::black_box;
 use std::path::Path;
@@ -78,6 +78,27 @@ fn whole_runs(c: &mut Criterion) {
     group.bench_function("mmc_rho80_200k_tests", |b| {
         b.iter(|| engine::run(&mmc, &mut NoObserver))
     });
+    // The two load views on one pool (README, "Large pools"): the live
+    // view's cost follows workers × cycles, the reported one's the tests.
+    for view in [LoadView::Live, LoadView::Reported] {
+        let flags = BalancingOverrides {
+            load_view: Some(view),
+            ..BalancingOverrides::default()
+        };
+        let pool = StressOptions {
+            workers: 10_000,
+            tests: 20_000,
+            duration_s: 600.0,
+            ..StressOptions::default()
+        }
+        .scenario_with(&flags)
+        .expect("valid");
+        let name = format!(
+            "drift_10000w_20k_tests_{}",
+            if view.is_live() { "live" } else { "reported" }
+        );
+        group.bench_function(name, |b| b.iter(|| engine::run(&pool, &mut NoObserver)));
+    }
     group.finish();
 }
 
