@@ -183,22 +183,14 @@ impl Simulation<'_> {
         let (nominal, fails) = self.run_model.attempt(&fate, spec, d.runs);
         d.runs += 1;
         let w = self.balancer.worker(a.worker);
-        let contention = self.scenario.load.contention;
-        let mut pace = w.spec.speed;
-        match self.pool.condition(w, self.now) {
-            None => {
-                pace *= w.performance_level();
-                if contention {
-                    pace /= crate::workload::contention::slowdown(w.effective_load());
-                }
-            }
-            Some((drift, thermal)) => {
-                pace *= performance_level_in(thermal);
-                if contention {
-                    let load = w.effective_load_in(&drift, thermal);
-                    pace /= crate::workload::contention::slowdown(load);
-                }
-            }
+        let (drift, thermal) = self
+            .pool
+            .condition(w, self.now)
+            .unwrap_or((w.drift, w.thermal));
+        let mut pace = w.spec.speed * performance_level_in(thermal);
+        if self.scenario.load.contention {
+            let load = w.effective_load_in(&drift, thermal);
+            pace /= crate::workload::contention::slowdown(load);
         }
         let mut run = SimDuration::from_secs_f64(nominal.as_secs_f64() / pace);
         let mut success = !fails;

@@ -172,3 +172,62 @@ fn the_flag_does_what_the_field_does() {
         stderr(&o)
     );
 }
+
+/// The heartbeat pace belongs to the reported view: given with the live
+/// view it is refused rather than ignored, and it must be positive.
+#[test]
+fn the_report_pace_is_checked() {
+    let dir = temp_dir("reported-pace");
+    let cases = [
+        (
+            "\"contention\": true}",
+            "\"contention\": true, \"report_rate\": 100}",
+            "live",
+            "load.report_rate: applies only with \"view\": \"reported\"",
+        ),
+        (
+            "\"view\": \"reported\"}",
+            "\"view\": \"reported\", \"report_rate\": 0}",
+            "reported",
+            "load.report_rate",
+        ),
+        (
+            "\"view\": \"reported\"}",
+            "\"view\": \"reported\", \"report_interval\": -5}",
+            "reported",
+            "load.report_interval",
+        ),
+    ];
+    for (i, (from, to, scenario, want)) in cases.into_iter().enumerate() {
+        let path = dir.join(format!("pace{i}.json"));
+        let text = CONFIG.replacen(from, to, 1);
+        assert_ne!(text, CONFIG, "case {i} edits the config");
+        std::fs::write(&path, text).unwrap();
+        let o = lbsim(&["--config", path_str(&path), "scenario", scenario]);
+        assert_eq!(o.status.code(), Some(2), "case {i}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(want), "case {i}: {err}");
+    }
+    let ok = dir.join("pace-ok.json");
+    let text = CONFIG.replace(
+        "\"view\": \"reported\"}",
+        "\"view\": \"reported\", \"report_rate\": 50, \"report_interval\": 2}",
+    );
+    std::fs::write(&ok, text).unwrap();
+    let out = dir.join("pace-ok-out.json");
+    let o = lbsim(&[
+        "--config",
+        path_str(&ok),
+        "scenario",
+        "reported",
+        "--output",
+        path_str(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json = std::fs::read_to_string(out).unwrap();
+    assert!(
+        json.contains("\"per_second\": 50.0") && json.contains("\"min_interval_s\": 2.0"),
+        "{json}"
+    );
+}
