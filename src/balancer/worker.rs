@@ -214,7 +214,11 @@ impl WorkerState {
         self.used_memory_mib -= shape.memory_mib;
         self.used_cuda -= shape.cuda_devices;
         self.used_cores -= shape.cpu_cores;
-        if let Some(pos) = self.running.iter().position(|&r| r == test) {
+        // The last run first: a lost worker's runs leave from the end, so
+        // requeueing a worker with many runs stays linear.
+        if self.running.last() == Some(&test) {
+            self.running.pop();
+        } else if let Some(pos) = self.running.iter().position(|&r| r == test) {
             self.running.remove(pos);
         }
         self.usage.add_run(shape, run_us);

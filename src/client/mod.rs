@@ -196,11 +196,30 @@ impl Client {
         Ok(self.get_worker(worker)?.tests)
     }
 
+    /// Reports a run's start or end. Both are idempotent per lease, so a
+    /// report the server may not have received (it was down, or answered
+    /// 503) is sent again with backoff, for up to `REPORT_RETRY_S`; a
+    /// conflict (the lease is no longer current) is final.
     pub fn update_assignment_status(
         &self,
         lease: &str,
         status: AssignmentStatus,
     ) -> Result<LeaseAck> {
+        let mut pause = Duration::from_millis(50);
+        let mut waited = Duration::ZERO;
+        loop {
+            match self.report(lease, status.clone()) {
+                Err(e) if is_transient(&e) && waited < REPORT_RETRY => {
+                    std::thread::sleep(pause);
+                    waited += pause;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn report(&self, lease: &str, status: AssignmentStatus) -> Result<LeaseAck> {
         let (success, run_time_s, result) = match status {
             AssignmentStatus::Running => {
                 return self.post(&format!("/v1/leases/{lease}/start"), &serde_json::json!({}))
@@ -268,6 +287,18 @@ impl Client {
     /// `/v1/status` as JSON.
     pub fn status(&self) -> Result<serde_json::Value> {
         self.get("/v1/status")
+    }
+}
+
+/// How long a run's report is retried across a server restart.
+pub const REPORT_RETRY_S: u64 = 120;
+const REPORT_RETRY: Duration = Duration::from_secs(REPORT_RETRY_S);
+
+/// Worth sending again: the server was unreachable or could not save.
+fn is_transient(e: &ClientError) -> bool {
+    match e.status() {
+        None => true,
+        Some(s) => s == 502 || s == 503 || s == 504,
     }
 }
 

@@ -52,6 +52,7 @@ mod tests {
                         cpu: 40.0,
                         memory: 70.0,
                         gpu: 0.0,
+                        leases: None,
                     },
                     effective_load: 0.55,
                     tests: 2,

@@ -101,12 +101,14 @@ impl Fleet {
     }
 }
 
-/// The load a worker's runs cause, percent.
+/// What a worker's runs hold: the load they cause, and their leases
+/// (listed in every heartbeat, so the server can square its view).
 #[derive(Default)]
 struct Held {
     cores: u32,
     memory_gb: f64,
     cuda: u32,
+    leases: BTreeSet<String>,
 }
 
 fn load_of(r: &WorkerRegistration, held: &Mutex<Held>) -> Heartbeat {
@@ -122,6 +124,7 @@ fn load_of(r: &WorkerRegistration, held: &Mutex<Held>) -> Heartbeat {
         cpu: pct(f64::from(h.cores), f64::from(r.cpu_cores)),
         memory: pct(h.memory_gb, r.memory_gb),
         gpu: pct(f64::from(h.cuda), f64::from(r.cuda_devices)),
+        leases: Some(h.leases.iter().cloned().collect()),
     }
 }
 
@@ -132,23 +135,29 @@ fn work(s: &Arc<Shared>, r: WorkerRegistration, mut id: u64, mut every_s: f64) {
     let mut runs: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut next_beat = now() + Duration::from_secs_f64(every_s);
     let mut draining = false;
+    let mut unreachable = 0;
     for _ in 0..u32::MAX {
         if s.stop.load(Ordering::SeqCst) && !draining {
             draining = s.client.drain_worker(id).is_ok();
         }
         runs.retain(|h| !h.is_finished());
-        if draining
-            && runs.is_empty()
-            && s.client.get_assignments(id).map_or(true, |t| t.is_empty())
-        {
-            return;
+        if draining && runs.is_empty() {
+            match s.client.get_assignments(id) {
+                Ok(t) if t.is_empty() => return,
+                Ok(_) => {}
+                // The server is away: wait for it, a bounded while.
+                Err(_) if unreachable < MAX_UNREACHABLE => {
+                    unreachable += 1;
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(_) => return,
+            }
         }
         if now() >= next_beat {
             match s.client.update_worker_load(id, &load_of(&r, &held)) {
                 Ok(reply) => {
                     every_s = reply.next_heartbeat_s;
-                    let mut c = s.cancelled.lock().unwrap_or_else(|e| e.into_inner());
-                    c.extend(reply.cancel);
+                    drop_cancelled(s, &held, reply.cancel);
                 }
                 Err(e) if e.status() == Some(409) || e.status() == Some(404) => {
                     match s.client.register_worker(&r) {
@@ -169,8 +178,16 @@ fn work(s: &Arc<Shared>, r: WorkerRegistration, mut id: u64, mut every_s: f64) {
             .clamp(0.0, 2.0);
         match s.client.get_next_assignment(id, wait) {
             Ok(Some(lease)) => {
-                if let Some(h) = run(s, &held, lease) {
-                    runs.push(h);
+                // After a server restart a lease may come again: run it once.
+                let fresh = held
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .leases
+                    .insert(lease.lease_id.clone());
+                if fresh {
+                    if let Some(h) = run(s, &held, lease) {
+                        runs.push(h);
+                    }
                 }
             }
             Ok(None) => {}
@@ -202,6 +219,7 @@ fn run(
     let wall = run_s * s.options.time_scale;
     if wall <= 0.0 {
         finish(s, &lease, 0.0, success);
+        release(held, &lease.lease_id);
         return None;
     }
     let (s, held) = (s.clone(), held.clone());
@@ -225,8 +243,32 @@ fn run(
         h.cores -= q.cpu_cores;
         h.memory_gb -= q.memory_gb;
         h.cuda -= q.cuda_devices;
+        h.leases.remove(&lease.lease_id);
     }))
 }
+
+/// The run's report is in (or the lease is void): no longer held.
+fn release(held: &Mutex<Held>, lease: &str) {
+    held.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .leases
+        .remove(lease);
+}
+
+/// Leases the server no longer knows on this worker: a run still going
+/// will not report; one not started is forgotten.
+fn drop_cancelled(s: &Shared, held: &Mutex<Held>, cancel: Vec<String>) {
+    if cancel.is_empty() {
+        return;
+    }
+    let mut c = s.cancelled.lock().unwrap_or_else(|e| e.into_inner());
+    let h = held.lock().unwrap_or_else(|e| e.into_inner());
+    c.extend(cancel.into_iter().filter(|l| h.leases.contains(l)));
+}
+
+/// Lease checks a draining worker makes while the server is unreachable
+/// (200 ms apart) before it gives up.
+const MAX_UNREACHABLE: u32 = 600;
 
 /// Reports the end of a run (unless the server cancelled its lease).
 fn finish(s: &Shared, lease: &Lease, run_time_s: f64, success: bool) {

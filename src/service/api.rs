@@ -43,20 +43,33 @@ fn one() -> u32 {
     1
 }
 
+/// The largest machine a worker may declare: 64 TiB of memory, 4,096
+/// cores, 64 CUDA devices (beyond the largest single servers sold). A
+/// registration over these is a mistake or an attack: one such worker was
+/// once handed 100,000 runs.
+pub const MAX_WORKER_MEMORY_GB: f64 = 65_536.0;
+pub const MAX_WORKER_CORES: u32 = 4_096;
+pub const MAX_WORKER_CUDA: u32 = 64;
+/// The most leases one heartbeat may list.
+pub const MAX_HELD_LEASES: usize = 10_000;
+
 /// Fraction of installed memory tests may use (the reference's 0.9).
 pub const USABLE_MEMORY_FRACTION: f64 = 0.9;
 
 impl WorkerRegistration {
     /// The balancer's view of this worker, or the first bad field.
     pub fn to_spec(&self) -> Result<WorkerSpec, FieldError> {
-        if !(self.memory_gb.is_finite() && self.memory_gb > 0.0 && self.memory_gb <= 1e6) {
-            return Err(bad("memory_gb", "must be a number of GB in (0, 1e6]"));
+        if !(self.memory_gb.is_finite()
+            && self.memory_gb > 0.0
+            && self.memory_gb <= MAX_WORKER_MEMORY_GB)
+        {
+            return Err(bad("memory_gb", "must be a number of GB in (0, 65536]"));
         }
-        if self.cpu_cores == 0 || self.cpu_cores > 1_000_000 {
-            return Err(bad("cpu_cores", "must be 1 to 1000000"));
+        if self.cpu_cores == 0 || self.cpu_cores > MAX_WORKER_CORES {
+            return Err(bad("cpu_cores", "must be 1 to 4096"));
         }
-        if self.cuda_devices > 1024 {
-            return Err(bad("cuda_devices", "must be 0 to 1024"));
+        if self.cuda_devices > MAX_WORKER_CUDA {
+            return Err(bad("cuda_devices", "must be 0 to 64"));
         }
         if self.name.as_ref().is_some_and(|n| n.len() > 200) {
             return Err(bad("name", "must be at most 200 bytes"));
@@ -100,8 +113,9 @@ pub struct Registered {
     pub heartbeat_interval_s: f64,
 }
 
-/// `POST /v1/workers/{id}/heartbeat`: measured utilisation, percent (0–100).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+/// `POST /v1/workers/{id}/heartbeat`: measured utilisation, percent (0–100),
+/// and the leases the worker holds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Heartbeat {
     #[serde(default)]
@@ -110,6 +124,12 @@ pub struct Heartbeat {
     pub memory: f64,
     #[serde(default)]
     pub gpu: f64,
+    /// Every lease the worker holds (handed out and not yet reported). When
+    /// given, the server requeues the worker's runs it does not list (a
+    /// recorded loss) and answers, in `cancel`, the listed leases it no
+    /// longer knows. Omitted: nothing is reconciled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leases: Option<Vec<String>>,
 }
 
 impl Heartbeat {
@@ -121,6 +141,14 @@ impl Heartbeat {
         ] {
             if !(v.is_finite() && (0.0..=100.0).contains(&v)) {
                 return Err(bad(name, "must be a percentage from 0 to 100"));
+            }
+        }
+        if let Some(leases) = &self.leases {
+            if leases.len() > MAX_HELD_LEASES {
+                return Err(bad("leases", "must list at most 10000 leases"));
+            }
+            if let Some(i) = leases.iter().position(|l| l.len() > 64) {
+                return Err((format!("leases[{i}]"), "must be at most 64 bytes".into()));
             }
         }
         Ok(())
@@ -303,8 +331,9 @@ pub struct Completion {
     pub success: bool,
     /// How long the run took on the worker, seconds.
     pub run_time_s: f64,
-    /// Anything the worker wants kept with the test (at most 64 KiB).
-    #[serde(default)]
+    /// Anything the worker wants kept with the test: a JSON object of at
+    /// most 64 KiB.
+    #[serde(default, deserialize_with = "super::json::object")]
     #[schema(value_type = Object)]
     pub result: Option<serde_json::Value>,
     /// If given, must be the lease's holder.

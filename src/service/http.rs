@@ -6,7 +6,7 @@ use super::api::{
     Completion, ErrorBody, Heartbeat, LeaseStart, TestBatch, TestRequest, TestState,
     WorkerRegistration, MAX_LIST, MAX_WAIT_S,
 };
-use super::core::{CallError, CallResult, Core};
+use super::core::{CallError, CallResult};
 use super::App;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -15,7 +15,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,11 +38,24 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response 
         .into_response()
 }
 
-/// The body as `T`; a bad body is one line naming the field (400), a body
+/// The body as `T`; an empty body reads as `{}` (calls whose fields all
+/// have defaults); a bad body is one line naming the field (400), a body
 /// over the limit is 413.
 fn parse<T: DeserializeOwned>(body: Body) -> CallResult<T> {
+    parse_body(body, true)
+}
+
+/// The body as `T`, which must be given.
+fn parse_required<T: DeserializeOwned>(body: Body) -> CallResult<T> {
+    parse_body(body, false)
+}
+
+fn parse_body<T: DeserializeOwned>(body: Body, empty_is_object: bool) -> CallResult<T> {
     let bytes = body.map_err(|e| CallError::new(e.status().as_u16(), e.body_text()))?;
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        if !empty_is_object {
+            return Err(CallError::new(400, "body: required (a JSON object)"));
+        }
         b"{}"
     } else {
         &bytes
@@ -71,34 +83,6 @@ fn id(raw: &str, what: &str) -> CallResult<u64> {
         .map_err(|_| CallError::not_found(format!("{what} {raw}")))
 }
 
-impl App {
-    /// Runs one state-changing call and answers after its commit.
-    async fn mutate<T: Serialize>(
-        &self,
-        ok: StatusCode,
-        f: impl FnOnce(&mut Core, u64) -> CallResult<T>,
-    ) -> Response {
-        let (result, committed) = {
-            let mut core = self.lock();
-            let now = self.clock.now_us();
-            let result = f(&mut core, now);
-            (result, core.commit(&self.writer))
-        };
-        if let Some(rx) = committed {
-            if !matches!(rx.await, Ok(Ok(()))) {
-                return error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the store failed: the change was not saved",
-                );
-            }
-        }
-        match result {
-            Ok(v) => (ok, Json(v)).into_response(),
-            Err(e) => e.into_response(),
-        }
-    }
-}
-
 pub(super) async fn register(State(app): State<Arc<App>>, body: Body) -> Response {
     let r: WorkerRegistration = match parse(body) {
         Ok(r) => r,
@@ -117,13 +101,19 @@ pub(super) async fn heartbeat(
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };
-    // No durable change: answered at once.
-    let mut core = app.lock();
-    let now = app.clock.now_us();
-    match core.heartbeat(w, load, now) {
-        Ok(reply) => Json(reply).into_response(),
-        Err(e) => e.into_response(),
+    if app.degraded().is_some() {
+        // Liveness only: the leases are reconciled once changes are saved again.
+        let mut core = app.lock();
+        let now = app.clock.now_us();
+        return match core.heartbeat(w, load, now, false) {
+            Ok(reply) => Json(reply).into_response(),
+            Err(e) => e.into_response(),
+        };
     }
+    app.mutate(StatusCode::OK, |core, now| {
+        core.heartbeat(w, load, now, true)
+    })
+    .await
 }
 
 pub(super) async fn drain(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
@@ -180,19 +170,22 @@ pub(super) async fn lease(
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(wait);
     let mut shutdown = app.shutdown.clone();
     loop {
-        let next = {
+        if let Some(why) = app.degraded() {
+            return app.refused(&why);
+        }
+        let (next, generation) = {
             let mut core = app.lock();
             let next = core.next_lease(w, app.clock.now_us());
             // The plain queue assigns here; the lease is handed out once
             // its batch is committed (awaited below by sequence number).
             drop(core.commit(&app.writer));
-            next
+            (next, core.generation())
         };
         let notify = match next {
             Err(e) => return e.into_response(),
             Ok(Some((lease, seq))) => {
-                if app.writer.committed(seq).await.is_err() {
-                    return error(StatusCode::SERVICE_UNAVAILABLE, "the store failed");
+                if let Err(answer) = app.saved(generation, seq).await {
+                    return answer;
                 }
                 return Json(lease).into_response();
             }
@@ -239,7 +232,7 @@ pub(super) async fn complete(
 
 /// One test, or `{"tests": [...]}`.
 fn submission(body: Body) -> CallResult<Vec<TestRequest>> {
-    let value: serde_json::Value = parse(body)?;
+    let super::json::Strict(value) = parse_required(body)?;
     if !value.is_object() {
         return Err(CallError::new(
             400,
@@ -283,8 +276,8 @@ pub(super) async fn submit(State(app): State<Arc<App>>, body: Body) -> Response 
 }
 
 pub(super) async fn get_test(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
-    match id(&raw, "test").and_then(|t| app.lock().get_test(t)) {
-        Ok(v) => Json(v).into_response(),
+    match id(&raw, "test") {
+        Ok(t) => app.read(|core| core.get_test(t)).await,
         Err(e) => e.into_response(),
     }
 }
@@ -319,22 +312,23 @@ pub(super) async fn list_tests(
     if limit == 0 || limit > MAX_LIST {
         return error(StatusCode::BAD_REQUEST, "limit: must be 1 to 10000");
     }
-    Json(app.lock().list_tests(state, q.after.unwrap_or(0), limit)).into_response()
+    let after = q.after.unwrap_or(0);
+    app.read(|core| Ok(core.list_tests(state, after, limit)))
+        .await
 }
 
 pub(super) async fn list_workers(State(app): State<Arc<App>>) -> Response {
-    Json(app.lock().list_workers()).into_response()
+    app.read(|core| Ok(core.list_workers())).await
 }
 
 pub(super) async fn get_worker(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
-    match id(&raw, "worker").and_then(|w| app.lock().get_worker(w)) {
-        Ok(v) => Json(v).into_response(),
+    match id(&raw, "worker") {
+        Ok(w) => app.read(|core| core.get_worker(w)).await,
         Err(e) => e.into_response(),
     }
 }
 
 pub(super) async fn status(State(app): State<Arc<App>>) -> Response {
-    let now = app.clock.now_us();
-    let uptime = app.clock.uptime_s();
-    Json(app.lock().status(now, uptime)).into_response()
+    app.read(|core| Ok(core.status(app.clock.now_us(), app.clock.uptime_s())))
+        .await
 }

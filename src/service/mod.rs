@@ -11,10 +11,13 @@
 pub mod api;
 mod auth;
 mod clock;
+mod commit;
 pub mod core;
 mod http;
+mod json;
 mod openapi;
 mod prom;
+mod recording;
 mod router;
 pub mod store;
 mod tasks;
@@ -57,6 +60,8 @@ pub struct App {
     /// Changes to true when the server begins to stop.
     shutdown: watch::Receiver<bool>,
     metrics: prom::Metrics,
+    /// Why changes are refused, while the store cannot commit.
+    degraded: Mutex<Option<String>>,
 }
 
 impl App {
@@ -104,18 +109,20 @@ pub fn serve(options: ServeOptions) -> Result<()> {
 }
 
 async fn run(options: ServeOptions) -> Result<()> {
-    let (store, mut core, clock, tests, workers) = open(&options)?;
+    let (mut store, mut core, clock, tests, workers) = open(&options)?;
     let record = match &options.record {
         None => None,
-        Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| Error::io(path, e))?,
-        ),
+        Some(path) => {
+            let (record, note) = recording::open(&mut store, path)?;
+            if let Some(note) = note {
+                tracing::warn!("{note}");
+                crate::console::print_err(&format!("lbsim serve: {note}\n"));
+            }
+            Some(record)
+        }
     };
-    let (writer, thread) = writer::spawn(store, record, core.last_seq());
+    let (writer, thread) = writer::spawn(store, record, core.last_seq())
+        .map_err(|e| Error::Run(format!("cannot start the store thread: {e}")))?;
     if options.record.is_some() {
         core.record_session(clock.now_us(), RECORDING_VERSION);
     }
@@ -138,6 +145,7 @@ async fn run(options: ServeOptions) -> Result<()> {
         clock,
         shutdown: stop_rx,
         metrics: prom::Metrics::new(),
+        degraded: Mutex::new(None),
     });
     let timers = tasks::spawn(app.clone(), &options);
     let router = router::build(app.clone(), options.token.clone());

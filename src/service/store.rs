@@ -108,6 +108,9 @@ pub enum Op {
         run_time_s: Option<f64>,
         result: Option<String>,
         reason: Option<String>,
+        /// The lease whose report finished it (kept so a retried report
+        /// gets the same answer after a restart), if any.
+        lease: Option<String>,
     },
 }
 
@@ -323,13 +326,50 @@ impl Store {
         rows
     }
 
-    /// Applies ops in order in one transaction, committed before it returns.
-    pub fn apply<'a>(&mut self, ops: impl Iterator<Item = &'a Op>) -> Result<(), StoreError> {
+    /// Applies ops in order in one transaction, committed before it
+    /// returns; `record_len` is the `--record` file's length after this
+    /// commit's facts, kept in the same transaction.
+    pub fn apply<'a>(
+        &mut self,
+        ops: impl Iterator<Item = &'a Op>,
+        record_len: Option<u64>,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(ctx("begin"))?;
         for op in ops {
             apply_one(&tx, op)?;
         }
+        if let Some(len) = record_len {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('record_len', ?1)",
+                [len.to_string()],
+            )
+            .map_err(ctx("write meta"))?;
+        }
         tx.commit().map_err(ctx("commit"))
+    }
+
+    /// One trivial committed write: does the store take writes (again)?
+    pub fn probe(&mut self) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(ctx("begin"))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('probe', 'ok')",
+            [],
+        )
+        .map_err(ctx("write meta"))?;
+        tx.commit().map_err(ctx("commit"))
+    }
+
+    /// The recording this store last wrote to and its committed length.
+    pub fn recording_meta(&self) -> Result<Option<(String, u64)>, StoreError> {
+        let path = self.meta("record_path")?;
+        let len = self.meta("record_len")?.and_then(|v| v.parse().ok());
+        Ok(path.zip(len))
+    }
+
+    /// Starts keeping `path`'s length with every commit.
+    pub fn set_recording_meta(&self, path: &str, len: u64) -> Result<(), StoreError> {
+        self.set_meta("record_path", path)?;
+        self.set_meta("record_len", &len.to_string())
     }
 }
 
@@ -383,13 +423,14 @@ fn apply_one(tx: &rusqlite::Transaction, op: &Op) -> Result<(), StoreError> {
             run_time_s,
             result,
             reason,
+            lease,
         } => {
             // Only a live test can finish: a test is never completed twice.
             run(
                 "UPDATE tests SET state = ?2, finished_us = ?3, run_time_s = ?4, result = ?5,
-                 reason = ?6, lease = NULL
+                 reason = ?6, lease = ?7
                  WHERE id = ?1 AND state IN ('pending', 'assigned', 'running')",
-                params![test, state, at, run_time_s, result, reason],
+                params![test, state, at, run_time_s, result, reason, lease],
             )?;
             let outcome = if *state == "completed" { "completed" } else { "failed" };
             run(
@@ -501,6 +542,7 @@ mod tests {
                 run_time_s: Some(1.5),
                 result: None,
                 reason: None,
+                lease: None,
             },
             Op::Finished {
                 test: 1,
@@ -510,9 +552,10 @@ mod tests {
                 run_time_s: None,
                 result: None,
                 reason: Some("late".into()),
+                lease: None,
             },
         ];
-        s.apply(ops.iter()).unwrap();
+        s.apply(ops.iter(), None).unwrap();
         drop(s);
         let snap = Store::open(&path, 99).unwrap().snapshot().unwrap();
         assert_eq!(snap.epoch_unix_us, 1_000);

@@ -14,12 +14,12 @@ use tokio::task::JoinHandle;
 pub(super) fn spawn(app: Arc<App>, options: &ServeOptions) -> Vec<JoinHandle<()>> {
     let expiry = (options.heartbeat_timeout_s / 4.0).clamp(0.05, 1.0);
     let mut tasks = vec![
-        every(app.clone(), expiry, |core, now| {
-            core.expire(now);
-        }),
+        every(app.clone(), expiry, |core, now| core.expire(now)),
+        probe(app.clone()),
         every(app.clone(), MONITOR_INTERVAL_S, |core, now| {
             core.manage_thermal(now);
             core.schedule(now);
+            false
         }),
     ];
     let stealing = &options.balancing.stealing;
@@ -29,20 +29,25 @@ pub(super) fn spawn(app: Arc<App>, options: &ServeOptions) -> Vec<JoinHandle<()>
             stealing.steal_interval_s,
             |core, now| {
                 core.move_runs(now, true);
+                false
             },
         ));
         tasks.push(every(app, stealing.rebalance_interval_s, |core, now| {
             core.move_runs(now, false);
+            false
         }));
     }
     tasks
 }
 
-/// Runs `work` every `seconds` under the lock, committing what it changed.
+/// Runs `work` every `seconds` under the lock, committing what it changed;
+/// while `work` says more is left, runs it again at once (each round a
+/// bounded piece, the lock released and the commit awaited in between, so
+/// no call waits on a backlog). Skipped while the store refuses changes.
 fn every(
     app: Arc<App>,
     seconds: f64,
-    work: impl Fn(&mut Core, u64) + Send + 'static,
+    work: impl Fn(&mut Core, u64) -> bool + Send + 'static,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut stop = app.shutdown.clone();
@@ -54,16 +59,39 @@ fn every(
                 _ = tick.tick() => {}
                 _ = stop.changed() => return,
             }
-            let committed = {
-                let mut core = app.lock();
-                work(&mut core, app.clock.now_us());
-                core.commit(&app.writer)
-            };
-            if let Some(rx) = committed {
-                if let Ok(Err(e)) = rx.await {
-                    tracing::error!("periodic work not saved: {e}");
+            let mut more = true;
+            while more && app.degraded().is_none() && !*stop.borrow() {
+                let (committed, generation) = {
+                    let mut core = app.lock();
+                    more = work(&mut core, app.clock.now_us());
+                    (core.commit(&app.writer), core.generation())
+                };
+                if let Some(rx) = committed {
+                    if let Err(e) = rx
+                        .await
+                        .unwrap_or_else(|_| Err("the store thread stopped".into()))
+                    {
+                        tracing::error!("periodic work not saved: {e}");
+                        app.roll_back(generation, &e).await;
+                    }
                 }
+                tokio::task::yield_now().await;
             }
+        }
+    })
+}
+
+/// Once a second while the store refuses changes, tries a trivial commit.
+fn probe(app: Arc<App>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut stop = app.shutdown.clone();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            app.probe().await;
         }
     })
 }

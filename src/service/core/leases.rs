@@ -6,7 +6,7 @@
 
 use super::{CallError, CallResult, Core, Run};
 use crate::balancer::model::{TestId, WorkerId};
-use crate::service::api::{Completion, Lease, LeaseAck, TestState};
+use crate::service::api::{Completion, Lease, LeaseAck, TestState, WorkerStatusView};
 use crate::service::store::Op;
 use crate::sim::SimTime;
 use crate::workload::trace::recording::Fact;
@@ -33,6 +33,7 @@ impl Core {
         t.lease = Some(lease.clone());
         t.started_us = None;
         t.assign_seq = seq;
+        t.handed_us = None;
         let first = t.first_assigned_us.is_none();
         t.first_assigned_us.get_or_insert(now);
         t.runs.push(Run {
@@ -84,6 +85,7 @@ impl Core {
         let old = t.lease.take();
         let worker = t.worker.take();
         t.started_us = None;
+        t.handed_us = None;
         if let Some(run) = t.runs.last_mut() {
             run.ended_us = Some(now);
             run.outcome = Some(outcome);
@@ -94,8 +96,10 @@ impl Core {
         }
         if let (Some(lease), Some(w)) = (old, worker) {
             let w = self.worker_mut(w);
-            w.inbox.retain(|&q| q != test);
-            w.cancel.push(lease);
+            if w.status != WorkerStatusView::Offline {
+                w.inbox.retain(|&q| q != test);
+                w.cancel.push(lease);
+            }
         }
         self.out.ops.push(Op::RunEnded {
             test,
@@ -118,7 +122,11 @@ impl Core {
     ) {
         let t = self.test_mut(test);
         let attempt = t.attempts;
-        t.lease = None;
+        // Reported through its lease: a retried report of it is answered
+        // with this outcome rather than a conflict.
+        t.done_lease = t.lease.take();
+        t.handed_us = None;
+        let lease = t.done_lease.clone();
         t.finished_us = Some(now);
         t.run_time_s = run_time_s;
         t.result = result.clone();
@@ -142,20 +150,28 @@ impl Core {
             run_time_s,
             result,
             reason,
+            lease,
         });
     }
 
     /// The test a lease names, if the lease is its current one (`worker`,
-    /// when given, must hold it). A lease id that was never issued is 404.
-    fn current_lease(&self, lease: &str, worker: Option<u64>) -> CallResult<u64> {
+    /// when given, must hold it), and whether that lease already finished
+    /// it (a retried report). A lease id that was never issued is 404.
+    fn current_lease(&self, lease: &str, worker: Option<u64>) -> CallResult<(u64, bool)> {
         let unknown = || CallError::not_found(format!("lease {lease}"));
         let (test, attempt) = parse_lease(lease).ok_or_else(unknown)?;
         let t = self.test(test).ok_or_else(unknown)?;
         if attempt == 0 || attempt > t.attempts {
             return Err(unknown());
         }
-        let held = t.lease.as_deref().unwrap_or("");
-        if !crate::service::auth::same_secret(held.as_bytes(), lease.as_bytes()) {
+        let same = |held: &Option<String>| {
+            let held = held.as_deref().unwrap_or("");
+            crate::service::auth::same_secret(held.as_bytes(), lease.as_bytes())
+        };
+        if t.state.is_final() && same(&t.done_lease) {
+            return Ok((test, true));
+        }
+        if !same(&t.lease) {
             return Err(CallError::conflict(format!(
                 "lease {lease} is not current (test {test} is {}, attempt {})",
                 t.state.as_str(),
@@ -167,7 +183,61 @@ impl Core {
                 "lease {lease} is not held by worker {w}"
             )));
         }
-        Ok(test)
+        Ok((test, false))
+    }
+
+    /// Whether `lease` is the current lease of a test `worker` holds.
+    fn is_current_on(&self, lease: &str, worker: u64) -> bool {
+        self.current_lease(lease, Some(worker))
+            .is_ok_and(|(_, done)| !done)
+    }
+
+    /// Squares the leases a worker lists with the ones the server thinks
+    /// it holds. A run it no longer lists, though its lease was handed out
+    /// before the worker's previous heartbeat (`since`), goes back to
+    /// pending as a recorded loss; a listed lease that is not current on
+    /// this worker is returned, for the worker to drop.
+    pub(super) fn reconcile_leases(
+        &mut self,
+        worker: u64,
+        listed: &[String],
+        since: u64,
+        now: u64,
+    ) -> Vec<String> {
+        let drop: Vec<String> = listed
+            .iter()
+            .filter(|l| !self.is_current_on(l, worker))
+            .cloned()
+            .collect();
+        let Some(bw) = self.worker(worker).and_then(|w| w.balancer) else {
+            return drop;
+        };
+        let listed: std::collections::BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+        let gone: Vec<TestId> = self
+            .balancer
+            .worker(bw)
+            .running
+            .iter()
+            .copied()
+            .filter(|t| {
+                let e = &self.tests[t.0 as usize - 1];
+                e.handed_us.is_some_and(|h| h < since)
+                    && !e.lease.as_deref().is_some_and(|l| listed.contains(l))
+            })
+            .collect();
+        for t in gone {
+            tracing::warn!(
+                test = t.0,
+                worker,
+                "its worker no longer holds the lease: requeued"
+            );
+            self.lose_run(t, now, "its worker no longer held the lease", "lost");
+        }
+        if let Some(bw) = self.worker(worker).and_then(|w| w.balancer) {
+            self.check_drained(bw, now);
+        }
+        self.schedule(now);
+        drop
     }
 
     /// The next assignment for a worker, if one is waiting, with the batch
@@ -193,14 +263,16 @@ impl Core {
                 requirements: t.request.clone(),
                 expires_at: (self.epoch_unix_us + expires_us) as f64 / 1e6,
             };
-            return Ok(Some((answer, t.assign_seq)));
+            let seq = t.assign_seq;
+            self.test_mut(test).handed_us = Some(now);
+            return Ok(Some((answer, seq)));
         }
         Ok(None)
     }
 
     /// The worker started the run (idempotent).
     pub fn start(&mut self, lease: &str, worker: Option<u64>, now: u64) -> CallResult<LeaseAck> {
-        let test = self.current_lease(lease, worker)?;
+        let (test, _) = self.current_lease(lease, worker)?;
         if self.tests[test as usize - 1].state == TestState::Assigned {
             let t = self.test_mut(test);
             t.started_us = Some(now);
@@ -226,8 +298,15 @@ impl Core {
     pub fn complete(&mut self, lease: &str, c: Completion, now: u64) -> CallResult<LeaseAck> {
         c.validate()
             .map_err(|(field, msg)| CallError::new(400, format!("{field}: {msg}")))?;
-        let test = self.current_lease(lease, c.worker_id)?;
+        let (test, done) = self.current_lease(lease, c.worker_id)?;
         let t = &self.tests[test as usize - 1];
+        if done {
+            // A retried report (its answer was lost): the same answer.
+            return Ok(LeaseAck {
+                test_id: test,
+                state: t.state,
+            });
+        }
         let attempt = t.attempts;
         let bw = t
             .worker

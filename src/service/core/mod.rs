@@ -15,8 +15,8 @@ mod workers;
 use super::api::{
     ErrorBody, Heartbeat, TestRequest, TestState, WorkerRegistration, WorkerStatusView,
 };
-use super::store::Op;
-use super::writer::{Batch, WriterHandle};
+use super::store::{Op, Snapshot};
+use super::writer::{Batch, Committed, WriterHandle};
 use crate::balancer::model::{Backends, TestSpec, WorkerId, WorkerSpec};
 use crate::balancer::options::BalancerOptions;
 use crate::balancer::policy::SchedulerName;
@@ -112,6 +112,12 @@ pub struct TestEntry {
     /// The batch that recorded the current assignment: a lease is handed
     /// out only once it is committed.
     pub assign_seq: u64,
+    /// When the current lease was handed to its worker (µs), if it was:
+    /// a heartbeat that does not list it can only drop it after that.
+    pub handed_us: Option<u64>,
+    /// The lease whose report finished the test: a retried report of it
+    /// gets the same answer rather than a conflict.
+    pub done_lease: Option<String>,
 }
 
 /// A worker as the coordinator keeps it.
@@ -191,6 +197,24 @@ pub struct Core {
     /// Plain queue: workers whose last lease call found nothing, oldest
     /// first; a new pending test wakes one of them rather than all.
     idle: VecDeque<u64>,
+    /// Lost workers whose runs are still being requeued, a bounded
+    /// number per call (`work_losses`).
+    losing: VecDeque<Loss>,
+    /// Counts the rollbacks: batches of an older generation were never
+    /// saved.
+    generation: u64,
+    /// The totals after each batch not yet known to be committed, and the
+    /// totals as of the last committed one: a rollback keeps those.
+    batch_totals: VecDeque<(u64, Totals)>,
+    committed_totals: Totals,
+}
+
+/// A lost worker whose runs go back to pending in bounded steps.
+#[derive(Clone, Debug)]
+struct Loss {
+    worker: u64,
+    reason: String,
+    outcome: &'static str,
 }
 
 /// At most this many latencies wait for a `/metrics` scrape.
@@ -240,6 +264,10 @@ impl Core {
             new_latencies: Vec::new(),
             recording,
             idle: VecDeque::new(),
+            losing: VecDeque::new(),
+            generation: 0,
+            batch_totals: VecDeque::new(),
+            committed_totals: Totals::default(),
         }
     }
 
@@ -266,11 +294,13 @@ impl Core {
         &mut self,
         writer: &WriterHandle,
     ) -> Option<oneshot::Receiver<Result<(), String>>> {
+        self.note_committed(writer.committed_now());
         if self.out.ops.is_empty() && self.out.facts.is_empty() {
             return None;
         }
         let (tx, rx) = oneshot::channel();
         self.seq += 1;
+        self.batch_totals.push_back((self.seq, self.totals));
         let p = std::mem::take(&mut self.out);
         writer.send(Batch {
             seq: self.seq,
@@ -279,6 +309,51 @@ impl Core {
             reply: Some(tx),
         });
         Some(rx)
+    }
+
+    /// Forgets the totals of batches the store has saved, keeping the last.
+    fn note_committed(&mut self, c: Committed) {
+        if c.generation != self.generation {
+            return;
+        }
+        while let Some(&(seq, totals)) = self.batch_totals.front() {
+            if seq > c.seq {
+                break;
+            }
+            self.committed_totals = totals;
+            self.batch_totals.pop_front();
+        }
+    }
+
+    /// This core's generation: it grows with every rollback.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The core the store describes after a failed commit: it takes over
+    /// this core's totals as of the last saved batch (`before`, read while
+    /// the writer refused everything after it) and the writer's new
+    /// generation.
+    pub fn rolled_back(
+        &mut self,
+        before: Committed,
+        snap: &Snapshot,
+        lease_seed: [u8; 32],
+        now: u64,
+        generation: u64,
+    ) -> Core {
+        self.note_committed(before);
+        let mut core = Core::restore(self.cfg.clone(), snap, self.recording, lease_seed, now);
+        core.totals = self.committed_totals;
+        core.committed_totals = self.committed_totals;
+        core.generation = generation;
+        for (new, old) in core.workers.iter_mut().zip(&self.workers) {
+            // Liveness is not stored: keep what the heartbeats said.
+            new.last_heartbeat_us = old.last_heartbeat_us;
+            new.heartbeats = old.heartbeats;
+            new.notify = old.notify.clone();
+        }
+        core
     }
 
     /// The sequence number the batch being built will get.

@@ -16,8 +16,9 @@ const COOLING_S: f64 = 60.0;
 
 impl Core {
     /// Workers silent longer than the heartbeat timeout go offline, their
-    /// runs requeued at once. Returns how many timed out.
-    pub fn expire(&mut self, now: u64) -> usize {
+    /// runs requeued a bounded step at a time (`work_losses`). Returns true
+    /// while runs of lost workers are left to requeue.
+    pub fn expire(&mut self, now: u64) -> bool {
         let timeout = self.cfg.heartbeat_timeout_us;
         let silent: Vec<u64> = self
             .workers
@@ -36,10 +37,7 @@ impl Core {
             self.lose_worker(id, now, "heartbeat timeout", "lost");
             self.totals.worker_timeouts += 1;
         }
-        if !silent.is_empty() || self.balancer.pending_len() > 0 {
-            self.schedule(now);
-        }
-        silent.len()
+        self.work_losses(now)
     }
 
     /// The reference's thermal rule (`_manage_worker_thermal_states`): an

@@ -127,16 +127,22 @@ impl Core {
             TestRequest::default()
         });
         let spec = self.spec_of(&request);
+        let state = state_of(&row.state);
+        let (lease, done_lease) = if state.is_final() {
+            (None, row.lease.clone())
+        } else {
+            (row.lease.clone(), None)
+        };
         TestEntry {
             request,
             spec,
-            state: state_of(&row.state),
+            state,
             submitted_us: row.submitted_us,
             first_assigned_us: row.first_assigned_us,
             started_us: row.started_us,
             finished_us: row.finished_us,
             worker: row.worker,
-            lease: row.lease.clone(),
+            lease,
             attempts: row.attempts,
             losses: row.losses,
             run_time_s: row.run_time_s,
@@ -144,6 +150,10 @@ impl Core {
             reason: row.reason.clone(),
             runs: Vec::new(),
             assign_seq: 0,
+            // A run that was going when the server stopped counts as handed
+            // out long ago: the worker's first heartbeat squares it.
+            handed_us: (state == TestState::Running).then_some(0),
+            done_lease,
         }
     }
 

@@ -82,6 +82,8 @@ impl Core {
                 reason: rejected.clone(),
                 runs: Vec::new(),
                 assign_seq: 0,
+                handed_us: None,
+                done_lease: None,
             });
             self.counts[state as usize] += 1;
             self.totals.submitted += 1;

@@ -27,6 +27,13 @@ fn worker(memory_gb: f64) -> WorkerRegistration {
     }
 }
 
+impl Core {
+    /// The ops made since the last call, as a commit would take them.
+    fn commit_ops(&mut self) -> Vec<Op> {
+        std::mem::take(&mut self.out).ops
+    }
+}
+
 fn done(success: bool) -> Completion {
     Completion {
         success,
@@ -49,12 +56,11 @@ fn a_test_lives_submit_lease_start_complete() {
     );
     let ack = c.complete(&lease.lease_id, done(true), 3).unwrap();
     assert_eq!(ack.state, TestState::Completed);
-    // A second completion of the same lease changes nothing.
+    // A second report of the same lease changes nothing and gets the
+    // first one's answer.
     assert_eq!(
-        c.complete(&lease.lease_id, done(false), 4)
-            .unwrap_err()
-            .status,
-        409
+        c.complete(&lease.lease_id, done(false), 4).unwrap().state,
+        TestState::Completed
     );
     assert_eq!(c.counts()[TestState::Completed as usize], 1);
     let finished = c
@@ -95,7 +101,8 @@ fn a_silent_worker_loses_its_runs_and_five_losses_fail_a_test() {
         let now = u64::from(round) * 100 * SECOND;
         let w = c.register(worker(16.0), now).unwrap().worker_id;
         assert!(c.next_lease(w, 0).unwrap().is_some(), "round {round}");
-        assert_eq!(c.expire(now + 11 * SECOND), 1);
+        assert!(!c.expire(now + 11 * SECOND));
+        assert_eq!(c.totals.worker_timeouts, u64::from(round) + 1);
         assert!(c.live_worker(w).is_err());
     }
     let t = c.get_test(1).unwrap();
@@ -142,9 +149,14 @@ fn heartbeats_renew_and_a_draining_worker_goes_offline_after_its_last_run() {
             ..Heartbeat::default()
         },
         8 * SECOND,
+        true,
     )
     .unwrap();
-    assert_eq!(c.expire(15 * SECOND), 0, "the heartbeat at 8 s renewed it");
+    c.expire(15 * SECOND);
+    assert_eq!(
+        c.totals.worker_timeouts, 0,
+        "the heartbeat at 8 s renewed it"
+    );
     assert_eq!(c.drain(w, 16 * SECOND).unwrap(), WorkerStatusView::Draining);
     c.complete(&lease.lease_id, done(true), 17 * SECOND)
         .unwrap();
@@ -183,7 +195,7 @@ fn rows_of(c: &Core) -> Snapshot {
             state: t.state.as_str().into(),
             submitted_us: t.submitted_us,
             worker: t.worker,
-            lease: t.lease.clone(),
+            lease: t.lease.clone().or_else(|| t.done_lease.clone()),
             attempts: t.attempts,
             losses: t.losses,
             first_assigned_us: t.first_assigned_us,
@@ -239,6 +251,146 @@ fn a_restore_keeps_leases_on_their_workers() {
         TestState::Completed
     );
     // Workers get one timeout of grace from the restart.
-    assert_eq!(r.expire(105 * SECOND), 0);
+    r.expire(105 * SECOND);
+    assert_eq!(r.totals.worker_timeouts, 0);
     assert!(r.next_lease(b, 0).unwrap().is_some());
+}
+
+fn beat(leases: &[&str]) -> Heartbeat {
+    Heartbeat {
+        leases: Some(leases.iter().map(|l| l.to_string()).collect()),
+        ..Heartbeat::default()
+    }
+}
+
+#[test]
+fn a_heartbeat_requeues_the_runs_its_worker_no_longer_lists_and_names_unknown_leases() {
+    let mut c = core();
+    let w = c.register(worker(16.0), 0).unwrap().worker_id;
+    c.submit(vec![TestRequest::default(), TestRequest::default()], 0);
+    let (a, _) = c.next_lease(w, SECOND).unwrap().unwrap();
+    c.start(&a.lease_id, None, SECOND).unwrap();
+    // Handed out after this heartbeat was sent, perhaps: left alone.
+    let forged = format!("L9.1.{}", "0".repeat(32));
+    let reply = c.heartbeat(w, beat(&[&forged]), 2 * SECOND, true).unwrap();
+    assert_eq!(
+        reply.cancel,
+        vec![forged],
+        "a lease the server never issued"
+    );
+    assert_eq!(c.get_test(a.test_id).unwrap().state, TestState::Running);
+    let (b, _) = c.next_lease(w, 3 * SECOND).unwrap().unwrap();
+    // Handed before the previous heartbeat and not listed now: lost.
+    let reply = c
+        .heartbeat(w, beat(&[&b.lease_id]), 4 * SECOND, true)
+        .unwrap();
+    assert_eq!(reply.cancel, vec![a.lease_id.clone()]);
+    let t = c.get_test(a.test_id).unwrap();
+    assert_eq!((t.losses, t.runs[0].outcome.as_deref()), (1, Some("lost")));
+    assert_eq!(
+        c.complete(&a.lease_id, done(true), 5 * SECOND)
+            .unwrap_err()
+            .status,
+        409
+    );
+    // Without a list nothing is reconciled.
+    c.heartbeat(w, Heartbeat::default(), 6 * SECOND, true)
+        .unwrap();
+    assert_eq!(c.get_test(b.test_id).unwrap().state, TestState::Assigned);
+}
+
+#[test]
+fn a_report_sent_again_gets_the_same_answer_also_after_a_restart() {
+    let mut c = core();
+    let w = c.register(worker(16.0), 0).unwrap().worker_id;
+    c.submit(vec![TestRequest::default()], 0);
+    let (a, _) = c.next_lease(w, 0).unwrap().unwrap();
+    c.start(&a.lease_id, None, 1).unwrap();
+    let first = c.complete(&a.lease_id, done(true), 2).unwrap();
+    let again = c.complete(&a.lease_id, done(false), 3).unwrap();
+    assert_eq!(
+        (first.state, again.state),
+        (TestState::Completed, TestState::Completed)
+    );
+    assert_eq!(
+        c.start(&a.lease_id, None, 4).unwrap().state,
+        TestState::Completed
+    );
+    assert_eq!(c.totals.completed, 1);
+    let mut r = Core::restore(c.cfg.clone(), &rows_of(&c), false, [1; 32], 10);
+    assert_eq!(
+        r.complete(&a.lease_id, done(true), 11).unwrap().state,
+        TestState::Completed
+    );
+    assert_eq!(r.totals.completed, 0, "nothing completed twice");
+}
+
+#[test]
+fn a_lost_worker_with_many_runs_is_requeued_a_bounded_step_at_a_time() {
+    let mut c = core();
+    let w = c
+        .register(
+            WorkerRegistration {
+                memory_gb: 100.0,
+                cpu_cores: 4096,
+                ..worker(100.0)
+            },
+            0,
+        )
+        .unwrap()
+        .worker_id;
+    let tiny = TestRequest {
+        memory_gb: 0.0,
+        ..TestRequest::default()
+    };
+    c.submit(vec![tiny; 2500], 0);
+    assert_eq!(c.balancer.running_len(), 2500);
+    let _ = c.commit_ops();
+    let mut steps = Vec::new();
+    let mut more = c.expire(20 * SECOND);
+    steps.push(c.commit_ops().len());
+    while more {
+        more = c.work_losses(20 * SECOND);
+        steps.push(c.commit_ops().len());
+    }
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    assert!(steps.iter().all(|&n| n <= 1_001), "{steps:?}");
+    assert_eq!(c.balancer.pending_len(), 2500);
+    assert_eq!(c.get_worker(w).unwrap().status, WorkerStatusView::Offline);
+    assert!(c
+        .tests
+        .iter()
+        .all(|t| t.state == TestState::Pending && t.losses == 1));
+}
+
+#[test]
+fn a_registration_beyond_any_real_machine_is_refused_naming_the_field() {
+    let mut c = core();
+    for (r, field) in [
+        (
+            WorkerRegistration {
+                memory_gb: 1e6,
+                ..worker(1.0)
+            },
+            "memory_gb",
+        ),
+        (
+            WorkerRegistration {
+                cpu_cores: 100_000,
+                ..worker(1.0)
+            },
+            "cpu_cores",
+        ),
+        (
+            WorkerRegistration {
+                cuda_devices: 1000,
+                ..worker(1.0)
+            },
+            "cuda_devices",
+        ),
+    ] {
+        let e = c.register(r, 0).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.message.starts_with(field), "{}", e.message);
+    }
 }

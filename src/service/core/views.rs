@@ -154,7 +154,7 @@ impl Core {
             name: w.registration.name.clone(),
             status: w.status,
             capabilities: w.registration.clone(),
-            load: w.load,
+            load: w.load.clone(),
             effective_load: state.map_or(0.0, |s| s.effective_load()),
             tests: state.map_or_else(Vec::new, |s| s.running.iter().map(|t| t.0).collect()),
             assignments: w.assignments,
@@ -250,7 +250,7 @@ impl Core {
                     worker_id: i as u64 + 1,
                     name: w.registration.name.clone(),
                     status: w.status,
-                    load: w.load,
+                    load: w.load.clone(),
                     effective_load: state.effective_load(),
                     tests: state.running.len() as u64,
                 });

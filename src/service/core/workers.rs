@@ -1,7 +1,7 @@
 //! Workers: registration, heartbeats (measured load, the server's pace),
 //! draining, leaving, and the loss of a silent worker.
 
-use super::{CallError, CallResult, Core, WorkerEntry, MAX_LOSSES};
+use super::{CallError, CallResult, Core, Loss, WorkerEntry, MAX_LOSSES};
 use crate::balancer::model::{LoadDrift, TestId, WorkerStatus};
 use crate::service::api::{
     Heartbeat, HeartbeatReply, Registered, TestState, WorkerRegistration, WorkerStatusView,
@@ -101,43 +101,63 @@ impl Core {
         self.worker(id).map(|w| w.notify.clone())
     }
 
-    /// Records a heartbeat: renews the worker's leases and turns its
-    /// measured load into the balancer's drift (the load its tests do not
-    /// explain). Changes nothing durable.
-    pub fn heartbeat(&mut self, id: u64, load: Heartbeat, now: u64) -> CallResult<HeartbeatReply> {
+    /// Records a heartbeat: renews the worker's leases, turns its measured
+    /// load into the balancer's drift (the load its tests do not explain)
+    /// and, when `reconcile` and the worker lists its leases, squares them
+    /// with the server's (`reconcile_leases`).
+    pub fn heartbeat(
+        &mut self,
+        id: u64,
+        mut load: Heartbeat,
+        now: u64,
+        reconcile: bool,
+    ) -> CallResult<HeartbeatReply> {
         load.validate()
             .map_err(|(field, msg)| CallError::new(400, format!("{field}: {msg}")))?;
         let bw = self.live_worker(id)?.balancer;
+        let listed = load.leases.take();
         let w = self.worker_mut(id);
+        let since = w.last_heartbeat_us;
         w.last_heartbeat_us = now;
         w.heartbeats += 1;
-        w.load = load;
+        w.load = load.clone();
         let beat = w.heartbeats;
-        let cancel = std::mem::take(&mut w.cancel);
         if let Some(bw) = bw {
-            let state = self.balancer.worker(bw);
-            let frac = |used: f64, total: f64| if total > 0.0 { used / total } else { 0.0 };
-            let booked_cpu = frac(f64::from(state.used_cores), f64::from(state.spec.cpu_cores));
-            let booked_mem = frac(state.used_memory_mib as f64, state.spec.memory_mib as f64);
-            let booked_gpu = frac(
-                f64::from(state.used_cuda),
-                f64::from(state.spec.cuda_devices),
-            );
-            let drift = LoadDrift {
-                cpu: (load.cpu / 100.0 - booked_cpu).max(0.0),
-                memory: (load.memory / 100.0 - booked_mem).max(0.0),
-                gpu: (load.gpu / 100.0 - booked_gpu).max(0.0),
-                io: 0.0,
-                network: 0.0,
-            };
-            if state.drift != drift {
-                self.balancer.set_drift(bw, drift);
-            }
+            self.drift_from(bw, &load);
         }
+        let mut cancel = match (reconcile, listed) {
+            (true, Some(listed)) => self.reconcile_leases(id, &listed, since, now),
+            _ => Vec::new(),
+        };
+        cancel.append(&mut self.worker_mut(id).cancel);
+        cancel.sort();
+        cancel.dedup();
         Ok(HeartbeatReply {
             next_heartbeat_s: self.heartbeat_interval_s(id, beat),
             cancel,
         })
+    }
+
+    /// The measured load the worker's booked runs do not explain.
+    fn drift_from(&mut self, bw: crate::balancer::model::WorkerId, load: &Heartbeat) {
+        let state = self.balancer.worker(bw);
+        let frac = |used: f64, total: f64| if total > 0.0 { used / total } else { 0.0 };
+        let booked_cpu = frac(f64::from(state.used_cores), f64::from(state.spec.cpu_cores));
+        let booked_mem = frac(state.used_memory_mib as f64, state.spec.memory_mib as f64);
+        let booked_gpu = frac(
+            f64::from(state.used_cuda),
+            f64::from(state.spec.cuda_devices),
+        );
+        let drift = LoadDrift {
+            cpu: (load.cpu / 100.0 - booked_cpu).max(0.0),
+            memory: (load.memory / 100.0 - booked_mem).max(0.0),
+            gpu: (load.gpu / 100.0 - booked_gpu).max(0.0),
+            io: 0.0,
+            network: 0.0,
+        };
+        if state.drift != drift {
+            self.balancer.set_drift(bw, drift);
+        }
     }
 
     /// Takes nothing new; goes offline once its runs end.
@@ -165,7 +185,8 @@ impl Core {
     pub fn leave(&mut self, id: u64, now: u64) -> CallResult<()> {
         self.live_worker(id)?;
         self.lose_worker(id, now, "left (DELETE)", "requeued");
-        self.schedule(now);
+        // What is left past the first step, the expiry timer finishes.
+        self.work_losses(now);
         Ok(())
     }
 
@@ -192,31 +213,20 @@ impl Core {
         });
     }
 
-    /// The worker is gone: every run it held goes back to pending at once
-    /// (`outcome` `lost` counts toward `MAX_LOSSES`; `requeued` does not).
+    /// The worker is gone: it takes nothing more, and every run it held
+    /// goes back to pending (`outcome` `lost` counts toward `MAX_LOSSES`;
+    /// `requeued` does not), `LOSS_STEP` runs per call of `work_losses`.
     pub(super) fn lose_worker(&mut self, id: u64, now: u64, reason: &str, outcome: &'static str) {
         let Some(bw) = self.worker(id).and_then(|w| w.balancer) else {
             return;
         };
-        let counts = outcome == "lost";
-        let held: Vec<TestId> = self.balancer.worker(bw).running.clone();
-        for &t in &held {
-            if counts && self.tests[t.0 as usize - 1].losses + 1 >= MAX_LOSSES {
-                self.balancer.finish(t, SimTime(now), false);
-                self.end_run(t.0, now, outcome);
-                let why = format!("lost {MAX_LOSSES} times with its worker (last: {reason})");
-                self.finish_test(t.0, now, TestState::Failed, None, None, Some(why));
-            }
-        }
-        for t in self.balancer.fail_worker(bw, SimTime(now)) {
-            self.end_run(t.0, now, outcome);
-        }
+        self.balancer.drain_worker(bw, SimTime(now));
         let w = self.worker_mut(id);
         w.status = WorkerStatusView::Offline;
-        w.balancer = None;
         w.left_us = Some(now);
         w.reason = Some(reason.to_string());
         w.inbox.clear();
+        w.cancel.clear();
         w.notify.notify_one();
         self.out.ops.push(Op::WorkerStatus {
             id,
@@ -231,5 +241,58 @@ impl Core {
                 reason: reason.to_string(),
             },
         );
+        self.losing.push_back(Loss {
+            worker: id,
+            reason: reason.to_string(),
+            outcome,
+        });
+    }
+
+    /// Requeues up to `LOSS_STEP` runs of lost workers, then schedules.
+    /// Returns true while runs are left (the caller calls again after
+    /// releasing the lock).
+    pub fn work_losses(&mut self, now: u64) -> bool {
+        let mut budget = LOSS_STEP;
+        while let Some(loss) = self.losing.front().cloned() {
+            let bw = self.worker(loss.worker).and_then(|w| w.balancer);
+            let Some(bw) = bw else {
+                self.losing.pop_front();
+                continue;
+            };
+            while budget > 0 {
+                let Some(&t) = self.balancer.worker(bw).running.last() else {
+                    break;
+                };
+                self.lose_run(t, now, &loss.reason, loss.outcome);
+                budget -= 1;
+            }
+            if !self.balancer.worker(bw).running.is_empty() {
+                break;
+            }
+            // Idle and draining: the balancer has let it go.
+            self.worker_mut(loss.worker).balancer = None;
+            self.losing.pop_front();
+        }
+        self.schedule(now);
+        !self.losing.is_empty()
+    }
+
+    /// One run of a lost worker, or a lease its worker no longer holds:
+    /// back to pending, or failed for good at the loss limit.
+    pub(super) fn lose_run(&mut self, t: TestId, now: u64, reason: &str, outcome: &'static str) {
+        let counts = outcome == "lost";
+        if counts && self.tests[t.0 as usize - 1].losses + 1 >= MAX_LOSSES {
+            self.balancer.finish(t, SimTime(now), false);
+            self.end_run(t.0, now, outcome);
+            let why = format!("lost {MAX_LOSSES} times with its worker (last: {reason})");
+            self.finish_test(t.0, now, TestState::Failed, None, None, Some(why));
+        } else {
+            self.balancer.retry(t, SimTime(now));
+            self.end_run(t.0, now, outcome);
+        }
     }
 }
+
+/// Runs requeued per call when a worker is lost: one lock hold and one
+/// commit stay short however many runs the worker held.
+const LOSS_STEP: usize = 1_000;
