@@ -333,7 +333,11 @@ pub struct Completion {
     pub run_time_s: f64,
     /// Anything the worker wants kept with the test: a JSON object of at
     /// most 64 KiB.
-    #[serde(default, deserialize_with = "super::json::object")]
+    #[serde(
+        default,
+        deserialize_with = "super::json::object",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Object)]
     pub result: Option<serde_json::Value>,
     /// If given, must be the lease's holder.

@@ -30,6 +30,7 @@ mod replay;
 mod reported_load;
 mod scenarios;
 mod serve;
+mod serve_kill;
 mod serve_support;
 mod sweep;
 mod visualize;

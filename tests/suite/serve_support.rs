@@ -22,11 +22,16 @@ impl Server {
     }
 
     pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_on(dir, 0, args, env)
+    }
+
+    /// Starts on a given port (0: any), as a restart on the same address.
+    pub fn start_on(dir: &Path, port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
         let db = dir.join("x.db");
         let n = std::fs::read_dir(dir).map_or(0, |d| d.count());
         let log = std::fs::File::create(dir.join(format!("serve-{n}.log"))).expect("log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
-        cmd.args(["serve", "--port", "0", "--db-path"])
+        cmd.args(["serve", "--port", &port.to_string(), "--db-path"])
             .arg(&db)
             .args(args)
             .env_remove("LB_TOKEN")
@@ -61,6 +66,12 @@ impl Server {
 
     pub fn client(&self) -> lbsim::client::Client {
         lbsim::client::Client::new(&self.url, None)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        let port = self.url.rsplit(':').next().unwrap_or_default();
+        port.trim_end_matches('/').parse().expect("a port in the url")
     }
 
     /// `kill -9`.
