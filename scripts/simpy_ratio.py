@@ -5,7 +5,7 @@ usage: scripts/simpy_ratio.py [--lambda 8] [--mu 1] [--servers 10] [--jobs 20000
                               [--seed 42] [--repeat 3] [--simpy PATH]
 
 Runs, in turn and on one core each:
-  1. SimPy: ../shared/bench/mmc_simpy.py (the model a user would otherwise write);
+  1. SimPy: scripts/mmc_simpy.py (the model a user would otherwise write);
   2. lbsim: the M/M/c scenario through the whole balancer (a generated config
      equivalent to scenarios/mmc.json, so any lambda/mu/c/jobs work);
   3. the floor: examples/mmc_floor.rs, a bare heap-and-FIFO loop with lbsim's
@@ -84,7 +84,7 @@ def main():
     p.add_argument("--jobs", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--simpy", default=os.path.join(ROOT, "..", "shared", "bench", "mmc_simpy.py"))
+    p.add_argument("--simpy", default=os.path.join(ROOT, "scripts", "mmc_simpy.py"))
     a = p.parse_args()
     if not os.path.exists(a.simpy):
         sys.exit(f"simpy_ratio: no SimPy model at {a.simpy} (pass --simpy PATH)")

@@ -19,6 +19,7 @@ mod dashboard_tmux;
 mod dashboard_web;
 mod decision_log;
 mod determinism;
+mod docs_blocks;
 mod golden;
 mod hardening;
 mod hostile;
