@@ -75,6 +75,8 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     token: Option<String>,
+    /// How long a run's report is sent again while the server is away.
+    report_retry: Duration,
 }
 
 impl Client {
@@ -102,7 +104,15 @@ impl Client {
             agent: config.into(),
             base: url.trim_end_matches('/').to_string(),
             token,
+            report_retry: REPORT_RETRY,
         }
+    }
+
+    /// Sets how long a run's report is retried while the server is
+    /// unreachable or answers 503 (default `REPORT_RETRY_S`; zero: never).
+    pub fn with_report_retry(mut self, window: Duration) -> Client {
+        self.report_retry = window;
+        self
     }
 
     pub fn url(&self) -> &str {
@@ -209,7 +219,7 @@ impl Client {
         let mut waited = Duration::ZERO;
         loop {
             match self.report(lease, status.clone()) {
-                Err(e) if is_transient(&e) && waited < REPORT_RETRY => {
+                Err(e) if is_transient(&e) && waited < self.report_retry => {
                     std::thread::sleep(pause);
                     waited += pause;
                     pause = (pause * 2).min(Duration::from_secs(2));

@@ -109,6 +109,7 @@ pub fn serve(options: ServeOptions) -> Result<()> {
 }
 
 async fn run(options: ServeOptions) -> Result<()> {
+    tasks::survive_file_size_limit();
     let (mut store, mut core, clock, tests, workers) = open(&options)?;
     let record = match &options.record {
         None => None,

@@ -95,3 +95,27 @@ fn probe(app: Arc<App>) -> JoinHandle<()> {
         }
     })
 }
+
+/// A store or recording that reaches the process's file-size limit
+/// (`ulimit -f`) must fail its write (EFBIG: the change is refused with
+/// 503) rather than kill the server: SIGXFSZ's default action is to end the
+/// process with no message. Listening for it replaces that action.
+pub(super) fn survive_file_size_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        const SIGXFSZ: i32 = 25;
+        match signal(SignalKind::from_raw(SIGXFSZ)) {
+            Ok(mut s) => {
+                tokio::spawn(async move {
+                    while s.recv().await.is_some() {
+                        tracing::error!(
+                            "a file reached the process's size limit (SIGXFSZ): the write failed"
+                        );
+                    }
+                });
+            }
+            Err(e) => tracing::warn!("cannot catch SIGXFSZ: {e}"),
+        }
+    }
+}

@@ -31,6 +31,7 @@ mod replay;
 mod reported_load;
 mod scenarios;
 mod serve;
+mod serve_full_disk;
 mod serve_kill;
 mod serve_support;
 mod sweep;

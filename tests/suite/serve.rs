@@ -114,7 +114,8 @@ fn kill_nine_five_times_loses_nothing_acknowledged() {
             });
             for i in 0..4 {
                 s.spawn(move || {
-                    let c = Client::new(url, None);
+                    // This server stays dead: no report is sent again.
+                    let c = Client::new(url, None).with_report_retry(Duration::ZERO);
                     let Ok(me) = c.register_worker(&registration(&format!("r{round}w{i}"))) else {
                         return;
                     };
@@ -218,10 +219,40 @@ fn auth_malformed_oversized_unknown_and_stale_requests_are_refused() {
         result: None,
     };
     c.update_assignment_status(&lease.lease_id, done()).unwrap();
-    let stale = c
-        .update_assignment_status(&lease.lease_id, done())
-        .unwrap_err();
-    assert_eq!(stale.status(), Some(409), "{stale}");
+    // A report sent again (its answer lost) gets the same answer.
+    let again = c.update_assignment_status(&lease.lease_id, done());
+    assert_eq!(again.unwrap().state, TestState::Completed);
+    let complete = u(&format!("/v1/leases/{}/complete", lease.lease_id));
+    for result in ["[]", "1", "\"s\"", "null"] {
+        let body = format!(r#"{{"success": true, "run_time_s": 1, "result": {result}}}"#);
+        let (code, text) = raw("POST", &complete, &good, body.as_bytes());
+        assert_eq!(code, 400, "result {result}: {text}");
+        assert!(text.contains("result: must be a JSON object"), "{text}");
+    }
+    let (code, text) = raw("POST", &u("/v1/tests"), &good, b"");
+    assert_eq!(code, 400, "an empty submission creates nothing: {text}");
+    assert!(text.contains("body: required"), "{text}");
+    let (code, text) = raw(
+        "POST",
+        &u("/v1/tests"),
+        &good,
+        br#"{"priority": 1, "priority": 5}"#,
+    );
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("duplicate field `priority`"), "{text}");
+    let (code, text) = raw(
+        "POST",
+        &u("/v1/workers"),
+        &good,
+        br#"{"memory_gb": 1e6, "cpu_cores": 100000, "cuda_devices": 1000}"#,
+    );
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("memory_gb"), "{text}");
+    assert_eq!(
+        c.status().unwrap()["tests"]["submitted"].as_u64(),
+        Some(1),
+        "no refused call left a trace"
+    );
     let forged = format!("L1.1.{}", "0".repeat(32));
     assert_eq!(
         c.update_assignment_status(&forged, done())

@@ -56,7 +56,15 @@ fn fleet(dir: &std::path::Path, url: &str, seed: u64) -> Child {
     let n = std::fs::read_dir(dir).map_or(0, |d| d.count());
     let log = std::fs::File::create(dir.join(format!("worker-{n}.log"))).expect("log");
     Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .args(["worker", "--url", url, "--workers", "16", "--time-scale", "0.02"])
+        .args([
+            "worker",
+            "--url",
+            url,
+            "--workers",
+            "16",
+            "--time-scale",
+            "0.02",
+        ])
         .args(["--seed", &seed.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
@@ -178,7 +186,10 @@ fn trial(i: u64, kill: Kill) -> Counts {
     let started = Instant::now();
     for _ in 0..kills {
         let at = Duration::from_secs_f64(0.2 + splitmix(&mut rng) * 2.5);
-        std::thread::sleep(at.saturating_sub(started.elapsed()).min(Duration::from_secs(3)));
+        std::thread::sleep(
+            at.saturating_sub(started.elapsed())
+                .min(Duration::from_secs(3)),
+        );
         if matches!(kill, Kill::Server | Kill::Both) {
             server.kill9();
         }
@@ -206,17 +217,29 @@ fn trial(i: u64, kill: Kill) -> Counts {
         .args(["-INT", &workers.id().to_string()])
         .status();
     counts.fleet_exited = wait_at_most(&mut workers, Duration::from_secs(30)).is_some();
-    assert!(server.terminate().is_some_and(|s| s.success()), "a clean stop");
+    assert!(
+        server.terminate().is_some_and(|s| s.success()),
+        "a clean stop"
+    );
     let (submits, assigns, completes) = read_recording(&rec);
     counts.doubled = completes.values().filter(|&&n| n > 1).count()
         + tests
             .iter()
-            .filter(|t| t.runs.iter().filter(|r| r.outcome.as_deref() == Some("completed")).count() > 1)
+            .filter(|t| {
+                t.runs
+                    .iter()
+                    .filter(|r| r.outcome.as_deref() == Some("completed"))
+                    .count()
+                    > 1
+            })
             .count();
     counts.missing_from_recording = tests
         .iter()
         .map(|t| {
-            let runs = t.runs.iter().filter(|r| !assigns.contains(&(t.test_id, u64::from(r.attempt))));
+            let runs = t
+                .runs
+                .iter()
+                .filter(|r| !assigns.contains(&(t.test_id, u64::from(r.attempt))));
             let completed = t.state == TestState::Completed && !completes.contains_key(&t.test_id);
             usize::from(!submits.contains(&t.test_id)) + runs.count() + usize::from(completed)
         })

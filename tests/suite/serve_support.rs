@@ -68,10 +68,17 @@ impl Server {
         lbsim::client::Client::new(&self.url, None)
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         let port = self.url.rsplit(':').next().unwrap_or_default();
-        port.trim_end_matches('/').parse().expect("a port in the url")
+        port.trim_end_matches('/')
+            .parse()
+            .expect("a port in the url")
     }
 
     /// `kill -9`.
