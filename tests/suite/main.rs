@@ -31,5 +31,6 @@ mod reported_load;
 mod scenarios;
 mod serve;
 mod serve_support;
+mod slurm;
 mod sweep;
 mod visualize;

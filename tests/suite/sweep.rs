@@ -1,6 +1,7 @@
 //! `lbsim sweep` and `lbsim merge` through the real CLI: same bytes for any
-//! --jobs, shards that merge into the whole, kill-and-resume, Ctrl-C,
-//! confidence intervals, and bad grid input.
+//! --jobs, shards that merge into the whole, kill-and-resume, Ctrl-C and
+//! SIGTERM, `--shard auto`, merges that refuse an incomplete grid,
+//! confidence intervals, and bad grid and merge input.
 
 use super::common::lbsim;
 use std::path::{Path, PathBuf};
@@ -199,6 +200,240 @@ fn ctrl_c_stops_cleanly_and_resume_finishes() {
     assert!(data_rows(&stopped).len() < 20);
     ok(&["sweep", &grid, "--output", &part, "--resume"]);
     assert_eq!(read(&part), read(&whole));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn sigterm_stops_cleanly_with_143_and_resume_finishes() {
+    let d = dir("sigterm");
+    let grid = write(&d, "grid.json", SLOW);
+    let [whole, part] = ["whole.csv", "part.csv"].map(|n| s(&d.join(n)));
+    ok(&["sweep", &grid, "--output", &whole]);
+    let mut child = spawn_sweep(&grid, &part);
+    wait_for_rows(&mut child, &part, 1);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("SIGTERM: stopping after the cells in progress")
+            && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    let stopped = read(&part);
+    assert!(stopped.ends_with('\n'), "no torn row after SIGTERM");
+    assert!(read(&whole).starts_with(&stopped));
+    assert!(data_rows(&stopped).len() < 20);
+    ok(&["sweep", &grid, "--output", &part, "--resume"]);
+    assert_eq!(read(&part), read(&whole));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// `lbsim sweep GRID --shard auto` in `dir` with the variables of a
+/// batch system's array task; its output.
+fn auto_shard(dir: &Path, vars: &[(&str, &str)], extra: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
+    cmd.current_dir(dir)
+        .args(["sweep", "grid.json", "--shard", "auto", "--resume"])
+        .args(["--output", "shard_{shard}.csv"])
+        .args(extra);
+    for var in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
+        "PBS_ARRAY_INDEX",
+        "PBS_ARRAYID",
+        "JOB_COMPLETION_INDEX",
+        "LBSIM_SHARDS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(vars.iter().copied()).output().unwrap()
+}
+
+fn merge_fails(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .current_dir(dir)
+        .args(["merge", "--output", "all.csv"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "merge {args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        !dir.join("all.csv").exists(),
+        "no output on a refused merge"
+    );
+    stderr
+}
+
+#[test]
+fn auto_shards_from_each_scheduler_merge_only_when_the_grid_is_whole() {
+    let d = dir("auto");
+    write(&d, "grid.json", SMALL);
+    let whole = s(&d.join("whole.csv"));
+    ok(&["sweep", &s(&d.join("grid.json")), "--output", &whole]);
+    // Slurm (0-3, count in LBSIM_SHARDS), PBS, Kubernetes, HTCondor.
+    let runs: [(&[(&str, &str)], &[&str]); 4] = [
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_MIN", "0"),
+                ("SLURM_ARRAY_TASK_MAX", "3"),
+                ("LBSIM_SHARDS", "4"),
+            ],
+            &[],
+        ),
+        (&[("PBS_ARRAY_INDEX", "1")], &["--shards", "4"]),
+        (&[("JOB_COMPLETION_INDEX", "2"), ("LBSIM_SHARDS", "4")], &[]),
+        (&[], &["--shard-index", "3", "--shards", "4"]),
+    ];
+    for (k, (vars, extra)) in runs.iter().enumerate() {
+        let out = auto_shard(&d, vars, extra);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("3 cells of shard {}/4", k + 1)),
+            "{stdout}"
+        );
+    }
+    // Task 3 resubmitted alone (sbatch --array=3) keeps its shard.
+    let alone = [
+        ("SLURM_ARRAY_TASK_ID", "3"),
+        ("SLURM_ARRAY_TASK_MIN", "3"),
+        ("SLURM_ARRAY_TASK_MAX", "3"),
+        ("LBSIM_SHARDS", "4"),
+    ];
+    let out = auto_shard(&d, &alone, &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("shard 4/4 (0 run, 3 already done)"));
+    // Without the count, or from a 1-4 array: refused, naming what is wrong.
+    let out = auto_shard(&d, &alone[..3], &[]);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(e.contains("give --shards N or set LBSIM_SHARDS=N"), "{e}");
+    let one_based = [
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_MAX", "4"),
+        ("LBSIM_SHARDS", "4"),
+    ];
+    let e = String::from_utf8_lossy(&auto_shard(&d, &one_based, &[]).stderr).into_owned();
+    assert!(
+        e.contains("SLURM_ARRAY_TASK_MAX is 4, but there are 4 shards: submit --array=0-3"),
+        "{e}"
+    );
+    // Three of four shards; a shard without its last row; a shard twice.
+    let e = merge_fails(&d, &["shard_1.csv", "shard_2.csv", "shard_4.csv"]);
+    assert!(e.contains("3 of 12 cells missing: 2, 6, 10"), "{e}");
+    let full = read(&s(&d.join("shard_4.csv")));
+    std::fs::write(
+        d.join("shard_4.csv"),
+        &full[..full.trim_end().rfind('\n').unwrap() + 1],
+    )
+    .unwrap();
+    let e = merge_fails(
+        &d,
+        &["shard_1.csv", "shard_2.csv", "shard_3.csv", "shard_4.csv"],
+    );
+    assert!(e.contains("1 of 12 cells missing: 11"), "{e}");
+    std::fs::write(d.join("shard_4.csv"), &full).unwrap();
+    let e = merge_fails(
+        &d,
+        &[
+            "shard_1.csv",
+            "shard_2.csv",
+            "shard_3.csv",
+            "shard_4.csv",
+            "shard_4.csv",
+        ],
+    );
+    assert!(
+        e.contains("3 cells twice: cell 3 in shard_4.csv and shard_4.csv"),
+        "{e}"
+    );
+    // Another grid's shard, caught by --grid from each row's key.
+    write(
+        &d,
+        "other.json",
+        &SMALL.replace("\"tests\": 60", "\"tests\": 61"),
+    );
+    let e = merge_fails(
+        &d,
+        &[
+            "--grid",
+            "other.json",
+            "shard_1.csv",
+            "shard_2.csv",
+            "shard_3.csv",
+            "shard_4.csv",
+        ],
+    );
+    assert!(
+        e.contains("shard_1.csv is grid") && e.contains("from --grid other.json"),
+        "{e}"
+    );
+    let all = ["shard_1.csv", "shard_2.csv", "shard_3.csv", "shard_4.csv"].map(|n| s(&d.join(n)));
+    let merged = s(&d.join("merged.csv"));
+    let out = ok(&[
+        "merge",
+        "--grid",
+        &s(&d.join("grid.json")),
+        "--output",
+        &merged,
+        &all[0],
+        &all[1],
+        &all[2],
+        &all[3],
+    ]);
+    assert!(out.contains("merge: 12 rows"), "{out}");
+    assert_eq!(read(&merged), read(&whole));
+    assert_eq!(
+        read(&format!("{merged}.summary.csv")),
+        read(&format!("{whole}.summary.csv"))
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn merge_refuses_what_is_no_results_file_with_exit_2() {
+    let d = dir("merge-bad");
+    let grid = write(&d, "grid.json", SMALL);
+    let whole = s(&d.join("whole.csv"));
+    ok(&["sweep", &grid, "--output", &whole]);
+    let out = s(&d.join("out.csv"));
+    let e = fails(&["merge", &s(&d), "--output", &out]);
+    assert!(e.contains("is a directory, not a results file"), "{e}");
+    let e = fails(&["merge", "/dev/zero", "--output", &out]);
+    assert!(
+        e.contains("/dev/zero: line 1: longer than 1 MiB: not a results file"),
+        "{e}"
+    );
+    // NaN in total_tests (line 3), found before anything is written.
+    let text = read(&whole);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let col = lines[0]
+        .split(',')
+        .position(|c| c == "total_tests")
+        .unwrap();
+    let mut fields: Vec<&str> = lines[2].split(',').collect();
+    fields[col] = "NaN";
+    lines[2] = fields.join(",");
+    let nan = write(&d, "nan.csv", &(lines.join("\n") + "\n"));
+    let e = fails(&["merge", &nan, "--output", &out]);
+    assert!(
+        e.contains("nan.csv: line 3: total_tests 'NaN' is not a whole number"),
+        "{e}"
+    );
+    assert!(!Path::new(&out).exists(), "no output on bad input");
     std::fs::remove_dir_all(&d).unwrap();
 }
 
