@@ -116,9 +116,7 @@ pub(crate) fn run(args: &SweepArgs, env: &EnvSettings) -> Result<()> {
             outln!("summary -> {}", p.display());
         }
     } else if !shard.is_whole() {
-        outln!(
-            "merge the shards with `lbsim merge --grid GRID` for the whole file and its summary"
-        );
+        outln!("merge the shards with `lbsim merge` for the whole file and its summary");
     }
     Ok(())
 }
