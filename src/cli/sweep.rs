@@ -74,8 +74,9 @@ pub(crate) fn run(args: &SweepArgs, env: &EnvSettings) -> Result<()> {
     if let Some(r) = args.replications {
         grid = grid.with_replications(r as usize)?;
     }
-    if let Some(shard) = shard {
-        sweep::record_shard(&grid, shard, &output, args.resume)?;
+    match shard {
+        Some(shard) => sweep::record_shard(&grid, shard, &output, args.resume)?,
+        None => refuse_unsharded_resume(&output, args.resume)?,
     }
     let shard = shard.unwrap_or(Shard::WHOLE);
     let jobs = args.jobs.map_or_else(
@@ -152,6 +153,26 @@ fn shard_of(args: &SweepArgs) -> Result<Option<Shard>> {
         return Shard::auto(args.shard_index, args.shards, var).map(Some);
     }
     args.shard.as_deref().map(Shard::parse).transpose()
+}
+
+/// A shard's file resumed without `--shard` would fill in every other
+/// shard's cells too: refused, naming the shard it is.
+fn refuse_unsharded_resume(output: &Path, resume: bool) -> Result<()> {
+    if !resume || !output.exists() {
+        return Ok(());
+    }
+    match ShardRecord::read(output)? {
+        Some(record) => Err(Error::invalid(
+            "--shard",
+            format!(
+                "{} is shard {}; resume it with --shard {} (or --shard auto)",
+                output.display(),
+                record.shard,
+                record.shard
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `--output` with `{shard}` replaced by the shard's number K.

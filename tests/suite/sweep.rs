@@ -280,7 +280,8 @@ fn auto_shards_from_each_scheduler_merge_only_when_the_grid_is_whole() {
     let whole = s(&d.join("whole.csv"));
     ok(&["sweep", &s(&d.join("grid.json")), "--output", &whole]);
     // Slurm (0-3, count in LBSIM_SHARDS), PBS, Kubernetes, HTCondor.
-    let runs: [(&[(&str, &str)], &[&str]); 4] = [
+    type Run<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let runs: [Run; 4] = [
         (
             &[
                 ("SLURM_ARRAY_TASK_ID", "0"),
@@ -331,76 +332,65 @@ fn auto_shards_from_each_scheduler_merge_only_when_the_grid_is_whole() {
         e.contains("SLURM_ARRAY_TASK_MAX is 4, but there are 4 shards: submit --array=0-3"),
         "{e}"
     );
-    // Three of four shards; a shard without its last row; a shard twice.
-    let e = merge_fails(&d, &["shard_1.csv", "shard_2.csv", "shard_4.csv"]);
-    assert!(e.contains("3 of 12 cells missing: 2, 6, 10"), "{e}");
-    let full = read(&s(&d.join("shard_4.csv")));
-    std::fs::write(
-        d.join("shard_4.csv"),
-        &full[..full.trim_end().rfind('\n').unwrap() + 1],
-    )
-    .unwrap();
-    let e = merge_fails(
-        &d,
-        &["shard_1.csv", "shard_2.csv", "shard_3.csv", "shard_4.csv"],
-    );
-    assert!(e.contains("1 of 12 cells missing: 11"), "{e}");
-    std::fs::write(d.join("shard_4.csv"), &full).unwrap();
-    let e = merge_fails(
-        &d,
-        &[
-            "shard_1.csv",
-            "shard_2.csv",
-            "shard_3.csv",
-            "shard_4.csv",
-            "shard_4.csv",
-        ],
-    );
+    // A shard's file resumed without --shard: refused, naming the shard.
+    let e = fails(&[
+        "sweep",
+        &s(&d.join("grid.json")),
+        "--output",
+        &s(&d.join("shard_2.csv")),
+        "--resume",
+    ]);
     assert!(
-        e.contains("3 cells twice: cell 3 in shard_4.csv and shard_4.csv"),
+        e.contains("is shard 2/4; resume it with --shard 2/4"),
         "{e}"
     );
-    // Another grid's shard, caught by --grid from each row's key.
+    merges_refuse_an_incomplete_or_foreign_grid(&d, &whole);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The four shards in `d` (and `whole.csv`, the grid in one run): a merge
+/// short of a cell, with a cell twice or with another grid's cells fails
+/// naming them; the whole set merges to the single run's bytes.
+fn merges_refuse_an_incomplete_or_foreign_grid(d: &Path, whole: &str) {
+    const FOUR: [&str; 4] = ["shard_1.csv", "shard_2.csv", "shard_3.csv", "shard_4.csv"];
+    // Three of four shards; a shard without its last row; a shard twice.
+    let e = merge_fails(d, &["shard_1.csv", "shard_2.csv", "shard_4.csv"]);
+    assert!(e.contains("3 of 12 cells missing: 2, 6, 10"), "{e}");
+    let full = read(&s(&d.join("shard_4.csv")));
+    let cut = &full[..full.trim_end().rfind('\n').unwrap() + 1];
+    std::fs::write(d.join("shard_4.csv"), cut).unwrap();
+    let e = merge_fails(d, &FOUR);
+    assert!(e.contains("1 of 12 cells missing: 11"), "{e}");
+    std::fs::write(d.join("shard_4.csv"), &full).unwrap();
+    let e = merge_fails(d, &[&FOUR[..], &["shard_4.csv"]].concat());
+    let twice = "3 cells twice: cell 3 in shard_4.csv and shard_4.csv";
+    assert!(e.contains(twice), "{e}");
+    // Another grid's shards: by their records, or (a file without one) by
+    // each row's key.
     write(
-        &d,
+        d,
         "other.json",
         &SMALL.replace("\"tests\": 60", "\"tests\": 61"),
     );
-    let e = merge_fails(
-        &d,
-        &[
-            "--grid",
-            "other.json",
-            "shard_1.csv",
-            "shard_2.csv",
-            "shard_3.csv",
-            "shard_4.csv",
-        ],
-    );
-    assert!(
-        e.contains("shard_1.csv is grid") && e.contains("from --grid other.json"),
-        "{e}"
-    );
-    let all = ["shard_1.csv", "shard_2.csv", "shard_3.csv", "shard_4.csv"].map(|n| s(&d.join(n)));
+    let e = merge_fails(d, &[&["--grid", "other.json"], &FOUR[..]].concat());
+    let foreign = e.contains("shard_1.csv is grid") && e.contains("from --grid other.json");
+    assert!(foreign, "{e}");
+    std::fs::copy(d.join("shard_1.csv"), d.join("bare.csv")).unwrap();
+    let e = merge_fails(d, &["--grid", "other.json", "bare.csv"]);
+    let keyed = e.contains("bare.csv: line 2: cell 0 has key") && e.contains("not the grid's");
+    assert!(keyed, "{e}");
     let merged = s(&d.join("merged.csv"));
-    let out = ok(&[
-        "merge",
-        "--grid",
-        &s(&d.join("grid.json")),
-        "--output",
-        &merged,
-        &all[0],
-        &all[1],
-        &all[2],
-        &all[3],
-    ]);
+    let grid = s(&d.join("grid.json"));
+    let inputs = FOUR.map(|n| s(&d.join(n)));
+    let mut args = vec!["merge", "--grid", &grid, "--output", &merged];
+    args.extend(inputs.iter().map(String::as_str));
+    let out = ok(&args);
     assert!(out.contains("merge: 12 rows"), "{out}");
-    assert_eq!(read(&merged), read(&whole));
+    assert_eq!(read(&merged), read(whole));
     assert_eq!(
         read(&format!("{merged}.summary.csv")),
         read(&format!("{whole}.summary.csv"))
     );
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
