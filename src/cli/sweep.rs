@@ -61,7 +61,8 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "GRID")]
     pub(crate) grid: Option<PathBuf>,
     /// Scheduler the summary's paired differences are taken against
-    /// [default: the scheduler of the first point]
+    /// [default: the grid's baseline with --grid, else the scheduler of
+    /// the first point]
     #[arg(long, value_name = "NAME")]
     pub(crate) baseline: Option<String>,
 }

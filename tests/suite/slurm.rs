@@ -112,9 +112,21 @@ impl Cluster {
         c.spawn("slurmctld", &["-D", "-i", "-f", &conf]);
         c.spawn("slurmd", &["-D", "-N", "localhost", "-f", &conf]);
         wait_for("the node to be idle", 60, || {
+            c.check_alive();
             c.ctl("sinfo", &["-h", "-o", "%T"]).trim() == "idle"
         });
         c
+    }
+
+    /// Panics with its log if a daemon has exited (a bad config, a port
+    /// taken): better than waiting for a node that never comes.
+    fn check_alive(&mut self) {
+        for (name, child) in &mut self.daemons {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(self.dir.join(format!("{name}.out")));
+                panic!("{name} exited ({status}): {}", log.unwrap_or_default());
+            }
+        }
     }
 
     fn path(&self, name: &str) -> String {
