@@ -5,9 +5,11 @@
 //! and the merge (stuck on DependencyNeverSatisfied) pointed at the rerun.
 //! The merged file must be byte-identical to a single-machine sweep.
 //!
-//! Skipped, saying so, where the daemons are not installed; with `CI` set
-//! it fails instead (.ci/run installs them). Every daemon is stopped by
-//! its pid; everything listens on 127.0.0.1.
+//! The daemons and the jobs run as the user running the test (SlurmUser
+//! and SlurmdUser are that user; root is not needed). Skipped, saying so,
+//! where the daemons are not installed; with `CI` set it fails instead
+//! (.ci/run installs them). Every daemon is stopped by its pid; everything
+//! listens on 127.0.0.1.
 
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
@@ -56,17 +58,18 @@ fn missing() -> Option<String> {
         .copied()
         .filter(|t| find(t).is_none())
         .collect();
-    if !absent.is_empty() {
-        return Some(format!(
+    (!absent.is_empty()).then(|| {
+        format!(
             "{} not installed (apt-get install slurmctld slurmd munge slurm-client)",
             absent.join(", ")
-        ));
-    }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("the one-node cluster runs as SlurmUser=root; not root".to_string());
-    }
-    None
+        )
+    })
+}
+
+/// The user running the test, who runs the daemons and the jobs.
+fn user() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// A free TCP port on 127.0.0.1 (bound, read back, released).
@@ -170,12 +173,13 @@ impl Cluster {
 
     fn config(&self) -> String {
         let d = self.dir.display();
+        let user = user();
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         format!(
             "ClusterName=lbsimtest\n\
              SlurmctldHost=localhost(127.0.0.1)\n\
              SlurmctldPort={}\nSlurmdPort={}\n\
-             SlurmUser=root\nSlurmdUser=root\n\
+             SlurmUser={user}\nSlurmdUser={user}\n\
              AuthType=auth/munge\nAuthInfo=socket={d}/munge/sock\nCredType=cred/munge\n\
              StateSaveLocation={d}/state\nSlurmdSpoolDir={d}/spool\n\
              SlurmctldPidFile={d}/slurmctld.pid\nSlurmdPidFile={d}/slurmd.pid\n\
@@ -236,7 +240,7 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         if !self.daemons.is_empty() {
             let _ = self
-                .command(find("scancel").unwrap(), &["-u", "root"])
+                .command(find("scancel").unwrap(), &["-u", &user()])
                 .output();
         }
         while let Some((name, mut child)) = self.daemons.pop() {
