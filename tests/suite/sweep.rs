@@ -427,6 +427,42 @@ fn merge_refuses_what_is_no_results_file_with_exit_2() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+#[test]
+fn a_merge_without_records_refuses_a_gap_and_warns_about_the_tail() {
+    let d = dir("merge-bare");
+    let grid = write(&d, "grid.json", SMALL);
+    let whole = s(&d.join("whole.csv"));
+    ok(&["sweep", &grid, "--output", &whole]);
+    let text = read(&whole);
+    let lines: Vec<&str> = text.lines().collect();
+    // Cell 2 gone from the middle: refused, naming it.
+    let gap = [&lines[..3], &lines[4..]].concat().join("\n") + "\n";
+    write(&d, "gap.csv", &gap);
+    let e = merge_fails(&d, &["gap.csv"]);
+    assert!(
+        e.contains("1 cells missing below the last one (first: 2)"),
+        "{e}"
+    );
+    // The last cell gone: only --grid can tell; without it, a warning.
+    let tail = lines[..12].join("\n") + "\n";
+    write(&d, "tail.csv", &tail);
+    let out = lbsim(&[
+        "merge",
+        &s(&d.join("tail.csv")),
+        "--output",
+        &s(&d.join("t.csv")),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no --grid and no shard records"),
+        "{stderr}"
+    );
+    let e = merge_fails(&d, &["--grid", "grid.json", "tail.csv"]);
+    assert!(e.contains("1 of 12 cells missing: 11"), "{e}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 /// Parses the summary into (point, metric) → its fields.
 fn summary_row<'a>(text: &'a str, point: &str, metric: &str) -> Vec<&'a str> {
     text.lines()
