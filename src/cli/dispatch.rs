@@ -78,7 +78,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Diff(args) => diff::run(args),
         Command::CheckDeterminism(args) => determinism::run(args, &env),
         Command::Sweep(args) => sweep::run(args, &env),
-        Command::Merge(args) => sweep::merge(args),
+        Command::Merge(args) => sweep::merge(args, &env),
         Command::Visualize(args) => visualize::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Worker(args) => worker::run(args, &env),

@@ -311,6 +311,30 @@ impl Grid {
             .or_else(|| axis.values.first().map(value_text))
     }
 
+    /// The grid's identity: a 64-bit FNV-1a hash of what every cell key
+    /// derives from (the resolved base, the axes, the seeds, the lbsim
+    /// version), so two files with the same hash hold cells of one grid.
+    /// Cheap: no cell is built.
+    pub fn hash(&self) -> String {
+        let axes: Vec<(&str, &Vec<Value>)> = self
+            .axes
+            .iter()
+            .map(|a| (a.path.as_str(), &a.values))
+            .collect();
+        let seeds = match &self.seeds {
+            Seeds::Offsets(r) => format!("offsets {r}"),
+            Seeds::Listed(list) => format!("listed {list:?}"),
+        };
+        let text = format!(
+            "lbsim {}\ncells {}\nbase {}\naxes {}\nseeds {seeds}",
+            env!("CARGO_PKG_VERSION"),
+            self.len(),
+            self.base,
+            serde_json::to_string(&axes).unwrap_or_default(),
+        );
+        format!("{:016x}", crate::hash::fnv1a64(text.as_bytes()))
+    }
+
     /// The cell at `index` in grid order.
     pub fn cell(&self, index: usize) -> Result<Cell> {
         let reps = self.replications();
@@ -516,6 +540,27 @@ mod tests {
         assert_eq!(c.scenario.seed, 43);
         assert_eq!(c.scenario.tests, 20);
         assert_eq!(g.baseline().as_deref(), Some("performance_based"));
+    }
+
+    #[test]
+    fn the_hash_changes_with_any_part_of_the_grid() {
+        let env = EnvSettings::default();
+        let g = Grid::parse(GRID, "g.json", &env).unwrap();
+        let h = g.hash();
+        assert_eq!(h.len(), 16);
+        assert_eq!(h, Grid::parse(GRID, "other.json", &env).unwrap().hash());
+        assert_ne!(h, g.clone().with_replications(3).unwrap().hash());
+        for other in [
+            GRID.replace("\"tests\": 20", "\"tests\": 21"),
+            GRID.replace("[2, 3, 4]", "[2, 3, 5]"),
+            GRID.replace("\"replications\": 2", "\"seeds\": [42, 44]"),
+        ] {
+            assert_ne!(
+                h,
+                Grid::parse(&other, "g.json", &env).unwrap().hash(),
+                "{other}"
+            );
+        }
     }
 
     #[test]

@@ -26,26 +26,34 @@
 //! ```
 
 mod append;
+mod complete;
 mod grid;
+mod input;
 mod journal;
 mod key;
 mod merge;
 mod parallel;
 mod progress;
+mod record;
 mod row;
 mod runner;
 mod shard;
 mod stats;
+mod stop;
 mod suite;
 mod summary;
 
+pub use complete::{check as check_complete, ShardFile};
 pub use grid::{resolve_base, set_path, value_text, Axis, Cell, Grid, Seeds};
+pub use input::{read_results, MAX_INPUT_BYTES, MAX_LINE_BYTES};
 pub use key::cell_key;
 pub use merge::{merge, Merged};
+pub use record::{check_and_write as record_shard, record_path, ShardRecord};
 pub use row::{header, ResultsFile, Row, METRICS};
 pub use runner::{run, Outcome, SweepOptions};
-pub use shard::Shard;
+pub use shard::{Shard, COUNT_VAR, INDEX_VARS};
 pub use stats::{t975, Estimate};
+pub use stop::{exit_code as stop_exit_code, stop_flag, stop_on_signals, stopped_by};
 pub use suite::{journal_path, remove_journal, run_row, run_suite, SuiteOptions, SuiteOutcome};
 pub use summary::{check_baseline, summarize, SUMMARY_COLUMNS};
 

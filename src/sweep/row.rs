@@ -76,6 +76,18 @@ pub const METRICS: &[(&str, Pick)] = &[
     ("end_time", |o| Num::Float(o.run.end_time)),
 ];
 
+/// The metrics written as whole numbers; the rest are floats.
+pub(super) const INT_METRICS: &[&str] = &[
+    "total_tests",
+    "worker_assignment_range",
+    "final_worker_count",
+    "pending_tests",
+    "assigned_tests",
+    "completed_tests",
+    "failed_tests",
+    "rejected_tests",
+];
+
 /// Columns before the axes.
 pub(super) const LEAD_COLUMNS: &[&str] = &["cell", "point"];
 /// Columns between the axes and the metrics.
@@ -234,6 +246,29 @@ impl ResultsFile {
         Ok(out)
     }
 
+    /// Checks that every value a merge and its summary rely on is one: the
+    /// run columns and integer metrics whole numbers, float metrics finite
+    /// numbers, the key 16 hex digits. Bad input names file, line and field.
+    pub fn check_values(&self, file: &str) -> Result<()> {
+        let Some(header) = &self.header else {
+            return Ok(());
+        };
+        let names = split(header).map_err(|m| Error::bad_line(file, 1, m))?;
+        for row in &self.rows {
+            let fields = split(&row.line).map_err(|m| Error::bad_line(file, row.line_no, m))?;
+            for (name, value) in names.iter().zip(&fields) {
+                if let Some(why) = bad_value(name, value) {
+                    return Err(Error::bad_line(
+                        file,
+                        row.line_no,
+                        format!("{name} '{value}' {why}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Reads a results file; a missing file reads as empty.
     pub fn read(path: &std::path::Path) -> Result<ResultsFile> {
         match Error::read_text(path) {
@@ -245,6 +280,26 @@ impl ResultsFile {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Why a field's value is unusable, if it is (axis columns are free).
+fn bad_value(name: &str, value: &str) -> Option<&'static str> {
+    let whole = ["point", "replication", "seed"].contains(&name) || INT_METRICS.contains(&name);
+    if whole {
+        return value
+            .parse::<u64>()
+            .is_err()
+            .then_some("is not a whole number");
+    }
+    if name == "cell_key" {
+        let hex = value.len() == 16 && value.bytes().all(|b| b.is_ascii_hexdigit());
+        return (!hex).then_some("is not 16 hex digits");
+    }
+    if METRICS.iter().any(|(n, _)| *n == name) {
+        let finite = value.parse::<f64>().is_ok_and(f64::is_finite);
+        return (!finite).then_some("is not a finite number");
+    }
+    None
 }
 
 #[cfg(test)]
@@ -285,6 +340,56 @@ mod tests {
     fn a_row_with_missing_fields_names_its_line() {
         let e = ResultsFile::parse("cell,cell_key\n0\n", "r.csv").unwrap_err();
         assert_eq!(e.to_string(), "r.csv: line 2: 1 fields, the header has 2");
+    }
+
+    #[test]
+    fn values_are_checked_naming_line_and_field() {
+        let head = "cell,point,workers,replication,seed,cell_key,total_tests,avg_latency";
+        let good = "0,0,x,0,42,00ff00ff00ff00ff,60,1.500000";
+        let check = |row: &str| {
+            ResultsFile::parse(&format!("{head}\n{good}\n{row}\n"), "r.csv")
+                .unwrap()
+                .check_values("r.csv")
+        };
+        assert!(check(good).is_ok());
+        for (row, why) in [
+            (
+                "1,0,x,0,42,00ff00ff00ff00ff,NaN,1.5",
+                "line 3: total_tests 'NaN' is not a whole number",
+            ),
+            (
+                "1,0,x,0,42,00ff00ff00ff00ff,60,NaN",
+                "line 3: avg_latency 'NaN' is not a finite number",
+            ),
+            (
+                "1,0,x,0,42,xyz,60,1.5",
+                "line 3: cell_key 'xyz' is not 16 hex digits",
+            ),
+            (
+                "1,0,x,-1,42,00ff00ff00ff00ff,60,1.5",
+                "line 3: replication '-1' is not a whole number",
+            ),
+        ] {
+            let e = check(row).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.to_string(), format!("r.csv: {why}"));
+        }
+    }
+
+    #[test]
+    fn the_integer_metrics_are_the_ones_written_as_integers() {
+        let mut scenario = crate::scenario::StressOptions::default()
+            .to_scenario()
+            .unwrap();
+        scenario.tests = 50;
+        let report = crate::run::RunRequest::new(crate::run::Source::Ready(Box::new(scenario)))
+            .prepare(&crate::scenario::EnvSettings::default())
+            .and_then(|run| run.run(&mut crate::engine::NoObserver))
+            .unwrap();
+        for (name, pick) in METRICS {
+            let int = matches!(pick(&report.output), Num::Int(_));
+            assert_eq!(int, INT_METRICS.contains(name), "{name}");
+        }
     }
 
     #[test]

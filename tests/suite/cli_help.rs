@@ -85,10 +85,12 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                 "--jobs",
                 "--replications",
                 "--shard",
+                "--shards",
+                "--shard-index",
                 "--resume",
             ]),
         ),
-        ("merge", with_help(&["--output", "--baseline"])),
+        ("merge", with_help(&["--output", "--grid", "--baseline"])),
         ("visualize", with_help(&["--output-dir", "--type"])),
         (
             "serve",

@@ -34,5 +34,6 @@ mod serve;
 mod serve_full_disk;
 mod serve_kill;
 mod serve_support;
+mod slurm;
 mod sweep;
 mod visualize;

@@ -1,6 +1,7 @@
 //! `lbsim sweep` and `lbsim merge` through the real CLI: same bytes for any
-//! --jobs, shards that merge into the whole, kill-and-resume, Ctrl-C,
-//! confidence intervals, and bad grid input.
+//! --jobs, shards that merge into the whole, kill-and-resume, Ctrl-C and
+//! SIGTERM, `--shard auto`, merges that refuse an incomplete grid,
+//! confidence intervals, and bad grid and merge input.
 
 use super::common::lbsim;
 use std::path::{Path, PathBuf};
@@ -199,6 +200,266 @@ fn ctrl_c_stops_cleanly_and_resume_finishes() {
     assert!(data_rows(&stopped).len() < 20);
     ok(&["sweep", &grid, "--output", &part, "--resume"]);
     assert_eq!(read(&part), read(&whole));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn sigterm_stops_cleanly_with_143_and_resume_finishes() {
+    let d = dir("sigterm");
+    let grid = write(&d, "grid.json", SLOW);
+    let [whole, part] = ["whole.csv", "part.csv"].map(|n| s(&d.join(n)));
+    ok(&["sweep", &grid, "--output", &whole]);
+    let mut child = spawn_sweep(&grid, &part);
+    wait_for_rows(&mut child, &part, 1);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("SIGTERM: stopping after the cells in progress")
+            && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    let stopped = read(&part);
+    assert!(stopped.ends_with('\n'), "no torn row after SIGTERM");
+    assert!(read(&whole).starts_with(&stopped));
+    assert!(data_rows(&stopped).len() < 20);
+    ok(&["sweep", &grid, "--output", &part, "--resume"]);
+    assert_eq!(read(&part), read(&whole));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// `lbsim sweep GRID --shard auto` in `dir` with the variables of a
+/// batch system's array task; its output.
+fn auto_shard(dir: &Path, vars: &[(&str, &str)], extra: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lbsim"));
+    cmd.current_dir(dir)
+        .args(["sweep", "grid.json", "--shard", "auto", "--resume"])
+        .args(["--output", "shard_{shard}.csv"])
+        .args(extra);
+    for var in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
+        "PBS_ARRAY_INDEX",
+        "PBS_ARRAYID",
+        "JOB_COMPLETION_INDEX",
+        "LBSIM_SHARDS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(vars.iter().copied()).output().unwrap()
+}
+
+fn merge_fails(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .current_dir(dir)
+        .args(["merge", "--output", "all.csv"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "merge {args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        !dir.join("all.csv").exists(),
+        "no output on a refused merge"
+    );
+    stderr
+}
+
+#[test]
+fn auto_shards_from_each_scheduler_merge_only_when_the_grid_is_whole() {
+    let d = dir("auto");
+    write(&d, "grid.json", SMALL);
+    let whole = s(&d.join("whole.csv"));
+    ok(&["sweep", &s(&d.join("grid.json")), "--output", &whole]);
+    // Slurm (0-3, count in LBSIM_SHARDS), PBS, Kubernetes, HTCondor.
+    type Run<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let runs: [Run; 4] = [
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_MIN", "0"),
+                ("SLURM_ARRAY_TASK_MAX", "3"),
+                ("LBSIM_SHARDS", "4"),
+            ],
+            &[],
+        ),
+        (&[("PBS_ARRAY_INDEX", "1")], &["--shards", "4"]),
+        (&[("JOB_COMPLETION_INDEX", "2"), ("LBSIM_SHARDS", "4")], &[]),
+        (&[], &["--shard-index", "3", "--shards", "4"]),
+    ];
+    for (k, (vars, extra)) in runs.iter().enumerate() {
+        let out = auto_shard(&d, vars, extra);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("3 cells of shard {}/4", k + 1)),
+            "{stdout}"
+        );
+    }
+    // Task 3 resubmitted alone (sbatch --array=3) keeps its shard.
+    let alone = [
+        ("SLURM_ARRAY_TASK_ID", "3"),
+        ("SLURM_ARRAY_TASK_MIN", "3"),
+        ("SLURM_ARRAY_TASK_MAX", "3"),
+        ("LBSIM_SHARDS", "4"),
+    ];
+    let out = auto_shard(&d, &alone, &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("shard 4/4 (0 run, 3 already done)"));
+    // Without the count, or from a 1-4 array: refused, naming what is wrong.
+    let out = auto_shard(&d, &alone[..3], &[]);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(e.contains("give --shards N or set LBSIM_SHARDS=N"), "{e}");
+    let one_based = [
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_MAX", "4"),
+        ("LBSIM_SHARDS", "4"),
+    ];
+    let e = String::from_utf8_lossy(&auto_shard(&d, &one_based, &[]).stderr).into_owned();
+    assert!(
+        e.contains("SLURM_ARRAY_TASK_MAX is 4, but there are 4 shards: submit --array=0-3"),
+        "{e}"
+    );
+    // A shard's file resumed without --shard: refused, naming the shard.
+    let e = fails(&[
+        "sweep",
+        &s(&d.join("grid.json")),
+        "--output",
+        &s(&d.join("shard_2.csv")),
+        "--resume",
+    ]);
+    assert!(
+        e.contains("is shard 2/4; resume it with --shard 2/4"),
+        "{e}"
+    );
+    merges_refuse_an_incomplete_or_foreign_grid(&d, &whole);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The four shards in `d` (and `whole.csv`, the grid in one run): a merge
+/// short of a cell, with a cell twice or with another grid's cells fails
+/// naming them; the whole set merges to the single run's bytes.
+fn merges_refuse_an_incomplete_or_foreign_grid(d: &Path, whole: &str) {
+    const FOUR: [&str; 4] = ["shard_1.csv", "shard_2.csv", "shard_3.csv", "shard_4.csv"];
+    // Three of four shards; a shard without its last row; a shard twice.
+    let e = merge_fails(d, &["shard_1.csv", "shard_2.csv", "shard_4.csv"]);
+    assert!(e.contains("3 of 12 cells missing: 2, 6, 10"), "{e}");
+    let full = read(&s(&d.join("shard_4.csv")));
+    let cut = &full[..full.trim_end().rfind('\n').unwrap() + 1];
+    std::fs::write(d.join("shard_4.csv"), cut).unwrap();
+    let e = merge_fails(d, &FOUR);
+    assert!(e.contains("1 of 12 cells missing: 11"), "{e}");
+    std::fs::write(d.join("shard_4.csv"), &full).unwrap();
+    let e = merge_fails(d, &[&FOUR[..], &["shard_4.csv"]].concat());
+    let twice = "3 cells twice: cell 3 in shard_4.csv and shard_4.csv";
+    assert!(e.contains(twice), "{e}");
+    // Another grid's shards: by their records, or (a file without one) by
+    // each row's key.
+    write(
+        d,
+        "other.json",
+        &SMALL.replace("\"tests\": 60", "\"tests\": 61"),
+    );
+    let e = merge_fails(d, &[&["--grid", "other.json"], &FOUR[..]].concat());
+    let foreign = e.contains("shard_1.csv is grid") && e.contains("from --grid other.json");
+    assert!(foreign, "{e}");
+    std::fs::copy(d.join("shard_1.csv"), d.join("bare.csv")).unwrap();
+    let e = merge_fails(d, &["--grid", "other.json", "bare.csv"]);
+    let keyed = e.contains("bare.csv: line 2: cell 0 has key") && e.contains("not the grid's");
+    assert!(keyed, "{e}");
+    let merged = s(&d.join("merged.csv"));
+    let grid = s(&d.join("grid.json"));
+    let inputs = FOUR.map(|n| s(&d.join(n)));
+    let mut args = vec!["merge", "--grid", &grid, "--output", &merged];
+    args.extend(inputs.iter().map(String::as_str));
+    let out = ok(&args);
+    assert!(out.contains("merge: 12 rows"), "{out}");
+    assert_eq!(read(&merged), read(whole));
+    assert_eq!(
+        read(&format!("{merged}.summary.csv")),
+        read(&format!("{whole}.summary.csv"))
+    );
+}
+
+#[test]
+fn merge_refuses_what_is_no_results_file_with_exit_2() {
+    let d = dir("merge-bad");
+    let grid = write(&d, "grid.json", SMALL);
+    let whole = s(&d.join("whole.csv"));
+    ok(&["sweep", &grid, "--output", &whole]);
+    let out = s(&d.join("out.csv"));
+    let e = fails(&["merge", &s(&d), "--output", &out]);
+    assert!(e.contains("is a directory, not a results file"), "{e}");
+    let e = fails(&["merge", "/dev/zero", "--output", &out]);
+    assert!(
+        e.contains("/dev/zero: line 1: longer than 1 MiB: not a results file"),
+        "{e}"
+    );
+    // NaN in total_tests (line 3), found before anything is written.
+    let text = read(&whole);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let col = lines[0]
+        .split(',')
+        .position(|c| c == "total_tests")
+        .unwrap();
+    let mut fields: Vec<&str> = lines[2].split(',').collect();
+    fields[col] = "NaN";
+    lines[2] = fields.join(",");
+    let nan = write(&d, "nan.csv", &(lines.join("\n") + "\n"));
+    let e = fails(&["merge", &nan, "--output", &out]);
+    assert!(
+        e.contains("nan.csv: line 3: total_tests 'NaN' is not a whole number"),
+        "{e}"
+    );
+    assert!(!Path::new(&out).exists(), "no output on bad input");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_merge_without_records_refuses_a_gap_and_warns_about_the_tail() {
+    let d = dir("merge-bare");
+    let grid = write(&d, "grid.json", SMALL);
+    let whole = s(&d.join("whole.csv"));
+    ok(&["sweep", &grid, "--output", &whole]);
+    let text = read(&whole);
+    let lines: Vec<&str> = text.lines().collect();
+    // Cell 2 gone from the middle: refused, naming it.
+    let gap = [&lines[..3], &lines[4..]].concat().join("\n") + "\n";
+    write(&d, "gap.csv", &gap);
+    let e = merge_fails(&d, &["gap.csv"]);
+    assert!(
+        e.contains("1 cells missing below the last one (first: 2)"),
+        "{e}"
+    );
+    // The last cell gone: only --grid can tell; without it, a warning.
+    let tail = lines[..12].join("\n") + "\n";
+    write(&d, "tail.csv", &tail);
+    let out = lbsim(&[
+        "merge",
+        &s(&d.join("tail.csv")),
+        "--output",
+        &s(&d.join("t.csv")),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no --grid and no shard records"),
+        "{stderr}"
+    );
+    let e = merge_fails(&d, &["--grid", "grid.json", "tail.csv"]);
+    assert!(e.contains("1 of 12 cells missing: 11"), "{e}");
     std::fs::remove_dir_all(&d).unwrap();
 }
 
