@@ -116,3 +116,52 @@ pub(super) fn open(store: &mut Store, path: &Path) -> Result<(Recording, Option<
     };
     Ok((rec, note))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::open;
+    use crate::service::store::Store;
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("lbsim-rec-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_tail_past_the_last_commit_is_cut_and_a_short_file_is_named() {
+        let d = dir("cut");
+        let (db, rec) = (d.join("s.db"), d.join("r.jsonl"));
+        let mut store = Store::open(&db, 0).unwrap();
+        let (mut r, note) = open(&mut store, &rec).unwrap();
+        assert_eq!(note, None, "a new recording");
+        let lines = ["{\"a\":1}".to_string(), "{\"b\":2}".to_string()];
+        let len = r.append(lines[..1].iter()).unwrap();
+        store.apply(std::iter::empty(), Some(len)).unwrap();
+        r.keep();
+        // A crash after the facts were written, before their commit.
+        r.append(lines[1..].iter()).unwrap();
+        drop(r);
+        let (_, note) = open(&mut store, &rec).unwrap();
+        assert!(note.unwrap().contains("cut 8 bytes"));
+        assert_eq!(std::fs::read_to_string(&rec).unwrap(), "{\"a\":1}\n");
+        // Truncated by hand: named, not repaired.
+        std::fs::write(&rec, "").unwrap();
+        let (_, note) = open(&mut store, &rec).unwrap();
+        assert!(note.unwrap().contains("8 bytes shorter"));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_failed_commit_takes_its_facts_back_out() {
+        let d = dir("undo");
+        let (db, rec) = (d.join("s.db"), d.join("r.jsonl"));
+        let mut store = Store::open(&db, 0).unwrap();
+        let (mut r, _) = open(&mut store, &rec).unwrap();
+        r.append(["{\"x\":1}".to_string()].iter()).unwrap();
+        r.undo();
+        assert_eq!(std::fs::read_to_string(&rec).unwrap(), "");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

@@ -51,10 +51,15 @@ pub(super) fn build(app: Arc<App>, token: Option<String>) -> Router {
 
 /// `/metrics`, Prometheus text.
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let text = {
+    let (text, generation, seq) = {
         let mut core = app.lock();
-        app.metrics.render(&mut core)
+        let text = app.metrics.render(&mut core);
+        (text, core.generation(), core.last_seq())
     };
+    // Nothing is counted before its commit.
+    if let Err(answer) = app.saved(generation, seq).await {
+        return answer;
+    }
     (
         [(
             header::CONTENT_TYPE,
