@@ -54,7 +54,7 @@ impl Config {
     /// Reads and validates a file. An unreadable file is bad input (exit 2).
     pub fn from_file(path: &Path) -> Result<Config> {
         let file = path.display().to_string();
-        let text = match Error::read_text(path) {
+        let text = match crate::input::read_text(path, crate::input::InputKind::Config) {
             Err(Error::Input { source, .. }) => {
                 return Err(Error::bad_file(file, "cannot be read", source.to_string()))
             }
