@@ -65,8 +65,9 @@ impl InputKind {
     /// `larger than the 256 MiB limit for a results file`.
     fn too_large(self) -> std::io::Error {
         let cap = self.cap_bytes();
-        let size = if cap % 1024 == 0 && cap >= 1024 * MIB {
-            format!("{} GiB", cap / (1024 * MIB))
+        let gib = 1024 * MIB;
+        let size = if cap >= gib && cap.is_multiple_of(gib) {
+            format!("{} GiB", cap / gib)
         } else {
             format!("{} MiB", cap / MIB)
         };
