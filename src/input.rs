@@ -8,7 +8,7 @@
 //!
 //! | kind | cap | why |
 //! |---|---|---|
-//! | config, grid | 16 MiB | the embedded default is 10 KiB |
+//! | config, grid | 16 MiB | the embedded default is 6 KiB |
 //! | results (JSON, sweep CSV), journal | 256 MiB | 100,000 tests give 0.7 MB of results JSON |
 //! | what `diff` compares (decision log or results) | 1 GiB | 27 bytes an assignment: about 40 million |
 //! | trace, recording | 4 GiB | streamed; its lines are capped on their own |
