@@ -104,25 +104,6 @@ impl Error {
             source,
         }
     }
-
-    /// Reads a whole input file; failure is bad input (exit 2).
-    pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
-        std::fs::read(path).map_err(|source| Error::Input {
-            path: path.to_path_buf(),
-            source,
-        })
-    }
-
-    /// Reads a whole input file as text; a file that cannot be read, or is
-    /// not UTF-8 (the error names the line), is bad input (exit 2).
-    pub fn read_text(path: &std::path::Path) -> Result<String> {
-        let bytes = Error::read_input(path)?;
-        String::from_utf8(bytes).map_err(|e| {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-            Error::bad_line(path.display().to_string(), line, "not UTF-8 text")
-        })
-    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -149,21 +130,5 @@ mod tests {
         assert_eq!(e.exit_code(), 2);
         let other = Error::Run("stopped".into()).in_file("c.json");
         assert_eq!(other.to_string(), "stopped");
-    }
-
-    #[test]
-    fn a_file_that_is_not_text_names_its_line_and_is_bad_input() {
-        let dir = std::env::temp_dir().join(format!("lbsim-error-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("bin.json");
-        std::fs::write(&file, b"{\n\"a\": 1,\n\xff}").unwrap();
-        let err = Error::read_text(&file).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        assert!(
-            err.to_string().ends_with(": line 3: not UTF-8 text"),
-            "{err}"
-        );
-        assert_eq!(Error::read_text(&dir).unwrap_err().exit_code(), 2);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

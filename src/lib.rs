@@ -33,6 +33,7 @@ pub mod dashboard;
 pub mod engine;
 pub mod error;
 pub mod hash;
+pub mod input;
 pub mod loadgen;
 pub mod metrics;
 pub mod report;

@@ -3,7 +3,7 @@
 //! A run takes exactly its batch command's flags (and writes the same
 //! files), plus `--speed`.
 
-use super::options::positive_seconds;
+use super::options::seconds_within;
 use super::replay::ReplayArgs;
 use super::scenario::ScenarioArgs;
 use super::spike::SpikeArgs;
@@ -93,9 +93,15 @@ pub(crate) struct MonitorArgs {
     /// The coordinator's bearer token
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,
-    /// Seconds between two polls
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, value_parser = positive_seconds)]
+    /// Seconds between two polls (0.1 to 3600)
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, value_parser = poll_interval)]
     pub(crate) interval: f64,
+}
+
+/// `--interval`: a poll loop faster than ten a second would load the
+/// coordinator for nothing the screen can show.
+fn poll_interval(s: &str) -> std::result::Result<f64, String> {
+    seconds_within(s, 0.1, 3600.0)
 }
 
 pub(crate) fn run(args: &DashboardArgs, env: &EnvSettings) -> Result<()> {
@@ -158,12 +164,17 @@ fn monitor(args: &MonitorArgs) -> Result<()> {
     watch_coordinator(client, Duration::from_secs_f64(args.interval), &mut screen)
 }
 
-/// Exit 2, naming the command that works without a terminal.
+/// Exit 2, naming the stream and the command that works without a
+/// terminal.
 fn not_a_terminal(e: NotATerminal) -> Error {
+    let does = match e.stream {
+        "stdin" => "reads its keys from one (q quits)",
+        _ => "draws on one",
+    };
     Error::invalid(
-        "stdout",
+        e.stream,
         format!(
-            "not a terminal, and lbsim dashboard draws on one; without it use `{}`",
+            "not a terminal, and lbsim dashboard {does}; without it use `{}`",
             e.batch
         ),
     )

@@ -6,10 +6,10 @@ use super::{
     benchmark, dashboard, determinism, diff, list, load, replay, scenario, serve, spike, stress,
     sweep, visualize, worker,
 };
-use crate::console::{print_err, print_out};
-use crate::error::Result;
+use crate::console::{one_line, print_err, print_out};
+use crate::error::{Error, Result};
 use crate::scenario::EnvSettings;
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
 /// Parses the process arguments, runs the command, and returns the exit code:
@@ -18,37 +18,85 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            print_err(&format!("lbsim: error: {}\n", parser_error_line(&e)));
+            print_err(&format!(
+                "lbsim: error: {}\n",
+                one_line(&parser_error_line(&e))
+            ));
             return e.exit_code();
         }
         Err(e) => {
-            // Help and version, on stdout (exit 0).
-            let _ = print_out(&e.render().to_string());
-            return e.exit_code();
+            // Help and version, on stdout (exit 0 once written).
+            return match print_out(&e.render().to_string()) {
+                Ok(()) => e.exit_code(),
+                Err(failed) => fail(&failed),
+            };
         }
     };
     match run(cli) {
         Ok(()) => 0,
-        Err(e) => {
-            print_err(&format!("lbsim: error: {e}\n"));
-            e.exit_code()
-        }
+        Err(e) => fail(&e),
     }
 }
 
+/// The one place a command's error is shown: one line on stderr, whatever
+/// a value quoted in it held.
+fn fail(e: &Error) -> i32 {
+    print_err(&format!("lbsim: error: {}\n", one_line(&e.to_string())));
+    e.exit_code()
+}
+
 /// A usage error in one line, as lbsim's own errors are: clap's first line
-/// and where to read more (clap adds a usage block and a hint).
+/// and where to read more (clap adds a usage block and a hint). The values
+/// clap quotes are escaped first, so a line break in one cannot cut it.
 fn parser_error_line(e: &clap::Error) -> String {
     if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         return "a command or argument is missing (see lbsim --help)".to_string();
     }
-    let text = e.render().to_string();
+    let text = escaped(e);
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let first = first.trim().trim_start_matches("error: ");
+    let refused = value_refused(e);
+    let first = refused
+        .as_deref()
+        .unwrap_or_else(|| first.trim().trim_start_matches("error: "));
     let usage = text.lines().find_map(|l| l.trim().strip_prefix("Usage: "));
     let command = usage.map_or("lbsim", |u| u.split(" [").next().unwrap_or(u));
     let command = command.split(" <").next().unwrap_or(command);
     format!("{first} (see {command} --help)")
+}
+
+/// `e` rendered, with every value of its context on one line.
+fn escaped(e: &clap::Error) -> String {
+    let mut text = e.render().to_string();
+    for (_, value) in e.context() {
+        let values = match value {
+            ContextValue::String(s) => std::slice::from_ref(s),
+            ContextValue::Strings(v) => v.as_slice(),
+            _ => &[],
+        };
+        for v in values.iter().filter(|v| v.contains(char::is_control)) {
+            text = text.replace(v.as_str(), &one_line(v));
+        }
+    }
+    text
+}
+
+/// A value parser's refusal as clap words it (`invalid value 'V' for
+/// 'ARG': WHY`), built here because WHY may quote V, line breaks and all,
+/// and clap's own rendering would split there.
+fn value_refused(e: &clap::Error) -> Option<String> {
+    if e.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) else {
+        return None;
+    };
+    let why = std::error::Error::source(e).map_or(String::new(), |s| format!(": {s}"));
+    Some(one_line(&format!(
+        "invalid value '{value}' for '{arg}'{why}"
+    )))
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -140,6 +140,18 @@ pub(crate) fn positive_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A number of wall-clock seconds within `[min, max]`: below `min` a
+/// loop would spin (a heartbeat or a poll every 1e-300 s is none at all),
+/// above `max` it would never come.
+pub(crate) fn seconds_within(s: &str, min: f64, max: f64) -> Result<f64, String> {
+    let x = positive_seconds(s)?;
+    if (min..=max).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("{s} is not between {min} and {max} seconds"))
+    }
+}
+
 /// Moves an option given before the command into the command's own;
 /// given in both places, it is refused rather than one silently winning.
 pub(crate) fn take<T>(flag: &str, before: &mut Option<T>, into: &mut Option<T>) -> Result<()> {

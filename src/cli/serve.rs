@@ -1,6 +1,6 @@
 //! `lbsim serve`: the coordinator service over the balancer core.
 
-use super::options::{positive_seconds, PolicyArgs};
+use super::options::{seconds_within, PolicyArgs};
 use crate::balancer::policy::SchedulerName;
 use crate::error::{Error, Result};
 use crate::scenario::DEFAULT_SEED;
@@ -27,9 +27,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "LB_LOG_LEVEL", default_value = "info", value_name = "LEVEL",
           value_parser = parse_level)]
     pub log_level: tracing::Level,
-    /// Seconds of silence after which a worker is offline and its runs requeued
+    /// Seconds of silence after which a worker is offline and its runs
+    /// requeued (0.1 to 86400)
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS",
-          value_parser = positive_seconds)]
+          value_parser = heartbeat_timeout)]
     pub heartbeat_timeout: f64,
     /// Every /v1 call must carry `Authorization: Bearer TOKEN`
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
@@ -39,6 +40,13 @@ pub(crate) struct ServeArgs {
     pub record: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
+}
+
+/// `--heartbeat-timeout`: workers beat a few times per timeout, so under
+/// a tenth of a second they would do nothing else (1e-300 gave them an
+/// interval of 0); over a day a lost worker would never be noticed.
+fn heartbeat_timeout(s: &str) -> std::result::Result<f64, String> {
+    seconds_within(s, 0.1, 86_400.0)
 }
 
 /// `--log-level` / `LB_LOG_LEVEL`, with the reference's names.

@@ -172,7 +172,7 @@ pub fn diff_files(a: &Path, b: &Path) -> Result<Comparison> {
 /// A missing, unreadable or binary input is bad input (exit 2), never
 /// the exit 1 that means "differ beyond tolerance".
 fn read(path: &Path) -> Result<String> {
-    Error::read_text(path)
+    crate::input::read_text(path, crate::input::InputKind::Compared)
 }
 
 #[cfg(test)]

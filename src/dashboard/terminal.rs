@@ -22,10 +22,13 @@ static PANIC_HOOK: Once = Once::new();
 /// The terminal the dashboard draws on.
 pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
-/// Stdout is not a terminal: the dashboard cannot run (exit 2).
+/// Stdout or stdin is not a terminal: the dashboard cannot run (exit 2).
 #[derive(Debug, thiserror::Error)]
-#[error("lbsim dashboard needs a terminal on stdout; for a run without one use `{batch}`")]
+#[error("lbsim dashboard needs a terminal on {stream}; for a run without one use `{batch}`")]
 pub struct NotATerminal {
+    /// `stdout` (nothing to draw on) or `stdin` (no keys: a finished run
+    /// would wait for a `q` that never comes).
+    pub stream: &'static str,
     /// The batch command that does the same run.
     pub batch: String,
 }
@@ -37,18 +40,29 @@ impl NotATerminal {
     }
 }
 
-/// Fails when stdout is not a terminal, naming `batch`, the command to use
-/// instead (`lbsim stress --workers 20 …`).
+/// Fails when stdout or stdin is not a terminal, naming `batch`, the
+/// command to use instead (`lbsim stress --workers 20 …`).
 pub fn require_terminal(batch: &str) -> Result<(), NotATerminal> {
-    check_terminal(io::stdout().is_terminal(), batch)
+    check_terminal(io::stdout().is_terminal(), batch)?;
+    check_keyboard(io::stdin().is_terminal(), batch)
 }
 
-/// `require_terminal` with the answer given (for tests).
+/// The stdout half of `require_terminal`, with the answer given (for tests).
 pub fn check_terminal(is_terminal: bool, batch: &str) -> Result<(), NotATerminal> {
+    check("stdout", is_terminal, batch)
+}
+
+/// The stdin half of `require_terminal`, with the answer given.
+pub fn check_keyboard(is_terminal: bool, batch: &str) -> Result<(), NotATerminal> {
+    check("stdin", is_terminal, batch)
+}
+
+fn check(stream: &'static str, is_terminal: bool, batch: &str) -> Result<(), NotATerminal> {
     if is_terminal {
         Ok(())
     } else {
         Err(NotATerminal {
+            stream,
             batch: batch.to_owned(),
         })
     }
@@ -120,6 +134,9 @@ mod tests {
             "lbsim dashboard needs a terminal on stdout; for a run without one use `lbsim stress --workers 5`"
         );
         assert!(check_terminal(true, "lbsim stress").is_ok());
+        let err = check_keyboard(false, "lbsim stress").unwrap_err();
+        assert_eq!(err.stream, "stdin");
+        assert!(check_keyboard(true, "lbsim stress").is_ok());
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! machine. Memory: a 1,024-count block per binade touched (8 KiB), at most
 //! a few dozen for times in seconds, plus a 64 KiB block index.
 
-use super::stats::{from_order_key, order_key};
+use super::order_key::{from_order_key, order_key};
 
 /// Mantissa bits kept in a bucket's key: 2^10 buckets per binade.
 const MANTISSA_BITS: u32 = 10;

@@ -3,6 +3,7 @@
 
 mod collector;
 mod histogram;
+mod order_key;
 mod samples;
 mod select;
 mod series;

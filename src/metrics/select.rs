@@ -13,7 +13,7 @@
 //! passes and a little. Either way the answer is the exact value at each
 //! rank, so the same bits whichever path runs.
 
-use super::stats::from_order_key;
+use super::order_key::from_order_key;
 
 /// From this many values on, [`select`] counts buckets first (below it, the
 /// bucket table's fixed cost is not worth it).

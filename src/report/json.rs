@@ -131,7 +131,7 @@ pub fn parse_json<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
 
 /// Reads a JSON document of type `T` from the file at `path`.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let bytes = Error::read_input(path)?;
+    let bytes = crate::input::read(path, crate::input::InputKind::Results)?;
     let name = path.display().to_string();
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::bad_file(name.as_str(), "contents", "not UTF-8 text"))?;

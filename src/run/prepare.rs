@@ -5,16 +5,18 @@ use super::execute::{PreparedRun, Replayed};
 use super::overrides::{ALL, BALANCING};
 use super::{ClusterSource, Overrides, RunRequest, Source, TraceSource};
 use crate::error::{Error, Result};
-use crate::scenario::config::Overrides as ConfigOverrides;
+use crate::scenario::config::{Overrides as ConfigOverrides, SizeOrigins};
 use crate::scenario::presets::spike_scenario;
 use crate::scenario::{Config, EnvSettings, Scenario};
 use crate::workload::trace::{replay_scenario, ClusterPool, ReplayOptions, Trace};
 
-/// A source built: its scenario, a trace's jobs, the config file read.
+/// A source built: its scenario, a trace's jobs, the config file read and
+/// what set a config scenario's sizes (to blame a size refused later).
 pub(super) struct Built {
     pub scenario: Scenario,
     pub replay: Option<Replayed>,
     pub config_file: Option<String>,
+    pub sizes: Option<SizeOrigins>,
 }
 
 impl Built {
@@ -23,6 +25,7 @@ impl Built {
             scenario,
             replay: None,
             config_file: None,
+            sizes: None,
         }
     }
 }
@@ -35,7 +38,10 @@ pub(super) fn prepare(request: &RunRequest, env: &EnvSettings) -> Result<Prepare
         Source::Stress { .. } | Source::Spike => "--tests",
         _ => "tests",
     };
-    super::memory::check(&built.scenario, tests)?;
+    super::memory::check(&built.scenario, tests).map_err(|e| match &built.sizes {
+        Some(sizes) => sizes.blame(e).unwrap_or_else(|e| e),
+        None => e,
+    })?;
     Ok(PreparedRun {
         scenario: built.scenario,
         replay: built.replay,
@@ -74,9 +80,11 @@ pub(super) fn build(request: &RunRequest, env: &EnvSettings) -> Result<Built> {
         Source::Spike => spike_scenario(&o.stress(true, true, env), &o.balancing).map(Built::plain),
         Source::Scenario { name, config } => {
             let config = Config::load(config.as_deref(), env.config_path.as_deref())?;
+            let overrides = o.config(env);
             Ok(Built {
-                scenario: config.scenario(name, &o.config(env))?,
+                scenario: config.scenario(name, &overrides)?,
                 replay: None,
+                sizes: config.size_origins(name, &overrides),
                 config_file: Some(config.file),
             })
         }
@@ -128,6 +136,7 @@ fn replay(source: &TraceSource, o: &Overrides, env: &EnvSettings) -> Result<Buil
             jobs: replay.jobs,
         }),
         config_file: None,
+        sizes: None,
     })
 }
 

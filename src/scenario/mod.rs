@@ -50,6 +50,9 @@ pub const DEFAULT_TEST_DURATION_S: f64 = 10.0;
 pub const MAX_WORKERS: u32 = 1_000_000;
 pub const MAX_TESTS: u64 = 100_000_000;
 pub const MAX_DURATION_S: f64 = 1e9;
+/// The shortest window: one tick of the simulated clock (a microsecond).
+/// A shorter one would submit every test at time zero, or none at all.
+pub const MIN_DURATION_S: f64 = 1e-6;
 pub const MAX_HORIZON_S: f64 = 1e10;
 /// Periodic loops (pool cycles, work stealing, rebalancing) run at most this
 /// often, and at most `MAX_PERIODS` times over the window: a period of a
@@ -118,7 +121,21 @@ impl Scenario {
         self.load.check(&root.field("load"))?;
         let (weights, stealing) = (root.field("composite_weights"), root.field("stealing"));
         balancing::check(&self.balancing, &weights, &stealing)?;
+        self.check_resolution(&root)?;
         self.check_periods(&root, &stealing)
+    }
+
+    /// The window lasts at least one tick of the simulated clock. Checked
+    /// after the sections, so a spike window cut from a tiny duration is
+    /// named as such first.
+    pub(crate) fn check_resolution(&self, path: &FieldPath) -> Result<()> {
+        if self.duration_s < MIN_DURATION_S {
+            return Err(path.field("duration").error(format!(
+                "{:e} s is shorter than the simulator's resolution of 1e-6 s (one microsecond)",
+                self.duration_s
+            )));
+        }
+        Ok(())
     }
 
     /// The periodic loops can finish: each period at least `MIN_PERIOD_S`,

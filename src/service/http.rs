@@ -2,10 +2,15 @@
 //! under the lock, hand its changes to the writer, and answer only after
 //! they are committed.
 
+// The route annotations name these wire types.
+#[allow(unused_imports)]
 use super::api::{
-    Completion, ErrorBody, Heartbeat, LeaseStart, TestBatch, TestRequest, TestState,
-    WorkerRegistration, MAX_LIST, MAX_WAIT_S,
+    Completion, ErrorBody, Heartbeat, HeartbeatReply, Lease, LeaseAck, LeaseStart, Registered,
+    Submitted, TestBatch, TestList, TestRequest, TestState, TestView, WorkerList,
+    WorkerRegistration, WorkerView, MAX_LIST, MAX_WAIT_S,
 };
+#[allow(unused_imports)]
+use super::core::views::Status;
 use super::core::{CallError, CallResult};
 use super::App;
 use axum::body::Bytes;
@@ -83,6 +88,8 @@ fn id(raw: &str, what: &str) -> CallResult<u64> {
         .map_err(|_| CallError::not_found(format!("{what} {raw}")))
 }
 
+#[utoipa::path(post, path = "/workers", request_body = WorkerRegistration,
+    responses((status = 201, body = Registered), (status = 400, body = ErrorBody)))]
 pub(super) async fn register(State(app): State<Arc<App>>, body: Body) -> Response {
     let r: WorkerRegistration = match parse(body) {
         Ok(r) => r,
@@ -92,6 +99,10 @@ pub(super) async fn register(State(app): State<Arc<App>>, body: Body) -> Respons
         .await
 }
 
+#[utoipa::path(post, path = "/workers/{id}/heartbeat", params(("id" = u64, Path)),
+    request_body = Heartbeat,
+    responses((status = 200, body = HeartbeatReply), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "offline: register again")))]
 pub(super) async fn heartbeat(
     State(app): State<Arc<App>>,
     Path(raw): Path<String>,
@@ -116,6 +127,9 @@ pub(super) async fn heartbeat(
     .await
 }
 
+#[utoipa::path(post, path = "/workers/{id}/drain", params(("id" = u64, Path)),
+    description = "Take nothing new; finish what runs.",
+    responses((status = 200), (status = 404, body = ErrorBody)))]
 pub(super) async fn drain(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     let w = match id(&raw, "worker") {
         Ok(w) => w,
@@ -128,6 +142,9 @@ pub(super) async fn drain(State(app): State<Arc<App>>, Path(raw): Path<String>) 
     .await
 }
 
+#[utoipa::path(delete, path = "/workers/{id}", params(("id" = u64, Path)),
+    description = "Leave now: the worker's runs are requeued, none lost.",
+    responses((status = 200), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn leave(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     let w = match id(&raw, "worker") {
         Ok(w) => w,
@@ -148,6 +165,10 @@ pub(super) struct LeaseQuery {
 
 /// Long-polls for the worker's next assignment: 200 with a lease, or 204
 /// when none came within `wait_s` (at most 30 s).
+#[utoipa::path(post, path = "/workers/{id}/lease",
+    params(("id" = u64, Path), ("wait_s" = Option<f64>, Query, description = "long-poll up to 30 s")),
+    responses((status = 200, body = Lease), (status = 204, description = "no work within wait_s"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn lease(
     State(app): State<Arc<App>>,
     Path(raw): Path<String>,
@@ -202,6 +223,10 @@ pub(super) async fn lease(
     }
 }
 
+#[utoipa::path(post, path = "/leases/{lease_id}/start", params(("lease_id" = String, Path)),
+    request_body = LeaseStart,
+    responses((status = 200, body = LeaseAck), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the lease is not current")))]
 pub(super) async fn start(
     State(app): State<Arc<App>>,
     Path(lease): Path<String>,
@@ -217,6 +242,11 @@ pub(super) async fn start(
     .await
 }
 
+#[utoipa::path(post, path = "/leases/{lease_id}/complete", params(("lease_id" = String, Path)),
+    request_body = Completion,
+    responses((status = 200, body = LeaseAck), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the lease is not current")))]
 pub(super) async fn complete(
     State(app): State<Arc<App>>,
     Path(lease): Path<String>,
@@ -266,6 +296,10 @@ fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> CallResult<T> {
     })
 }
 
+#[utoipa::path(post, path = "/tests", request_body(content = TestBatch,
+        description = "one TestRequest, or {\"tests\": [TestRequest, ...]}"),
+    responses((status = 201, body = Submitted), (status = 400, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
 pub(super) async fn submit(State(app): State<Arc<App>>, body: Body) -> Response {
     let tests = match submission(body) {
         Ok(t) => t,
@@ -275,6 +309,8 @@ pub(super) async fn submit(State(app): State<Arc<App>>, body: Body) -> Response 
         .await
 }
 
+#[utoipa::path(get, path = "/tests/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = TestView), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_test(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     match id(&raw, "test") {
         Ok(t) => app.read(|core| core.get_test(t)).await,
@@ -290,6 +326,9 @@ pub(super) struct ListQuery {
     after: Option<u64>,
 }
 
+#[utoipa::path(get, path = "/tests",
+    params(("state" = Option<String>, Query), ("limit" = Option<usize>, Query), ("after" = Option<u64>, Query)),
+    responses((status = 200, body = TestList), (status = 400, body = ErrorBody)))]
 pub(super) async fn list_tests(
     State(app): State<Arc<App>>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
@@ -317,10 +356,13 @@ pub(super) async fn list_tests(
         .await
 }
 
+#[utoipa::path(get, path = "/workers", responses((status = 200, body = WorkerList)))]
 pub(super) async fn list_workers(State(app): State<Arc<App>>) -> Response {
     app.read(|core| Ok(core.list_workers())).await
 }
 
+#[utoipa::path(get, path = "/workers/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = WorkerView), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_worker(State(app): State<Arc<App>>, Path(raw): Path<String>) -> Response {
     match id(&raw, "worker") {
         Ok(w) => app.read(|core| core.get_worker(w)).await,
@@ -328,6 +370,7 @@ pub(super) async fn get_worker(State(app): State<Arc<App>>, Path(raw): Path<Stri
     }
 }
 
+#[utoipa::path(get, path = "/status", responses((status = 200, body = Status)))]
 pub(super) async fn status(State(app): State<Arc<App>>) -> Response {
     app.read(|core| Ok(core.status(app.clock.now_us(), app.clock.uptime_s())))
         .await

@@ -5,13 +5,14 @@
 use super::http::{self, error};
 use super::prom::{HttpLabels, RouteLabel};
 use super::App;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -19,29 +20,35 @@ use std::sync::Arc;
 /// Bodies larger than this are refused with 413.
 pub(super) const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The whole service.
+/// The whole service. This is the only list of routes: each handler's
+/// `#[utoipa::path]` gives its method and path to both the router and the
+/// OpenAPI document (`utoipa_axum`), and the metrics label each request
+/// with the route it matched.
 pub(super) fn build(app: Arc<App>, token: Option<String>) -> Router {
-    let v1 = Router::new()
-        .route("/workers", post(http::register).get(http::list_workers))
-        .route("/workers/{id}", get(http::get_worker).delete(http::leave))
-        .route("/workers/{id}/heartbeat", post(http::heartbeat))
-        .route("/workers/{id}/lease", post(http::lease))
-        .route("/workers/{id}/drain", post(http::drain))
-        .route("/leases/{lease}/start", post(http::start))
-        .route("/leases/{lease}/complete", post(http::complete))
-        .route("/tests", post(http::submit).get(http::list_tests))
-        .route("/tests/{id}", get(http::get_test))
-        .route("/status", get(http::status))
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(http::register, http::list_workers))
+        .routes(routes!(http::get_worker, http::leave))
+        .routes(routes!(http::heartbeat))
+        .routes(routes!(http::lease))
+        .routes(routes!(http::drain))
+        .routes(routes!(http::start))
+        .routes(routes!(http::complete))
+        .routes(routes!(http::submit, http::list_tests))
+        .routes(routes!(http::get_test))
+        .routes(routes!(http::status))
         .layer(middleware::from_fn_with_state(
             Arc::new(token),
             super::auth::require_token,
         ));
-    Router::new()
+    let (router, api) = OpenApiRouter::with_openapi(super::openapi::ApiDoc::openapi())
         .nest("/v1", v1)
-        .route("/", get(super::web::index))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
+        .routes(routes!(super::web::index))
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+        .split_for_parts();
+    super::openapi::publish(&api);
+    router
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(app.clone(), log_request))
@@ -49,7 +56,15 @@ pub(super) fn build(app: Arc<App>, token: Option<String>) -> Router {
         .with_state(app)
 }
 
+/// `/healthz`.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "`ok`")))]
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
 /// `/metrics`, Prometheus text.
+#[utoipa::path(get, path = "/metrics",
+    responses((status = 200, description = "Prometheus text")))]
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let (text, generation, seq) = {
         let mut core = app.lock();
@@ -71,6 +86,8 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 }
 
 /// `/openapi.json`.
+#[utoipa::path(get, path = "/openapi.json",
+    responses((status = 200, description = "this document")))]
 async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -79,41 +96,13 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-/// The route a path belongs to, with ids replaced (bounded label values).
-pub(super) fn route_of(path: &str) -> String {
-    let mut out = Vec::new();
-    let mut previous = "";
-    for seg in path.split('/') {
-        let label = match previous {
-            "workers" | "tests" if !seg.is_empty() => "{id}",
-            "leases" => "{lease}",
-            _ => seg,
-        };
-        out.push(label);
-        previous = seg;
-    }
-    let route = out.join("/");
-    const KNOWN: [&str; 14] = [
-        "/",
-        "/v1/workers",
-        "/v1/workers/{id}",
-        "/v1/workers/{id}/heartbeat",
-        "/v1/workers/{id}/lease",
-        "/v1/workers/{id}/drain",
-        "/v1/leases/{lease}/start",
-        "/v1/leases/{lease}/complete",
-        "/v1/tests",
-        "/v1/tests/{id}",
-        "/v1/status",
-        "/healthz",
-        "/metrics",
-        "/openapi.json",
-    ];
-    if KNOWN.contains(&route.as_str()) {
-        route
-    } else {
-        "other".into()
-    }
+/// The route a request matched (its template, so ids do not make new
+/// label values), or `other`.
+fn route_of(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "other".to_string(), |m| m.as_str().to_string())
 }
 
 /// Counts and times every request, and logs it at debug level.
@@ -121,10 +110,10 @@ async fn log_request(State(app): State<Arc<App>>, request: Request, next: Next) 
     let watch = super::Stopwatch::start();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let route = route_of(&request);
     let response = next.run(request).await;
     let seconds = watch.seconds();
     let code = response.status().as_u16();
-    let route = route_of(&path);
     let labels = HttpLabels {
         route: route.clone(),
         method: method.to_string(),
@@ -156,6 +145,7 @@ pub(super) async fn catch_panic(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::routing::get;
     use tower::ServiceExt;
 
     #[tokio::test]
@@ -180,16 +170,5 @@ mod tests {
             .body(axum::body::Body::empty())
             .unwrap();
         assert_eq!(app.oneshot(fine).await.unwrap().status(), StatusCode::OK);
-    }
-
-    #[test]
-    fn routes_label_ids_and_unknown_paths_are_other() {
-        assert_eq!(route_of("/v1/workers/12/lease"), "/v1/workers/{id}/lease");
-        assert_eq!(
-            route_of("/v1/leases/L1.1.ab/complete"),
-            "/v1/leases/{lease}/complete"
-        );
-        assert_eq!(route_of("/v1/tests"), "/v1/tests");
-        assert_eq!(route_of("/wp-admin/x"), "other");
     }
 }

@@ -17,6 +17,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'unsafe-in
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// `GET /`.
+#[utoipa::path(get, path = "/",
+    responses((status = 200, description = "the live page", content_type = "text/html")))]
 pub(super) async fn index() -> Response {
     (
         [

@@ -43,7 +43,7 @@ pub(super) fn line(cell: usize, key: &str, row: &BenchmarkRow) -> String {
 /// line. A torn last line (no newline: the process died mid-write) is left
 /// out. The same cell twice (shards joined twice) must agree.
 pub(super) fn read(path: &Path, keys: &[String]) -> Result<BTreeMap<usize, BenchmarkRow>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::input::read_text(path, crate::input::InputKind::Journal)?;
     let name = path.display().to_string();
     let whole = text.rfind('\n').map_or("", |end| &text[..end]);
     let mut rows = BTreeMap::new();

@@ -53,7 +53,7 @@ impl ShardRecord {
         if !path.exists() {
             return Ok(None);
         }
-        let text = Error::read_text(&path)?;
+        let text = crate::input::read_text(&path, crate::input::InputKind::Journal)?;
         let record: ShardRecord = serde_json::from_str(&text).map_err(|e| {
             Error::bad_file(
                 path.display().to_string(),

@@ -271,7 +271,7 @@ impl ResultsFile {
 
     /// Reads a results file; a missing file reads as empty.
     pub fn read(path: &std::path::Path) -> Result<ResultsFile> {
-        match Error::read_text(path) {
+        match crate::input::read_text(path, crate::input::InputKind::Results) {
             Ok(text) => ResultsFile::parse(&text, &path.display().to_string()),
             Err(Error::Input { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 Ok(ResultsFile::default())

@@ -10,6 +10,7 @@ mod figure;
 mod fixtures;
 mod grid;
 mod html;
+mod out_dir;
 mod render;
 mod run;
 mod style;
@@ -21,7 +22,7 @@ pub use render::{svg, x_axis, y_axis};
 pub use style::{policy_style, Colour, Marker, PALETTE};
 
 use crate::error::{Error, Result};
-use crate::report::write_atomically;
+use out_dir::OutputDir;
 use std::path::{Path, PathBuf};
 
 /// The charts a results file gives, and why any were skipped.
@@ -45,7 +46,7 @@ pub struct Written {
 /// each) and writes `index.html` beside them. `kind` overrides detection.
 pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Written> {
     let name = input.display().to_string();
-    let bytes = Error::read_input(input)?;
+    let bytes = crate::input::read(input, crate::input::InputKind::Results)?;
     let text = String::from_utf8(bytes).map_err(|_| {
         Error::bad_file(
             input.display().to_string(),
@@ -57,14 +58,12 @@ pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Wri
     let kind = kind.unwrap_or(detected);
     check_kind(&name, &results, kind)?;
     let (charts, notes) = charts(&results, kind);
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let mut dir = OutputDir::prepare("--output-dir", out_dir)?;
     let mut files = Vec::new();
     let mut inlined = Vec::new();
     for c in &charts {
         let svg = render::svg(c)?;
-        let path = out_dir.join(format!("{}.svg", c.name));
-        write_atomically(&path, svg.as_bytes())?;
-        files.push(path);
+        files.push(dir.write(&format!("{}.svg", c.name), svg.as_bytes())?);
         inlined.push((c.name.clone(), svg));
     }
     let run = match &results {
@@ -83,9 +82,8 @@ pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Wri
         charts: inlined,
         notes: &notes,
     });
-    let index = out_dir.join("index.html");
-    write_atomically(&index, page.as_bytes())?;
-    files.push(index);
+    files.push(dir.write("index.html", page.as_bytes())?);
+    dir.finish();
     Ok(Written { kind, files, notes })
 }
 

@@ -7,6 +7,7 @@
 
 mod arrivals;
 pub mod contention;
+mod drift;
 mod pool;
 mod reported_load;
 mod run_model;

@@ -6,6 +6,7 @@
 //! at once and counts it, so the next decision of the same cycle reads the
 //! pool as the facts before it left it.
 
+use super::drift::drift_from;
 use super::reported_load::ReportedLoad;
 use crate::balancer::model::{
     gb_to_mib_floor, Backends, LoadDrift, Thermal, WorkerId, WorkerSpec, WorkerStatus,
@@ -413,19 +414,6 @@ impl Pool {
             sink.tell(fact)?;
         }
         Ok(())
-    }
-}
-
-/// Background load from outside the tests: small on the resources tests
-/// drive, the reference's ranges on I/O and network. `uniform(low, high)`
-/// is called once a component, in this order.
-pub(super) fn drift_from(mut uniform: impl FnMut(f64, f64) -> f64) -> LoadDrift {
-    LoadDrift {
-        cpu: uniform(0.0, 0.2),
-        memory: uniform(0.0, 0.1),
-        gpu: uniform(0.0, 0.1),
-        io: uniform(0.05, 0.5),
-        network: uniform(0.1, 0.6),
     }
 }
 

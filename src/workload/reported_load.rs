@@ -30,7 +30,7 @@
 //! and then back from now to the last redraw (a few cycles); both are exactly
 //! the reference's Bernoulli draws, reorganised.
 
-use super::pool::drift_from;
+use super::drift::drift_from;
 use crate::balancer::model::{LoadDrift, Thermal, WorkerId};
 use crate::scenario::{LoadModel, ReportPace};
 use crate::sim::{SimDuration, SimTime};

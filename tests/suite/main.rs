@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_macros)]
 
 mod benchmark;
+mod cli_findings;
 mod cli_help;
 mod cli_layout;
 mod cli_options;

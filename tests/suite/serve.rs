@@ -341,14 +341,44 @@ fn metrics_parse_as_prometheus_text_and_openapi_names_every_route() {
     let (code, doc) = raw("GET", &format!("{}/openapi.json", server.url), &[], b"");
     assert_eq!(code, 200);
     let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
-    for path in [
-        "/v1/workers/{id}/lease",
-        "/v1/leases/{lease_id}/complete",
-        "/v1/tests",
-        "/v1/status",
-    ] {
-        assert!(doc["paths"][path].is_object(), "{path} missing");
+    // Every documented path and method is routed (never the fallback), and
+    // the document names the 13 API calls and the 4 other routes.
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{lease_id}", &format!("L1.1.{}", "0".repeat(32)));
+        for method in item.as_object().unwrap().keys() {
+            let m = method.to_uppercase();
+            let (code, body) = raw_method(&m, &format!("{}{concrete}", server.url));
+            assert!(!body.contains("no such route"), "{m} {path}: {code} {body}");
+            assert_ne!(code, 405, "{m} {path}");
+            operations += 1;
+        }
     }
+    assert_eq!(operations, 13 + 4, "{doc}");
+    assert_eq!(raw_method("GET", &format!("{}/v1/nope", server.url)).0, 404);
+    // Metrics label a request by the route it matched, ids left out.
+    let (_, text) = raw("GET", &format!("{}/metrics", server.url), &[], b"");
+    assert!(text.contains("route=\"/v1/workers/{id}/lease\""), "{text}");
+    assert!(text.contains("route=\"other\""), "{text}");
+}
+
+/// A request with any method and an empty body: the status and body.
+fn raw_method(method: &str, url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .body(())
+        .expect("a request");
+    let mut response = agent.run(request).expect("an answer");
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap_or_default())
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! its own path, the command line's overrides applied, and the run's size
 //! checked. Every error names the file and the field's path in it.
 
+use super::origin::SizeOrigins;
 use super::raw::*;
 use super::{sections, Config};
 use crate::balancer::policy::SchedulerName;
@@ -61,15 +62,21 @@ impl<R> Section<R> {
         name: &str,
         build: fn(&FieldPath, &R) -> Result<T>,
     ) -> Result<T> {
-        let owners = std::iter::once(cfg).chain(cfg.builtin.as_deref());
-        for owner in owners {
-            if let Some(raw) = (self.entries)(&owner.raw).get(name) {
-                let path = FieldPath::root().field(self.key).field(name);
-                return build(&path, raw).map_err(|e| e.in_file(&owner.file));
-            }
+        if let Some((owner, raw)) = self.owner(cfg, name) {
+            let path = FieldPath::root().field(self.key).field(name);
+            return build(&path, raw).map_err(|e| e.in_file(&owner.file));
         }
         let known = self.known(cfg).join(", ");
         Err(at.error(format!("no {} '{name}' (known: {known})", self.what)))
+    }
+
+    /// The entry `name` and the config that defines it: the file, else the
+    /// built-in config.
+    pub(super) fn owner<'c>(&self, cfg: &'c Config, name: &str) -> Option<(&'c Config, &'c R)> {
+        let owners = std::iter::once(cfg).chain(cfg.builtin.as_deref());
+        owners
+            .into_iter()
+            .find_map(|owner| Some((owner, (self.entries)(&owner.raw).get(name)?)))
     }
 
     /// The names the file defines, then the built-in ones it does not.
@@ -95,7 +102,11 @@ pub(super) fn scenario(
     let p = FieldPath::root()
         .field("scenario_configurations")
         .field(name);
-    assemble(cfg, &p, name, s, o).map_err(|e| e.in_file(&cfg.file))
+    assemble(cfg, &p, name, s, o).map_err(|e| {
+        SizeOrigins::of(cfg, name, s, o)
+            .blame(e)
+            .unwrap_or_else(|e| e.in_file(&cfg.file))
+    })
 }
 
 fn assemble(
@@ -110,6 +121,9 @@ fn assemble(
     let scheduler = scheduler(p, s, o)?;
     let window = Window { tests, duration_s };
     let arrivals = sections::arrivals(p, s, window)?;
+    if s.horizon.is_none() {
+        check_span(&p.field("arrivals").field("rate"), &arrivals, window)?;
+    }
     let scenario = Scenario {
         name: Some(name.to_string()),
         description: s.description.clone(),
@@ -126,7 +140,9 @@ fn assemble(
         load: o.balancing.load(sections::load(&p.field("load"), &s.load)?),
         balancing: o.balancing.options(sections::balancing(p, s)?),
     };
+    check_peak(&p.field("churn"), &scenario)?;
     scenario.check_size(p)?;
+    scenario.check_resolution(p)?;
     scenario.check_periods(p, &p.field("work_stealing"))?;
     Ok(scenario)
 }
@@ -196,4 +212,44 @@ fn scheduler(p: &FieldPath, s: &RawScenario, o: &Overrides) -> Result<SchedulerN
         }
         (None, None) => Ok(SchedulerName::DEFAULT),
     }
+}
+
+/// The tests arrive within what a run may last: a Poisson rate so low
+/// that they would take longer is the rate's fault (the default horizon,
+/// ten times the span, would otherwise be blamed).
+fn check_span(rate: &FieldPath, arrivals: &Arrivals, window: Window) -> Result<()> {
+    let span = arrivals.span_s(window);
+    if span > window.duration_s && span > MAX_DURATION_S {
+        return Err(rate.error(format!(
+            "{} tests at this rate take about {span:.3e} s to arrive, more than the 1e9 s a run may last",
+            window.tests
+        )));
+    }
+    Ok(())
+}
+
+/// A churn that would grow the pool past `MAX_WORKERS` is refused at the
+/// field that lets it grow (a huge `max_factor`, or a timeline's joins).
+fn check_peak(churn: &FieldPath, scenario: &Scenario) -> Result<()> {
+    let peak = scenario.peak_workers();
+    if peak <= u64::from(MAX_WORKERS) {
+        return Ok(());
+    }
+    let workers = scenario.workers;
+    let (field, message) = match &scenario.churn {
+        Churn::Random { max_factor, .. } => (
+            "max_factor",
+            format!(
+                "{max_factor:e} lets the pool of {workers} grow to about {:.3e} workers",
+                max_factor * f64::from(workers)
+            ),
+        ),
+        _ => (
+            "events",
+            format!("the joins let the pool of {workers} grow to {peak} workers"),
+        ),
+    };
+    Err(churn.field(field).error(format!(
+        "{message}, more than the {MAX_WORKERS} a run may have"
+    )))
 }

@@ -11,10 +11,12 @@
 
 mod arrivals;
 mod build;
+mod origin;
 pub mod raw;
 mod sections;
 
 pub use build::Overrides;
+pub use origin::SizeOrigins;
 
 use crate::error::{Error, Result};
 use crate::scenario::check::FieldPath;
@@ -54,7 +56,7 @@ impl Config {
     /// Reads and validates a file. An unreadable file is bad input (exit 2).
     pub fn from_file(path: &Path) -> Result<Config> {
         let file = path.display().to_string();
-        let text = match Error::read_text(path) {
+        let text = match crate::input::read_text(path, crate::input::InputKind::Config) {
             Err(Error::Input { source, .. }) => {
                 return Err(Error::bad_file(file, "cannot be read", source.to_string()))
             }
@@ -91,14 +93,38 @@ impl Config {
     /// Builds the named scenario; an unknown name lists the known ones.
     pub fn scenario(&self, name: &str, overrides: &Overrides) -> Result<Scenario> {
         let Some(raw) = self.raw.scenario_configurations.get(name) else {
-            let known: Vec<&str> = self.scenarios().iter().map(|s| s.0).collect();
-            return Err(Error::Unknown {
-                kind: "scenario",
-                name: name.to_string(),
-                known: known.join(", "),
-            });
+            return Err(self.unknown_scenario(name));
         };
         build::scenario(self, name, raw, overrides)
+    }
+
+    /// What set the sizes of scenario `name` under `overrides`, to blame a
+    /// size the run refuses later (memory) on it; `None` for an unknown name.
+    pub fn size_origins(&self, name: &str, overrides: &Overrides) -> Option<SizeOrigins> {
+        let raw = self.raw.scenario_configurations.get(name)?;
+        Some(SizeOrigins::of(self, name, raw, overrides))
+    }
+
+    /// An unknown scenario lists the known ones; in a user's file, the
+    /// error names the file and its section (which may be empty).
+    fn unknown_scenario(&self, name: &str) -> Error {
+        let known: Vec<&str> = self.scenarios().iter().map(|s| s.0).collect();
+        let unknown = Error::Unknown {
+            kind: "scenario",
+            name: name.to_string(),
+            known: known.join(", "),
+        };
+        match (&self.builtin, known.is_empty()) {
+            (None, _) => unknown,
+            (Some(_), false) => {
+                Error::bad_file(&self.file, "scenario_configurations", unknown.to_string())
+            }
+            (Some(_), true) => Error::bad_file(
+                &self.file,
+                "scenario_configurations",
+                format!("unknown scenario '{name}' (the file defines none)"),
+            ),
+        }
     }
 
     /// A worker profile by name (`lbsim worker --profile NAME`).

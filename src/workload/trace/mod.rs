@@ -120,7 +120,7 @@ pub struct Trace {
 impl Trace {
     /// Reads a trace; `format` `None` means detect it.
     pub fn load(path: &Path, format: Option<TraceFormat>) -> Result<Trace> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::input::open(path, crate::input::InputKind::Trace)?;
         let mut reader = BufReader::new(file);
         let head = reader.fill_buf().map_err(|e| Error::io(path, e))?.to_vec();
         let is_gzip = head.starts_with(&[0x1f, 0x8b]);
