@@ -218,9 +218,14 @@ mod tests {
         };
         let refused = app.clone().oneshot(request(2 << 20)).await.unwrap();
         assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        let body = axum::body::to_bytes(refused.into_body(), 4096).await.unwrap();
+        let body = axum::body::to_bytes(refused.into_body(), 4096)
+            .await
+            .unwrap();
         let text = String::from_utf8_lossy(&body);
-        assert!(text.contains("Content-Length") && text.contains("2097152"), "{text}");
+        assert!(
+            text.contains("Content-Length") && text.contains("2097152"),
+            "{text}"
+        );
         let within = app.oneshot(request(MAX_BODY_BYTES)).await.unwrap();
         assert_eq!(within.status(), StatusCode::OK);
     }

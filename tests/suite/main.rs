@@ -30,6 +30,8 @@ mod replay;
 mod reported_load;
 mod scenarios;
 mod serve;
+mod serve_connections;
+mod serve_store;
 mod serve_support;
 mod sweep;
 mod visualize;

@@ -15,7 +15,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -74,6 +74,7 @@ impl Registry {
                 deadline: Instant::now() + header,
                 head_begun: true,
             }),
+            parked: Mutex::new(None),
         });
         insert_idle(&mut slots, &track);
         Some(track)
@@ -119,6 +120,10 @@ pub(super) struct Track {
     /// Its key in `Slots::idle` (0: not there); changed under that lock.
     key: AtomicU64,
     phase: Mutex<Phase>,
+    /// The socket's reader, parked without a deadline while a request was
+    /// served: woken when the response is out so the idle timer starts
+    /// (hyper does not read again until the socket wakes it).
+    parked: Mutex<Option<Waker>>,
 }
 
 impl Track {
@@ -140,10 +145,17 @@ impl Track {
         }
     }
 
-    fn read_deadline(&self) -> Option<Instant> {
-        match *self.phase() {
+    /// The read deadline now; with none, `waker` is kept to be woken when
+    /// one begins.
+    fn read_deadline(&self, waker: &Waker) -> Option<Instant> {
+        let phase = self.phase();
+        match *phase {
             Phase::Waiting { deadline, .. } => Some(deadline),
-            Phase::Busy => None,
+            Phase::Busy => {
+                let mut parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+                *parked = Some(waker.clone());
+                None
+            }
         }
     }
 
@@ -163,6 +175,10 @@ impl Track {
             deadline: Instant::now() + idle,
             head_begun: false,
         };
+        let parked = self.parked.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(waker) = parked {
+            waker.wake();
+        }
         let mut slots = self.registry.slots();
         if !self.evicted.load(Ordering::Relaxed) && self.key.load(Ordering::Relaxed) == 0 {
             insert_idle(&mut slots, self);
@@ -191,6 +207,12 @@ impl Drop for Slot {
     }
 }
 
+/// After a finished exchange, how long a closing connection keeps reading
+/// (and discarding) what the client still sends: closing with unread
+/// bytes is a reset, which can destroy an early answer (a 413 before the
+/// body) before the client reads it.
+const LINGER: Duration = Duration::from_secs(2);
+
 /// Serves one connection until it closes, times out, is evicted, or the
 /// server stops (then the request in flight is finished first).
 pub(super) async fn run(
@@ -212,28 +234,39 @@ pub(super) async fn run(
     // The header timeout is `Guarded`'s, which tells a fresh head from an
     // idle keep-alive; hyper's would close both alike.
     builder.header_read_timeout(None);
-    let conn = builder.serve_connection(io, service);
-    tokio::pin!(conn);
-    tokio::select! {
-        result = conn.as_mut() => ended(result),
+    let mut conn = builder.serve_connection(io, service);
+    let done = tokio::select! {
+        done = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => done,
         _ = track.evict.notified() => {
             tracing::debug!("closed the connection idle longest to admit a new one");
+            return;
         }
         _ = stopped(stop) => {
-            conn.as_mut().graceful_shutdown();
-            ended(conn.await);
+            Pin::new(&mut conn).graceful_shutdown();
+            std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)).await
         }
+    };
+    match done {
+        Ok(()) => linger(conn.into_parts().io.into_inner().io).await,
+        Err(e) => tracing::debug!("connection closed: {e}"),
     }
+}
+
+/// Closes the sending side, then reads until the client closes too (or
+/// `LINGER` has passed).
+async fn linger(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let drained = async {
+        stream.shutdown().await?;
+        let mut sink = [0u8; 8192];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<(), io::Error>(())
+    };
+    let _ = tokio::time::timeout(LINGER, drained).await;
 }
 
 async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
-}
-
-fn ended(result: hyper::Result<()>) {
-    if let Err(e) = result {
-        tracing::debug!("connection closed: {e}");
-    }
 }
 
 /// The router behind one connection, with the phase kept and the body
@@ -359,7 +392,7 @@ impl AsyncRead for Guarded {
                 }
                 Poll::Ready(Ok(()))
             }
-            Poll::Pending => match this.track.read_deadline() {
+            Poll::Pending => match this.track.read_deadline(cx.waker()) {
                 None => Poll::Pending,
                 Some(at) => this
                     .read_timer
