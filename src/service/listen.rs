@@ -8,10 +8,12 @@
 
 mod conn;
 mod limits;
+mod timed;
+mod track;
 
 pub(super) use self::limits::Limits;
 
-use self::conn::Registry;
+use self::track::Registry;
 use axum::Router;
 use std::future::Future;
 use std::sync::Arc;

@@ -5,6 +5,9 @@
 //! idle keep-alives time out; over the cap with every connection busy, 503.
 //! Each normal client's p99 is printed (measured, not asserted).
 
+// Wall time is the point here: latencies and time bounds of a real server.
+#![allow(clippy::disallowed_methods)]
+
 use super::common::{path_str, temp_dir};
 use super::serve_support::Server;
 use std::io::{BufRead, BufReader, Read, Write};

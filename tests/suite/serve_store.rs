@@ -4,6 +4,9 @@
 //! recording behind; a store made unwritable under a running server is a
 //! 503 and a log line, not a crash.
 
+// Wall time is the point here: a time bound on a child process.
+#![allow(clippy::disallowed_methods)]
+
 use super::common::{bin, path_str, stderr, temp_dir};
 use super::serve_support::Server;
 use std::path::Path;
