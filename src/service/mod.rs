@@ -138,8 +138,7 @@ pub fn serve(options: ServeOptions) -> Result<()> {
     runtime.block_on(run(options))
 }
 
-/// Binds the listening socket: the first thing that can fail with a side
-/// effect on others (the port), before any file is made.
+/// Binds the listening socket, before any file but the lock is made.
 async fn listen_on(options: &ServeOptions) -> Result<(tokio::net::TcpListener, SocketAddr)> {
     let addr = bind_address(options)?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -152,12 +151,16 @@ async fn listen_on(options: &ServeOptions) -> Result<(tokio::net::TcpListener, S
 }
 
 /// Start-up in the order that leaves nothing behind when it fails: the
-/// checks without side effects, the port, the store's lock, then the files
-/// (removed again by `created` if a later step fails).
+/// checks without side effects, the store's lock (its file goes with it),
+/// the port, then the files (removed again by `created` if a later step
+/// fails).
 async fn run(options: ServeOptions) -> Result<()> {
     let limits = listen::Limits::from_env()?;
-    let (listener, local) = listen_on(&options).await?;
+    bind_address(&options)?;
+    // The lock before the port: the same command run twice names the
+    // server already running rather than a port in use.
     let _lock = lock::StoreLock::acquire(&options.db_path)?;
+    let (listener, local) = listen_on(&options).await?;
     let mut created = created::Created::default();
     let record = open_record(&options, &mut created)?;
     let (store, mut core, clock, tests, workers) = open(&options, &mut created)?;

@@ -65,8 +65,12 @@ fn a_second_server_on_the_same_store_exits_1_naming_the_first() {
         String::from_utf8_lossy(&cmdline).contains("serve"),
         "the lock names the running server"
     );
-    let (code, err) = failed_start(&["--db-path", path_str(&db)]);
-    assert_eq!(code, 1, "{err}");
+    let port = first.url.rsplit(':').next().unwrap().trim_end_matches('/');
+    // The same command twice, port included: the lock is what it names.
+    let out = serve_bounded(&["serve", "--db-path", path_str(&db), "--port", port]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     assert!(
         err.contains(&format!("pid {pid}")) && err.contains("in use"),
         "{err}"
