@@ -88,7 +88,7 @@ run sweep_shard1 sweep in/policy_sweep.json --shard 1/2 --output shards/s1.csv
 run sweep_shard2 sweep in/policy_sweep.json --shard 2/2 --output shards/s2.csv
 run merge merge shards/s1.csv shards/s2.csv --output "merged.csv"
 for f in spike.json benchmark.json sweep.csv; do
-    run "visualize_$f" visualize "$f" --output-dir "charts_$f"
+    run "visualize_$f" visualize "$f" --output-dir "charts_${f%.*}"
 done
 # Failures: the message and the exit code.
 run bad_workers stress --workers 0

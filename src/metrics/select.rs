@@ -124,7 +124,7 @@ fn select_many(keys: &mut [u64], ranks: &[usize], offset: usize, out: &mut [f64]
 
 #[cfg(test)]
 mod tests {
-    use super::super::stats::order_key;
+    use super::super::order_key::order_key;
     use super::*;
     use crate::sim::{RngStreams, Stream};
 

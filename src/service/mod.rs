@@ -6,15 +6,20 @@
 //! Layout: `api` (wire types), `core` (the state machine over the
 //! balancer), `store` + `writer` (durable, group-committed), `http`
 //! (handlers), `router` (routes and the layers around them), `auth`,
-//! `tasks` (timers), `clock`, `web` (the page at `/`).
+//! `tasks` (timers), `clock`, `web` (the page at `/`), `listen` (the
+//! accept loop and its bounds), `lock` (one server per store), `created`
+//! (a failed start leaves nothing behind).
 
 pub mod api;
 mod auth;
 mod clock;
 mod commit;
 pub mod core;
+mod created;
 mod http;
 mod json;
+mod listen;
+mod lock;
 mod openapi;
 mod prom;
 mod recording;
@@ -72,14 +77,27 @@ impl App {
     }
 }
 
+/// A store failure as one line (SQLite's messages may hold newlines).
 fn store_error(db: &std::path::Path, e: impl std::fmt::Display) -> Error {
-    Error::Run(format!("{}: {e}", db.display()))
+    let text = e.to_string();
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    Error::Run(format!("{}: {line}", db.display()))
 }
 
-/// Opens the store and rebuilds the core from it.
-fn open(options: &ServeOptions) -> Result<(store::Store, Core, clock::Clock, usize, usize)> {
+/// Opens the store (refusing a file that is not one: exit 2) and rebuilds
+/// the core from it; a store this start creates is noted in `created`.
+fn open(
+    options: &ServeOptions,
+    created: &mut created::Created,
+) -> Result<(store::Store, Core, clock::Clock, usize, usize)> {
     let db = &options.db_path;
-    let store = store::Store::open(db, clock::unix_now_us()).map_err(|e| store_error(db, e))?;
+    created.note_store_if_new(db);
+    let store = store::Store::open(db, clock::unix_now_us()).map_err(|e| match e {
+        store::OpenError::Foreign(_) => {
+            Error::invalid("--db-path", format!("{}: {e}", db.display()))
+        }
+        store::OpenError::Store(e) => store_error(db, e),
+    })?;
     let snap = store.snapshot().map_err(|e| store_error(db, e))?;
     let clock = clock::Clock::start(snap.epoch_unix_us, snap.last_us);
     let mut seed = [0u8; 32];
@@ -97,6 +115,25 @@ fn open(options: &ServeOptions) -> Result<(store::Store, Core, clock::Clock, usi
     Ok((store, core, clock, snap.tests.len(), snap.workers.len()))
 }
 
+/// Opens `--record` and squares it with the store (`recording::open`); a
+/// file this start creates is noted.
+fn open_record(
+    options: &ServeOptions,
+    created: &mut created::Created,
+    store: &mut store::Store,
+) -> Result<Option<recording::Recording>> {
+    let Some(path) = &options.record else {
+        return Ok(None);
+    };
+    created.note_if_new(path);
+    let (record, note) = recording::open(store, path)?;
+    if let Some(note) = note {
+        tracing::warn!("{note}");
+        crate::console::print_err(&format!("lbsim serve: {note}\n"));
+    }
+    Ok(Some(record))
+}
+
 /// Runs the coordinator until SIGINT or SIGTERM; then stops accepting,
 /// finishes the requests in flight, commits and closes the store.
 pub fn serve(options: ServeOptions) -> Result<()> {
@@ -108,37 +145,50 @@ pub fn serve(options: ServeOptions) -> Result<()> {
     runtime.block_on(run(options))
 }
 
-async fn run(options: ServeOptions) -> Result<()> {
-    tasks::survive_file_size_limit();
-    let (mut store, mut core, clock, tests, workers) = open(&options)?;
-    let record = match &options.record {
-        None => None,
-        Some(path) => {
-            let (record, note) = recording::open(&mut store, path)?;
-            if let Some(note) = note {
-                tracing::warn!("{note}");
-                crate::console::print_err(&format!("lbsim serve: {note}\n"));
-            }
-            Some(record)
-        }
-    };
-    let (writer, thread) = writer::spawn(store, record, core.last_seq())
-        .map_err(|e| Error::Run(format!("cannot start the store thread: {e}")))?;
-    if options.record.is_some() {
-        core.record_session(clock.now_us(), RECORDING_VERSION);
-    }
-    if let Some(rx) = core.commit(&writer) {
-        rx.await
-            .map_err(|_| Error::Run("the store thread stopped".into()))?
-            .map_err(|e| store_error(&options.db_path, e))?;
-    }
-    let addr = bind_address(&options)?;
+/// Binds the listening socket, before any file but the lock is made.
+async fn listen_on(options: &ServeOptions) -> Result<(tokio::net::TcpListener, SocketAddr)> {
+    let addr = bind_address(options)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Error::Run(format!("cannot listen on {addr}: {e}")))?;
     let local = listener
         .local_addr()
         .map_err(|e| Error::Run(format!("cannot read the bound address: {e}")))?;
+    Ok((listener, local))
+}
+
+/// Start-up in the order that leaves nothing behind when it fails: the
+/// checks without side effects, the store's lock (its file goes with it),
+/// the port, then the files (removed again by `created` if a later step
+/// fails).
+async fn run(options: ServeOptions) -> Result<()> {
+    tasks::survive_file_size_limit();
+    let limits = listen::Limits::from_env()?;
+    bind_address(&options)?;
+    // The lock before the port: the same command run twice names the
+    // server already running rather than a port in use.
+    let _lock = lock::StoreLock::acquire(&options.db_path)?;
+    let (listener, local) = listen_on(&options).await?;
+    let mut created = created::Created::default();
+    let (mut store, mut core, clock, tests, workers) = open(&options, &mut created)?;
+    let record = open_record(&options, &mut created, &mut store)?;
+    let (writer, thread) = writer::spawn(store, record, core.last_seq())
+        .map_err(|e| Error::Run(format!("cannot start the store thread: {e}")))?;
+    if options.record.is_some() {
+        core.record_session(clock.now_us(), RECORDING_VERSION);
+    }
+    if let Some(rx) = core.commit(&writer) {
+        let committed = match rx.await {
+            Err(_) => Err(Error::Run("the store thread stopped".into())),
+            Ok(done) => done.map_err(|e| store_error(&options.db_path, e)),
+        };
+        if let Err(e) = committed {
+            drop(writer);
+            let _ = thread.join();
+            return Err(e);
+        }
+    }
+    created.keep();
     let (stop_tx, stop_rx) = watch::channel(false);
     let app = Arc::new(App {
         core: Mutex::new(core),
@@ -150,23 +200,21 @@ async fn run(options: ServeOptions) -> Result<()> {
     });
     let timers = tasks::spawn(app.clone(), &options);
     let router = router::build(app.clone(), options.token.clone());
-    warn_if_exposed(&options, addr.ip());
+    warn_if_exposed(&options, local.ip());
     crate::console::print_out(&format!(
         "lbsim serve: listening on http://{local} (scheduler {}, store {}: {tests} tests and {workers} workers restored)\n",
         if options.plain_queue { "none: plain queue".to_string() } else { options.scheduler.to_string() },
         options.db_path.display()
     ))?;
-    tracing::info!(%local, "ready");
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(stop_signal(stop_tx))
-        .await;
+    tracing::info!(%local, max_connections = limits.max_connections, "ready");
+    listen::serve(listener, router, limits, stop_signal(stop_tx)).await;
     for t in timers {
         let _ = t.await;
     }
     drop(app);
     let _ = thread.join();
     tracing::info!("stopped; the store is closed");
-    served.map_err(|e| Error::Run(format!("the server failed: {e}")))
+    Ok(())
 }
 
 fn bind_address(options: &ServeOptions) -> Result<SocketAddr> {

@@ -51,9 +51,31 @@ pub(super) fn build(app: Arc<App>, token: Option<String>) -> Router {
     router
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_declared_oversize))
         .layer(middleware::from_fn_with_state(app.clone(), log_request))
         .layer(middleware::from_fn(catch_panic))
         .with_state(app)
+}
+
+/// A body declared (`Content-Length`) over the limit is refused before a
+/// byte of it is read: 413 at once, where the limit alone would first say
+/// `100 Continue` to a client that asked, or wait for megabytes that may
+/// never come.
+async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(n) if n > MAX_BODY_BYTES as u64 => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Content-Length: a body of {n} bytes is over the limit of {MAX_BODY_BYTES} bytes"
+            ),
+        ),
+        _ => next.run(request).await,
+    }
 }
 
 /// `/healthz`.
@@ -145,7 +167,7 @@ pub(super) async fn catch_panic(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::routing::get;
+    use axum::routing::{get, post};
     use tower::ServiceExt;
 
     #[tokio::test]
@@ -170,5 +192,47 @@ mod tests {
             .body(axum::body::Body::empty())
             .unwrap();
         assert_eq!(app.oneshot(fine).await.unwrap().status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
+        let app = Router::new()
+            .route(
+                "/x",
+                post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+            )
+            .layer(middleware::from_fn(refuse_declared_oversize));
+        let request = |length: usize| {
+            Request::builder()
+                .method("POST")
+                .uri("/x")
+                .header(header::CONTENT_LENGTH, length.to_string())
+                .header(header::EXPECT, "100-continue")
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let refused = app.clone().oneshot(request(2 << 20)).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = axum::body::to_bytes(refused.into_body(), 4096)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.contains("Content-Length") && text.contains("2097152"),
+            "{text}"
+        );
+        let within = app.oneshot(request(MAX_BODY_BYTES)).await.unwrap();
+        assert_eq!(within.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn routes_label_ids_and_unknown_paths_are_other() {
+        assert_eq!(route_of("/v1/workers/12/lease"), "/v1/workers/{id}/lease");
+        assert_eq!(
+            route_of("/v1/leases/L1.1.ab/complete"),
+            "/v1/leases/{lease}/complete"
+        );
+        assert_eq!(route_of("/v1/tests"), "/v1/tests");
+        assert_eq!(route_of("/wp-admin/x"), "other");
     }
 }

@@ -173,18 +173,188 @@ pub struct Store {
     conn: Connection,
 }
 
+/// lbsim's mark in the SQLite header (`PRAGMA application_id`, "lbsm"):
+/// a file without it is not written into (see `Store::open`).
+pub const APPLICATION_ID: i32 = 0x6C62_736D;
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file is not an lbsim store; it was left as it was.
+    #[error("not an lbsim store ({0}); it was left untouched")]
+    Foreign(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What `recognise` found in the file.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    /// Carries lbsim's application id.
+    Stamped,
+    /// A store from before the application id: its `meta` names a schema.
+    Unstamped,
+    /// No tables at all (a new or empty file).
+    Empty,
+}
+
+/// The connection settings, before anything is read. EXCLUSIVE locking
+/// keeps WAL's index in heap memory instead of a mapped `-shm` file and
+/// `mmap_size=0` keeps the database itself unmapped: a file that turns
+/// unwritable or vanishes under a mapping kills the process with SIGBUS,
+/// where read and write calls fail with an error the server reports.
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+        .map_err(ctx("set locking_mode=EXCLUSIVE"))?;
+    conn.pragma_update(None, "mmap_size", 0)
+        .map_err(ctx("set mmap_size=0"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(ctx("set busy timeout"))
+}
+
+/// Whether the file is an lbsim store, reading only.
+fn recognise(conn: &Connection) -> Result<Kind, OpenError> {
+    let id: i32 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(foreign_or("read the application id"))?;
+    if id == APPLICATION_ID {
+        return Ok(Kind::Stamped);
+    }
+    if id != 0 {
+        return Err(OpenError::Foreign(format!(
+            "its application id is {id:#x}, lbsim's is {APPLICATION_ID:#x}"
+        )));
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+        .map_err(foreign_or("read the schema"))?;
+    let rows = stmt
+        .query_map([], |r| r.get(0))
+        .map_err(foreign_or("read the schema"))?;
+    for name in rows {
+        names.push(name.map_err(foreign_or("read the schema"))?);
+    }
+    if names.is_empty() {
+        return Ok(Kind::Empty);
+    }
+    let version: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .unwrap_or(None);
+    match version {
+        Some(_) => Ok(Kind::Unstamped),
+        None => Err(OpenError::Foreign(format!(
+            "no lbsim application id and no lbsim meta table; it holds {}",
+            names.join(", ")
+        ))),
+    }
+}
+
+/// A file SQLite cannot read as a database is foreign; other failures
+/// (permissions, I/O) are the store's.
+fn foreign_or(what: &'static str) -> impl Fn(rusqlite::Error) -> OpenError {
+    move |e| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => OpenError::Foreign(e.to_string()),
+        _ => OpenError::Store(StoreError { what, source: e }),
+    }
+}
+
+#[cfg(test)]
+mod open_tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("lbsim-open-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("x.db")
+    }
+
+    fn pragma(store: &Store, name: &str) -> String {
+        store
+            .conn
+            .pragma_query_value(None, name, |r| r.get::<_, rusqlite::types::Value>(0))
+            .map(|v| format!("{v:?}"))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_store_is_unmapped_exclusive_and_marked() {
+        let path = temp_db("pragmas");
+        let store = Store::open(&path, 1).unwrap();
+        assert_eq!(pragma(&store, "mmap_size"), "Integer(0)");
+        assert_eq!(pragma(&store, "locking_mode"), "Text(\"exclusive\")");
+        assert_eq!(pragma(&store, "journal_mode"), "Text(\"wal\")");
+        assert_eq!(
+            pragma(&store, "application_id"),
+            format!("Integer({APPLICATION_ID})")
+        );
+        drop(store);
+        assert!(
+            !path.with_extension("db-shm").exists(),
+            "no mapped wal-index"
+        );
+    }
+
+    #[test]
+    fn a_foreign_database_or_file_is_refused_byte_for_byte() {
+        let path = temp_db("foreign");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE tests(x); INSERT INTO tests VALUES (1);")
+            .unwrap();
+        drop(conn);
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(&path, 1).err().expect("refused");
+        assert!(matches!(err, OpenError::Foreign(_)), "{err}");
+        assert!(err.to_string().contains("tests"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+
+        let text = temp_db("text");
+        std::fs::write(&text, "not a database at all, just some text\n".repeat(100)).unwrap();
+        let before = std::fs::read(&text).unwrap();
+        let err = Store::open(&text, 1).err().expect("refused");
+        assert!(matches!(err, OpenError::Foreign(_)), "{err}");
+        assert_eq!(std::fs::read(&text).unwrap(), before);
+    }
+
+    #[test]
+    fn a_store_from_before_the_application_id_opens_and_is_stamped() {
+        let path = temp_db("legacy");
+        drop(Store::open(&path, 7).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "application_id", 0).unwrap();
+        drop(conn);
+        let store = Store::open(&path, 99).expect("a landed store opens");
+        assert_eq!(
+            pragma(&store, "application_id"),
+            format!("Integer({APPLICATION_ID})")
+        );
+        assert_eq!(store.snapshot().unwrap().epoch_unix_us, 7);
+    }
+}
+
 impl Store {
     /// Opens (or creates) the store; `now_unix_us` becomes the epoch of a
-    /// new one.
-    pub fn open(path: &Path, now_unix_us: u64) -> Result<Store, StoreError> {
+    /// new one. A file that is not an lbsim store is refused before any
+    /// write; a store from before the application id is stamped with it.
+    pub fn open(path: &Path, now_unix_us: u64) -> Result<Store, OpenError> {
         let conn = Connection::open(path).map_err(ctx("open"))?;
+        configure(&conn)?;
+        let kind = recognise(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(ctx("set WAL mode"))?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(ctx("set synchronous=FULL"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(ctx("set busy timeout"))?;
         conn.execute_batch(SCHEMA).map_err(ctx("create schema"))?;
+        if kind != Kind::Stamped {
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(ctx("set the application id"))?;
+        }
         let store = Store { conn };
         match store.meta("schema_version")? {
             None => {
@@ -198,7 +368,8 @@ impl Store {
                     source: rusqlite::Error::InvalidParameterName(format!(
                         "schema version {v}, expected {SCHEMA_VERSION}"
                     )),
-                })
+                }
+                .into())
             }
         }
         Ok(store)
