@@ -11,11 +11,11 @@ use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::Router;
-use utoipa::OpenApi;
-use utoipa_axum::{router::OpenApiRouter, routes};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Bodies larger than this are refused with 413.
 pub(super) const MAX_BODY_BYTES: usize = 1 << 20;

@@ -378,7 +378,10 @@ fn raw_method(method: &str, url: &str) -> (u16, String) {
         .expect("a request");
     let mut response = agent.run(request).expect("an answer");
     let status = response.status().as_u16();
-    (status, response.body_mut().read_to_string().unwrap_or_default())
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 use super::common::{path_str, temp_dir};
 use super::serve_support::{raw, Server};
+use lbsim::client::Client;
 use lbsim::service::api::{TestRequest, WorkerRegistration};
 use std::time::{Duration, Instant};
 
@@ -31,33 +32,10 @@ fn size(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
-#[test]
-fn a_store_that_cannot_commit_refuses_changes_without_a_trace_and_recovers() {
-    let dir = temp_dir("full-disk");
-    let rec = dir.join("rec.jsonl");
-    let server = Server::start(&dir, &["--record", path_str(&rec)]);
-    let c = server.client();
-    let w = c
-        .register_worker(&WorkerRegistration {
-            memory_gb: 1.0,
-            cpu_cores: 1,
-            cuda_devices: 0,
-            backends: None,
-            name: Some("w".into()),
-        })
-        .unwrap()
-        .worker_id;
-    // The files may grow a little, then no more.
-    let db = dir.join("x.db");
-    let wal = dir.join("x.db-wal");
-    let cap = size(&db).max(size(&wal)).max(size(&rec)) + 64 * 1024;
-    limit_file_size(server.pid(), cap);
-    let test = TestRequest {
-        test_type: Some("x".repeat(150)),
-        ..TestRequest::default()
-    };
-    let mut acked = 0u64;
-    let mut refused = 0u64;
+/// Submits batches until 20 are refused (bounded: 60 s); the number of
+/// tests acknowledged.
+fn fill(c: &Client, test: &TestRequest) -> u64 {
+    let (mut acked, mut refused) = (0u64, 0u64);
     let start = Instant::now();
     while refused < 20 && start.elapsed() < Duration::from_secs(60) {
         match c.submit_tests(vec![test.clone(); 20]) {
@@ -72,7 +50,13 @@ fn a_store_that_cannot_commit_refuses_changes_without_a_trace_and_recovers() {
         refused, 20,
         "the limit was reached ({acked} tests acknowledged)"
     );
-    // No trace: counts, single tests, workers, leases.
+    acked
+}
+
+/// No refused change shows: counts, single tests, workers; a lease call
+/// answers at once.
+fn check_no_trace(server: &Server, acked: u64, worker: u64) {
+    let c = server.client();
     let status = c.status().unwrap();
     assert_eq!(
         status["tests"]["submitted"].as_u64(),
@@ -89,18 +73,40 @@ fn a_store_that_cannot_commit_refuses_changes_without_a_trace_and_recovers() {
     assert_eq!(c.list_workers().unwrap().workers.len(), 1);
     for _ in 0..2 {
         let t = Instant::now();
-        let (code, _) = raw(
-            "POST",
-            &u(&format!("/v1/workers/{w}/lease?wait_s=0")),
-            &[],
-            b"",
-        );
+        let lease = u(&format!("/v1/workers/{worker}/lease?wait_s=0"));
+        let (code, _) = raw("POST", &lease, &[], b"");
         assert!(code == 503 || code == 200 || code == 204, "{code}");
         assert!(
             t.elapsed() < Duration::from_secs(5),
             "a lease call answered at once"
         );
     }
+}
+
+#[test]
+fn a_store_that_cannot_commit_refuses_changes_without_a_trace_and_recovers() {
+    let dir = temp_dir("full-disk");
+    let rec = dir.join("rec.jsonl");
+    let server = Server::start(&dir, &["--record", path_str(&rec)]);
+    let c = server.client();
+    let registration = WorkerRegistration {
+        memory_gb: 1.0,
+        cpu_cores: 1,
+        cuda_devices: 0,
+        backends: None,
+        name: Some("w".into()),
+    };
+    let w = c.register_worker(&registration).unwrap().worker_id;
+    // The files may grow a little, then no more.
+    let (db, wal) = (dir.join("x.db"), dir.join("x.db-wal"));
+    let cap = size(&db).max(size(&wal)).max(size(&rec)) + 64 * 1024;
+    limit_file_size(server.pid(), cap);
+    let test = TestRequest {
+        test_type: Some("x".repeat(150)),
+        ..TestRequest::default()
+    };
+    let acked = fill(&c, &test);
+    check_no_trace(&server, acked, w);
     // The disk is back: changes are taken again within a few probes.
     limit_file_size(server.pid(), libc::RLIM_INFINITY);
     let back = Instant::now();
@@ -116,8 +122,8 @@ fn a_store_that_cannot_commit_refuses_changes_without_a_trace_and_recovers() {
     };
     assert_eq!(id, acked + 1, "no id was used by a refused change");
     drop(server);
-    // What the store holds after a restart is what was acknowledged, and
-    // the recording holds a submit for each and no more.
+    // After a restart the store holds what was acknowledged, and the
+    // recording a submit for each and no more.
     let server = Server::start(&dir, &["--record", path_str(&rec)]);
     let status = server.client().status().unwrap();
     assert_eq!(status["tests"]["submitted"].as_u64(), Some(acked + 1));

@@ -14,7 +14,6 @@ use lbsim::client::Client;
 use lbsim::service::api::{TestRequest, TestState, TestView};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -74,7 +73,7 @@ fn fleet(dir: &std::path::Path, url: &str, seed: u64) -> Child {
 
 /// Submits `TESTS` tests in batches of 25, again after a failure, keeping
 /// the ids of the acknowledged ones (bounded: 90 s).
-fn submit_all(url: String, acked: Arc<Mutex<Vec<u64>>>, done: Arc<AtomicBool>) {
+fn submit_all(url: String, acked: Arc<Mutex<Vec<u64>>>) {
     let client = Client::new(&url, None);
     let test = TestRequest {
         expected_duration_s: 1.0,
@@ -88,7 +87,6 @@ fn submit_all(url: String, acked: Arc<Mutex<Vec<u64>>>, done: Arc<AtomicBool>) {
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
-    done.store(true, Ordering::SeqCst);
 }
 
 fn restart(dir: &std::path::Path, port: u16, args: &[&str]) -> Server {
@@ -163,26 +161,48 @@ fn integrity_ok(db: &std::path::Path) -> bool {
     r == "ok"
 }
 
+/// The processes of one trial, as a kill leaves them.
+struct Live {
+    server: Server,
+    workers: Child,
+}
+
+impl Live {
+    /// `kill -9` of what the trial kills, and a restart of it (the server on
+    /// its own port, so the fleet finds it again).
+    fn kill(&mut self, kill: Kill, dir: &std::path::Path, args: &[&str], fleet_seed: u64) {
+        let (port, url) = (self.server.port(), self.server.url.clone());
+        if matches!(kill, Kill::Server | Kill::Both) {
+            self.server.kill9();
+        }
+        if matches!(kill, Kill::Worker | Kill::Both) {
+            let _ = self.workers.kill();
+            let _ = self.workers.wait();
+        }
+        if matches!(kill, Kill::Server | Kill::Both) {
+            self.server = restart(dir, port, args);
+        }
+        if matches!(kill, Kill::Worker | Kill::Both) {
+            self.workers = fleet(dir, &url, fleet_seed);
+        }
+    }
+}
+
 fn trial(i: u64, kill: Kill) -> Counts {
     let dir = temp_dir(&format!("kill-{i}"));
     let rec = dir.join("rec.jsonl");
     let args = ["--heartbeat-timeout", "2", "--record", path_str(&rec)];
-    let mut server = Server::start(&dir, &args);
-    let port = server.port();
+    let server = Server::start(&dir, &args);
     let url = server.url.clone();
-    let mut workers = fleet(&dir, &url, i);
+    let workers = fleet(&dir, &url, i);
+    let mut live = Live { server, workers };
     let acked = Arc::new(Mutex::new(Vec::new()));
-    let submitted = Arc::new(AtomicBool::new(false));
     let submitter = {
-        let (url, acked, done) = (url.clone(), acked.clone(), submitted.clone());
-        std::thread::spawn(move || submit_all(url, acked, done))
+        let (url, acked) = (url.clone(), acked.clone());
+        std::thread::spawn(move || submit_all(url, acked))
     };
     let mut rng = i.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0xdead_beef;
     let kills = 1 + (splitmix(&mut rng) * 2.0) as usize;
-    let mut counts = Counts {
-        kills,
-        ..Counts::default()
-    };
     let started = Instant::now();
     for _ in 0..kills {
         let at = Duration::from_secs_f64(0.2 + splitmix(&mut rng) * 2.5);
@@ -190,63 +210,56 @@ fn trial(i: u64, kill: Kill) -> Counts {
             at.saturating_sub(started.elapsed())
                 .min(Duration::from_secs(3)),
         );
-        if matches!(kill, Kill::Server | Kill::Both) {
-            server.kill9();
-        }
-        if matches!(kill, Kill::Worker | Kill::Both) {
-            let _ = workers.kill();
-            let _ = workers.wait();
-        }
-        if matches!(kill, Kill::Server | Kill::Both) {
-            server = restart(&dir, port, &args);
-        }
-        if matches!(kill, Kill::Worker | Kill::Both) {
-            workers = fleet(&dir, &url, i + 1000);
-        }
+        live.kill(kill, &dir, &args, i + 1000);
     }
     submitter.join().expect("the submitter ends");
-    let client = server.client();
-    let tests = settle(&client);
+    let tests = settle(&live.server.client());
     let acked = acked.lock().unwrap().clone();
-    counts.acknowledged = acked.len();
-    let by_id: BTreeMap<u64, &TestView> = tests.iter().map(|t| (t.test_id, t)).collect();
-    counts.lost = acked.iter().filter(|id| !by_id.contains_key(id)).count();
-    counts.stuck = tests.iter().filter(|t| !t.state.is_final()).count();
     // A draining fleet exits (Ctrl-C, as a user stops it).
     let _ = Command::new("kill")
-        .args(["-INT", &workers.id().to_string()])
+        .args(["-INT", &live.workers.id().to_string()])
         .status();
-    counts.fleet_exited = wait_at_most(&mut workers, Duration::from_secs(30)).is_some();
+    let fleet_exited = wait_at_most(&mut live.workers, Duration::from_secs(30)).is_some();
     assert!(
-        server.terminate().is_some_and(|s| s.success()),
+        live.server.terminate().is_some_and(|s| s.success()),
         "a clean stop"
     );
-    let (submits, assigns, completes) = read_recording(&rec);
-    counts.doubled = completes.values().filter(|&&n| n > 1).count()
-        + tests
-            .iter()
-            .filter(|t| {
-                t.runs
-                    .iter()
-                    .filter(|r| r.outcome.as_deref() == Some("completed"))
-                    .count()
-                    > 1
-            })
-            .count();
-    counts.missing_from_recording = tests
-        .iter()
-        .map(|t| {
-            let runs = t
-                .runs
-                .iter()
-                .filter(|r| !assigns.contains(&(t.test_id, u64::from(r.attempt))));
-            let completed = t.state == TestState::Completed && !completes.contains_key(&t.test_id);
-            usize::from(!submits.contains(&t.test_id)) + runs.count() + usize::from(completed)
-        })
-        .sum();
-    counts.integrity_ok = integrity_ok(&dir.join("x.db"));
+    let counts = Counts {
+        kills,
+        fleet_exited,
+        integrity_ok: integrity_ok(&dir.join("x.db")),
+        ..count(&tests, &acked, &read_recording(&rec))
+    };
     let _ = std::fs::remove_dir_all(&dir);
     counts
+}
+
+/// Lost, doubled, stuck and unrecorded, from the final tests, the
+/// acknowledged ids and the recording.
+fn count(tests: &[TestView], acked: &[u64], facts: &Facts) -> Counts {
+    let (submits, assigns, completes) = facts;
+    let by_id: BTreeMap<u64, &TestView> = tests.iter().map(|t| (t.test_id, t)).collect();
+    let completed_runs = |t: &TestView| {
+        t.runs
+            .iter()
+            .filter(|r| r.outcome.as_deref() == Some("completed"))
+            .count()
+    };
+    let unrecorded = |t: &TestView| {
+        let runs = t.runs.iter();
+        let runs = runs.filter(|r| !assigns.contains(&(t.test_id, u64::from(r.attempt))));
+        let completed = t.state == TestState::Completed && !completes.contains_key(&t.test_id);
+        usize::from(!submits.contains(&t.test_id)) + runs.count() + usize::from(completed)
+    };
+    Counts {
+        acknowledged: acked.len(),
+        lost: acked.iter().filter(|id| !by_id.contains_key(id)).count(),
+        stuck: tests.iter().filter(|t| !t.state.is_final()).count(),
+        doubled: completes.values().filter(|&&n| n > 1).count()
+            + tests.iter().filter(|t| completed_runs(t) > 1).count(),
+        missing_from_recording: tests.iter().map(unrecorded).sum(),
+        ..Counts::default()
+    }
 }
 
 fn trials(kill: Kill, n: u64, first: u64) {
