@@ -130,8 +130,9 @@ class Results:
         return self.document["workers"]
 
     def to_pandas(self, table: str = "tests") -> Any:
-        """``tests``, ``decisions``, ``workers`` or ``time_series`` as a pandas
-        DataFrame with numeric dtypes (pandas is needed for this method only)."""
+        """``tests``, ``decisions``, ``workers`` or ``time_series`` (one column per
+        series, indexed by bucket) as a pandas DataFrame with numeric dtypes (pandas is
+        needed for this method only)."""
         if table == "tests":
             return _frame(self.tests(), _TEST_DTYPES)
         if table == "decisions":
@@ -141,7 +142,15 @@ class Results:
         if table == "time_series":
             import pandas as pd
 
-            return pd.DataFrame(self.time_series)
+            # Each series is [[bucket, value], ...]; one column each, on the buckets.
+            series = {
+                name: {t: v for t, v in points}
+                for name, points in self.time_series.items()
+                if isinstance(points, list)
+            }
+            df = pd.DataFrame(series).sort_index()
+            df.index.name = "bucket"
+            return df
         raise ValueError(f"table: must be tests, decisions, workers or time_series, not {table!r}")
 
     def __repr__(self) -> str:

@@ -2,7 +2,7 @@
 //! the field (a flag `--foo-bar` becomes the keyword `foo_bar`), a failed
 //! run `RuntimeError`, and a panic never crosses into Python.
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::PyErr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -21,6 +21,11 @@ pub(crate) fn to_py(e: lbsim::Error) -> PyErr {
     use lbsim::Error as E;
     match e {
         E::InvalidInput { flag, message } => invalid(&keyword(&flag), message),
+        E::Io { ref source, .. } | E::Input { ref source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            PyFileNotFoundError::new_err(e.to_string())
+        }
         E::Io { .. } => PyOSError::new_err(e.to_string()),
         E::Run(_) => PyRuntimeError::new_err(e.to_string()),
         other => PyValueError::new_err(other.to_string()),
