@@ -19,6 +19,8 @@ from ._models import TestRequirements, WorkerAssignment, WorkerCapabilities, Wor
 __all__ = ["LoadBalancerService"]
 
 _CUDA_NAMES = ("cuda", "gpu")
+_NUM = (int, float)
+_OPT_STR = (str, type(None))
 _STATUSES = ("running", "completed", "failed")
 
 
@@ -237,26 +239,44 @@ class LoadBalancerService:
         """Queues a test and runs a scheduling pass; returns its id (a new uuid when
         ``test_id`` is empty)."""
         r = requirements
-        test_id = _text("test_id", r.test_id) or str(uuid.uuid4())
-        backend = _text("required_backend", r.required_backend)
-        lbsim_backend = _text("backend", r.backend)
-        if backend and lbsim_backend and backend != lbsim_backend:
-            raise ValueError("backend: differs from required_backend")
+        test_id = r.test_id
+        if type(test_id) is not str:  # noqa: E721 (exact types: the fast path)
+            _text("test_id", test_id)
+        if not test_id:
+            test_id = str(uuid.uuid4())
+        backend = r.required_backend
+        if r.backend is not None:
+            if backend is not None and backend != r.backend:
+                raise ValueError("backend: differs from required_backend")
+            backend = r.backend
+        family = r.model_family if r.model_family is not None else r.model_id
+        key = r.concurrency_key
+        if not (type(backend) in _OPT_STR and type(family) in _OPT_STR and type(key) in _OPT_STR):
+            _text("required_backend", backend)
+            _text("model_family", family)
+            _text("concurrency_key", key)
         priority = r.priority
-        if isinstance(priority, bool) or not isinstance(priority, int):
+        if type(priority) is not int:  # noqa: E721
             raise ValueError(f"priority: must be a whole number 1 to 5, not {priority!r}")
+        memory, duration, cores = r.minimum_memory, r.expected_duration, r.cpu_cores
+        if not (type(memory) in _NUM and type(duration) in _NUM and type(cores) is int and cores >= 0):
+            memory = _number("minimum_memory", memory)
+            duration = _number("expected_duration", duration)
+            cores = _count("cpu_cores", cores)
+        accelerators = r.required_accelerators
+        devices = _devices("required_accelerators", accelerators) if accelerators else 0
         with self._lock:
-            now = self.now()
+            now = self._now if self._manual else time.monotonic() - self._start
             reason, made = self._core.submit(
                 test_id,
                 priority if 0 <= priority < 256 else 0,
-                _number("minimum_memory", r.minimum_memory),
-                _devices("required_accelerators", r.required_accelerators),
-                _count("cpu_cores", r.cpu_cores),
-                backend or lbsim_backend,
-                _number("expected_duration", r.expected_duration),
-                _text("model_family", r.model_family) or _text("model_id", r.model_id),
-                _text("concurrency_key", r.concurrency_key),
+                memory,
+                devices,
+                cores,
+                backend,
+                duration,
+                family,
+                key,
                 now,
             )
             if r.test_id != test_id:
@@ -265,7 +285,8 @@ class LoadBalancerService:
                 self._reject(test_id, r, reason, now)
             else:
                 self.pending_tests[test_id] = r
-                self._apply(made)
+                if made:
+                    self._apply(made, now)
         return test_id
 
     def _reject(self, test_id: str, r: TestRequirements, reason: str, now: float) -> None:
@@ -309,7 +330,7 @@ class LoadBalancerService:
             a = self._active.get(test_id)
             if a is None:
                 raise ValueError(f"test_id: no assigned or running test '{test_id}'")
-            now = self.now()
+            now = self._now if self._manual else time.monotonic() - self._start
             if status == "running":
                 if a.status != "running":
                     a.mark_started(now)
@@ -318,8 +339,10 @@ class LoadBalancerService:
             a.mark_completed(status == "completed", result, now)
             del self._active[test_id]
             self.active_assignments[a.worker_id].pop(test_id, None)
-            self._fire(a)
-            self._apply(made)
+            if self._callbacks:
+                self._fire(a)
+            if made:
+                self._apply(made, now)
             return True
 
     def register_assignment_callback(self, callback: Callable[[WorkerAssignment], Any]) -> None:
@@ -334,19 +357,20 @@ class LoadBalancerService:
 
     # -- internals ----------------------------------------------------------------
 
-    def _apply(self, made: List[Tuple[str, str]]) -> List[WorkerAssignment]:
+    def _apply(self, made: List[Tuple[str, str]], now: Optional[float] = None) -> List[WorkerAssignment]:
         if not made:
             return []
-        now = self.now()
+        if now is None:
+            now = self.now()
         out = []
+        pending, tests, active, held_by = self.pending_tests, self.test_assignments, self._active, self.active_assignments
         for test_id, worker_id in made:
-            r = self.pending_tests.pop(test_id, None)
-            a = WorkerAssignment(worker_id, test_id, r, assigned_at=now)
-            self.test_assignments[test_id] = a
-            self._active[test_id] = a
-            held = self.active_assignments.get(worker_id)
+            a = WorkerAssignment(worker_id, test_id, pending.pop(test_id, None), now)
+            tests[test_id] = a
+            active[test_id] = a
+            held = held_by.get(worker_id)
             if held is None:
-                held = self.active_assignments[worker_id] = {}
+                held = held_by[worker_id] = {}
             held[test_id] = a
             out.append(a)
         return out

@@ -8,16 +8,41 @@ use lbsim::engine::Observer;
 use lbsim::sim::SimTime;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Collects records and decisions while a run goes.
-#[derive(Default)]
-pub(crate) struct Recorder {
+/// Simulated time between two looks at the stop flag: the engine calls
+/// `on_time` at most once per event and at most once per this much
+/// simulated time, so the look costs nothing measurable.
+const STOP_CHECK_US: u64 = 100_000;
+
+/// Collects records and decisions while a run goes, and stops the run
+/// (an error the caller turns into `KeyboardInterrupt`) once `stop` is set.
+pub(crate) struct Recorder<'a> {
     pub(crate) keep: bool,
+    pub(crate) stop: &'a AtomicBool,
     pub(crate) tests: Vec<TestRecord>,
     pub(crate) decisions: Vec<Assignment>,
 }
 
-impl Observer for Recorder {
+impl<'a> Recorder<'a> {
+    pub(crate) fn new(keep: bool, stop: &'a AtomicBool) -> Self {
+        Recorder {
+            keep,
+            stop,
+            tests: Vec::new(),
+            decisions: Vec::new(),
+        }
+    }
+}
+
+impl Observer for Recorder<'_> {
+    fn on_time(&mut self, now: SimTime) -> lbsim::Result<SimTime> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(lbsim::Error::Run("interrupted".into()));
+        }
+        Ok(SimTime(now.0.saturating_add(STOP_CHECK_US)))
+    }
+
     fn on_decision(&mut self, decision: &Assignment) -> lbsim::Result<()> {
         if self.keep {
             self.decisions.push(*decision);

@@ -8,9 +8,8 @@ use crate::interrupt;
 use crate::records::{decision_dict, test_dict, Recorder};
 use lbsim::balancer::policy::{CompositeWeights, SchedulerName};
 use lbsim::balancer::{Assignment, TestRecord};
-use lbsim::engine::Progress;
 use lbsim::report::{self, BenchmarkDoc, ResultsDoc};
-use lbsim::run::{ClusterSource, Drive, Outputs, Overrides, RunRequest, Source, TraceSource};
+use lbsim::run::{ClusterSource, Outputs, Overrides, RunRequest, Source, TraceSource};
 use lbsim::scenario::{BalancingOverrides, Config, EnvSettings, LoadView};
 use lbsim::sweep::{self, Grid, Shard, SuiteOptions, SweepOptions};
 use lbsim::workload::trace::TraceFormat;
@@ -18,10 +17,7 @@ use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Events between two looks at the stop flag (a few milliseconds).
-const EVENTS_PER_CHECK: u32 = 65_536;
+use std::sync::atomic::AtomicBool;
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeResults>()?;
@@ -214,32 +210,19 @@ fn run(
     };
     let env = env()?;
     let prepared = crate::errors::guard(|| request.prepare(&env).map_err(to_py))?;
-    let mut recorder = Recorder {
-        keep: keep_rows,
-        ..Recorder::default()
-    };
-    let done = interrupt::run(py, |stop| {
-        prepared.run_driven(&mut recorder, &mut |sim| loop {
-            for _ in 0..EVENTS_PER_CHECK {
-                if let Progress::Ended(_) = sim.step()? {
-                    return Ok(Drive::Finish);
-                }
-            }
-            if stop.load(Ordering::Relaxed) {
-                return Ok(Drive::Stop);
-            }
-        })
+    let (done, tests, decisions) = interrupt::run(py, |stop| {
+        let mut recorder = Recorder::new(keep_rows, stop);
+        let done = prepared.run(&mut recorder);
+        (done, recorder.tests, recorder.decisions)
     })?;
-    let report = done
-        .map_err(to_py)?
-        .ok_or_else(|| PyKeyboardInterrupt::new_err("the run was stopped"))?;
+    let report = done.map_err(to_py)?;
     let mut doc = ResultsDoc::from_run(&report.output);
     doc.trace = prepared.trace().cloned();
     Ok(NativeResults {
         json: doc.to_json(),
         policy: report.output.scenario.scheduler.as_str(),
-        tests: recorder.tests,
-        decisions: recorder.decisions,
+        tests,
+        decisions,
         stats: report.stats,
     })
 }
