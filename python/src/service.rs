@@ -5,6 +5,7 @@
 //! reads one, so a script on the manual clock is deterministic.
 
 use crate::errors::{guard, invalid};
+use indexmap::IndexMap;
 use lbsim::balancer::model::{
     gb_to_mib_ceil, gb_to_mib_floor, Backends, LoadDrift, TestId, TestSpec, Thermal, WorkerId,
     WorkerSpec, WorkerStatus,
@@ -14,7 +15,6 @@ use lbsim::balancer::policy::{CompositeWeights, SchedulerName};
 use lbsim::balancer::{Assignment, Balancer};
 use lbsim::sim::{RngStreams, SimDuration, SimTime, Stream};
 use pyo3::prelude::*;
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// The balancer behind its (never contended) mutex.
@@ -51,7 +51,7 @@ fn universal_worker() -> WorkerSpec {
 }
 
 fn sim_time(now: f64) -> PyResult<SimTime> {
-    if !(now.is_finite() && now >= 0.0 && now < 1e12) {
+    if !(0.0..1e12).contains(&now) {
         return Err(invalid("now", "must be seconds in [0, 1e12)"));
     }
     Ok(SimTime::from_secs_f64(now))
@@ -80,16 +80,16 @@ pub struct Core {
     /// A mutex only to make the class `Sync` (policies are `Send`, not
     /// `Sync`); every method has `&mut self`, so it is never contended.
     balancer: Mutex<Balancer>,
-    workers: HashMap<String, WorkerEntry>,
+    workers: IndexMap<String, WorkerEntry>,
     /// Balancer worker id → name.
     names: Vec<String>,
     /// Test number - 1 → name.
     tests: Vec<String>,
-    live: HashMap<String, (TestId, Place)>,
+    live: IndexMap<String, (TestId, Place)>,
     /// Shapes of every worker that ever registered (for rejections).
     shapes: Vec<WorkerSpec>,
-    keys: HashMap<String, u32>,
-    families: HashMap<String, u32>,
+    keys: IndexMap<String, u32>,
+    families: IndexMap<String, u32>,
     /// Workers in a warming or cooling phase.
     thermal: Vec<WorkerId>,
     buf: Vec<Assignment>,
@@ -111,13 +111,13 @@ impl Core {
         balancer.declare_possible_worker(&universal_worker());
         Ok(Core {
             balancer: Mutex::new(balancer),
-            workers: HashMap::new(),
+            workers: IndexMap::new(),
             names: Vec::new(),
             tests: Vec::new(),
-            live: HashMap::new(),
+            live: IndexMap::new(),
             shapes: Vec::new(),
-            keys: HashMap::new(),
-            families: HashMap::new(),
+            keys: IndexMap::new(),
+            families: IndexMap::new(),
             thermal: Vec::new(),
             buf: Vec::new(),
         })
@@ -223,8 +223,12 @@ impl Core {
                     .max(0.0),
                 memory: (memory - frac(state.used_memory_mib as f64, state.spec.memory_mib as f64))
                     .max(0.0),
-                gpu: (gpu - frac(f64::from(state.used_cuda), f64::from(state.spec.cuda_devices)))
-                    .max(0.0),
+                gpu: (gpu
+                    - frac(
+                        f64::from(state.used_cuda),
+                        f64::from(state.spec.cuda_devices),
+                    ))
+                .max(0.0),
                 io,
                 network,
             };
@@ -259,7 +263,10 @@ impl Core {
     ) -> PyResult<(Option<String>, Assigned)> {
         let now = sim_time(now)?;
         if self.live.contains_key(&name) {
-            return Err(invalid("test_id", format!("'{name}' is already submitted and not final")));
+            return Err(invalid(
+                "test_id",
+                format!("'{name}' is already submitted and not final"),
+            ));
         }
         let spec = self.test_spec(
             priority,
@@ -295,11 +302,14 @@ impl Core {
             return Err(invalid("test_id", format!("no live test '{name}'")));
         };
         if place == Place::Pending {
-            return Err(invalid("test_id", format!("'{name}' is not assigned to a worker")));
+            return Err(invalid(
+                "test_id",
+                format!("'{name}' is not assigned to a worker"),
+            ));
         }
         guard(|| {
             bal(&mut self.balancer).finish(id, now, success);
-            self.live.remove(name);
+            self.live.swap_remove(name);
             Ok(self.schedule(now))
         })
     }
@@ -408,7 +418,10 @@ impl Core {
             return Err(invalid("minimum_memory", "must be GB in [0, 1e6]"));
         }
         if cuda_devices > 1024 {
-            return Err(invalid("required_accelerators", "must be 0 to 1024 devices"));
+            return Err(invalid(
+                "required_accelerators",
+                "must be 0 to 1024 devices",
+            ));
         }
         if cpu_cores > 1_000_000 {
             return Err(invalid("cpu_cores", "must be 0 to 1000000"));
@@ -418,14 +431,15 @@ impl Core {
             return Err(invalid("expected_duration", "must be seconds in (0, 1e9]"));
         }
         let backend = match backend {
-            Some(b) => Some(
-                Backends::from_name(&b).ok_or_else(|| {
-                    invalid("required_backend", format!("'{b}' is not one of cpu, cuda, rocm"))
-                })?,
-            ),
+            Some(b) => Some(Backends::from_name(&b).ok_or_else(|| {
+                invalid(
+                    "required_backend",
+                    format!("'{b}' is not one of cpu, cuda, rocm"),
+                )
+            })?),
             None => (cuda_devices > 0).then_some(Backends::CUDA),
         };
-        let intern = |table: &mut HashMap<String, u32>, s: String| {
+        let intern = |table: &mut IndexMap<String, u32>, s: String| {
             let n = table.len() as u32;
             *table.entry(s).or_insert(n)
         };

@@ -33,20 +33,14 @@ fn env() -> PyResult<EnvSettings> {
 }
 
 /// A keyword's value, `None` when absent or `None`.
-fn get<'py, T: FromPyObjectOwned<'py>>(
-    d: &Bound<'py, PyDict>,
-    key: &str,
-) -> PyResult<Option<T>> {
+fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<T>> {
     match d.get_item(key)? {
         None => Ok(None),
         Some(v) if v.is_none() => Ok(None),
-        Some(v) => v
-            .extract::<T>()
-            .map(Some)
-            .map_err(|e| {
-                let e: PyErr = e.into();
-                invalid(key, e.value(d.py()).to_string())
-            }),
+        Some(v) => v.extract::<T>().map(Some).map_err(|e| {
+            let e: PyErr = e.into();
+            invalid(key, e.value(d.py()).to_string())
+        }),
     }
 }
 
@@ -79,7 +73,12 @@ fn overrides(d: &Bound<'_, PyDict>) -> PyResult<Overrides> {
         None => None,
         Some("live") => Some(LoadView::Live),
         Some("reported") => Some(LoadView::Reported),
-        Some(other) => return Err(invalid("load_view", format!("'{other}' is not live or reported"))),
+        Some(other) => {
+            return Err(invalid(
+                "load_view",
+                format!("'{other}' is not live or reported"),
+            ))
+        }
     };
     Ok(Overrides {
         workers: at_least_one("workers", get::<u32>(d, "workers")?)?,
@@ -136,8 +135,7 @@ fn source(kind: &str, d: &Bound<'_, PyDict>) -> PyResult<Source> {
                 path: get::<PathBuf>(d, "trace")?.ok_or_else(|| invalid("trace", "is required"))?,
                 format,
                 time_scale: positive("time_scale", get::<f64>(d, "time_scale")?)?.unwrap_or(1.0),
-                load_factor: positive("load_factor", get::<f64>(d, "load_factor")?)?
-                    .unwrap_or(1.0),
+                load_factor: positive("load_factor", get::<f64>(d, "load_factor")?)?.unwrap_or(1.0),
                 cluster,
             })
         }
@@ -302,8 +300,8 @@ fn sweep_grid(
         resume,
         progress: false,
     };
-    let out = interrupt::run(py, |stop: &AtomicBool| sweep::run(&grid, &opts, stop))?
-        .map_err(to_py)?;
+    let out =
+        interrupt::run(py, |stop: &AtomicBool| sweep::run(&grid, &opts, stop))?.map_err(to_py)?;
     if out.interrupted {
         return Err(PyKeyboardInterrupt::new_err("the sweep was stopped"));
     }
