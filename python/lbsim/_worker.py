@@ -68,6 +68,7 @@ class Worker:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._interval = 1.0  # the first beat soon; then the server sets the pace
+        self._error: Optional[BaseException] = None
 
     def handler(self, fn: Handler) -> Handler:
         """Decorator: ``fn(lease)`` runs each test (``lease["requirements"]`` says
@@ -88,7 +89,7 @@ class Worker:
         beat = threading.Thread(target=self._heartbeats, name="lbsim-heartbeat", daemon=True)
         beat.start()
         self._last_work = time.monotonic()
-        loops = [threading.Thread(target=self._serve, args=(max_tests, idle_timeout), daemon=True)
+        loops = [threading.Thread(target=self._loop, args=(max_tests, idle_timeout), daemon=True)
                  for _ in range(self.concurrency)]
         try:
             for t in loops:
@@ -103,7 +104,20 @@ class Worker:
                 self.client.unregister_worker(self.worker_id)
             except ClientError:
                 pass
+        if self._error is not None:
+            raise self._error
         return self.served
+
+    def _loop(self, max_tests: Optional[int], idle_timeout: Optional[float]) -> None:
+        """One serving thread; its first unexpected error stops the worker and is
+        raised by ``run()``."""
+        try:
+            self._serve(max_tests, idle_timeout)
+        except BaseException as e:  # raised again by run(), on the caller's thread
+            with self._lock:
+                if self._error is None:
+                    self._error = e
+            self._stop.set()
 
     def _heartbeats(self) -> None:
         while not self._stop.wait(self._interval):
@@ -123,7 +137,13 @@ class Worker:
 
     def _serve(self, max_tests: Optional[int], idle_timeout: Optional[float]) -> None:
         while not self._stop.is_set() and self._take(max_tests):
-            lease = self.client.get_next_assignment(self.worker_id, wait_s=self.wait_s)
+            try:
+                lease = self.client.get_next_assignment(self.worker_id, wait_s=self.wait_s)
+            except ClientError as e:
+                if e.status is not None and e.status != 503:
+                    raise
+                time.sleep(1.0)  # unreachable or busy (a restart): try again
+                lease = None
             if lease is None:
                 if idle_timeout is not None and time.monotonic() - self._last_work > idle_timeout:
                     return

@@ -118,3 +118,13 @@ def test_two_python_workers_serve_100_tests_each_exactly_once(server):
     assert all(t["attempts"] == 1 for t in tests)
     assert {t["result"]["by"] for t in tests if t["state"] == "completed"} == {"py0", "py1"}
     assert all(t["result"]["error"] == "RuntimeError: flaky model" for t in tests if t["state"] == "failed")
+
+
+def test_a_worker_without_a_handler_or_a_server_says_so():
+    w = Worker("http://127.0.0.1:9")
+    with pytest.raises(ValueError, match="^handler"):
+        w.run()
+    w.handler(lambda lease: None)
+    with pytest.raises(lbsim.ClientError) as e:
+        w.run(idle_timeout=1)
+    assert e.value.status is None  # nothing listens there: refused, not a status
