@@ -1,0 +1,79 @@
+"""Type stubs of the compiled module ``lbsim._native`` (use the ``lbsim`` package)."""
+
+from os import PathLike
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+__version__: str
+
+def schedulers() -> List[Tuple[str, str]]: ...
+
+class Core:
+    def __init__(self, scheduler: str, seed: int, composite_weights: Optional[str] = None) -> None: ...
+    def register_worker(
+        self,
+        name: str,
+        memory_gb: float,
+        cpu_cores: int,
+        cuda_devices: int,
+        backends: Optional[List[str]],
+        speed: float,
+        now: float,
+    ) -> List[Tuple[str, str]]: ...
+    def update_load(
+        self,
+        name: str,
+        cpu: float,
+        memory: float,
+        gpu: float,
+        io: float,
+        network: float,
+        warming_until: Optional[float],
+        cooling_until: Optional[float],
+        now: float,
+    ) -> List[Tuple[str, str]]: ...
+    def submit(
+        self,
+        name: str,
+        priority: int,
+        memory_gb: float,
+        cuda_devices: int,
+        cpu_cores: int,
+        backend: Optional[str],
+        expected_duration: float,
+        model_family: Optional[str],
+        concurrency_key: Optional[str],
+        now: float,
+    ) -> Tuple[Optional[str], List[Tuple[str, str]]]: ...
+    def finish(self, name: str, success: bool, now: float) -> List[Tuple[str, str]]: ...
+    def fail_worker(self, name: str, now: float) -> Tuple[List[str], List[Tuple[str, str]]]: ...
+    def drain_worker(self, name: str, now: float) -> List[Tuple[str, str]]: ...
+    def tick(self, now: float) -> List[Tuple[str, str]]: ...
+    def worker_status(self, name: str) -> Optional[str]: ...
+    def worker_info(self, name: str) -> List[Tuple[str, float]]: ...
+    def pending(self) -> List[str]: ...
+    def pending_len(self) -> int: ...
+    def running_len(self) -> int: ...
+    def scheduler(self) -> str: ...
+
+class NativeResults:
+    @property
+    def stats(self) -> Optional[str]: ...
+    @property
+    def kept(self) -> bool: ...
+    def to_json(self) -> str: ...
+    def tests(self) -> List[Dict[str, Any]]: ...
+    def decisions(self) -> List[Dict[str, Any]]: ...
+
+def run(kind: str, params: Dict[str, Any], files: Dict[str, Any], keep_rows: bool = True) -> NativeResults: ...
+def benchmark(
+    full: bool = False, seed: Optional[int] = None, scheduler: Optional[str] = None, jobs: Optional[int] = None
+) -> str: ...
+def sweep_grid(
+    grid_text: str,
+    file: str,
+    output: Union[str, PathLike[str]],
+    jobs: Optional[int] = None,
+    replications: Optional[int] = None,
+    resume: bool = False,
+) -> Optional[str]: ...
+def list_scenarios(config: Optional[Union[str, PathLike[str]]] = None) -> List[Tuple[str, str]]: ...
