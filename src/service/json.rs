@@ -115,7 +115,7 @@ mod tests {
         let ok: Strict = serde_json::from_str(r#"{"a": [{"b": 1}, {"b": 2}]}"#).unwrap();
         assert_eq!(ok.0["a"][1]["b"], 2);
         for text in [r#"{"a": 1, "a": 2}"#, r#"{"x": {"b": 1, "b": 1}}"#] {
-            let e = serde_json::from_str::<Strict>(text).err().expect(text);
+            let e = serde_json::from_str::<Strict>(text).expect_err(text);
             assert!(e.to_string().contains("duplicate field"), "{e}");
         }
     }
@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(r.result.unwrap()["k"], 1);
         for bad in ["[]", "1", "\"s\"", "null", "true"] {
             let text = format!(r#"{{"result": {bad}}}"#);
-            let e = serde_json::from_str::<R>(&text).err().expect(&text);
+            let e = serde_json::from_str::<R>(&text).expect_err(&text);
             assert!(e.to_string().contains("must be a JSON object"), "{e}");
         }
     }

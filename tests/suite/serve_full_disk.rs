@@ -4,6 +4,9 @@
 //! answer, count or lease; reads go on; lease calls answer at once; and the
 //! server takes changes again once the files may grow.
 
+// Wall time is the point here: liveness bounds on real processes.
+#![allow(clippy::disallowed_methods)]
+
 use super::common::{path_str, temp_dir};
 use super::serve_support::{raw, Server};
 use lbsim::client::Client;

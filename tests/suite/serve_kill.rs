@@ -8,6 +8,9 @@
 //! `LBSIM_KILL_TRIALS=N` sets the number of server-kill trials (default 10;
 //! worker and both-at-once trials are a third of that, at least 2 each).
 
+// Wall time is the point here: liveness bounds on real processes.
+#![allow(clippy::disallowed_methods)]
+
 use super::common::{path_str, temp_dir, wait_at_most};
 use super::serve_support::Server;
 use lbsim::client::Client;
