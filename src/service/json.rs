@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 /// A JSON value read with duplicate keys refused, at any depth.
+#[derive(Debug)]
 pub(super) struct Strict(pub Value);
 
 impl<'de> Deserialize<'de> for Strict {
