@@ -102,10 +102,12 @@ pub struct BalancerCounters {
 pub struct Balancer {
     workers: Vec<WorkerState>,
     index: FitTree,
-    /// The active workers' effective loads, summed (for `adaptive`).
+    /// The active workers' effective loads, summed (for policies whose
+    /// needs ask for the system load).
     loads: LoadSum,
-    /// Whether `loads` is kept: only `adaptive` reads the system load, and
-    /// keeping the sum costs a fixed-point conversion on every refresh.
+    /// Whether `loads` is kept: only a policy that declares `system_load`
+    /// reads it, and keeping the sum costs a fixed-point conversion on
+    /// every refresh.
     track_load: bool,
     pending: PendingQueues,
     live: IdMap<LiveTest>,
@@ -141,7 +143,7 @@ impl Balancer {
             workers: Vec::new(),
             index,
             loads: LoadSum::default(),
-            track_load: scheduler == SchedulerName::Adaptive,
+            track_load: policy::needs_system_load(scheduler, &options.composite_weights),
             pending: PendingQueues::default(),
             live: IdMap::default(),
             scheduler,

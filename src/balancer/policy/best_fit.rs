@@ -1,26 +1,14 @@
 //! `best_fit`: the tightest memory fit (a bin-packing baseline).
 
-use super::{Choice, ClusterView, CompositeWeights, Policy, Request, SchedulerName};
+use super::{Choice, ClusterView, Policy, Request};
 use crate::sim::SimRng;
 
 /// Chooses the fitting worker with the least free memory, lowest id on ties,
 /// keeping big holes open for big tests. O(log W) through the index's walk
-/// by free memory (which the balancer keeps when this policy runs). The
+/// by free memory (which the balancer keeps because its row asks for `memory_order`). The
 /// score is the free memory left after placing, in GB.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BestFit;
-
-impl BestFit {
-    /// True if `scheduler` (with `weights`, for composite) asks best fit, so
-    /// the index must keep its workers ordered by free memory.
-    pub fn is_used_by(scheduler: SchedulerName, weights: &CompositeWeights) -> bool {
-        match scheduler {
-            SchedulerName::BestFit => true,
-            SchedulerName::Composite => weights.0.contains_key(&SchedulerName::BestFit),
-            _ => false,
-        }
-    }
-}
 
 impl Policy for BestFit {
     fn select(

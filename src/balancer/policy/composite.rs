@@ -50,7 +50,7 @@ impl CompositeWeights {
             return Err(WeightsError::Empty);
         }
         for (&name, &weight) in &self.0 {
-            if matches!(name, SchedulerName::Composite | SchedulerName::Adaptive) {
+            if !name.info().is_plain {
                 return Err(WeightsError::NotAMember(name));
             }
             if !(weight.is_finite() && weight > 0.0) {
@@ -80,7 +80,8 @@ pub enum WeightsError {
     /// No member at all.
     #[error("needs at least one NAME:WEIGHT")]
     Empty,
-    /// `composite` or `adaptive` named as a member.
+    /// A policy that is not plain (`composite`, `adaptive`) named as a
+    /// member.
     #[error("{0} cannot be a member of composite")]
     NotAMember(SchedulerName),
     /// A weight that is zero, negative, infinite or NaN.

@@ -11,6 +11,8 @@ mod common;
 mod composite;
 mod fifo;
 mod least_loaded;
+mod look;
+mod needs;
 mod performance_based;
 mod power_of_two;
 mod priority_based;
@@ -33,70 +35,14 @@ pub use best_fit::BestFit;
 pub use composite::{Composite, CompositeWeights, WeightsError};
 pub use fifo::Fifo;
 pub use least_loaded::LeastLoaded;
+pub use look::{Colour, Look, Marker, MUTED, PALETTE};
+pub use needs::{index_for, needs_system_load, Needs};
 pub use performance_based::PerformanceBased;
 pub use power_of_two::PowerOfTwo;
 pub use priority_based::PriorityBased;
 pub use random::Random;
 pub use round_robin::RoundRobin;
 pub use weighted_round_robin::WeightedRoundRobin;
-
-/// The index key `scheduler` ranks most of its tests by, whose bound the
-/// index also keeps per memory level ([`FitTree::ranked_by`]).
-pub fn ranked_key(scheduler: SchedulerName) -> RankKey {
-    match scheduler {
-        SchedulerName::LeastLoaded | SchedulerName::AffinityBased => RankKey::Idle,
-        SchedulerName::PriorityBased => RankKey::Speed,
-        _ => RankKey::Performance,
-    }
-}
-
-/// The tallies `scheduler`'s draws and its searches by other keys go
-/// through (see [`crate::balancer::tally`]); most policies need none.
-fn tallies(scheduler: SchedulerName, weights: &CompositeWeights, out: &mut Vec<TallyKind>) {
-    let add = |out: &mut Vec<TallyKind>, kind| {
-        if !out.contains(&kind) {
-            out.push(kind);
-        }
-    };
-    match scheduler {
-        SchedulerName::Random | SchedulerName::PowerOfTwo => add(out, TallyKind::Count),
-        SchedulerName::WeightedRoundRobin | SchedulerName::Adaptive => {
-            add(out, TallyKind::Idleness)
-        }
-        SchedulerName::PriorityBased => {
-            add(out, TallyKind::Idleness);
-            add(out, TallyKind::MaxKey(RankKey::Balanced));
-        }
-        SchedulerName::Composite => {
-            // `validate` refuses composite as a member; skipping it here
-            // too keeps unvalidated weights from recursing forever.
-            for &member in weights.0.keys().filter(|&&m| m != SchedulerName::Composite) {
-                let key = ranked_key(member);
-                if key != ranked_key(SchedulerName::Composite) {
-                    add(out, TallyKind::MaxKey(key));
-                }
-                tallies(member, weights, out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The index `scheduler` (with `weights`, for composite) searches and
-/// draws through: ranked by its main key, with the tallies it needs, and
-/// ordered by free memory too if it asks best fit.
-pub fn index_for(scheduler: SchedulerName, weights: &CompositeWeights) -> FitTree {
-    let mut kinds = Vec::new();
-    tallies(scheduler, weights, &mut kinds);
-    let mut index = kinds.into_iter().fold(
-        FitTree::ranked_by(ranked_key(scheduler)),
-        FitTree::with_tally,
-    );
-    if BestFit::is_used_by(scheduler, weights) {
-        index.track_memory_order();
-    }
-    index
-}
 
 /// The test a policy is asked to place.
 #[derive(Clone, Copy, Debug)]
@@ -203,86 +149,151 @@ pub enum SchedulerName {
     Fifo,
 }
 
-/// One row of the name table.
+/// One row of the name table: everything the rest of lbsim knows of a
+/// policy, so a new policy is its file plus its row (and its variant).
 pub struct SchedulerInfo {
     pub name: SchedulerName,
     pub id: &'static str,
     pub description: &'static str,
+    /// What the balancer keeps for it (index keys, tallies, load sum).
+    pub needs: Needs,
+    /// Picks by itself, not through other policies: only a plain policy
+    /// may be a member of `composite`.
+    pub is_plain: bool,
+    /// Its colour and marker in every chart.
+    pub look: Look,
+    /// A fresh instance; the weights configure `composite`.
+    pub build: fn(&CompositeWeights) -> Box<dyn Policy>,
 }
 
-/// The name table: `--list-schedulers` prints it; `--scheduler` parses from it.
+const PERFORMANCE: Needs = Needs::ranked_by(RankKey::Performance);
+
+/// The name table, in `SchedulerName`'s order: `--list-schedulers` prints
+/// it; `--scheduler` parses from it; the balancer builds from it.
 pub const SCHEDULERS: &[SchedulerInfo] = &[
     SchedulerInfo {
         name: SchedulerName::PerformanceBased,
         id: "performance_based",
         description:
             "highest 0.7 x history score + 0.3 x (1 - load) among fitting workers (default)",
+        needs: PERFORMANCE,
+        is_plain: true,
+        look: Look { colour: PALETTE[0], marker: Marker::Circle },
+        build: |_| Box::new(PerformanceBased),
     },
     SchedulerInfo {
         name: SchedulerName::RoundRobin,
         id: "round_robin",
         description: "next fitting worker after the last one chosen, in worker order",
+        needs: PERFORMANCE,
+        is_plain: true,
+        look: Look { colour: PALETTE[1], marker: Marker::Square },
+        build: |_| Box::new(RoundRobin::default()),
     },
     SchedulerInfo {
         name: SchedulerName::WeightedRoundRobin,
         id: "weighted_round_robin",
         description: "random fitting worker, weighted by 1 - effective load",
+        needs: PERFORMANCE.with_tallies(&[TallyKind::Idleness]),
+        is_plain: true,
+        look: Look { colour: PALETTE[2], marker: Marker::Triangle },
+        build: |_| Box::new(WeightedRoundRobin),
     },
     SchedulerInfo {
         name: SchedulerName::PriorityBased,
         id: "priority_based",
         description: "priority 1-2: fastest by history; 3: balanced score; 4-5: weighted random",
+        needs: Needs::ranked_by(RankKey::Speed)
+            .with_tallies(&[TallyKind::Idleness, TallyKind::MaxKey(RankKey::Balanced)]),
+        is_plain: true,
+        look: Look { colour: PALETTE[3], marker: Marker::Diamond },
+        build: |_| Box::new(PriorityBased),
     },
     SchedulerInfo {
         name: SchedulerName::AffinityBased,
         id: "affinity_based",
         description: "the worker that last ran the test's model family, else the least loaded",
+        needs: Needs::ranked_by(RankKey::Idle),
+        is_plain: true,
+        look: Look { colour: PALETTE[4], marker: Marker::InvertedTriangle },
+        build: |_| Box::new(AffinityBased::default()),
     },
     SchedulerInfo {
         name: SchedulerName::Composite,
         id: "composite",
         description: "weighted vote of member policies (--composite-weights)",
+        needs: Needs { members: true, ..PERFORMANCE },
+        is_plain: false,
+        look: Look { colour: PALETTE[5], marker: Marker::OpenCircle },
+        build: |weights| Box::new(Composite::new(weights)),
     },
     SchedulerInfo {
         name: SchedulerName::Adaptive,
         id: "adaptive",
         description: "by load and observed delay: >0.8 performance/weighted, <0.3 affinity, else priority; failing runs: performance",
+        needs: Needs { system_load: true, ..PERFORMANCE.with_tallies(&[TallyKind::Idleness]) },
+        is_plain: false,
+        look: Look { colour: PALETTE[6], marker: Marker::OpenSquare },
+        build: |_| Box::new(Adaptive::default()),
     },
     SchedulerInfo {
         name: SchedulerName::Random,
         id: "random",
         description: "uniformly random fitting worker (baseline)",
+        needs: PERFORMANCE.with_tallies(&[TallyKind::Count]),
+        is_plain: true,
+        look: Look { colour: PALETTE[7], marker: Marker::OpenTriangle },
+        build: |_| Box::new(Random),
     },
     SchedulerInfo {
         name: SchedulerName::LeastLoaded,
         id: "least_loaded",
         description: "fitting worker with the lowest effective load (baseline)",
+        needs: Needs::ranked_by(RankKey::Idle),
+        is_plain: true,
+        look: Look { colour: MUTED[0], marker: Marker::OpenDiamond },
+        build: |_| Box::new(LeastLoaded),
     },
     SchedulerInfo {
         name: SchedulerName::PowerOfTwo,
         id: "power_of_two",
         description: "two random fitting workers, the less loaded of them (baseline)",
+        needs: PERFORMANCE.with_tallies(&[TallyKind::Count]),
+        is_plain: true,
+        look: Look { colour: MUTED[1], marker: Marker::OpenInvertedTriangle },
+        build: |_| Box::new(PowerOfTwo),
     },
     SchedulerInfo {
         name: SchedulerName::BestFit,
         id: "best_fit",
         description: "fitting worker with the least free memory (bin-packing baseline)",
+        needs: Needs { memory_order: true, ..PERFORMANCE },
+        is_plain: true,
+        look: Look { colour: MUTED[2], marker: Marker::Plus },
+        build: |_| Box::new(BestFit),
     },
     SchedulerInfo {
         name: SchedulerName::Fifo,
         id: "fifo",
         description: "first fitting worker in id order: no balancing (baseline)",
+        needs: PERFORMANCE,
+        is_plain: true,
+        look: Look { colour: MUTED[3], marker: Marker::Cross },
+        build: |_| Box::new(Fifo),
     },
 ];
 
 impl SchedulerName {
     pub const DEFAULT: SchedulerName = SchedulerName::PerformanceBased;
 
+    /// This policy's row of [`SCHEDULERS`] (O(1): the table follows the
+    /// enum's order, which a test checks).
+    pub fn info(self) -> &'static SchedulerInfo {
+        &SCHEDULERS[self as usize]
+    }
+
     pub fn as_str(self) -> &'static str {
-        SCHEDULERS
-            .iter()
-            .find(|s| s.name == self)
-            .map_or("?", |s| s.id)
+        self.info().id
     }
 
     /// Parses a name from the table; the error lists the known names.
@@ -303,20 +314,7 @@ impl SchedulerName {
 
     /// A fresh policy instance; `weights` configures `composite`.
     pub fn build_with(self, weights: &CompositeWeights) -> Box<dyn Policy> {
-        match self {
-            SchedulerName::PerformanceBased => Box::new(PerformanceBased),
-            SchedulerName::RoundRobin => Box::new(RoundRobin::default()),
-            SchedulerName::WeightedRoundRobin => Box::new(WeightedRoundRobin),
-            SchedulerName::PriorityBased => Box::new(PriorityBased),
-            SchedulerName::AffinityBased => Box::new(AffinityBased::default()),
-            SchedulerName::Composite => Box::new(Composite::new(weights)),
-            SchedulerName::Adaptive => Box::new(Adaptive::default()),
-            SchedulerName::Random => Box::new(Random),
-            SchedulerName::LeastLoaded => Box::new(LeastLoaded),
-            SchedulerName::PowerOfTwo => Box::new(PowerOfTwo),
-            SchedulerName::BestFit => Box::new(BestFit),
-            SchedulerName::Fifo => Box::new(Fifo),
-        }
+        (self.info().build)(weights)
     }
 }
 
@@ -435,56 +433,18 @@ pub(crate) mod testkit {
 mod tests {
     use super::*;
 
-    /// Each policy's index keeps the tallies its draws and second keys
-    /// need, a composite the union of its members', each once.
-    #[test]
-    fn each_index_keeps_the_tallies_its_policy_draws_and_searches_by() {
-        let of = |scheduler, weights: &CompositeWeights| {
-            let mut kinds = Vec::new();
-            tallies(scheduler, weights, &mut kinds);
-            kinds
-        };
-        let default = CompositeWeights::default();
-        assert_eq!(of(SchedulerName::Random, &default), [TallyKind::Count]);
-        assert_eq!(of(SchedulerName::Adaptive, &default), [TallyKind::Idleness]);
-        assert!(of(SchedulerName::PerformanceBased, &default).is_empty());
-        assert_eq!(
-            of(SchedulerName::Composite, &default),
-            [TallyKind::MaxKey(RankKey::Idle)]
-        );
-        let mixed = CompositeWeights::parse(
-            "random:1,priority_based:1,power_of_two:1,weighted_round_robin:1",
-        )
-        .unwrap();
-        assert_eq!(
-            of(SchedulerName::Composite, &mixed),
-            [
-                TallyKind::Count,
-                TallyKind::MaxKey(RankKey::Speed),
-                TallyKind::Idleness,
-                TallyKind::MaxKey(RankKey::Balanced),
-            ]
-        );
-        let looped = CompositeWeights(indexmap::IndexMap::from([
-            (SchedulerName::Composite, 1.0),
-            (SchedulerName::LeastLoaded, 1.0),
-        ]));
-        assert_eq!(
-            of(SchedulerName::Composite, &looped),
-            [TallyKind::MaxKey(RankKey::Idle)]
-        );
-    }
-
     #[test]
     fn names_round_trip_and_unknown_lists_known() {
-        for s in SCHEDULERS {
+        for (i, s) in SCHEDULERS.iter().enumerate() {
+            assert_eq!(s.name as usize, i, "{}: SCHEDULERS follows the enum", s.id);
             assert_eq!(SchedulerName::parse(s.id), Ok(s.name));
             assert_eq!(s.name.as_str(), s.id);
         }
         let err = SchedulerName::parse("fastest").unwrap_err().to_string();
+        let last = SCHEDULERS.last().map_or("", |s| s.id);
         assert!(
             err.starts_with("unknown scheduler 'fastest' (known: performance_based, round_robin,")
-                && err.ends_with(", fifo)"),
+                && err.ends_with(&format!(", {last})")),
             "{err}"
         );
     }
