@@ -37,18 +37,6 @@ struct WorkerEntry {
     spec: WorkerSpec,
 }
 
-/// A shape no real worker reaches: every test is accepted while no worker
-/// has registered (it waits), as `lbsim serve` does.
-fn universal_worker() -> WorkerSpec {
-    WorkerSpec {
-        memory_mib: u64::MAX / 4,
-        memory_gb: f64::MAX,
-        cpu_cores: u32::MAX / 4,
-        cuda_devices: u32::MAX / 4,
-        backends: Backends(u8::MAX),
-        speed: 1.0,
-    }
-}
 
 fn sim_time(now: f64) -> PyResult<SimTime> {
     if !(0.0..1e12).contains(&now) {
@@ -108,7 +96,7 @@ impl Core {
         }
         let rng = RngStreams::new(seed).stream(Stream::Policy);
         let mut balancer = Balancer::with_options(name, &options, rng);
-        balancer.declare_possible_worker(&universal_worker());
+        balancer.declare_possible_worker(&WorkerSpec::universal());
         Ok(Core {
             balancer: Mutex::new(balancer),
             workers: IndexMap::new(),

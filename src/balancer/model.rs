@@ -116,6 +116,23 @@ pub struct WorkerSpec {
     pub speed: f64,
 }
 
+impl WorkerSpec {
+    /// A shape no real worker reaches. Declared to a balancer driven from
+    /// outside (the coordinator, the Python API), it keeps the balancer from
+    /// rejecting any test itself: the caller decides, from the shapes that
+    /// really registered, and a test waits while none has.
+    pub fn universal() -> WorkerSpec {
+        WorkerSpec {
+            memory_mib: u64::MAX / 4,
+            memory_gb: f64::MAX,
+            cpu_cores: u32::MAX / 4,
+            cuda_devices: u32::MAX / 4,
+            backends: Backends(u8::MAX),
+            speed: 1.0,
+        }
+    }
+}
+
 /// What a test needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestSpec {

@@ -17,7 +17,7 @@ use super::api::{
 };
 use super::store::{Op, Snapshot};
 use super::writer::{Batch, Committed, WriterHandle};
-use crate::balancer::model::{Backends, TestSpec, WorkerId, WorkerSpec};
+use crate::balancer::model::{TestSpec, WorkerId, WorkerSpec};
 use crate::balancer::options::BalancerOptions;
 use crate::balancer::policy::SchedulerName;
 use crate::balancer::Balancer;
@@ -220,19 +220,6 @@ struct Loss {
 /// At most this many latencies wait for a `/metrics` scrape.
 const MAX_UNREAD_LATENCIES: usize = 100_000;
 
-/// A worker that could hold anything: declared to the balancer so it never
-/// rejects a test itself (the core decides, from the shapes that registered).
-fn universal_worker() -> WorkerSpec {
-    WorkerSpec {
-        memory_mib: u64::MAX / 4,
-        memory_gb: f64::MAX,
-        cpu_cores: u32::MAX / 4,
-        cuda_devices: u32::MAX / 4,
-        backends: Backends(u8::MAX),
-        speed: 1.0,
-    }
-}
-
 impl Core {
     /// An empty coordinator. `lease_seed` must come from the OS's CSPRNG
     /// (lease ids are credentials); `epoch_unix_us` is the store's time zero.
@@ -243,7 +230,7 @@ impl Core {
             &cfg.balancing,
             streams.stream(Stream::Policy),
         );
-        balancer.declare_possible_worker(&universal_worker());
+        balancer.declare_possible_worker(&WorkerSpec::universal());
         Core {
             balancer,
             cfg,
