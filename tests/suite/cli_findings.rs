@@ -5,6 +5,7 @@
 //! is exit 1, config messages name the file and field, and a user's value
 //! never breaks the one-line message.
 
+use super::common::dir_names as names;
 use super::common::{bin, lbsim, path_str, stderr, temp_dir};
 use std::path::Path;
 use std::process::Output;
@@ -24,15 +25,6 @@ fn bad_input(o: &Output, needles: &[&str]) {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// A small results file to feed the readers.

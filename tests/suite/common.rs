@@ -71,3 +71,13 @@ pub fn wait_at_most(
     let _ = child.wait();
     None
 }
+
+/// The names of the entries of `dir`, sorted (to see what a run left).
+pub fn dir_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

@@ -3,6 +3,7 @@
 //! inputs too large or too fine to finish, a closed stdout, exit codes of
 //! bad input, and messages that name where.
 
+use super::common::dir_names as names;
 use super::common::{lbsim, path_str, stderr, temp_dir, wait_at_most};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -26,15 +27,6 @@ fn assert_bad_input(o: &Output, needle: &str) {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("lbsim: error: "), "{err}");
     assert!(err.contains(needle), "{needle:?} not in {err}");
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// 1. A FIFO (like `/dev/null`) is written in place, never replaced by a
