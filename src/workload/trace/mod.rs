@@ -167,7 +167,14 @@ impl Trace {
             TraceFormat::Csv => test_csv::read(&name, input)?,
             TraceFormat::Recording => recording::read(&name, input)?,
             // Parsed whole, not by lines: pytest writes its report on one.
-            TraceFormat::Junit => return junit::load(&paths, &junit::JunitOptions::default(), 0),
+            TraceFormat::Junit if path.is_file() => {
+                return junit::load(&paths, &junit::JunitOptions::default(), 0)
+            }
+            // Its head is read: a pipe cannot be read again from the start.
+            TraceFormat::Junit => {
+                let why = "JUnit XML from a pipe: add --format junit to read it";
+                return Err(bad_line(&name, 1, why));
+            }
         };
         // Stable: jobs submitted together keep their file order.
         trace.jobs.sort_by_key(|j| j.submit);
