@@ -2,8 +2,10 @@
 //! with its recorded run time, so a real workload runs through the balancer
 //! exactly as it happened (or compressed, or denser).
 //!
-//! Two formats: the Standard Workload Format of the Parallel Workloads
-//! Archive (`swf`, gzipped or not) and lbsim's own per-test CSV (`csv`). A
+//! The formats: the Standard Workload Format of the Parallel Workloads
+//! Archive (`swf`, gzipped or not), lbsim's own per-test CSV (`csv`), a
+//! coordinator's recording (`recording`) and JUnit XML test reports
+//! (`junit`, see [`junit`]). A
 //! line that cannot be read stops the replay with its file and line number;
 //! a job that is well formed but unusable (an unknown run time, say) is
 //! counted with its reason and reported, never silently dropped.

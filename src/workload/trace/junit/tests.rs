@@ -137,8 +137,14 @@ fn surefire_gradle_go_bazel_and_ctest_shapes_read() {
     assert_eq!((s.testcases, s.failed, s.skipped), (4, 1, 1));
     let gradle = one("gradle");
     let s = summary(&gradle);
-    assert_eq!((s.testcases, s.passed, s.skipped, gradle.jobs.len()), (3, 2, 1, 2));
-    assert_eq!(s.longest, "com.example.inventory.ReportExportTest::exportsPdf()");
+    assert_eq!(
+        (s.testcases, s.passed, s.skipped, gradle.jobs.len()),
+        (3, 2, 1, 2)
+    );
+    assert_eq!(
+        s.longest,
+        "com.example.inventory.ReportExportTest::exportsPdf()"
+    );
     let surefire = one("surefire");
     let s = summary(&surefire);
     assert_eq!(s.files, 2);
