@@ -2,8 +2,10 @@
 //! server, the client and the OpenAPI document. Requests are checked here,
 //! field by field, so a bad one is refused with the field's name.
 
-use crate::balancer::model::{gb_to_mib_ceil, gb_to_mib_floor, Backends, TestSpec, WorkerSpec};
-use crate::sim::SimDuration;
+use lbsim_core::balancer::model::{
+    gb_to_mib_ceil, gb_to_mib_floor, Backends, TestSpec, WorkerSpec,
+};
+use lbsim_core::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -335,7 +337,7 @@ pub struct Completion {
     /// most 64 KiB.
     #[serde(
         default,
-        deserialize_with = "super::json::object",
+        deserialize_with = "crate::json::object",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Object)]

@@ -10,7 +10,7 @@ use std::fmt;
 
 /// A JSON value read with duplicate keys refused, at any depth.
 #[derive(Debug)]
-pub(super) struct Strict(pub Value);
+pub struct Strict(pub Value);
 
 impl<'de> Deserialize<'de> for Strict {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
@@ -86,7 +86,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
 /// `deserialize_with` for an optional field that must be a JSON object
 /// when present (`null`, a list, a number or a string are refused).
-pub(super) fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+pub(crate) fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     match Strict::deserialize(d)?.0 {
         v @ Value::Object(_) => Ok(Some(v)),
         other => Err(de::Error::custom(format_args!(

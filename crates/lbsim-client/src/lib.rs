@@ -1,9 +1,11 @@
 //! A blocking client of the coordinator (`lbsim serve`), with the
-//! reference's verbs. `lbsim worker` and `lbsim load` use it.
+//! reference's verbs. `lbsim worker` and `lbsim load` use it. The wire
+//! types it shares with the service live here too ([`api`]), so a client
+//! needs neither the server nor its runtime.
 //!
 //! ```no_run
-//! use lbsim::client::{AssignmentStatus, Client};
-//! use lbsim::service::api::{Heartbeat, TestRequest, WorkerRegistration};
+//! use lbsim_client::{AssignmentStatus, Client};
+//! use lbsim_client::api::{Heartbeat, TestRequest, WorkerRegistration};
 //!
 //! let client = Client::new("http://127.0.0.1:8080", None);
 //! let me = client.register_worker(&WorkerRegistration {
@@ -16,10 +18,15 @@
 //!     let done = AssignmentStatus::Completed { run_time_s: 1.5, result: None };
 //!     client.update_assignment_status(&lease.lease_id, done)?;
 //! }
-//! # Ok::<(), lbsim::client::ClientError>(())
+//! # Ok::<(), lbsim_client::ClientError>(())
 //! ```
 
-use crate::service::api::{
+#![warn(unreachable_pub)]
+
+pub mod api;
+pub mod json;
+
+use crate::api::{
     Completion, ErrorBody, Heartbeat, HeartbeatReply, Lease, LeaseAck, Registered, Submitted,
     TestBatch, TestList, TestRequest, TestState, TestView, WorkerList, WorkerRegistration,
     WorkerView,
@@ -279,7 +286,7 @@ impl Client {
         let mut out = Vec::new();
         let mut next = Some(after);
         while let Some(after) = next {
-            let page = self.list_tests(None, after, crate::service::api::MAX_LIST)?;
+            let page = self.list_tests(None, after, crate::api::MAX_LIST)?;
             out.extend(page.tests);
             next = page.next_after;
         }

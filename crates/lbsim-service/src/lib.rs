@@ -10,14 +10,17 @@
 //! accept loop and its bounds), `lock` (one server per store), `created`
 //! (a failed start leaves nothing behind).
 
-pub mod api;
+#![warn(unreachable_pub)]
+
+/// The wire types, shared with the client (they live in `lbsim-client`,
+/// which needs neither the server nor its runtime).
+pub use lbsim_client::api;
 mod auth;
 mod clock;
 mod commit;
 pub mod core;
 mod created;
 mod http;
-mod json;
 mod listen;
 mod lock;
 mod openapi;
@@ -28,6 +31,10 @@ pub mod store;
 mod tasks;
 mod web;
 mod writer;
+
+// The core crate's modules under the paths the service has always used.
+use lbsim_client::json;
+use lbsim_core::{balancer, console, error, metrics, sim, workload};
 
 use self::core::{Core, CoreConfig};
 use crate::balancer::options::BalancerOptions;

@@ -120,7 +120,7 @@ pub(super) fn open(store: &mut Store, path: &Path) -> Result<(Recording, Option<
 #[cfg(test)]
 mod tests {
     use super::open;
-    use crate::service::store::Store;
+    use crate::store::Store;
 
     fn dir(name: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("lbsim-rec-{}-{name}", std::process::id()));

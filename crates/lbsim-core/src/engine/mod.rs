@@ -5,9 +5,9 @@
 //! time, for a live view that pauses, steps and advances:
 //!
 //! ```
-//! use lbsim::engine::{NoObserver, Progress, Simulation};
-//! use lbsim::scenario::StressOptions;
-//! use lbsim::sim::SimDuration;
+//! use lbsim_core::engine::{NoObserver, Progress, Simulation};
+//! use lbsim_core::scenario::StressOptions;
+//! use lbsim_core::sim::SimDuration;
 //!
 //! let scenario = StressOptions { workers: 5, tests: 200, ..Default::default() }.to_scenario()?;
 //! let mut observer = NoObserver;
@@ -17,7 +17,7 @@
 //! sim.run_until(one_second_on)?; // every event up to then
 //! let out = sim.finish()?; // the rest, and the output
 //! assert_eq!(out.metrics.total_tests, 200);
-//! # Ok::<(), lbsim::Error>(())
+//! # Ok::<(), lbsim_core::Error>(())
 //! ```
 
 mod apply;

@@ -4,9 +4,9 @@
 //! `metrics` and `time_series`, then lbsim's extensions.
 //!
 //! ```
-//! use lbsim::engine::{self, NoObserver};
-//! use lbsim::report::ResultsDoc;
-//! use lbsim::scenario::StressOptions;
+//! use lbsim_core::engine::{self, NoObserver};
+//! use lbsim_core::report::ResultsDoc;
+//! use lbsim_core::scenario::StressOptions;
 //!
 //! let scenario = StressOptions { tests: 50, ..Default::default() }.to_scenario()?;
 //! let out = engine::run(&scenario, &mut NoObserver)?;
@@ -15,7 +15,7 @@
 //! let back = ResultsDoc::parse("results.json", &text)?; // or `ResultsDoc::read(path)?`
 //! assert_eq!(back.metrics.total_tests, 50);
 //! assert_eq!(back.to_json(), text);
-//! # Ok::<(), lbsim::Error>(())
+//! # Ok::<(), lbsim_core::Error>(())
 //! ```
 
 use super::json::{parse_json, read_json, to_pretty_json, write_json, write_json_file};
@@ -290,7 +290,8 @@ mod tests {
 
     #[test]
     fn a_replay_carries_its_trace_section_last() {
-        let trace = Trace::load(Path::new("tests/data/tiny.swf"), None).unwrap();
+        // Tests run in the crate's directory; the fixture is the workspace's.
+        let trace = Trace::load(Path::new("../../tests/data/tiny.swf"), None).unwrap();
         let options = ReplayOptions {
             workers: None,
             scheduler: SchedulerName::DEFAULT,
@@ -308,7 +309,7 @@ mod tests {
         let mut doc = ResultsDoc::from_run(&out);
         doc.trace = Some(section);
         let text = doc.to_json();
-        let trace_at = text.find("\n  \"trace\": {\n    \"file\": \"tests/data/tiny.swf\",\n    \"format\": \"swf\",\n").unwrap();
+        let trace_at = text.find("\n  \"trace\": {\n    \"file\": \"../../tests/data/tiny.swf\",\n    \"format\": \"swf\",\n").unwrap();
         assert!(text.find("\n  \"run\": {").unwrap() < trace_at);
         let back = round_trip(&doc);
         let t = back.trace.unwrap();

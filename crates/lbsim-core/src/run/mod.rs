@@ -8,9 +8,9 @@
 //! environment. Output paths are checked before anything runs.
 //!
 //! ```no_run
-//! use lbsim::engine::NoObserver;
-//! use lbsim::run::{Outputs, Overrides, RunRequest, Source};
-//! use lbsim::scenario::EnvSettings;
+//! use lbsim_core::engine::NoObserver;
+//! use lbsim_core::run::{Outputs, Overrides, RunRequest, Source};
+//! use lbsim_core::scenario::EnvSettings;
 //!
 //! let request = RunRequest {
 //!     source: Source::Scenario { name: "worker_churn".into(), config: None },
@@ -19,7 +19,7 @@
 //! };
 //! let report = request.prepare(&EnvSettings::default())?.run(&mut NoObserver)?;
 //! println!("p99 latency {:.3} s", report.output.metrics.latency.p99);
-//! # Ok::<(), lbsim::Error>(())
+//! # Ok::<(), lbsim_core::Error>(())
 //! ```
 
 mod benchmark;

@@ -5,10 +5,10 @@
 //! and changes nothing.
 
 use super::{CallError, CallResult, Core, Run};
+use crate::api::{Completion, Lease, LeaseAck, TestState, WorkerStatusView};
 use crate::balancer::model::{TestId, WorkerId};
-use crate::service::api::{Completion, Lease, LeaseAck, TestState, WorkerStatusView};
-use crate::service::store::Op;
 use crate::sim::SimTime;
+use crate::store::Op;
 use crate::workload::trace::recording::Fact;
 use rand_core::Rng;
 
@@ -166,7 +166,7 @@ impl Core {
         }
         let same = |held: &Option<String>| {
             let held = held.as_deref().unwrap_or("");
-            crate::service::auth::same_secret(held.as_bytes(), lease.as_bytes())
+            crate::auth::same_secret(held.as_bytes(), lease.as_bytes())
         };
         if t.state.is_final() && same(&t.done_lease) {
             return Ok((test, true));

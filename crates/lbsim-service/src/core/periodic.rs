@@ -3,9 +3,9 @@
 //! stealing and rebalancing run when enabled.
 
 use super::Core;
+use crate::api::WorkerStatusView;
 use crate::balancer::model::{Thermal, WorkerStatus};
 use crate::balancer::Moved;
-use crate::service::api::WorkerStatusView;
 use crate::sim::{SimDuration, SimTime};
 
 /// The reference's monitoring loop interval (thermal management), seconds.

@@ -5,7 +5,7 @@
 //! waiting test, when tests are submitted or requeued.
 
 use super::Core;
-use crate::service::api::WorkerStatusView;
+use crate::api::WorkerStatusView;
 use crate::sim::SimTime;
 
 impl Core {

@@ -6,12 +6,10 @@
 //! heartbeat timeout of grace from `now`.
 
 use super::{Core, CoreConfig, Run, TestEntry, WorkerEntry};
+use crate::api::{Heartbeat, TestRequest, TestState, WorkerRegistration, WorkerStatusView};
 use crate::balancer::model::{LoadDrift, TestId};
-use crate::service::api::{
-    Heartbeat, TestRequest, TestState, WorkerRegistration, WorkerStatusView,
-};
-use crate::service::store::{Snapshot, TestRow, WorkerRow};
 use crate::sim::SimTime;
+use crate::store::{Snapshot, TestRow, WorkerRow};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::Notify;

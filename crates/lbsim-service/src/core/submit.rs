@@ -2,9 +2,9 @@
 //! when no worker that ever registered could hold it.
 
 use super::{Core, TestEntry};
-use crate::service::api::{Rejection, Submitted, TestRequest, TestState};
-use crate::service::store::Op;
+use crate::api::{Rejection, Submitted, TestRequest, TestState};
 use crate::sim::SimTime;
+use crate::store::Op;
 use crate::workload::trace::recording::Fact;
 use indexmap::IndexMap;
 

@@ -1,8 +1,8 @@
 //! Unit tests of the core: lifecycles, stale leases, losses, restores.
 
 use super::*;
-use crate::service::api::{Completion, Heartbeat, TestRequest, TestState, WorkerRegistration};
-use crate::service::store::{Op, RunRow, Snapshot, TestRow, WorkerRow};
+use crate::api::{Completion, Heartbeat, TestRequest, TestState, WorkerRegistration};
+use crate::store::{Op, RunRow, Snapshot, TestRow, WorkerRow};
 
 const SECOND: u64 = 1_000_000;
 

@@ -2,7 +2,7 @@
 //! snapshot the dashboards read.
 
 use super::{CallError, CallResult, Core, TestEntry, WorkerEntry};
-use crate::service::api::{
+use crate::api::{
     Heartbeat, RunView, TestList, TestState, TestView, WorkerList, WorkerStatusView, WorkerView,
 };
 use serde::{Deserialize, Serialize};

@@ -2,12 +2,12 @@
 //! draining, leaving, and the loss of a silent worker.
 
 use super::{CallError, CallResult, Core, Loss, WorkerEntry, MAX_LOSSES};
-use crate::balancer::model::{LoadDrift, TestId, WorkerStatus};
-use crate::service::api::{
+use crate::api::{
     Heartbeat, HeartbeatReply, Registered, TestState, WorkerRegistration, WorkerStatusView,
 };
-use crate::service::store::Op;
+use crate::balancer::model::{LoadDrift, TestId, WorkerStatus};
 use crate::sim::SimTime;
+use crate::store::Op;
 use crate::workload::trace::recording::Fact;
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -25,7 +25,7 @@ use raw::RawConfig;
 use std::path::Path;
 
 /// The default config, embedded so lbsim works from any directory.
-pub const DEFAULT_CONFIG_JSON: &str = include_str!("../../../scenarios/default.json");
+pub const DEFAULT_CONFIG_JSON: &str = include_str!("../../../../../scenarios/default.json");
 /// How the embedded file is named in messages.
 pub const DEFAULT_CONFIG_NAME: &str = "<embedded scenarios/default.json>";
 
@@ -362,7 +362,7 @@ mod tests {
     /// always did: every field of both scenarios pinned.
     #[test]
     fn the_reference_examples_parse_to_the_same_scenarios() {
-        let text = include_str!("../../../tests/fixtures/reference-command-config.json");
+        let text = include_str!("../../../../../tests/fixtures/reference-command-config.json");
         let c = Config::parse(text, "c.json").unwrap();
         let s = c
             .scenario("normal_operation", &Overrides::default())
@@ -372,7 +372,8 @@ mod tests {
         expected.description = "Normal operation with steady test submission".into();
         expected.test_profile.cuda_devices = vec![0, 0, 0, 1, 2];
         assert_eq!(s, expected);
-        let text = include_str!("../../../tests/fixtures/reference-guide-custom-scenario.json");
+        let text =
+            include_str!("../../../../../tests/fixtures/reference-guide-custom-scenario.json");
         let c = Config::parse(text, "c.json").unwrap();
         let s = c
             .scenario("my_custom_scenario", &Overrides::default())
