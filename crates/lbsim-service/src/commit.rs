@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use std::sync::Arc;
+use tokio::sync::oneshot;
 
 /// A change that was not saved.
 const NOT_SAVED: &str = "the store failed: the change was not saved";
@@ -39,6 +40,16 @@ impl App {
         )
     }
 
+    /// Hands the core's changes on (call it before releasing the lock):
+    /// the batch to the writer, the wake-ups to the lease calls. The
+    /// receiver answers once the batch is saved; `None` when nothing
+    /// changed.
+    pub(super) fn commit(&self, core: &mut Core) -> Option<oneshot::Receiver<Result<(), String>>> {
+        let (saved, wake) = self.writer.commit(core);
+        self.wakers.wake(&wake);
+        saved
+    }
+
     /// Runs one state-changing call and answers after its commit; a failed
     /// commit rolls the core back and answers 503.
     pub(super) async fn mutate<T: Serialize>(
@@ -53,7 +64,7 @@ impl App {
             let mut core = self.lock();
             let now = self.clock.now_us();
             let result = f(&mut core, now);
-            (result, core.commit(&self.writer), core.generation())
+            (result, self.commit(&mut core), core.generation())
         };
         if let Some(rx) = committed {
             let saved = rx

@@ -199,7 +199,7 @@ pub(super) async fn lease(
             let next = core.next_lease(w, app.clock.now_us());
             // The plain queue assigns here; the lease is handed out once
             // its batch is committed (awaited below by sequence number).
-            drop(core.commit(&app.writer));
+            drop(app.commit(&mut core));
             (next, core.generation())
         };
         let notify = match next {
@@ -210,7 +210,7 @@ pub(super) async fn lease(
                 }
                 return Json(lease).into_response();
             }
-            Ok(None) => app.lock().notify_of(w),
+            Ok(None) => app.lock().knows_worker(w).then(|| app.wakers.of(w)),
         };
         let Some(notify) = notify else {
             return StatusCode::NO_CONTENT.into_response();

@@ -29,6 +29,7 @@ mod recording;
 mod router;
 pub mod store;
 mod tasks;
+mod wake;
 mod web;
 mod writer;
 
@@ -74,6 +75,8 @@ pub struct App {
     metrics: prom::Metrics,
     /// Why changes are refused, while the store cannot commit.
     degraded: Mutex<Option<String>>,
+    /// Wakes the long-polling lease calls the core names.
+    wakers: wake::Wakers,
 }
 
 impl App {
@@ -184,7 +187,8 @@ async fn run(options: ServeOptions) -> Result<()> {
     if options.record.is_some() {
         core.record_session(clock.now_us(), RECORDING_VERSION);
     }
-    if let Some(rx) = core.commit(&writer) {
+    // No lease call waits yet: there is no one to wake.
+    if let (Some(rx), _) = writer.commit(&mut core) {
         let committed = match rx.await {
             Err(_) => Err(Error::Run("the store thread stopped".into())),
             Ok(done) => done.map_err(|e| store_error(&options.db_path, e)),
@@ -204,6 +208,7 @@ async fn run(options: ServeOptions) -> Result<()> {
         shutdown: stop_rx,
         metrics: prom::Metrics::new(),
         degraded: Mutex::new(None),
+        wakers: wake::Wakers::default(),
     });
     let timers = tasks::spawn(app.clone(), &options);
     let router = router::build(app.clone(), options.token.clone());

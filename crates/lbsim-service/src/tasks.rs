@@ -64,7 +64,7 @@ fn every(
                 let (committed, generation) = {
                     let mut core = app.lock();
                     more = work(&mut core, app.clock.now_us());
-                    (core.commit(&app.writer), core.generation())
+                    (app.commit(&mut core), core.generation())
                 };
                 if let Some(rx) = committed {
                     if let Err(e) = rx

@@ -14,6 +14,7 @@
 //! back (`reset`, which answers with the store's last committed state and
 //! starts a new generation). Waiters of the old generation are told.
 
+use super::core::Core;
 use super::recording::Recording;
 use super::store::{Op, Snapshot, Store};
 use std::sync::mpsc;
@@ -23,7 +24,7 @@ use tokio::sync::{oneshot, watch};
 const MAX_BATCHES_PER_COMMIT: usize = 4096;
 
 /// One call's changes, in the order the core made them.
-pub struct Batch {
+pub(crate) struct Batch {
     /// The core's sequence number of this batch (increasing).
     pub seq: u64,
     pub ops: Vec<Op>,
@@ -53,7 +54,7 @@ pub struct Committed {
 
 /// The async side's handle on the writer thread.
 #[derive(Clone)]
-pub struct WriterHandle {
+pub(crate) struct WriterHandle {
     tx: mpsc::Sender<Msg>,
     committed: watch::Receiver<Committed>,
 }
@@ -93,7 +94,7 @@ const CLOSED: &str = "the store is closed";
 impl WriterHandle {
     /// Queues a batch (never blocks: call it while holding the core's lock
     /// so batches reach the store in the order the core made them).
-    pub fn send(&self, batch: Batch) {
+    pub(crate) fn send(&self, batch: Batch) {
         if let Err(mpsc::SendError(Msg::Batch(batch))) = self.tx.send(Msg::Batch(batch)) {
             if let Some(reply) = batch.reply {
                 let _ = reply.send(Err(CLOSED.into()));
@@ -104,7 +105,7 @@ impl WriterHandle {
     /// Waits until batch `seq` of `generation` (and every one before it) is
     /// committed; an error when a commit failed first (the caller rolls the
     /// core back) or that generation was rolled back.
-    pub async fn committed(&self, generation: u64, seq: u64) -> Result<(), String> {
+    pub(crate) async fn committed(&self, generation: u64, seq: u64) -> Result<(), String> {
         let mut rx = self.committed.clone();
         let state = rx
             .wait_for(|c| c.generation != generation || c.seq >= seq || c.failed)
@@ -117,14 +118,35 @@ impl WriterHandle {
         }
     }
 
+    /// Takes `core`'s changes and queues their batch, if there is one (call
+    /// it while holding the core's lock); the receiver answers once that
+    /// batch is saved. The workers to wake come back for the caller.
+    pub(crate) fn commit(
+        &self,
+        core: &mut Core,
+    ) -> (Option<oneshot::Receiver<Result<(), String>>>, Vec<u64>) {
+        let changes = core.take_changes(self.committed_now());
+        let Some((seq, ops, facts)) = changes.batch else {
+            return (None, changes.wake);
+        };
+        let (tx, rx) = oneshot::channel();
+        self.send(Batch {
+            seq,
+            ops,
+            facts,
+            reply: Some(tx),
+        });
+        (Some(rx), changes.wake)
+    }
+
     /// How far the store got, now.
-    pub fn committed_now(&self) -> Committed {
+    pub(crate) fn committed_now(&self) -> Committed {
         *self.committed.borrow()
     }
 
     /// Rolls the writer back to the store's last committed state (blocks:
     /// call it from a blocking context, holding the core's lock).
-    pub fn reset_blocking(&self) -> Result<Snapshot, String> {
+    pub(crate) fn reset_blocking(&self) -> Result<Snapshot, String> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Msg::Reset(tx))
@@ -133,7 +155,7 @@ impl WriterHandle {
     }
 
     /// Tries one trivial commit.
-    pub async fn probe(&self) -> Result<(), String> {
+    pub(crate) async fn probe(&self) -> Result<(), String> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Msg::Probe(tx))

@@ -54,7 +54,7 @@ impl Core {
         let w = self.worker_mut(worker);
         w.inbox.push_back(test);
         w.assignments += 1;
-        w.notify.notify_one();
+        self.out.wake.push(worker);
         self.out.ops.push(Op::Assigned {
             test,
             attempt,

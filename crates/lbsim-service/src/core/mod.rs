@@ -2,7 +2,9 @@
 //! worker liveness and the store's ops. It is driven by calls that carry
 //! `now` (µs since the store was created) and never reads a clock, never
 //! awaits and never does I/O: each call leaves its changes in `out`, which
-//! the caller hands to the writer while still holding the lock.
+//! the caller takes ([`Core::take_changes`]) and acts on while still
+//! holding the lock: it sends the batch to the writer and wakes the lease
+//! calls the core names. The core holds no channel and no runtime type.
 
 mod leases;
 pub mod periodic;
@@ -16,7 +18,7 @@ use super::api::{
     ErrorBody, Heartbeat, TestRequest, TestState, WorkerRegistration, WorkerStatusView,
 };
 use super::store::{Op, Snapshot};
-use super::writer::{Batch, Committed, WriterHandle};
+use super::writer::Committed;
 use crate::balancer::model::{TestSpec, WorkerId, WorkerSpec};
 use crate::balancer::options::BalancerOptions;
 use crate::balancer::policy::SchedulerName;
@@ -25,8 +27,6 @@ use crate::sim::{RngStreams, SimTime, Stream};
 use crate::workload::trace::recording::Fact;
 use indexmap::IndexMap;
 use std::collections::VecDeque;
-use std::sync::Arc;
-use tokio::sync::{oneshot, Notify};
 
 /// A test lost with its worker this many times ends failed (the
 /// reference's `max_requeue_attempts`).
@@ -139,8 +139,6 @@ pub struct WorkerEntry {
     pub left_us: Option<u64>,
     pub reason: Option<String>,
     pub assignments: u64,
-    /// Wakes its long-polling lease call.
-    pub notify: Arc<Notify>,
     /// Listed in `Core::idle` (plain queue only).
     pub idle: bool,
 }
@@ -162,6 +160,21 @@ pub struct Totals {
 struct Pending {
     ops: Vec<Op>,
     facts: Vec<String>,
+    /// Workers whose long-polling lease call should look again.
+    wake: Vec<u64>,
+}
+
+/// One call's changes, as the core hands them to the service: the batch
+/// to save (the service sends it to the writer and awaits it) and the
+/// lease calls to wake (the service notifies them). Values, so the core
+/// never holds a channel or knows the runtime.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// The batch to save, with its sequence number; `None` when nothing
+    /// changed.
+    pub batch: Option<(u64, Vec<Op>, Vec<String>)>,
+    /// Workers whose long-polling lease call should look again.
+    pub wake: Vec<u64>,
 }
 
 /// The coordinator's state.
@@ -275,27 +288,22 @@ impl Core {
         }
     }
 
-    /// Hands this call's changes to the writer (in order: call it before
-    /// releasing the lock). Returns `None` when nothing changed.
-    pub fn commit(
-        &mut self,
-        writer: &WriterHandle,
-    ) -> Option<oneshot::Receiver<Result<(), String>>> {
-        self.note_committed(writer.committed_now());
+    /// Takes this call's changes (in order: the caller sends the batch to
+    /// the writer before releasing the lock), given what the writer has
+    /// saved so far.
+    pub fn take_changes(&mut self, committed: Committed) -> Changes {
+        self.note_committed(committed);
+        let wake = std::mem::take(&mut self.out.wake);
         if self.out.ops.is_empty() && self.out.facts.is_empty() {
-            return None;
+            return Changes { batch: None, wake };
         }
-        let (tx, rx) = oneshot::channel();
         self.seq += 1;
         self.batch_totals.push_back((self.seq, self.totals));
         let p = std::mem::take(&mut self.out);
-        writer.send(Batch {
-            seq: self.seq,
-            ops: p.ops,
-            facts: p.facts,
-            reply: Some(tx),
-        });
-        Some(rx)
+        Changes {
+            batch: Some((self.seq, p.ops, p.facts)),
+            wake,
+        }
     }
 
     /// Forgets the totals of batches the store has saved, keeping the last.
@@ -338,7 +346,6 @@ impl Core {
             // Liveness is not stored: keep what the heartbeats said.
             new.last_heartbeat_us = old.last_heartbeat_us;
             new.heartbeats = old.heartbeats;
-            new.notify = old.notify.clone();
         }
         core
     }

@@ -37,7 +37,7 @@ impl Core {
             let w = self.worker_mut(id);
             w.idle = false;
             if w.status == WorkerStatusView::Active {
-                w.notify.notify_one();
+                self.out.wake.push(id);
                 wake -= 1;
             }
         }

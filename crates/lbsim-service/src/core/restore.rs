@@ -11,8 +11,6 @@ use crate::balancer::model::{LoadDrift, TestId};
 use crate::sim::SimTime;
 use crate::store::{Snapshot, TestRow, WorkerRow};
 use std::collections::VecDeque;
-use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// A drift that puts any worker above the capacity gate.
 const FULL: LoadDrift = LoadDrift {
@@ -55,7 +53,6 @@ fn worker_entry(row: &WorkerRow, now: u64) -> Option<WorkerEntry> {
         left_us: row.left_us,
         reason: row.reason.clone(),
         assignments: 0,
-        notify: Arc::new(Notify::new()),
         idle: false,
     })
 }

@@ -10,8 +10,6 @@ use crate::sim::SimTime;
 use crate::store::Op;
 use crate::workload::trace::recording::Fact;
 use std::collections::VecDeque;
-use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// Heartbeats per second the server aims at, at most, across the fleet: the
 /// interval stretches as the fleet grows past `TARGET_RATE × base interval`.
@@ -72,7 +70,6 @@ impl Core {
             left_us: None,
             reason: None,
             assignments: 0,
-            notify: Arc::new(Notify::new()),
             idle: false,
         });
         self.schedule(now);
@@ -96,9 +93,10 @@ impl Core {
         Ok(w)
     }
 
-    /// What wakes a worker's long-polling lease call.
-    pub fn notify_of(&self, id: u64) -> Option<Arc<Notify>> {
-        self.worker(id).map(|w| w.notify.clone())
+    /// Whether worker `id` is known (a lease call of an unknown one does
+    /// not wait).
+    pub fn knows_worker(&self, id: u64) -> bool {
+        self.worker(id).is_some()
     }
 
     /// Records a heartbeat: renews the worker's leases, turns its measured
@@ -227,7 +225,7 @@ impl Core {
         w.reason = Some(reason.to_string());
         w.inbox.clear();
         w.cancel.clear();
-        w.notify.notify_one();
+        self.out.wake.push(id);
         self.out.ops.push(Op::WorkerStatus {
             id,
             status: "offline",
