@@ -7,20 +7,31 @@ use std::path::PathBuf;
 pub enum Error {
     /// A flag or argument value is unusable (negative count, zero duration…).
     #[error("invalid {flag}: {message}")]
-    InvalidInput { flag: String, message: String },
+    InvalidInput {
+        /// The flag or argument, as the user wrote it.
+        flag: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A config, grid or trace file is unusable; `location` names the field
     /// path or the line.
     #[error("{file}: {location}: {message}")]
     BadFile {
+        /// The file, as named by the user.
         file: String,
+        /// The field path or line.
         location: String,
+        /// What is wrong there.
         message: String,
     },
     /// A named thing (scenario, scheduler) does not exist.
     #[error("unknown {kind} '{name}' (known: {known})")]
     Unknown {
+        /// What was looked up ("scenario", "scheduler").
         kind: &'static str,
+        /// The name asked for.
         name: String,
+        /// The names that exist, so the user can pick one.
         known: String,
     },
     /// A safety limit (LB_MAX_WORKERS) would be exceeded.
@@ -29,13 +40,17 @@ pub enum Error {
     /// An input file the user named cannot be read (missing, unreadable).
     #[error("cannot read {}: {source}", path.display())]
     Input {
+        /// The file.
         path: PathBuf,
+        /// Why it could not be read.
         source: std::io::Error,
     },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why the read or write failed.
         source: std::io::Error,
     },
     /// The run itself could not complete.
@@ -98,6 +113,7 @@ impl Error {
         Error::bad_file(file, format!("line {line}"), message)
     }
 
+    /// A failed read or write of `path` (exit code 1).
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
@@ -106,6 +122,7 @@ impl Error {
     }
 }
 
+/// lbsim's result: [`Error`] unless said otherwise.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

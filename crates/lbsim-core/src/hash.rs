@@ -19,6 +19,7 @@ impl Default for Fnv64 {
 }
 
 impl Fnv64 {
+    /// Feeds `bytes` in (the hash depends only on the bytes, in order).
     pub fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 = (self.0 ^ u64::from(b)).wrapping_mul(FNV_PRIME);

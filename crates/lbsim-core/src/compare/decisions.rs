@@ -16,7 +16,9 @@ use indexmap::IndexMap;
 pub struct Decision {
     /// The time as written (compared as text: both sides round the same way).
     pub time: String,
+    /// The test's id, as written.
     pub test: String,
+    /// The worker it went to, as written.
     pub worker: String,
 }
 

@@ -59,16 +59,22 @@ impl Observer for FactStream<'_> {
 /// version of it (`None`: that run had no such fact).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Divergence {
+    /// 1-based position of the fact.
     pub index: u64,
+    /// The first run's fact there.
     pub run1: Option<String>,
+    /// The second run's fact there.
     pub run2: Option<String>,
 }
 
 /// What the check found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
+    /// Facts each run produced.
     pub facts: [u64; 2],
+    /// Each run's hash over its facts.
     pub hashes: [Fnv64; 2],
+    /// Each run's hash over its results JSON.
     pub json_hashes: [Fnv64; 2],
     /// The first differing fact, or the first differing line of the
     /// results JSON (as `json line N`).
@@ -76,6 +82,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// True when both runs gave the same facts and the same results.
     pub fn is_deterministic(&self) -> bool {
         self.divergence.is_none()
     }

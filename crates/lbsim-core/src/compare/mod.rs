@@ -16,8 +16,11 @@ use std::path::Path;
 /// One metric of both sides.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricRow {
+    /// The metric's name, as in the results JSON.
     pub name: String,
+    /// Its value in A (`None`: A lacks it).
     pub a: Option<f64>,
+    /// Its value in B (`None`: B lacks it).
     pub b: Option<f64>,
 }
 
@@ -39,7 +42,9 @@ impl MetricRow {
 pub struct FirstDivergence {
     /// 1-based position in the logs.
     pub index: u64,
+    /// A's decision there.
     pub a: Option<Decision>,
+    /// B's decision there.
     pub b: Option<Decision>,
 }
 
@@ -51,7 +56,9 @@ pub struct Comparison {
     /// Decisions (test and its n-th assignment) whose time or worker differ,
     /// or that only one side has; `None` for results files.
     pub differing: Option<(u64, u64)>,
+    /// Where the decision logs first differ; `None` if they agree (or for results files).
     pub first: Option<FirstDivergence>,
+    /// Every metric of both sides.
     pub metrics: Vec<MetricRow>,
 }
 

@@ -50,21 +50,32 @@ pub enum EndReason {
 /// How the run went, as a process (not as a balancer).
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct RunInfo {
+    /// Why the run stopped: every test final, or the horizon.
     pub end_reason: EndReason,
+    /// Simulated seconds when it stopped.
     pub end_time: f64,
+    /// The scenario's horizon, simulated seconds (the run may end earlier).
     pub horizon: f64,
+    /// Events the queue handed out: the run's size, for `--stats`.
     pub events: u64,
+    /// Scheduling passes the balancer ran.
     pub scheduling_passes: u64,
+    /// Assignments the balancer made (a requeued test counts again).
     pub decisions: u64,
 }
 
 /// Everything a run produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunOutput {
+    /// The scenario that ran, as validated (the results carry it).
     pub scenario: Scenario,
+    /// The summary the results and the text report are written from.
     pub metrics: Metrics,
+    /// Per-interval samples, for charts and the dashboard.
     pub series: TimeSeries,
+    /// One row per worker that took part.
     pub workers: Vec<WorkerRow>,
+    /// How the run went as a process.
     pub run: RunInfo,
     /// Whole distributions (quantile points), for charts.
     pub distributions: Distributions,

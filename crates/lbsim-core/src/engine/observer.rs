@@ -60,6 +60,7 @@ pub struct Fanout<'a> {
 }
 
 impl<'a> Fanout<'a> {
+    /// Adds an observer; each fact reaches them in the order they were added.
     pub fn push(&mut self, observer: &'a mut dyn Observer) {
         self.observers.push(observer);
     }

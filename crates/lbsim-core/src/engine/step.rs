@@ -97,6 +97,7 @@ impl<'a> Simulation<'a> {
         &self.balancer
     }
 
+    /// The scenario being run (the dashboard labels its screen from it).
     pub fn scenario(&self) -> &Scenario {
         self.scenario
     }

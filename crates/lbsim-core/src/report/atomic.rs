@@ -29,6 +29,7 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
+    /// Starts writing `target` through a temporary file beside it (nothing appears at `target` until [`AtomicFile::commit`]).
     pub fn create(target: &Path) -> Result<AtomicFile> {
         let real = follow_links(target);
         if is_special(&real) {
@@ -56,6 +57,7 @@ impl AtomicFile {
         })
     }
 
+    /// Where to write the contents.
     pub fn writer(&mut self) -> &mut BufWriter<File> {
         self.writer
             .as_mut()
@@ -79,6 +81,7 @@ impl AtomicFile {
         Ok(())
     }
 
+    /// The file this will become.
     pub fn path(&self) -> &Path {
         &self.target
     }

@@ -43,6 +43,7 @@ pub struct BenchmarkDoc<'a> {
 }
 
 impl<'a> BenchmarkDoc<'a> {
+    /// The document of a finished grid (`full_suite`: the whole grid ran).
     pub fn new(rows: &'a [BenchmarkRow], full_suite: bool, seed: u64) -> Self {
         BenchmarkDoc {
             benchmark_results: Cow::Borrowed(rows),

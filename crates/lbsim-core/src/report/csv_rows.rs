@@ -49,6 +49,7 @@ pub(super) fn push_secs(out: &mut String, micros: u64) {
 }
 
 impl TestCsv {
+    /// Starts the per-test CSV at `path` (written atomically).
     pub fn create(path: &Path) -> Result<TestCsv> {
         let mut csv = TestCsv {
             file: AtomicFile::create(path)?,

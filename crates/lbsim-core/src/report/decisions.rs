@@ -27,6 +27,7 @@ pub struct DecisionLog {
 }
 
 impl DecisionLog {
+    /// Starts the decision log of a run of `policy` at `path` (written atomically).
     pub fn create(path: &Path, policy: SchedulerName) -> Result<DecisionLog> {
         let mut log = DecisionLog {
             file: AtomicFile::create(path)?,
@@ -61,6 +62,7 @@ impl DecisionLog {
         row
     }
 
+    /// Finishes the file: it appears whole or not at all.
     pub fn commit(self) -> Result<()> {
         self.file.commit()
     }

@@ -30,6 +30,7 @@ pub(super) struct Replayed {
 /// What a run produced.
 #[derive(Clone, Debug)]
 pub struct RunReport {
+    /// What the run produced.
     pub output: RunOutput,
     /// The `--stats` line (events, wall time, speed, peak memory), if asked.
     pub stats: Option<String>,

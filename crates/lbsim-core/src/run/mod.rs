@@ -42,8 +42,11 @@ use std::path::PathBuf;
 /// What to run, with what, and where its results go.
 #[derive(Clone, Debug)]
 pub struct RunRequest {
+    /// Where the scenario comes from.
     pub source: Source,
+    /// What the user set over it.
     pub overrides: Overrides,
+    /// Which files the run writes.
     pub outputs: Outputs,
 }
 
@@ -52,13 +55,20 @@ pub struct RunRequest {
 pub enum Source {
     /// The reference's stress test: its defaults, steady or in bursts, with
     /// or without dynamic workers.
-    Stress { burst: bool, dynamic: bool },
+    Stress {
+        /// In bursts rather than steady.
+        burst: bool,
+        /// Workers join and leave during the run.
+        dynamic: bool,
+    },
     /// The `spike` command: bursts, dynamic workers and one load spike.
     Spike,
     /// A named scenario of a config file (`None`: `LB_CONFIG_PATH`, else
     /// the embedded default).
     Scenario {
+        /// The scenario's name in the config.
         name: String,
+        /// The config file.
         config: Option<PathBuf>,
     },
     /// A recorded workload.
@@ -73,6 +83,7 @@ pub enum Source {
 /// A trace to replay and how.
 #[derive(Clone, Debug)]
 pub struct TraceSource {
+    /// The trace file.
     pub path: PathBuf,
     /// `None`: detected from the file name and its first line.
     pub format: Option<TraceFormat>,
@@ -87,6 +98,7 @@ pub struct TraceSource {
 /// The config scenario whose worker pool a replay runs on.
 #[derive(Clone, Debug)]
 pub struct ClusterSource {
+    /// The scenario's name in the config.
     pub scenario: String,
     /// `None`: `LB_CONFIG_PATH`, else the embedded default.
     pub config: Option<PathBuf>,

@@ -10,10 +10,15 @@ use crate::scenario::{BalancingOverrides, EnvSettings, StressOptions, DEFAULT_SE
 /// source's value, or the default when the source has none.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Overrides {
+    /// `--workers`.
     pub workers: Option<u32>,
+    /// `--tests`.
     pub tests: Option<u64>,
+    /// `--duration`, seconds.
     pub duration_s: Option<f64>,
+    /// `--seed`.
     pub seed: Option<u64>,
+    /// `--scheduler`.
     pub scheduler: Option<SchedulerName>,
     /// Composite weights, work stealing, concurrency keys.
     pub balancing: BalancingOverrides,

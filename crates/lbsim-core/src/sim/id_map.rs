@@ -16,6 +16,7 @@ const ABSENT: u32 = u32::MAX;
 const COMPACT_AFTER: usize = 4096;
 
 #[derive(Clone, Debug)]
+/// A map from increasing ids to values that keeps only a window of live ones: look-ups are an index, and ids that died long ago cost nothing.
 pub struct IdMap<V> {
     /// Id of `window[head]`.
     base: u64,
@@ -39,10 +40,12 @@ impl<V> Default for IdMap<V> {
 }
 
 impl<V> IdMap<V> {
+    /// Live entries.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// True when no entry is live.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -65,15 +68,18 @@ impl<V> IdMap<V> {
     }
 
     #[inline]
+    /// The value of `id`, if it is live.
     pub fn get(&self, id: u64) -> Option<&V> {
         self.slot(id).map(|s| &self.values[s])
     }
 
     #[inline]
+    /// The value of `id`, if it is live, to change.
     pub fn get_mut(&mut self, id: u64) -> Option<&mut V> {
         self.slot(id).map(|s| &mut self.values[s])
     }
 
+    /// Whether `id` is live.
     pub fn contains(&self, id: u64) -> bool {
         self.slot(id).is_some()
     }

@@ -52,6 +52,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
+    /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
@@ -59,6 +60,7 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// An empty queue with room for `capacity` events (a run knows roughly how many it will hold).
     pub fn with_capacity(capacity: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(capacity),
@@ -84,10 +86,12 @@ impl<E> EventQueue<E> {
         self.heap.peek().map(|e| e.time)
     }
 
+    /// Events waiting.
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
+    /// True when no event waits (the run is over).
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

@@ -56,10 +56,12 @@ pub struct RngStreams {
 }
 
 impl RngStreams {
+    /// The streams of one master seed: each subsystem's draws depend only on the seed and its own stream.
     pub fn new(seed: u64) -> Self {
         RngStreams { seed }
     }
 
+    /// The master seed.
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -93,6 +95,7 @@ pub struct SimRng {
 }
 
 impl SimRng {
+    /// The next draw of this stream.
     pub fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
     }

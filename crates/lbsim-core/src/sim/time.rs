@@ -23,7 +23,9 @@ pub struct SimTime(pub u64);
 pub struct SimDuration(pub u64);
 
 impl SimTime {
+    /// The start of every run.
     pub const ZERO: SimTime = SimTime(0);
+    /// Later than any event: "never".
     pub const MAX: SimTime = SimTime(u64::MAX);
 
     /// Seconds as a float, for reports only; never for ordering.
@@ -31,6 +33,7 @@ impl SimTime {
         self.0 as f64 / MICROS_PER_SEC as f64
     }
 
+    /// `secs` whole seconds after the start.
     pub fn from_secs(secs: u64) -> SimTime {
         SimTime(secs.saturating_mul(MICROS_PER_SEC))
     }
@@ -66,8 +69,10 @@ fn round_half_up(x: f64) -> u64 {
 }
 
 impl SimDuration {
+    /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
 
+    /// `secs` whole seconds.
     pub fn from_secs(secs: u64) -> SimDuration {
         SimDuration(secs.saturating_mul(MICROS_PER_SEC))
     }
@@ -86,6 +91,7 @@ impl SimDuration {
         }
     }
 
+    /// In seconds, for reports (outputs round it).
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / MICROS_PER_SEC as f64
     }
