@@ -38,7 +38,6 @@ pub mod engine;
 pub mod error;
 pub mod hash;
 pub mod input;
-#[allow(missing_docs)]
 pub mod metrics;
 pub mod report;
 pub mod run;

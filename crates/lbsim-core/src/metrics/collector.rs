@@ -95,6 +95,7 @@ impl Collector {
         &mut self.buckets[self.current.0]
     }
 
+    /// Counts a submitted test.
     #[inline]
     pub fn on_submit(&mut self) {
         self.submitted += 1;

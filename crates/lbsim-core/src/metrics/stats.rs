@@ -39,10 +39,15 @@ pub fn jain_index(xs: &[f64]) -> f64 {
 /// Mean and tail of a distribution, seconds (or a ratio for slowdown).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
+    /// Mean (exact).
     pub avg: f64,
+    /// Median, nearest-rank.
     pub p50: f64,
+    /// 95th percentile, nearest-rank.
     pub p95: f64,
+    /// 99th percentile, nearest-rank.
     pub p99: f64,
+    /// Largest value (exact).
     pub max: f64,
 }
 
