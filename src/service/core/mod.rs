@@ -191,7 +191,7 @@ pub struct Core {
     /// the balancer's bit `Backends::label(i)`.
     labels: indexmap::IndexSet<String>,
     /// The last successful run times per test name (learned durations).
-    durations: std::collections::HashMap<String, VecDeque<f64>>,
+    durations: IndexMap<String, VecDeque<f64>>,
     /// Every worker shape that ever registered: a test none of them could
     /// hold is rejected.
     shapes: Vec<WorkerSpec>,
@@ -263,7 +263,7 @@ impl Core {
             keys: IndexMap::new(),
             families: IndexMap::new(),
             labels: indexmap::IndexSet::new(),
-            durations: std::collections::HashMap::new(),
+            durations: IndexMap::new(),
             shapes: Vec::new(),
             counts: [0; TestState::ALL.len()],
             totals: Totals::default(),
