@@ -3,12 +3,12 @@
 //! retries of failed runs, and cancellation.
 
 use super::{CallError, CallResult, Core, Run};
-use crate::balancer::model::{Backends, TestId, TestSpec};
 use crate::api::{
     Completion, LeaseAck, RunOutcome, TestRequest, TestState, TestView, DEFAULT_EXPECTED_DURATION_S,
 };
-use crate::store::Op;
+use crate::balancer::model::{Backends, TestId, TestSpec};
 use crate::sim::SimTime;
+use crate::store::Op;
 use crate::workload::trace::recording::Fact;
 use std::collections::VecDeque;
 
