@@ -7,6 +7,7 @@
 //! reference's documents show both orders), and are refused otherwise.
 
 use super::benchmark::BenchmarkArgs;
+use super::cancel::CancelArgs;
 use super::dashboard::DashboardArgs;
 use super::determinism::DeterminismArgs;
 use super::diff::DiffArgs;
@@ -82,6 +83,8 @@ pub(crate) enum Command {
     Worker(WorkerArgs),
     /// Play a scenario against a running coordinator and measure it
     Load(LoadArgs),
+    /// Cancel tests on a running coordinator
+    Cancel(CancelArgs),
     /// Watch a run (stress, scenario, spike, replay) or a coordinator live in the terminal
     Dashboard(DashboardArgs),
 }
@@ -197,6 +200,7 @@ impl Command {
             Command::Serve(_) => "serve",
             Command::Worker(_) => "worker",
             Command::Load(_) => "load",
+            Command::Cancel(_) => "cancel",
             Command::Dashboard(_) => "dashboard",
         }
     }
@@ -258,6 +262,7 @@ impl Command {
                 take("--config", &mut b.config, &mut a.config)
             }
             Command::Diff(_) | Command::Visualize(_) | Command::Dashboard(_) => Ok(()),
+            Command::Cancel(_) => Ok(()),
         }
     }
 }

@@ -139,6 +139,7 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                 "--config",
             ]),
         ),
+        ("cancel", with_help(&["--url", "--token"])),
     ]
 }
 
