@@ -4,11 +4,16 @@
 //! (`render`); `index.html` inlines them all (`html`).
 
 mod axis;
+mod best_map;
+mod compare_data;
+mod compare_figure;
+mod compare_view;
 mod data;
 mod figure;
 #[cfg(test)]
 mod fixtures;
 mod grid;
+mod heatmap;
 mod html;
 mod out_dir;
 mod render;
@@ -16,6 +21,10 @@ mod run;
 mod style;
 
 pub use axis::{format_tick, Axis};
+pub use compare_data::{Comparison, Criterion};
+pub use compare_figure::{
+    BestMap, HeatColumn, HeatPanel, MapPanel, MapPoint, PolicyHeat, PolicyKey,
+};
 pub use data::{parse, Kind, Results};
 pub use figure::{Band, Bar, Body, Chart, Heat, Key, LegendEntry, Mark, Panel, Scale, Series};
 pub use render::{svg, x_axis, y_axis};
@@ -31,6 +40,16 @@ pub fn charts(results: &Results, kind: Kind) -> (Vec<Chart>, Vec<String>) {
         (Results::Csv(header, rows), _) => grid::sweep_charts(header, rows),
         (Results::Benchmark(doc), _) => grid::bench_charts(doc),
         (Results::Run(doc), _) => run::charts(doc),
+    }
+}
+
+/// The policy comparison of a benchmark grid or a sweep, when the file
+/// has one (a sweep without the columns it needs has none).
+pub fn comparison(results: &Results) -> Option<Comparison> {
+    match results {
+        Results::Benchmark(doc) => Some(compare_data::from_benchmark(&doc.benchmark_results)),
+        Results::Csv(header, rows) => compare_data::from_sweep(header, rows).ok().map(|c| c.0),
+        Results::Run(_) => None,
     }
 }
 
@@ -79,6 +98,7 @@ pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Wri
         source: &name,
         kind: kind.as_str(),
         results: run,
+        tables: comparison(&results).map_or_else(String::new, |c| compare_view::tables(&c)),
         charts: inlined,
         notes: &notes,
     });

@@ -1,0 +1,280 @@
+//! The policy comparison of a benchmark grid or a sweep, as charts (a heat
+//! map of policies × cells per criterion, and the winner per cell over
+//! workers × tests) and as the report's tables (wins per policy, the best
+//! policy per cell, every result with its distance from the best).
+
+use super::axis::format_tick;
+use super::compare_data::{index, Cell, Comparison, Criterion};
+use super::compare_figure::{
+    BestMap, HeatColumn, HeatPanel, MapPanel, MapPoint, PolicyHeat, PolicyKey,
+};
+use super::figure::{Body, Chart};
+use super::html::{escape, percent, seconds};
+use super::render::format_value;
+use crate::balancer::policy::SchedulerName;
+use std::fmt::Write;
+
+/// The comparison's charts: the heat map, and the winners' map when every
+/// cell has a worker and a test count.
+pub(super) fn charts(c: &Comparison) -> Vec<Chart> {
+    let mut out = vec![heat_chart(c)];
+    if let Some(map) = best_map(c) {
+        out.push(map);
+    }
+    out
+}
+
+/// Column labels: workers as groups and tests within them when the grid
+/// has both; else the one count, else the cell's number.
+fn columns(c: &Comparison) -> (Vec<HeatColumn>, String, String) {
+    let both = c
+        .cells
+        .iter()
+        .all(|x| x.workers.is_some() && x.tests.is_some());
+    let column = |i: usize, x: &Cell| match (both, x.workers, x.tests) {
+        (true, Some(w), Some(t)) => HeatColumn {
+            group: format_tick(w),
+            label: format_tick(t),
+        },
+        (_, w, t) => HeatColumn {
+            group: String::new(),
+            label: w.or(t).map_or_else(|| (i + 1).to_string(), format_tick),
+        },
+    };
+    let cols = c
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, x)| column(i, x))
+        .collect();
+    let any = |f: fn(&Cell) -> Option<f64>| c.cells.iter().all(|x| f(x).is_some());
+    let (group, label) = if both {
+        ("workers", "tests")
+    } else if any(|x| x.workers) {
+        ("", "workers")
+    } else if any(|x| x.tests) {
+        ("", "tests")
+    } else {
+        ("", "cell (numbered as in the tables)")
+    };
+    (cols, group.into(), label.into())
+}
+
+fn heat_chart(c: &Comparison) -> Chart {
+    let (columns, group_label, column_label) = columns(c);
+    let panels = Criterion::ALL
+        .iter()
+        .map(|&k| HeatPanel {
+            title: format!("{}: times the cell's best (1 = best, outlined)", k.label()),
+            ratio: (c.policies.iter())
+                .map(|&p| c.cells.iter().map(|x| c.ratio(x, p, k)).collect())
+                .collect(),
+        })
+        .collect();
+    Chart {
+        name: "policy_comparison".into(),
+        title: "Which policy wins: each policy against the best in every cell".into(),
+        body: Body::PolicyHeat(PolicyHeat {
+            rows: c.policies.iter().map(|&p| PolicyKey::of(p)).collect(),
+            columns,
+            group_label,
+            column_label,
+            panels,
+        }),
+    }
+}
+
+fn best_map(c: &Comparison) -> Option<Chart> {
+    if c.cells.is_empty()
+        || c.cells
+            .iter()
+            .any(|x| x.workers.is_none() || x.tests.is_none())
+    {
+        return None;
+    }
+    let mut winners_anywhere: Vec<SchedulerName> = Vec::new();
+    let panels = Criterion::ALL
+        .iter()
+        .map(|&k| MapPanel {
+            title: format!("Best {} (grey: a tie)", k.label()),
+            points: (c.cells.iter())
+                .map(|x| {
+                    let w = c.winners(x, k);
+                    if let [one] = w[..] {
+                        winners_anywhere.push(one);
+                    }
+                    MapPoint {
+                        workers: x.workers.unwrap_or(0.0),
+                        tests: x.tests.unwrap_or(0.0),
+                        winners: w.iter().map(|p| p.as_str().to_string()).collect(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let keys = (c.policies.iter())
+        .filter(|p| winners_anywhere.contains(p))
+        .map(|&p| PolicyKey::of(p))
+        .collect();
+    Some(Chart {
+        name: "best_policy_map".into(),
+        title: "The best policy per cell, over workers and tests".into(),
+        body: Body::BestMap(BestMap { keys, panels }),
+    })
+}
+
+/// A figure of `k` with its unit: seconds for times, percent for fairness.
+fn figure(k: Criterion, v: f64) -> String {
+    match k {
+        Criterion::Fairness => percent(v * 100.0),
+        _ => seconds(v),
+    }
+}
+
+/// A policy's name with a swatch of its chart colour.
+fn policy_cell(p: SchedulerName) -> String {
+    let key = PolicyKey::of(p);
+    let c = key.colour;
+    format!(
+        "<span style=\"color:#{:02x}{:02x}{:02x}\">■</span> {}",
+        c.0,
+        c.1,
+        c.2,
+        escape(&key.name)
+    )
+}
+
+/// "round_robin 12.5 s (next: fifo ×1.20)", or the tie.
+fn best_text(c: &Comparison, cell: &Cell, k: Criterion) -> String {
+    let winners = c.winners(cell, k);
+    let Some(best) = c.best(cell, k) else {
+        return "–".into();
+    };
+    let shown = figure(k, best);
+    let ran = cell.entries.iter().flatten().count();
+    if winners.len() > 1 {
+        let names: Vec<String> = winners.iter().map(|&p| policy_cell(p)).collect();
+        return if winners.len() == ran && ran > 2 {
+            format!("all {ran} tie at {shown}")
+        } else {
+            format!("tie at {shown}: {}", names.join(", "))
+        };
+    }
+    let next = (c.policies.iter())
+        .filter(|p| !winners.contains(p))
+        .filter_map(|&p| Some((p, c.ratio(cell, p, k)?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    let mut s = format!(
+        "{} {shown}",
+        winners.first().map_or(String::new(), |&p| policy_cell(p))
+    );
+    if let Some((p, r)) = next {
+        let _ = write!(s, " (next: {} ×{})", escape(p.as_str()), format_value(r));
+    }
+    s
+}
+
+/// The report's tables, as HTML: with one policy, only its results.
+pub(super) fn tables(c: &Comparison) -> String {
+    if c.policies.len() < 2 {
+        return format!("<h2>All results</h2>\n{}", all_table(c));
+    }
+    let mut s = String::from("<h2>Which policy wins</h2>\n");
+    s.push_str(
+        "<p>Per cell, each policy against the best policy of that cell: ×1 is the best, ×2 twice \
+         the best's p95 turnaround or latency (times under 1 ms count as 1 ms), or half its \
+         fairness. Repeated runs of a cell are averaged.</p>\n",
+    );
+    s.push_str(&wins_table(c));
+    s.push_str("<h2>Best policy per cell</h2>\n");
+    s.push_str(&best_table(c));
+    s.push_str("<h2>All results</h2>\n");
+    s.push_str(&all_table(c));
+    s
+}
+
+/// Cells won (alone or tied) per policy and criterion, and the geometric
+/// mean of its ratios to the best over the cells it ran.
+fn wins_table(c: &Comparison) -> String {
+    let mut s = String::from("<table>\n<tr><th>policy</th>");
+    for k in Criterion::ALL {
+        let _ = write!(
+            s,
+            "<th>cells best on {0}</th><th>{0}, geometric mean ×best</th>",
+            k.label()
+        );
+    }
+    s.push_str("</tr>\n");
+    for &p in &c.policies {
+        let _ = write!(s, "<tr><td>{}</td>", policy_cell(p));
+        for k in Criterion::ALL {
+            let won = c
+                .cells
+                .iter()
+                .filter(|x| c.winners(x, k).contains(&p))
+                .count();
+            let ratios: Vec<f64> = c.cells.iter().filter_map(|x| c.ratio(x, p, k)).collect();
+            let mean = (!ratios.is_empty())
+                .then(|| (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp());
+            let mean = mean.map_or("–".into(), |m| format!("×{}", format_value(m)));
+            let _ = write!(s, "<td>{won} of {}</td><td>{mean}</td>", c.cells.len());
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
+    s
+}
+
+fn best_table(c: &Comparison) -> String {
+    let mut s = String::from("<table>\n<tr><th>#</th><th>cell</th>");
+    for k in Criterion::ALL {
+        let _ = write!(s, "<th>best {}</th>", k.label());
+    }
+    s.push_str("</tr>\n");
+    for (i, cell) in c.cells.iter().enumerate() {
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", i + 1, escape(&cell.label));
+        for k in Criterion::ALL {
+            let _ = write!(s, "<td>{}</td>", best_text(c, cell, k));
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
+    s
+}
+
+fn all_table(c: &Comparison) -> String {
+    let mut s = String::from(
+        "<table>\n<tr><th>#</th><th>cell</th><th>policy</th><th>runs</th><th>scheduled</th>",
+    );
+    for k in Criterion::ALL {
+        let _ = write!(s, "<th>{}</th><th>×best</th>", k.label());
+    }
+    s.push_str("</tr>\n");
+    for (i, cell) in c.cells.iter().enumerate() {
+        for (&p, e) in c.policies.iter().zip(&cell.entries) {
+            let Some(e) = e else { continue };
+            let scheduled = e.success_rate.map_or("–".into(), percent);
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{scheduled}</td>",
+                i + 1,
+                escape(&cell.label),
+                policy_cell(p),
+                e.runs
+            );
+            for k in Criterion::ALL {
+                let ratio = c
+                    .ratio(cell, p, k)
+                    .map_or("–".into(), |r| format!("×{}", format_value(r)));
+                let _ = write!(
+                    s,
+                    "<td>{}</td><td>{ratio}</td>",
+                    figure(k, e.values[index(k)])
+                );
+            }
+            s.push_str("</tr>\n");
+        }
+    }
+    s.push_str("</table>\n");
+    s
+}
