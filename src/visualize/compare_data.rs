@@ -84,6 +84,8 @@ pub struct Cell {
     pub tests: Option<f64>,
     /// Every axis as `name=value`, for tables.
     pub label: String,
+    /// The values of the axes other than workers and tests (`bursts`).
+    pub rest: String,
     /// By `Comparison::policies` index; `None`: the policy did not run here.
     pub entries: Vec<Option<Entry>>,
 }
@@ -95,6 +97,8 @@ pub struct Comparison {
     pub policies: Vec<SchedulerName>,
     /// Ordered by workers, then tests, then label.
     pub cells: Vec<Cell>,
+    /// The names of the axes in `Cell::rest` (`arrivals.type`).
+    pub rest_axes: String,
 }
 
 /// Two figures this close (relative) are a tie.
@@ -189,8 +193,8 @@ impl Sums {
     }
 }
 
-/// A cell's identity while grouping: sort keys, then the label.
-type CellKey = (Option<OrdF>, Option<OrdF>, String);
+/// A cell's identity while grouping: sort keys, the label, the rest.
+type CellKey = (Option<OrdF>, Option<OrdF>, String, String);
 
 /// An f64 that sorts (`total_cmp`), for cell keys.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -210,6 +214,7 @@ impl Ord for OrdF {
 /// Groups `(cell key, policy, values, success)` into a comparison.
 fn build(
     points: impl Iterator<Item = (CellKey, SchedulerName, [f64; 3], Option<f64>)>,
+    rest_axes: String,
 ) -> Comparison {
     let mut groups: BTreeMap<CellKey, BTreeMap<usize, Sums>> = BTreeMap::new();
     for (key, policy, values, success) in points {
@@ -224,28 +229,37 @@ fn build(
     let policies: Vec<SchedulerName> = seen.iter().map(|&i| SCHEDULERS[i].name).collect();
     let cells = groups
         .into_iter()
-        .map(|((w, t, label), g)| Cell {
+        .map(|((w, t, label, rest), g)| Cell {
             workers: w.map(|x| x.0),
             tests: t.map(|x| x.0),
             label,
+            rest,
             entries: seen.iter().map(|i| g.get(i).map(Sums::mean)).collect(),
         })
         .collect();
-    Comparison { policies, cells }
+    Comparison {
+        policies,
+        cells,
+        rest_axes,
+    }
 }
 
 /// The comparison of a benchmark grid's rows.
 pub(super) fn from_benchmark(rows: &[BenchmarkRow]) -> Comparison {
-    build(rows.iter().map(|r| {
-        let (w, t) = (f64::from(r.workers), r.tests as f64);
-        let key = (
-            Some(OrdF(w)),
-            Some(OrdF(t)),
-            bench_label(r.workers, r.tests),
-        );
-        let values = Criterion::ALL.map(|c| c.of(r));
-        (key, r.scheduler, values, Some(r.metrics.success_rate))
-    }))
+    build(
+        rows.iter().map(|r| {
+            let (w, t) = (f64::from(r.workers), r.tests as f64);
+            let key = (
+                Some(OrdF(w)),
+                Some(OrdF(t)),
+                bench_label(r.workers, r.tests),
+                String::new(),
+            );
+            let values = Criterion::ALL.map(|c| c.of(r));
+            (key, r.scheduler, values, Some(r.metrics.success_rate))
+        }),
+        String::new(),
+    )
 }
 
 /// "20 workers × 500 tests".
@@ -278,6 +292,10 @@ pub(super) fn from_sweep(
     let axes: Vec<usize> = (0..seed)
         .filter(|&i| !NOT_AXES.contains(&header[i].as_str()))
         .collect();
+    let rest: Vec<usize> = (axes.iter().copied())
+        .filter(|&i| !["workers", "tests"].contains(&header[i].as_str()))
+        .collect();
+    let rest_axes: Vec<&str> = rest.iter().map(|&i| header[i].as_str()).collect();
     let success = col("success_rate");
     let num = |r: &Vec<String>, i: usize| r.get(i).and_then(|c| c.trim().parse::<f64>().ok());
     let mut left_out = 0;
@@ -301,13 +319,20 @@ pub(super) fn from_sweep(
             .iter()
             .map(|&i| format!("{}={}", header[i], r.get(i).map_or("", |v| v.trim())))
             .collect();
-        let key = (axis("workers"), axis("tests"), label.join(", "));
+        let value = |i: usize| r.get(i).map_or("", |v| v.trim());
+        let others: Vec<&str> = rest.iter().map(|&i| value(i)).collect();
+        let key = (
+            axis("workers"),
+            axis("tests"),
+            label.join(", "),
+            others.join(", "),
+        );
         points.push((key, policy, [a, b, c], success.and_then(|i| num(r, i))));
     }
     let note = (left_out > 0).then(|| {
         format!("policy comparison: {left_out} sweep rows left out (a scheduler lbsim does not know, or a figure that is not a number)")
     });
-    Ok((build(points.into_iter()), note))
+    Ok((build(points.into_iter(), rest_axes.join(", ")), note))
 }
 
 #[cfg(test)]
@@ -393,6 +418,7 @@ mod tests {
         assert!(note.unwrap().contains("2 sweep rows left out"));
         assert_eq!(c.cells.len(), 1);
         assert_eq!(c.cells[0].label, "workers=10");
+        assert_eq!((c.cells[0].rest.as_str(), c.rest_axes.as_str()), ("", ""));
         let fifo = c.cells[0].entries[c.column(Fifo).unwrap()]
             .as_ref()
             .unwrap();

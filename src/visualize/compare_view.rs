@@ -24,40 +24,34 @@ pub(super) fn charts(c: &Comparison) -> Vec<Chart> {
     out
 }
 
-/// Column labels: workers as groups and tests within them when the grid
-/// has both; else the one count, else the cell's number.
+/// Column labels: workers as groups when every cell has a worker count;
+/// within them tests, else the other axes' values, else the cell's number.
 fn columns(c: &Comparison) -> (Vec<HeatColumn>, String, String) {
-    let both = c
-        .cells
-        .iter()
-        .all(|x| x.workers.is_some() && x.tests.is_some());
-    let column = |i: usize, x: &Cell| match (both, x.workers, x.tests) {
-        (true, Some(w), Some(t)) => HeatColumn {
-            group: format_tick(w),
-            label: format_tick(t),
-        },
-        (_, w, t) => HeatColumn {
-            group: String::new(),
-            label: w.or(t).map_or_else(|| (i + 1).to_string(), format_tick),
-        },
-    };
-    let cols = c
-        .cells
-        .iter()
-        .enumerate()
-        .map(|(i, x)| column(i, x))
+    let all = |f: fn(&Cell) -> bool| c.cells.iter().all(f);
+    let grouped = all(|x| x.workers.is_some());
+    let (by_tests, by_rest) = (all(|x| x.tests.is_some()), all(|x| !x.rest.is_empty()));
+    let cols = (c.cells.iter().enumerate())
+        .map(|(i, x)| HeatColumn {
+            group: x
+                .workers
+                .filter(|_| grouped)
+                .map_or_else(String::new, format_tick),
+            label: match x.tests {
+                Some(t) if by_tests => format_tick(t),
+                _ if by_rest => x.rest.clone(),
+                _ => (i + 1).to_string(),
+            },
+        })
         .collect();
-    let any = |f: fn(&Cell) -> Option<f64>| c.cells.iter().all(|x| f(x).is_some());
-    let (group, label) = if both {
-        ("workers", "tests")
-    } else if any(|x| x.workers) {
-        ("", "workers")
-    } else if any(|x| x.tests) {
-        ("", "tests")
+    let group = if grouped { "workers" } else { "" };
+    let label = if by_tests {
+        "tests".to_string()
+    } else if by_rest {
+        c.rest_axes.clone()
     } else {
-        ("", "cell (numbered as in the tables)")
+        "cell (numbered as in the tables)".to_string()
     };
-    (cols, group.into(), label.into())
+    (cols, group.into(), label)
 }
 
 fn heat_chart(c: &Comparison) -> Chart {

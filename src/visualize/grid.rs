@@ -290,14 +290,24 @@ mod tests {
     use crate::balancer::policy::SchedulerName;
     use crate::visualize::fixtures::metrics;
 
-    fn row(s: SchedulerName, workers: u32, tests: u64, thr: f64, p99: f64) -> BenchmarkRow {
+    /// A cell with its p95 turnaround and p99 latency set.
+    fn row(s: SchedulerName, workers: u32, tests: u64, turnaround: f64, p99: f64) -> BenchmarkRow {
+        let mut metrics = metrics(10.0, p99);
+        metrics.turnaround.p95 = turnaround;
         BenchmarkRow {
             workers,
             tests,
             duration: 10.0,
             scheduler: s,
-            metrics: metrics(thr, p99),
+            metrics,
             latency_quantiles: Vec::new(),
+        }
+    }
+
+    fn panels<'a>(charts: &'a [Chart], name: &str) -> &'a [Panel] {
+        match &charts.iter().find(|c| c.name == name).unwrap().body {
+            Body::Panels(p) => p,
+            other => panic!("{other:?}"),
         }
     }
 
@@ -312,11 +322,17 @@ mod tests {
             row(Pb, 5, 100, 1.5, 0.05),
         ];
         let (charts, notes) = bench_charts(&BenchmarkDoc::new(&rows, false, 1));
-        assert!(notes.is_empty(), "{notes:?}");
-        let Body::Panels(p) = &charts[0].body else {
-            panic!()
-        };
-        assert_eq!(p[0].title, "Throughput against workers (100 tests)");
+        let names: Vec<&str> = charts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["policy_comparison", "best_policy_map", "scalability"]
+        );
+        // No stored distribution: no CDF, and the report says why.
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with("latency CDF: the file stores no latency distribution"));
+        let p = panels(&charts, "scalability");
+        assert_eq!(p.len(), 4, "no throughput panels");
+        assert_eq!(p[0].title, "p95 turnaround against workers (100 tests)");
         let names: Vec<&str> = p[0].series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["performance_based", "round_robin"]);
         // Two rr cells at 10 workers are averaged; the 50-test cell is not on this line.
@@ -325,12 +341,40 @@ mod tests {
         // Against tests, at the most workers (10): only rr has cells there.
         assert_eq!(p[2].series.len(), 1);
         assert_eq!(p[2].series[0].points, [(100.0, 3.0)]);
-        let Body::Panels(cdf) = &charts[1].body else {
-            panic!()
-        };
-        assert_eq!(cdf[0].series[1].name, "round_robin (10 workers, 100 tests)");
         let (charts, notes) = bench_charts(&BenchmarkDoc::new(&[], false, 1));
         assert!(charts.is_empty() && notes.len() == 1);
+    }
+
+    #[test]
+    fn the_cdf_is_the_stored_quantiles_of_the_cell_where_policies_differ_most() {
+        use SchedulerName::{Fifo, RoundRobin as Rr};
+        let quantiles = |scale: f64| (0..=100).map(|i| f64::from(i) * scale).collect();
+        let mut rows = [
+            row(Rr, 5, 100, 1.0, 0.2),
+            row(Fifo, 5, 100, 1.0, 0.2),
+            row(Rr, 50, 1000, 1.0, 0.2),
+            row(Fifo, 50, 1000, 1.0, 0.2),
+        ];
+        rows[1].metrics.latency.p95 = 7.0;
+        for (r, scale) in rows.iter_mut().zip([1.0, 2.0, 3.0, 3.0]) {
+            r.latency_quantiles = quantiles(scale);
+        }
+        let (charts, _) = bench_charts(&BenchmarkDoc::new(&rows, false, 1));
+        let chart = charts.iter().find(|c| c.name == "latency_cdf").unwrap();
+        assert_eq!(
+            chart.title,
+            "Scheduling latency distribution (CDF): 5 workers × 100 tests, where the policies differ most"
+        );
+        let p = panels(&charts, "latency_cdf");
+        let names: Vec<&str> = p[0].series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["round_robin", "fifo"], "SCHEDULERS order");
+        let fifo = &p[0].series[1];
+        assert!(fifo.step);
+        assert_eq!(fifo.points.len(), 101);
+        assert_eq!(
+            (fifo.points[7], fifo.points[100]),
+            ((14.0, 7.0), (200.0, 100.0))
+        );
     }
 
     #[test]
