@@ -425,6 +425,6 @@ mod tests {
         assert_eq!(fifo.values, [15.0, 2.0, 0.6]);
         assert_eq!(c.winners(&c.cells[0], Criterion::TurnaroundP95), [Rr]);
         let err = from_sweep(&header[..6], &rows).unwrap_err();
-        assert_eq!(err, "the sweep has no 'latency_p95' column");
+        assert_eq!(err, "the sweep has no 'turnaround_p95' column");
     }
 }

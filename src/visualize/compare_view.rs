@@ -272,3 +272,79 @@ fn all_table(c: &Comparison) -> String {
     s.push_str("</table>\n");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::visualize::compare_data::Entry;
+    use SchedulerName::{BestFit, Fifo, RoundRobin as Rr};
+
+    fn entry(turnaround: f64, latency: f64) -> Option<Entry> {
+        Some(Entry {
+            values: [turnaround, latency, 1.0],
+            success_rate: Some(100.0),
+            runs: 1,
+        })
+    }
+
+    fn comparison() -> Comparison {
+        let cell = |label: &str, entries| Cell {
+            workers: Some(5.0),
+            tests: Some(100.0),
+            label: label.into(),
+            rest: String::new(),
+            entries,
+        };
+        Comparison {
+            policies: vec![Rr, BestFit, Fifo],
+            cells: vec![
+                cell(
+                    "a",
+                    vec![entry(2.0, 0.5), entry(3.0, 0.5), entry(5.0, 0.25)],
+                ),
+                cell("b", vec![entry(2.0, 0.0), None, entry(2.0, 0.0)]),
+            ],
+            rest_axes: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_best_names_the_winner_and_the_runner_up_or_the_tie() {
+        let c = comparison();
+        let (a, b) = (&c.cells[0], &c.cells[1]);
+        let text = best_text(&c, a, Criterion::TurnaroundP95);
+        assert!(
+            text.ends_with("</span> round_robin 2 s (next: best_fit ×1.50)"),
+            "{text}"
+        );
+        let text = best_text(&c, a, Criterion::LatencyP95);
+        assert!(
+            text.ends_with("</span> fifo 250 ms (next: round_robin ×2)"),
+            "{text}"
+        );
+        let text = best_text(&c, b, Criterion::TurnaroundP95);
+        assert!(text.starts_with("tie at 2 s: <span"), "{text}");
+        assert!(text.contains("round_robin") && text.contains("fifo"));
+        let text = best_text(&c, a, Criterion::Fairness);
+        assert_eq!(text, "all 3 tie at 100 %");
+    }
+
+    #[test]
+    fn the_wins_table_counts_ties_for_every_policy_at_the_best() {
+        let html = wins_table(&comparison());
+        let rows: Vec<&str> = html.lines().filter(|l| l.starts_with("<tr><td>")).collect();
+        assert_eq!(rows.len(), 3);
+        // Round robin: best turnaround in both cells, geometric mean ×1.
+        assert!(
+            rows[0].contains("</span> round_robin</td><td>2 of 2</td><td>×1</td>"),
+            "{}",
+            rows[0]
+        );
+        // Best fit ran in one cell only: its mean is over that cell.
+        assert!(
+            rows[1].contains("<td>0 of 2</td><td>×1.50</td>"),
+            "{}",
+            rows[1]
+        );
+    }
+}
