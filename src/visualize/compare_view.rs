@@ -187,6 +187,40 @@ pub(super) fn tables(c: &Comparison) -> String {
     s
 }
 
+/// One line per criterion for the console: the policies that are best
+/// in most cells first (a tie counts for each policy in it); none with
+/// fewer than two policies.
+pub(super) fn summary(c: &Comparison) -> Vec<String> {
+    if c.policies.len() < 2 {
+        return Vec::new();
+    }
+    let line = |k: Criterion| {
+        let mut wins: Vec<(usize, SchedulerName)> = (c.policies.iter())
+            .map(|&p| {
+                (
+                    c.cells
+                        .iter()
+                        .filter(|x| c.winners(x, k).contains(&p))
+                        .count(),
+                    p,
+                )
+            })
+            .filter(|w| w.0 > 0)
+            .collect();
+        wins.sort_by_key(|w| std::cmp::Reverse(w.0));
+        let shown: Vec<String> = (wins.iter())
+            .map(|(n, p)| format!("{} {n}", p.as_str()))
+            .collect();
+        format!(
+            "{}, cells won of {}: {} (a tie counts for each)",
+            k.label(),
+            c.cells.len(),
+            shown.join(", ")
+        )
+    };
+    Criterion::ALL.iter().map(|&k| line(k)).collect()
+}
+
 /// Cells won (alone or tied) per policy and criterion, and the geometric
 /// mean of its ratios to the best over the cells it ran.
 fn wins_table(c: &Comparison) -> String {
@@ -327,6 +361,19 @@ mod tests {
         assert!(text.contains("round_robin") && text.contains("fifo"));
         let text = best_text(&c, a, Criterion::Fairness);
         assert_eq!(text, "all 3 tie at 100 %");
+    }
+
+    #[test]
+    fn the_summary_ranks_policies_by_cells_won() {
+        let lines = summary(&comparison());
+        assert_eq!(
+            lines,
+            [
+                "p95 turnaround, cells won of 2: round_robin 2, fifo 1 (a tie counts for each)",
+                "p95 scheduling latency, cells won of 2: fifo 2, round_robin 1 (a tie counts for each)",
+                "Jain fairness, cells won of 2: round_robin 2, fifo 2, best_fit 1 (a tie counts for each)",
+            ]
+        );
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub struct Written {
     pub kind: Kind,
     pub files: Vec<PathBuf>,
     pub notes: Vec<String>,
+    /// Which policy wins, one line per criterion (a grid of two policies
+    /// or more; empty otherwise).
+    pub summary: Vec<String>,
 }
 
 /// Reads `input`, draws every chart it has data for into `out_dir` (one SVG
@@ -93,18 +96,25 @@ pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Wri
         Some(doc) => format!("lbsim report: {}", run::headline(doc)),
         None => format!("lbsim {} report", kind.as_str()),
     };
+    let comparison = comparison(&results);
     let page = html::page(&html::Page {
         title,
         source: &name,
         kind: kind.as_str(),
         results: run,
-        tables: comparison(&results).map_or_else(String::new, |c| compare_view::tables(&c)),
+        tables: (comparison.as_ref()).map_or_else(String::new, compare_view::tables),
         charts: inlined,
         notes: &notes,
     });
     files.push(dir.write("index.html", page.as_bytes())?);
     dir.finish();
-    Ok(Written { kind, files, notes })
+    let summary = (comparison.as_ref()).map_or_else(Vec::new, compare_view::summary);
+    Ok(Written {
+        kind,
+        files,
+        notes,
+        summary,
+    })
 }
 
 /// A forced `--type` must match what the file can be.
