@@ -17,7 +17,7 @@ const RIGHT: i32 = 110;
 const ROW: i32 = 16;
 /// A panel's title above its rows, and the column labels below them.
 const TITLE: i32 = 26;
-const BELOW: i32 = 58;
+const BELOW: i32 = 68;
 
 /// One panel's height.
 fn panel_height(h: &PolicyHeat) -> i32 {
@@ -90,16 +90,21 @@ fn draw_columns(root: &Area, h: &PolicyHeat, y: i32, cell: i32) -> Result<()> {
         f.into_text_style(root)
             .pos(Pos::new(HPos::Center, VPos::Top))
     };
-    let label_step = (28 / cell.max(1) + 1) as usize;
+    // Narrow columns take their labels on two staggered lines; columns
+    // narrower still label every few.
+    let stagger = cell < 28;
+    let label_step = (14 / cell.max(1) + 1) as usize;
     for (c, col) in h.columns.iter().enumerate() {
         if c % label_step == 0 {
             let x = LEFT + c as i32 * cell + cell / 2;
-            root.draw(&Text::new(
-                col.label.clone(),
-                (x, y + 3),
-                centred(small.clone()),
-            ))
-            .map_err(err)?;
+            let line = if stagger {
+                (c / label_step) as i32 % 2
+            } else {
+                0
+            };
+            let at = (x, y + 3 + 11 * line);
+            root.draw(&Text::new(col.label.clone(), at, centred(small.clone())))
+                .map_err(err)?;
         }
     }
     let mut start = 0;
@@ -113,12 +118,12 @@ fn draw_columns(root: &Area, h: &PolicyHeat, y: i32, cell: i32) -> Result<()> {
             let mid = LEFT + (start as i32 * cell + c as i32 * cell) / 2;
             let text = Text::new(
                 group.clone(),
-                (mid, y + 17),
+                (mid, y + 27),
                 centred(("sans-serif", 12).into_font()),
             );
             root.draw(&text).map_err(err)?;
             let x = LEFT + c as i32 * cell - 1;
-            let tick = PathElement::new(vec![(x, y - 2), (x, y + 30)], RGBColor(120, 120, 120));
+            let tick = PathElement::new(vec![(x, y - 2), (x, y + 40)], RGBColor(120, 120, 120));
             root.draw(&tick).map_err(err)?;
         }
         start = c;
@@ -127,11 +132,11 @@ fn draw_columns(root: &Area, h: &PolicyHeat, y: i32, cell: i32) -> Result<()> {
         h.column_label.clone()
     } else {
         format!(
-            "{} (top row), grouped by {} (bottom row)",
+            "columns: {} (upper labels), grouped by {} (lower labels)",
             h.column_label, h.group_label
         )
     };
-    let text = Text::new(what, (LEFT, y + 36), ("sans-serif", 12).into_font());
+    let text = Text::new(what, (LEFT, y + 46), ("sans-serif", 12).into_font());
     root.draw(&text).map_err(err)
 }
 
