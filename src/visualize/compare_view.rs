@@ -14,14 +14,24 @@ use super::render::format_value;
 use crate::balancer::policy::SchedulerName;
 use std::fmt::Write;
 
-/// The comparison's charts: the heat map, and the winners' map when every
-/// cell has a worker and a test count.
-pub(super) fn charts(c: &Comparison) -> Vec<Chart> {
-    let mut out = vec![heat_chart(c)];
-    if let Some(map) = best_map(c) {
-        out.push(map);
+/// Cells the heat map draws at most: two pixels a column.
+const MAX_HEAT_COLUMNS: usize = 330;
+
+/// The comparison's charts: the heat map (while its columns fit), and
+/// the winners' map when every cell has a worker and a test count; and a
+/// note for a chart left out.
+pub(super) fn charts(c: &Comparison) -> (Vec<Chart>, Vec<String>) {
+    let (mut out, mut notes) = (Vec::new(), Vec::new());
+    if c.cells.len() <= MAX_HEAT_COLUMNS {
+        out.push(heat_chart(c));
+    } else {
+        notes.push(format!(
+            "policy comparison heat map: {} cells, more than the {MAX_HEAT_COLUMNS} it can draw (the tables have them all)",
+            c.cells.len()
+        ));
     }
-    out
+    out.extend(best_map(c));
+    (out, notes)
 }
 
 /// Column labels: workers as groups when every cell has a worker count;
@@ -361,6 +371,26 @@ mod tests {
         assert!(text.contains("round_robin") && text.contains("fifo"));
         let text = best_text(&c, a, Criterion::Fairness);
         assert_eq!(text, "all 3 tie at 100 %");
+    }
+
+    #[test]
+    fn a_grid_too_wide_for_the_heat_map_gets_a_note_instead() {
+        let mut c = comparison();
+        let (charts_, notes) = charts(&c);
+        let names: Vec<&str> = charts_.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(
+            (names, notes.len()),
+            (vec!["policy_comparison", "best_policy_map"], 0)
+        );
+        let one = c.cells[0].clone();
+        c.cells = vec![one; MAX_HEAT_COLUMNS + 1];
+        let (charts_, notes) = charts(&c);
+        let names: Vec<&str> = charts_.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, ["best_policy_map"]);
+        assert!(
+            notes[0].starts_with("policy comparison heat map: 331 cells"),
+            "{notes:?}"
+        );
     }
 
     #[test]

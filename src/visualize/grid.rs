@@ -120,7 +120,7 @@ fn comparison_charts(c: &compare_data::Comparison) -> (Vec<Chart>, Vec<String>) 
                 one.as_str()
             )],
         ),
-        _ => (compare_view::charts(c), Vec::new()),
+        _ => compare_view::charts(c),
     }
 }
 
