@@ -13,6 +13,7 @@ mod cli_readme;
 mod cli_stress;
 mod common;
 mod compare;
+mod compare_view;
 mod config;
 mod dashboard;
 mod dashboard_live;
