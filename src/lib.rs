@@ -36,6 +36,7 @@ pub mod hash;
 pub mod input;
 pub mod loadgen;
 pub mod metrics;
+pub mod plan;
 pub mod report;
 pub mod run;
 pub mod scenario;

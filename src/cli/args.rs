@@ -12,6 +12,7 @@ use super::determinism::DeterminismArgs;
 use super::diff::DiffArgs;
 use super::load::LoadArgs;
 use super::options::take;
+use super::plan::PlanArgs;
 use super::replay::ReplayArgs;
 use super::scenario::ScenarioArgs;
 use super::serve::ServeArgs;
@@ -84,6 +85,8 @@ pub(crate) enum Command {
     Load(LoadArgs),
     /// Watch a run (stress, scenario, spike, replay) or a coordinator live in the terminal
     Dashboard(DashboardArgs),
+    /// Find the smallest worker pool that meets targets, per policy
+    Plan(PlanArgs),
 }
 
 /// What the command line asks for, every option in its one place.
@@ -198,6 +201,7 @@ impl Command {
             Command::Worker(_) => "worker",
             Command::Load(_) => "load",
             Command::Dashboard(_) => "dashboard",
+            Command::Plan(_) => "plan",
         }
     }
 
@@ -255,6 +259,10 @@ impl Command {
                 a.workload.absorb(&mut r.workload)?;
                 take("--seed", &mut r.policy.seed, &mut a.seed)?;
                 take("--output", &mut r.outputs.output, &mut a.output)?;
+                take("--config", &mut b.config, &mut a.config)
+            }
+            Command::Plan(a) => {
+                take("--seed", &mut r.policy.seed, &mut a.seed)?;
                 take("--config", &mut b.config, &mut a.config)
             }
             Command::Diff(_) | Command::Visualize(_) | Command::Dashboard(_) => Ok(()),

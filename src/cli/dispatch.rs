@@ -3,8 +3,8 @@
 
 use super::args::{Action, Cli, Command};
 use super::{
-    benchmark, dashboard, determinism, diff, list, load, replay, scenario, serve, spike, stress,
-    sweep, visualize, worker,
+    benchmark, dashboard, determinism, diff, list, load, plan, replay, scenario, serve, spike,
+    stress, sweep, visualize, worker,
 };
 use crate::console::{one_line, print_err, print_out};
 use crate::error::{Error, Result};
@@ -132,5 +132,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Worker(args) => worker::run(args, &env),
         Command::Load(args) => load::run(args, &env),
         Command::Dashboard(args) => dashboard::run(args, &env),
+        Command::Plan(args) => plan::run(args, &env),
     }
 }

@@ -17,6 +17,7 @@ mod dispatch;
 mod list;
 mod load;
 mod options;
+mod plan;
 mod replay;
 mod scenario;
 mod serve;
