@@ -103,8 +103,9 @@ pub(crate) fn run(args: &PlanArgs, env: &EnvSettings) -> Result<()> {
         crate::visualize::check_chart_dir("--chart", dir)?;
     }
     let source = source(args, env)?;
+    let own = source.check(env)?;
     let schedulers = match args.scheduler.as_slice() {
-        [] => vec![source.own_scheduler(env)?],
+        [] => vec![own],
         given => dedup(given),
     };
     let opts = PlanOptions {

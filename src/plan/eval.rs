@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::run::{RunRequest, Source};
 use crate::scenario::{EnvSettings, WorkerProfile};
 use crate::sim::SimTime;
+use crate::workload::trace::TraceFormat;
 use serde_json::Value;
 
 /// What a plan runs: the source's request (no outputs), and for a
@@ -53,13 +54,37 @@ impl PlanSource {
             request = RunRequest::new(Source::Ready(Box::new(scenario)));
         }
         let mut tally = Tally::default();
-        let report = request.prepare(env)?.run(&mut tally)?;
+        let report = request
+            .prepare(env)
+            .map_err(|e| as_pool(e, workers))?
+            .run(&mut tally)?;
         Ok((report.output, tally))
     }
 
-    /// The scheduler the source runs when none is given.
-    pub fn own_scheduler(&self, env: &EnvSettings) -> Result<SchedulerName> {
-        Ok(self.request.scenario(env)?.scheduler)
+    /// Builds the source once as given, to check it before any search and
+    /// to learn the policy it runs when none is given. A trace whose
+    /// capacity does not grow with the worker count (an SWF machine is
+    /// split N ways; a recording runs its recorded fleet) needs a
+    /// `--cluster` to plan on.
+    pub fn check(&self, env: &EnvSettings) -> Result<SchedulerName> {
+        let prepared = self.request.prepare(env)?;
+        if let (Some(t), Source::Trace(source)) = (prepared.trace(), &self.request.source) {
+            let fixed = matches!(t.format, TraceFormat::Swf | TraceFormat::Recording);
+            if fixed && source.cluster.is_none() {
+                return Err(Error::invalid(
+                    "--cluster",
+                    format!(
+                        "{} is {}, whose pool is fixed: give --cluster SCENARIO to plan N workers of that scenario's profile",
+                        t.file,
+                        match t.format {
+                            TraceFormat::Swf => "an SWF trace (one machine split N ways)",
+                            _ => "a coordinator's recording",
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(prepared.scenario().scheduler)
     }
 
     /// One replication, reduced to the targets' metrics.
@@ -87,6 +112,20 @@ impl PlanSource {
             finished: output.run.end_reason == EndReason::AllFinal,
             values,
         })
+    }
+}
+
+/// A pool the source refuses (an SWF machine split over more workers than
+/// it has processors; a recording's own fleet) is a bad `--min`/`--max`
+/// range or a missing `--cluster`, not a bad `--workers`, which plan has
+/// no flag for.
+fn as_pool(e: Error, workers: u32) -> Error {
+    match e {
+        Error::InvalidInput { flag, message } if flag == "--workers" => Error::invalid(
+            "--max",
+            format!("the source cannot run {workers} workers: {message} (lower --max, or give --cluster SCENARIO)"),
+        ),
+        e => e,
     }
 }
 

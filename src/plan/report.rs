@@ -28,6 +28,7 @@ pub fn text(plan: &Plan) -> String {
     out.push('\n');
     for p in &plan.policies {
         let answer = match p.workers {
+            Some(1) => "1 worker".to_string(),
             Some(w) => format!("{w} workers"),
             None => format!("not met by {} workers", plan.max),
         };
