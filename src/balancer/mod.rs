@@ -128,6 +128,8 @@ pub struct Balancer {
     pool: PoolTotals,
     keys: KeyLocks,
     options: BalancerOptions,
+    /// Pending tests longest expected run first (the policy's needs say).
+    longest_first: bool,
 }
 
 impl Balancer {
@@ -159,6 +161,7 @@ impl Balancer {
             pool: PoolTotals::default(),
             keys: KeyLocks::default(),
             options: options.clone(),
+            longest_first: scheduler.info().needs.longest_first,
         }
     }
 
@@ -298,8 +301,8 @@ impl Balancer {
             return Err(Box::new(TestRecord::rejected(id, &spec, now, reason)));
         }
         let live = LiveTest {
+            order: policy::queue_order(id, &spec, self.longest_first),
             spec,
-            order: id.0,
             submitted_at: now,
             first_assigned_at: None,
             started_at: None,
