@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::plan::{self, PlanOptions, PlanSource, Target};
 use crate::run::{ClusterSource, Outputs, Overrides, RunRequest, Source, TraceSource};
 use crate::scenario::{Config, EnvSettings};
+use crate::workload::trace::junit::{JunitOptions, Spread};
 use crate::workload::trace::TraceFormat;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -18,9 +19,9 @@ const DEFAULT_MAX: u32 = 1024;
 /// Options of `plan`.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct PlanArgs {
-    /// What to plan for: a scenario of the config by name, or a trace file
-    /// (SWF, lbsim's per-test CSV, a coordinator's recording; an existing
-    /// file or a path with a `/`)
+    /// What to plan for: a scenario of the config by name, or a trace (SWF,
+    /// lbsim's per-test CSV, a coordinator's recording, a JUnit report or a
+    /// directory of them; an existing path, or one with a `/`)
     #[arg(value_name = "SOURCE")]
     pub(crate) source: String,
     /// A target every answer must meet: METRIC<=X or METRIC>=X, METRIC a
@@ -51,16 +52,24 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "cluster")]
     pub(crate) profile: Option<String>,
     /// A trace: run on N workers of this config scenario's worker profile
-    /// (a coordinator's recording needs it; SWF and CSV traces otherwise
-    /// split or draw their own pool of N)
+    /// (SWF traces and recordings need it; CSV traces otherwise draw N
+    /// workers, JUnit suites run on N one-core workers)
     #[arg(long, value_name = "SCENARIO")]
     pub(crate) cluster: Option<String>,
     /// Config file for a scenario, --profile and --cluster [env: LB_CONFIG_PATH]
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
     /// A trace's format [default: from the file name and its first line]
-    #[arg(long, value_name = "swf|csv", value_parser = TraceFormat::parse)]
+    #[arg(long, value_name = "swf|csv|recording|junit", value_parser = TraceFormat::parse)]
     pub(crate) format: Option<TraceFormat>,
+    /// A JUnit suite: what each test needs, by name glob (a JSON map, as
+    /// for replay) [default: 1 core, no memory, no CUDA, priority 3]
+    #[arg(long, value_name = "MAP.json")]
+    pub(crate) requirements: Option<PathBuf>,
+    /// A JUnit suite: when the tests are submitted: at_once, even:SECONDS,
+    /// bursts:SECONDS or poisson:RATE [default: at_once, a CI run]
+    #[arg(long, value_name = "PATTERN", value_parser = Spread::parse)]
+    pub(crate) arrivals: Option<Spread>,
     /// A scenario: number of tests [default: the scenario's]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) tests: Option<u64>,
@@ -157,7 +166,7 @@ fn source(args: &PlanArgs, env: &EnvSettings) -> Result<PlanSource> {
         duration_s: args.duration,
         ..Default::default()
     };
-    if path.is_file() || args.source.contains('/') {
+    if path.exists() || args.source.contains('/') {
         if args.profile.is_some() {
             return Err(Error::invalid(
                 "--profile",
@@ -169,11 +178,13 @@ fn source(args: &PlanArgs, env: &EnvSettings) -> Result<PlanSource> {
             config: args.config.clone(),
         });
         let trace = TraceSource {
-            path: path.to_path_buf(),
             format: args.format,
-            time_scale: 1.0,
-            load_factor: 1.0,
             cluster,
+            junit: JunitOptions {
+                requirements: args.requirements.clone(),
+                arrivals: args.arrivals,
+            },
+            ..TraceSource::new(path)
         };
         return Ok(PlanSource {
             request: with_overrides(Source::Trace(trace), overrides),
