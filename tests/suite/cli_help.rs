@@ -43,6 +43,8 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
     let determinism = with_help(&[&STRESS[..11], &["--config"]].concat());
     let replay = with_help(&[
         "--format",
+        "--requirements",
+        "--arrivals",
         "--time-scale",
         "--load-factor",
         "--workers",
@@ -120,6 +122,28 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                 "--time-scale",
                 "--fail-rate",
                 "--token",
+            ]),
+        ),
+        (
+            "plan",
+            with_help(&[
+                "--target",
+                "--scheduler",
+                "--replications",
+                "--seed",
+                "--min",
+                "--max",
+                "--profile",
+                "--cluster",
+                "--config",
+                "--format",
+                "--requirements",
+                "--arrivals",
+                "--tests",
+                "--duration",
+                "--json",
+                "--chart",
+                "--jobs",
             ]),
         ),
         (
