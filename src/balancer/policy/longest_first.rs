@@ -6,7 +6,7 @@
 //! expected run goes first, and equal ones in submission order.
 
 use super::{Choice, ClusterView, Policy, Request};
-use crate::balancer::index::RankKey;
+use crate::balancer::leaf::RankKey;
 use crate::balancer::model::{TestId, TestSpec};
 use crate::sim::SimRng;
 
