@@ -16,11 +16,14 @@ pub fn text(plan: &Plan) -> String {
         plan.min,
         plan.max
     );
-    out.push_str(&format!(
-        "{} replications per pool (seeds {}, the same at every pool); mean ± 95 % t-interval half-width\n",
-        plan.replications,
-        seeds(&plan.seeds)
-    ));
+    out.push_str(&match plan.seeds.as_slice() {
+        [one] => format!("1 run per pool (seed {one} at every pool): no interval from one run\n"),
+        s => format!(
+            "{} replications per pool (seeds {}, the same at every pool); mean ± 95 % t-interval half-width\n",
+            s.len(),
+            seeds(s)
+        ),
+    });
     for p in &plan.policies {
         out.push('\n');
         out.push_str(&curve(p, &targets));
