@@ -2,8 +2,10 @@
 //! with its recorded run time, so a real workload runs through the balancer
 //! exactly as it happened (or compressed, or denser).
 //!
-//! Two formats: the Standard Workload Format of the Parallel Workloads
-//! Archive (`swf`, gzipped or not) and lbsim's own per-test CSV (`csv`). A
+//! The formats: the Standard Workload Format of the Parallel Workloads
+//! Archive (`swf`, gzipped or not), lbsim's own per-test CSV (`csv`), a
+//! coordinator's recording (`recording`) and JUnit XML test reports
+//! (`junit`, see [`junit`]). A
 //! line that cannot be read stops the replay with its file and line number;
 //! a job that is well formed but unusable (an unknown run time, say) is
 //! counted with its reason and reported, never silently dropped.
@@ -167,7 +169,14 @@ impl Trace {
             TraceFormat::Csv => test_csv::read(&name, input)?,
             TraceFormat::Recording => recording::read(&name, input)?,
             // Parsed whole, not by lines: pytest writes its report on one.
-            TraceFormat::Junit => return junit::load(&paths, &junit::JunitOptions::default(), 0),
+            TraceFormat::Junit if path.is_file() => {
+                return junit::load(&paths, &junit::JunitOptions::default(), 0)
+            }
+            // Its head is read: a pipe cannot be read again from the start.
+            TraceFormat::Junit => {
+                let why = "JUnit XML from a pipe: add --format junit to read it";
+                return Err(bad_line(&name, 1, why));
+            }
         };
         // Stable: jobs submitted together keep their file order.
         trace.jobs.sort_by_key(|j| j.submit);

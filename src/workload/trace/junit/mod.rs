@@ -96,6 +96,11 @@ pub fn is_junit(paths: &[PathBuf], format: Option<TraceFormat>) -> bool {
     if path.is_dir() || has_xml_name(path) {
         return true;
     }
+    // Only a regular file is read twice (sniffed, then read): the head of
+    // a pipe would be lost. A report from a pipe takes `--format junit`.
+    if !path.is_file() {
+        return false;
+    }
     let mut head = [0u8; 64];
     let n = crate::input::open(path, InputKind::Trace)
         .and_then(|mut f| f.read(&mut head).map_err(|e| Error::io(path, e)))

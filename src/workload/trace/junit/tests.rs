@@ -122,7 +122,7 @@ fn pytest_report_becomes_a_suite_with_failures_replayed_and_skips_counted() {
 }
 
 #[test]
-fn surefire_go_bazel_and_ctest_shapes_read() {
+fn surefire_gradle_go_bazel_and_ctest_shapes_read() {
     let one = |name: &str| load(&[fixture(name)], &JunitOptions::default(), 1).unwrap();
     let go = one("go-junit-report.xml");
     let s = summary(&go);
@@ -135,6 +135,16 @@ fn surefire_go_bazel_and_ctest_shapes_read() {
     let ctest = one("ctest.xml");
     let s = summary(&ctest);
     assert_eq!((s.testcases, s.failed, s.skipped), (4, 1, 1));
+    let gradle = one("gradle");
+    let s = summary(&gradle);
+    assert_eq!(
+        (s.testcases, s.passed, s.skipped, gradle.jobs.len()),
+        (3, 2, 1, 2)
+    );
+    assert_eq!(
+        s.longest,
+        "com.example.inventory.ReportExportTest::exportsPdf()"
+    );
     let surefire = one("surefire");
     let s = summary(&surefire);
     assert_eq!(s.files, 2);
