@@ -220,8 +220,20 @@ fn policy_plan(
             .collect();
         if let Some(r) = first_reversal(&means, t.direction) {
             monotone = false;
+            let ci = |w: u32| {
+                finished
+                    .iter()
+                    .find(|p| p.workers == w)
+                    .and_then(|p| p.metrics[i].ci95)
+            };
+            let overlap = match (ci(r.from), ci(r.to)) {
+                (Some(a), Some(b)) if a.0 <= b.1 && b.0 <= a.1 => {
+                    "; the 95 % intervals overlap, so it may be noise"
+                }
+                _ => "",
+            };
             warnings.push(format!(
-                "{} is not monotone in the pool over the evaluated points: {} at {} workers, {} at {}",
+                "{} is not monotone in the pool over the evaluated points: {} at {} workers, {} at {}{overlap}",
                 t.metric,
                 num(r.from_value),
                 r.from,
@@ -318,6 +330,16 @@ mod tests {
             plan.warnings
         );
         assert!(plan.warnings[1].starts_with("4 workers meet every target but 8 do not"));
+        let two = |a, b| [sample(true, a), sample(true, b)];
+        let noisy = vec![point(4, &two(0.5, 0.7), &t), point(8, &two(0.55, 0.75), &t)];
+        let plan = policy_plan(SchedulerName::DEFAULT, Some(4), noisy, &t);
+        assert!(
+            plan.warnings[0].ends_with(
+                "0.6 at 4 workers, 0.65 at 8; the 95 % intervals overlap, so it may be noise"
+            ),
+            "{:?}",
+            plan.warnings
+        );
         let smooth = vec![
             point(2, &[sample(true, 3.0)], &t),
             point(4, &[sample(true, 0.8)], &t),
