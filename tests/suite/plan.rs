@@ -260,3 +260,34 @@ fn a_junit_suite_plans_makespan_per_policy_with_a_chart() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_profile_replaces_a_scenarios_own_workers() {
+    let plan = |extra: &[&str]| {
+        let args = [
+            &[
+                "normal_operation",
+                "--target",
+                "turnaround.p95<=20",
+                "--replications",
+                "2",
+                "--max",
+                "64",
+            ][..],
+            extra,
+        ]
+        .concat();
+        plan_json(&format!("plan-profile-{}", extra.len()), &args)
+    };
+    let (own, heavy) = (plan(&[]), plan(&["--profile", "cpu_heavy"]));
+    let curve = |doc: &Value| doc["policies"][0]["curve"].clone();
+    assert_ne!(curve(&own), curve(&heavy), "another profile, other runs");
+    for doc in [&own, &heavy] {
+        let p = &doc["policies"][0];
+        assert_eq!(
+            p["scheduler"], "performance_based",
+            "the scenario's own policy"
+        );
+        assert!(p["workers"].as_u64().is_some(), "{p:#}");
+    }
+}
