@@ -71,6 +71,65 @@ impl Lines<'_> {
     }
 }
 
+/// What a read has found so far.
+struct Reading {
+    out: Vec<Case>,
+    /// The case being read and the depth of its element.
+    open: Option<(Case, usize)>,
+    depth: usize,
+    root_seen: bool,
+    max_cases: u64,
+}
+
+impl Reading {
+    /// A start (or empty) element at `line`.
+    fn element(&mut self, element: &BytesStart, empty: bool, line: u64) -> Result<(), String> {
+        let name = element.local_name();
+        if !self.root_seen {
+            self.root_seen = true;
+            if !matches!(name.as_ref(), "testsuites" | "testsuite") {
+                return Err(format!(
+                    "<{}> is not a JUnit report (its root must be <testsuites> or <testsuite>)",
+                    name.as_ref()
+                ));
+            }
+        }
+        if !empty {
+            self.depth += 1;
+        }
+        // A `testcase` inside a case (no runner writes one) is read past.
+        match (name.as_ref(), self.open.as_mut().map(|(c, _)| c)) {
+            ("testcase", None) => {
+                if self.out.len() as u64 >= self.max_cases {
+                    let max = self.max_cases;
+                    return Err(format!(
+                        "more than {max} test cases, more than this machine can replay"
+                    ));
+                }
+                let case = case_of(element, line)?;
+                if empty {
+                    self.out.push(case);
+                } else {
+                    self.open = Some((case, self.depth));
+                }
+            }
+            ("skipped", Some(c)) => c.outcome = Outcome::Skipped,
+            ("error", Some(c)) if c.outcome != Outcome::Skipped => c.outcome = Outcome::Error,
+            ("failure", Some(c)) if c.outcome == Outcome::Passed => c.outcome = Outcome::Failed,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// An end tag: a case's own closes it.
+    fn end(&mut self, local_name: &str) {
+        if local_name == "testcase" && self.open.as_ref().is_some_and(|(_, d)| *d == self.depth) {
+            self.out.extend(self.open.take().map(|(c, _)| c));
+        }
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
 /// The cases of one report (`file` names it in messages), at most
 /// `max_cases` of them.
 pub(crate) fn cases(file: &str, text: &str, max_cases: u64) -> Result<Vec<Case>> {
@@ -82,11 +141,13 @@ pub(crate) fn cases(file: &str, text: &str, max_cases: u64) -> Result<Vec<Case>>
         line: 1,
     };
     let bad = |line: u64, message: String| Error::bad_line(file.to_string(), line, message);
-    let mut out = Vec::new();
-    // The case being read and the depth of its element.
-    let mut open: Option<(Case, usize)> = None;
-    let mut depth = 0usize;
-    let mut root_seen = false;
+    let mut r = Reading {
+        out: Vec::new(),
+        open: None,
+        depth: 0,
+        root_seen: false,
+        max_cases,
+    };
     loop {
         let start = reader.buffer_position();
         let event = match reader.read_event() {
@@ -97,65 +158,27 @@ pub(crate) fn cases(file: &str, text: &str, max_cases: u64) -> Result<Vec<Case>>
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
             Event::End(e) => {
-                if e.local_name().as_ref() == "testcase"
-                    && open.as_ref().is_some_and(|(_, d)| *d == depth)
-                {
-                    out.extend(open.take().map(|(c, _)| c));
-                }
-                depth = depth.saturating_sub(1);
+                r.end(e.local_name().as_ref());
                 continue;
             }
             Event::Eof => break,
             _ => continue,
         };
         let line = lines.of(start);
-        let name = element.local_name();
-        if !root_seen {
-            root_seen = true;
-            if !matches!(name.as_ref(), "testsuites" | "testsuite") {
-                let root = name.as_ref().to_string();
-                let why = format!(
-                    "<{root}> is not a JUnit report (its root must be <testsuites> or <testsuite>)"
-                );
-                return Err(bad(line, why));
-            }
-        }
-        if !empty {
-            depth += 1;
-        }
-        // A `testcase` inside a case (no runner writes one) is read past.
-        match (name.as_ref(), open.as_mut().map(|(c, _)| c)) {
-            ("testcase", None) => {
-                if out.len() as u64 >= max_cases {
-                    let why = format!(
-                        "more than {max_cases} test cases, more than this machine can replay"
-                    );
-                    return Err(bad(line, why));
-                }
-                let case = case_of(&element, line).map_err(|why| bad(line, why))?;
-                if empty {
-                    out.push(case);
-                } else {
-                    open = Some((case, depth));
-                }
-            }
-            ("skipped", Some(c)) => c.outcome = Outcome::Skipped,
-            ("error", Some(c)) if c.outcome != Outcome::Skipped => c.outcome = Outcome::Error,
-            ("failure", Some(c)) if c.outcome == Outcome::Passed => c.outcome = Outcome::Failed,
-            _ => {}
-        }
+        r.element(&element, empty, line)
+            .map_err(|why| bad(line, why))?;
     }
-    if !root_seen {
+    if !r.root_seen {
         return Err(bad(1, "no XML element: not a JUnit report".into()));
     }
-    if depth > 0 || open.is_some() {
+    if r.depth > 0 || r.open.is_some() {
         let end = lines.of(text.len() as u64);
         return Err(bad(
             end,
             "the file ends inside an element (cut short?)".into(),
         ));
     }
-    Ok(out)
+    Ok(r.out)
 }
 
 /// A case from its `testcase` element's attributes.
