@@ -35,6 +35,7 @@
 pub mod cli;
 pub mod dashboard;
 pub mod loadgen;
+pub mod plan;
 pub mod sweep;
 pub mod visualize;
 

@@ -13,6 +13,7 @@ use super::determinism::DeterminismArgs;
 use super::diff::DiffArgs;
 use super::load::LoadArgs;
 use super::options::take;
+use super::plan::PlanArgs;
 use super::replay::ReplayArgs;
 use super::scenario::ScenarioArgs;
 use super::serve::ServeArgs;
@@ -87,6 +88,8 @@ pub(crate) enum Command {
     Cancel(CancelArgs),
     /// Watch a run (stress, scenario, spike, replay) or a coordinator live in the terminal
     Dashboard(DashboardArgs),
+    /// Find the smallest worker pool that meets targets, per policy
+    Plan(PlanArgs),
 }
 
 /// What the command line asks for, every option in its one place.
@@ -202,6 +205,7 @@ impl Command {
             Command::Load(_) => "load",
             Command::Cancel(_) => "cancel",
             Command::Dashboard(_) => "dashboard",
+            Command::Plan(_) => "plan",
         }
     }
 
@@ -259,6 +263,10 @@ impl Command {
                 a.workload.absorb(&mut r.workload)?;
                 take("--seed", &mut r.policy.seed, &mut a.seed)?;
                 take("--output", &mut r.outputs.output, &mut a.output)?;
+                take("--config", &mut b.config, &mut a.config)
+            }
+            Command::Plan(a) => {
+                take("--seed", &mut r.policy.seed, &mut a.seed)?;
                 take("--config", &mut b.config, &mut a.config)
             }
             Command::Diff(_) | Command::Visualize(_) | Command::Dashboard(_) => Ok(()),

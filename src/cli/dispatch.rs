@@ -3,7 +3,8 @@
 
 use super::args::{Action, Cli, Command};
 use super::{
-    benchmark, cancel, dashboard, determinism, diff, list, load, replay, scenario, serve, spike,
+    benchmark, cancel, dashboard, determinism, diff, list, load, plan, replay, scenario, serve,
+    spike,
     stress, sweep, visualize, worker,
 };
 use crate::console::{one_line, print_err, print_out};
@@ -133,5 +134,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Load(args) => load::run(args, &env),
         Command::Cancel(args) => cancel::run(args),
         Command::Dashboard(args) => dashboard::run(args, &env),
+        Command::Plan(args) => plan::run(args, &env),
     }
 }

@@ -18,6 +18,7 @@ mod dispatch;
 mod list;
 mod load;
 mod options;
+mod plan;
 mod replay;
 mod scenario;
 mod serve;

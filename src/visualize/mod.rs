@@ -117,6 +117,26 @@ pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Wri
     })
 }
 
+/// Checks `out_dir` as [`write_charts`] will, creating nothing, so a bad
+/// path fails before a long run does.
+pub fn check_chart_dir(flag: &'static str, out_dir: &Path) -> Result<()> {
+    out_dir::check(flag, out_dir).map(|_| ())
+}
+
+/// Draws `charts` into `out_dir`, one SVG each, the directory checked and
+/// made as `visualize` makes its own (a bad path is bad input naming
+/// `flag`): for a command that builds its own charts (`lbsim plan`).
+pub fn write_charts(flag: &'static str, out_dir: &Path, charts: &[Chart]) -> Result<Vec<PathBuf>> {
+    let mut dir = OutputDir::prepare(flag, out_dir)?;
+    let mut files = Vec::new();
+    for c in charts {
+        let svg = render::svg(c)?;
+        files.push(dir.write(&format!("{}.svg", c.name), svg.as_bytes())?);
+    }
+    dir.finish();
+    Ok(files)
+}
+
 /// A forced `--type` must match what the file can be.
 fn check_kind(name: &str, results: &Results, kind: Kind) -> Result<()> {
     let ok = match results {

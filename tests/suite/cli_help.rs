@@ -125,6 +125,28 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
             ]),
         ),
         (
+            "plan",
+            with_help(&[
+                "--target",
+                "--scheduler",
+                "--replications",
+                "--seed",
+                "--min",
+                "--max",
+                "--profile",
+                "--cluster",
+                "--config",
+                "--format",
+                "--requirements",
+                "--arrivals",
+                "--tests",
+                "--duration",
+                "--json",
+                "--chart",
+                "--jobs",
+            ]),
+        ),
+        (
             "load",
             with_help(&[
                 "--url",

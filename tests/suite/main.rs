@@ -28,6 +28,7 @@ mod hostile;
 mod invariants;
 mod junit;
 mod mmc;
+mod plan;
 mod policies;
 mod record_replay;
 mod replay;
