@@ -4,8 +4,7 @@
 use super::args::{Action, Cli, Command};
 use super::{
     benchmark, cancel, dashboard, determinism, diff, list, load, plan, replay, scenario, serve,
-    spike,
-    stress, sweep, visualize, worker,
+    spike, stress, sweep, visualize, worker,
 };
 use crate::console::{one_line, print_err, print_out};
 use crate::error::{Error, Result};
