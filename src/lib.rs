@@ -24,6 +24,7 @@
 
 #![warn(unreachable_pub)]
 
+pub mod agent;
 pub mod balancer;
 pub mod cli;
 pub mod client;
