@@ -132,7 +132,7 @@ fn drain(url: &str, tests: usize, workers: usize, nice: i32) {
     for chunk in 0..tests.div_ceil(1000) {
         let n = 1000.min(tests - chunk * 1000);
         let test = TestRequest {
-            expected_duration_s: 1.0,
+            expected_duration_s: Some(1.0),
             ..TestRequest::default()
         };
         c.submit_tests(vec![test; n]).unwrap();

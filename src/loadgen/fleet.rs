@@ -162,7 +162,7 @@ fn run(b: Arc<Sleeper>, leases: Arc<Leases>, lease: Lease) -> Option<JoinHandle<
         .plan
         .as_ref()
         .and_then(|p| p(lease.test_id, lease.attempt));
-    let (run_s, mut success) = planned.unwrap_or((lease.requirements.expected_duration_s, true));
+    let (run_s, mut success) = planned.unwrap_or((lease.requirements.expected_duration(), true));
     if s.options.fail_rate > 0.0 {
         let mut rng = s.rng.lock().unwrap_or_else(|e| e.into_inner());
         success &= !rng.chance(s.options.fail_rate);

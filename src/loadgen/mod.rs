@@ -25,6 +25,7 @@ pub fn registration(spec: &WorkerSpec, name: String) -> WorkerRegistration {
                 .collect(),
         ),
         name: Some(name),
+        labels: Vec::new(),
     }
 }
 

@@ -168,10 +168,11 @@ fn request_of(spec: &crate::balancer::model::TestSpec) -> crate::service::api::T
             .backend
             .and_then(|b| b.names().first().map(|s| s.to_string())),
         priority: spec.priority,
-        expected_duration_s: spec.expected_duration.as_secs_f64(),
+        expected_duration_s: Some(spec.expected_duration.as_secs_f64()),
         concurrency_key: spec.concurrency_key.map(|k| format!("key-{k}")),
         test_type: None,
         model_family: Some(format!("family-{}", spec.model_family)),
+        ..Default::default()
     }
 }
 

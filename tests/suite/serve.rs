@@ -26,7 +26,7 @@ fn tests(n: usize) -> Vec<TestRequest> {
     (0..n)
         .map(|i| TestRequest {
             priority: (i % 5) as u8 + 1,
-            expected_duration_s: 1.0,
+            expected_duration_s: Some(1.0),
             ..TestRequest::default()
         })
         .collect()
@@ -526,7 +526,7 @@ fn sized(memory_gb: f64, priority: u8) -> TestRequest {
     TestRequest {
         memory_gb,
         priority,
-        expected_duration_s: 1.0,
+        expected_duration_s: Some(1.0),
         ..TestRequest::default()
     }
 }

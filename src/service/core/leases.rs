@@ -43,6 +43,8 @@ impl Core {
             started_us: None,
             ended_us: None,
             outcome: None,
+            run_time_s: None,
+            exit_code: None,
         });
         let latency = now - t.submitted_us;
         self.set_state(test, TestState::Assigned);

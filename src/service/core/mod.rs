@@ -87,6 +87,9 @@ pub struct Run {
     pub started_us: Option<u64>,
     pub ended_us: Option<u64>,
     pub outcome: Option<&'static str>,
+    /// What its worker measured and reported.
+    pub run_time_s: Option<f64>,
+    pub exit_code: Option<i32>,
 }
 
 /// A test as the coordinator keeps it.
@@ -108,6 +111,9 @@ pub struct TestEntry {
     /// The worker's result, as JSON text.
     pub result: Option<String>,
     pub reason: Option<String>,
+    /// The last reported run's exit code and log tail.
+    pub exit_code: Option<i32>,
+    pub log_tail: Option<String>,
     pub runs: Vec<Run>,
     /// The batch that recorded the current assignment: a lease is handed
     /// out only once it is committed.
@@ -183,7 +189,7 @@ pub struct Core {
     /// Every worker shape that ever registered: a test none of them could
     /// hold is rejected.
     shapes: Vec<WorkerSpec>,
-    counts: [u64; 6],
+    counts: [u64; TestState::ALL.len()],
     pub totals: Totals,
     /// Sequence number of the last batch handed to the writer.
     seq: u64,
@@ -242,7 +248,7 @@ impl Core {
             keys: IndexMap::new(),
             families: IndexMap::new(),
             shapes: Vec::new(),
-            counts: [0; 6],
+            counts: [0; TestState::ALL.len()],
             totals: Totals::default(),
             seq: 0,
             out: Pending::default(),
@@ -422,7 +428,7 @@ impl Core {
     }
 
     /// Tests per state, in `TestState::ALL` order.
-    pub fn counts(&self) -> [u64; 6] {
+    pub fn counts(&self) -> [u64; TestState::ALL.len()] {
         self.counts
     }
 

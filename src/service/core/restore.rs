@@ -111,6 +111,8 @@ impl Core {
                     started_us: run.started_us,
                     ended_us: run.ended_us,
                     outcome: run.outcome.as_deref().map(outcome_str),
+                    run_time_s: None,
+                    exit_code: None,
                 });
                 if let Some(w) = core.workers.get_mut(run.worker as usize - 1) {
                     w.assignments += 1;
@@ -148,6 +150,8 @@ impl Core {
             run_time_s: row.run_time_s,
             result: row.result.clone(),
             reason: row.reason.clone(),
+            exit_code: None,
+            log_tail: None,
             runs: Vec::new(),
             assign_seq: 0,
             // A run that was going when the server stopped counts as handed

@@ -80,6 +80,8 @@ impl Core {
                 run_time_s: None,
                 result: None,
                 reason: rejected.clone(),
+                exit_code: None,
+                log_tail: None,
                 runs: Vec::new(),
                 assign_seq: 0,
                 handed_us: None,

@@ -24,6 +24,7 @@ fn worker(memory_gb: f64) -> WorkerRegistration {
         cuda_devices: 0,
         backends: None,
         name: None,
+        labels: vec![],
     }
 }
 
@@ -35,12 +36,7 @@ impl Core {
 }
 
 fn done(success: bool) -> Completion {
-    Completion {
-        success,
-        run_time_s: 1.0,
-        result: None,
-        worker_id: None,
-    }
+    Completion::new(success, 1.0)
 }
 
 #[test]
