@@ -4,35 +4,32 @@
 
 use super::exec::Report;
 use crate::client::{AssignmentStatus, Client, ClientError};
-use crate::service::api::{LeaseAck, TestRequest};
+use crate::service::api::{Completion, LeaseAck, TestRequest};
 
-/// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Passed,
-    Failed,
-    TimedOut,
-    Cancelled,
-}
+pub use crate::service::api::RunOutcome as Outcome;
 
 /// The test's own argv, if it carries one.
-pub fn command(_q: &TestRequest) -> Option<&[String]> {
-    None
+pub fn command(q: &TestRequest) -> Option<&[String]> {
+    q.command.as_deref().filter(|c| !c.is_empty())
 }
 
 /// The test's name, if it has one.
-pub fn name(_q: &TestRequest) -> Option<&str> {
-    None
+pub fn name(q: &TestRequest) -> Option<&str> {
+    q.name.as_deref()
 }
 
 /// The test's env.
-pub fn env(_q: &TestRequest) -> Vec<(String, String)> {
-    Vec::new()
+pub fn env(q: &TestRequest) -> Vec<(String, String)> {
+    q.env
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// The test's time limit, seconds.
-pub fn timeout(_q: &TestRequest) -> Option<f64> {
-    None
+pub fn timeout(q: &TestRequest) -> Option<f64> {
+    q.timeout_s.filter(|t| t.is_finite() && *t > 0.0)
 }
 
 pub fn start(client: &Client, lease: &str) -> Result<LeaseAck, ClientError> {
@@ -40,16 +37,11 @@ pub fn start(client: &Client, lease: &str) -> Result<LeaseAck, ClientError> {
 }
 
 pub fn complete(client: &Client, lease: &str, r: &Report) -> Result<LeaseAck, ClientError> {
-    let status = if r.outcome == Outcome::Passed {
-        AssignmentStatus::Completed {
-            run_time_s: r.run_time_s,
-            result: None,
-        }
-    } else {
-        AssignmentStatus::Failed {
-            run_time_s: r.run_time_s,
-            result: None,
-        }
+    let c = Completion {
+        outcome: Some(r.outcome),
+        exit_code: r.exit_code,
+        log_tail: Some(r.log_tail.clone()),
+        ..Completion::new(r.outcome == Outcome::Passed, r.run_time_s)
     };
-    client.update_assignment_status(lease, status)
+    client.complete_lease(lease, &c)
 }

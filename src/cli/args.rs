@@ -17,6 +17,7 @@ use super::scenario::ScenarioArgs;
 use super::serve::ServeArgs;
 use super::spike::SpikeArgs;
 use super::stress::StressArgs;
+use super::submit::SubmitArgs;
 use super::sweep::{MergeArgs, SweepArgs};
 use super::visualize::VisualizeArgs;
 use super::worker::WorkerArgs;
@@ -78,8 +79,10 @@ pub(crate) enum Command {
     Visualize(VisualizeArgs),
     /// Run the coordinator: the balancer core for real workers over HTTP
     Serve(ServeArgs),
-    /// Fake workers for a running coordinator
+    /// Fake workers for a running coordinator, or (--exec) a real agent running tests
     Worker(WorkerArgs),
+    /// Send tests to a coordinator; --wait follows them (a summary, JUnit, exit 0 if all passed)
+    Submit(SubmitArgs),
     /// Play a scenario against a running coordinator and measure it
     Load(LoadArgs),
     /// Watch a run (stress, scenario, spike, replay) or a coordinator live in the terminal
@@ -196,6 +199,7 @@ impl Command {
             Command::Visualize(_) => "visualize",
             Command::Serve(_) => "serve",
             Command::Worker(_) => "worker",
+            Command::Submit(_) => "submit",
             Command::Load(_) => "load",
             Command::Dashboard(_) => "dashboard",
         }
@@ -257,7 +261,10 @@ impl Command {
                 take("--output", &mut r.outputs.output, &mut a.output)?;
                 take("--config", &mut b.config, &mut a.config)
             }
-            Command::Diff(_) | Command::Visualize(_) | Command::Dashboard(_) => Ok(()),
+            Command::Diff(_)
+            | Command::Visualize(_)
+            | Command::Dashboard(_)
+            | Command::Submit(_) => Ok(()),
         }
     }
 }
