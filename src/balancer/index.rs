@@ -55,7 +55,7 @@ pub struct LeafData {
     pub free_memory_mib: u64,
     pub free_cuda: u32,
     pub free_cores: u32,
-    pub backends: u8,
+    pub backends: u64,
     pub keys: [f64; RANK_KEYS],
 }
 
@@ -85,7 +85,7 @@ struct Node {
     cores: i32,
     mem_any: i32,
     cuda_any: i32,
-    backends: u8,
+    backends: u64,
     keys: [f64; RANK_KEYS],
     /// Max of the ranked key (see [`FitTree::ranked_by`]) among
     /// workers with a free core and each memory level's memory free.
@@ -176,7 +176,7 @@ struct Demand {
     level: usize,
     cores: i32,
     cuda: i32,
-    backends: u8,
+    backends: u64,
 }
 
 impl Demand {

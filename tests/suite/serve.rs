@@ -19,6 +19,7 @@ fn registration(name: &str) -> WorkerRegistration {
         cuda_devices: 0,
         backends: None,
         name: Some(name.into()),
+        labels: vec![],
     }
 }
 

@@ -233,6 +233,7 @@ fn at_the_cap_an_idle_connection_makes_room_and_busy_ones_mean_503() {
             cuda_devices: 0,
             backends: None,
             name: None,
+            labels: vec![],
         })
         .unwrap()
         .worker_id;

@@ -10,6 +10,7 @@ mod plain;
 mod restore;
 mod submit;
 pub mod views;
+mod work;
 mod workers;
 
 use super::api::{
@@ -186,6 +187,11 @@ pub struct Core {
     epoch_unix_us: u64,
     keys: IndexMap<String, u32>,
     families: IndexMap<String, u32>,
+    /// Labels of tests and workers, in the order first seen: label `i` is
+    /// the balancer's bit `Backends::label(i)`.
+    labels: indexmap::IndexSet<String>,
+    /// The last successful run times per test name (learned durations).
+    durations: std::collections::HashMap<String, VecDeque<f64>>,
     /// Every worker shape that ever registered: a test none of them could
     /// hold is rejected.
     shapes: Vec<WorkerSpec>,
@@ -247,6 +253,8 @@ impl Core {
             epoch_unix_us,
             keys: IndexMap::new(),
             families: IndexMap::new(),
+            labels: indexmap::IndexSet::new(),
+            durations: std::collections::HashMap::new(),
             shapes: Vec::new(),
             counts: [0; TestState::ALL.len()],
             totals: Totals::default(),

@@ -42,9 +42,13 @@ impl Core {
         registration: WorkerRegistration,
         now: u64,
     ) -> CallResult<Registered> {
-        let spec = registration
+        let mut spec = registration
             .to_spec()
             .map_err(|(field, msg)| CallError::new(400, format!("{field}: {msg}")))?;
+        let labels = self
+            .label_bits(&registration.labels)
+            .ok_or_else(|| CallError::new(400, super::work::TOO_MANY_LABELS))?;
+        spec.backends = spec.backends.union(labels);
         let id = self.workers.len() as u64 + 1;
         let text = serde_json::to_string(&registration).unwrap_or_default();
         self.out.ops.push(Op::WorkerJoined {
@@ -52,7 +56,13 @@ impl Core {
             registration: text,
             at: now,
         });
-        self.fact(now, Fact::join(id, &spec, registration.name.clone()));
+        let fact = Fact::join(
+            id,
+            &spec,
+            registration.name.clone(),
+            registration.labels.clone(),
+        );
+        self.fact(now, fact);
         if !self.shapes.contains(&spec) {
             self.shapes.push(spec.clone());
         }

@@ -44,6 +44,10 @@ pub enum Fact {
         /// The name it registered with (absent in older recordings).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
+        /// The labels it carries (absent in older recordings and when none;
+        /// the simulator does not model labels).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<String>,
     },
     /// A worker started draining.
     Drain { worker: u64 },
@@ -62,6 +66,12 @@ pub enum Fact {
         concurrency_key: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rejected: Option<String>,
+        /// The test's name, when it had one (absent in older recordings).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The labels it asked for (absent when none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<String>,
     },
     /// The live balancer's decision.
     Assign {
@@ -71,17 +81,27 @@ pub enum Fact {
     },
     /// The worker started the run.
     Start { test: u64, attempt: u32 },
-    /// A run ended: the test is final (`success`), with its run time.
+    /// The test was cancelled (`POST /v1/tests/{id}/cancel`): it is final.
+    Cancel { test: u64 },
+    /// A run ended, with its measured run time: the test is final
+    /// (`success`), unless `retried` (a failed run with retries left: the
+    /// test is pending again).
     Complete {
         test: u64,
         attempt: u32,
         success: bool,
         run_time_s: f64,
+        /// `passed`, `failed`, `timed_out` or `cancelled` (absent in older
+        /// recordings: `success` says it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retried: bool,
     },
 }
 
 impl Fact {
-    pub fn join(worker: u64, spec: &WorkerSpec, name: Option<String>) -> Fact {
+    pub fn join(worker: u64, spec: &WorkerSpec, name: Option<String>, labels: Vec<String>) -> Fact {
         Fact::Join {
             worker,
             memory_gb: spec.memory_gb,
@@ -95,10 +115,19 @@ impl Fact {
                 .map(|s| s.to_string())
                 .collect(),
             name,
+            labels,
         }
     }
 
-    pub fn submit(test: u64, spec: &TestSpec, rejected: Option<String>) -> Fact {
+    /// A submission; `name` and `labels` come from the request (the spec
+    /// holds labels only as interned bits).
+    pub fn submit(
+        test: u64,
+        spec: &TestSpec,
+        rejected: Option<String>,
+        name: Option<String>,
+        labels: Vec<String>,
+    ) -> Fact {
         Fact::Submit {
             test,
             priority: spec.priority,
@@ -112,6 +141,8 @@ impl Fact {
             model_family: spec.model_family,
             concurrency_key: spec.concurrency_key,
             rejected,
+            name,
+            labels,
         }
     }
 
@@ -260,6 +291,7 @@ impl RecordingReader {
                 cuda_devices,
                 backends,
                 name,
+                ..
             } => {
                 self.workers.insert(*worker, self.pool.joins.len());
                 self.pool.joins.push(RecordedWorker {
@@ -310,6 +342,18 @@ impl RecordingReader {
             } => self.assign(t, *test, *worker, *attempt),
             Fact::Session { scheduler, .. } => self.pool.scheduler = Some(scheduler.clone()),
             Fact::Start { .. } => {}
+            Fact::Cancel { test } => {
+                // Replayed as a failed run of what it ran (nothing, if it
+                // never reported a run).
+                if let Some(&i) = self.index.get(test) {
+                    let job = &mut self.trace.jobs[i];
+                    if !self.finished.contains(test) {
+                        job.run = SimDuration::ZERO;
+                    }
+                    job.success = false;
+                    self.finished.insert(*test);
+                }
+            }
         }
         Some(())
     }
