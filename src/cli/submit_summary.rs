@@ -26,8 +26,11 @@ fn count(f: &[Finished], state: TestState) -> usize {
 pub(crate) fn print(finished: &[Finished], wall: Duration) -> Result<()> {
     let rejected = count(finished, TestState::Rejected);
     outln!(
-        "lbsim submit: {} tests in {:.1} s: {} passed, {} failed, {} timed out, {} cancelled{}",
-        finished.len(),
+        "lbsim submit: {} in {:.1} s: {} passed, {} failed, {} timed out, {} cancelled{}",
+        match finished.len() {
+            1 => "1 test".to_string(),
+            n => format!("{n} tests"),
+        },
         wall.as_secs_f64(),
         count(finished, TestState::Completed),
         count(finished, TestState::Failed),
