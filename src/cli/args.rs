@@ -7,6 +7,7 @@
 //! reference's documents show both orders), and are refused otherwise.
 
 use super::benchmark::BenchmarkArgs;
+use super::cancel::CancelArgs;
 use super::dashboard::DashboardArgs;
 use super::determinism::DeterminismArgs;
 use super::diff::DiffArgs;
@@ -85,6 +86,8 @@ pub(crate) enum Command {
     Submit(SubmitArgs),
     /// Play a scenario against a running coordinator and measure it
     Load(LoadArgs),
+    /// Cancel tests on a running coordinator
+    Cancel(CancelArgs),
     /// Watch a run (stress, scenario, spike, replay) or a coordinator live in the terminal
     Dashboard(DashboardArgs),
 }
@@ -201,6 +204,7 @@ impl Command {
             Command::Worker(_) => "worker",
             Command::Submit(_) => "submit",
             Command::Load(_) => "load",
+            Command::Cancel(_) => "cancel",
             Command::Dashboard(_) => "dashboard",
         }
     }
@@ -265,6 +269,7 @@ impl Command {
             | Command::Visualize(_)
             | Command::Dashboard(_)
             | Command::Submit(_) => Ok(()),
+            Command::Cancel(_) => Ok(()),
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use super::args::{Action, Cli, Command};
 use super::{
-    benchmark, dashboard, determinism, diff, list, load, replay, scenario, serve, spike, stress,
-    submit, sweep, visualize, worker,
+    benchmark, cancel, dashboard, determinism, diff, list, load, replay, scenario, serve, spike,
+    stress, submit, sweep, visualize, worker,
 };
 use crate::console::{one_line, print_err, print_out};
 use crate::error::{Error, Result};
@@ -136,6 +136,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Worker(args) => worker::run(args, &env),
         Command::Submit(args) => submit::run(args),
         Command::Load(args) => load::run(args, &env),
+        Command::Cancel(args) => cancel::run(args),
         Command::Dashboard(args) => dashboard::run(args, &env),
     }
 }

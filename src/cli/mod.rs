@@ -10,6 +10,7 @@
 mod output;
 mod args;
 mod benchmark;
+mod cancel;
 mod dashboard;
 mod determinism;
 mod diff;

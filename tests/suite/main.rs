@@ -38,6 +38,7 @@ mod serve_full_disk;
 mod serve_kill;
 mod serve_store;
 mod serve_support;
+mod serve_work;
 mod slurm;
 mod sweep;
 mod visualize;
