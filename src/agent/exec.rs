@@ -12,7 +12,7 @@ use super::process::{self, RunCtl, Stop};
 use super::{logs, template, wire};
 use crate::client::Client;
 use crate::service::api::Lease;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -64,7 +64,7 @@ pub struct Executor {
     client: Client,
     opts: ExecOptions,
     pool: DevicePool,
-    runs: Mutex<HashMap<String, Arc<RunCtl>>>,
+    runs: Mutex<BTreeMap<String, Arc<RunCtl>>>,
     sampler: Mutex<LoadSampler>,
     pub counters: ExecCounters,
     /// The agent's own time per run (spawn, start and complete calls, log
@@ -87,7 +87,7 @@ impl Executor {
             client,
             pool: DevicePool::new(opts.devices.clone()),
             opts,
-            runs: Mutex::new(HashMap::new()),
+            runs: Mutex::new(BTreeMap::new()),
             sampler: Mutex::new(LoadSampler::new(gpu)),
             counters: ExecCounters::default(),
             overhead_ms: Mutex::new(Vec::new()),
@@ -97,7 +97,7 @@ impl Executor {
         e
     }
 
-    fn runs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<RunCtl>>> {
+    fn runs(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<RunCtl>>> {
         self.runs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
