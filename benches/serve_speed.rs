@@ -47,6 +47,7 @@ fn registration(i: usize) -> WorkerRegistration {
         cuda_devices: 0,
         backends: None,
         name: Some(format!("bench-{i}")),
+        labels: vec![],
     }
 }
 

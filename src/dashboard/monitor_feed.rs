@@ -148,6 +148,8 @@ impl DashboardState {
             completed: c.completed,
             failed: c.failed,
             rejected: c.rejected,
+            cancelled: c.cancelled,
+            timed_out: c.timed_out,
         };
         let before = std::mem::replace(&mut self.monitor().counts, counts);
         if self.monitor().seen_any {

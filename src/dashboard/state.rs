@@ -68,6 +68,9 @@ pub struct Counts {
     pub completed: u64,
     pub failed: u64,
     pub rejected: u64,
+    /// Cancelled and timed out (a coordinator's states; 0 in a simulation).
+    pub cancelled: u64,
+    pub timed_out: u64,
 }
 
 /// The headline numbers.

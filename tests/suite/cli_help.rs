@@ -169,6 +169,7 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                 "--config",
             ]),
         ),
+        ("cancel", with_help(&["--url", "--token"])),
     ]
 }
 
