@@ -32,6 +32,7 @@
 
 #![warn(unreachable_pub)]
 
+pub mod agent;
 pub mod cli;
 pub mod dashboard;
 pub mod loadgen;

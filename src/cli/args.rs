@@ -19,6 +19,7 @@ use super::scenario::ScenarioArgs;
 use super::serve::ServeArgs;
 use super::spike::SpikeArgs;
 use super::stress::StressArgs;
+use super::submit::SubmitArgs;
 use super::sweep::{MergeArgs, SweepArgs};
 use super::visualize::VisualizeArgs;
 use super::worker::WorkerArgs;
@@ -80,8 +81,10 @@ pub(crate) enum Command {
     Visualize(VisualizeArgs),
     /// Run the coordinator: the balancer core for real workers over HTTP
     Serve(ServeArgs),
-    /// Fake workers for a running coordinator
+    /// Fake workers for a running coordinator, or (--exec) a real agent running tests
     Worker(WorkerArgs),
+    /// Send tests to a coordinator; --wait follows them (a summary, JUnit, exit 0 if all passed)
+    Submit(SubmitArgs),
     /// Play a scenario against a running coordinator and measure it
     Load(LoadArgs),
     /// Cancel tests on a running coordinator
@@ -202,6 +205,7 @@ impl Command {
             Command::Visualize(_) => "visualize",
             Command::Serve(_) => "serve",
             Command::Worker(_) => "worker",
+            Command::Submit(_) => "submit",
             Command::Load(_) => "load",
             Command::Cancel(_) => "cancel",
             Command::Dashboard(_) => "dashboard",
@@ -269,7 +273,10 @@ impl Command {
                 take("--seed", &mut r.policy.seed, &mut a.seed)?;
                 take("--config", &mut b.config, &mut a.config)
             }
-            Command::Diff(_) | Command::Visualize(_) | Command::Dashboard(_) => Ok(()),
+            Command::Diff(_)
+            | Command::Visualize(_)
+            | Command::Dashboard(_)
+            | Command::Submit(_) => Ok(()),
             Command::Cancel(_) => Ok(()),
         }
     }

@@ -24,8 +24,13 @@ mod scenario;
 mod serve;
 mod spike;
 mod stress;
+mod submit;
+mod submit_junit;
+mod submit_summary;
+mod submit_wait;
 mod sweep;
 mod visualize;
 mod worker;
+mod worker_exec;
 
 pub use dispatch::main;

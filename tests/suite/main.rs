@@ -4,6 +4,7 @@
 // Tests may print what they measured; the CLI never does (clippy.toml).
 #![allow(clippy::disallowed_macros)]
 
+mod agent;
 mod benchmark;
 mod cli_findings;
 mod cli_help;
