@@ -32,6 +32,7 @@ pub mod console;
 pub mod dashboard;
 pub mod engine;
 pub mod error;
+pub mod fidelity;
 pub mod hash;
 pub mod input;
 pub mod loadgen;

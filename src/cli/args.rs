@@ -10,6 +10,7 @@ use super::benchmark::BenchmarkArgs;
 use super::dashboard::DashboardArgs;
 use super::determinism::DeterminismArgs;
 use super::diff::DiffArgs;
+use super::fidelity::FidelityArgs;
 use super::load::LoadArgs;
 use super::options::take;
 use super::replay::ReplayArgs;
@@ -82,6 +83,8 @@ pub(crate) enum Command {
     Worker(WorkerArgs),
     /// Play a scenario against a running coordinator and measure it
     Load(LoadArgs),
+    /// Replay a coordinator's recording and report how well the model agrees (exit 1 beyond --tolerance)
+    Fidelity(FidelityArgs),
     /// Watch a run (stress, scenario, spike, replay) or a coordinator live in the terminal
     Dashboard(DashboardArgs),
 }
@@ -197,6 +200,7 @@ impl Command {
             Command::Serve(_) => "serve",
             Command::Worker(_) => "worker",
             Command::Load(_) => "load",
+            Command::Fidelity(_) => "fidelity",
             Command::Dashboard(_) => "dashboard",
         }
     }
@@ -252,12 +256,17 @@ impl Command {
                 take("--config", &mut b.config, &mut a.config)
             }
             Command::Load(a) => {
-                a.workload.absorb(&mut r.workload)?;
+                take("--workers", &mut r.workload.workers, &mut a.workers)?;
+                take("--tests", &mut r.workload.tests, &mut a.tests)?;
+                take("--duration", &mut r.workload.duration, &mut a.duration)?;
                 take("--seed", &mut r.policy.seed, &mut a.seed)?;
                 take("--output", &mut r.outputs.output, &mut a.output)?;
                 take("--config", &mut b.config, &mut a.config)
             }
-            Command::Diff(_) | Command::Visualize(_) | Command::Dashboard(_) => Ok(()),
+            Command::Diff(_)
+            | Command::Visualize(_)
+            | Command::Dashboard(_)
+            | Command::Fidelity(_) => Ok(()),
         }
     }
 }

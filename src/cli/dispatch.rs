@@ -3,8 +3,8 @@
 
 use super::args::{Action, Cli, Command};
 use super::{
-    benchmark, dashboard, determinism, diff, list, load, replay, scenario, serve, spike, stress,
-    sweep, visualize, worker,
+    benchmark, dashboard, determinism, diff, fidelity, list, load, replay, scenario, serve, spike,
+    stress, sweep, visualize, worker,
 };
 use crate::console::{one_line, print_err, print_out};
 use crate::error::{Error, Result};
@@ -131,6 +131,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Worker(args) => worker::run(args, &env),
         Command::Load(args) => load::run(args, &env),
+        Command::Fidelity(args) => fidelity::run(args),
         Command::Dashboard(args) => dashboard::run(args, &env),
     }
 }

@@ -14,6 +14,7 @@ mod dashboard;
 mod determinism;
 mod diff;
 mod dispatch;
+mod fidelity;
 mod list;
 mod load;
 mod options;

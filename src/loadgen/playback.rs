@@ -38,6 +38,11 @@ pub struct LoadRun {
     /// Test ids the service gave, in arrival order.
     pub test_ids: Vec<u64>,
     pub wall_s: f64,
+    /// What `/v1/status` names as the coordinator's policy.
+    pub scheduler: String,
+    /// The workers registered when the load started (before any embedded
+    /// worker): the external fleet, for the prediction.
+    pub fleet: Vec<crate::service::api::WorkerView>,
 }
 
 /// Why a load run failed.
@@ -76,6 +81,8 @@ pub fn play(o: &LoadOptions) -> Result<LoadRun, LoadError> {
     };
     let before = client.status()?;
     let base_id = status_num(&before, &["tests", "submitted"]);
+    let scheduler = before["scheduler"].as_str().unwrap_or("").to_string();
+    let fleet_before = client.list_workers()?.workers;
     let fleet = if o.embedded_workers {
         let workers = initial_pool(s)
             .iter()
@@ -113,6 +120,8 @@ pub fn play(o: &LoadOptions) -> Result<LoadRun, LoadError> {
         out: from_records(s, &tests, &workers, base, end),
         test_ids,
         wall_s: started.elapsed().as_secs_f64(),
+        scheduler,
+        fleet: fleet_before,
     })
 }
 

@@ -5,6 +5,7 @@
 //! the caller hands to the writer while still holding the lock.
 
 mod leases;
+mod loads;
 pub mod periodic;
 mod plain;
 mod restore;
