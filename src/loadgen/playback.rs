@@ -108,9 +108,10 @@ pub fn play(o: &LoadOptions) -> Result<LoadRun, LoadError> {
     }
     let limit = Duration::from_secs_f64(s.horizon_s / o.speed + 30.0);
     wait_until_final(&client, started, limit)?;
-    let end = status_time(&client.status()?);
+    let polled = status_time(&client.status()?);
     // Read before the fleet drains, so its workers end the run active.
     let tests = client.all_tests(base_id)?;
+    let end = end_of(&tests, polled);
     let workers = client.list_workers()?.workers;
     if let Some(f) = fleet {
         f.stop();
@@ -123,6 +124,22 @@ pub fn play(o: &LoadOptions) -> Result<LoadRun, LoadError> {
         scheduler,
         fleet: fleet_before,
     })
+}
+
+/// The run's end: its last test's end when every test is final (as a
+/// simulation ends at its last final event; the poll that saw it comes up
+/// to 100 ms of wall time later, × the speed), else the poll's time.
+fn end_of(tests: &[crate::service::api::TestView], polled: f64) -> f64 {
+    if tests.iter().all(|t| t.state.is_final()) {
+        let last = tests
+            .iter()
+            .filter_map(|t| t.finished_at)
+            .fold(0.0, f64::max);
+        if last > 0.0 {
+            return last;
+        }
+    }
+    polled
 }
 
 /// The embedded workers' run times: the scenario's draws for each test.
