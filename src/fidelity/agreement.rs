@@ -35,14 +35,21 @@ impl Spans {
             .last()
     }
 
-    /// A run on `worker` going at `t` on one side and not the other:
-    /// (test, its end here, its end on the other side).
-    fn odd_run(&self, other: &Spans, worker: usize, t: f64) -> Option<(usize, f64, f64)> {
+    /// A run on `worker` going at `t` on one side and not the other (the
+    /// test being placed aside): (test, its end here, its end on the other
+    /// side, `None` when it did not run there on the other side).
+    fn odd_run(
+        &self,
+        other: &Spans,
+        worker: usize,
+        t: f64,
+        placing: usize,
+    ) -> Option<(usize, f64, Option<f64>)> {
         (self.0.iter())
-            .filter(|&&(w, _, s, _)| w == worker && s < t)
+            .filter(|&&(w, k, s, _)| w == worker && k != placing && s < t)
             .find_map(|&(_, k, _, e)| {
-                let o = other.end_of(worker, k, t).unwrap_or(f64::NAN);
-                ((e > t) != (o > t)).then_some((k, e, o))
+                let o = other.end_of(worker, k, t);
+                ((e > t) != o.is_some_and(|o| o > t)).then_some((k, e, o))
             })
     }
 }
@@ -165,19 +172,8 @@ fn why(d: &Placed, r: Option<&Placed>, live: &Spans, replay: &Spans) -> String {
     let busy = |w: usize| (live.running(w, d.t), replay.running(w, d.t));
     let (a, b) = (busy(d.worker), busy(r.worker));
     if a.0 != a.1 || b.0 != b.1 {
-        let w = if a.0 != a.1 { d.worker } else { r.worker };
-        let odd = live
-            .odd_run(replay, w, d.t)
-            .or_else(|| replay.odd_run(live, w, d.t).map(|(k, e, o)| (k, o, e)));
-        if let Some((k, l, rp)) = odd {
-            parts.push(format!(
-                "{} on {} ended at t={l:.3} s live and t={rp:.3} s in the replay",
-                test_name(k),
-                worker_name(w)
-            ));
-        }
         parts.push(format!(
-            "at t={:.3} s {} ran {} tests live and {} in the replay, {} ran {} live and {} in the replay",
+            "at t={:.3} s, runs on {}: {} live, {} in the replay; on {}: {} live, {} in the replay",
             d.t,
             worker_name(d.worker),
             a.0,
@@ -186,6 +182,24 @@ fn why(d: &Placed, r: Option<&Placed>, live: &Spans, replay: &Spans) -> String {
             b.0,
             b.1
         ));
+        let w = if a.0 != a.1 { d.worker } else { r.worker };
+        let end = |e: Option<f64>| {
+            e.map_or("did not run there".to_string(), |e| {
+                format!("ended at t={e:.3} s")
+            })
+        };
+        let odd = (live.odd_run(replay, w, d.t, d.test))
+            .map(|(k, l, rp)| (k, end(Some(l)), end(rp)))
+            .or_else(|| {
+                (replay.odd_run(live, w, d.t, d.test)).map(|(k, rp, l)| (k, end(l), end(Some(rp))))
+            });
+        if let Some((k, l, rp)) = odd {
+            parts.push(format!(
+                "{} on {} {l} live and {rp} in the replay",
+                test_name(k),
+                worker_name(w)
+            ));
+        }
     }
     if parts.is_empty() {
         return format!(
@@ -225,13 +239,14 @@ mod tests {
         assert_eq!(f.replay.unwrap().worker, "worker-0000");
         // Live, test 0 still ran on worker 0 at t=1; in the replay it had ended.
         assert!(
-            f.why.contains("worker-0000 ran 1 live and 0 in the replay"),
+            f.why.contains("on worker-0000: 1 live, 0 in the replay"),
             "{}",
             f.why
         );
         assert!(
-            f.why
-                .contains("test-000000 on worker-0000 ended at t=1.500 s live and t=0.500 s"),
+            f.why.contains(
+                "test-000000 on worker-0000 ended at t=1.500 s live and ended at t=0.500 s"
+            ),
             "{}",
             f.why
         );
