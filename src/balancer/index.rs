@@ -12,29 +12,10 @@
 //! The policies that draw at random, or search by more than one key, have
 //! the tree keep [`Tally`]s beside the nodes too (`balancer/tally.rs`).
 
+use super::leaf::{LeafData, RankKey, CUDA_LEVELS, RANK_KEYS};
 use super::memory_order::{MemoryOrder, Walk};
 use super::model::{Shape, WorkerId};
 use super::tally::{self, Tally, TallyKind};
-
-/// CUDA demand levels tracked exactly; higher demands prune with the top level
-/// (a looser but still valid bound).
-pub(super) const CUDA_LEVELS: usize = 5;
-
-/// The ranking keys a policy can ask the index to maximise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RankKey {
-    /// The performance-based score (history and load).
-    Performance = 0,
-    /// Idleness: 1 − effective load.
-    Idle = 1,
-    /// Tightness: minus free memory (best fit maximises it).
-    Tight = 2,
-    /// `priority_based`'s score for priority 1–2 tests (speed).
-    Speed = 3,
-    /// `priority_based`'s score for priority 3 tests (balance).
-    Balanced = 4,
-}
-pub const RANK_KEYS: usize = 5;
 
 /// Free-memory levels of the ranked key's bound: level `j` holds workers
 /// with at least `1024 << j` MiB free (and a free core). They are the
@@ -47,31 +28,6 @@ const MEM_LEVELS: usize = tally::MEM_STEPS - 1;
 /// `None` below the first level.
 fn mem_level(memory_mib: u64) -> Option<usize> {
     tally::mem_step(memory_mib).checked_sub(1)
-}
-
-/// What the index needs to know of one worker.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LeafData {
-    pub free_memory_mib: u64,
-    pub free_cuda: u32,
-    pub free_cores: u32,
-    pub backends: u8,
-    pub keys: [f64; RANK_KEYS],
-}
-
-impl LeafData {
-    /// The weight of an idleness-weighted draw: `1 − effective load`.
-    pub fn idleness(&self) -> f64 {
-        self.keys[RankKey::Idle as usize].max(0.0)
-    }
-
-    /// True if a test of this shape fits the worker (exact).
-    pub fn fits(&self, shape: &Shape) -> bool {
-        self.free_memory_mib >= shape.memory_mib
-            && self.free_cuda >= shape.cuda_devices
-            && self.free_cores >= shape.cpu_cores
-            && self.backends & shape.backend.0 == shape.backend.0
-    }
 }
 
 /// Bounds over a subtree. Memory is bounded jointly with CUDA and with "at

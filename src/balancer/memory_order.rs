@@ -12,7 +12,7 @@
 //! at least one free core, the same grouping as the index's `mem_by_cuda`
 //! bound; tests that need no core are left to the index.
 
-use super::index::{LeafData, RankKey, CUDA_LEVELS};
+use super::leaf::{LeafData, RankKey, CUDA_LEVELS};
 use super::model::Shape;
 use std::collections::BTreeSet;
 

@@ -8,6 +8,7 @@ pub mod decision_bench;
 pub mod index;
 mod invariants;
 mod keys;
+pub mod leaf;
 mod load_sum;
 mod memory_order;
 pub mod model;

@@ -104,15 +104,30 @@ impl Balancer {
     /// through this pass counts the same failed attempt as one unblocked
     /// and blocked again, without the bookkeeping.
     pub fn schedule(&mut self, now: SimTime, out: &mut Vec<Assignment>) {
+        self.schedule_at_most(now, out, usize::MAX);
+    }
+
+    /// A pass that stops after `max_placed` assignments, for a caller that
+    /// holds a lock while it runs (the coordinator): returns true when it
+    /// stopped with heads left. What it did not look at is kept for the
+    /// next pass (open classes listed as fresh again, grown workers kept
+    /// dirty while revived classes wait), so a run of bounded passes
+    /// places what one whole pass would, in the same order.
+    pub fn schedule_at_most(
+        &mut self,
+        now: SimTime,
+        out: &mut Vec<Assignment>,
+        max_placed: usize,
+    ) -> bool {
         if self.pending.is_empty() {
             self.clear_dirty();
-            return;
+            return false;
         }
         self.counters.passes += 1;
         if self.dirty.is_empty() && !self.pending.has_fresh() {
             // No capacity grew and no open class got a test: every waiting
             // class is blocked, and this pass would look at none of them.
-            return;
+            return false;
         }
         let mut pass = Pass {
             revived_floor: None,
@@ -125,9 +140,16 @@ impl Balancer {
         }
         self.push_fresh_heads();
         pass.next_revived = self.pass_buffers.revived_heads.take_min();
+        let limit = out.len().saturating_add(max_placed);
+        let mut stopped = false;
         while let Some(head) = self.next_head(&mut pass) {
             self.place_head(head, now, out);
+            if out.len() >= limit {
+                stopped = true;
+                break;
+            }
         }
+        let revived_left = stopped && self.keep_for_next_pass(&pass);
         let b = &mut self.pass_buffers;
         for &c in &b.candidates {
             b.revived[c] = false;
@@ -135,7 +157,21 @@ impl Balancer {
         b.candidates.clear();
         b.revived_heads.clear();
         b.unplaceable.clear();
-        self.clear_dirty();
+        if !revived_left {
+            self.clear_dirty();
+        }
+        stopped
+    }
+
+    /// After a pass stopped early: the classes with heads still on the heap
+    /// are open, and become fresh again; revived classes not yet tried are
+    /// still blocked, and stay revivable by keeping the grown workers dirty
+    /// (returns whether there are such).
+    fn keep_for_next_pass(&mut self, pass: &Pass) -> bool {
+        for Reverse(head) in self.pass_buffers.heads.drain() {
+            self.pending.keep_fresh(head.class());
+        }
+        pass.next_revived.is_some()
     }
 
     /// Marks the blocked classes a grown worker could now hold as revived,

@@ -159,6 +159,16 @@ impl PendingQueues {
         !self.fresh.is_empty()
     }
 
+    /// Lists an open class for the next pass again: a pass that stopped
+    /// early leaves it with its head untried.
+    pub(super) fn keep_fresh(&mut self, id: ClassId) {
+        let class = &mut self.classes[id];
+        if !class.blocked && !class.fresh && !class.fifo.is_empty() {
+            class.fresh = true;
+            self.fresh.push(id);
+        }
+    }
+
     /// Moves the fresh classes into `out`.
     pub(super) fn take_fresh(&mut self, out: &mut Vec<ClassId>) {
         for &id in &self.fresh {

@@ -13,7 +13,7 @@
 //! searches by a key other than the policy's main one (`composite`'s
 //! members). Only the policies that need a tally pay for one.
 
-use super::index::{LeafData, RankKey};
+use super::leaf::{LeafData, RankKey};
 use super::model::{Shape, WorkerId};
 
 /// Memory steps of a class: any, or at least `1024 << (m - 1)` MiB free

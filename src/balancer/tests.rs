@@ -237,3 +237,71 @@ fn carried_data_stays_with_a_live_test_until_it_is_final() {
     b.finish(TestId(0), SimTime(9), true);
     assert!(b.test_mut_carried(TestId(0)).is_none());
 }
+
+/// The same hand-built history under one policy: waves of tests of mixed
+/// shapes and priorities, workers joining (capacity growth revives blocked
+/// classes) and runs finishing, every pass at most `step` assignments
+/// (`usize::MAX`: whole passes) and repeated until nothing is left to place.
+fn history(scheduler: SchedulerName, step: usize) -> Vec<(TestId, WorkerId)> {
+    let mut b = Balancer::new(scheduler, RngStreams::new(7).stream(Stream::Policy));
+    b.declare_possible_worker(&spec(64, 2));
+    let mut rng = RngStreams::new(3).stream(Stream::Custom(9));
+    let mut placed = Vec::new();
+    let mut next = 0u64;
+    for round in 0..12u64 {
+        let now = SimTime(round * 1_000);
+        let (mem, cuda) = [(8, 0), (16, 1), (64, 2), (4, 0)][round as usize % 4];
+        b.register_worker(spec(mem, cuda), now);
+        for _ in 0..40 {
+            let mut t = test(1 + rng.below(12), u32::from(rng.below(6) == 0));
+            t.priority = 1 + rng.below(5) as u8;
+            b.submit(TestId(next), t, now).unwrap();
+            next += 1;
+        }
+        let mut out = Vec::new();
+        while b.schedule_at_most(now, &mut out, step) {}
+        for a in &out {
+            placed.push((a.test, a.worker));
+        }
+        // Four fifths of what started ends before the next round.
+        for (i, a) in out.iter().enumerate() {
+            if i % 5 != 0 {
+                b.finish(a.test, SimTime(now.0 + 500), true);
+            }
+        }
+    }
+    placed
+}
+
+#[test]
+fn bounded_passes_place_what_whole_passes_place_in_the_same_order() {
+    for info in super::policy::SCHEDULERS {
+        let whole = history(info.name, usize::MAX);
+        assert!(whole.len() > 80, "{}: only {} placed", info.id, whole.len());
+        for step in [1, 3, 17] {
+            assert_eq!(
+                history(info.name, step),
+                whole,
+                "{} with passes of {step}",
+                info.id
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bounded_pass_says_when_it_stopped_with_tests_left() {
+    // Four cores each: twelve one-core tests fit.
+    let mut b = balancer(vec![spec(64, 0), spec(64, 0), spec(64, 0)]);
+    for i in 0..10 {
+        b.submit(TestId(i), test(1, 0), SimTime(0)).unwrap();
+    }
+    let mut out = Vec::new();
+    let more = b.schedule_at_most(SimTime(0), &mut out, 4);
+    assert_eq!((more, out.len()), (true, 4));
+    assert!(b.schedule_at_most(SimTime(0), &mut out, 4));
+    assert!(!b.schedule_at_most(SimTime(0), &mut out, 4));
+    let order: Vec<u64> = out.iter().map(|a| a.test.0).collect();
+    assert_eq!(order, (0..10).collect::<Vec<_>>());
+    assert_eq!(b.pending_len(), 0);
+}

@@ -1,6 +1,6 @@
 //! One worker's live state: what it holds, how loaded it is, what it has done.
 
-use super::index::{LeafData, RANK_KEYS};
+use super::leaf::{LeafData, RANK_KEYS};
 use super::model::{
     LoadDrift, Shape, TestId, Thermal, Utilisation, WorkerId, WorkerSpec, WorkerStatus,
 };

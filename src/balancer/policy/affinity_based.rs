@@ -1,7 +1,7 @@
 //! `affinity_based`: keep a model family on the worker that ran it last.
 
 use super::{Choice, ClusterView, Policy, Request};
-use crate::balancer::index::RankKey;
+use crate::balancer::leaf::RankKey;
 use crate::balancer::model::WorkerId;
 use crate::sim::SimRng;
 

@@ -1,7 +1,7 @@
 //! `least_loaded`: the fitting worker with the lowest effective load.
 
 use super::{Choice, ClusterView, Policy, Request};
-use crate::balancer::index::RankKey;
+use crate::balancer::leaf::RankKey;
 use crate::sim::SimRng;
 
 /// Maximises idleness (`1 − effective load`, so thermal phases count), lowest

@@ -20,7 +20,8 @@ mod random;
 mod round_robin;
 mod weighted_round_robin;
 
-use super::index::{FitTree, RankKey};
+use super::index::FitTree;
+use super::leaf::RankKey;
 use super::load_sum::SystemLoad;
 use super::model::{Shape, TestId, TestSpec, WorkerId};
 use super::tally::TallyKind;

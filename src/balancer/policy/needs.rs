@@ -3,7 +3,8 @@
 //! that, and never asks which policy it runs to learn what to keep.
 
 use super::{CompositeWeights, SchedulerName};
-use crate::balancer::index::{FitTree, RankKey};
+use crate::balancer::index::FitTree;
+use crate::balancer::leaf::RankKey;
 use crate::balancer::tally::TallyKind;
 
 /// A policy's needs. Each costs time on every index update, so a policy

@@ -1,7 +1,7 @@
 //! `performance_based`: the reference's default policy.
 
 use super::{Choice, ClusterView, Policy, Request};
-use crate::balancer::index::RankKey;
+use crate::balancer::leaf::RankKey;
 use crate::sim::SimRng;
 
 /// Chooses the fitting worker with the highest

@@ -2,7 +2,7 @@
 
 use super::common::weighted_fitting;
 use super::{Choice, ClusterView, Policy, Request};
-use crate::balancer::index::RankKey;
+use crate::balancer::leaf::RankKey;
 use crate::sim::SimRng;
 
 /// Priority 1–2: the highest `0.8 × speed + 0.2 × (1 − load)`, speed =

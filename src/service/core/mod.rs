@@ -201,6 +201,9 @@ pub struct Core {
     /// Lost workers whose runs are still being requeued, a bounded
     /// number per call (`work_losses`).
     losing: VecDeque<Loss>,
+    /// The last pass stopped at `SCHEDULE_STEP` assignments with more to
+    /// place.
+    scheduling_left: bool,
     /// Counts the rollbacks: batches of an older generation were never
     /// saved.
     generation: u64,
@@ -220,6 +223,12 @@ struct Loss {
 
 /// At most this many latencies wait for a `/metrics` scrape.
 const MAX_UNREAD_LATENCIES: usize = 100_000;
+
+/// Assignments per scheduling pass in the coordinator: one lock hold and
+/// one commit stay short however many tests a new worker could take (a
+/// registration once placed 100,000 in one 1.1 s pass); the expiry timer
+/// runs the next pass at once after the commit.
+const SCHEDULE_STEP: usize = 1_000;
 
 impl Core {
     /// An empty coordinator. `lease_seed` must come from the OS's CSPRNG
@@ -253,6 +262,7 @@ impl Core {
             recording,
             idle: VecDeque::new(),
             losing: VecDeque::new(),
+            scheduling_left: false,
             generation: 0,
             batch_totals: VecDeque::new(),
             committed_totals: Totals::default(),
@@ -436,10 +446,18 @@ impl Core {
             return;
         }
         let mut out = Vec::new();
-        self.balancer.schedule(SimTime(now), &mut out);
+        self.scheduling_left =
+            self.balancer
+                .schedule_at_most(SimTime(now), &mut out, SCHEDULE_STEP);
         for a in out {
             self.assigned(a.test.0, a.worker, now);
         }
+    }
+
+    /// True while a bounded pass left tests it could still place: the
+    /// expiry timer runs the next one after the lock is released.
+    pub fn scheduling_left(&self) -> bool {
+        self.scheduling_left
     }
 }
 

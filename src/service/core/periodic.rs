@@ -17,7 +17,8 @@ const COOLING_S: f64 = 60.0;
 impl Core {
     /// Workers silent longer than the heartbeat timeout go offline, their
     /// runs requeued a bounded step at a time (`work_losses`). Returns true
-    /// while runs of lost workers are left to requeue.
+    /// while runs of lost workers are left to requeue or a bounded
+    /// scheduling pass left tests to place.
     pub fn expire(&mut self, now: u64) -> bool {
         let timeout = self.cfg.heartbeat_timeout_us;
         let silent: Vec<u64> = self

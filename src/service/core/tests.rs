@@ -344,6 +344,7 @@ fn a_lost_worker_with_many_runs_is_requeued_a_bounded_step_at_a_time() {
         ..TestRequest::default()
     };
     c.submit(vec![tiny; 2500], 0);
+    while c.work_losses(0) {}
     assert_eq!(c.balancer.running_len(), 2500);
     let _ = c.commit_ops();
     let mut steps = Vec::new();
@@ -393,4 +394,40 @@ fn a_registration_beyond_any_real_machine_is_refused_naming_the_field() {
         assert_eq!(e.status, 400);
         assert!(e.message.starts_with(field), "{}", e.message);
     }
+}
+
+#[test]
+fn a_worker_that_could_take_many_waiting_tests_gets_them_a_bounded_pass_at_a_time() {
+    let mut c = core();
+    let tiny = TestRequest {
+        memory_gb: 0.0,
+        ..TestRequest::default()
+    };
+    c.submit(vec![tiny; 2500], 0);
+    assert_eq!(c.balancer.pending_len(), 2500);
+    let big = WorkerRegistration {
+        memory_gb: 100.0,
+        cpu_cores: 4096,
+        ..worker(100.0)
+    };
+    let w = c.register(big, SECOND).unwrap().worker_id;
+    // One pass under the registration's lock hold: at most one step.
+    assert_eq!(c.balancer.running_len(), SCHEDULE_STEP);
+    assert!(c.scheduling_left());
+    let mut passes = 1;
+    loop {
+        let more = c.work_losses(2 * SECOND);
+        passes += 1;
+        assert!(c.balancer.running_len() <= passes * SCHEDULE_STEP);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(passes, 3);
+    assert!(!c.scheduling_left());
+    assert_eq!(c.balancer.pending_len(), 0);
+    // Placed in submission order, as one whole pass would.
+    let held = &c.get_worker(w).unwrap().tests;
+    assert_eq!(held.len(), 2500);
+    assert!(held.windows(2).all(|p| p[0] < p[1]), "not in order");
 }

@@ -249,9 +249,9 @@ impl Core {
         });
     }
 
-    /// Requeues up to `LOSS_STEP` runs of lost workers, then schedules.
-    /// Returns true while runs are left (the caller calls again after
-    /// releasing the lock).
+    /// Requeues up to `LOSS_STEP` runs of lost workers, then schedules (a
+    /// bounded pass). Returns true while runs are left to requeue or tests
+    /// to place (the caller calls again after releasing the lock).
     pub fn work_losses(&mut self, now: u64) -> bool {
         let mut budget = LOSS_STEP;
         while let Some(loss) = self.losing.front().cloned() {
@@ -275,7 +275,7 @@ impl Core {
             self.losing.pop_front();
         }
         self.schedule(now);
-        !self.losing.is_empty()
+        !self.losing.is_empty() || self.scheduling_left
     }
 
     /// One run of a lost worker, or a lease its worker no longer holds:
