@@ -32,7 +32,7 @@ impl Spans {
         (self.0.iter())
             .filter(|&&(w, k, s, _)| w == worker && k == test && s < t)
             .map(|&(_, _, _, e)| e)
-            .last()
+            .next_back()
     }
 
     /// A run on `worker` going at `t` on one side and not the other (the
