@@ -162,9 +162,16 @@ fn compare(args: &LoadArgs, options: &LoadOptions, run: &LoadRun) -> Result<()> 
         ResultsDoc::from_run(&predicted).write_file(path)?;
     }
     let rows = key_metrics(&run.out, &predicted);
+    let played = match &fleet {
+        PredictedFleet::Embedded => "same arrivals, pool and run times".to_string(),
+        PredictedFleet::External { time_scale, .. } => format!(
+            "same arrivals; the workers registered at the start; each run its expected \
+             duration x {time_scale} x {}",
+            args.speed
+        ),
+    };
     outln!(
-        "prediction ({scheduler}; same arrivals, pool and run times; no drift, thermal phases, \
-         churn or retries, as played):"
+        "prediction ({scheduler}; {played}; no drift, thermal phases, churn or retries, as played):"
     );
     out!("{}", render(&rows, "predicted"));
     Ok(())

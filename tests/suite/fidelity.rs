@@ -118,6 +118,68 @@ fn a_burst_load_agrees_with_its_prediction() {
     load_against_live(&dir, "high_priority_burst", &["--tests", "200"]);
 }
 
+#[test]
+fn an_external_fleet_is_predicted_once_its_time_scale_is_said() {
+    let dir = temp_dir("fidelity-external");
+    let server = Server::start(&dir, &[]);
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args([
+            "worker",
+            "--url",
+            &server.url,
+            "--workers",
+            "6",
+            "--time-scale",
+            "0.05",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let c = server.client();
+    for _ in 0..100 {
+        if c.list_workers().unwrap().workers.len() == 6 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let base = [
+        "load",
+        "normal_operation",
+        "--url",
+        &server.url,
+        "--no-workers",
+    ];
+    let more = ["--speed", "20", "--tests", "20"];
+    let out = lbsim(&[&base[..], &more[..]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("prediction ("));
+    assert!(
+        stderr(&out).contains("no prediction: with --no-workers"),
+        "{}",
+        stderr(&out)
+    );
+    let p = dir.join("p.json");
+    let scale = ["--fleet-time-scale", "0.05", "--prediction", path_str(&p)];
+    let out = lbsim(&[&base[..], &more[..], &scale[..]].concat());
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "the workers registered at the start; each run its expected duration x 0.05 x 20"
+        ),
+        "{text}"
+    );
+    let predicted = json(&p);
+    assert_eq!(
+        predicted["configuration"]["workers"], 6,
+        "the external fleet"
+    );
+    assert_eq!(predicted["metrics"]["completed_tests"], 20);
+}
+
 /// A recording as `lbsim serve` wrote them before `load` facts: one worker,
 /// two tests.
 const OLD: &str = r#"{"t":10,"fact":"session","lbsim_recording":1,"scheduler":"least_loaded"}
