@@ -305,3 +305,35 @@ fn load_help_shows_the_scenarios_defaults() {
         "{text}"
     );
 }
+
+/// Two idle workers; a heartbeat said worker 1 is busy with work of its
+/// own, so the live balancer put the test on worker 2.
+const LOADED: &str = r#"{"t":10,"fact":"session","lbsim_recording":1,"scheduler":"least_loaded"}
+{"t":10.1,"fact":"join","worker":1,"memory_gb":16.0,"memory_mib":14745,"cpu_cores":4,"cuda_devices":0,"backends":["cpu"]}
+{"t":10.2,"fact":"join","worker":2,"memory_gb":16.0,"memory_mib":14745,"cpu_cores":4,"cuda_devices":0,"backends":["cpu"]}
+{"t":10.3,"fact":"load","worker":1,"cpu":0.8,"memory":0.5,"gpu":0.0}
+{"t":11,"fact":"submit","test":1,"priority":3,"memory_mib":1024,"cuda_devices":0,"cpu_cores":1,"backend":null,"expected_duration_s":2.0,"model_family":0,"concurrency_key":null}
+{"t":11,"fact":"assign","test":1,"worker":2,"attempt":1}
+{"t":11.01,"fact":"start","test":1,"attempt":1}
+{"t":13,"fact":"complete","test":1,"attempt":1,"success":true,"run_time_s":1.98}
+"#;
+
+#[test]
+fn the_recorded_loads_are_what_the_replay_needs_to_agree() {
+    let dir = temp_dir("fidelity-loads");
+    let (with, without) = (dir.join("with.jsonl"), dir.join("without.jsonl"));
+    std::fs::write(&with, LOADED).unwrap();
+    let stripped: Vec<&str> = LOADED.lines().filter(|l| !l.contains("\"load\"")).collect();
+    std::fs::write(&without, stripped.join("\n")).unwrap();
+    for policy in ["least_loaded", "performance_based"] {
+        let out = lbsim(&["fidelity", path_str(&with), "--scheduler", policy]);
+        assert!(out.status.success(), "{policy}: {}", stdout(&out));
+        assert!(stdout(&out).contains("1 of 1 on the same worker (100.0 %); 1 recorded loads"));
+        let out = lbsim(&["fidelity", path_str(&without), "--scheduler", policy]);
+        assert_eq!(out.status.code(), Some(1), "{policy}: {}", stdout(&out));
+        let text = stdout(&out);
+        assert!(text.contains("0 of 1 on the same worker"), "{text}");
+        assert!(text.contains("live:   t=1.000 s worker-0001"), "{text}");
+        assert!(text.contains("replay: t=1.000 s worker-0000"), "{text}");
+    }
+}
