@@ -105,21 +105,7 @@ pub fn fidelity(path: &Path, o: &FidelityOptions) -> Result<FidelityReport> {
             "no assignment recorded: nothing to compare",
         ));
     }
-    let scheduler = match (o.scheduler, pool.scheduler.as_deref()) {
-        (Some(s), _) => s,
-        (None, Some(name)) => SchedulerName::parse(name).map_err(|_| {
-            Error::invalid(
-                "--scheduler",
-                format!("{file} was recorded under '{name}', which the simulator does not model: name a policy"),
-            )
-        })?,
-        (None, None) => {
-            return Err(Error::invalid(
-                "--scheduler",
-                format!("{file} names no policy (no session fact): name one"),
-            ))
-        }
-    };
+    let scheduler = scheduler_of(&file, o, &pool)?;
     let options = ReplayOptions {
         workers: None,
         scheduler,
@@ -167,6 +153,26 @@ pub fn fidelity(path: &Path, o: &FidelityOptions) -> Result<FidelityReport> {
         worst_pct: (worst * 1e6).round() / 1e6,
         within_tolerance: worst <= o.tolerance_pct,
     })
+}
+
+/// The policy to replay: `--scheduler`, else the one the recording names.
+fn scheduler_of(file: &str, o: &FidelityOptions, pool: &RecordedPool) -> Result<SchedulerName> {
+    match (o.scheduler, pool.scheduler.as_deref()) {
+        (Some(s), _) => Ok(s),
+        (None, Some(name)) => SchedulerName::parse(name).map_err(|_| {
+            Error::invalid(
+                "--scheduler",
+                format!(
+                    "{file} was recorded under '{name}', which the simulator does not model: \
+                     name a policy"
+                ),
+            )
+        }),
+        (None, None) => Err(Error::invalid(
+            "--scheduler",
+            format!("{file} names no policy (no session fact): name one"),
+        )),
+    }
 }
 
 /// Each job's run becomes the time its last live run held its worker
