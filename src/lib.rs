@@ -11,6 +11,14 @@
 //! benchmark cell, a sweep's cell) plus the user's overrides and outputs,
 //! with every default applied once. [`cli`] only turns flags into requests.
 //!
+//! The workspace's crates, all re-exported here under their old paths:
+//! `lbsim-core` (the simulator: [`engine`], [`balancer`], [`scenario`],
+//! [`workload`], [`metrics`], [`report`], [`run`], ...; no socket, terminal
+//! or database), `lbsim-client` ([`client`], with the wire types
+//! [`service::api`]) and `lbsim-service` ([`service`], the coordinator).
+//! This package adds the command line, the dashboard, charts, sweeps and
+//! the load generator.
+//!
 //! ```
 //! use lbsim::engine::{self, NoObserver};
 //! use lbsim::scenario::StressOptions;
@@ -24,26 +32,18 @@
 
 #![warn(unreachable_pub)]
 
-pub mod balancer;
 pub mod cli;
-pub mod client;
-pub mod compare;
-pub mod console;
 pub mod dashboard;
-pub mod engine;
-pub mod error;
 pub mod fidelity;
-pub mod hash;
-pub mod input;
 pub mod loadgen;
-pub mod metrics;
-pub mod report;
-pub mod run;
-pub mod scenario;
-pub mod service;
-pub mod sim;
 pub mod sweep;
 pub mod visualize;
-pub mod workload;
 
-pub use error::{Error, Result};
+pub use lbsim_client as client;
+pub use lbsim_core::{
+    balancer, compare, console, engine, error, hash, input, metrics, report, run, scenario, sim,
+    workload,
+};
+pub use lbsim_service as service;
+
+pub use lbsim_core::{Error, Result};

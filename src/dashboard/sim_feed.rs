@@ -304,11 +304,38 @@ fn worker_view(w: &WorkerState, failed: bool) -> WorkerView {
 mod tests {
     use super::*;
     use crate::balancer::model::TestId;
-    use crate::balancer::policy::testkit::{spec, test};
+    use crate::balancer::model::{Backends, TestSpec, WorkerSpec};
     use crate::balancer::policy::SchedulerName;
     use crate::dashboard::events::EventKind;
     use crate::scenario::StressOptions;
     use crate::sim::{RngStreams, Stream};
+
+    /// A worker of `mem_gb` and `cuda` devices (the core crate's policy
+    /// test kit is private to its tests).
+    fn spec(mem_gb: u64, cuda: u32) -> WorkerSpec {
+        WorkerSpec {
+            memory_mib: mem_gb * 1024,
+            memory_gb: mem_gb as f64,
+            cpu_cores: 4,
+            cuda_devices: cuda,
+            backends: Backends::for_cuda_devices(cuda),
+            speed: 1.0,
+        }
+    }
+
+    /// A ten-second test that needs `mem_gb` and `cuda` devices.
+    fn test(mem_gb: u64, cuda: u32) -> TestSpec {
+        TestSpec {
+            priority: 3,
+            memory_mib: mem_gb * 1024,
+            cuda_devices: cuda,
+            cpu_cores: 1,
+            backend: (cuda > 0).then_some(Backends::CUDA),
+            expected_duration: SimDuration::from_secs(10),
+            model_family: 0,
+            concurrency_key: None,
+        }
+    }
 
     fn state() -> DashboardState {
         let scenario = StressOptions {
