@@ -26,9 +26,9 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
+    use crate::api::{Heartbeat, WorkerRegistration};
     use crate::balancer::options::BalancerOptions;
     use crate::balancer::policy::SchedulerName;
-    use crate::api::{Heartbeat, WorkerRegistration};
     use crate::core::{Core, CoreConfig};
 
     fn load_facts(c: &mut Core) -> Vec<String> {
