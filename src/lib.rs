@@ -35,6 +35,7 @@
 pub mod agent;
 pub mod cli;
 pub mod dashboard;
+pub mod fidelity;
 pub mod loadgen;
 pub mod plan;
 pub mod sweep;

@@ -11,6 +11,7 @@ use super::cancel::CancelArgs;
 use super::dashboard::DashboardArgs;
 use super::determinism::DeterminismArgs;
 use super::diff::DiffArgs;
+use super::fidelity::FidelityArgs;
 use super::load::LoadArgs;
 use super::options::take;
 use super::plan::PlanArgs;
@@ -89,6 +90,8 @@ pub(crate) enum Command {
     Load(LoadArgs),
     /// Cancel tests on a running coordinator
     Cancel(CancelArgs),
+    /// Replay a coordinator's recording and report how well the model agrees (exit 1 beyond --tolerance)
+    Fidelity(FidelityArgs),
     /// Watch a run (stress, scenario, spike, replay) or a coordinator live in the terminal
     Dashboard(DashboardArgs),
     /// Find the smallest worker pool that meets targets, per policy
@@ -208,6 +211,7 @@ impl Command {
             Command::Submit(_) => "submit",
             Command::Load(_) => "load",
             Command::Cancel(_) => "cancel",
+            Command::Fidelity(_) => "fidelity",
             Command::Dashboard(_) => "dashboard",
             Command::Plan(_) => "plan",
         }
@@ -264,7 +268,9 @@ impl Command {
                 take("--config", &mut b.config, &mut a.config)
             }
             Command::Load(a) => {
-                a.workload.absorb(&mut r.workload)?;
+                take("--workers", &mut r.workload.workers, &mut a.workers)?;
+                take("--tests", &mut r.workload.tests, &mut a.tests)?;
+                take("--duration", &mut r.workload.duration, &mut a.duration)?;
                 take("--seed", &mut r.policy.seed, &mut a.seed)?;
                 take("--output", &mut r.outputs.output, &mut a.output)?;
                 take("--config", &mut b.config, &mut a.config)
@@ -276,7 +282,8 @@ impl Command {
             Command::Diff(_)
             | Command::Visualize(_)
             | Command::Dashboard(_)
-            | Command::Submit(_) => Ok(()),
+            | Command::Submit(_)
+            | Command::Fidelity(_) => Ok(()),
             Command::Cancel(_) => Ok(()),
         }
     }

@@ -3,8 +3,8 @@
 
 use super::args::{Action, Cli, Command};
 use super::{
-    benchmark, cancel, dashboard, determinism, diff, list, load, plan, replay, scenario, serve,
-    spike, stress, submit, sweep, visualize, worker,
+    benchmark, cancel, dashboard, determinism, diff, fidelity, list, load, plan, replay, scenario,
+    serve, spike, stress, submit, sweep, visualize, worker,
 };
 use crate::console::{one_line, print_err, print_out};
 use crate::error::{Error, Result};
@@ -137,6 +137,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Submit(args) => submit::run(args),
         Command::Load(args) => load::run(args, &env),
         Command::Cancel(args) => cancel::run(args),
+        Command::Fidelity(args) => fidelity::run(args),
         Command::Dashboard(args) => dashboard::run(args, &env),
         Command::Plan(args) => plan::run(args, &env),
     }

@@ -15,6 +15,7 @@ mod dashboard;
 mod determinism;
 mod diff;
 mod dispatch;
+mod fidelity;
 mod list;
 mod load;
 mod options;

@@ -168,6 +168,10 @@ fn run(b: Arc<Sleeper>, leases: Arc<Leases>, lease: Lease) -> Option<JoinHandle<
         success &= !rng.chance(s.options.fail_rate);
     }
     let wall = run_s * s.options.time_scale;
+    // The run starts when its lease arrives: it ends `wall` after that,
+    // however long the start report took (the simulator's run starts at
+    // its assignment; a sleep after the round trip would lengthen it).
+    let received = now();
     if wall <= 0.0 {
         finish(s, &lease, 0.0, success);
         leases.remove(&lease.lease_id);
@@ -181,14 +185,14 @@ fn run(b: Arc<Sleeper>, leases: Arc<Leases>, lease: Lease) -> Option<JoinHandle<
             h.memory_gb += q.memory_gb;
             h.cuda += q.cuda_devices;
         }
-        let started = now();
         if b.s
             .client
             .update_assignment_status(&lease.lease_id, AssignmentStatus::Running)
             .is_ok()
         {
-            std::thread::sleep(Duration::from_secs_f64(wall));
-            finish(&b.s, &lease, started.elapsed().as_secs_f64(), success);
+            let end = received + Duration::from_secs_f64(wall);
+            std::thread::sleep(end.saturating_duration_since(now()));
+            finish(&b.s, &lease, received.elapsed().as_secs_f64(), success);
         }
         let mut h = b.held.lock().unwrap_or_else(|e| e.into_inner());
         h.cores -= q.cpu_cores;

@@ -37,6 +37,7 @@ pub fn initial_pool(scenario: &Scenario) -> Vec<WorkerSpec> {
 }
 
 pub mod playback;
+pub mod prediction;
 pub mod results;
 
 /// The results document of a live run: the simulator's document, plus a

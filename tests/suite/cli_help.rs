@@ -184,16 +184,28 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                 "--url",
                 "--speed",
                 "--no-workers",
+                "--fleet-time-scale",
                 "--token",
                 "--workers",
                 "--tests",
                 "--duration",
                 "--seed",
                 "--output",
+                "--prediction",
                 "--config",
             ]),
         ),
         ("cancel", with_help(&["--url", "--token"])),
+        (
+            "fidelity",
+            with_help(&[
+                "--scheduler",
+                "--tolerance",
+                "--json",
+                "--run-time",
+                "--seed",
+            ]),
+        ),
     ]
 }
 

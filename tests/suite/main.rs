@@ -23,6 +23,7 @@ mod dashboard_web;
 mod decision_log;
 mod determinism;
 mod docs_blocks;
+mod fidelity;
 mod golden;
 mod hardening;
 mod hostile;

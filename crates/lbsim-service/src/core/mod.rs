@@ -7,6 +7,7 @@
 //! calls the core names. The core holds no channel and no runtime type.
 
 mod leases;
+mod loads;
 pub mod periodic;
 mod plain;
 mod restore;

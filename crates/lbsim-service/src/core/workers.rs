@@ -131,7 +131,7 @@ impl Core {
         w.load = load.clone();
         let beat = w.heartbeats;
         if let Some(bw) = bw {
-            self.drift_from(bw, &load);
+            self.drift_from(bw, &load, now);
         }
         let mut cancel = match (reconcile, listed) {
             (true, Some(listed)) => self.reconcile_leases(id, &listed, since, now),
@@ -147,7 +147,7 @@ impl Core {
     }
 
     /// The measured load the worker's booked runs do not explain.
-    fn drift_from(&mut self, bw: crate::balancer::model::WorkerId, load: &Heartbeat) {
+    fn drift_from(&mut self, bw: crate::balancer::model::WorkerId, load: &Heartbeat, now: u64) {
         let state = self.balancer.worker(bw);
         let frac = |used: f64, total: f64| if total > 0.0 { used / total } else { 0.0 };
         let booked_cpu = frac(f64::from(state.used_cores), f64::from(state.spec.cpu_cores));
@@ -165,6 +165,7 @@ impl Core {
         };
         if state.drift != drift {
             self.balancer.set_drift(bw, drift);
+            self.record_load(bw, &drift, now);
         }
     }
 

@@ -83,6 +83,16 @@ pub enum Fact {
     Start { test: u64, attempt: u32 },
     /// The test was cancelled (`POST /v1/tests/{id}/cancel`): it is final.
     Cancel { test: u64 },
+    /// A heartbeat changed the load the balancer sees on a worker: the
+    /// measured load its booked runs do not explain (fractions 0–1, as the
+    /// balancer's drift). Written only when it changes; absent from
+    /// recordings made before it existed (read as no such load).
+    Load {
+        worker: u64,
+        cpu: f64,
+        memory: f64,
+        gpu: f64,
+    },
     /// A run ended, with its measured run time: the test is final
     /// (`success`), unless `retried` (a failed run with retries left: the
     /// test is pending again).
@@ -197,6 +207,18 @@ pub struct RecordedPool {
     pub decisions: Vec<LiveDecision>,
     /// The policy the coordinator ran (its last session's).
     pub scheduler: Option<String>,
+    /// Every recorded change of a worker's unexplained load, in order.
+    pub loads: Vec<RecordedLoad>,
+}
+
+/// A `load` fact, named as the replay names it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedLoad {
+    /// Seconds since the recording's first fact.
+    pub t: f64,
+    /// The worker's place in join order.
+    pub worker: usize,
+    pub drift: crate::balancer::model::LoadDrift,
 }
 
 /// One assignment of the live coordinator, named as the replay names it:
@@ -263,6 +285,31 @@ impl RecordingReader {
                 attempt,
             };
             self.pool.decisions.push(d);
+        }
+    }
+
+    /// A load change of a worker whose join was recorded (a value out of
+    /// 0–1 is clamped: the balancer's drift is a fraction).
+    fn load(&mut self, t: f64, worker: u64, [cpu, memory, gpu]: [f64; 3]) {
+        let frac = |x: f64| {
+            if x.is_finite() {
+                x.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
+        if let Some(&i) = self.workers.get(&worker) {
+            self.pool.loads.push(RecordedLoad {
+                t,
+                worker: i,
+                drift: crate::balancer::model::LoadDrift {
+                    cpu: frac(cpu),
+                    memory: frac(memory),
+                    gpu: frac(gpu),
+                    io: 0.0,
+                    network: 0.0,
+                },
+            });
         }
     }
 
@@ -354,6 +401,12 @@ impl RecordingReader {
                     self.finished.insert(*test);
                 }
             }
+            Fact::Load {
+                worker,
+                cpu,
+                memory,
+                gpu,
+            } => self.load(t, *worker, [*cpu, *memory, *gpu]),
         }
         Some(())
     }
