@@ -218,7 +218,7 @@ fn heartbeat<B: Backend>(
             }
         }
         Err(e) if e.status() == Some(409) || e.status() == Some(404) => {
-            match ctx.client.register_worker(r) {
+            match ctx.client.register_worker_retrying(r) {
                 Ok(me) => (beat.id, beat.every_s) = (me.worker_id, me.heartbeat_interval_s),
                 Err(_) => return false,
             }

@@ -105,6 +105,8 @@ impl LiveRecords {
                         started_at: None,
                         ended_at: None,
                         outcome: None,
+                        run_time_s: None,
+                        exit_code: None,
                     });
                 }
             }
@@ -121,22 +123,39 @@ impl LiveRecords {
                 test,
                 success,
                 run_time_s,
+                retried,
                 ..
-            } => {
+            } => self.complete(t, *test, *success, *run_time_s, *retried),
+            Fact::Cancel { test } => {
                 self.end = self.end.max(t);
                 if let Some(v) = self.test(*test) {
-                    let outcome = if *success { "completed" } else { "failed" };
-                    end_open_run(v, t, outcome);
-                    v.state = if *success {
-                        TestState::Completed
-                    } else {
-                        TestState::Failed
-                    };
+                    end_open_run(v, t, "cancelled");
+                    v.state = TestState::Cancelled;
                     v.finished_at = Some(t);
-                    v.run_time_s = Some(*run_time_s);
                 }
             }
             Fact::Session { .. } | Fact::Load { .. } => {}
+        }
+    }
+
+    /// A run ended: the test is final, or pending again when the run
+    /// failed with retries left (`retried`).
+    fn complete(&mut self, t: f64, test: u64, success: bool, run_time_s: f64, retried: bool) {
+        self.end = self.end.max(t);
+        if let Some(v) = self.test(test) {
+            let outcome = if success { "completed" } else { "failed" };
+            end_open_run(v, t, outcome);
+            v.run_time_s = Some(run_time_s);
+            if retried {
+                v.state = TestState::Pending;
+                return;
+            }
+            v.state = if success {
+                TestState::Completed
+            } else {
+                TestState::Failed
+            };
+            v.finished_at = Some(t);
         }
     }
 
@@ -163,6 +182,7 @@ impl LiveRecords {
                 cuda_devices: *cuda_devices,
                 backends: Some(backends.clone()),
                 name: name.clone(),
+                labels: Vec::new(),
             },
             load: Heartbeat::default(),
             effective_load: 0.0,
@@ -208,10 +228,8 @@ impl LiveRecords {
                 .backend
                 .and_then(|b| b.names().first().map(|s| s.to_string())),
             priority: spec.priority,
-            expected_duration_s: spec.expected_duration.as_secs_f64(),
-            concurrency_key: None,
-            test_type: None,
-            model_family: None,
+            expected_duration_s: Some(spec.expected_duration.as_secs_f64()),
+            ..TestRequest::default()
         };
         self.test_index.insert(id, self.tests.len());
         self.tests.push(TestView {
@@ -232,6 +250,8 @@ impl LiveRecords {
             run_time_s: None,
             reason: None,
             result: None,
+            exit_code: None,
+            has_log: false,
             runs: Vec::new(),
         });
     }

@@ -69,7 +69,7 @@ impl Fleet {
         });
         let mut threads = Vec::new();
         for r in shared.options.workers.clone() {
-            let me = shared.client.register_worker(&r)?;
+            let me = shared.client.register_worker_retrying(&r)?;
             shared.counters.registered.fetch_add(1, Ordering::SeqCst);
             let s = shared.clone();
             threads.push(std::thread::spawn(move || {

@@ -185,6 +185,16 @@ impl Client {
         self.post("/v1/workers", r)
     }
 
+    /// Registers, sending again with backoff while the server is away
+    /// (unreachable, 502/503/504), for up to the report window: a worker
+    /// started, or declared offline, while its server restarts must come
+    /// back when the server does rather than give up for good. A
+    /// registration whose answer was lost leaves one registered worker that
+    /// never heartbeats: it goes offline after one heartbeat timeout.
+    pub fn register_worker_retrying(&self, r: &WorkerRegistration) -> Result<Registered> {
+        retry_transient(self.report_retry, || self.register_worker(r))
+    }
+
     /// Heartbeat with the measured load; the answer sets the pace.
     pub fn update_worker_load(&self, worker: u64, load: &Heartbeat) -> Result<HeartbeatReply> {
         self.post(&format!("/v1/workers/{worker}/heartbeat"), load)
@@ -225,18 +235,7 @@ impl Client {
         lease: &str,
         status: AssignmentStatus,
     ) -> Result<LeaseAck> {
-        let mut pause = Duration::from_millis(50);
-        let mut waited = Duration::ZERO;
-        loop {
-            match self.report(lease, status.clone()) {
-                Err(e) if is_transient(&e) && waited < self.report_retry => {
-                    std::thread::sleep(pause);
-                    waited += pause;
-                    pause = (pause * 2).min(Duration::from_secs(2));
-                }
-                other => return other,
-            }
-        }
+        retry_transient(self.report_retry, || self.report(lease, status.clone()))
     }
 
     fn report(&self, lease: &str, status: AssignmentStatus) -> Result<LeaseAck> {
@@ -357,6 +356,23 @@ pub const REPORT_RETRY_S: u64 = 120;
 const REPORT_RETRY: Duration = Duration::from_secs(REPORT_RETRY_S);
 
 /// Worth sending again: the server was unreachable or could not save.
+/// Calls `call` again with backoff (50 ms doubling to 2 s) while it fails
+/// transiently, for up to `window` of pauses.
+fn retry_transient<T>(window: Duration, mut call: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut pause = Duration::from_millis(50);
+    let mut waited = Duration::ZERO;
+    loop {
+        match call() {
+            Err(e) if is_transient(&e) && waited < window => {
+                std::thread::sleep(pause);
+                waited += pause;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn is_transient(e: &ClientError) -> bool {
     match e.status() {
         None => true,

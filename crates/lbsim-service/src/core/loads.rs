@@ -55,6 +55,7 @@ mod tests {
             cuda_devices: 0,
             backends: None,
             name: None,
+            labels: Vec::new(),
         };
         let w = c.register(registration, 0).unwrap().worker_id;
         load_facts(&mut c);
