@@ -1,11 +1,10 @@
 //! `lbsim replay TRACE`: a recorded workload through the balancer.
 
 use super::options::{overrides, ModelArgs, OutputArgs, PolicyArgs, WorkloadArgs};
-use super::output::print_stats;
-use crate::engine::NoObserver;
+use super::output::run_and_print;
 use crate::error::{Error, Result};
 use crate::report;
-use crate::run::{ClusterSource, RunRequest, Source, TraceSource};
+use crate::run::{ClusterSource, RunReport, RunRequest, Source, TraceSource};
 use crate::scenario::EnvSettings;
 use crate::workload::trace::{Trace, TraceFormat, TraceSection};
 use clap::Args;
@@ -113,8 +112,15 @@ pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
     if trace.unusable > 0 {
         crate::console::print_err(&format!("lbsim: warning: {}\n", unusable_line(trace)));
     }
-    let report = prepared.run(&mut NoObserver)?;
-    print_stats(report.stats.as_deref());
+    run_and_print(&prepared, |report| trace_line(trace, report), || Ok(()))?;
+    if let Some(path) = live {
+        write_live_decisions(args, path)?;
+    }
+    Ok(())
+}
+
+/// The line that says what of the trace the run replayed.
+fn trace_line(trace: &TraceSection, report: &RunReport) -> Result<()> {
     outln!(
         "trace {} ({}): {} records, {} replayed, {} unusable{}",
         trace.file,
@@ -128,10 +134,6 @@ pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
             String::new()
         }
     );
-    out!("{}", report::summary(&report.output));
-    if let Some(path) = live {
-        write_live_decisions(args, path)?;
-    }
     Ok(())
 }
 
