@@ -21,6 +21,7 @@ mod dashboard_web;
 mod decision_log;
 mod determinism;
 mod docs_blocks;
+mod fn_length;
 mod golden;
 mod hardening;
 mod hostile;
