@@ -18,7 +18,7 @@ def pool(service, n=3, memory=16.0, cores=4, cuda=0):
 
 
 def test_there_are_twelve_policies_with_descriptions():
-    assert len(lbsim.SCHEDULERS) == 12
+    assert len(lbsim.SCHEDULERS) == 13
     assert lbsim.SCHEDULERS[0] == "performance_based"
     assert set(lbsim.SCHEDULER_DESCRIPTIONS) == set(lbsim.SCHEDULERS)
 

@@ -64,7 +64,7 @@ pub(crate) enum Command {
     Spike(SpikeArgs),
     /// The benchmark grid: workers x tests, printed as a table
     Benchmark(BenchmarkArgs),
-    /// Replay a recorded workload (SWF or lbsim's per-test CSV)
+    /// Replay a recorded workload (SWF, lbsim's per-test CSV, a recording, JUnit XML reports)
     Replay(ReplayArgs),
     /// Compare two decision logs or two results files (exit 1 beyond --tolerance)
     Diff(DiffArgs),

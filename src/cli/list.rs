@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::scenario::{Config, EnvSettings, LogLevel};
 use std::path::Path;
 
-/// The twelve policies, one per line.
+/// The policies, one per line.
 pub(crate) fn schedulers() -> Result<()> {
     for s in SCHEDULERS {
         outln!("{:<22} {}", s.id, s.description);

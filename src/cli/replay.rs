@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::report;
 use crate::run::{ClusterSource, RunReport, RunRequest, Source, TraceSource};
 use crate::scenario::EnvSettings;
+use crate::workload::trace::junit::{JunitOptions, JunitSummary, Spread};
 use crate::workload::trace::{Trace, TraceFormat, TraceSection};
 use clap::Args;
 use std::path::PathBuf;
@@ -13,13 +14,26 @@ use std::path::PathBuf;
 /// Options of `replay`: the trace brings its tests and times.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct ReplayArgs {
-    /// The trace: SWF (plain or gzipped), lbsim's per-test CSV, or a
-    /// coordinator's recording (`lbsim serve --record`)
+    /// The trace: SWF (plain or gzipped), lbsim's per-test CSV, a
+    /// coordinator's recording (`lbsim serve --record`), or JUnit XML test
+    /// reports (a file or a directory of them)
     #[arg(value_name = "TRACE")]
     pub(crate) trace: PathBuf,
+    /// More JUnit reports or directories, merged with TRACE's in the sorted
+    /// order of their paths
+    #[arg(value_name = "MORE")]
+    pub(crate) more: Vec<PathBuf>,
     /// Trace format [default: from the file name and its first line]
-    #[arg(long, value_name = "swf|csv", value_parser = TraceFormat::parse)]
+    #[arg(long, value_name = "swf|csv|recording|junit", value_parser = TraceFormat::parse)]
     pub(crate) format: Option<TraceFormat>,
+    /// JUnit: what each test needs, by name glob (a JSON map; see the
+    /// reference) [default: 1 core, no memory, no CUDA, priority 3]
+    #[arg(long, value_name = "MAP.json")]
+    pub(crate) requirements: Option<PathBuf>,
+    /// JUnit: when the tests are submitted: at_once, even:SECONDS,
+    /// bursts:SECONDS or poisson:RATE [default: at_once, a CI run]
+    #[arg(long, value_name = "PATTERN", value_parser = Spread::parse)]
+    pub(crate) arrivals: Option<Spread>,
     /// Multiply every time (submissions and run times) by X
     #[arg(long, value_name = "X", default_value_t = 1.0, allow_hyphen_values = true,
           value_parser = positive_factor)]
@@ -28,8 +42,9 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_name = "Y", default_value_t = 1.0, allow_hyphen_values = true,
           value_parser = positive_factor)]
     pub(crate) load_factor: f64,
-    /// Workers to split an SWF trace's machine over [default: 1 for SWF, 20
-    /// for CSV, or the --cluster scenario's]; a coordinator's recording runs
+    /// Workers to split an SWF trace's machine over, or to run a JUnit
+    /// suite on [default: 1 for SWF, 20 for CSV, 4 one-core workers for
+    /// JUnit, or the --cluster scenario's]; a coordinator's recording runs
     /// its own recorded pool and takes --workers only with --cluster
     #[arg(long, value_name = "N", allow_hyphen_values = true,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -76,10 +91,15 @@ impl ReplayArgs {
         };
         let source = Source::Trace(TraceSource {
             path: self.trace.clone(),
+            more_paths: self.more.clone(),
             format: self.format,
             time_scale: self.time_scale,
             load_factor: self.load_factor,
             cluster,
+            junit: JunitOptions {
+                requirements: self.requirements.clone(),
+                arrivals: self.arrivals,
+            },
         });
         let workload = WorkloadArgs {
             workers: self.workers,
@@ -109,7 +129,7 @@ pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
             format!("{} is not a coordinator's recording", trace.file),
         ));
     }
-    if trace.unusable > 0 {
+    if trace.unusable > 0 && trace.junit.is_none() {
         crate::console::print_err(&format!("lbsim: warning: {}\n", unusable_line(trace)));
     }
     run_and_print(&prepared, |report| trace_line(trace, report), || Ok(()))?;
@@ -119,7 +139,8 @@ pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
     Ok(())
 }
 
-/// The line that says what of the trace the run replayed.
+/// The lines that say what of the trace the run replayed (and, for a JUnit
+/// suite, what it held).
 fn trace_line(trace: &TraceSection, report: &RunReport) -> Result<()> {
     outln!(
         "trace {} ({}): {} records, {} replayed, {} unusable{}",
@@ -134,6 +155,9 @@ fn trace_line(trace: &TraceSection, report: &RunReport) -> Result<()> {
             String::new()
         }
     );
+    if let Some(suite) = &trace.junit {
+        outln!("{}", junit_line(suite));
+    }
     Ok(())
 }
 
@@ -150,6 +174,39 @@ fn write_live_decisions(args: &ReplayArgs, path: &std::path::Path) -> Result<()>
         text.push('\n');
     }
     report::write_atomically(path, text.as_bytes())
+}
+
+/// What a JUnit suite held and what became of it: `junit: 2 reports, 40
+/// test cases: 33 passed, 2 failed, 1 error, 4 skipped (not replayed)…`.
+fn junit_line(s: &JunitSummary) -> String {
+    let mut line = format!(
+        "junit: {} report{}, {} test cases: {} passed, {} failed, {} error{}, {} skipped (not replayed)",
+        s.files,
+        if s.files == 1 { "" } else { "s" },
+        s.testcases,
+        s.passed,
+        s.failed,
+        s.errors,
+        if s.errors == 1 { "" } else { "s" },
+        s.skipped
+    );
+    if s.without_time > 0 {
+        line += &format!(", {} without a time (not replayed)", s.without_time);
+    }
+    line += &format!(
+        "; {:.3} s of tests in all, the longest {:.3} s ({})",
+        s.serial_s, s.longest_s, s.longest
+    );
+    if let Some(map) = &s.requirements {
+        line += &format!(
+            "; {map}: {} mapped, {} on the default",
+            s.mapped, s.unmapped
+        );
+        if s.labels.is_some() {
+            line += " (labels read, not yet used)";
+        }
+    }
+    line
 }
 
 /// `FILE: K of N jobs unusable (reason: n, …); first at line L`.

@@ -81,7 +81,11 @@ fn inputs_are_capped_by_kind_and_a_directory_is_refused() {
     let d = path_str(&dir);
     bad_input(&lbsim(&["diff", d, &r]), &[d, "is a directory"]);
     bad_input(&lbsim(&["visualize", d]), &[d, "is a directory"]);
-    bad_input(&lbsim(&["replay", d]), &[d, "is a directory, not a trace"]);
+    // A directory is a JUnit suite: this one holds no report.
+    bad_input(
+        &lbsim(&["replay", d]),
+        &[d, "no .xml file in it or below it"],
+    );
     let missing = dir.join("missing.swf");
     bad_input(&lbsim(&["replay", path_str(&missing)]), &["missing.swf"]);
     bad_input(

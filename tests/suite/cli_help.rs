@@ -43,6 +43,8 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
     let determinism = with_help(&[&STRESS[..11], &["--config"]].concat());
     let replay = with_help(&[
         "--format",
+        "--requirements",
+        "--arrivals",
         "--time-scale",
         "--load-factor",
         "--workers",

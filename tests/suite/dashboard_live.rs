@@ -147,13 +147,7 @@ fn a_watched_replay_writes_the_batch_commands_files() {
         "dash-replay",
         &["replay", path_str(&trace), "--workers", "4"],
         |dir| RunRequest {
-            source: Source::Trace(TraceSource {
-                path: trace.clone(),
-                format: None,
-                time_scale: 1.0,
-                load_factor: 1.0,
-                cluster: None,
-            }),
+            source: Source::Trace(TraceSource::new(trace.clone())),
             overrides: Overrides {
                 workers: Some(4),
                 ..Default::default()

@@ -26,6 +26,7 @@ mod golden;
 mod hardening;
 mod hostile;
 mod invariants;
+mod junit;
 mod mmc;
 mod policies;
 mod record_replay;

@@ -129,6 +129,8 @@ pub struct Balancer {
     pool: PoolTotals,
     keys: KeyLocks,
     options: BalancerOptions,
+    /// Pending tests longest expected run first (the policy's needs say).
+    longest_first: bool,
 }
 
 impl Balancer {
@@ -160,6 +162,7 @@ impl Balancer {
             pool: PoolTotals::default(),
             keys: KeyLocks::default(),
             options: options.clone(),
+            longest_first: scheduler.info().needs.longest_first,
         }
     }
 
@@ -299,8 +302,8 @@ impl Balancer {
             return Err(Box::new(TestRecord::rejected(id, &spec, now, reason)));
         }
         let live = LiveTest {
+            order: policy::queue_order(id, &spec, self.longest_first),
             spec,
-            order: id.0,
             submitted_at: now,
             first_assigned_at: None,
             started_at: None,

@@ -38,6 +38,7 @@ pub use wall_clock::WallClock;
 
 use crate::scenario::presets::BenchmarkCell;
 use crate::scenario::{EnvSettings, Scenario};
+use crate::workload::trace::junit::JunitOptions;
 use crate::workload::trace::TraceFormat;
 use std::path::PathBuf;
 
@@ -87,6 +88,8 @@ pub enum Source {
 pub struct TraceSource {
     /// The trace file.
     pub path: PathBuf,
+    /// More JUnit reports (or directories of them) merged with `path`'s.
+    pub more_paths: Vec<PathBuf>,
     /// `None`: detected from the file name and its first line.
     pub format: Option<TraceFormat>,
     /// Multiplies every time (submissions and run times).
@@ -95,6 +98,30 @@ pub struct TraceSource {
     pub load_factor: f64,
     /// Runs on a config scenario's worker pool instead of the trace's.
     pub cluster: Option<ClusterSource>,
+    /// A JUnit suite's requirements map and arrival pattern.
+    pub junit: JunitOptions,
+}
+
+impl TraceSource {
+    /// The trace at `path`, detected, replayed as recorded.
+    pub fn new(path: impl Into<PathBuf>) -> TraceSource {
+        TraceSource {
+            path: path.into(),
+            more_paths: Vec::new(),
+            format: None,
+            time_scale: 1.0,
+            load_factor: 1.0,
+            cluster: None,
+            junit: JunitOptions::default(),
+        }
+    }
+
+    /// Every path named, `path` first.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        std::iter::once(self.path.clone())
+            .chain(self.more_paths.iter().cloned())
+            .collect()
+    }
 }
 
 /// The config scenario whose worker pool a replay runs on.

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::scenario::config::SizeOrigins;
 use crate::scenario::presets::spike_scenario;
 use crate::scenario::{Config, EnvSettings, Scenario};
-use crate::workload::trace::{replay_scenario, ClusterPool, ReplayOptions, Trace};
+use crate::workload::trace::{junit, replay_scenario, ClusterPool, ReplayOptions, Trace};
 
 /// A source built: its scenario, a trace's jobs, the config file read and
 /// what set a config scenario's sizes (to blame a size refused later).
@@ -113,7 +113,7 @@ fn replay(source: &TraceSource, o: &Overrides, env: &EnvSettings) -> Result<Buil
         &["--duration"],
         "replay takes its times from the trace (see --time-scale)",
     )?;
-    let trace = Trace::load(&source.path, source.format)?;
+    let trace = load(source, o.seed())?;
     let cluster = source
         .cluster
         .as_ref()
@@ -138,6 +138,35 @@ fn replay(source: &TraceSource, o: &Overrides, env: &EnvSettings) -> Result<Buil
         config_file: None,
         sizes: None,
     })
+}
+
+/// The trace, or the JUnit suite, a source names. Only JUnit reports
+/// merge, and only a suite takes a requirements map or an arrival pattern.
+fn load(source: &TraceSource, seed: u64) -> Result<Trace> {
+    let paths = source.paths();
+    if junit::is_junit(&paths, source.format) {
+        return junit::load(&paths, &source.junit, seed);
+    }
+    let refuse = |flag: &str, why: &str| Err(Error::invalid(flag, why.to_string()));
+    if paths.len() > 1 {
+        return refuse(
+            "TRACE",
+            "only JUnit reports merge: name one trace of another format",
+        );
+    }
+    if source.junit.requirements.is_some() {
+        return refuse(
+            "--requirements",
+            "maps the tests of a JUnit suite; this trace has its own needs",
+        );
+    }
+    if source.junit.arrivals.is_some() {
+        return refuse(
+            "--arrivals",
+            "spreads a JUnit suite; this trace has its own submission times",
+        );
+    }
+    Trace::load(&source.path, source.format)
 }
 
 /// The worker pool (count and profile) of a config scenario.
@@ -227,13 +256,7 @@ mod tests {
                 .starts_with("invalid --seed: a ready scenario"),
             "{err}"
         );
-        let trace = Source::Trace(TraceSource {
-            path: "no-such.swf".into(),
-            format: None,
-            time_scale: 1.0,
-            load_factor: 1.0,
-            cluster: None,
-        });
+        let trace = Source::Trace(TraceSource::new("no-such.swf"));
         let tests = Overrides {
             tests: Some(5),
             ..Default::default()

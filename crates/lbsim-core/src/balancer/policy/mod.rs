@@ -11,6 +11,7 @@ mod common;
 mod composite;
 mod fifo;
 mod least_loaded;
+mod longest_first;
 mod look;
 mod needs;
 mod performance_based;
@@ -36,6 +37,8 @@ pub use best_fit::BestFit;
 pub use composite::{Composite, CompositeWeights, WeightsError};
 pub use fifo::Fifo;
 pub use least_loaded::LeastLoaded;
+pub(crate) use longest_first::queue_order;
+pub use longest_first::LongestFirst;
 pub use look::{Colour, Look, Marker, MUTED, PALETTE};
 pub use needs::{index_for, needs_system_load, Needs};
 pub use performance_based::PerformanceBased;
@@ -148,6 +151,7 @@ pub enum SchedulerName {
     PowerOfTwo,
     BestFit,
     Fifo,
+    LongestFirst,
 }
 
 /// One row of the name table: everything the rest of lbsim knows of a
@@ -281,6 +285,16 @@ pub const SCHEDULERS: &[SchedulerInfo] = &[
         is_plain: true,
         look: Look { colour: MUTED[3], marker: Marker::Cross },
         build: |_| Box::new(Fifo),
+    },
+    SchedulerInfo {
+        name: SchedulerName::LongestFirst,
+        id: "longest_first",
+        description: "longest expected run first, onto the least loaded fitting worker (LPT, for makespan)",
+        needs: Needs { longest_first: true, ..Needs::ranked_by(RankKey::Idle) },
+        is_plain: true,
+        // Paul Tol's muted green: new in hue and lightness.
+        look: Look { colour: Colour(17, 119, 51), marker: Marker::Circle },
+        build: |_| Box::new(LongestFirst),
     },
 ];
 

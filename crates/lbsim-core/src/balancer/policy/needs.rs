@@ -24,6 +24,11 @@ pub struct Needs {
     pub system_load: bool,
     /// Its members' needs too, from the composite weights (composite).
     pub members: bool,
+    /// Pending tests taken longest expected run first within a priority,
+    /// instead of in submission order (`longest_first`'s LPT order). Read
+    /// for the policy the balancer runs, not for composite's members: the
+    /// queue has one order.
+    pub longest_first: bool,
 }
 
 impl Needs {
@@ -35,6 +40,7 @@ impl Needs {
             memory_order: false,
             system_load: false,
             members: false,
+            longest_first: false,
         }
     }
 

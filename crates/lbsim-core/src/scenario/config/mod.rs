@@ -186,7 +186,8 @@ fn parse_raw(text: &str, file: &str) -> Result<RawConfig> {
     Ok(raw)
 }
 
-fn json_error(file: &str, path: Option<String>, e: &serde_json::Error) -> Error {
+/// A JSON error as a one-line bad-file error (also the requirements map's).
+pub(crate) fn json_error(file: &str, path: Option<String>, e: &serde_json::Error) -> Error {
     let text = e.to_string();
     let message = text
         .rsplit_once(" at line ")

@@ -2,18 +2,24 @@
 //! with its recorded run time, so a real workload runs through the balancer
 //! exactly as it happened (or compressed, or denser).
 //!
-//! Two formats: the Standard Workload Format of the Parallel Workloads
-//! Archive (`swf`, gzipped or not) and lbsim's own per-test CSV (`csv`). A
+//! The formats: the Standard Workload Format of the Parallel Workloads
+//! Archive (`swf`, gzipped or not), lbsim's own per-test CSV (`csv`), a
+//! coordinator's recording (`recording`) and JUnit XML test reports
+//! (`junit`, see [`junit`]). A
 //! line that cannot be read stops the replay with its file and line number;
 //! a job that is well formed but unusable (an unknown run time, say) is
 //! counted with its reason and reported, never silently dropped.
 
+pub mod junit;
 pub mod recording;
 mod replay;
 mod swf;
 mod test_csv;
 
-pub use replay::{replay_scenario, ClusterPlan, ClusterPool, Replay, ReplayOptions, TraceSection};
+pub use replay::{
+    replay_scenario, ClusterPlan, ClusterPool, Replay, ReplayOptions, TraceSection, JUNIT_WORKERS,
+    JUNIT_WORKER_MEMORY_GB,
+};
 
 use crate::balancer::model::{TestId, TestSpec};
 use crate::error::{Error, Result};
@@ -33,11 +39,14 @@ pub enum TraceFormat {
     Csv,
     /// A coordinator's recording (`lbsim serve --record`), JSON lines.
     Recording,
+    /// JUnit XML test reports (pytest, Surefire, Gradle, go-junit-report,
+    /// Bazel, ctest): one test per `testcase` (see [`junit`]).
+    Junit,
 }
 
 /// A `--format` value that names no trace format.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a trace format (known: swf, csv, recording)")]
+#[error("'{0}' is not a trace format (known: swf, csv, recording, junit)")]
 pub struct UnknownTraceFormat(pub String);
 
 impl TraceFormat {
@@ -47,6 +56,7 @@ impl TraceFormat {
             "swf" => Ok(TraceFormat::Swf),
             "csv" => Ok(TraceFormat::Csv),
             "recording" => Ok(TraceFormat::Recording),
+            "junit" => Ok(TraceFormat::Junit),
             _ => Err(UnknownTraceFormat(s.to_string())),
         }
     }
@@ -56,17 +66,22 @@ impl TraceFormat {
             TraceFormat::Swf => "swf",
             TraceFormat::Csv => "csv",
             TraceFormat::Recording => "recording",
+            TraceFormat::Junit => "junit",
         }
     }
 
     /// Guesses the format from the name, then from the first bytes: `.csv`
-    /// or a first line starting with `id,` is CSV; anything else is SWF.
+    /// or a first line starting with `id,` is CSV; `.xml` or XML text is
+    /// JUnit; anything else is SWF.
     fn detect(path: &Path, head: &[u8]) -> TraceFormat {
         let name = path.to_string_lossy().to_ascii_lowercase();
         if name.ends_with(".csv") || name.ends_with(".csv.gz") || head.starts_with(b"id,") {
             TraceFormat::Csv
         } else if head.starts_with(b"{\"t\":") {
             TraceFormat::Recording
+        } else if name.ends_with(".xml") || name.ends_with(".xml.gz") || junit::looks_like_xml(head)
+        {
+            TraceFormat::Junit
         } else {
             TraceFormat::Swf
         }
@@ -115,11 +130,19 @@ pub struct Trace {
     pub estimated: u64,
     /// The pool a coordinator's recording saw.
     pub recorded: Option<recording::RecordedPool>,
+    /// A JUnit suite's account of its cases.
+    pub junit: Option<junit::JunitSummary>,
 }
 
 impl Trace {
-    /// Reads a trace; `format` `None` means detect it.
+    /// Reads a trace; `format` `None` means detect it. A JUnit report (or
+    /// a directory of them) is read with no requirements map, all at once
+    /// (see [`junit::load`] for the rest).
     pub fn load(path: &Path, format: Option<TraceFormat>) -> Result<Trace> {
+        let paths = [path.to_path_buf()];
+        if format == Some(TraceFormat::Junit) || (format.is_none() && path.is_dir()) {
+            return junit::load(&paths, &junit::JunitOptions::default(), 0);
+        }
         let file = crate::input::open(path, crate::input::InputKind::Trace)?;
         let mut reader = BufReader::new(file);
         let head = reader.fill_buf().map_err(|e| Error::io(path, e))?.to_vec();
@@ -145,6 +168,15 @@ impl Trace {
             TraceFormat::Swf => swf::read(&name, input)?,
             TraceFormat::Csv => test_csv::read(&name, input)?,
             TraceFormat::Recording => recording::read(&name, input)?,
+            // Parsed whole, not by lines: pytest writes its report on one.
+            TraceFormat::Junit if path.is_file() => {
+                return junit::load(&paths, &junit::JunitOptions::default(), 0)
+            }
+            // Its head is read: a pipe cannot be read again from the start.
+            TraceFormat::Junit => {
+                let why = "JUnit XML from a pipe: add --format junit to read it";
+                return Err(bad_line(&name, 1, why));
+            }
         };
         // Stable: jobs submitted together keep their file order.
         trace.jobs.sort_by_key(|j| j.submit);
@@ -172,6 +204,7 @@ impl Trace {
             first_unusable_line: None,
             estimated: 0,
             recorded: None,
+            junit: None,
         }
     }
 }
@@ -309,7 +342,7 @@ mod tests {
         );
         assert_eq!(
             TraceFormat::parse("xml").unwrap_err().to_string(),
-            "'xml' is not a trace format (known: swf, csv, recording)"
+            "'xml' is not a trace format (known: swf, csv, recording, junit)"
         );
     }
 

@@ -14,6 +14,12 @@
 //! - A coordinator's recording: its own pool, exactly (every worker as it
 //!   registered, at its join time; each drain and failure on its worker;
 //!   `--workers` is refused).
+//! - A JUnit suite: `--workers` identical workers (default
+//!   [`JUNIT_WORKERS`]), each one core, 16 GB of memory (all usable), no
+//!   CUDA device, speed 1: one test at a time per worker, as a CI runner's
+//!   shards run them, at the speed the report recorded. A test mapped to
+//!   more cores, memory or a CUDA device fits none of them and is rejected
+//!   (counted in the results): give such a suite `--cluster SCENARIO`.
 //! - `--cluster SCENARIO`: that scenario's pool (count and profile) from
 //!   the start, with no churn; the trace's tests keep their recorded needs,
 //!   so some may fit nowhere.
@@ -34,6 +40,13 @@ use crate::sim::{SimDuration, SimTime, MICROS_PER_SEC};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+
+/// Workers a JUnit suite runs on unless `--workers` says otherwise: a
+/// four-way split, as `pytest -n auto` makes on a 4-core CI runner.
+pub const JUNIT_WORKERS: u32 = 4;
+
+/// Installed memory of each worker of a JUnit suite's default pool, GB.
+pub const JUNIT_WORKER_MEMORY_GB: f64 = 16.0;
 
 /// How to replay a trace.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,6 +108,9 @@ pub struct TraceSection {
     pub time_scale: f64,
     pub load_factor: f64,
     pub cluster: ClusterPlan,
+    /// A JUnit suite's account of its cases (absent for other formats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub junit: Option<super::junit::JunitSummary>,
     /// Line of the first unusable record, for the warning (not written).
     #[serde(skip)]
     pub first_unusable_line: Option<u64>,
@@ -140,6 +156,7 @@ pub fn replay_scenario(trace: &Trace, options: &ReplayOptions) -> Result<Replay>
         TraceFormat::Swf => swf_cluster(trace, options.workers)?,
         TraceFormat::Csv => csv_cluster(options.workers),
         TraceFormat::Recording => recording_cluster(trace, options)?,
+        TraceFormat::Junit => junit_cluster(options.workers),
     };
     if let Some(pool) = &options.cluster {
         (worker_profile, plan) = pool_cluster(pool, options.workers, plan);
@@ -159,6 +176,7 @@ pub fn replay_scenario(trace: &Trace, options: &ReplayOptions) -> Result<Replay>
         time_scale: options.time_scale,
         load_factor: options.load_factor,
         cluster: plan,
+        junit: trace.junit.clone(),
         first_unusable_line: trace.first_unusable_line,
     };
     Ok(Replay {
@@ -361,6 +379,27 @@ fn csv_cluster(workers: Option<u32>) -> (WorkerProfile, ClusterPlan) {
         memory_modelled: true,
     };
     (WorkerProfile::default(), plan)
+}
+
+/// A JUnit suite's pool: `workers` one-core workers (see the module doc).
+fn junit_cluster(workers: Option<u32>) -> (WorkerProfile, ClusterPlan) {
+    let profile = WorkerProfile {
+        memory_gb: vec![JUNIT_WORKER_MEMORY_GB],
+        cuda_devices: vec![0],
+        cpu_cores: vec![1],
+        speed: vec![1.0],
+        usable_memory_fraction: 1.0,
+    };
+    let plan = ClusterPlan {
+        workers: workers.unwrap_or(JUNIT_WORKERS),
+        cores_per_worker: Some(1),
+        memory_gb_per_worker: Some(JUNIT_WORKER_MEMORY_GB),
+        processors: None,
+        processors_source: Cow::Borrowed("junit default pool"),
+        processors_left_out: 0,
+        memory_modelled: true,
+    };
+    (profile, plan)
 }
 
 /// Applies the time transforms, to the microsecond.
