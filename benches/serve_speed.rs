@@ -47,6 +47,7 @@ fn registration(i: usize) -> WorkerRegistration {
         cuda_devices: 0,
         backends: None,
         name: Some(format!("bench-{i}")),
+        labels: vec![],
     }
 }
 
@@ -132,7 +133,7 @@ fn drain(url: &str, tests: usize, workers: usize, nice: i32) {
     for chunk in 0..tests.div_ceil(1000) {
         let n = 1000.min(tests - chunk * 1000);
         let test = TestRequest {
-            expected_duration_s: 1.0,
+            expected_duration_s: Some(1.0),
             ..TestRequest::default()
         };
         c.submit_tests(vec![test; n]).unwrap();

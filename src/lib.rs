@@ -32,9 +32,12 @@
 
 #![warn(unreachable_pub)]
 
+pub mod agent;
 pub mod cli;
 pub mod dashboard;
+pub mod fidelity;
 pub mod loadgen;
+pub mod plan;
 pub mod sweep;
 pub mod visualize;
 

@@ -7,16 +7,20 @@
 //! reference's documents show both orders), and are refused otherwise.
 
 use super::benchmark::BenchmarkArgs;
+use super::cancel::CancelArgs;
 use super::dashboard::DashboardArgs;
 use super::determinism::DeterminismArgs;
 use super::diff::DiffArgs;
+use super::fidelity::FidelityArgs;
 use super::load::LoadArgs;
 use super::options::take;
+use super::plan::PlanArgs;
 use super::replay::ReplayArgs;
 use super::scenario::ScenarioArgs;
 use super::serve::ServeArgs;
 use super::spike::SpikeArgs;
 use super::stress::StressArgs;
+use super::submit::SubmitArgs;
 use super::sweep::{MergeArgs, SweepArgs};
 use super::visualize::VisualizeArgs;
 use super::worker::WorkerArgs;
@@ -78,12 +82,20 @@ pub(crate) enum Command {
     Visualize(VisualizeArgs),
     /// Run the coordinator: the balancer core for real workers over HTTP
     Serve(ServeArgs),
-    /// Fake workers for a running coordinator
+    /// Fake workers for a running coordinator, or (--exec) a real agent running tests
     Worker(WorkerArgs),
+    /// Send tests to a coordinator; --wait follows them (a summary, JUnit, exit 0 if all passed)
+    Submit(SubmitArgs),
     /// Play a scenario against a running coordinator and measure it
     Load(LoadArgs),
+    /// Cancel tests on a running coordinator
+    Cancel(CancelArgs),
+    /// Replay a coordinator's recording and report how well the model agrees (exit 1 beyond --tolerance)
+    Fidelity(FidelityArgs),
     /// Watch a run (stress, scenario, spike, replay) or a coordinator live in the terminal
     Dashboard(DashboardArgs),
+    /// Find the smallest worker pool that meets targets, per policy
+    Plan(PlanArgs),
 }
 
 /// What the command line asks for, every option in its one place.
@@ -196,8 +208,12 @@ impl Command {
             Command::Visualize(_) => "visualize",
             Command::Serve(_) => "serve",
             Command::Worker(_) => "worker",
+            Command::Submit(_) => "submit",
             Command::Load(_) => "load",
+            Command::Cancel(_) => "cancel",
+            Command::Fidelity(_) => "fidelity",
             Command::Dashboard(_) => "dashboard",
+            Command::Plan(_) => "plan",
         }
     }
 
@@ -252,12 +268,23 @@ impl Command {
                 take("--config", &mut b.config, &mut a.config)
             }
             Command::Load(a) => {
-                a.workload.absorb(&mut r.workload)?;
+                take("--workers", &mut r.workload.workers, &mut a.workers)?;
+                take("--tests", &mut r.workload.tests, &mut a.tests)?;
+                take("--duration", &mut r.workload.duration, &mut a.duration)?;
                 take("--seed", &mut r.policy.seed, &mut a.seed)?;
                 take("--output", &mut r.outputs.output, &mut a.output)?;
                 take("--config", &mut b.config, &mut a.config)
             }
-            Command::Diff(_) | Command::Visualize(_) | Command::Dashboard(_) => Ok(()),
+            Command::Plan(a) => {
+                take("--seed", &mut r.policy.seed, &mut a.seed)?;
+                take("--config", &mut b.config, &mut a.config)
+            }
+            Command::Diff(_)
+            | Command::Visualize(_)
+            | Command::Dashboard(_)
+            | Command::Submit(_)
+            | Command::Fidelity(_) => Ok(()),
+            Command::Cancel(_) => Ok(()),
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use super::args::{Action, Cli, Command};
 use super::{
-    benchmark, dashboard, determinism, diff, list, load, replay, scenario, serve, spike, stress,
-    sweep, visualize, worker,
+    benchmark, cancel, dashboard, determinism, diff, fidelity, list, load, plan, replay, scenario,
+    serve, spike, stress, submit, sweep, visualize, worker,
 };
 use crate::console::{one_line, print_err, print_out};
 use crate::error::{Error, Result};
@@ -111,7 +111,11 @@ fn run(cli: Cli) -> Result<()> {
     let env = EnvSettings::from_env()?;
     if !matches!(
         command.as_ref(),
-        Command::Sweep(_) | Command::Serve(_) | Command::Worker(_) | Command::Load(_)
+        Command::Sweep(_)
+            | Command::Serve(_)
+            | Command::Worker(_)
+            | Command::Load(_)
+            | Command::Submit(_)
     ) {
         // Those stop gracefully on a signal; the others stop at once,
         // leaving no temporary file behind.
@@ -130,7 +134,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Visualize(args) => visualize::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Worker(args) => worker::run(args, &env),
+        Command::Submit(args) => submit::run(args),
         Command::Load(args) => load::run(args, &env),
+        Command::Cancel(args) => cancel::run(args),
+        Command::Fidelity(args) => fidelity::run(args),
         Command::Dashboard(args) => dashboard::run(args, &env),
+        Command::Plan(args) => plan::run(args, &env),
     }
 }

@@ -10,20 +10,28 @@
 mod output;
 mod args;
 mod benchmark;
+mod cancel;
 mod dashboard;
 mod determinism;
 mod diff;
 mod dispatch;
+mod fidelity;
 mod list;
 mod load;
 mod options;
+mod plan;
 mod replay;
 mod scenario;
 mod serve;
 mod spike;
 mod stress;
+mod submit;
+mod submit_junit;
+mod submit_summary;
+mod submit_wait;
 mod sweep;
 mod visualize;
 mod worker;
+mod worker_exec;
 
 pub use dispatch::main;

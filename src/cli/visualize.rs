@@ -33,6 +33,9 @@ pub(crate) fn run(args: &VisualizeArgs) -> Result<()> {
     for f in &written.files {
         outln!("  {}", f.display());
     }
+    for line in &written.summary {
+        outln!("  {line}");
+    }
     for n in &written.notes {
         outln!("  skipped {n}");
     }

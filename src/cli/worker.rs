@@ -1,4 +1,5 @@
-//! `lbsim worker`: N fake workers against a live coordinator, until Ctrl-C.
+//! `lbsim worker`: N fake workers against a live coordinator, until Ctrl-C
+//! (`--exec`: one real agent, in `worker_exec`).
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -38,6 +39,8 @@ pub(crate) struct WorkerArgs {
     /// The coordinator's bearer token
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    #[command(flatten)]
+    pub(crate) exec: super::worker_exec::ExecArgs,
 }
 
 pub(super) fn non_negative(s: &str) -> std::result::Result<f64, String> {
@@ -55,6 +58,10 @@ fn probability(s: &str) -> std::result::Result<f64, String> {
 }
 
 pub(crate) fn run(args: &WorkerArgs, env: &EnvSettings) -> Result<()> {
+    super::worker_exec::check_mode(args)?;
+    if args.exec.exec {
+        return super::worker_exec::run(args);
+    }
     let n = args.workers.unwrap_or(4);
     env.check_workers("lbsim worker", u64::from(n))?;
     let mut scenario = StressOptions {

@@ -39,6 +39,8 @@ mod tests {
                 completed: 3,
                 failed: 1,
                 rejected: 0,
+                cancelled: 0,
+                timed_out: 0,
             },
             workers: StatusWorkers {
                 active: 1,

@@ -1,15 +1,18 @@
 //! Fake workers: each registers, heartbeats on the server's pace with the
 //! load its runs cause, long-polls for leases and "runs" each test for its
 //! expected duration × the time scale (or a planned run time), then reports.
-//! One thread per worker, one per run in progress.
+//! One thread per worker, one per run in progress; the loop is the real
+//! agent's (`crate::agent::lease_loop`), with runs that sleep.
 
+use crate::agent::lease_loop::{self, now, Backend, Leases, LoopCtx};
 use crate::client::{AssignmentStatus, Client, ClientError};
-use crate::service::api::{Heartbeat, Lease, WorkerRegistration};
+use crate::service::api::{Lease, WorkerRegistration};
 use crate::sim::SimRng;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// A run's planned length (seconds of scenario time) and outcome, by test
 /// id and attempt; `None` falls back to the expected duration.
@@ -50,12 +53,6 @@ struct Shared {
     counters: FleetCounters,
     cancelled: Mutex<BTreeSet<String>>,
     rng: Mutex<SimRng>,
-}
-
-/// Wall time is the point here: these workers run in real time.
-#[allow(clippy::disallowed_methods)]
-fn now() -> Instant {
-    Instant::now()
 }
 
 impl Fleet {
@@ -101,174 +98,110 @@ impl Fleet {
     }
 }
 
-/// What a worker's runs hold: the load they cause, and their leases
-/// (listed in every heartbeat, so the server can square its view).
+/// One fake worker as the agent loop's backend: its runs sleep, and its
+/// load is what they reserve of its capacity.
+struct Sleeper {
+    s: Arc<Shared>,
+    r: WorkerRegistration,
+    held: Mutex<Held>,
+}
+
+/// The load a worker's runs cause.
 #[derive(Default)]
 struct Held {
     cores: u32,
     memory_gb: f64,
     cuda: u32,
-    leases: BTreeSet<String>,
 }
 
-fn load_of(r: &WorkerRegistration, held: &Mutex<Held>) -> Heartbeat {
-    let h = held.lock().unwrap_or_else(|e| e.into_inner());
-    let pct = |a: f64, b: f64| {
-        if b > 0.0 {
-            (100.0 * a / b).clamp(0.0, 100.0)
-        } else {
-            0.0
-        }
+impl Backend for Sleeper {
+    fn load(&self) -> (f64, f64, f64) {
+        let h = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let r = &self.r;
+        let pct = |a: f64, b: f64| if b > 0.0 { 100.0 * a / b } else { 0.0 };
+        (
+            pct(f64::from(h.cores), f64::from(r.cpu_cores)),
+            pct(h.memory_gb, r.memory_gb),
+            pct(f64::from(h.cuda), f64::from(r.cuda_devices)),
+        )
+    }
+
+    fn start(self: Arc<Self>, lease: Lease, leases: &Arc<Leases>) -> Option<JoinHandle<()>> {
+        run(self, leases.clone(), lease)
+    }
+
+    /// A run still going will not report; one not started is forgotten.
+    fn cancel(&self, leases: &[String]) {
+        let mut c = self.s.cancelled.lock().unwrap_or_else(|e| e.into_inner());
+        c.extend(leases.iter().cloned());
+    }
+}
+
+/// One worker's loop (the agent loop, with sleeping runs).
+fn work(s: &Arc<Shared>, r: WorkerRegistration, id: u64, every_s: f64) {
+    let never = AtomicBool::new(false);
+    let ctx = LoopCtx {
+        client: &s.client,
+        stop: &s.stop,
+        abort: &never,
+        errors: &s.counters.errors,
     };
-    Heartbeat {
-        cpu: pct(f64::from(h.cores), f64::from(r.cpu_cores)),
-        memory: pct(h.memory_gb, r.memory_gb),
-        gpu: pct(f64::from(h.cuda), f64::from(r.cuda_devices)),
-        leases: Some(h.leases.iter().cloned().collect()),
-    }
-}
-
-/// One worker's loop: heartbeat when due, lease, run; re-register if the
-/// server declared it offline.
-fn work(s: &Arc<Shared>, r: WorkerRegistration, mut id: u64, mut every_s: f64) {
-    let held = Arc::new(Mutex::new(Held::default()));
-    let mut runs: Vec<std::thread::JoinHandle<()>> = Vec::new();
-    let mut next_beat = now() + Duration::from_secs_f64(every_s);
-    let mut draining = false;
-    let mut unreachable = 0;
-    for _ in 0..u32::MAX {
-        if s.stop.load(Ordering::SeqCst) && !draining {
-            draining = s.client.drain_worker(id).is_ok();
-        }
-        runs.retain(|h| !h.is_finished());
-        if draining && runs.is_empty() {
-            match s.client.get_assignments(id) {
-                Ok(t) if t.is_empty() => return,
-                Ok(_) => {}
-                // The server is away: wait for it, a bounded while.
-                Err(_) if unreachable < MAX_UNREACHABLE => {
-                    unreachable += 1;
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                Err(_) => return,
-            }
-        }
-        if now() >= next_beat {
-            match s.client.update_worker_load(id, &load_of(&r, &held)) {
-                Ok(reply) => {
-                    every_s = reply.next_heartbeat_s;
-                    drop_cancelled(s, &held, reply.cancel);
-                }
-                Err(e) if e.status() == Some(409) || e.status() == Some(404) => {
-                    match s.client.register_worker(&r) {
-                        Ok(me) => (id, every_s) = (me.worker_id, me.heartbeat_interval_s),
-                        Err(_) => return,
-                    }
-                }
-                Err(_) => {
-                    s.counters.errors.fetch_add(1, Ordering::SeqCst);
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-            }
-            next_beat = now() + Duration::from_secs_f64(every_s);
-        }
-        let wait = next_beat
-            .saturating_duration_since(now())
-            .as_secs_f64()
-            .clamp(0.0, 2.0);
-        match s.client.get_next_assignment(id, wait) {
-            Ok(Some(lease)) => {
-                // After a server restart a lease may come again: run it once.
-                let fresh = held
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .leases
-                    .insert(lease.lease_id.clone());
-                if fresh {
-                    if let Some(h) = run(s, &held, lease) {
-                        runs.push(h);
-                    }
-                }
-            }
-            Ok(None) => {}
-            Err(e) if e.status() == Some(409) => next_beat = now(),
-            Err(_) => {
-                s.counters.errors.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        }
-    }
+    let backend = Arc::new(Sleeper {
+        s: s.clone(),
+        r: r.clone(),
+        held: Mutex::new(Held::default()),
+    });
+    lease_loop::work(&ctx, &backend, &r, id, every_s);
 }
 
 /// Starts a run: at once when it takes no time, else on its own thread.
-fn run(
-    s: &Arc<Shared>,
-    held: &Arc<Mutex<Held>>,
-    lease: Lease,
-) -> Option<std::thread::JoinHandle<()>> {
+fn run(b: Arc<Sleeper>, leases: Arc<Leases>, lease: Lease) -> Option<JoinHandle<()>> {
+    let s = &b.s;
     let planned = s
         .options
         .plan
         .as_ref()
         .and_then(|p| p(lease.test_id, lease.attempt));
-    let (run_s, mut success) = planned.unwrap_or((lease.requirements.expected_duration_s, true));
+    let (run_s, mut success) = planned.unwrap_or((lease.requirements.expected_duration(), true));
     if s.options.fail_rate > 0.0 {
         let mut rng = s.rng.lock().unwrap_or_else(|e| e.into_inner());
         success &= !rng.chance(s.options.fail_rate);
     }
     let wall = run_s * s.options.time_scale;
+    // The run starts when its lease arrives: it ends `wall` after that,
+    // however long the start report took (the simulator's run starts at
+    // its assignment; a sleep after the round trip would lengthen it).
+    let received = now();
     if wall <= 0.0 {
         finish(s, &lease, 0.0, success);
-        release(held, &lease.lease_id);
+        leases.remove(&lease.lease_id);
         return None;
     }
-    let (s, held) = (s.clone(), held.clone());
     Some(std::thread::spawn(move || {
         let q = &lease.requirements;
         {
-            let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
+            let mut h = b.held.lock().unwrap_or_else(|e| e.into_inner());
             h.cores += q.cpu_cores;
             h.memory_gb += q.memory_gb;
             h.cuda += q.cuda_devices;
         }
-        let started = now();
-        if s.client
+        if b.s
+            .client
             .update_assignment_status(&lease.lease_id, AssignmentStatus::Running)
             .is_ok()
         {
-            std::thread::sleep(Duration::from_secs_f64(wall));
-            finish(&s, &lease, started.elapsed().as_secs_f64(), success);
+            let end = received + Duration::from_secs_f64(wall);
+            std::thread::sleep(end.saturating_duration_since(now()));
+            finish(&b.s, &lease, received.elapsed().as_secs_f64(), success);
         }
-        let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
+        let mut h = b.held.lock().unwrap_or_else(|e| e.into_inner());
         h.cores -= q.cpu_cores;
         h.memory_gb -= q.memory_gb;
         h.cuda -= q.cuda_devices;
-        h.leases.remove(&lease.lease_id);
+        drop(h);
+        leases.remove(&lease.lease_id);
     }))
 }
-
-/// The run's report is in (or the lease is void): no longer held.
-fn release(held: &Mutex<Held>, lease: &str) {
-    held.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .leases
-        .remove(lease);
-}
-
-/// Leases the server no longer knows on this worker: a run still going
-/// will not report; one not started is forgotten.
-fn drop_cancelled(s: &Shared, held: &Mutex<Held>, cancel: Vec<String>) {
-    if cancel.is_empty() {
-        return;
-    }
-    let mut c = s.cancelled.lock().unwrap_or_else(|e| e.into_inner());
-    let h = held.lock().unwrap_or_else(|e| e.into_inner());
-    c.extend(cancel.into_iter().filter(|l| h.leases.contains(l)));
-}
-
-/// Lease checks a draining worker makes while the server is unreachable
-/// (200 ms apart) before it gives up.
-const MAX_UNREACHABLE: u32 = 600;
 
 /// Reports the end of a run (unless the server cancelled its lease).
 fn finish(s: &Shared, lease: &Lease, run_time_s: f64, success: bool) {

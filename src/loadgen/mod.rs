@@ -25,6 +25,7 @@ pub fn registration(spec: &WorkerSpec, name: String) -> WorkerRegistration {
                 .collect(),
         ),
         name: Some(name),
+        labels: Vec::new(),
     }
 }
 
@@ -36,6 +37,7 @@ pub fn initial_pool(scenario: &Scenario) -> Vec<WorkerSpec> {
 }
 
 pub mod playback;
+pub mod prediction;
 pub mod results;
 
 /// The results document of a live run: the simulator's document, plus a

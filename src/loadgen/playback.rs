@@ -38,6 +38,11 @@ pub struct LoadRun {
     /// Test ids the service gave, in arrival order.
     pub test_ids: Vec<u64>,
     pub wall_s: f64,
+    /// What `/v1/status` names as the coordinator's policy.
+    pub scheduler: String,
+    /// The workers registered when the load started (before any embedded
+    /// worker): the external fleet, for the prediction.
+    pub fleet: Vec<crate::service::api::WorkerView>,
 }
 
 /// Why a load run failed.
@@ -76,6 +81,8 @@ pub fn play(o: &LoadOptions) -> Result<LoadRun, LoadError> {
     };
     let before = client.status()?;
     let base_id = status_num(&before, &["tests", "submitted"]);
+    let scheduler = before["scheduler"].as_str().unwrap_or("").to_string();
+    let fleet_before = client.list_workers()?.workers;
     let fleet = if o.embedded_workers {
         let workers = initial_pool(s)
             .iter()
@@ -101,9 +108,10 @@ pub fn play(o: &LoadOptions) -> Result<LoadRun, LoadError> {
     }
     let limit = Duration::from_secs_f64(s.horizon_s / o.speed + 30.0);
     wait_until_final(&client, started, limit)?;
-    let end = status_time(&client.status()?);
+    let polled = status_time(&client.status()?);
     // Read before the fleet drains, so its workers end the run active.
     let tests = client.all_tests(base_id)?;
+    let end = end_of(&tests, polled);
     let workers = client.list_workers()?.workers;
     if let Some(f) = fleet {
         f.stop();
@@ -113,7 +121,25 @@ pub fn play(o: &LoadOptions) -> Result<LoadRun, LoadError> {
         out: from_records(s, &tests, &workers, base, end),
         test_ids,
         wall_s: started.elapsed().as_secs_f64(),
+        scheduler,
+        fleet: fleet_before,
     })
+}
+
+/// The run's end: its last test's end when every test is final (as a
+/// simulation ends at its last final event; the poll that saw it comes up
+/// to 100 ms of wall time later, × the speed), else the poll's time.
+fn end_of(tests: &[crate::service::api::TestView], polled: f64) -> f64 {
+    if tests.iter().all(|t| t.state.is_final()) {
+        let last = tests
+            .iter()
+            .filter_map(|t| t.finished_at)
+            .fold(0.0, f64::max);
+        if last > 0.0 {
+            return last;
+        }
+    }
+    polled
 }
 
 /// The embedded workers' run times: the scenario's draws for each test.
@@ -168,10 +194,11 @@ fn request_of(spec: &crate::balancer::model::TestSpec) -> crate::service::api::T
             .backend
             .and_then(|b| b.names().first().map(|s| s.to_string())),
         priority: spec.priority,
-        expected_duration_s: spec.expected_duration.as_secs_f64(),
+        expected_duration_s: Some(spec.expected_duration.as_secs_f64()),
         concurrency_key: spec.concurrency_key.map(|k| format!("key-{k}")),
         test_type: None,
         model_family: Some(format!("family-{}", spec.model_family)),
+        ..Default::default()
     }
 }
 

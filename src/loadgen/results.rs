@@ -306,6 +306,8 @@ impl Replay<'_> {
             TestState::Completed => Outcome::Completed,
             TestState::Failed => Outcome::Failed,
             TestState::Rejected => Outcome::Rejected,
+            // A cancelled or timed-out test did not complete.
+            TestState::Cancelled | TestState::TimedOut => Outcome::Failed,
             TestState::Pending => Outcome::Pending,
             TestState::Assigned | TestState::Running => Outcome::Running,
         };
@@ -345,7 +347,7 @@ impl Replay<'_> {
                 })
                 .count() as u32,
             waited_us: waited,
-            expected_us: SimDuration::from_secs_f64(t.requirements.expected_duration_s).0,
+            expected_us: SimDuration::from_secs_f64(t.requirements.expected_duration()).0,
             outcome,
             reason: (outcome == Outcome::Rejected).then_some("no worker could ever hold it"),
         }

@@ -48,6 +48,7 @@ pub use grid::{resolve_base, set_path, value_text, Axis, Cell, Grid, Seeds};
 pub use input::{read_results, MAX_INPUT_BYTES, MAX_LINE_BYTES};
 pub use key::cell_key;
 pub use merge::{merge, Merged};
+pub use parallel::run_in_order;
 pub use record::{check_and_write as record_shard, record_path, ShardRecord};
 pub use row::{header, ResultsFile, Row, METRICS};
 pub use runner::{run, Outcome, SweepOptions};

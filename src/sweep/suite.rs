@@ -62,12 +62,16 @@ pub fn journal_path(output: &Path) -> PathBuf {
 /// One cell's row.
 pub fn run_row(cell: &PreparedRun) -> Result<BenchmarkRow> {
     let s = cell.scenario();
+    let output = cell.run(&mut NoObserver)?.output;
     Ok(BenchmarkRow {
         workers: s.workers,
         tests: s.tests,
         duration: s.duration_s,
         scheduler: s.scheduler,
-        metrics: cell.run(&mut NoObserver)?.output.metrics,
+        metrics: output.metrics,
+        latency_quantiles: (output.distributions.latency.iter())
+            .map(|&(_, seconds)| seconds)
+            .collect(),
     })
 }
 

@@ -20,6 +20,10 @@ pub enum Body {
     /// Panels stacked top to bottom.
     Panels(Vec<Panel>),
     Heat(Heat),
+    /// Policies × cells, one panel per criterion (`compare_figure`).
+    PolicyHeat(super::compare_figure::PolicyHeat),
+    /// The winning policy per cell over workers × tests.
+    BestMap(super::compare_figure::BestMap),
 }
 
 /// One set of axes.

@@ -2,8 +2,9 @@
 //! Repeated cells (several seeds) are averaged.
 
 use super::figure::{Body, Chart, Panel, Scale, Series};
-use super::run::{cdf_chart, cdf_from};
+use super::run::cdf_chart;
 use super::style::nth_colour;
+use super::{compare_data, compare_view};
 use crate::balancer::policy::SchedulerName;
 use crate::report::{BenchmarkDoc, BenchmarkRow};
 use std::collections::BTreeMap;
@@ -79,8 +80,9 @@ fn panel(title: String, x: &str, y: &str, series: Vec<Series>) -> Panel {
     p
 }
 
-/// Benchmark charts: scalability against workers and tests, one line per
-/// policy, and the latency CDF of each policy's largest cell.
+/// Benchmark charts: which policy wins where (with two policies or
+/// more), scalability against workers and tests, one line per policy, and
+/// the latency CDF from the stored distributions (none from percentiles).
 pub(super) fn bench_charts(doc: &BenchmarkDoc) -> (Vec<Chart>, Vec<String>) {
     let rows = &doc.benchmark_results[..];
     if rows.is_empty() {
@@ -89,23 +91,47 @@ pub(super) fn bench_charts(doc: &BenchmarkDoc) -> (Vec<Chart>, Vec<String>) {
             vec!["benchmark: no rows in benchmark_results".into()],
         );
     }
-    let scalability = Chart {
+    let (mut charts, mut notes) = comparison_charts(&compare_data::from_benchmark(rows));
+    charts.push(Chart {
         name: "scalability".into(),
-        title: "Scalability: throughput and p99 latency, one line per policy".into(),
+        title: "Scalability: p95 turnaround and p99 scheduling latency, one line per policy".into(),
         body: Body::Panels(scalability_panels(rows)),
-    };
-    (
-        vec![scalability, cdf_chart(policy_cdfs(rows), false)],
-        Vec::new(),
-    )
+    });
+    match latency_cdf(rows) {
+        Some(c) => charts.push(c),
+        None => notes.push(
+            "latency CDF: the file stores no latency distribution (written by an older lbsim), \
+             and five percentiles are not one"
+                .into(),
+        ),
+    }
+    (charts, notes)
 }
 
-/// Throughput and p99 latency against workers (at the most tests) and
-/// against tests (at the most workers), one line per policy.
+/// The comparison's charts, or a note when there is nothing to compare.
+fn comparison_charts(c: &compare_data::Comparison) -> (Vec<Chart>, Vec<String>) {
+    match c.policies[..] {
+        [] => (Vec::new(), Vec::new()),
+        [one] => (
+            Vec::new(),
+            vec![format!(
+                "policy comparison: one policy ({}) in the file; `lbsim benchmark --full`, or \
+                 grids of several policies merged, compare them",
+                one.as_str()
+            )],
+        ),
+        _ => compare_view::charts(c),
+    }
+}
+
+/// p95 turnaround and p99 latency against workers (at the most tests)
+/// and against tests (at the most workers), one line per policy.
+/// (Throughput is not drawn: the arrival rate sets it, the same for every
+/// policy, so its lines lay on top of each other and told nothing.)
 fn scalability_panels(rows: &[BenchmarkRow]) -> Vec<Panel> {
     let max_tests = rows.iter().map(|r| r.tests).max().unwrap_or(0);
     let max_workers = rows.iter().map(|r| r.workers).max().unwrap_or(0);
-    let throughput = |r: &BenchmarkRow| r.metrics.avg_throughput;
+    let turnaround = |r: &BenchmarkRow| r.metrics.turnaround.p95;
     let p99 = |r: &BenchmarkRow| r.metrics.latency.p99;
     let against_workers = |y: &dyn Fn(&BenchmarkRow) -> f64| {
         lines(
@@ -119,40 +145,29 @@ fn scalability_panels(rows: &[BenchmarkRow]) -> Vec<Panel> {
                 .map(|r| (r.scheduler.as_str().to_string(), r.tests as f64, y(r))),
         )
     };
-    let (per_s, seconds) = ("tests scheduled per second (avg)", "seconds (s)");
+    let seconds = "seconds (s)";
+    let (tests, workers) = (thousands(max_tests), thousands(u64::from(max_workers)));
     vec![
         panel(
-            format!(
-                "Throughput against workers ({} tests)",
-                thousands(max_tests)
-            ),
+            format!("p95 turnaround against workers ({tests} tests)"),
             "workers",
-            per_s,
-            against_workers(&throughput),
+            seconds,
+            against_workers(&turnaround),
         ),
         panel(
-            format!(
-                "p99 scheduling latency against workers ({} tests)",
-                thousands(max_tests)
-            ),
+            format!("p99 scheduling latency against workers ({tests} tests)"),
             "workers",
             seconds,
             against_workers(&p99),
         ),
         panel(
-            format!(
-                "Throughput against tests ({} workers)",
-                thousands(u64::from(max_workers))
-            ),
+            format!("p95 turnaround against tests ({workers} workers)"),
             "tests submitted",
-            per_s,
-            against_tests(&throughput),
+            seconds,
+            against_tests(&turnaround),
         ),
         panel(
-            format!(
-                "p99 scheduling latency against tests ({} workers)",
-                thousands(u64::from(max_workers))
-            ),
+            format!("p99 scheduling latency against tests ({workers} workers)"),
             "tests submitted",
             seconds,
             against_tests(&p99),
@@ -160,28 +175,76 @@ fn scalability_panels(rows: &[BenchmarkRow]) -> Vec<Panel> {
     ]
 }
 
-/// Each policy's largest cell (most workers × tests), as a CDF.
-fn policy_cdfs(rows: &[BenchmarkRow]) -> Vec<Series> {
-    let size = |r: &BenchmarkRow| u64::from(r.workers).saturating_mul(r.tests);
-    let mut best: BTreeMap<&str, &BenchmarkRow> = BTreeMap::new();
-    for r in rows {
-        let e = best.entry(r.scheduler.as_str()).or_insert(r);
-        if size(r) > size(e) {
-            *e = r;
+/// The cell whose policies' p95 latency differs most, by ratio (then the
+/// largest),
+/// among cells with a stored distribution; its CDF, one line per policy.
+fn latency_cdf(rows: &[BenchmarkRow]) -> Option<Chart> {
+    let stored: Vec<&BenchmarkRow> = rows
+        .iter()
+        .filter(|r| r.latency_quantiles.len() > 1)
+        .collect();
+    let mut cells: BTreeMap<(u32, u64), Vec<&BenchmarkRow>> = BTreeMap::new();
+    for r in stored {
+        let cell = cells.entry((r.workers, r.tests)).or_default();
+        if !cell.iter().any(|x| x.scheduler == r.scheduler) {
+            cell.push(r);
         }
     }
-    best.into_iter()
-        .map(|(name, r)| {
-            let (w, t) = (thousands(u64::from(r.workers)), thousands(r.tests));
-            let name = format!("{name} ({w} workers, {t} tests)");
-            Series::policy(name, r.scheduler, true, cdf_from(&r.metrics))
+    // How many times the slowest policy's p95 is the fastest's (times
+    // under 1 ms as 1 ms, as in the comparison).
+    let spread = |rs: &[&BenchmarkRow]| {
+        let p95 = rs.iter().map(|r| r.metrics.latency.p95.max(1e-3));
+        p95.clone().fold(f64::MIN, f64::max) / p95.fold(f64::MAX, f64::min)
+    };
+    let ((workers, tests), mut picked) = cells.into_iter().max_by(|a, b| {
+        let size = |k: &(u32, u64)| u64::from(k.0).saturating_mul(k.1);
+        (spread(&a.1).total_cmp(&spread(&b.1))).then(size(&a.0).cmp(&size(&b.0)))
+    })?;
+    picked.sort_by_key(|r| r.scheduler as usize);
+    let series = (picked.iter())
+        .map(|r| {
+            let last = (r.latency_quantiles.len() - 1) as f64;
+            let points = (r.latency_quantiles.iter().enumerate())
+                .map(|(i, &s)| (s, i as f64 * 100.0 / last));
+            Series::policy(
+                r.scheduler.as_str().into(),
+                r.scheduler,
+                true,
+                points.collect(),
+            )
         })
-        .collect()
+        .collect();
+    let mut chart = cdf_chart(series, true);
+    let cell = compare_data::bench_label(workers, tests);
+    chart.title = if picked.len() > 1 {
+        format!("Scheduling latency distribution (CDF): {cell}, where the policies differ most")
+    } else {
+        format!("Scheduling latency distribution (CDF): {cell}")
+    };
+    Some(chart)
 }
 
-/// Sweep charts: each metric column against the first numeric axis, one
-/// line per scheduler (or one line), averaged over seeds and other axes.
+/// Sweep charts: which policy wins where (a sweep over two policies or
+/// more), then its metrics against the first axis. A sweep CSV holds
+/// percentiles, not distributions: no CDF is drawn from it.
 pub(super) fn sweep_charts(header: &[String], rows: &[Vec<String>]) -> (Vec<Chart>, Vec<String>) {
+    let (mut charts, mut notes) = match compare_data::from_sweep(header, rows) {
+        Ok((c, note)) => {
+            let (charts, mut notes) = comparison_charts(&c);
+            notes.extend(note);
+            (charts, notes)
+        }
+        Err(why) => (Vec::new(), vec![format!("policy comparison: {why}")]),
+    };
+    let (more, more_notes) = metric_charts(header, rows);
+    charts.extend(more);
+    notes.extend(more_notes);
+    (charts, notes)
+}
+
+/// Each metric column against the first numeric axis, one line per
+/// scheduler (or one line), averaged over seeds and other axes.
+fn metric_charts(header: &[String], rows: &[Vec<String>]) -> (Vec<Chart>, Vec<String>) {
     let seed = header.iter().position(|h| h == "seed").unwrap_or(0);
     let number = |r: &Vec<String>, i: usize| r.get(i).and_then(|c| c.trim().parse::<f64>().ok());
     let numeric = |i: usize| !rows.is_empty() && rows.iter().all(|r| number(r, i).is_some());
@@ -230,13 +293,24 @@ mod tests {
     use crate::balancer::policy::SchedulerName;
     use crate::visualize::fixtures::metrics;
 
-    fn row(s: SchedulerName, workers: u32, tests: u64, thr: f64, p99: f64) -> BenchmarkRow {
+    /// A cell with its p95 turnaround and p99 latency set.
+    fn row(s: SchedulerName, workers: u32, tests: u64, turnaround: f64, p99: f64) -> BenchmarkRow {
+        let mut metrics = metrics(10.0, p99);
+        metrics.turnaround.p95 = turnaround;
         BenchmarkRow {
             workers,
             tests,
             duration: 10.0,
             scheduler: s,
-            metrics: metrics(thr, p99),
+            metrics,
+            latency_quantiles: Vec::new(),
+        }
+    }
+
+    fn panels<'a>(charts: &'a [Chart], name: &str) -> &'a [Panel] {
+        match &charts.iter().find(|c| c.name == name).unwrap().body {
+            Body::Panels(p) => p,
+            other => panic!("{other:?}"),
         }
     }
 
@@ -251,11 +325,17 @@ mod tests {
             row(Pb, 5, 100, 1.5, 0.05),
         ];
         let (charts, notes) = bench_charts(&BenchmarkDoc::new(&rows, false, 1));
-        assert!(notes.is_empty(), "{notes:?}");
-        let Body::Panels(p) = &charts[0].body else {
-            panic!()
-        };
-        assert_eq!(p[0].title, "Throughput against workers (100 tests)");
+        let names: Vec<&str> = charts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["policy_comparison", "best_policy_map", "scalability"]
+        );
+        // No stored distribution: no CDF, and the report says why.
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with("latency CDF: the file stores no latency distribution"));
+        let p = panels(&charts, "scalability");
+        assert_eq!(p.len(), 4, "no throughput panels");
+        assert_eq!(p[0].title, "p95 turnaround against workers (100 tests)");
         let names: Vec<&str> = p[0].series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["performance_based", "round_robin"]);
         // Two rr cells at 10 workers are averaged; the 50-test cell is not on this line.
@@ -264,12 +344,40 @@ mod tests {
         // Against tests, at the most workers (10): only rr has cells there.
         assert_eq!(p[2].series.len(), 1);
         assert_eq!(p[2].series[0].points, [(100.0, 3.0)]);
-        let Body::Panels(cdf) = &charts[1].body else {
-            panic!()
-        };
-        assert_eq!(cdf[0].series[1].name, "round_robin (10 workers, 100 tests)");
         let (charts, notes) = bench_charts(&BenchmarkDoc::new(&[], false, 1));
         assert!(charts.is_empty() && notes.len() == 1);
+    }
+
+    #[test]
+    fn the_cdf_is_the_stored_quantiles_of_the_cell_where_policies_differ_most() {
+        use SchedulerName::{Fifo, RoundRobin as Rr};
+        let quantiles = |scale: f64| (0..=100).map(|i| f64::from(i) * scale).collect();
+        let mut rows = [
+            row(Rr, 5, 100, 1.0, 0.2),
+            row(Fifo, 5, 100, 1.0, 0.2),
+            row(Rr, 50, 1000, 1.0, 0.2),
+            row(Fifo, 50, 1000, 1.0, 0.2),
+        ];
+        rows[1].metrics.latency.p95 = 7.0;
+        for (r, scale) in rows.iter_mut().zip([1.0, 2.0, 3.0, 3.0]) {
+            r.latency_quantiles = quantiles(scale);
+        }
+        let (charts, _) = bench_charts(&BenchmarkDoc::new(&rows, false, 1));
+        let chart = charts.iter().find(|c| c.name == "latency_cdf").unwrap();
+        assert_eq!(
+            chart.title,
+            "Scheduling latency distribution (CDF): 5 workers × 100 tests, where the policies differ most"
+        );
+        let p = panels(&charts, "latency_cdf");
+        let names: Vec<&str> = p[0].series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["round_robin", "fifo"], "SCHEDULERS order");
+        let fifo = &p[0].series[1];
+        assert!(fifo.step);
+        assert_eq!(fifo.points.len(), 101);
+        assert_eq!(
+            (fifo.points[7], fifo.points[100]),
+            ((14.0, 7.0), (200.0, 100.0))
+        );
     }
 
     #[test]

@@ -21,12 +21,12 @@ fn percent_of_fraction(f: f64) -> String {
     percent(f * 100.0)
 }
 
-fn percent(p: f64) -> String {
+pub(super) fn percent(p: f64) -> String {
     format!("{} %", format_value(p))
 }
 
 /// A time in seconds with its unit: milliseconds below one second.
-fn seconds(s: f64) -> String {
+pub(super) fn seconds(s: f64) -> String {
     if s != 0.0 && s.abs() < 1.0 {
         format!("{} ms", format_value(s * 1000.0))
     } else {
@@ -77,6 +77,8 @@ pub(super) struct Page<'a> {
     pub kind: &'a str,
     /// The run's tables (configuration, key figures); `None` for a grid.
     pub results: Option<&'a ResultsDoc>,
+    /// Tables of a grid (the policy comparison), as HTML; empty for a run.
+    pub tables: String,
     pub charts: Vec<(String, String)>,
     pub notes: &'a [String],
 }
@@ -191,6 +193,7 @@ pub(super) fn page(p: &Page) -> String {
     if let Some(v) = p.results {
         s.push_str(&run_tables(v));
     }
+    s.push_str(&p.tables);
     if !p.notes.is_empty() {
         s.push_str("<h2>Charts not drawn</h2>\n<ul>\n");
         for n in p.notes {
@@ -266,6 +269,7 @@ mod tests {
             source: "r.json",
             kind: "stress",
             results: Some(&doc),
+            tables: String::new(),
             charts: vec![(
                 "a".into(),
                 "<?xml version=\"1.0\"?>\n<svg x=\"1\"></svg>\n".into(),

@@ -4,11 +4,16 @@
 //! (`render`); `index.html` inlines them all (`html`).
 
 mod axis;
+mod best_map;
+mod compare_data;
+mod compare_figure;
+mod compare_view;
 mod data;
 mod figure;
 #[cfg(test)]
 mod fixtures;
 mod grid;
+mod heatmap;
 mod html;
 mod out_dir;
 mod render;
@@ -16,6 +21,10 @@ mod run;
 mod style;
 
 pub use axis::{format_tick, Axis};
+pub use compare_data::{Comparison, Criterion};
+pub use compare_figure::{
+    BestMap, HeatColumn, HeatPanel, MapPanel, MapPoint, PolicyHeat, PolicyKey,
+};
 pub use data::{parse, Kind, Results};
 pub use figure::{Band, Bar, Body, Chart, Heat, Key, LegendEntry, Mark, Panel, Scale, Series};
 pub use render::{svg, x_axis, y_axis};
@@ -34,12 +43,25 @@ pub fn charts(results: &Results, kind: Kind) -> (Vec<Chart>, Vec<String>) {
     }
 }
 
+/// The policy comparison of a benchmark grid or a sweep, when the file
+/// has one (a sweep without the columns it needs has none).
+pub fn comparison(results: &Results) -> Option<Comparison> {
+    match results {
+        Results::Benchmark(doc) => Some(compare_data::from_benchmark(&doc.benchmark_results)),
+        Results::Csv(header, rows) => compare_data::from_sweep(header, rows).ok().map(|c| c.0),
+        Results::Run(_) => None,
+    }
+}
+
 /// What `visualize` wrote.
 #[derive(Debug)]
 pub struct Written {
     pub kind: Kind,
     pub files: Vec<PathBuf>,
     pub notes: Vec<String>,
+    /// Which policy wins, one line per criterion (a grid of two policies
+    /// or more; empty otherwise).
+    pub summary: Vec<String>,
 }
 
 /// Reads `input`, draws every chart it has data for into `out_dir` (one SVG
@@ -74,17 +96,45 @@ pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Wri
         Some(doc) => format!("lbsim report: {}", run::headline(doc)),
         None => format!("lbsim {} report", kind.as_str()),
     };
+    let comparison = comparison(&results);
     let page = html::page(&html::Page {
         title,
         source: &name,
         kind: kind.as_str(),
         results: run,
+        tables: (comparison.as_ref()).map_or_else(String::new, compare_view::tables),
         charts: inlined,
         notes: &notes,
     });
     files.push(dir.write("index.html", page.as_bytes())?);
     dir.finish();
-    Ok(Written { kind, files, notes })
+    let summary = (comparison.as_ref()).map_or_else(Vec::new, compare_view::summary);
+    Ok(Written {
+        kind,
+        files,
+        notes,
+        summary,
+    })
+}
+
+/// Checks `out_dir` as [`write_charts`] will, creating nothing, so a bad
+/// path fails before a long run does.
+pub fn check_chart_dir(flag: &'static str, out_dir: &Path) -> Result<()> {
+    out_dir::check(flag, out_dir).map(|_| ())
+}
+
+/// Draws `charts` into `out_dir`, one SVG each, the directory checked and
+/// made as `visualize` makes its own (a bad path is bad input naming
+/// `flag`): for a command that builds its own charts (`lbsim plan`).
+pub fn write_charts(flag: &'static str, out_dir: &Path, charts: &[Chart]) -> Result<Vec<PathBuf>> {
+    let mut dir = OutputDir::prepare(flag, out_dir)?;
+    let mut files = Vec::new();
+    for c in charts {
+        let svg = render::svg(c)?;
+        files.push(dir.write(&format!("{}.svg", c.name), svg.as_bytes())?);
+    }
+    dir.finish();
+    Ok(files)
 }
 
 /// A forced `--type` must match what the file can be.

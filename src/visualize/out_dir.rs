@@ -24,21 +24,12 @@ impl OutputDir {
     /// Checks `path` (given as `flag`) and creates it if it is missing and
     /// its parent exists.
     pub(super) fn prepare(flag: &'static str, path: &Path) -> Result<OutputDir> {
-        let bad = |message: String| Error::invalid(flag, message);
-        let shown = path.display();
-        if path.as_os_str().is_empty() {
-            return Err(bad("names no directory".into()));
+        let created = !check(flag, path)?;
+        if created {
+            std::fs::create_dir(path).map_err(|e| {
+                Error::invalid(flag, format!("cannot create {}: {e}", path.display()))
+            })?;
         }
-        let created = if path.is_dir() {
-            probe(path).map_err(|e| bad(format!("cannot write in {shown}: {e}")))?;
-            false
-        } else if path.exists() || path.is_symlink() {
-            return Err(bad(format!("{shown} exists and is not a directory")));
-        } else {
-            check_new(path).map_err(bad)?;
-            std::fs::create_dir(path).map_err(|e| bad(format!("cannot create {shown}: {e}")))?;
-            true
-        };
         Ok(OutputDir {
             path: path.to_path_buf(),
             created,
@@ -72,6 +63,26 @@ impl Drop for OutputDir {
             let _ = std::fs::remove_file(file);
         }
         let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// Checks `path` (given as `flag`) without creating anything: an existing
+/// directory must be writable, a new one must be makeable. Returns whether
+/// the directory exists.
+pub(super) fn check(flag: &'static str, path: &Path) -> Result<bool> {
+    let bad = |message: String| Error::invalid(flag, message);
+    let shown = path.display();
+    if path.as_os_str().is_empty() {
+        return Err(bad("names no directory".into()));
+    }
+    if path.is_dir() {
+        probe(path).map_err(|e| bad(format!("cannot write in {shown}: {e}")))?;
+        Ok(true)
+    } else if path.exists() || path.is_symlink() {
+        Err(bad(format!("{shown} exists and is not a directory")))
+    } else {
+        check_new(path).map_err(bad)?;
+        Ok(false)
     }
 }
 

@@ -13,7 +13,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
-const WIDTH: u32 = 960;
+pub(super) const WIDTH: u32 = 960;
 const PANEL_HEIGHT: u32 = 300;
 const TITLE_HEIGHT: u32 = 40;
 /// Room right of the plot for half of the last x tick label.
@@ -26,24 +26,26 @@ const LEGEND_MAX_WIDTH: i32 = 330;
 /// of the points only (a 101-point CDF: at 0, 10, … 100 %).
 const ALL_MARKERS_UP_TO: usize = 24;
 
-fn err(e: impl std::fmt::Display) -> Error {
+pub(super) fn err(e: impl std::fmt::Display) -> Error {
     Error::Run(format!("drawing a chart failed: {e}"))
 }
 
-fn rgb(c: Colour) -> RGBColor {
+pub(super) fn rgb(c: Colour) -> RGBColor {
     RGBColor(c.0, c.1, c.2)
 }
 
 /// The chart as an SVG document.
 pub fn svg(chart: &Chart) -> Result<String> {
-    let rows = match &chart.body {
-        Body::Panels(p) => p.len().max(1) as u32,
-        Body::Heat(h) => (h.rows.len() as u32 / 12).clamp(1, 4),
+    let height = match &chart.body {
+        Body::Panels(p) => p.len().max(1) as u32 * PANEL_HEIGHT,
+        Body::Heat(h) => (h.rows.len() as u32 / 12).clamp(1, 4) * PANEL_HEIGHT,
+        Body::PolicyHeat(h) => super::heatmap::height(h),
+        Body::BestMap(m) => super::best_map::height(m),
     };
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (WIDTH, TITLE_HEIGHT + rows * PANEL_HEIGHT))
-            .into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut out, (WIDTH, TITLE_HEIGHT + height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let root = root
             .titled(&chart.title, ("sans-serif", 18).into_font())
@@ -57,13 +59,15 @@ pub fn svg(chart: &Chart) -> Result<String> {
                 }
             }
             Body::Heat(h) => draw_heat(&root, h)?,
+            Body::PolicyHeat(h) => super::heatmap::draw(&root, h)?,
+            Body::BestMap(m) => super::best_map::draw(&root, m)?,
         }
         root.present().map_err(err)?;
     }
     Ok(out)
 }
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
 /// A linear coordinate with our own ticks (an [`Axis`]'s): plotters'
 /// `with_key_points` would do, but its result takes no label formatter.
@@ -305,7 +309,12 @@ fn draw_legend(area: &Area, legend: &[LegendEntry]) -> Result<()> {
 }
 
 /// A marker of about 9 pixels centred on `(x, y)` (pixels of `area`).
-fn draw_marker(area: &Area, (x, y): (i32, i32), colour: Colour, marker: Marker) -> Result<()> {
+pub(super) fn draw_marker(
+    area: &Area,
+    (x, y): (i32, i32),
+    colour: Colour,
+    marker: Marker,
+) -> Result<()> {
     use Marker::{
         Circle as Dot, Cross, Diamond, InvertedTriangle, OpenCircle, OpenDiamond,
         OpenInvertedTriangle, OpenSquare, OpenTriangle, Plus, Square, Triangle,

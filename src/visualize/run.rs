@@ -262,9 +262,9 @@ pub(super) fn spike_correlation(doc: &ResultsDoc) -> Option<Chart> {
     })
 }
 
-/// A latency distribution read back from its five figures, for files
-/// without the distribution itself (an older lbsim's, a benchmark row):
-/// (seconds, percent of tests at or below).
+/// A latency distribution read back from its five figures, for a run
+/// file without the distribution itself (an older lbsim's): (seconds,
+/// percent of tests at or below). A benchmark grid never uses it.
 pub(super) fn cdf_from(m: &Metrics) -> Vec<(f64, f64)> {
     vec![
         (m.min_latency, 0.0),

@@ -27,6 +27,7 @@ fn populate(c: &Client) {
             cuda_devices: 0,
             backends: None,
             name: Some(name.into()),
+            labels: vec![],
         };
         c.register_worker(&r).unwrap();
     }

@@ -4,6 +4,7 @@
 // Tests may print what they measured; the CLI never does (clippy.toml).
 #![allow(clippy::disallowed_macros)]
 
+mod agent;
 mod benchmark;
 mod cli_findings;
 mod cli_help;
@@ -13,6 +14,7 @@ mod cli_readme;
 mod cli_stress;
 mod common;
 mod compare;
+mod compare_view;
 mod config;
 mod dashboard;
 mod dashboard_live;
@@ -21,6 +23,7 @@ mod dashboard_web;
 mod decision_log;
 mod determinism;
 mod docs_blocks;
+mod fidelity;
 mod fn_length;
 mod golden;
 mod hardening;
@@ -28,6 +31,7 @@ mod hostile;
 mod invariants;
 mod junit;
 mod mmc;
+mod plan;
 mod policies;
 mod record_replay;
 mod replay;
@@ -39,6 +43,7 @@ mod serve_full_disk;
 mod serve_kill;
 mod serve_store;
 mod serve_support;
+mod serve_work;
 mod slurm;
 mod sweep;
 mod visualize;

@@ -21,7 +21,7 @@ use std::process::Command;
 
 /// The Erlang C mean wait Wq and waiting probability C of M/M/c (a port of
 /// ../shared/bench/erlang_c.py).
-fn erlang_c(lambda: f64, mu: f64, c: u32) -> (f64, f64) {
+pub fn erlang_c(lambda: f64, mu: f64, c: u32) -> (f64, f64) {
     let a = lambda / mu;
     let rho = a / f64::from(c);
     assert!(rho < 1.0, "unstable");

@@ -18,6 +18,7 @@ fn fleet() -> Vec<WorkerRegistration> {
             cuda_devices,
             backends: Some(backends.iter().map(|b| b.to_string()).collect()),
             name: name.map(str::to_string),
+            labels: vec![],
         }
     };
     vec![

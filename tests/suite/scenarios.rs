@@ -160,9 +160,17 @@ fn benchmark_runs_all_fifteen_cells() {
         .keys()
         .map(String::as_str)
         .collect();
+    // The reference's keys, then the latency distribution for the CDF.
     assert_eq!(
         keys,
-        ["workers", "tests", "duration", "scheduler", "metrics"]
+        [
+            "workers",
+            "tests",
+            "duration",
+            "scheduler",
+            "metrics",
+            "latency_quantiles"
+        ]
     );
     assert_eq!(
         (

@@ -19,6 +19,7 @@ fn registration(name: &str) -> WorkerRegistration {
         cuda_devices: 0,
         backends: None,
         name: Some(name.into()),
+        labels: vec![],
     }
 }
 
@@ -26,7 +27,7 @@ fn tests(n: usize) -> Vec<TestRequest> {
     (0..n)
         .map(|i| TestRequest {
             priority: (i % 5) as u8 + 1,
-            expected_duration_s: 1.0,
+            expected_duration_s: Some(1.0),
             ..TestRequest::default()
         })
         .collect()
@@ -187,6 +188,9 @@ fn auth_malformed_oversized_unknown_and_stale_requests_are_refused() {
     assert_eq!(raw("GET", &u("/v1/status"), &good, b"").0, 200);
     assert_eq!(raw("GET", &u("/healthz"), &[], b"").0, 200);
     let huge = vec![b' '; (1 << 20) + 1];
+    assert_eq!(raw("POST", &u("/v1/workers"), &good, &huge).0, 413);
+    // Submissions may be larger (a field over its limit is named): 8 MiB.
+    let huge = vec![b' '; (8 << 20) + 1];
     assert_eq!(raw("POST", &u("/v1/tests"), &good, &huge).0, 413);
     let (code, body) = raw("POST", &u("/v1/tests"), &good, br#"{"priority": "x"}"#);
     assert_eq!(code, 400);
@@ -342,7 +346,7 @@ fn metrics_parse_as_prometheus_text_and_openapi_names_every_route() {
     assert_eq!(code, 200);
     let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
     // Every documented path and method is routed (never the fallback), and
-    // the document names the 13 API calls and the 4 other routes.
+    // the document names the 15 API calls and the 4 other routes.
     let mut operations = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
         let concrete = path
@@ -356,7 +360,7 @@ fn metrics_parse_as_prometheus_text_and_openapi_names_every_route() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 13 + 4, "{doc}");
+    assert_eq!(operations, 15 + 4, "{doc}");
     assert_eq!(raw_method("GET", &format!("{}/v1/nope", server.url)).0, 404);
     // Metrics label a request by the route it matched, ids left out.
     let (_, text) = raw("GET", &format!("{}/metrics", server.url), &[], b"");
@@ -526,7 +530,7 @@ fn sized(memory_gb: f64, priority: u8) -> TestRequest {
     TestRequest {
         memory_gb,
         priority,
-        expected_duration_s: 1.0,
+        expected_duration_s: Some(1.0),
         ..TestRequest::default()
     }
 }

@@ -98,6 +98,7 @@ fn a_store_that_cannot_commit_refuses_changes_without_a_trace_and_recovers() {
         cuda_devices: 0,
         backends: None,
         name: Some("w".into()),
+        labels: vec![],
     };
     let w = c.register_worker(&registration).unwrap().worker_id;
     // The files may grow a little, then no more.

@@ -79,7 +79,7 @@ fn fleet(dir: &std::path::Path, url: &str, seed: u64) -> Child {
 fn submit_all(url: String, acked: Arc<Mutex<Vec<u64>>>) {
     let client = Client::new(&url, None);
     let test = TestRequest {
-        expected_duration_s: 1.0,
+        expected_duration_s: Some(1.0),
         memory_gb: 0.5,
         ..TestRequest::default()
     };
@@ -334,6 +334,7 @@ fn measure_submissions_while_a_worker_with_100000_runs_is_lost() {
         cuda_devices: 0,
         backends: None,
         name: Some("giant".into()),
+        labels: vec![],
     };
     let t = Instant::now();
     c.register_worker(&giant).unwrap();

@@ -217,7 +217,12 @@ fn a_benchmark_grid_gives_scalability_and_per_policy_latency() {
     );
     assert_eq!(
         parsed_svgs(&dir.join("viz")),
-        ["latency_cdf.svg", "scalability.svg"]
+        [
+            "best_policy_map.svg",
+            "latency_cdf.svg",
+            "policy_comparison.svg",
+            "scalability.svg"
+        ]
     );
     let svg = std::fs::read_to_string(dir.join("viz/scalability.svg")).unwrap();
     assert!(

@@ -7,7 +7,11 @@ use lbsim_core::balancer::model::{
 };
 use lbsim_core::sim::SimDuration;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
+
+pub mod work;
+pub use work::{RunOutcome, DEFAULT_EXPECTED_DURATION_S};
 
 /// The longest a lease call may wait for work, seconds.
 pub const MAX_WAIT_S: f64 = 30.0;
@@ -39,6 +43,10 @@ pub struct WorkerRegistration {
     /// A name for logs and dashboards.
     #[serde(default)]
     pub name: Option<String>,
+    /// Labels it carries (`gpu:a100`, `os=linux`): it only runs tests
+    /// whose labels it all carries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -76,6 +84,7 @@ impl WorkerRegistration {
         if self.name.as_ref().is_some_and(|n| n.len() > 200) {
             return Err(bad("name", "must be at most 200 bytes"));
         }
+        work::check_labels("", &self.labels)?;
         let backends = match &self.backends {
             None => Backends::for_cuda_devices(self.cuda_devices),
             Some(names) => parse_backends(names)?,
@@ -183,9 +192,12 @@ pub struct TestRequest {
     /// 1 (most urgent) to 5.
     #[serde(default = "three")]
     pub priority: u8,
-    /// Expected run time, seconds (the reference's default: 60).
-    #[serde(default = "sixty")]
-    pub expected_duration_s: f64,
+    /// Expected run time, seconds. Omitted: the median of the last
+    /// measured runs of tests with the same `name`, else 60 (the
+    /// reference's default). Stored tests and leases always carry the
+    /// value the balancer used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_duration_s: Option<f64>,
     /// Tests sharing a key never run at the same time.
     #[serde(default)]
     pub concurrency_key: Option<String>,
@@ -193,6 +205,30 @@ pub struct TestRequest {
     pub test_type: Option<String>,
     #[serde(default)]
     pub model_family: Option<String>,
+    /// What it is, for people and for learned durations
+    /// (`tests/test_bert.py::test_fp16`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The command to run, as an argv array (never through a shell unless
+    /// it says `sh -c`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Environment variables the command runs with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, String>>,
+    /// Longest run time, seconds: the run is terminated and ends `timed_out`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<f64>,
+    /// A failed or timed-out run is retried this many times (0 to 10).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_retries: u32,
+    /// Only workers carrying every one of these labels run it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn half() -> f64 {
@@ -200,9 +236,6 @@ fn half() -> f64 {
 }
 fn three() -> u8 {
     3
-}
-fn sixty() -> f64 {
-    60.0
 }
 
 impl Default for TestRequest {
@@ -213,10 +246,16 @@ impl Default for TestRequest {
             cpu_cores: 1,
             backend: None,
             priority: three(),
-            expected_duration_s: sixty(),
+            expected_duration_s: None,
             concurrency_key: None,
             test_type: None,
             model_family: None,
+            name: None,
+            command: None,
+            env: None,
+            timeout_s: None,
+            max_retries: 0,
+            labels: Vec::new(),
         }
     }
 }
@@ -237,12 +276,13 @@ impl TestRequest {
         if !(1..=5).contains(&self.priority) {
             return Err((f("priority"), "must be 1 to 5".into()));
         }
-        let d = self.expected_duration_s;
-        if !(d.is_finite() && d > 0.0 && d <= 1e9) {
-            return Err((
-                f("expected_duration_s"),
-                "must be seconds in (0, 1e9]".into(),
-            ));
+        if let Some(d) = self.expected_duration_s {
+            if !(d.is_finite() && d > 0.0 && d <= 1e9) {
+                return Err((
+                    f("expected_duration_s"),
+                    "must be seconds in (0, 1e9]".into(),
+                ));
+            }
         }
         if let Some(b) = &self.backend {
             if Backends::from_name(b).is_none() {
@@ -258,7 +298,23 @@ impl TestRequest {
                 return Err((f(name), "must be at most 200 bytes".into()));
             }
         }
-        Ok(())
+        self.validate_work(at)
+    }
+
+    /// Checks the fields that carry work.
+    fn validate_work(&self, at: &str) -> Result<(), FieldError> {
+        work::check_name(at, &self.name)?;
+        work::check_command(at, &self.command)?;
+        work::check_env(at, &self.env)?;
+        work::check_timeout(at, self.timeout_s)?;
+        work::check_retries(at, self.max_retries)?;
+        work::check_labels(at, &self.labels)
+    }
+
+    /// The expected run time, seconds: as given, else the default.
+    pub fn expected_duration(&self) -> f64 {
+        self.expected_duration_s
+            .unwrap_or(DEFAULT_EXPECTED_DURATION_S)
     }
 
     /// The balancer's view; keys and families are interned to numbers by
@@ -274,7 +330,7 @@ impl TestRequest {
             cuda_devices: self.cuda_devices,
             cpu_cores: self.cpu_cores,
             backend,
-            expected_duration: SimDuration::from_secs_f64(self.expected_duration_s),
+            expected_duration: SimDuration::from_secs_f64(self.expected_duration()),
             model_family,
             concurrency_key,
         }
@@ -345,9 +401,40 @@ pub struct Completion {
     /// If given, must be the lease's holder.
     #[serde(default)]
     pub worker_id: Option<u64>,
+    /// How the run ended; when given it wins over `success`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<RunOutcome>,
+    /// The command's exit code, when it exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The last 64 KiB (at most) of the run's stdout and stderr.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_tail: Option<String>,
 }
 
 impl Completion {
+    /// A plain report: `success` and the run time, nothing else.
+    pub fn new(success: bool, run_time_s: f64) -> Completion {
+        Completion {
+            success,
+            run_time_s,
+            result: None,
+            worker_id: None,
+            outcome: None,
+            exit_code: None,
+            log_tail: None,
+        }
+    }
+
+    /// How the run ended: `outcome` when given, else from `success`.
+    pub fn run_outcome(&self) -> RunOutcome {
+        self.outcome.unwrap_or(if self.success {
+            RunOutcome::Passed
+        } else {
+            RunOutcome::Failed
+        })
+    }
+
     pub fn validate(&self) -> Result<(), FieldError> {
         let r = self.run_time_s;
         if !(r.is_finite() && (0.0..=1e9).contains(&r)) {
@@ -358,7 +445,7 @@ impl Completion {
                 return Err(bad("result", "must be at most 64 KiB of JSON"));
             }
         }
-        Ok(())
+        work::check_log_tail(&self.log_tail)
     }
 }
 
@@ -379,16 +466,22 @@ pub enum TestState {
     Completed,
     Failed,
     Rejected,
+    /// Cancelled by `POST /v1/tests/{id}/cancel`.
+    Cancelled,
+    /// Its last run ran past `timeout_s`.
+    TimedOut,
 }
 
 impl TestState {
-    pub const ALL: [TestState; 6] = [
+    pub const ALL: [TestState; 8] = [
         TestState::Pending,
         TestState::Assigned,
         TestState::Running,
         TestState::Completed,
         TestState::Failed,
         TestState::Rejected,
+        TestState::Cancelled,
+        TestState::TimedOut,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -399,6 +492,8 @@ impl TestState {
             TestState::Completed => "completed",
             TestState::Failed => "failed",
             TestState::Rejected => "rejected",
+            TestState::Cancelled => "cancelled",
+            TestState::TimedOut => "timed_out",
         }
     }
 
@@ -409,7 +504,11 @@ impl TestState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            TestState::Completed | TestState::Failed | TestState::Rejected
+            TestState::Completed
+                | TestState::Failed
+                | TestState::Rejected
+                | TestState::Cancelled
+                | TestState::TimedOut
         )
     }
 }
@@ -422,9 +521,16 @@ pub struct RunView {
     pub assigned_at: f64,
     pub started_at: Option<f64>,
     pub ended_at: Option<f64>,
-    /// `completed`, `failed`, `lost` (worker timed out), `requeued` (worker
-    /// left), `moved` (work stealing), or null while it runs.
+    /// `completed`, `failed`, `timed_out`, `cancelled`, `lost` (worker
+    /// timed out), `requeued` (worker left), `moved` (work stealing), or
+    /// null while it runs.
     pub outcome: Option<String>,
+    /// The run time its worker measured, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_time_s: Option<f64>,
+    /// The command's exit code, when it exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
 }
 
 /// `GET /v1/tests/{id}`. Times are seconds since the store was created.
@@ -446,6 +552,12 @@ pub struct TestView {
     pub reason: Option<String>,
     #[schema(value_type = Object)]
     pub result: Option<serde_json::Value>,
+    /// The last run's exit code, when it exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Whether `GET /v1/tests/{id}/log` has a log tail.
+    #[serde(default)]
+    pub has_log: bool,
     pub runs: Vec<RunView>,
 }
 
@@ -510,6 +622,7 @@ mod tests {
             cuda_devices: 2,
             backends: None,
             name: None,
+            labels: vec![],
         };
         let s = r.to_spec().unwrap();
         assert_eq!(s.memory_mib, 14745);
@@ -529,7 +642,7 @@ mod tests {
         };
         assert_eq!(t.validate("tests[2].").unwrap_err().0, "tests[2].priority");
         let t = TestRequest {
-            expected_duration_s: f64::NAN,
+            expected_duration_s: Some(f64::NAN),
             ..TestRequest::default()
         };
         assert_eq!(t.validate("").unwrap_err().0, "expected_duration_s");

@@ -10,6 +10,7 @@
 //! let client = Client::new("http://127.0.0.1:8080", None);
 //! let me = client.register_worker(&WorkerRegistration {
 //!     memory_gb: 16.0, cpu_cores: 4, cuda_devices: 0, backends: None, name: Some("w1".into()),
+//!     labels: vec![],
 //! })?;
 //! client.submit_test(&TestRequest { priority: 1, ..TestRequest::default() })?;
 //! if let Some(lease) = client.get_next_assignment(me.worker_id, 5.0)? {
@@ -74,6 +75,8 @@ pub enum AssignmentStatus {
         run_time_s: f64,
         result: Option<serde_json::Value>,
     },
+    /// A full report: outcome, exit code, log tail (`--exec` agents).
+    Done(Completion),
 }
 
 /// A connection pool to one coordinator.
@@ -243,14 +246,56 @@ impl Client {
             }
             AssignmentStatus::Completed { run_time_s, result } => (true, run_time_s, result),
             AssignmentStatus::Failed { run_time_s, result } => (false, run_time_s, result),
+            AssignmentStatus::Done(c) => {
+                return self.post(&format!("/v1/leases/{lease}/complete"), &c)
+            }
         };
         let c = Completion {
-            success,
-            run_time_s,
             result,
-            worker_id: None,
+            ..Completion::new(success, run_time_s)
         };
         self.post(&format!("/v1/leases/{lease}/complete"), &c)
+    }
+
+    /// Reports a run's end with its outcome, exit code and log tail (sent
+    /// again while the server is away, as `update_assignment_status`).
+    pub fn complete_lease(&self, lease: &str, c: &Completion) -> Result<LeaseAck> {
+        self.update_assignment_status(lease, AssignmentStatus::Done(c.clone()))
+    }
+
+    /// Cancels a test: a pending one at once, a running one when its
+    /// worker learns it (next heartbeat or lease call). 409 when final.
+    pub fn cancel_test(&self, id: u64) -> Result<TestView> {
+        self.post(&format!("/v1/tests/{id}/cancel"), &serde_json::json!({}))
+    }
+
+    /// The last 64 KiB of the test's last reported run log (404 when none).
+    pub fn test_log(&self, id: u64) -> Result<String> {
+        let url = format!("{}/v1/tests/{id}/log", self.base);
+        let transport = |e: ureq::Error| ClientError::Transport {
+            url: url.clone(),
+            message: e.to_string(),
+        };
+        let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        let mut response = with_auth(self.agent.get(&url), auth)
+            .call()
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .map_err(transport)?;
+        if status >= 400 {
+            let message = serde_json::from_str::<ErrorBody>(&text).map_or(text, |e| e.error);
+            return Err(ClientError::Status {
+                url,
+                status,
+                message,
+            });
+        }
+        Ok(text)
     }
 
     pub fn drain_worker(&self, worker: u64) -> Result<serde_json::Value> {

@@ -343,7 +343,7 @@ pub(super) async fn list_tests(
         Some((s, None)) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                format!("state: '{s}' is not one of pending, assigned, running, completed, failed, rejected"),
+                format!("state: '{s}' is not one of pending, assigned, running, completed, failed, rejected, cancelled, timed_out"),
             )
         }
     };

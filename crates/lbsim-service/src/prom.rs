@@ -2,6 +2,7 @@
 //! totals, lease losses, workers by status, a scheduling-latency histogram,
 //! and HTTP requests and durations by route and code.
 
+use super::api::TestState;
 use super::core::Core;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -105,17 +106,9 @@ impl Metrics {
 
     /// Brings the gauges and totals up to date from the core, then renders.
     pub(super) fn render(&self, core: &mut Core) -> String {
-        let names = [
-            "pending",
-            "assigned",
-            "running",
-            "completed",
-            "failed",
-            "rejected",
-        ];
-        for (name, n) in names.iter().zip(core.counts()) {
+        for (state, n) in TestState::ALL.iter().zip(core.counts()) {
             let label = StateLabel {
-                state: (*name).to_string(),
+                state: state.as_str().to_string(),
             };
             self.tests.get_or_create(&label).set(n as i64);
         }

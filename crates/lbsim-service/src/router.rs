@@ -15,10 +15,24 @@ use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use utoipa::OpenApi;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 /// Bodies larger than this are refused with 413.
 pub(super) const MAX_BODY_BYTES: usize = 1 << 20;
+/// `POST /v1/tests` may be larger: a batch of tests with commands and
+/// environments, and an oversized field inside one is refused with 400
+/// naming it (a 2 MB `env`), which only a parsed body can say.
+pub(super) const MAX_SUBMIT_BODY_BYTES: usize = 8 << 20;
+
+/// The body limit of a request.
+fn body_limit(request: &Request) -> usize {
+    if request.method() == axum::http::Method::POST && request.uri().path() == "/v1/tests" {
+        MAX_SUBMIT_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
 
 /// The whole service. This is the only list of routes: each handler's
 /// `#[utoipa::path]` gives its method and path to both the router and the
@@ -33,8 +47,13 @@ pub(super) fn build(app: Arc<App>, token: Option<String>) -> Router {
         .routes(routes!(http::drain))
         .routes(routes!(http::start))
         .routes(routes!(http::complete))
-        .routes(routes!(http::submit, http::list_tests))
+        .routes(
+            routes!(http::submit, http::list_tests)
+                .layer(DefaultBodyLimit::max(MAX_SUBMIT_BODY_BYTES)),
+        )
         .routes(routes!(http::get_test))
+        .routes(routes!(super::http_work::cancel))
+        .routes(routes!(super::http_work::log))
         .routes(routes!(http::status))
         .layer(middleware::from_fn_with_state(
             Arc::new(token),
@@ -67,12 +86,11 @@ async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let limit = body_limit(&request);
     match declared {
-        Some(n) if n > MAX_BODY_BYTES as u64 => error(
+        Some(n) if n > limit as u64 => error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "Content-Length: a body of {n} bytes is over the limit of {MAX_BODY_BYTES} bytes"
-            ),
+            format!("Content-Length: a body of {n} bytes is over the limit of {limit} bytes"),
         ),
         _ => next.run(request).await,
     }

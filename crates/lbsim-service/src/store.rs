@@ -112,6 +112,14 @@ pub enum Op {
         /// gets the same answer after a restart), if any.
         lease: Option<String>,
     },
+    /// What a worker reported of a run (before the run ends or is retried).
+    RunReported {
+        test: u64,
+        attempt: u32,
+        run_time_s: f64,
+        exit_code: Option<i32>,
+        log_tail: Option<String>,
+    },
 }
 
 /// A worker row, for the rebuild.
@@ -142,6 +150,8 @@ pub struct TestRow {
     pub run_time_s: Option<f64>,
     pub result: Option<String>,
     pub reason: Option<String>,
+    pub exit_code: Option<i32>,
+    pub log_tail: Option<String>,
 }
 
 /// A run row, for the rebuild.
@@ -154,6 +164,8 @@ pub struct RunRow {
     pub started_us: Option<u64>,
     pub ended_us: Option<u64>,
     pub outcome: Option<String>,
+    pub run_time_s: Option<f64>,
+    pub exit_code: Option<i32>,
 }
 
 /// Everything the store holds, read at start-up.
@@ -351,6 +363,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(ctx("set synchronous=FULL"))?;
         conn.execute_batch(SCHEMA).map_err(ctx("create schema"))?;
+        super::migrate::add_columns(&conn)?;
         if kind != Kind::Stamped {
             conn.pragma_update(None, "application_id", APPLICATION_ID)
                 .map_err(ctx("set the application id"))?;
@@ -444,7 +457,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, request, state, submitted_us, worker, lease, attempts, losses,
-                 first_assigned_us, started_us, finished_us, run_time_s, result, reason
+                 first_assigned_us, started_us, finished_us, run_time_s, result, reason,
+                 exit_code, log_tail
                  FROM tests ORDER BY id",
             )
             .map_err(ctx("read tests"))?;
@@ -465,6 +479,8 @@ impl Store {
                     run_time_s: r.get(11)?,
                     result: r.get(12)?,
                     reason: r.get(13)?,
+                    exit_code: r.get(14)?,
+                    log_tail: r.get(15)?,
                 })
             })
             .and_then(|rows| rows.collect())
@@ -476,7 +492,8 @@ impl Store {
         let mut st = self
             .conn
             .prepare(
-                "SELECT test, attempt, worker, assigned_us, started_us, ended_us, outcome
+                "SELECT test, attempt, worker, assigned_us, started_us, ended_us, outcome,
+                 run_time_s, exit_code
                  FROM runs ORDER BY test, attempt",
             )
             .map_err(ctx("read runs"))?;
@@ -490,6 +507,8 @@ impl Store {
                     started_us: r.get(4)?,
                     ended_us: r.get(5)?,
                     outcome: r.get(6)?,
+                    run_time_s: r.get(7)?,
+                    exit_code: r.get(8)?,
                 })
             })
             .and_then(|rows| rows.collect())
@@ -603,7 +622,8 @@ fn apply_one(tx: &rusqlite::Transaction, op: &Op) -> Result<(), StoreError> {
                  WHERE id = ?1 AND state IN ('pending', 'assigned', 'running')",
                 params![test, state, at, run_time_s, result, reason, lease],
             )?;
-            let outcome = if *state == "completed" { "completed" } else { "failed" };
+            // The run ends as its test: completed, failed, timed_out or cancelled.
+            let outcome = *state;
             run(
                 "UPDATE runs SET ended_us = ?3, outcome = ?4
                  WHERE test = ?1 AND attempt = ?2 AND outcome IS NULL",
@@ -660,6 +680,22 @@ fn apply_run_op(run: &Run<'_>, op: &Op) -> Result<(), StoreError> {
             run(
                 "UPDATE runs SET ended_us = ?3, outcome = ?4 WHERE test = ?1 AND attempt = ?2",
                 params![test, attempt, at, outcome],
+            )
+        }
+        Op::RunReported {
+            test,
+            attempt,
+            run_time_s,
+            exit_code,
+            log_tail,
+        } => {
+            run(
+                "UPDATE tests SET exit_code = ?2, log_tail = COALESCE(?3, log_tail) WHERE id = ?1",
+                params![test, exit_code, log_tail],
+            )?;
+            run(
+                "UPDATE runs SET run_time_s = ?3, exit_code = ?4 WHERE test = ?1 AND attempt = ?2",
+                params![test, attempt, run_time_s, exit_code],
             )
         }
         Op::WorkerJoined { .. }

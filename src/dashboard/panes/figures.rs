@@ -40,8 +40,18 @@ fn tests_line<'a>(state: &DashboardState, theme: &Theme) -> Line<'a> {
             flag(c.rejected, theme.warn),
         ),
     ];
+    // A coordinator's own final states, shown once they happen (a
+    // simulation has none, and keeps its line).
+    let more = [
+        ("cancelled ", c.cancelled, theme.value),
+        ("timed out ", c.timed_out, theme.bad),
+    ];
+    let more = more
+        .into_iter()
+        .filter(|(_, n, _)| *n > 0)
+        .map(|(label, n, style)| (label, n.to_string(), style));
     let mut spans = vec![Span::raw(" ")];
-    for (label, value, style) in parts {
+    for (label, value, style) in parts.into_iter().chain(more) {
         spans.push(Span::styled(label, theme.label));
         spans.push(Span::styled(format!("{value} "), style));
     }

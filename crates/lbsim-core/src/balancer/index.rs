@@ -41,7 +41,7 @@ struct Node {
     cores: i32,
     mem_any: i32,
     cuda_any: i32,
-    backends: u8,
+    backends: u64,
     keys: [f64; RANK_KEYS],
     /// Max of the ranked key (see [`FitTree::ranked_by`]) among
     /// workers with a free core and each memory level's memory free.
@@ -132,7 +132,7 @@ struct Demand {
     level: usize,
     cores: i32,
     cuda: i32,
-    backends: u8,
+    backends: u64,
 }
 
 impl Demand {

@@ -68,6 +68,15 @@ impl KeyLocks {
         }
     }
 
+    /// A parked test leaves its key's line (it was withdrawn).
+    pub(super) fn unpark(&mut self, key: u32, test: TestId, priority: u8, order: u64) {
+        if let Some(k) = self.keys.get_mut(&key) {
+            if k.waiting.remove(&(priority, order, test)) {
+                self.parked -= 1;
+            }
+        }
+    }
+
     /// Tests waiting for a key.
     pub(super) fn parked(&self) -> usize {
         self.parked

@@ -31,7 +31,7 @@ pub struct LeafData {
     pub free_memory_mib: u64,
     pub free_cuda: u32,
     pub free_cores: u32,
-    pub backends: u8,
+    pub backends: u64,
     pub keys: [f64; RANK_KEYS],
 }
 

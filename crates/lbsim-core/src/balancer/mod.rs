@@ -20,6 +20,7 @@ mod pull;
 mod record;
 mod stealing;
 pub mod tally;
+mod withdraw;
 mod worker;
 
 use crate::sim::{IdMap, SimDuration, SimRng, SimTime};

@@ -53,9 +53,12 @@ impl fmt::Display for TestId {
 }
 
 /// Execution backends, as a bit set (a test needs at most one; a worker
-/// supports several).
+/// supports several). Bits from `LABEL_SHIFT` up are labels a coordinator
+/// interned (`Backends::label`): a worker must carry every bit a test asks
+/// for, so labels ride the backend check at no extra cost. The simulator
+/// never sets them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Backends(pub u8);
+pub struct Backends(pub u64);
 
 impl Backends {
     pub const CPU: Backends = Backends(1);
@@ -66,6 +69,17 @@ impl Backends {
         ("cuda", Backends::CUDA),
         ("rocm", Backends::ROCM),
     ];
+
+    /// The first label bit; below it are backends.
+    pub const LABEL_SHIFT: u32 = 8;
+    /// How many distinct labels one balancer can tell apart.
+    pub const MAX_LABELS: usize = 64 - Backends::LABEL_SHIFT as usize;
+
+    /// The set holding only the `i`-th interned label (`i < MAX_LABELS`).
+    pub fn label(i: usize) -> Backends {
+        debug_assert!(i < Backends::MAX_LABELS);
+        Backends(1 << (i as u32 + Backends::LABEL_SHIFT))
+    }
 
     pub fn contains(self, other: Backends) -> bool {
         self.0 & other.0 == other.0
@@ -127,7 +141,7 @@ impl WorkerSpec {
             memory_gb: f64::MAX,
             cpu_cores: u32::MAX / 4,
             cuda_devices: u32::MAX / 4,
-            backends: Backends(u8::MAX),
+            backends: Backends(u64::MAX),
             speed: 1.0,
         }
     }

@@ -256,6 +256,21 @@ impl PendingQueues {
         head
     }
 
+    /// Removes a test from the middle of its class (it was withdrawn).
+    pub(super) fn remove(&mut self, id: ClassId, order: u64, test: TestId) -> bool {
+        let class = &mut self.classes[id];
+        let at = class.fifo.partition_point(|&(o, _)| o < order);
+        if class.fifo.get(at) != Some(&(order, test)) {
+            return false;
+        }
+        class.fifo.remove(at);
+        self.len -= 1;
+        if class.fifo.is_empty() && class.blocked {
+            self.unblock(id);
+        }
+        true
+    }
+
     /// The kept counts (tests, blocked classes per shape) match a recount.
     pub(super) fn check_counts(&self) -> Result<(), CountError> {
         let queued: usize = self.classes.iter().map(|c| c.fifo.len()).sum();

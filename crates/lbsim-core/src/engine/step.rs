@@ -102,6 +102,19 @@ impl<'a> Simulation<'a> {
         self.scenario
     }
 
+    /// Sets a worker's background load from outside, as a live
+    /// coordinator's heartbeat does (`lbsim fidelity` replays the loads a
+    /// recording saw); a worker not (or no longer) in the pool is skipped.
+    pub fn set_drift(
+        &mut self,
+        worker: crate::balancer::model::WorkerId,
+        drift: crate::balancer::model::LoadDrift,
+    ) {
+        if (worker.0 as usize) < self.balancer.workers().len() {
+            self.balancer.set_drift(worker, drift);
+        }
+    }
+
     /// Handles one event: the next in time order, then a scheduling pass if
     /// it was the last event at its time. Once the run has ended, does
     /// nothing and says so again. After an error the run is not meant to

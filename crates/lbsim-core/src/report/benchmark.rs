@@ -23,6 +23,13 @@ pub struct BenchmarkRow {
     pub scheduler: SchedulerName,
     /// The cell's run summary (as in a results file's `metrics`).
     pub metrics: Metrics,
+    /// The cell's scheduling latency at the quantiles 0, 0.01, …, 1 (101
+    /// values: the seconds of a results file's `distributions.latency`,
+    /// without the quantiles, so a 504-cell `--full` file stays small), for
+    /// the report's CDF (five percentiles are not a distribution). Empty
+    /// when no test was assigned; absent in an older lbsim's file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency_quantiles: Vec<f64>,
 }
 
 /// The whole suite's document (`lbsim benchmark --output`). Written from

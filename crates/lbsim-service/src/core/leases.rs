@@ -7,7 +7,6 @@
 use super::{CallError, CallResult, Core, Run};
 use crate::api::{Completion, Lease, LeaseAck, TestState, WorkerStatusView};
 use crate::balancer::model::{TestId, WorkerId};
-use crate::sim::SimTime;
 use crate::store::Op;
 use crate::workload::trace::recording::Fact;
 use rand_core::Rng;
@@ -43,6 +42,8 @@ impl Core {
             started_us: None,
             ended_us: None,
             outcome: None,
+            run_time_s: None,
+            exit_code: None,
         });
         let latency = now - t.submitted_us;
         self.set_state(test, TestState::Assigned);
@@ -136,11 +137,14 @@ impl Core {
             run.outcome = Some(state.as_str());
         }
         self.set_state(test, state);
-        if state == TestState::Completed {
-            self.totals.completed += 1;
-            self.recent_completions.push_back(now);
-        } else {
-            self.totals.failed += 1;
+        match state {
+            TestState::Completed => {
+                self.totals.completed += 1;
+                self.recent_completions.push_back(now);
+            }
+            // Nobody's failure.
+            TestState::Cancelled => {}
+            _ => self.totals.failed += 1,
         }
         self.out.ops.push(Op::Finished {
             test,
@@ -168,7 +172,8 @@ impl Core {
             let held = held.as_deref().unwrap_or("");
             crate::auth::same_secret(held.as_bytes(), lease.as_bytes())
         };
-        if t.state.is_final() && same(&t.done_lease) {
+        // The lease that finished the test, or whose failed run was retried.
+        if same(&t.done_lease) {
             return Ok((test, true));
         }
         if !same(&t.lease) {
@@ -272,7 +277,18 @@ impl Core {
 
     /// The worker started the run (idempotent).
     pub fn start(&mut self, lease: &str, worker: Option<u64>, now: u64) -> CallResult<LeaseAck> {
-        let (test, _) = self.current_lease(lease, worker)?;
+        let (test, done) = self.current_lease(lease, worker)?;
+        if done && self.tests[test as usize - 1].state == TestState::Cancelled {
+            return Err(CallError::conflict(format!(
+                "lease {lease}: test cancelled"
+            )));
+        }
+        if done {
+            return Ok(LeaseAck {
+                test_id: test,
+                state: self.tests[test as usize - 1].state,
+            });
+        }
         if self.tests[test as usize - 1].state == TestState::Assigned {
             let t = self.test_mut(test);
             t.started_us = Some(now);
@@ -300,6 +316,9 @@ impl Core {
             .map_err(|(field, msg)| CallError::new(400, format!("{field}: {msg}")))?;
         let (test, done) = self.current_lease(lease, c.worker_id)?;
         let t = &self.tests[test as usize - 1];
+        if done && t.state == TestState::Cancelled {
+            return self.report_cancelled(lease, test, &c);
+        }
         if done {
             // A retried report (its answer was lost): the same answer.
             return Ok(LeaseAck {
@@ -307,29 +326,11 @@ impl Core {
                 state: t.state,
             });
         }
-        let attempt = t.attempts;
         let bw = t
             .worker
             .and_then(|w| self.worker(w))
             .and_then(|w| w.balancer);
-        self.balancer.finish(TestId(test), SimTime(now), c.success);
-        let state = if c.success {
-            TestState::Completed
-        } else {
-            TestState::Failed
-        };
-        let result = c.result.as_ref().map(|v| v.to_string());
-        let reason = (!c.success).then(|| "the worker reported a failed run".to_string());
-        self.finish_test(test, now, state, Some(c.run_time_s), result, reason);
-        self.fact(
-            now,
-            Fact::Complete {
-                test,
-                attempt,
-                success: c.success,
-                run_time_s: c.run_time_s,
-            },
-        );
+        let state = self.report_run(test, &c, now);
         if let Some(bw) = bw {
             self.check_drained(bw, now);
         }

@@ -8,11 +8,13 @@
 
 mod committed;
 mod leases;
+mod loads;
 pub mod periodic;
 mod plain;
 mod restore;
 mod submit;
 pub mod views;
+mod work;
 mod workers;
 
 use super::api::{
@@ -89,6 +91,9 @@ pub struct Run {
     pub started_us: Option<u64>,
     pub ended_us: Option<u64>,
     pub outcome: Option<&'static str>,
+    /// What its worker measured and reported.
+    pub run_time_s: Option<f64>,
+    pub exit_code: Option<i32>,
 }
 
 /// A test as the coordinator keeps it.
@@ -110,6 +115,9 @@ pub struct TestEntry {
     /// The worker's result, as JSON text.
     pub result: Option<String>,
     pub reason: Option<String>,
+    /// The last reported run's exit code and log tail.
+    pub exit_code: Option<i32>,
+    pub log_tail: Option<String>,
     pub runs: Vec<Run>,
     /// The batch that recorded the current assignment: a lease is handed
     /// out only once it is committed.
@@ -195,10 +203,15 @@ pub struct Core {
     epoch_unix_us: u64,
     keys: IndexMap<String, u32>,
     families: IndexMap<String, u32>,
+    /// Labels of tests and workers, in the order first seen: label `i` is
+    /// the balancer's bit `Backends::label(i)`.
+    labels: indexmap::IndexSet<String>,
+    /// The last successful run times per test name (learned durations).
+    durations: IndexMap<String, VecDeque<f64>>,
     /// Every worker shape that ever registered: a test none of them could
     /// hold is rejected.
     shapes: Vec<WorkerSpec>,
-    counts: [u64; 6],
+    counts: [u64; TestState::ALL.len()],
     pub totals: Totals,
     /// Sequence number of the last batch handed to the writer.
     seq: u64,
@@ -265,8 +278,10 @@ impl Core {
             epoch_unix_us,
             keys: IndexMap::new(),
             families: IndexMap::new(),
+            labels: indexmap::IndexSet::new(),
+            durations: IndexMap::new(),
             shapes: Vec::new(),
-            counts: [0; 6],
+            counts: [0; TestState::ALL.len()],
             totals: Totals::default(),
             seq: 0,
             out: Pending::default(),
@@ -441,7 +456,7 @@ impl Core {
     }
 
     /// Tests per state, in `TestState::ALL` order.
-    pub fn counts(&self) -> [u64; 6] {
+    pub fn counts(&self) -> [u64; TestState::ALL.len()] {
         self.counts
     }
 

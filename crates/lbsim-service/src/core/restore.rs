@@ -25,6 +25,8 @@ fn outcome_str(s: &str) -> &'static str {
     match s {
         "completed" => "completed",
         "failed" => "failed",
+        "timed_out" => "timed_out",
+        "cancelled" => "cancelled",
         "lost" => "lost",
         "moved" => "moved",
         _ => "requeued",
@@ -87,6 +89,10 @@ impl Core {
                 e.status = WorkerStatusView::Offline;
                 e
             });
+            let mut entry = entry;
+            if let Some(bits) = core.label_bits(&entry.registration.labels) {
+                entry.spec.backends = entry.spec.backends.union(bits);
+            }
             if !core.shapes.contains(&entry.spec) {
                 core.shapes.push(entry.spec.clone());
             }
@@ -106,14 +112,35 @@ impl Core {
                     started_us: run.started_us,
                     ended_us: run.ended_us,
                     outcome: run.outcome.as_deref().map(outcome_str),
+                    run_time_s: run.run_time_s,
+                    exit_code: run.exit_code,
                 });
                 if let Some(w) = core.workers.get_mut(run.worker as usize - 1) {
                     w.assignments += 1;
                 }
             }
         }
+        core.learn_from_runs(snap);
         core.place_live(now);
         core
+    }
+
+    /// Learned durations from the stored runs, oldest first.
+    fn learn_from_runs(&mut self, snap: &Snapshot) {
+        let mut done: Vec<(u64, u64, f64)> = snap
+            .runs
+            .iter()
+            .filter(|r| r.outcome.as_deref() == Some("completed"))
+            .filter_map(|r| Some((r.ended_us?, r.test, r.run_time_s?)))
+            .collect();
+        done.sort_by_key(|&(at, test, _)| (at, test));
+        for (_, test, run_time_s) in done {
+            let name = self
+                .tests
+                .get(test as usize - 1)
+                .and_then(|t| t.request.name.clone());
+            self.learn(name.as_deref(), run_time_s);
+        }
     }
 
     fn test_entry(&mut self, row: &TestRow) -> TestEntry {
@@ -121,7 +148,9 @@ impl Core {
             tracing::warn!(test = row.id, "unreadable test request: using the defaults");
             TestRequest::default()
         });
-        let spec = self.spec_of(&request);
+        let spec = self
+            .labelled_spec(&request)
+            .unwrap_or_else(|(spec, _)| spec);
         let state = state_of(&row.state);
         let (lease, done_lease) = if state.is_final() {
             (None, row.lease.clone())
@@ -143,6 +172,8 @@ impl Core {
             run_time_s: row.run_time_s,
             result: row.result.clone(),
             reason: row.reason.clone(),
+            exit_code: row.exit_code,
+            log_tail: row.log_tail.clone(),
             runs: Vec::new(),
             assign_seq: 0,
             // A run that was going when the server stopped counts as handed

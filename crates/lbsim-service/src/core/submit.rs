@@ -34,10 +34,13 @@ impl Core {
 
     /// Why no registered worker could ever hold this test, if none could.
     /// While no worker has registered at all, every test waits.
-    fn rejection(&self, spec: &crate::balancer::model::TestSpec) -> Option<String> {
+    fn rejection(&self, spec: &crate::balancer::model::TestSpec, labels: bool) -> Option<String> {
         let shape = spec.shape();
         if self.shapes.is_empty() || self.shapes.iter().any(|w| shape.fits_spec(w)) {
             return None;
+        }
+        if labels {
+            return Some("no worker could ever hold it (no registered worker carries all its labels and offers what it needs)".into());
         }
         Some("no worker could ever hold it (more memory, devices, cores or another backend than any registered worker offers)".into())
     }
@@ -48,10 +51,16 @@ impl Core {
             test_ids: Vec::with_capacity(requests.len()),
             rejected: Vec::new(),
         };
-        for request in requests {
+        for mut request in requests {
             let id = self.tests.len() as u64 + 1;
-            let spec = self.spec_of(&request);
-            let rejected = self.rejection(&spec);
+            self.fill_duration(&mut request);
+            let (spec, rejected) = match self.labelled_spec(&request) {
+                Ok(spec) => {
+                    let rejected = self.rejection(&spec, !request.labels.is_empty());
+                    (spec, rejected)
+                }
+                Err((spec, why)) => (spec, Some(why)),
+            };
             let text = serde_json::to_string(&request).unwrap_or_default();
             self.out.ops.push(Op::TestSubmitted {
                 id,
@@ -59,7 +68,14 @@ impl Core {
                 at: now,
                 rejected: rejected.clone(),
             });
-            self.fact(now, Fact::submit(id, &spec, rejected.clone()));
+            let fact = Fact::submit(
+                id,
+                &spec,
+                rejected.clone(),
+                request.name.clone(),
+                request.labels.clone(),
+            );
+            self.fact(now, fact);
             let state = if rejected.is_some() {
                 TestState::Rejected
             } else {
@@ -80,6 +96,8 @@ impl Core {
                 run_time_s: None,
                 result: None,
                 reason: rejected.clone(),
+                exit_code: None,
+                log_tail: None,
                 runs: Vec::new(),
                 assign_seq: 0,
                 handed_us: None,

@@ -24,6 +24,7 @@ fn worker(memory_gb: f64) -> WorkerRegistration {
         cuda_devices: 0,
         backends: None,
         name: None,
+        labels: vec![],
     }
 }
 
@@ -35,12 +36,7 @@ impl Core {
 }
 
 fn done(success: bool) -> Completion {
-    Completion {
-        success,
-        run_time_s: 1.0,
-        result: None,
-        worker_id: None,
-    }
+    Completion::new(success, 1.0)
 }
 
 #[test]
@@ -204,6 +200,8 @@ fn rows_of(c: &Core) -> Snapshot {
             run_time_s: t.run_time_s,
             result: t.result.clone(),
             reason: t.reason.clone(),
+            exit_code: t.exit_code,
+            log_tail: t.log_tail.clone(),
         });
         for r in &t.runs {
             snap.runs.push(RunRow {
@@ -214,6 +212,8 @@ fn rows_of(c: &Core) -> Snapshot {
                 started_us: r.started_us,
                 ended_us: r.ended_us,
                 outcome: r.outcome.map(str::to_string),
+                run_time_s: r.run_time_s,
+                exit_code: r.exit_code,
             });
         }
     }
@@ -430,4 +430,61 @@ fn a_worker_that_could_take_many_waiting_tests_gets_them_a_bounded_pass_at_a_tim
     let held = &c.get_worker(w).unwrap().tests;
     assert_eq!(held.len(), 2500);
     assert!(held.windows(2).all(|p| p[0] < p[1]), "not in order");
+}
+
+#[test]
+fn a_cancelled_pending_test_leaves_the_queue_and_a_parked_one_its_key() {
+    let mut c = core();
+    let keyed = TestRequest {
+        concurrency_key: Some("k".into()),
+        ..TestRequest::default()
+    };
+    let ids = c.submit(vec![keyed.clone(), keyed, TestRequest::default()], 0);
+    assert_eq!(c.balancer.live_len(), 3);
+    // The second waits for its key: it leaves the key's line.
+    let view = c.cancel(ids.test_ids[1], 1).unwrap();
+    assert_eq!(view.state, TestState::Cancelled);
+    assert_eq!((c.balancer.live_len(), c.balancer.pending_len()), (2, 2));
+    c.cancel(ids.test_ids[0], 2).unwrap();
+    c.cancel(ids.test_ids[2], 2).unwrap();
+    assert_eq!(c.balancer.pending_len(), 0);
+    assert_eq!(c.balancer.live_len(), 0);
+    assert_eq!(c.cancel(ids.test_ids[2], 3).unwrap_err().status, 409);
+    assert_eq!(c.counts()[TestState::Cancelled as usize], 3);
+    let w = c.register(worker(16.0), 4).unwrap().worker_id;
+    assert!(c.next_lease(w, 5).unwrap().is_none(), "nothing left to run");
+}
+
+#[test]
+fn labels_take_bits_the_fit_check_tests_and_run_out_at_56() {
+    let mut c = core();
+    let plain = c.register(worker(16.0), 0).unwrap().worker_id;
+    let labelled = WorkerRegistration {
+        labels: vec!["gpu".into()],
+        ..worker(16.0)
+    };
+    let gpu = c.register(labelled, 0).unwrap().worker_id;
+    let t = TestRequest {
+        labels: vec!["gpu".into()],
+        ..TestRequest::default()
+    };
+    let id = c.submit(vec![t], 1).test_ids[0];
+    assert_eq!(c.get_test(id).unwrap().worker_id, Some(gpu));
+    assert_ne!(gpu, plain);
+    let labels = |from: usize, to: usize| (from..to).map(|i| format!("l{i}")).collect();
+    let more = WorkerRegistration {
+        labels: labels(0, 30),
+        ..worker(1.0)
+    };
+    assert!(c.register(more, 2).is_ok());
+    let last = WorkerRegistration {
+        labels: labels(30, 55),
+        ..worker(1.0)
+    };
+    assert!(c.register(last.clone(), 2).is_ok(), "56 labels in all");
+    let over = WorkerRegistration {
+        labels: vec!["one-more".into()],
+        ..last
+    };
+    assert_eq!(c.register(over, 3).unwrap_err().status, 400);
 }

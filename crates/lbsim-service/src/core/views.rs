@@ -34,7 +34,8 @@ pub struct Status {
 }
 
 /// Test counts: `submitted` and one per state. The dashboard keeps its
-/// counts in this type too (a simulation fills it with `assigned` 0), so a
+/// counts in this type too (a simulation leaves `assigned`, `cancelled` and
+/// `timed_out` at 0), so a
 /// polled document needs no translation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusCounts {
@@ -45,6 +46,11 @@ pub struct StatusCounts {
     pub completed: u64,
     pub failed: u64,
     pub rejected: u64,
+    /// Absent from servers older than cancellation: read as 0.
+    #[serde(default)]
+    pub cancelled: u64,
+    #[serde(default)]
+    pub timed_out: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -104,6 +110,8 @@ impl Core {
                 .result
                 .as_deref()
                 .and_then(|r| serde_json::from_str(r).ok()),
+            exit_code: t.exit_code,
+            has_log: t.log_tail.is_some(),
             runs: t
                 .runs
                 .iter()
@@ -114,6 +122,8 @@ impl Core {
                     started_at: r.started_us.map(secs),
                     ended_at: r.ended_us.map(secs),
                     outcome: r.outcome.map(str::to_string),
+                    run_time_s: r.run_time_s,
+                    exit_code: r.exit_code,
                 })
                 .collect(),
         }
@@ -215,6 +225,8 @@ impl Core {
                 completed: c[3],
                 failed: c[4],
                 rejected: c[5],
+                cancelled: c[6],
+                timed_out: c[7],
             },
             workers: self.status_workers(),
             pending_by_priority,

@@ -40,9 +40,13 @@ impl Core {
         registration: WorkerRegistration,
         now: u64,
     ) -> CallResult<Registered> {
-        let spec = registration
+        let mut spec = registration
             .to_spec()
             .map_err(|(field, msg)| CallError::new(400, format!("{field}: {msg}")))?;
+        let labels = self
+            .label_bits(&registration.labels)
+            .ok_or_else(|| CallError::new(400, super::work::TOO_MANY_LABELS))?;
+        spec.backends = spec.backends.union(labels);
         let id = self.workers.len() as u64 + 1;
         let text = serde_json::to_string(&registration).unwrap_or_default();
         self.out.ops.push(Op::WorkerJoined {
@@ -50,7 +54,13 @@ impl Core {
             registration: text,
             at: now,
         });
-        self.fact(now, Fact::join(id, &spec, registration.name.clone()));
+        let fact = Fact::join(
+            id,
+            &spec,
+            registration.name.clone(),
+            registration.labels.clone(),
+        );
+        self.fact(now, fact);
         if !self.shapes.contains(&spec) {
             self.shapes.push(spec.clone());
         }
@@ -121,7 +131,7 @@ impl Core {
         w.load = load.clone();
         let beat = w.heartbeats;
         if let Some(bw) = bw {
-            self.drift_from(bw, &load);
+            self.drift_from(bw, &load, now);
         }
         let mut cancel = match (reconcile, listed) {
             (true, Some(listed)) => self.reconcile_leases(id, &listed, since, now),
@@ -137,7 +147,7 @@ impl Core {
     }
 
     /// The measured load the worker's booked runs do not explain.
-    fn drift_from(&mut self, bw: crate::balancer::model::WorkerId, load: &Heartbeat) {
+    fn drift_from(&mut self, bw: crate::balancer::model::WorkerId, load: &Heartbeat, now: u64) {
         let state = self.balancer.worker(bw);
         let frac = |used: f64, total: f64| if total > 0.0 { used / total } else { 0.0 };
         let booked_cpu = frac(f64::from(state.used_cores), f64::from(state.spec.cpu_cores));
@@ -155,6 +165,7 @@ impl Core {
         };
         if state.drift != drift {
             self.balancer.set_drift(bw, drift);
+            self.record_load(bw, &drift, now);
         }
     }
 

@@ -193,7 +193,8 @@ impl Trace {
         self.first_unusable_line.get_or_insert(line);
     }
 
-    fn empty(file: &str, format: TraceFormat) -> Trace {
+    /// A trace with no job yet, to fill in.
+    pub fn empty(file: &str, format: TraceFormat) -> Trace {
         Trace {
             file: file.to_string(),
             format,

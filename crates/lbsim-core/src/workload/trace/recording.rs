@@ -44,6 +44,10 @@ pub enum Fact {
         /// The name it registered with (absent in older recordings).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
+        /// The labels it carries (absent in older recordings and when none;
+        /// the simulator does not model labels).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<String>,
     },
     /// A worker started draining.
     Drain { worker: u64 },
@@ -62,6 +66,12 @@ pub enum Fact {
         concurrency_key: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rejected: Option<String>,
+        /// The test's name, when it had one (absent in older recordings).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The labels it asked for (absent when none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<String>,
     },
     /// The live balancer's decision.
     Assign {
@@ -71,17 +81,37 @@ pub enum Fact {
     },
     /// The worker started the run.
     Start { test: u64, attempt: u32 },
-    /// A run ended: the test is final (`success`), with its run time.
+    /// The test was cancelled (`POST /v1/tests/{id}/cancel`): it is final.
+    Cancel { test: u64 },
+    /// A heartbeat changed the load the balancer sees on a worker: the
+    /// measured load its booked runs do not explain (fractions 0–1, as the
+    /// balancer's drift). Written only when it changes; absent from
+    /// recordings made before it existed (read as no such load).
+    Load {
+        worker: u64,
+        cpu: f64,
+        memory: f64,
+        gpu: f64,
+    },
+    /// A run ended, with its measured run time: the test is final
+    /// (`success`), unless `retried` (a failed run with retries left: the
+    /// test is pending again).
     Complete {
         test: u64,
         attempt: u32,
         success: bool,
         run_time_s: f64,
+        /// `passed`, `failed`, `timed_out` or `cancelled` (absent in older
+        /// recordings: `success` says it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retried: bool,
     },
 }
 
 impl Fact {
-    pub fn join(worker: u64, spec: &WorkerSpec, name: Option<String>) -> Fact {
+    pub fn join(worker: u64, spec: &WorkerSpec, name: Option<String>, labels: Vec<String>) -> Fact {
         Fact::Join {
             worker,
             memory_gb: spec.memory_gb,
@@ -95,10 +125,19 @@ impl Fact {
                 .map(|s| s.to_string())
                 .collect(),
             name,
+            labels,
         }
     }
 
-    pub fn submit(test: u64, spec: &TestSpec, rejected: Option<String>) -> Fact {
+    /// A submission; `name` and `labels` come from the request (the spec
+    /// holds labels only as interned bits).
+    pub fn submit(
+        test: u64,
+        spec: &TestSpec,
+        rejected: Option<String>,
+        name: Option<String>,
+        labels: Vec<String>,
+    ) -> Fact {
         Fact::Submit {
             test,
             priority: spec.priority,
@@ -112,6 +151,8 @@ impl Fact {
             model_family: spec.model_family,
             concurrency_key: spec.concurrency_key,
             rejected,
+            name,
+            labels,
         }
     }
 
@@ -166,6 +207,18 @@ pub struct RecordedPool {
     pub decisions: Vec<LiveDecision>,
     /// The policy the coordinator ran (its last session's).
     pub scheduler: Option<String>,
+    /// Every recorded change of a worker's unexplained load, in order.
+    pub loads: Vec<RecordedLoad>,
+}
+
+/// A `load` fact, named as the replay names it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedLoad {
+    /// Seconds since the recording's first fact.
+    pub t: f64,
+    /// The worker's place in join order.
+    pub worker: usize,
+    pub drift: crate::balancer::model::LoadDrift,
 }
 
 /// One assignment of the live coordinator, named as the replay names it:
@@ -235,6 +288,31 @@ impl RecordingReader {
         }
     }
 
+    /// A load change of a worker whose join was recorded (a value out of
+    /// 0–1 is clamped: the balancer's drift is a fraction).
+    fn load(&mut self, t: f64, worker: u64, [cpu, memory, gpu]: [f64; 3]) {
+        let frac = |x: f64| {
+            if x.is_finite() {
+                x.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
+        if let Some(&i) = self.workers.get(&worker) {
+            self.pool.loads.push(RecordedLoad {
+                t,
+                worker: i,
+                drift: crate::balancer::model::LoadDrift {
+                    cpu: frac(cpu),
+                    memory: frac(memory),
+                    gpu: frac(gpu),
+                    io: 0.0,
+                    network: 0.0,
+                },
+            });
+        }
+    }
+
     /// A drain or failure of a worker whose join was recorded.
     fn leave(&mut self, t: f64, worker: u64, action: ChurnAction) {
         if let Some(&i) = self.workers.get(&worker) {
@@ -260,6 +338,7 @@ impl RecordingReader {
                 cuda_devices,
                 backends,
                 name,
+                ..
             } => {
                 self.workers.insert(*worker, self.pool.joins.len());
                 self.pool.joins.push(RecordedWorker {
@@ -310,6 +389,24 @@ impl RecordingReader {
             } => self.assign(t, *test, *worker, *attempt),
             Fact::Session { scheduler, .. } => self.pool.scheduler = Some(scheduler.clone()),
             Fact::Start { .. } => {}
+            Fact::Cancel { test } => {
+                // Replayed as a failed run of what it ran (nothing, if it
+                // never reported a run).
+                if let Some(&i) = self.index.get(test) {
+                    let job = &mut self.trace.jobs[i];
+                    if !self.finished.contains(test) {
+                        job.run = SimDuration::ZERO;
+                    }
+                    job.success = false;
+                    self.finished.insert(*test);
+                }
+            }
+            Fact::Load {
+                worker,
+                cpu,
+                memory,
+                gpu,
+            } => self.load(t, *worker, [*cpu, *memory, *gpu]),
         }
         Some(())
     }

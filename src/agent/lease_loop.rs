@@ -1,0 +1,259 @@
+//! The agent loop every worker runs, fake or real: register, heartbeat on
+//! the server's pace with the load its backend measures and the leases it
+//! holds, long-poll for leases while it has a free slot, hand each lease
+//! to the backend, and drain when told to stop. What a run *is* (a sleep,
+//! a process) is the backend's business.
+
+use crate::client::Client;
+use crate::service::api::{Heartbeat, Lease, WorkerRegistration};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Wall time is the point here: agents run in real time.
+#[allow(clippy::disallowed_methods)]
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// The leases a worker holds: handed out and not yet reported. Every
+/// heartbeat lists them, so the server can square its view; a slot frees
+/// when its lease is reported.
+#[derive(Default)]
+pub struct Leases {
+    set: Mutex<BTreeSet<String>>,
+    freed: Condvar,
+}
+
+impl Leases {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.set.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a lease; false if it was held already (after a server restart
+    /// a lease may be handed out again: it runs once).
+    pub fn insert(&self, lease: &str) -> bool {
+        self.lock().insert(lease.to_string())
+    }
+
+    /// The run's report is in (or the lease is void): its slot is free.
+    pub fn remove(&self, lease: &str) {
+        self.lock().remove(lease);
+        self.freed.notify_all();
+    }
+
+    pub fn contains(&self, lease: &str) -> bool {
+        self.lock().contains(lease)
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn list(&self) -> Vec<String> {
+        self.lock().iter().cloned().collect()
+    }
+
+    /// Waits, at most `timeout`, until fewer than `slots` leases are held;
+    /// whether there is room.
+    pub fn wait_room(&self, slots: usize, timeout: Duration) -> bool {
+        let guard = self.lock();
+        let (guard, _) = self
+            .freed
+            .wait_timeout_while(guard, timeout, |s| s.len() >= slots)
+            .unwrap_or_else(|e| e.into_inner());
+        guard.len() < slots
+    }
+}
+
+/// What runs a lease. The loop calls it from the worker's thread.
+pub trait Backend: Send + Sync + 'static {
+    /// Utilisation for the heartbeat, percent: (cpu, memory, gpu).
+    fn load(&self) -> (f64, f64, f64);
+    /// Runs held at once, at most.
+    fn slots(&self) -> usize {
+        usize::MAX
+    }
+    /// Runs a lease (already in `leases`); the backend reports it and then
+    /// removes it from `leases`. A run that goes on after this returns is
+    /// handed back as a thread, which the loop waits for when draining.
+    fn start(self: Arc<Self>, lease: Lease, leases: &Arc<Leases>) -> Option<JoinHandle<()>>;
+    /// The server no longer knows these leases: stop their runs, report
+    /// nothing for them.
+    fn cancel(&self, leases: &[String]);
+}
+
+/// What a worker's loop shares with whoever started it.
+pub struct LoopCtx<'a> {
+    pub client: &'a Client,
+    /// Set: drain (take nothing new, finish the runs held, return).
+    pub stop: &'a AtomicBool,
+    /// Set: return at once, whatever runs.
+    pub abort: &'a AtomicBool,
+    /// Calls that failed (counted, then retried).
+    pub errors: &'a AtomicU64,
+}
+
+/// Lease checks a draining worker makes while the server is unreachable
+/// (200 ms apart) before it gives up.
+const MAX_UNREACHABLE: u32 = 600;
+
+/// Per-worker state of the loop.
+struct Beat {
+    id: u64,
+    every_s: f64,
+    next: Instant,
+}
+
+/// One worker's loop: heartbeat when due, lease while there is room, run;
+/// re-register if the server declared it offline. Returns the worker's id
+/// (it may change on re-registration) once drained or aborted.
+pub fn work<B: Backend>(
+    ctx: &LoopCtx<'_>,
+    backend: &Arc<B>,
+    r: &WorkerRegistration,
+    id: u64,
+    every_s: f64,
+) -> u64 {
+    let leases = Arc::new(Leases::default());
+    let mut runs: Vec<JoinHandle<()>> = Vec::new();
+    let mut beat = Beat {
+        id,
+        every_s,
+        next: now() + Duration::from_secs_f64(every_s),
+    };
+    let mut draining = false;
+    let mut unreachable = 0;
+    for _ in 0..u32::MAX {
+        if ctx.abort.load(Ordering::SeqCst) {
+            break;
+        }
+        if ctx.stop.load(Ordering::SeqCst) && !draining {
+            draining = ctx.client.drain_worker(beat.id).is_ok();
+        }
+        runs.retain(|h| !h.is_finished());
+        if draining && runs.is_empty() && leases.is_empty() {
+            match ctx.client.get_assignments(beat.id) {
+                Ok(t) if t.is_empty() => break,
+                Ok(_) => {}
+                // The server is away: wait for it, a bounded while.
+                Err(_) if unreachable < MAX_UNREACHABLE => {
+                    unreachable += 1;
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(_) => break,
+            }
+        }
+        if now() >= beat.next && !heartbeat(ctx, backend, r, &leases, &mut beat) {
+            break;
+        }
+        let wait = beat
+            .next
+            .saturating_duration_since(now())
+            .min(Duration::from_secs(2));
+        if !leases.wait_room(backend.slots(), wait) {
+            continue;
+        }
+        let wait = beat
+            .next
+            .saturating_duration_since(now())
+            .as_secs_f64()
+            .clamp(0.0, 2.0);
+        match ctx.client.get_next_assignment(beat.id, wait) {
+            Ok(Some(lease)) => {
+                if leases.insert(&lease.lease_id) {
+                    if let Some(h) = backend.clone().start(lease, &leases) {
+                        runs.push(h);
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) if e.status() == Some(409) => beat.next = now(),
+            Err(_) => {
+                ctx.errors.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+    if !ctx.abort.load(Ordering::SeqCst) {
+        for h in runs {
+            let _ = h.join();
+        }
+    }
+    beat.id
+}
+
+/// Sends one heartbeat and applies its answer; false when the worker
+/// must give up (it could not register again).
+fn heartbeat<B: Backend>(
+    ctx: &LoopCtx<'_>,
+    backend: &Arc<B>,
+    r: &WorkerRegistration,
+    leases: &Leases,
+    beat: &mut Beat,
+) -> bool {
+    let (cpu, memory, gpu) = backend.load();
+    let load = Heartbeat {
+        cpu: clamp_pct(cpu),
+        memory: clamp_pct(memory),
+        gpu: clamp_pct(gpu),
+        leases: Some(leases.list()),
+    };
+    match ctx.client.update_worker_load(beat.id, &load) {
+        Ok(reply) => {
+            beat.every_s = reply.next_heartbeat_s;
+            let mine: Vec<String> = reply
+                .cancel
+                .into_iter()
+                .filter(|l| leases.contains(l))
+                .collect();
+            if !mine.is_empty() {
+                backend.cancel(&mine);
+            }
+        }
+        Err(e) if e.status() == Some(409) || e.status() == Some(404) => {
+            match ctx.client.register_worker(r) {
+                Ok(me) => (beat.id, beat.every_s) = (me.worker_id, me.heartbeat_interval_s),
+                Err(_) => return false,
+            }
+        }
+        Err(_) => {
+            ctx.errors.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    beat.next = now() + Duration::from_secs_f64(beat.every_s);
+    true
+}
+
+/// A percentage the server accepts (0 to 100; NaN as 0).
+pub fn clamp_pct(v: f64) -> f64 {
+    if v.is_finite() {
+        v.clamp(0.0, 100.0)
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Leases;
+    use std::time::Duration;
+
+    #[test]
+    fn a_slot_frees_when_its_lease_is_reported() {
+        let l = Leases::default();
+        assert!(l.insert("a"));
+        assert!(!l.insert("a"), "a lease handed out again runs once");
+        assert!(!l.wait_room(1, Duration::from_millis(10)));
+        l.remove("a");
+        assert!(l.wait_room(1, Duration::from_millis(10)));
+        assert!(l.is_empty());
+    }
+}

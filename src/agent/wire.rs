@@ -1,0 +1,47 @@
+//! The agent's side of the wire contract: the fields of a test it reads
+//! and the calls that start and complete a run. One file, so the agent's
+//! code does not care where the API keeps them.
+
+use super::exec::Report;
+use crate::client::{AssignmentStatus, Client, ClientError};
+use crate::service::api::{Completion, LeaseAck, TestRequest};
+
+pub use crate::service::api::RunOutcome as Outcome;
+
+/// The test's own argv, if it carries one.
+pub fn command(q: &TestRequest) -> Option<&[String]> {
+    q.command.as_deref().filter(|c| !c.is_empty())
+}
+
+/// The test's name, if it has one.
+pub fn name(q: &TestRequest) -> Option<&str> {
+    q.name.as_deref()
+}
+
+/// The test's env.
+pub fn env(q: &TestRequest) -> Vec<(String, String)> {
+    q.env
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The test's time limit, seconds.
+pub fn timeout(q: &TestRequest) -> Option<f64> {
+    q.timeout_s.filter(|t| t.is_finite() && *t > 0.0)
+}
+
+pub fn start(client: &Client, lease: &str) -> Result<LeaseAck, ClientError> {
+    client.update_assignment_status(lease, AssignmentStatus::Running)
+}
+
+pub fn complete(client: &Client, lease: &str, r: &Report) -> Result<LeaseAck, ClientError> {
+    let c = Completion {
+        outcome: Some(r.outcome),
+        exit_code: r.exit_code,
+        log_tail: Some(r.log_tail.clone()),
+        ..Completion::new(r.outcome == Outcome::Passed, r.run_time_s)
+    };
+    client.complete_lease(lease, &c)
+}
