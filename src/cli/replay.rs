@@ -1,11 +1,10 @@
 //! `lbsim replay TRACE`: a recorded workload through the balancer.
 
 use super::options::{overrides, ModelArgs, OutputArgs, PolicyArgs, WorkloadArgs};
-use super::output::print_stats;
-use crate::engine::NoObserver;
+use super::output::run_and_print;
 use crate::error::{Error, Result};
 use crate::report;
-use crate::run::{ClusterSource, RunRequest, Source, TraceSource};
+use crate::run::{ClusterSource, RunReport, RunRequest, Source, TraceSource};
 use crate::scenario::EnvSettings;
 use crate::workload::trace::junit::{JunitOptions, JunitSummary, Spread};
 use crate::workload::trace::{Trace, TraceFormat, TraceSection};
@@ -133,8 +132,16 @@ pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
     if trace.unusable > 0 && trace.junit.is_none() {
         crate::console::print_err(&format!("lbsim: warning: {}\n", unusable_line(trace)));
     }
-    let report = prepared.run(&mut NoObserver)?;
-    print_stats(report.stats.as_deref());
+    run_and_print(&prepared, |report| trace_line(trace, report), || Ok(()))?;
+    if let Some(path) = live {
+        write_live_decisions(args, path)?;
+    }
+    Ok(())
+}
+
+/// The lines that say what of the trace the run replayed (and, for a JUnit
+/// suite, what it held).
+fn trace_line(trace: &TraceSection, report: &RunReport) -> Result<()> {
     outln!(
         "trace {} ({}): {} records, {} replayed, {} unusable{}",
         trace.file,
@@ -150,10 +157,6 @@ pub(crate) fn run(args: &ReplayArgs, env: &EnvSettings) -> Result<()> {
     );
     if let Some(suite) = &trace.junit {
         outln!("{}", junit_line(suite));
-    }
-    out!("{}", report::summary(&report.output));
-    if let Some(path) = live {
-        write_live_decisions(args, path)?;
     }
     Ok(())
 }

@@ -2,10 +2,8 @@
 //! the config, its own values overridden by the flags given.
 
 use super::options::{overrides, ModelArgs, OutputArgs, PolicyArgs, WorkloadArgs};
-use super::output::print_stats;
-use crate::engine::NoObserver;
+use super::output::run_and_print;
 use crate::error::Result;
-use crate::report;
 use crate::run::{RunRequest, Source};
 use crate::scenario::{EnvSettings, LogLevel};
 use clap::Args;
@@ -69,8 +67,5 @@ pub(crate) fn run(args: &ScenarioArgs, env: &EnvSettings) -> Result<()> {
         LogLevel::Info,
         &format!("scenario {}, seed {}", args.name, prepared.scenario().seed),
     );
-    let report = prepared.run(&mut NoObserver)?;
-    print_stats(report.stats.as_deref());
-    out!("{}", report::summary(&report.output));
-    Ok(())
+    run_and_print(&prepared, |_| Ok(()), || Ok(()))
 }

@@ -1,10 +1,8 @@
 //! `lbsim spike`: bursts, dynamic workers and one load spike.
 
 use super::options::{overrides, ModelArgs, OutputArgs, PolicyArgs, WorkloadArgs};
-use super::output::print_stats;
-use crate::engine::NoObserver;
+use super::output::run_and_print;
 use crate::error::Result;
-use crate::report;
 use crate::run::{RunRequest, Source};
 use crate::scenario::EnvSettings;
 use clap::Args;
@@ -34,16 +32,19 @@ impl SpikeArgs {
 
 pub(crate) fn run(args: &SpikeArgs, env: &EnvSettings) -> Result<()> {
     let prepared = args.request().prepare(env)?;
-    let report = prepared.run(&mut NoObserver)?;
-    print_stats(report.stats.as_deref());
-    out!("{}", report::summary(&report.output));
-    for s in prepared.scenario().arrivals.spikes() {
-        outln!(
-            "  spike      {:.1} s to {:.1} s, rate x{}",
-            s.start_s,
-            s.end_s(),
-            s.multiplier
-        );
-    }
-    Ok(())
+    run_and_print(
+        &prepared,
+        |_| Ok(()),
+        || {
+            for s in prepared.scenario().arrivals.spikes() {
+                outln!(
+                    "  spike      {:.1} s to {:.1} s, rate x{}",
+                    s.start_s,
+                    s.end_s(),
+                    s.multiplier
+                );
+            }
+            Ok(())
+        },
+    )
 }

@@ -2,10 +2,8 @@
 //! defaults.
 
 use super::options::{overrides, ModeArgs, ModelArgs, OutputArgs, PolicyArgs, WorkloadArgs};
-use super::output::print_stats;
-use crate::engine::NoObserver;
+use super::output::run_and_print;
 use crate::error::Result;
-use crate::report;
 use crate::run::{RunRequest, Source};
 use crate::scenario::EnvSettings;
 use clap::Args;
@@ -39,8 +37,5 @@ impl StressArgs {
 }
 
 pub(crate) fn run(args: &StressArgs, env: &EnvSettings) -> Result<()> {
-    let report = args.request().prepare(env)?.run(&mut NoObserver)?;
-    print_stats(report.stats.as_deref());
-    out!("{}", report::summary(&report.output));
-    Ok(())
+    run_and_print(&args.request().prepare(env)?, |_| Ok(()), || Ok(()))
 }

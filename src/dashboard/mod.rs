@@ -25,6 +25,7 @@
 
 pub mod driver;
 pub mod events;
+mod feed;
 pub mod feeder;
 pub mod keys;
 pub mod layout;
@@ -46,6 +47,6 @@ pub mod workers;
 
 pub use keys::{handle, Action, Pane, Speed, UiState};
 pub use sim_feed::{MINUTE_S, NOW_WINDOW_S};
-pub use state::{Counts, DashboardState, Figures, Source};
+pub use state::{DashboardState, Figures, Source, StatusCounts};
 pub use status::StatusDoc;
 pub use theme::Theme;

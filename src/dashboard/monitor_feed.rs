@@ -2,28 +2,14 @@
 //! into the dashboard's model. Changes between two documents (a worker that
 //! appeared, began draining or vanished; more rejections) become events.
 
-use std::collections::BTreeMap;
-
 use super::events::EventKind;
+use super::feed::{Feed, MonitorTracker};
 use super::series::{Series, SeriesKind};
 use super::state::{
-    Counts, DashboardState, Feed, Figures, MarkKind, MonitorHeader, PollState, Source,
-    SERIES_CAPACITY,
+    DashboardState, Figures, MarkKind, MonitorHeader, PollState, Source, SERIES_CAPACITY,
 };
 use super::status::{status_name, StatusDoc, WorkerLoadView};
 use super::workers::{Phase, WorkerView};
-
-/// What the monitor feed remembers from the previous document.
-#[derive(Clone, Debug, Default)]
-pub(super) struct MonitorTracker {
-    /// Phase by worker id, from the last good document.
-    phases: BTreeMap<String, Phase>,
-    counts: Counts,
-    uptime_s: f64,
-    /// The previous document's store time (`now`), seconds.
-    store_s: f64,
-    seen_any: bool,
-}
 
 impl DashboardState {
     /// A model for a coordinator at `url`, polled every `interval_s`
@@ -139,18 +125,7 @@ impl DashboardState {
     }
 
     fn apply_counts(&mut self, doc: &StatusDoc, t: f64) {
-        let c = &doc.tests;
-        let counts = Counts {
-            submitted: c.submitted,
-            pending: c.pending,
-            assigned: c.assigned,
-            running: c.running,
-            completed: c.completed,
-            failed: c.failed,
-            rejected: c.rejected,
-            cancelled: c.cancelled,
-            timed_out: c.timed_out,
-        };
+        let counts = doc.tests;
         let before = std::mem::replace(&mut self.monitor().counts, counts);
         if self.monitor().seen_any {
             let more = |now: u64, was: u64| now.saturating_sub(was);

@@ -94,21 +94,9 @@ impl Pacer {
     }
 }
 
-/// The wall clock of the pacing, in seconds since the dashboard started.
-pub struct WallClock(std::time::Instant);
-
-impl WallClock {
-    // Wall time is the point here: it paces what the screen shows. The
-    // run itself never sees it (the engine only gets "run until t").
-    #[allow(clippy::disallowed_methods)]
-    pub fn start() -> WallClock {
-        WallClock(std::time::Instant::now())
-    }
-
-    pub fn seconds(&self) -> f64 {
-        self.0.elapsed().as_secs_f64()
-    }
-}
+/// The wall clock of the pacing, in seconds since the dashboard started:
+/// the run module's, the one wall clock outside the service.
+pub use crate::run::WallClock;
 
 #[cfg(test)]
 mod tests {

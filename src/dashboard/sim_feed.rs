@@ -3,10 +3,9 @@
 //! function takes simulated time from its facts; none reads a clock.
 
 use super::events::EventKind;
+use super::feed::{Feed, SimTracker};
 use super::series::{bucket_width, Series, SeriesKind};
-use super::state::{
-    DashboardState, Feed, MarkKind, SimHeader, Source, SpikeWindow, SERIES_CAPACITY,
-};
+use super::state::{DashboardState, MarkKind, SimHeader, Source, SpikeWindow, SERIES_CAPACITY};
 use super::window::TimeWindow;
 use super::workers::{Phase, WorkerView};
 use crate::balancer::model::{Outcome, Thermal, WorkerId, WorkerStatus};
@@ -23,23 +22,6 @@ pub const NOW_WINDOW_S: u64 = 5;
 pub const MINUTE_S: u64 = 60;
 /// About this many chart buckets over a run's submission window.
 const BUCKETS_PER_RUN: u32 = 100;
-
-/// What the simulation feed remembers between facts.
-#[derive(Clone, Debug)]
-pub(super) struct SimTracker {
-    now: SimTime,
-    completions: TimeWindow,
-    /// First-assignment latencies, seconds.
-    latencies: TimeWindow,
-    completed: u64,
-    failed: u64,
-    rejected: u64,
-    /// Spike starts and ends `(time s, is start, what)`, in time order.
-    edges: Vec<(f64, bool, String)>,
-    next_edge: usize,
-    /// Workers that crashed (the balancer only says "offline").
-    failed_workers: Vec<WorkerId>,
-}
 
 impl DashboardState {
     /// A model for a simulated run of `scenario`; `label` says what runs

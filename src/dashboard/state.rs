@@ -5,10 +5,12 @@
 use std::collections::VecDeque;
 
 use super::events::EventLog;
-use super::monitor_feed::MonitorTracker;
+use super::feed::Feed;
 use super::series::Series;
-use super::sim_feed::SimTracker;
 use super::workers::WorkerView;
+/// Tests by state: the coordinator's wire type, so a polled document is
+/// kept as it came.
+pub use crate::service::core::views::StatusCounts;
 
 /// Events kept in the log.
 pub const EVENT_LOG_CAPACITY: usize = 500;
@@ -57,22 +59,6 @@ pub enum PollState {
     },
 }
 
-/// Tests by state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub submitted: u64,
-    pub pending: u64,
-    /// Leased but not started (a coordinator's state; 0 in a simulation).
-    pub assigned: u64,
-    pub running: u64,
-    pub completed: u64,
-    pub failed: u64,
-    pub rejected: u64,
-    /// Cancelled and timed out (a coordinator's states; 0 in a simulation).
-    pub cancelled: u64,
-    pub timed_out: u64,
-}
-
 /// The headline numbers.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Figures {
@@ -106,18 +92,11 @@ pub struct SpikeWindow {
     pub end_s: f64,
 }
 
-/// Where the facts come from, and what that feed remembers between updates.
-#[derive(Clone, Debug)]
-pub(super) enum Feed {
-    Sim(Box<SimTracker>),
-    Monitor(MonitorTracker),
-}
-
 /// Everything the dashboard shows.
 #[derive(Clone, Debug)]
 pub struct DashboardState {
     pub source: Source,
-    pub counts: Counts,
+    pub counts: StatusCounts,
     pub figures: Figures,
     /// Tests completed per second, per bucket.
     pub throughput: Series,
@@ -147,7 +126,7 @@ impl DashboardState {
     ) -> Self {
         DashboardState {
             source,
-            counts: Counts::default(),
+            counts: StatusCounts::default(),
             figures: Figures::default(),
             throughput,
             latency,

@@ -24,6 +24,7 @@ mod decision_log;
 mod determinism;
 mod docs_blocks;
 mod fidelity;
+mod fn_length;
 mod golden;
 mod hardening;
 mod hostile;

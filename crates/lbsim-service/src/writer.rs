@@ -14,7 +14,7 @@
 //! back (`reset`, which answers with the store's last committed state and
 //! starts a new generation). Waiters of the old generation are told.
 
-use super::core::Core;
+use super::core::{Committed, Core};
 use super::recording::Recording;
 use super::store::{Op, Snapshot, Store};
 use std::sync::mpsc;
@@ -41,15 +41,6 @@ enum Msg {
     Reset(oneshot::Sender<Result<Snapshot, String>>),
     /// Commit a trivial change: does the store take writes again?
     Probe(oneshot::Sender<Result<(), String>>),
-}
-
-/// How far the store got: batches up to `seq` of `generation` are saved;
-/// `failed` while later ones are being refused (until a reset).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Committed {
-    pub generation: u64,
-    pub seq: u64,
-    pub failed: bool,
 }
 
 /// The async side's handle on the writer thread.

@@ -2,6 +2,7 @@
 //! trace), the per-test CSV and decision log streamed, the results JSON
 //! written. Nothing is printed; the caller prints what it wants.
 
+use super::wall_clock::WallClock;
 use super::Outputs;
 use crate::engine::{Fanout, Observer, RunOutput, Simulation};
 use crate::error::Result;
@@ -153,21 +154,6 @@ fn parse_vm_hwm(status: &str) -> Option<u64> {
     match words.next()? {
         "kB" => Some(value * 1024),
         _ => None,
-    }
-}
-
-/// Wall time of a run, for `--stats` only: it never reaches an output file,
-/// so results stay byte-identical.
-struct WallClock(std::time::Instant);
-
-impl WallClock {
-    #[allow(clippy::disallowed_methods)]
-    fn start() -> WallClock {
-        WallClock(std::time::Instant::now())
-    }
-
-    fn seconds(&self) -> f64 {
-        self.0.elapsed().as_secs_f64()
     }
 }
 

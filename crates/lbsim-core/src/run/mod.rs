@@ -28,11 +28,13 @@ mod memory;
 mod outputs;
 mod overrides;
 mod prepare;
+mod wall_clock;
 
 pub use benchmark::benchmark;
 pub use execute::{Drive, PreparedRun, RunReport};
 pub use outputs::Outputs;
 pub use overrides::Overrides;
+pub use wall_clock::WallClock;
 
 use crate::scenario::presets::BenchmarkCell;
 use crate::scenario::{EnvSettings, Scenario};

@@ -1,28 +1,11 @@
 //! The user's overrides of a source's values, and the one place where the
 //! defaults fill what neither the user nor the source gives.
 
-use crate::balancer::policy::SchedulerName;
 use crate::error::{Error, Result};
-use crate::scenario::config::Overrides as ConfigOverrides;
-use crate::scenario::{BalancingOverrides, EnvSettings, StressOptions, DEFAULT_SEED};
+use crate::scenario::{EnvSettings, StressOptions};
 
-/// What the user sets over a source; `None` (or `false`) keeps the
-/// source's value, or the default when the source has none.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Overrides {
-    /// `--workers`.
-    pub workers: Option<u32>,
-    /// `--tests`.
-    pub tests: Option<u64>,
-    /// `--duration`, seconds.
-    pub duration_s: Option<f64>,
-    /// `--seed`.
-    pub seed: Option<u64>,
-    /// `--scheduler`.
-    pub scheduler: Option<SchedulerName>,
-    /// Composite weights, work stealing, concurrency keys.
-    pub balancing: BalancingOverrides,
-}
+/// One type for the user's flags, defined with the scenarios it changes.
+pub use crate::scenario::Overrides;
 
 /// Every override by its flag, in the order the flags are documented.
 const FLAGS: [&str; 9] = [
@@ -38,16 +21,6 @@ const FLAGS: [&str; 9] = [
 ];
 
 impl Overrides {
-    /// The seed: the given one, else 42.
-    pub fn seed(&self) -> u64 {
-        self.seed.unwrap_or(DEFAULT_SEED)
-    }
-
-    /// The policy: the given one, else `performance_based`.
-    pub fn scheduler(&self) -> SchedulerName {
-        self.scheduler.unwrap_or(SchedulerName::DEFAULT)
-    }
-
     /// The stress options: each given value, else the reference's default;
     /// the duration falls back to `LB_DEFAULT_DURATION` first.
     pub(crate) fn stress(&self, burst: bool, dynamic: bool, env: &EnvSettings) -> StressOptions {
@@ -63,20 +36,6 @@ impl Overrides {
             dynamic,
             seed: self.seed(),
             scheduler: self.scheduler(),
-        }
-    }
-
-    /// The overrides of a config scenario, whose own values are the
-    /// defaults (then `LB_DEFAULT_DURATION`, then the reference's).
-    pub(crate) fn config(&self, env: &EnvSettings) -> ConfigOverrides {
-        ConfigOverrides {
-            workers: self.workers,
-            tests: self.tests,
-            duration_s: self.duration_s,
-            seed: self.seed,
-            scheduler: self.scheduler,
-            default_duration_s: env.default_duration_s,
-            balancing: self.balancing.clone(),
         }
     }
 
@@ -123,6 +82,7 @@ pub(crate) const BALANCING: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::BalancingOverrides;
 
     #[test]
     fn stress_defaults_are_the_references_and_the_environment_fills_the_duration() {

@@ -5,7 +5,7 @@ use super::execute::{PreparedRun, Replayed};
 use super::overrides::{ALL, BALANCING};
 use super::{ClusterSource, Overrides, RunRequest, Source, TraceSource};
 use crate::error::{Error, Result};
-use crate::scenario::config::{Overrides as ConfigOverrides, SizeOrigins};
+use crate::scenario::config::SizeOrigins;
 use crate::scenario::presets::spike_scenario;
 use crate::scenario::{Config, EnvSettings, Scenario};
 use crate::workload::trace::{junit, replay_scenario, ClusterPool, ReplayOptions, Trace};
@@ -80,11 +80,11 @@ pub(super) fn build(request: &RunRequest, env: &EnvSettings) -> Result<Built> {
         Source::Spike => spike_scenario(&o.stress(true, true, env), &o.balancing).map(Built::plain),
         Source::Scenario { name, config } => {
             let config = Config::load(config.as_deref(), env.config_path.as_deref())?;
-            let overrides = o.config(env);
+            let env_s = env.default_duration_s;
             Ok(Built {
-                scenario: config.scenario(name, &overrides)?,
+                scenario: config.scenario_under(name, o, env_s)?,
                 replay: None,
-                sizes: config.size_origins(name, &overrides),
+                sizes: config.size_origins(name, o, env_s),
                 config_file: Some(config.file),
             })
         }
@@ -172,7 +172,7 @@ fn load(source: &TraceSource, seed: u64) -> Result<Trace> {
 /// The worker pool (count and profile) of a config scenario.
 fn cluster_pool(source: &ClusterSource, env: &EnvSettings) -> Result<ClusterPool> {
     let config = Config::load(source.config.as_deref(), env.config_path.as_deref())?;
-    let base = config.scenario(&source.scenario, &ConfigOverrides::default())?;
+    let base = config.scenario(&source.scenario, &Overrides::default())?;
     Ok(ClusterPool {
         workers: base.workers,
         profile: base.worker_profile,

@@ -6,6 +6,7 @@
 //! holding the lock: it sends the batch to the writer and wakes the lease
 //! calls the core names. The core holds no channel and no runtime type.
 
+mod committed;
 mod leases;
 mod loads;
 pub mod periodic;
@@ -20,7 +21,6 @@ use super::api::{
     ErrorBody, Heartbeat, TestRequest, TestState, WorkerRegistration, WorkerStatusView,
 };
 use super::store::{Op, Snapshot};
-use super::writer::Committed;
 use crate::balancer::model::{TestSpec, WorkerId, WorkerSpec};
 use crate::balancer::options::BalancerOptions;
 use crate::balancer::policy::SchedulerName;
@@ -29,6 +29,8 @@ use crate::sim::{RngStreams, SimTime, Stream};
 use crate::workload::trace::recording::Fact;
 use indexmap::IndexMap;
 use std::collections::VecDeque;
+
+pub use committed::Committed;
 
 /// A test lost with its worker this many times ends failed (the
 /// reference's `max_requeue_attempts`).

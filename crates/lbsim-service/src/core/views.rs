@@ -33,8 +33,11 @@ pub struct Status {
     pub totals: StatusTotals,
 }
 
-/// Test counts: `submitted` and one per state.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Test counts: `submitted` and one per state. The dashboard keeps its
+/// counts in this type too (a simulation leaves `assigned`, `cancelled` and
+/// `timed_out` at 0), so a
+/// polled document needs no translation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusCounts {
     pub submitted: u64,
     pub pending: u64,

@@ -6,13 +6,24 @@
 //! have none), so this reader splits the object and checks its keys against
 //! what serde knows of each pattern. Its messages are serde's own.
 
-use super::raw::RawSpike;
 use crate::scenario::Arrivals;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::OnceLock;
+
+/// One spike as the file writes it (here, with the arrivals that hold it,
+/// so `raw` may re-export both without a circle).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpike {
+    pub start: f64,
+    pub length: f64,
+    pub multiplier: f64,
+    #[serde(default)]
+    pub ramp: f64,
+}
 
 /// `arrivals` as written: the plain pattern and the spikes beside it.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,91 +5,13 @@
 
 use super::origin::SizeOrigins;
 use super::raw::*;
+use super::section::TEST_CONFIGS;
+use super::section::{TEST_PROFILES, WORKER_PROFILES};
 use super::{sections, Config};
 use crate::balancer::policy::SchedulerName;
 use crate::error::Result;
 use crate::scenario::check::FieldPath;
 use crate::scenario::*;
-use indexmap::IndexMap;
-
-/// What the command line may change in a scenario from a file.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Overrides {
-    pub workers: Option<u32>,
-    pub tests: Option<u64>,
-    pub duration_s: Option<f64>,
-    pub seed: Option<u64>,
-    pub scheduler: Option<SchedulerName>,
-    /// LB_DEFAULT_DURATION: used when the test configuration has no duration.
-    pub default_duration_s: Option<f64>,
-    /// The balancing flags, applied over the file's own balancing (each is
-    /// checked when parsed, so the built scenario needs no second check).
-    pub balancing: BalancingOverrides,
-}
-
-/// A named section of the config file: its key, what one entry is called
-/// in messages, and where the raw entries are.
-pub(super) struct Section<R: 'static> {
-    pub(super) key: &'static str,
-    what: &'static str,
-    pub(super) entries: fn(&RawConfig) -> &IndexMap<String, R>,
-}
-
-pub(super) const TEST_CONFIGS: Section<RawTestConfig> = Section {
-    key: "test_configurations",
-    what: "test configuration",
-    entries: |r| &r.test_configurations,
-};
-pub(super) const WORKER_PROFILES: Section<RawWorkerProfile> = Section {
-    key: "worker_profiles",
-    what: "worker profile",
-    entries: |r| &r.worker_profiles,
-};
-pub(super) const TEST_PROFILES: Section<RawTestProfile> = Section {
-    key: "test_profiles",
-    what: "test profile",
-    entries: |r| &r.test_profiles,
-};
-
-impl<R> Section<R> {
-    /// The entry `name` built by `build` under its own path, from the file
-    /// or else the built-in config (its errors then name the built-in file);
-    /// a missing one is an error at `at` listing the known names.
-    fn resolve<T>(
-        &self,
-        cfg: &Config,
-        at: &FieldPath,
-        name: &str,
-        build: fn(&FieldPath, &R) -> Result<T>,
-    ) -> Result<T> {
-        if let Some((owner, raw)) = self.owner(cfg, name) {
-            let path = FieldPath::root().field(self.key).field(name);
-            return build(&path, raw).map_err(|e| e.in_file(&owner.file));
-        }
-        let known = self.known(cfg).join(", ");
-        Err(at.error(format!("no {} '{name}' (known: {known})", self.what)))
-    }
-
-    /// The entry `name` and the config that defines it: the file, else the
-    /// built-in config.
-    pub(super) fn owner<'c>(&self, cfg: &'c Config, name: &str) -> Option<(&'c Config, &'c R)> {
-        let owners = std::iter::once(cfg).chain(cfg.builtin.as_deref());
-        owners
-            .into_iter()
-            .find_map(|owner| Some((owner, (self.entries)(&owner.raw).get(name)?)))
-    }
-
-    /// The names the file defines, then the built-in ones it does not.
-    fn known<'c>(&self, cfg: &'c Config) -> Vec<&'c str> {
-        let own = (self.entries)(&cfg.raw);
-        let mut names: Vec<&str> = own.keys().map(String::as_str).collect();
-        if let Some(b) = cfg.builtin.as_deref() {
-            let builtin = (self.entries)(&b.raw).keys().map(String::as_str);
-            names.extend(builtin.filter(|n| !own.contains_key(*n)));
-        }
-        names
-    }
-}
 
 /// One scenario, with the command line's overrides applied and every
 /// invariant checked.
@@ -98,12 +20,13 @@ pub(super) fn scenario(
     name: &str,
     s: &RawScenario,
     o: &Overrides,
+    env_duration_s: Option<f64>,
 ) -> Result<Scenario> {
     let p = FieldPath::root()
         .field("scenario_configurations")
         .field(name);
-    assemble(cfg, &p, name, s, o).map_err(|e| {
-        SizeOrigins::of(cfg, name, s, o)
+    assemble(cfg, &p, name, s, o, env_duration_s).map_err(|e| {
+        SizeOrigins::of(cfg, name, s, o, env_duration_s)
             .blame(e)
             .unwrap_or_else(|e| e.in_file(&cfg.file))
     })
@@ -115,8 +38,9 @@ fn assemble(
     name: &str,
     s: &RawScenario,
     o: &Overrides,
+    env_duration_s: Option<f64>,
 ) -> Result<Scenario> {
-    let (workers, tests, duration_s) = size(cfg, p, s, o)?;
+    let (workers, tests, duration_s) = size(cfg, p, s, o, env_duration_s)?;
     let (worker_profile, test_profile) = profiles(cfg, p, s)?;
     let scheduler = scheduler(p, s, o)?;
     let window = Window { tests, duration_s };
@@ -188,7 +112,15 @@ fn profiles(cfg: &Config, p: &FieldPath, s: &RawScenario) -> Result<(WorkerProfi
 
 /// `(workers, tests, duration)`: the test configuration's, or the
 /// reference's defaults, under the command line's overrides.
-fn size(cfg: &Config, p: &FieldPath, s: &RawScenario, o: &Overrides) -> Result<(u32, u64, f64)> {
+/// `env_duration_s` is `LB_DEFAULT_DURATION`, used when the test
+/// configuration has no duration.
+fn size(
+    cfg: &Config,
+    p: &FieldPath,
+    s: &RawScenario,
+    o: &Overrides,
+    env_duration_s: Option<f64>,
+) -> Result<(u32, u64, f64)> {
     let (workers, tests, duration) = match &s.test_config {
         Some(n) => TEST_CONFIGS.resolve(cfg, &p.field("test_config"), n, sections::test_config)?,
         None => (DEFAULT_WORKERS, DEFAULT_TESTS, None),
@@ -198,7 +130,7 @@ fn size(cfg: &Config, p: &FieldPath, s: &RawScenario, o: &Overrides) -> Result<(
     let duration_s = o
         .duration_s
         .or(duration)
-        .or(o.default_duration_s)
+        .or(env_duration_s)
         .unwrap_or(DEFAULT_DURATION_S);
     Ok((workers, tests, duration_s))
 }

@@ -13,9 +13,10 @@ mod arrivals;
 mod build;
 mod origin;
 pub mod raw;
+mod section;
 mod sections;
 
-pub use build::Overrides;
+pub use crate::scenario::Overrides;
 pub use origin::SizeOrigins;
 
 use crate::error::{Error, Result};
@@ -92,17 +93,33 @@ impl Config {
 
     /// Builds the named scenario; an unknown name lists the known ones.
     pub fn scenario(&self, name: &str, overrides: &Overrides) -> Result<Scenario> {
+        self.scenario_under(name, overrides, None)
+    }
+
+    /// [`Config::scenario`], with `LB_DEFAULT_DURATION` (`env_duration_s`)
+    /// filling a duration that neither the flags nor the file give.
+    pub fn scenario_under(
+        &self,
+        name: &str,
+        overrides: &Overrides,
+        env_duration_s: Option<f64>,
+    ) -> Result<Scenario> {
         let Some(raw) = self.raw.scenario_configurations.get(name) else {
             return Err(self.unknown_scenario(name));
         };
-        build::scenario(self, name, raw, overrides)
+        build::scenario(self, name, raw, overrides, env_duration_s)
     }
 
     /// What set the sizes of scenario `name` under `overrides`, to blame a
     /// size the run refuses later (memory) on it; `None` for an unknown name.
-    pub fn size_origins(&self, name: &str, overrides: &Overrides) -> Option<SizeOrigins> {
+    pub fn size_origins(
+        &self,
+        name: &str,
+        overrides: &Overrides,
+        env_duration_s: Option<f64>,
+    ) -> Option<SizeOrigins> {
         let raw = self.raw.scenario_configurations.get(name)?;
-        Some(SizeOrigins::of(self, name, raw, overrides))
+        Some(SizeOrigins::of(self, name, raw, overrides, env_duration_s))
     }
 
     /// An unknown scenario lists the known ones; in a user's file, the
@@ -135,11 +152,11 @@ impl Config {
     /// Validates every section, used or not, so a broken profile is found
     /// when the file is loaded rather than when a scenario first needs it.
     fn check_all(&self) -> Result<()> {
-        self.check_section(&build::TEST_CONFIGS, sections::test_config)?;
-        self.check_section(&build::WORKER_PROFILES, sections::worker_profile)?;
-        self.check_section(&build::TEST_PROFILES, sections::test_profile)?;
+        self.check_section(&section::TEST_CONFIGS, sections::test_config)?;
+        self.check_section(&section::WORKER_PROFILES, sections::worker_profile)?;
+        self.check_section(&section::TEST_PROFILES, sections::test_profile)?;
         for (name, s) in &self.raw.scenario_configurations {
-            build::scenario(self, name, s, &Overrides::default())?;
+            build::scenario(self, name, s, &Overrides::default(), None)?;
         }
         Ok(())
     }
@@ -147,7 +164,7 @@ impl Config {
     /// Builds every entry of one named section under its own path.
     fn check_section<R, T>(
         &self,
-        section: &build::Section<R>,
+        section: &section::Section<R>,
         build: fn(&FieldPath, &R) -> Result<T>,
     ) -> Result<()> {
         for (name, raw) in (section.entries)(&self.raw) {

@@ -3,12 +3,12 @@
 //! user's or the built-in one), a command-line flag, or
 //! `LB_DEFAULT_DURATION` — never on a field the scenario does not have.
 
-use super::build::TEST_CONFIGS;
 use super::raw::{RawScenario, RawTestConfig};
+use super::section::TEST_CONFIGS;
 use super::Config;
 use crate::error::Error;
 use crate::scenario::check::FieldPath;
-use crate::scenario::config::Overrides;
+use crate::scenario::Overrides;
 
 /// What set one of the sizes.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,7 +33,13 @@ pub struct SizeOrigins {
 
 impl SizeOrigins {
     /// The origins for scenario `name` (raw `s`) of `cfg` under `o`.
-    pub(super) fn of(cfg: &Config, name: &str, s: &RawScenario, o: &Overrides) -> SizeOrigins {
+    pub(super) fn of(
+        cfg: &Config,
+        name: &str,
+        s: &RawScenario,
+        o: &Overrides,
+        env_duration_s: Option<f64>,
+    ) -> SizeOrigins {
         let scenario = FieldPath::root()
             .field("scenario_configurations")
             .field(name);
@@ -51,7 +57,7 @@ impl SizeOrigins {
         let pick =
             |flag: Option<&'static str>, f: &str| flag.map_or_else(|| field(f), Origin::Given);
         let mut duration = pick(o.duration_s.map(|_| "--duration"), "duration");
-        if duration == Origin::Default && o.default_duration_s.is_some() {
+        if duration == Origin::Default && env_duration_s.is_some() {
             duration = Origin::Given("LB_DEFAULT_DURATION");
         }
         SizeOrigins {

@@ -3,7 +3,7 @@
 //! four sections and their first fields are the reference's; everything
 //! marked "extension" is lbsim's and optional.
 
-pub use super::arrivals::RawArrivals;
+pub use super::arrivals::{RawArrivals, RawSpike};
 use crate::scenario::DurationDist;
 use indexmap::IndexMap;
 use serde::de::{Error as _, MapAccess, Visitor};
@@ -150,16 +150,6 @@ pub struct RawStealing {
     pub max_transfers: Option<u32>,
     pub max_steals: Option<u32>,
     pub restart_cost: Option<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSpike {
-    pub start: f64,
-    pub length: f64,
-    pub multiplier: f64,
-    #[serde(default)]
-    pub ramp: f64,
 }
 
 #[derive(Clone, Debug)]
