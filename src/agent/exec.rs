@@ -9,7 +9,8 @@ use super::devices::DevicePool;
 use super::lease_loop::{now, Backend, Leases};
 use super::load::LoadSampler;
 use super::process::{self, RunCtl, Stop};
-use super::{logs, template, wire};
+use super::wire::{self, Report};
+use super::{logs, template};
 use crate::client::Client;
 use crate::service::api::Lease;
 use std::collections::BTreeMap;
@@ -48,15 +49,6 @@ pub struct ExecCounters {
     pub stopped: AtomicU64,
     /// Reports the server refused (the lease was no longer current).
     pub refused: AtomicU64,
-}
-
-/// What a run ended as, for the coordinator.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Report {
-    pub outcome: wire::Outcome,
-    pub exit_code: Option<i32>,
-    pub run_time_s: f64,
-    pub log_tail: String,
 }
 
 /// The executor: one per agent.

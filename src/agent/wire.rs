@@ -2,9 +2,17 @@
 //! and the calls that start and complete a run. One file, so the agent's
 //! code does not care where the API keeps them.
 
-use super::exec::Report;
 use crate::client::{AssignmentStatus, Client, ClientError};
 use crate::service::api::{Completion, LeaseAck, TestRequest};
+
+/// What a run ended as, for the coordinator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub outcome: Outcome,
+    pub exit_code: Option<i32>,
+    pub run_time_s: f64,
+    pub log_tail: String,
+}
 
 pub use crate::service::api::RunOutcome as Outcome;
 

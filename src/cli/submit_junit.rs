@@ -4,7 +4,7 @@
 //! for a cancelled one, an error for one no worker could hold. Written
 //! whole or not at all.
 
-use super::submit_wait::Finished;
+use super::submit_summary::Finished;
 use crate::error::{Error, Result};
 use crate::service::api::TestState;
 use quick_xml::events::{BytesDecl, BytesText, Event};

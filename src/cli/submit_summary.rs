@@ -1,10 +1,15 @@
 //! The summary `lbsim submit --wait` prints: counts, the tests that did
 //! not pass with the end of their logs, and the slowest tests.
 
-use super::submit_wait::Finished;
 use crate::error::Result;
 use crate::service::api::{TestState, TestView};
 use std::time::Duration;
+
+/// A final test, with its log tail when it did not pass.
+pub(crate) struct Finished {
+    pub view: TestView,
+    pub log: Option<String>,
+}
 
 /// Log lines shown per test that did not pass (JUnit has the whole tail).
 const TAIL_LINES: usize = 10;

@@ -5,6 +5,7 @@
 //! yet final, then reports.
 
 use super::submit_junit;
+use super::submit_summary::Finished;
 use crate::agent::lease_loop::now;
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -18,12 +19,6 @@ use std::time::{Duration, Instant};
 
 pub(crate) struct WaitOptions {
     pub junit: Option<PathBuf>,
-}
-
-/// A final test, with its log tail when it did not pass.
-pub(crate) struct Finished {
-    pub view: TestView,
-    pub log: Option<String>,
 }
 
 /// The tests not listed one by one but by page, above this many.

@@ -3,6 +3,7 @@
 
 use super::{Core, TestEntry};
 use crate::api::{Rejection, Submitted, TestRequest, TestState};
+use crate::balancer::model::TestSpec;
 use crate::sim::SimTime;
 use crate::store::Op;
 use crate::workload::trace::recording::Fact;
@@ -81,28 +82,13 @@ impl Core {
             } else {
                 TestState::Pending
             };
-            self.tests.push(TestEntry {
+            self.tests.push(TestEntry::new(
                 request,
-                spec: spec.clone(),
+                spec.clone(),
                 state,
-                submitted_us: now,
-                first_assigned_us: None,
-                started_us: None,
-                finished_us: rejected.as_ref().map(|_| now),
-                worker: None,
-                lease: None,
-                attempts: 0,
-                losses: 0,
-                run_time_s: None,
-                result: None,
-                reason: rejected.clone(),
-                exit_code: None,
-                log_tail: None,
-                runs: Vec::new(),
-                assign_seq: 0,
-                handed_us: None,
-                done_lease: None,
-            });
+                now,
+                rejected.clone(),
+            ));
             self.counts[state as usize] += 1;
             self.totals.submitted += 1;
             answer.test_ids.push(id);
@@ -126,5 +112,39 @@ impl Core {
         }
         self.schedule(now);
         answer
+    }
+}
+
+impl TestEntry {
+    /// A test as it is submitted: no run yet; a rejected one is final.
+    fn new(
+        request: TestRequest,
+        spec: TestSpec,
+        state: TestState,
+        now: u64,
+        rejected: Option<String>,
+    ) -> TestEntry {
+        TestEntry {
+            request,
+            spec,
+            state,
+            submitted_us: now,
+            first_assigned_us: None,
+            started_us: None,
+            finished_us: rejected.as_ref().map(|_| now),
+            worker: None,
+            lease: None,
+            attempts: 0,
+            losses: 0,
+            run_time_s: None,
+            result: None,
+            reason: rejected,
+            exit_code: None,
+            log_tail: None,
+            runs: Vec::new(),
+            assign_seq: 0,
+            handed_us: None,
+            done_lease: None,
+        }
     }
 }

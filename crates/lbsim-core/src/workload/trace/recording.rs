@@ -327,8 +327,6 @@ impl RecordingReader {
     /// Takes one fact at `t` (seconds since the first), from line `n`;
     /// `None` for a submission whose requirements make no test.
     fn apply(&mut self, t: f64, n: u64, fact: &Fact) -> Option<()> {
-        use super::TraceJob;
-        use crate::sim::SimTime;
         match fact {
             Fact::Join {
                 worker,
@@ -357,18 +355,7 @@ impl RecordingReader {
                 test,
                 expected_duration_s,
                 ..
-            } => {
-                self.trace.records += 1;
-                let spec = test_spec(fact)?;
-                self.index.insert(*test, self.trace.jobs.len());
-                self.trace.jobs.push(TraceJob {
-                    submit: SimTime::from_secs_f64(t),
-                    run: SimDuration::from_secs_f64(*expected_duration_s),
-                    success: true,
-                    spec,
-                    line: n,
-                });
-            }
+            } => self.submit(t, n, *test, *expected_duration_s, fact)?,
             Fact::Complete {
                 test,
                 success,
@@ -389,18 +376,7 @@ impl RecordingReader {
             } => self.assign(t, *test, *worker, *attempt),
             Fact::Session { scheduler, .. } => self.pool.scheduler = Some(scheduler.clone()),
             Fact::Start { .. } => {}
-            Fact::Cancel { test } => {
-                // Replayed as a failed run of what it ran (nothing, if it
-                // never reported a run).
-                if let Some(&i) = self.index.get(test) {
-                    let job = &mut self.trace.jobs[i];
-                    if !self.finished.contains(test) {
-                        job.run = SimDuration::ZERO;
-                    }
-                    job.success = false;
-                    self.finished.insert(*test);
-                }
-            }
+            Fact::Cancel { test } => self.cancel(*test),
             Fact::Load {
                 worker,
                 cpu,
@@ -409,6 +385,37 @@ impl RecordingReader {
             } => self.load(t, *worker, [*cpu, *memory, *gpu]),
         }
         Some(())
+    }
+
+    /// A submitted test: a job that runs its expected duration unless a
+    /// report says otherwise.
+    fn submit(&mut self, t: f64, n: u64, test: u64, expected_s: f64, fact: &Fact) -> Option<()> {
+        use super::TraceJob;
+        use crate::sim::SimTime;
+        self.trace.records += 1;
+        let spec = test_spec(fact)?;
+        self.index.insert(test, self.trace.jobs.len());
+        self.trace.jobs.push(TraceJob {
+            submit: SimTime::from_secs_f64(t),
+            run: SimDuration::from_secs_f64(expected_s),
+            success: true,
+            spec,
+            line: n,
+        });
+        Some(())
+    }
+
+    /// A cancelled test is replayed as a failed run of what it ran
+    /// (nothing, if it never reported a run).
+    fn cancel(&mut self, test: u64) {
+        if let Some(&i) = self.index.get(&test) {
+            let job = &mut self.trace.jobs[i];
+            if !self.finished.contains(&test) {
+                job.run = SimDuration::ZERO;
+            }
+            job.success = false;
+            self.finished.insert(test);
+        }
     }
 }
 
