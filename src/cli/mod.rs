@@ -32,6 +32,7 @@ mod submit_wait;
 mod sweep;
 mod visualize;
 mod worker;
+mod worker_args;
 mod worker_exec;
 
 pub use dispatch::main;

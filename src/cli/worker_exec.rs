@@ -1,74 +1,16 @@
 //! `lbsim worker --exec`: one real agent on this machine, running tests as
 //! processes (see `crate::agent`), until Ctrl-C drains it.
 
-use super::options::seconds_within;
-use super::worker::WorkerArgs;
+use super::worker_args::{ExecArgs, WorkerArgs};
 use crate::agent::exec::{ExecOptions, Executor};
 use crate::agent::lease_loop::{self, LoopCtx};
 use crate::agent::{detect, logs, template};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::service::api::WorkerRegistration;
-use clap::Args;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The options of `worker --exec`.
-#[derive(Clone, Debug, Default, Args)]
-pub(crate) struct ExecArgs {
-    /// Run real tests on this machine (one agent) instead of fake workers
-    #[arg(long, help_heading = "Real agent (--exec)")]
-    pub exec: bool,
-    /// Tests run at once, at most [default: the cores offered]
-    #[arg(long, value_name = "N", help_heading = "Real agent (--exec)",
-          value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub slots: Option<u32>,
-    /// Cores offered [default: detected]
-    #[arg(long, value_name = "N", help_heading = "Real agent (--exec)")]
-    pub cores: Option<u32>,
-    /// Memory offered, GB [default: /proc/meminfo's MemTotal]
-    #[arg(long, value_name = "GB", help_heading = "Real agent (--exec)")]
-    pub memory_gb: Option<f64>,
-    /// CUDA devices offered, 0 to N-1 [default: those `nvidia-smi -L` lists]
-    #[arg(long, value_name = "N", help_heading = "Real agent (--exec)")]
-    pub cuda_devices: Option<u32>,
-    /// Labels this worker carries (a test runs only where all its labels are)
-    #[arg(
-        long,
-        value_name = "A,B",
-        value_delimiter = ',',
-        help_heading = "Real agent (--exec)"
-    )]
-    pub labels: Vec<String>,
-    /// Its name on the coordinator [default: the host name]
-    #[arg(long, value_name = "NAME", help_heading = "Real agent (--exec)")]
-    pub name: Option<String>,
-    /// Run each test's own `command`: whoever can submit tests can then run
-    /// anything here, as this user. Needs a token or a loopback URL
-    #[arg(long, help_heading = "Real agent (--exec)")]
-    pub allow_test_commands: bool,
-    /// Seconds between SIGTERM and SIGKILL when a run times out or is cancelled
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0,
-          value_parser = grace, help_heading = "Real agent (--exec)")]
-    pub grace: f64,
-    /// Where each run's log goes [default: $TMPDIR/lbsim-worker-PID]
-    #[arg(long, value_name = "DIR", help_heading = "Real agent (--exec)")]
-    pub log_dir: Option<PathBuf>,
-    /// The command this worker runs for each test, after `--`: {name},
-    /// {test_id} and {attempt} are filled in, each item one argument
-    #[arg(
-        last = true,
-        value_name = "TEMPLATE",
-        help_heading = "Real agent (--exec)"
-    )]
-    pub template: Vec<String>,
-}
-
-fn grace(s: &str) -> std::result::Result<f64, String> {
-    seconds_within(s, 0.01, 3600.0)
-}
 
 /// The fake fleet's flags, refused with `--exec`, and the agent's, refused
 /// without it.
@@ -325,7 +267,7 @@ fn summary(executor: &Executor) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback;
+    use crate::cli::worker_exec::is_loopback;
 
     #[test]
     fn loopback_urls_are_this_machine_only() {
