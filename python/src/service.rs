@@ -37,7 +37,6 @@ struct WorkerEntry {
     spec: WorkerSpec,
 }
 
-
 fn sim_time(now: f64) -> PyResult<SimTime> {
     if !(0.0..1e12).contains(&now) {
         return Err(invalid("now", "must be seconds in [0, 1e12)"));

@@ -137,6 +137,8 @@ fn source(kind: &str, d: &Bound<'_, PyDict>) -> PyResult<Source> {
                 time_scale: positive("time_scale", get::<f64>(d, "time_scale")?)?.unwrap_or(1.0),
                 load_factor: positive("load_factor", get::<f64>(d, "load_factor")?)?.unwrap_or(1.0),
                 cluster,
+                more_paths: Vec::new(),
+                junit: Default::default(),
             })
         }
         other => return Err(invalid("kind", format!("unknown run kind '{other}'"))),
