@@ -56,9 +56,29 @@ impl Agent {
     }
 }
 
+impl Agent {
+    /// Stops it as a user would: Ctrl-C twice (the second ends its runs:
+    /// SIGTERM to each run's process group, `--grace 1`, SIGKILL), so no
+    /// run outlives the test; `kill -9` only if it has not exited in 15 s.
+    fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let pid = self.child.id().to_string();
+            for _ in 0..2 {
+                let _ = std::process::Command::new("kill")
+                    .args(["-INT", &pid])
+                    .status();
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            if wait_at_most(&mut self.child, Duration::from_secs(15)).is_none() {
+                self.kill9();
+            }
+        }
+    }
+}
+
 impl Drop for Agent {
     fn drop(&mut self) {
-        self.kill9();
+        self.stop();
     }
 }
 
