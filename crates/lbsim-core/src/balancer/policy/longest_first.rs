@@ -5,27 +5,19 @@
 //! policy's needs (`longest_first`) set: within a priority, a longer
 //! expected run goes first, and equal ones in submission order.
 
+use super::least_loaded::LeastLoaded;
 use super::{Choice, ClusterView, Policy, Request};
-use crate::balancer::leaf::RankKey;
 use crate::balancer::model::{TestId, TestSpec};
 use crate::sim::SimRng;
 
-/// LPT placement: the idlest fitting worker (`1 − effective load`, lowest
-/// id on ties), O(log W) through the index's `Idle` key.
+/// LPT placement: `least_loaded`'s choice, the idlest fitting worker (what
+/// makes it LPT is the queue's order, not the pick).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LongestFirst;
 
 impl Policy for LongestFirst {
-    fn select(
-        &mut self,
-        req: &Request,
-        cluster: &ClusterView,
-        _rng: &mut SimRng,
-    ) -> Option<Choice> {
-        cluster
-            .index()
-            .best(RankKey::Idle, &req.shape)
-            .map(Choice::from)
+    fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {
+        LeastLoaded.select(req, cluster, rng)
     }
 }
 
