@@ -57,17 +57,59 @@ impl Tmux {
         assert!(self.run(&args).status.success());
     }
 
-    /// Waits (at most `limit`) until the pane shows `text`.
-    fn wait_for(&self, text: &str, limit: Duration) -> String {
+    /// Waits (at most `limit`) until the pane satisfies `done`; the last
+    /// pane read either way.
+    fn poll(&self, limit: Duration, done: impl Fn(&str) -> bool) -> Result<String, String> {
         let mut pane = String::new();
         for _ in 0..limit.as_millis() / 100 {
             pane = self.pane();
-            if pane.contains(text) {
-                return pane;
+            if done(&pane) {
+                return Ok(pane);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("no {text:?} within {limit:?}; the pane:\n{pane}");
+        Err(pane)
+    }
+
+    /// Waits (at most `limit`) until the pane shows `text`.
+    fn wait_for(&self, text: &str, limit: Duration) -> String {
+        self.poll(limit, |p| p.contains(text))
+            .unwrap_or_else(|pane| panic!("no {text:?} within {limit:?}{}:\n{pane}", self.why()))
+    }
+
+    /// Sends `key` until the pane satisfies `done`: a key that shows no
+    /// effect within 15 s is sent once more, as a person would press it
+    /// again (tmux has been known to drop keys sent while a pane prints a
+    /// lot; a lost key must not pass as a broken dashboard).
+    fn press(&self, key: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        for _ in 0..2 {
+            self.keys(&[key]);
+            match self.poll(Duration::from_secs(15), &done) {
+                Ok(pane) => return pane,
+                Err(pane) => last = pane,
+            }
+        }
+        panic!("{key:?} twice, and still no {what}{}:\n{last}", self.why())
+    }
+
+    /// What the pane's processes were doing, for a failure message.
+    fn why(&self) -> String {
+        let out = self.run(&["display-message", "-p", "-t", "dash", "#{pane_pid}"]);
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let ps = Command::new("ps")
+            .args([
+                "-o",
+                "pid,stat,wchan:20,etime,args",
+                "--ppid",
+                &pid,
+                "-p",
+                &pid,
+            ])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        format!(" (the pane's processes:\n{ps})")
     }
 }
 
@@ -110,22 +152,36 @@ fn the_dashboard_runs_in_tmux_answers_keys_and_restores_the_terminal() {
         &pane_command(&dir),
     ]);
     assert!(started.status.success(), "{started:?}");
-    let pane = tmux.wait_for("FINISHED", Duration::from_secs(60));
+    // A pane read may catch a frame half written (the header's FINISHED
+    // before the summary box below it): wait for the whole frame.
+    let figures = [
+        "FINISHED",
+        "submitted 300",
+        "completed 300",
+        "Run finished: q quits",
+    ];
+    tmux.poll(Duration::from_secs(60), |p| {
+        figures.iter().all(|f| p.contains(f))
+    })
+    .unwrap_or_else(|pane| panic!("no finished frame within 60 s{}:\n{pane}", tmux.why()));
     assert!(
         tmux.alternate_on(),
         "the dashboard draws on the alternate screen"
     );
-    for figure in ["submitted 300", "completed 300", "Run finished: q quits"] {
-        assert!(pane.contains(figure), "{figure} missing:\n{pane}");
-    }
-    tmux.keys(&["?"]);
-    let help = tmux.wait_for("pause / resume", Duration::from_secs(10));
-    assert!(help.contains("quit (ctrl-c too)"), "{help}");
-    tmux.keys(&["?", "o", "Tab", "/", "w", "o", "r", "k", "Enter"]);
-    let sorted = tmux.wait_for("match 'work')", Duration::from_secs(10));
-    assert!(sorted.contains("(by running, "), "{sorted}");
+    tmux.press("?", "help", |p| {
+        p.contains("pause / resume") && p.contains("quit (ctrl-c too)")
+    });
+    tmux.press("?", "help closed", |p| !p.contains("pause / resume"));
+    tmux.press("o", "new order", |p| {
+        p.contains("(by running") && !p.contains("(by load)")
+    });
+    tmux.keys(&["Tab", "/"]);
+    tmux.wait_for("filter workers: _", Duration::from_secs(30));
+    tmux.keys(&["w", "o", "r", "k", "Enter"]);
+    tmux.wait_for("(by running, ", Duration::from_secs(30));
+    tmux.wait_for("match 'work')", Duration::from_secs(30));
     tmux.keys(&["q"]);
-    let after = tmux.wait_for("EXIT=", Duration::from_secs(10));
+    let after = tmux.wait_for("EXIT=", Duration::from_secs(30));
     assert!(after.contains("EXIT=0"), "{after}");
     assert!(!tmux.alternate_on(), "the alternate screen was left");
     // The batch summary lands on the normal screen, for the scrollback.
