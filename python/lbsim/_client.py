@@ -66,7 +66,10 @@ class Client:
         self.token = token
         self.timeout = timeout
 
-    def _call(self, method: str, path: str, body: Any = None, timeout: Optional[float] = None) -> Any:
+    def _call(
+        self, method: str, path: str, body: Any = None, timeout: Optional[float] = None, text: bool = False
+    ) -> Any:
+        """One request; the JSON answer (``text``: the body as a string)."""
         url = self.url + path
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(url, data=data, method=method)
@@ -78,6 +81,8 @@ class Client:
             with urllib.request.urlopen(req, timeout=timeout or self.timeout) as resp:
                 if resp.status == 204:
                     return None
+                if text:
+                    return resp.read().decode("utf-8", "replace")
                 return json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as e:
             text = e.read().decode("utf-8", "replace")
@@ -166,6 +171,17 @@ class Client:
     def get_test(self, test_id: int) -> Dict[str, Any]:
         return self._call("GET", f"/v1/tests/{test_id}")
 
+    def cancel_test(self, test_id: int) -> Dict[str, Any]:
+        """Cancels a test: a pending one at once, a running one when its worker learns
+        it (its next heartbeat or lease call). Returns the test's view; a final test is
+        refused with 409."""
+        return self._call("POST", f"/v1/tests/{test_id}/cancel", {})
+
+    def test_log(self, test_id: int) -> str:
+        """The last 64 KiB of the log of the test's last reported run (an
+        ``lbsim worker --exec`` agent sends it); 404 when no run sent one."""
+        return self._call("GET", f"/v1/tests/{test_id}/log", text=True)
+
     def list_tests(self, state: Optional[str] = None, after: int = 0, limit: int = 10_000) -> Dict[str, Any]:
         query = f"?after={after}&limit={limit}" + (f"&state={state}" if state else "")
         return self._call("GET", "/v1/tests" + query)
@@ -197,10 +213,18 @@ class Client:
                           timeout=self.timeout + wait_s)
 
     def update_assignment_status(
-        self, lease_id: str, status: str, result: Optional[Mapping[str, Any]] = None, run_time_s: float = 0.0
+        self,
+        lease_id: str,
+        status: str,
+        result: Optional[Mapping[str, Any]] = None,
+        run_time_s: float = 0.0,
+        *,
+        exit_code: Optional[int] = None,
+        log_tail: Optional[str] = None,
     ) -> Dict[str, Any]:
         """``running`` (the run started), ``completed`` or ``failed`` (with how long it
-        ran and an optional JSON object). Reports are idempotent per lease, so one
+        ran, an optional JSON object, and optionally the command's exit code and the
+        last 64 KiB of its output, which ``test_log`` then returns). Reports are idempotent per lease, so one
         the server may have missed is sent again for up to two minutes; a 409 (the
         lease is no longer current) is final."""
         if status == "running":
@@ -210,6 +234,10 @@ class Client:
             body = {"success": status == "completed", "run_time_s": float(run_time_s)}
             if result is not None:
                 body["result"] = dict(result)
+            if exit_code is not None:
+                body["exit_code"] = int(exit_code)
+            if log_tail is not None:
+                body["log_tail"] = str(log_tail)
         else:
             raise ValueError(f"status: must be running, completed or failed, not {status!r}")
         pause, waited = 0.05, 0.0

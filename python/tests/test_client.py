@@ -128,3 +128,27 @@ def test_a_worker_without_a_handler_or_a_server_says_so():
     with pytest.raises(lbsim.ClientError) as e:
         w.run(idle_timeout=1)
     assert e.value.status is None  # nothing listens there: refused, not a status
+
+
+def test_cancel_and_log_tail_over_http(server):
+    url, token = server
+    c = Client(url, token)
+    w = c.register_worker("w-log", memory_gb=16, cpu_cores=2)
+    ran, waiting = c.submit_tests([{"priority": 1}, {"priority": 5}])["test_ids"]
+    lease = c.get_next_assignment(w, wait_s=5)
+    assert lease["test_id"] == ran
+    c.update_assignment_status(lease["lease_id"], "running")
+    c.update_assignment_status(lease["lease_id"], "failed", run_time_s=0.5, exit_code=3,
+                               log_tail="step 1\nboom\n")
+    assert c.test_log(ran) == "step 1\nboom\n"
+    assert c.get_test(ran)["state"] == "failed"
+    # A pending test is cancelled at once; a final one cannot be cancelled again.
+    assert c.cancel_test(waiting)["state"] == "cancelled"
+    assert c.get_test(waiting)["state"] == "cancelled"
+    with pytest.raises(lbsim.ClientError) as e:
+        c.cancel_test(waiting)
+    assert e.value.status == 409
+    # No run of the cancelled test sent a log.
+    with pytest.raises(lbsim.ClientError) as e:
+        c.test_log(waiting)
+    assert e.value.status == 404
