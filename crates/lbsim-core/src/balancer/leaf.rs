@@ -23,7 +23,7 @@ pub enum RankKey {
     /// `priority_based`'s score for priority 3 tests (balance).
     Balanced = 4,
 }
-pub const RANK_KEYS: usize = 5;
+pub(crate) const RANK_KEYS: usize = 5;
 
 /// What the index needs to know of one worker.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,7 +37,7 @@ pub struct LeafData {
 
 impl LeafData {
     /// The weight of an idleness-weighted draw: `1 − effective load`.
-    pub fn idleness(&self) -> f64 {
+    pub(crate) fn idleness(&self) -> f64 {
         self.keys[RankKey::Idle as usize].max(0.0)
     }
 

@@ -33,11 +33,10 @@ use pass::PassBuffers;
 use pending::{ClassId, PendingQueues};
 use policy::{Finished, Policy, Request, SchedulerName};
 
-pub use invariants::InvariantError;
-pub use pending::CountError;
 pub use record::{Assignment, Carried, TestRecord};
 pub use stealing::Moved;
-pub use worker::{performance_level_in, History, Usage, WorkerState, CAPACITY_GATE};
+pub(crate) use worker::performance_level_in;
+pub use worker::{Usage, WorkerState};
 
 /// Where a live test is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +60,7 @@ pub struct LiveTest {
     /// Submission order (the test id's number).
     order: u64,
     pub submitted_at: SimTime,
-    pub first_assigned_at: Option<SimTime>,
+    pub(crate) first_assigned_at: Option<SimTime>,
     pub started_at: Option<SimTime>,
     pending_since: SimTime,
     /// Time spent pending in earlier stints (before requeues).
@@ -290,7 +289,7 @@ impl Balancer {
 
     /// [`Balancer::submit`], keeping `carried` with the test while it is
     /// live (see [`Balancer::test_mut_carried`]).
-    pub fn submit_carrying(
+    pub(crate) fn submit_carrying(
         &mut self,
         id: TestId,
         spec: TestSpec,
@@ -398,7 +397,7 @@ impl Balancer {
 
     /// True if `test` is running under assignment `epoch` (a completion
     /// scheduled before a requeue is stale and must be ignored).
-    pub fn is_current(&self, test: TestId, epoch: u32) -> bool {
+    pub(crate) fn is_current(&self, test: TestId, epoch: u32) -> bool {
         self.live
             .get(test.0)
             .is_some_and(|t| matches!(t.place, Place::Running { epoch: e, .. } if e == epoch))
@@ -470,7 +469,7 @@ impl Balancer {
 
     /// Ends the run: every test still live becomes a final record (pending or
     /// running), in submission order.
-    pub fn finalize_remaining(&mut self, now: SimTime) -> Vec<TestRecord> {
+    pub(crate) fn finalize_remaining(&mut self, now: SimTime) -> Vec<TestRecord> {
         for (_, t) in self.live.iter() {
             if let Place::Running { worker, .. } = t.place {
                 let run = now - t.started_at.unwrap_or(now);
@@ -520,11 +519,11 @@ impl Balancer {
 
     /// Batches index updates until `flush_index` (for pool cycles, which
     /// touch many workers at once). No scheduling pass may run in between.
-    pub fn defer_index(&mut self) {
+    pub(crate) fn defer_index(&mut self) {
         self.index.defer();
     }
 
-    pub fn flush_index(&mut self) {
+    pub(crate) fn flush_index(&mut self) {
         self.index.flush();
     }
 
@@ -547,7 +546,7 @@ impl Balancer {
 
     /// A live test's spec and the driver's data kept with it, the latter
     /// to change (one lookup for both).
-    pub fn test_mut_carried(&mut self, id: TestId) -> Option<(&TestSpec, &mut Carried)> {
+    pub(crate) fn test_mut_carried(&mut self, id: TestId) -> Option<(&TestSpec, &mut Carried)> {
         self.live.get_mut(id.0).map(|t| (&t.spec, &mut t.carried))
     }
 

@@ -63,15 +63,15 @@ pub struct Backends(pub u64);
 impl Backends {
     pub const CPU: Backends = Backends(1);
     pub const CUDA: Backends = Backends(2);
-    pub const ROCM: Backends = Backends(4);
-    pub const NAMES: [(&'static str, Backends); 3] = [
+    pub(crate) const ROCM: Backends = Backends(4);
+    pub(crate) const NAMES: [(&'static str, Backends); 3] = [
         ("cpu", Backends::CPU),
         ("cuda", Backends::CUDA),
         ("rocm", Backends::ROCM),
     ];
 
     /// The first label bit; below it are backends.
-    pub const LABEL_SHIFT: u32 = 8;
+    pub(crate) const LABEL_SHIFT: u32 = 8;
     /// How many distinct labels one balancer can tell apart.
     pub const MAX_LABELS: usize = 64 - Backends::LABEL_SHIFT as usize;
 
@@ -190,7 +190,7 @@ pub struct Shape {
 }
 
 /// `Backends` with a total order, so shapes can be map keys.
-pub type BackendKey = Backends;
+pub(crate) type BackendKey = Backends;
 
 impl PartialOrd for Backends {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
@@ -217,7 +217,7 @@ impl Shape {
         }
     }
 
-    pub fn fits_within(&self, other: &Shape) -> bool {
+    pub(crate) fn fits_within(&self, other: &Shape) -> bool {
         self.memory_mib <= other.memory_mib
             && self.cuda_devices <= other.cuda_devices
             && self.cpu_cores <= other.cpu_cores

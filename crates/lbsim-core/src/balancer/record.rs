@@ -115,13 +115,13 @@ impl TestRecord {
     }
 
     /// Scheduling latency (first assignment − submission), seconds.
-    pub fn latency_s(&self) -> Option<f64> {
+    pub(crate) fn latency_s(&self) -> Option<f64> {
         self.assigned_at
             .map(|a| (a - self.submitted_at).as_secs_f64())
     }
 
     /// Turnaround (finish − submission), seconds.
-    pub fn turnaround_s(&self) -> Option<f64> {
+    pub(crate) fn turnaround_s(&self) -> Option<f64> {
         self.finished_at
             .filter(|_| self.assigned_at.is_some())
             .map(|f| (f - self.submitted_at).as_secs_f64())

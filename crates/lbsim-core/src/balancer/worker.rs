@@ -8,7 +8,7 @@ use crate::sim::SimTime;
 
 /// No worker takes a new test above this effective load (the reference's
 /// hard-coded capacity gate in `has_capacity_for`).
-pub const CAPACITY_GATE: f64 = 0.9;
+pub(crate) const CAPACITY_GATE: f64 = 0.9;
 
 /// Performance levels while warming or cooling. The reference's formula
 /// used a constant "elapsed" time, so its level was in effect these values.
@@ -118,11 +118,11 @@ impl History {
 /// MiB·µs and device·µs, so sums are exact and order-independent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
-    pub memory_mib_us: u128,
-    pub cuda_us: u128,
-    pub cores_us: u128,
+    pub(crate) memory_mib_us: u128,
+    pub(crate) cuda_us: u128,
+    pub(crate) cores_us: u128,
     /// Time with at least one test running.
-    pub busy_us: u64,
+    pub(crate) busy_us: u64,
     pub busy_since: Option<SimTime>,
 }
 
@@ -163,7 +163,7 @@ pub struct WorkerState {
 
 /// 1.0 normally, lower while warming or cooling.
 #[inline]
-pub fn performance_level_in(thermal: Thermal) -> f64 {
+pub(crate) fn performance_level_in(thermal: Thermal) -> f64 {
     match thermal {
         Thermal::Normal => 1.0,
         Thermal::Warming { .. } => WARMING_LEVEL,
@@ -278,7 +278,7 @@ impl WorkerState {
     /// in place of those the balancer last heard of: with the reported view,
     /// a run feels the worker's real condition, not its last report.
     #[inline]
-    pub fn effective_load_in(&self, drift: &LoadDrift, thermal: Thermal) -> f64 {
+    pub(crate) fn effective_load_in(&self, drift: &LoadDrift, thermal: Thermal) -> f64 {
         (self.utilisation_in(drift).load_score() + (1.0 - performance_level_in(thermal))).min(1.0)
     }
 
@@ -297,24 +297,24 @@ impl WorkerState {
     /// `priority_based`'s score for priority 1–2 tests at a known effective
     /// load: `0.8 × speed + 0.2 × (1 − load)`, speed = `0.2·success +
     /// 0.6·time` from history (0.5 without).
-    pub fn speed_score_at(&self, effective_load: f64) -> f64 {
+    pub(crate) fn speed_score_at(&self, effective_load: f64) -> f64 {
         0.8 * self.history.speed + 0.2 * (1.0 - effective_load)
     }
 
     /// `priority_based`'s score for priority 3 tests at a known effective
     /// load: `0.6 × balanced + 0.4 × (1 − load)`, balanced = `0.3·success +
     /// 0.3·time` (0.5 without).
-    pub fn balanced_score_at(&self, effective_load: f64) -> f64 {
+    pub(crate) fn balanced_score_at(&self, effective_load: f64) -> f64 {
         0.6 * self.history.balanced + 0.4 * (1.0 - effective_load)
     }
 
     /// True if the worker takes new work at all right now.
-    pub fn is_accepting(&self) -> bool {
+    pub(crate) fn is_accepting(&self) -> bool {
         self.status == WorkerStatus::Active && self.effective_load() <= CAPACITY_GATE
     }
 
     /// True if the worker could start a test of this shape now.
-    pub fn fits_now(&self, shape: &Shape) -> bool {
+    pub(crate) fn fits_now(&self, shape: &Shape) -> bool {
         self.is_accepting()
             && self.free_memory_mib() >= shape.memory_mib
             && self.free_cuda() >= shape.cuda_devices
@@ -329,7 +329,7 @@ impl WorkerState {
 
     /// [`WorkerState::leaf`] at a known effective load (computed once by
     /// the caller: it is the hottest arithmetic of a run).
-    pub fn leaf_at(&self, effective: f64) -> Option<LeafData> {
+    pub(crate) fn leaf_at(&self, effective: f64) -> Option<LeafData> {
         if self.status != WorkerStatus::Active || effective > CAPACITY_GATE {
             return None;
         }

@@ -46,7 +46,7 @@ impl EnvSettings {
 
     /// Reads from any lookup (tests pass a closure instead of the process
     /// environment). Empty values count as unset.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<EnvSettings> {
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<EnvSettings> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let mut env = EnvSettings::default();
         if let Some(v) = get("LB_LOG_LEVEL") {

@@ -14,8 +14,10 @@ mod run_model;
 pub mod trace;
 
 pub use arrivals::SyntheticArrivals;
-pub use pool::{Pool, PoolFact, PoolSink};
-pub use run_model::{Fate, RunModel};
+pub use pool::Pool;
+pub(crate) use pool::{PoolFact, PoolSink};
+pub(crate) use run_model::Fate;
+pub use run_model::RunModel;
 
 use crate::balancer::model::{TestId, TestSpec};
 use crate::sim::SimTime;

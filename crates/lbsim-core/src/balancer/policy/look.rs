@@ -81,7 +81,7 @@ pub const PALETTE: [Colour; 8] = [
 /// Four from Paul Tol's muted scheme (indigo, wine, grey, brown), which
 /// differ from [`PALETTE`] in hue or lightness: the colours of the policies
 /// after the eighth.
-pub const MUTED: [Colour; 4] = [
+pub(crate) const MUTED: [Colour; 4] = [
     Colour(51, 34, 136),
     Colour(136, 34, 85),
     Colour(119, 119, 119),

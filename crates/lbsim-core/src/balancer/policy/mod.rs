@@ -31,22 +31,25 @@ use crate::sim::{SimRng, SimTime};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use adaptive::Adaptive;
-pub use affinity_based::AffinityBased;
+pub(crate) use adaptive::Adaptive;
+pub(crate) use affinity_based::AffinityBased;
 pub use best_fit::BestFit;
-pub use composite::{Composite, CompositeWeights, WeightsError};
+pub(crate) use composite::Composite;
+pub use composite::CompositeWeights;
 pub use fifo::Fifo;
 pub use least_loaded::LeastLoaded;
 pub(crate) use longest_first::queue_order;
-pub use longest_first::LongestFirst;
-pub use look::{Colour, Look, Marker, MUTED, PALETTE};
-pub use needs::{index_for, needs_system_load, Needs};
+pub(crate) use longest_first::LongestFirst;
+pub(crate) use look::MUTED;
+pub use look::{Colour, Look, Marker, PALETTE};
+pub use needs::Needs;
+pub(crate) use needs::{index_for, needs_system_load};
 pub use performance_based::PerformanceBased;
 pub use power_of_two::PowerOfTwo;
-pub use priority_based::PriorityBased;
+pub(crate) use priority_based::PriorityBased;
 pub use random::Random;
 pub use round_robin::RoundRobin;
-pub use weighted_round_robin::WeightedRoundRobin;
+pub(crate) use weighted_round_robin::WeightedRoundRobin;
 
 /// The test a policy is asked to place.
 #[derive(Clone, Copy, Debug)]
@@ -80,7 +83,7 @@ impl From<super::index::Found> for Choice {
 /// What a policy may look at.
 pub struct ClusterView<'a> {
     pub now: SimTime,
-    pub(crate) workers: &'a [WorkerState],
+    pub workers: &'a [WorkerState],
     pub(crate) index: &'a FitTree,
     /// The active workers' loads, summed as they change.
     pub(crate) load: SystemLoad,
@@ -107,7 +110,7 @@ impl<'a> ClusterView<'a> {
 
     /// Mean effective load of the active workers (offline ones do not count,
     /// unlike the original's). O(1): the balancer keeps the sum.
-    pub fn system_load(&self) -> f64 {
+    pub(crate) fn system_load(&self) -> f64 {
         self.load.mean()
     }
 }
@@ -120,7 +123,7 @@ pub struct Finished<'a> {
     pub worker: WorkerId,
     pub success: bool,
     /// Scheduling latency of this test, seconds.
-    pub latency_s: f64,
+    pub(crate) latency_s: f64,
 }
 
 /// A scheduling policy.
@@ -164,7 +167,7 @@ pub struct SchedulerInfo {
     pub needs: Needs,
     /// Picks by itself, not through other policies: only a plain policy
     /// may be a member of `composite`.
-    pub is_plain: bool,
+    pub(crate) is_plain: bool,
     /// Its colour and marker in every chart.
     pub look: Look,
     /// A fresh instance; the weights configure `composite`.
@@ -328,7 +331,7 @@ impl SchedulerName {
     }
 
     /// A fresh policy instance; `weights` configures `composite`.
-    pub fn build_with(self, weights: &CompositeWeights) -> Box<dyn Policy> {
+    pub(crate) fn build_with(self, weights: &CompositeWeights) -> Box<dyn Policy> {
         (self.info().build)(weights)
     }
 }

@@ -15,7 +15,8 @@ mod poisson;
 mod spikes;
 
 pub use poisson::Poisson;
-pub use spikes::{RateProfile, Spike};
+pub use spikes::RateProfile;
+pub use spikes::Spike;
 
 use super::check::FieldPath;
 use crate::error::Result;

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 impl Arrivals {
     /// `self` under a spike timeline (`self` again when there is none).
-    pub fn with_spikes(self, spikes: Vec<Spike>) -> Arrivals {
+    pub(crate) fn with_spikes(self, spikes: Vec<Spike>) -> Arrivals {
         if spikes.is_empty() {
             return self;
         }

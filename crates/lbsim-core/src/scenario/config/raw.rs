@@ -3,7 +3,7 @@
 //! four sections and their first fields are the reference's; everything
 //! marked "extension" is lbsim's and optional.
 
-pub use super::arrivals::{RawArrivals, RawSpike};
+pub(crate) use super::arrivals::{RawArrivals, RawSpike};
 use crate::scenario::DurationDist;
 use indexmap::IndexMap;
 use serde::de::{Error as _, MapAccess, Visitor};
@@ -12,7 +12,7 @@ use serde_json::Value;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     #[serde(default, deserialize_with = "unique_names")]
     pub test_configurations: IndexMap<String, RawTestConfig>,
     #[serde(default, deserialize_with = "unique_names")]
@@ -56,39 +56,45 @@ where
 /// Counts are signed here so a negative one gets lbsim's message, not serde's.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTestConfig {
+pub(crate) struct RawTestConfig {
     pub workers: Option<i64>,
     pub tests: Option<i64>,
     pub duration: Option<f64>,
+    /// Read and then ignored: a config may say what it is for.
     #[serde(default)]
+    #[allow(dead_code)]
     pub description: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWorkerProfile {
+pub(crate) struct RawWorkerProfile {
     pub memory_distribution: Option<Vec<f64>>,
     pub cuda_distribution: Option<Vec<i64>>,
+    /// Read and then ignored: a config may say what it is for.
     #[serde(default)]
+    #[allow(dead_code)]
     pub description: String,
     /// Extension: CPU cores per worker [default: `[4]`].
-    pub cpu_cores_distribution: Option<Vec<i64>>,
+    pub(crate) cpu_cores_distribution: Option<Vec<i64>>,
     /// Extension: relative speeds [default: [1.0]].
-    pub speed_distribution: Option<Vec<f64>>,
+    pub(crate) speed_distribution: Option<Vec<f64>>,
     /// Extension: share of memory tests may use [default: 0.9].
     pub usable_memory_fraction: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTestProfile {
-    pub memory_requirements: Option<Vec<f64>>,
-    pub cuda_requirements: Option<Vec<i64>>,
+pub(crate) struct RawTestProfile {
+    pub(crate) memory_requirements: Option<Vec<f64>>,
+    pub(crate) cuda_requirements: Option<Vec<i64>>,
     pub priority_distribution: Option<Vec<i64>>,
+    /// Read and then ignored: a config may say what it is for.
     #[serde(default)]
+    #[allow(dead_code)]
     pub description: String,
     /// Extension: CPU cores per test [default: `[1]`].
-    pub cpu_requirements: Option<Vec<i64>>,
+    pub(crate) cpu_requirements: Option<Vec<i64>>,
     /// Extension: mean run time, seconds [default: 10].
     pub expected_duration: Option<f64>,
     /// Extension: run-time distribution [default: uniform 0.5–1.5].
@@ -110,13 +116,15 @@ pub struct RawTestProfile {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScenario {
+pub(crate) struct RawScenario {
     pub test_config: Option<String>,
     pub worker_profile: Option<String>,
     pub test_profile: Option<String>,
     pub burst_mode: Option<bool>,
     pub dynamic_workers: Option<bool>,
+    /// Read and then ignored: a config may say what it is for.
     #[serde(default)]
+    #[allow(dead_code)]
     pub description: String,
     /// Extension: master seed [default: 42; --seed wins].
     pub seed: Option<u64>,
@@ -140,20 +148,20 @@ pub struct RawScenario {
 /// fill the gaps).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStealing {
+pub(crate) struct RawStealing {
     pub enabled: Option<bool>,
     pub steal_interval: Option<f64>,
-    pub rebalance_interval: Option<f64>,
+    pub(crate) rebalance_interval: Option<f64>,
     pub idle_threshold: Option<f64>,
     pub busy_threshold: Option<f64>,
     pub overload_threshold: Option<f64>,
-    pub max_transfers: Option<u32>,
-    pub max_steals: Option<u32>,
-    pub restart_cost: Option<f64>,
+    pub(crate) max_transfers: Option<u32>,
+    pub(crate) max_steals: Option<u32>,
+    pub(crate) restart_cost: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
-pub enum RawChurn {
+pub(crate) enum RawChurn {
     None,
     Random(RawRandomChurn),
     Timeline { events: Vec<RawChurnEvent> },
@@ -219,17 +227,17 @@ pub(super) fn nested<T: serde::de::DeserializeOwned, E: serde::de::Error>(
 /// Random churn; missing rates are the reference's `--dynamic` ones.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRandomChurn {
+pub(crate) struct RawRandomChurn {
     pub join_probability: Option<f64>,
     pub leave_probability: Option<f64>,
-    pub fail_fraction: Option<f64>,
+    pub(crate) fail_fraction: Option<f64>,
     pub max_factor: Option<f64>,
-    pub min_factor: Option<f64>,
+    pub(crate) min_factor: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawChurnEvent {
+pub(crate) struct RawChurnEvent {
     pub at: f64,
     pub action: crate::scenario::ChurnAction,
     pub count: Option<i64>,
@@ -241,12 +249,12 @@ pub struct RawChurnEvent {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLoad {
+pub(crate) struct RawLoad {
     pub enabled: Option<bool>,
     pub cycle_min: Option<f64>,
     pub cycle_max: Option<f64>,
     pub update_probability: Option<f64>,
-    pub thermal_probability: Option<f64>,
+    pub(crate) thermal_probability: Option<f64>,
     pub warming: Option<f64>,
     pub cooling: Option<f64>,
     /// Extension: runs started on a loaded worker are slowed [default: false].

@@ -16,10 +16,8 @@ mod replay;
 mod swf;
 mod test_csv;
 
-pub use replay::{
-    replay_scenario, ClusterPlan, ClusterPool, Replay, ReplayOptions, TraceSection, JUNIT_WORKERS,
-    JUNIT_WORKER_MEMORY_GB,
-};
+pub use replay::{replay_scenario, Replay, ReplayOptions, TraceSection};
+pub(crate) use replay::{ClusterPlan, ClusterPool};
 
 use crate::balancer::model::{TestId, TestSpec};
 use crate::error::{Error, Result};
@@ -105,11 +103,11 @@ pub struct TraceJob {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TraceHeader {
     /// `MaxProcs` (or `MaxNodes`) from an SWF header.
-    pub max_procs: Option<u64>,
+    pub(crate) max_procs: Option<u64>,
     /// Where `max_procs` came from (for the report).
-    pub procs_source: Option<&'static str>,
+    pub(crate) procs_source: Option<&'static str>,
     /// `MaxMemory` from an SWF header, KB per processor.
-    pub max_memory_kb: Option<u64>,
+    pub(crate) max_memory_kb: Option<u64>,
 }
 
 /// A trace read whole: its usable jobs in submission order and an account
@@ -184,7 +182,7 @@ impl Trace {
     }
 
     /// Records that were not replayed.
-    pub fn unusable_total(&self) -> u64 {
+    pub(crate) fn unusable_total(&self) -> u64 {
         self.unusable.values().sum()
     }
 

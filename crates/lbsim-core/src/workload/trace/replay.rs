@@ -43,10 +43,10 @@ use std::borrow::Cow;
 
 /// Workers a JUnit suite runs on unless `--workers` says otherwise: a
 /// four-way split, as `pytest -n auto` makes on a 4-core CI runner.
-pub const JUNIT_WORKERS: u32 = 4;
+pub(crate) const JUNIT_WORKERS: u32 = 4;
 
 /// Installed memory of each worker of a JUnit suite's default pool, GB.
-pub const JUNIT_WORKER_MEMORY_GB: f64 = 16.0;
+pub(crate) const JUNIT_WORKER_MEMORY_GB: f64 = 16.0;
 
 /// How to replay a trace.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,15 +81,15 @@ pub struct ClusterPlan {
     /// Cores of each worker (`null` for the CSV's drawn pool).
     pub cores_per_worker: Option<u32>,
     /// Installed memory of each worker, GB (`null`: drawn, or not modelled).
-    pub memory_gb_per_worker: Option<f64>,
+    pub(crate) memory_gb_per_worker: Option<f64>,
     /// Processors the trace's machine had, and where that number came from.
     pub processors: Option<u64>,
     /// An SWF header field, "stress worker profile" or "config scenario"
     /// (owned when read back from a results file).
-    pub processors_source: Cow<'static, str>,
+    pub(crate) processors_source: Cow<'static, str>,
     /// Processors left out because they do not divide over the workers.
-    pub processors_left_out: u64,
-    pub memory_modelled: bool,
+    pub(crate) processors_left_out: u64,
+    pub(crate) memory_modelled: bool,
 }
 
 /// The results JSON's `trace` section: what was read, what was replayed,

@@ -20,7 +20,8 @@ mod parse;
 pub mod requirements;
 pub mod spread;
 
-pub use requirements::{Needs, RequirementsMap};
+pub use requirements::Needs;
+pub(crate) use requirements::RequirementsMap;
 pub use spread::Spread;
 
 use super::{Trace, TraceFormat, TraceJob};
@@ -35,9 +36,9 @@ use std::path::{Path, PathBuf};
 
 /// The largest report read (it is parsed whole): a report of 5,000 tests
 /// is under 1 MB.
-pub const MAX_REPORT_BYTES: u64 = 256 << 20;
+pub(crate) const MAX_REPORT_BYTES: u64 = 256 << 20;
 /// The most reports a directory may hold.
-pub const MAX_REPORTS: usize = 10_000;
+pub(crate) const MAX_REPORTS: usize = 10_000;
 /// How deep below a directory reports are looked for.
 const MAX_DEPTH: usize = 16;
 
@@ -86,7 +87,7 @@ pub struct JunitSummary {
 /// Whether `paths` (with `--format`, if given) name a JUnit suite: the
 /// format says so, several paths or a directory are given, a name ends
 /// in `.xml`, or the first bytes are XML.
-pub fn is_junit(paths: &[PathBuf], format: Option<TraceFormat>) -> bool {
+pub(crate) fn is_junit(paths: &[PathBuf], format: Option<TraceFormat>) -> bool {
     if let Some(f) = format {
         return f == TraceFormat::Junit;
     }

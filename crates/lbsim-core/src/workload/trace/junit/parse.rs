@@ -40,7 +40,7 @@ pub(crate) struct Case {
     /// The `classname` (empty when absent).
     pub class: String,
     /// Seconds; `None` when the report gives no time.
-    pub time_s: Option<f64>,
+    pub(crate) time_s: Option<f64>,
     pub outcome: Outcome,
     /// The line of its `<testcase`.
     pub line: u64,

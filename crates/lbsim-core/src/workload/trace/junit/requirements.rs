@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 /// A test's needs: a rule's fields, or the default's.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NeedsFields {
+pub(crate) struct NeedsFields {
     /// CPU cores it keeps busy (at least 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cores: Option<u32>,
@@ -50,7 +50,7 @@ pub struct NeedsFields {
 /// (the fields of [`NeedsFields`], written beside `match`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Rule {
+pub(crate) struct Rule {
     #[serde(rename = "match")]
     pub pattern: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,7 +81,7 @@ impl Rule {
 /// The whole map file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RequirementsMap {
+pub(crate) struct RequirementsMap {
     #[serde(default)]
     pub default: NeedsFields,
     #[serde(default)]
@@ -135,7 +135,7 @@ impl Needs {
 impl RequirementsMap {
     /// Parses and checks a map; `file` names it in messages, with the
     /// path of the field at fault (`rules[1].cuda`).
-    pub fn parse(file: &str, text: &str) -> Result<RequirementsMap> {
+    pub(crate) fn parse(file: &str, text: &str) -> Result<RequirementsMap> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let map: RequirementsMap = serde_path_to_error::deserialize(&mut *de)
             .map_err(|e| json_error(file, Some(e.path().to_string()), e.inner()))?;
@@ -177,7 +177,7 @@ impl RequirementsMap {
 
     /// The needs of the test named `name`, and the rule that set them
     /// (`None`: the default).
-    pub fn needs_of(&self, name: &str) -> (Needs, Option<usize>) {
+    pub(crate) fn needs_of(&self, name: &str) -> (Needs, Option<usize>) {
         let base = Needs::BUILT_IN.with(&self.default);
         match self
             .rules
@@ -190,7 +190,7 @@ impl RequirementsMap {
     }
 
     /// Whether any rule or the default names labels.
-    pub fn has_labels(&self) -> bool {
+    pub(crate) fn has_labels(&self) -> bool {
         self.default.labels.is_some() || self.rules.iter().any(|r| r.labels.is_some())
     }
 }
@@ -198,7 +198,7 @@ impl RequirementsMap {
 /// `*` is any run of characters, `?` any one; the rest is literal. Linear
 /// in the name's length times the pattern's: the classic two-pointer match
 /// that backtracks only to the last `*`.
-pub fn glob_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn glob_matches(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     let (mut i, mut j) = (0usize, 0usize);
