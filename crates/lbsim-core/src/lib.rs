@@ -44,7 +44,6 @@ pub mod run;
 #[allow(missing_docs)]
 pub mod scenario;
 pub mod sim;
-#[allow(missing_docs)]
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -25,9 +25,14 @@ use crate::sim::SimTime;
 /// One test entering the system.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arrival {
+    /// When the test is submitted, in simulated time.
     pub time: SimTime,
+    /// Its id, unique in the run and in submission order.
     pub id: TestId,
+    /// What it needs from a worker and what it expects to take.
     pub spec: TestSpec,
+    /// How its runs will go (drawn or recorded), fixed at arrival so a
+    /// policy cannot change it.
     pub fate: Fate,
 }
 

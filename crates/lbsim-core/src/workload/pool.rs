@@ -117,6 +117,8 @@ fn recorded_timeline(
 }
 
 impl Pool {
+    /// The scenario's initial workers and its churn, with draws from the run's
+    /// own seeded streams.
     pub fn new(scenario: &Scenario, streams: &RngStreams) -> Self {
         Pool {
             profile: scenario.worker_profile.clone(),

@@ -59,6 +59,7 @@ impl TraceFormat {
         }
     }
 
+    /// The name `--format` takes and the results JSON writes.
     pub fn as_str(self) -> &'static str {
         match self {
             TraceFormat::Swf => "swf",
@@ -89,11 +90,13 @@ impl TraceFormat {
 /// One usable job of a trace, before any time transform.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceJob {
+    /// When it was submitted, counted from the trace's first submission.
     pub submit: SimTime,
     /// The recorded run time (replayed exactly).
     pub run: SimDuration,
     /// False when the trace records the run as failed or cancelled.
     pub success: bool,
+    /// Its needs, from the trace's columns (or the defaults where it has none).
     pub spec: TestSpec,
     /// The line it was read from (for messages).
     pub line: u64,
@@ -114,9 +117,13 @@ pub struct TraceHeader {
 /// of every record that was not usable.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trace {
+    /// The path it was read from, as given.
     pub file: String,
+    /// The format it was read as (named or detected).
     pub format: TraceFormat,
+    /// The cluster its header describes, if it has one.
     pub header: TraceHeader,
+    /// Its usable jobs, in submission order.
     pub jobs: Vec<TraceJob>,
     /// Job records in the file (usable or not; comments not counted).
     pub records: u64,

@@ -51,8 +51,13 @@ pub(crate) const JUNIT_WORKER_MEMORY_GB: f64 = 16.0;
 /// How to replay a trace.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReplayOptions {
+    /// `--workers`: how many workers to replay on (`None`: the format's
+    /// default, see the module doc).
     pub workers: Option<u32>,
+    /// The policy that places the jobs.
     pub scheduler: SchedulerName,
+    /// The scenario's seed: the draws a trace leaves open (a CSV's pool, for
+    /// one) come from it.
     pub seed: u64,
     /// Multiplies every time (submissions and run times): 0.5 replays the
     /// trace twice as fast, with the same load.
@@ -97,16 +102,25 @@ pub struct ClusterPlan {
 /// one type for it: `report::ResultsDoc` holds it and reads it back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceSection {
+    /// The path the trace was read from.
     pub file: String,
+    /// The format it was read as.
     pub format: TraceFormat,
+    /// Job records in the file, usable or not.
     pub records: u64,
+    /// Jobs replayed.
     pub replayed: u64,
+    /// Records not replayed (by reason in `unusable_reasons`).
     pub unusable: u64,
     /// Unusable records by reason, in the order first met.
     pub unusable_reasons: IndexMap<Cow<'static, str>, u64>,
+    /// Records replayed with an estimated run time (CSV rows that never ran).
     pub estimated_run_times: u64,
+    /// `--time-scale`: multiplied every time.
     pub time_scale: f64,
+    /// `--load-factor`: divided the submission times.
     pub load_factor: f64,
+    /// The pool the replay ran on.
     pub cluster: ClusterPlan,
     /// A JUnit suite's account of its cases (absent for other formats).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,8 +134,12 @@ pub struct TraceSection {
 /// jobs transformed, in submission order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replay {
+    /// The scenario that runs the jobs: the pool, the policy, no synthetic
+    /// arrivals.
     pub scenario: Scenario,
+    /// What the results JSON says about the trace and the replay.
     pub section: TraceSection,
+    /// The jobs, times transformed, in submission order.
     pub jobs: Vec<TraceJob>,
 }
 

@@ -56,6 +56,7 @@ pub struct JunitOptions {
 pub struct JunitSummary {
     /// Reports read (merged in the sorted order of their paths).
     pub files: u64,
+    /// `testcase` elements read, whatever their outcome.
     pub testcases: u64,
     /// `passed + failed + errors + skipped = testcases`.
     pub passed: u64,
@@ -71,16 +72,19 @@ pub struct JunitSummary {
     pub serial_s: f64,
     /// The longest replayed test and its time: no pool finishes sooner.
     pub longest: String,
+    /// The longest replayed test's time, seconds.
     pub longest_s: f64,
     /// The `--requirements` map, if any.
     pub requirements: Option<String>,
     /// Replayed tests a rule of the map matched; the others took the default.
     pub mapped: u64,
+    /// Replayed tests no rule matched: they took the map's default.
     pub unmapped: u64,
     /// "not used": labels in the map are read and checked, and the
     /// balancer has no worker labels yet to match them against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<String>,
+    /// How the replayed tests were submitted.
     pub arrivals: Spread,
 }
 

@@ -91,9 +91,13 @@ pub(crate) struct RequirementsMap {
 /// Needs resolved to numbers.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Needs {
+    /// CPU cores the test needs.
     pub cores: u32,
+    /// Memory the test needs, GB.
     pub memory_gb: f64,
+    /// CUDA devices the test needs.
     pub cuda: u32,
+    /// Its priority (higher goes first).
     pub priority: u8,
 }
 
