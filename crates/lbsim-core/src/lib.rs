@@ -41,7 +41,6 @@ pub mod input;
 pub mod metrics;
 pub mod report;
 pub mod run;
-#[allow(missing_docs)]
 pub mod scenario;
 pub mod sim;
 pub mod workload;

@@ -72,6 +72,7 @@ pub enum LoadView {
 }
 
 impl LoadView {
+    /// True when the balancer sees drift at every redraw (the reference's way).
     pub fn is_live(&self) -> bool {
         *self == LoadView::Live
     }

@@ -78,19 +78,29 @@ pub(crate) const HORIZON_FACTOR: f64 = 10.0;
 pub struct Scenario {
     /// The scenario's name, if it came from a config file.
     pub name: Option<String>,
+    /// What the scenario is for (free text from the config; empty if none).
     pub description: String,
+    /// Seeds every random stream of the run: the same seed, the same run.
     pub seed: u64,
+    /// The policy that places tests on workers.
     pub scheduler: SchedulerName,
+    /// Workers in the pool at time zero.
     pub workers: u32,
+    /// Tests submitted over the run.
     pub tests: u64,
     /// The submission window, seconds.
     pub duration_s: f64,
     /// The run stops here even if tests are still live, seconds.
     pub horizon_s: f64,
+    /// What each worker has, drawn per worker.
     pub worker_profile: WorkerProfile,
+    /// What each test needs and how its runs go, drawn per test.
     pub test_profile: TestProfile,
+    /// When tests are submitted within the window.
     pub arrivals: Arrivals,
+    /// Workers joining and leaving during the run.
     pub churn: Churn,
+    /// Background load and thermal slowdown of the workers.
     pub load: LoadModel,
     /// Composite weights and work stealing.
     pub balancing: BalancerOptions,

@@ -41,9 +41,13 @@ pub(crate) fn spike_window(duration_s: f64) -> Spike {
 /// One benchmark cell.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BenchmarkCell {
+    /// Workers in the pool.
     pub workers: u32,
+    /// Tests submitted.
     pub tests: u64,
+    /// The submission window, seconds.
     pub duration_s: f64,
+    /// The policy under test.
     pub scheduler: SchedulerName,
 }
 

@@ -7,12 +7,19 @@ use crate::balancer::policy::CompositeWeights;
 /// The reference's stress flags.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StressOptions {
+    /// `--workers`: workers in the pool at time zero.
     pub workers: u32,
+    /// `--tests`: tests submitted.
     pub tests: u64,
+    /// `--duration`: the submission window, seconds.
     pub duration_s: f64,
+    /// `--burst`: tests arrive in bursts rather than evenly.
     pub burst: bool,
+    /// `--dynamic`: workers join and leave at random during the run.
     pub dynamic: bool,
+    /// `--seed`: seeds every random stream of the run.
     pub seed: u64,
+    /// `--scheduler`: the policy that places tests.
     pub scheduler: SchedulerName,
 }
 

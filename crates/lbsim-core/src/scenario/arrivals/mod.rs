@@ -40,7 +40,9 @@ pub enum Arrivals {
     Poisson(Poisson),
     /// `base` with its rate multiplied by a spike timeline.
     Spiky {
+        /// The arrivals whose rate the spikes change.
         base: Box<Arrivals>,
+        /// The windows of changed rate.
         spikes: Vec<Spike>,
     },
 }
