@@ -27,10 +27,7 @@
 
 #![warn(unreachable_pub)]
 #![warn(missing_docs)]
-// Written module by module: the modules still allowed below are to do
-// (issue 25).
 
-#[allow(missing_docs)]
 pub mod balancer;
 pub mod compare;
 pub mod console;

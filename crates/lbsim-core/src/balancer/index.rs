@@ -152,7 +152,9 @@ impl Demand {
 /// examined (the decision's real cost, reported in the decision log).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Found {
+    /// The worker found.
     pub worker: WorkerId,
+    /// Its value of the key searched for (higher is better).
     pub key: f64,
     pub(crate) examined: u32,
 }
@@ -213,6 +215,7 @@ impl Sampler<'_> {
 const WALK_BUDGET: u32 = 64;
 
 impl FitTree {
+    /// An empty index (no workers yet).
     pub fn new() -> Self {
         FitTree::default()
     }

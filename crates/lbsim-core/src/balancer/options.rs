@@ -89,6 +89,7 @@ impl StealingOptions {
 pub struct BalancerOptions {
     /// Member weights of the `composite` policy.
     pub composite_weights: CompositeWeights,
+    /// Work stealing and rebalancing (off unless set).
     pub stealing: StealingOptions,
 }
 

@@ -97,6 +97,7 @@ impl Tally {
         }
     }
 
+    /// An empty tally of `kind`.
     pub fn new(kind: TallyKind) -> Tally {
         let values = match kind {
             TallyKind::Count => Values::Count(Vec::new()),
@@ -105,6 +106,7 @@ impl Tally {
         Tally { kind, values }
     }
 
+    /// What it sums.
     pub fn kind(&self) -> TallyKind {
         self.kind
     }

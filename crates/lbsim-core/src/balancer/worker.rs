@@ -123,16 +123,19 @@ pub struct Usage {
     pub(crate) cores_us: u128,
     /// Time with at least one test running.
     pub(crate) busy_us: u64,
+    /// When the worker last went from idle to busy (`None` while idle).
     pub busy_since: Option<SimTime>,
 }
 
 impl Usage {
+    /// Books a run of `shape` that lasted `run_us` microseconds.
     pub fn add_run(&mut self, shape: &Shape, run_us: u64) {
         self.memory_mib_us += u128::from(shape.memory_mib) * u128::from(run_us);
         self.cuda_us += u128::from(shape.cuda_devices) * u128::from(run_us);
         self.cores_us += u128::from(shape.cpu_cores) * u128::from(run_us);
     }
 
+    /// Ends a busy stretch at `now` (nothing if it was idle).
     pub fn close_busy(&mut self, now: SimTime) {
         if let Some(since) = self.busy_since.take() {
             self.busy_us += (now - since).0;
@@ -143,21 +146,33 @@ impl Usage {
 /// A worker as the balancer sees it.
 #[derive(Clone, Debug)]
 pub struct WorkerState {
+    /// Its id (its place in join order).
     pub id: WorkerId,
+    /// What it offers.
     pub spec: WorkerSpec,
+    /// Whether it takes work, drains or is gone.
     pub status: WorkerStatus,
+    /// When it registered.
     pub joined_at: SimTime,
+    /// When it went offline (`None` while it is not).
     pub left_at: Option<SimTime>,
+    /// Memory booked by its running tests, MiB.
     pub used_memory_mib: u64,
+    /// CUDA devices booked by its running tests.
     pub used_cuda: u32,
+    /// CPU cores booked by its running tests.
     pub used_cores: u32,
     /// Tests running here, in start order.
     pub running: Vec<TestId>,
+    /// Load beyond what its runs cause (the environment).
     pub drift: LoadDrift,
+    /// Its thermal phase.
     pub thermal: Thermal,
+    /// How its past runs went (feeds the performance score).
     pub history: History,
     /// Tests ever assigned here.
     pub assignments: u64,
+    /// Resource use over time, for the utilisation report.
     pub usage: Usage,
 }
 
@@ -172,6 +187,7 @@ pub(crate) fn performance_level_in(thermal: Thermal) -> f64 {
 }
 
 impl WorkerState {
+    /// A worker that joins at `now`, active and idle.
     pub fn new(id: WorkerId, spec: WorkerSpec, now: SimTime) -> Self {
         WorkerState {
             id,
@@ -227,14 +243,17 @@ impl WorkerState {
         }
     }
 
+    /// Memory free for new tests, MiB.
     pub fn free_memory_mib(&self) -> u64 {
         self.spec.memory_mib.saturating_sub(self.used_memory_mib)
     }
 
+    /// CUDA devices free.
     pub fn free_cuda(&self) -> u32 {
         self.spec.cuda_devices.saturating_sub(self.used_cuda)
     }
 
+    /// CPU cores free.
     pub fn free_cores(&self) -> u32 {
         self.spec.cpu_cores.saturating_sub(self.used_cores)
     }
@@ -260,6 +279,7 @@ impl WorkerState {
         }
     }
 
+    /// The reference's load score of its utilisation (0–1).
     pub fn load_score(&self) -> f64 {
         self.utilisation().load_score()
     }

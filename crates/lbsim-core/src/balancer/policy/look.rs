@@ -22,17 +22,29 @@ impl Serialize for Colour {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Marker {
+    /// Filled circle.
     Circle,
+    /// Filled square.
     Square,
+    /// Filled triangle, point up.
     Triangle,
+    /// Filled diamond.
     Diamond,
+    /// Filled triangle, point down.
     InvertedTriangle,
+    /// Circle outline.
     OpenCircle,
+    /// Square outline.
     OpenSquare,
+    /// Triangle outline, point up.
     OpenTriangle,
+    /// Diamond outline.
     OpenDiamond,
+    /// Triangle outline, point down.
     OpenInvertedTriangle,
+    /// A plus sign.
     Plus,
+    /// A diagonal cross.
     Cross,
 }
 
@@ -58,7 +70,9 @@ impl Marker {
 /// found by its look across a report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Look {
+    /// Its line and marker colour.
     pub colour: Colour,
+    /// Its marker shape.
     pub marker: Marker,
 }
 
