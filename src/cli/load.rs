@@ -30,11 +30,11 @@ pub(crate) struct LoadArgs {
     /// Do not start the scenario's pool as embedded fake workers (the
     /// prediction then needs --fleet-time-scale)
     #[arg(long)]
-    pub no_workers: bool,
+    pub(crate) no_workers: bool,
     /// With --no-workers: the external workers' --time-scale (wall seconds
     /// per second of expected run time), so the prediction runs what they run
     #[arg(long, value_name = "S", value_parser = positive)]
-    pub fleet_time_scale: Option<f64>,
+    pub(crate) fleet_time_scale: Option<f64>,
     /// The coordinator's bearer token
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,

@@ -42,7 +42,7 @@ impl EventKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     /// Simulated seconds, or the coordinator's uptime.
-    pub t_s: f64,
+    pub(crate) t_s: f64,
     pub kind: EventKind,
     pub text: String,
 }

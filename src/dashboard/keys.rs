@@ -23,7 +23,7 @@ impl Pane {
         }
     }
 
-    pub fn previous(self) -> Pane {
+    pub(crate) fn previous(self) -> Pane {
         self.next().next()
     }
 }
@@ -36,7 +36,7 @@ pub enum Speed {
 }
 
 /// The speeds `+` and `-` step through (`max` lies past the last).
-pub const SPEED_STEPS: [f64; 16] = [
+pub(crate) const SPEED_STEPS: [f64; 16] = [
     0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0,
     10000.0,
 ];
@@ -78,7 +78,7 @@ pub struct UiState {
     /// Workers whose name or phase contains this (lowercase match).
     pub filter: String,
     /// True while the filter is being typed.
-    pub editing_filter: bool,
+    pub(crate) editing_filter: bool,
     pub sort: SortOrder,
     pub help: bool,
 }

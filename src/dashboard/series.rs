@@ -45,7 +45,7 @@ impl Series {
         }
     }
 
-    pub fn bucket_s(&self) -> f64 {
+    pub(crate) fn bucket_s(&self) -> f64 {
         self.bucket_s
     }
 
@@ -55,7 +55,7 @@ impl Series {
 
     /// Time passes to `t_s`: the buckets up to the one holding it exist
     /// (empty ones too, so a quiet spell reads as zero).
-    pub fn advance(&mut self, t_s: f64) {
+    pub(crate) fn advance(&mut self, t_s: f64) {
         let index = self.index(t_s);
         if self.buckets.is_empty() {
             self.first = index;
@@ -127,7 +127,7 @@ impl Series {
 
 /// A bucket width that gives about `columns` buckets over `span_s`, rounded
 /// up to a readable step (0.1 s … 1 h).
-pub fn bucket_width(span_s: f64, columns: u32) -> f64 {
+pub(crate) fn bucket_width(span_s: f64, columns: u32) -> f64 {
     const STEPS: [f64; 15] = [
         0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
     ];

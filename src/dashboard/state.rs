@@ -13,11 +13,11 @@ use super::workers::WorkerView;
 pub use crate::service::core::views::StatusCounts;
 
 /// Events kept in the log.
-pub const EVENT_LOG_CAPACITY: usize = 500;
+pub(crate) const EVENT_LOG_CAPACITY: usize = 500;
 /// Buckets kept per chart (more than the widest screen shows).
-pub const SERIES_CAPACITY: usize = 400;
+pub(crate) const SERIES_CAPACITY: usize = 400;
 /// Pool marks (joins, drains, failures) kept for the charts.
-pub const MARK_CAPACITY: usize = 1000;
+pub(crate) const MARK_CAPACITY: usize = 1000;
 
 /// What the dashboard watches, for the header.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,8 +33,8 @@ pub struct SimHeader {
     pub label: String,
     pub seed: u64,
     pub scheduler: String,
-    pub now_s: f64,
-    pub horizon_s: f64,
+    pub(crate) now_s: f64,
+    pub(crate) horizon_s: f64,
 }
 
 /// A coordinator polled over HTTP.
@@ -42,14 +42,14 @@ pub struct SimHeader {
 pub struct MonitorHeader {
     pub url: String,
     pub scheduler: String,
-    pub uptime_s: f64,
-    pub polls_ok: u64,
-    pub last_poll: PollState,
+    pub(crate) uptime_s: f64,
+    pub(crate) polls_ok: u64,
+    pub(crate) last_poll: PollState,
 }
 
 /// How the last poll went.
 #[derive(Clone, Debug, PartialEq)]
-pub enum PollState {
+pub(crate) enum PollState {
     /// No answer yet.
     Waiting,
     Ok,
@@ -63,12 +63,12 @@ pub enum PollState {
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Figures {
     /// Scheduling latency of tests first assigned in the last minute, s.
-    pub latency_avg_s: Option<f64>,
-    pub latency_p95_s: Option<f64>,
+    pub(crate) latency_avg_s: Option<f64>,
+    pub(crate) latency_p95_s: Option<f64>,
     /// Tests completed per second over the last few seconds.
-    pub throughput_now: f64,
+    pub(crate) throughput_now: f64,
     /// Tests completed per second over the last minute.
-    pub throughput_minute: f64,
+    pub(crate) throughput_minute: f64,
 }
 
 /// A change to the pool, marked on the charts' time axis.
@@ -81,7 +81,7 @@ pub enum MarkKind {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mark {
-    pub t_s: f64,
+    pub(crate) t_s: f64,
     pub kind: MarkKind,
 }
 
@@ -89,7 +89,7 @@ pub struct Mark {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SpikeWindow {
     pub start_s: f64,
-    pub end_s: f64,
+    pub(crate) end_s: f64,
 }
 
 /// Everything the dashboard shows.
@@ -110,7 +110,7 @@ pub struct DashboardState {
     pub workers: Vec<WorkerView>,
     /// Offline workers not in `workers` (a coordinator lists only its live
     /// ones, and counts the rest).
-    pub unlisted_offline: u64,
+    pub(crate) unlisted_offline: u64,
     pub events: EventLog,
     /// The batch command's summary lines, once the run has ended.
     pub summary: Option<Vec<String>>,
@@ -142,7 +142,7 @@ impl DashboardState {
     }
 
     /// Simulated seconds, or the coordinator's uptime.
-    pub fn now_s(&self) -> f64 {
+    pub(crate) fn now_s(&self) -> f64 {
         match &self.source {
             Source::Simulation(h) => h.now_s,
             Source::Monitor(h) => h.uptime_s,
@@ -150,7 +150,7 @@ impl DashboardState {
     }
 
     /// True once a simulated run has ended (its summary is on screen).
-    pub fn is_finished(&self) -> bool {
+    pub(crate) fn is_finished(&self) -> bool {
         self.summary.is_some()
     }
 

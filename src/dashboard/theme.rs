@@ -11,15 +11,15 @@ use super::workers::Phase;
 /// The styles the panes use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Theme {
-    pub is_color: bool,
+    pub(crate) is_color: bool,
     pub header: Style,
     pub title: Style,
-    pub focused: Style,
+    pub(crate) focused: Style,
     pub label: Style,
     pub value: Style,
-    pub dim: Style,
+    pub(crate) dim: Style,
     pub good: Style,
-    pub warn: Style,
+    pub(crate) warn: Style,
     pub bad: Style,
     pub bar: Style,
     pub spike: Style,
@@ -65,7 +65,7 @@ impl Theme {
 
     /// Monochrome when `NO_COLOR` is set to anything but the empty string
     /// (no-color.org), colour otherwise.
-    pub fn for_no_color(no_color: Option<&OsStr>) -> Theme {
+    pub(crate) fn for_no_color(no_color: Option<&OsStr>) -> Theme {
         match no_color {
             Some(v) if !v.is_empty() => Theme::mono(),
             _ => Theme::color(),

@@ -38,7 +38,7 @@ impl Phase {
 
     /// A status as the coordinator writes it (`active`, `draining`, …);
     /// anything unknown reads as offline.
-    pub fn from_status(status: &str) -> Phase {
+    pub(crate) fn from_status(status: &str) -> Phase {
         match status.trim().to_ascii_lowercase().as_str() {
             "active" | "idle" | "busy" | "normal" => Phase::Active,
             "warming" => Phase::Warming,
@@ -50,7 +50,7 @@ impl Phase {
     }
 
     /// True while the worker is part of the pool (not gone or crashed).
-    pub fn is_present(self) -> bool {
+    pub(crate) fn is_present(self) -> bool {
         !matches!(self, Phase::Failed | Phase::Offline)
     }
 }
@@ -63,10 +63,10 @@ pub struct WorkerView {
     pub name: String,
     pub phase: Phase,
     /// Overall load, percent (0–100): what the balancer weighs.
-    pub load_pct: f64,
-    pub cpu_pct: f64,
-    pub memory_pct: f64,
-    pub gpu_pct: f64,
+    pub(crate) load_pct: f64,
+    pub(crate) cpu_pct: f64,
+    pub(crate) memory_pct: f64,
+    pub(crate) gpu_pct: f64,
     /// Tests it holds now.
     pub running: u64,
 }
@@ -118,7 +118,7 @@ impl SortOrder {
 
 /// The workers that match `filter`, in `order`: present ones first, so a
 /// crashed or departed worker never hides a busy one.
-pub fn busiest<'a>(
+pub(crate) fn busiest<'a>(
     workers: &'a [WorkerView],
     order: SortOrder,
     filter: &str,
@@ -135,7 +135,7 @@ pub fn busiest<'a>(
 }
 
 /// How many workers are in each phase, in `Phase::ALL` order.
-pub fn phase_counts(workers: &[WorkerView]) -> [u64; 6] {
+pub(crate) fn phase_counts(workers: &[WorkerView]) -> [u64; 6] {
     let mut out = [0; 6];
     for w in workers {
         out[w.phase as usize] += 1;

@@ -80,7 +80,7 @@ fn in_base(e: Error, file: &str) -> Error {
 /// of a config scenario (the embedded default config, or `LB_CONFIG_PATH`),
 /// or `{"scenario": NAME, "config": FILE}`. Each becomes a run request, so
 /// a base gets the same defaults as the command line.
-pub fn resolve_base(base: &Value, file: &str, env: &EnvSettings) -> Result<Scenario> {
+pub(crate) fn resolve_base(base: &Value, file: &str, env: &EnvSettings) -> Result<Scenario> {
     let bad = |location: &str, message: String| {
         Error::bad_file(file.to_string(), location.to_string(), message)
     };
@@ -352,7 +352,7 @@ impl Grid {
     }
 
     /// The axis values of a point: mixed radix, the last axis fastest.
-    pub fn point_values(&self, point: usize) -> Vec<Value> {
+    pub(crate) fn point_values(&self, point: usize) -> Vec<Value> {
         let mut rest = point;
         let mut values: Vec<Value> = self
             .axes
@@ -479,7 +479,7 @@ impl Grid {
 
 /// A value as it appears in a CSV cell: strings bare, anything else as
 /// compact JSON.
-pub fn value_text(v: &Value) -> String {
+pub(crate) fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -488,7 +488,7 @@ pub fn value_text(v: &Value) -> String {
 
 /// Replaces the value at a dotted path; every step must already exist, so
 /// a typo is an error and not a silently ignored new field.
-pub fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
+pub(crate) fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
     let mut here = root;
     for (depth, step) in path.split('.').enumerate() {
         let so_far = path.split('.').take(depth).collect::<Vec<_>>().join(".");

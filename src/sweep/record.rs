@@ -17,7 +17,7 @@ pub struct ShardRecord {
     /// The lbsim version that wrote it (cell keys include it).
     pub lbsim: String,
     /// `Grid::hash` of the grid the cells come from.
-    pub grid_hash: String,
+    pub(crate) grid_hash: String,
     /// Cells of the whole grid.
     pub cells: usize,
     /// `K/N`.
@@ -28,7 +28,7 @@ pub struct ShardRecord {
 }
 
 /// Where the record of a results file goes: `<output>.shard.json`.
-pub fn record_path(output: &Path) -> PathBuf {
+pub(crate) fn record_path(output: &Path) -> PathBuf {
     let mut name = output.as_os_str().to_owned();
     name.push(".shard.json");
     PathBuf::from(name)
@@ -89,7 +89,12 @@ impl ShardRecord {
 /// the wrong index would otherwise mix shards in one file). Then the
 /// record is (re)written, before any cell runs, so even a shard killed at
 /// once tells a merge what it was meant to hold.
-pub fn check_and_write(grid: &Grid, shard: Shard, output: &Path, resume: bool) -> Result<()> {
+pub(crate) fn check_and_write(
+    grid: &Grid,
+    shard: Shard,
+    output: &Path,
+    resume: bool,
+) -> Result<()> {
     let record = ShardRecord::new(grid, shard);
     if output.exists() && resume {
         if let Some(old) = ShardRecord::read(output)? {

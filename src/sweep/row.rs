@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// A metric's value, integers kept exact.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Num {
+pub(crate) enum Num {
     Int(u64),
     Float(f64),
 }
@@ -21,7 +21,7 @@ type Pick = fn(&RunOutput) -> Num;
 
 /// The summary metrics of a row: the reference's 14, then percentiles,
 /// fairness and utilisation.
-pub const METRICS: &[(&str, Pick)] = &[
+pub(crate) const METRICS: &[(&str, Pick)] = &[
     ("total_tests", |o| Num::Int(o.metrics.total_tests)),
     ("success_rate", |o| Num::Float(o.metrics.success_rate)),
     ("avg_latency", |o| Num::Float(o.metrics.avg_latency)),
@@ -184,7 +184,7 @@ pub struct ResultsFile {
     pub header: Option<String>,
     pub rows: Vec<Row>,
     /// Bytes of complete lines (where a torn tail starts).
-    pub complete_len: u64,
+    pub(crate) complete_len: u64,
     pub torn: bool,
 }
 
@@ -195,7 +195,7 @@ pub struct Row {
     pub key: String,
     pub line: String,
     /// 1-based line number in its file.
-    pub line_no: usize,
+    pub(crate) line_no: usize,
 }
 
 impl ResultsFile {
@@ -249,7 +249,7 @@ impl ResultsFile {
     /// Checks that every value a merge and its summary rely on is one: the
     /// run columns and integer metrics whole numbers, float metrics finite
     /// numbers, the key 16 hex digits. Bad input names file, line and field.
-    pub fn check_values(&self, file: &str) -> Result<()> {
+    pub(crate) fn check_values(&self, file: &str) -> Result<()> {
         let Some(header) = &self.header else {
             return Ok(());
         };

@@ -102,14 +102,14 @@ impl Shard {
         cell % self.count == self.index
     }
 
-    pub fn is_whole(&self) -> bool {
+    pub(crate) fn is_whole(&self) -> bool {
         self.count == 1
     }
 }
 
 /// The variables `--shard auto` reads the 0-based array index from, with
 /// their batch systems, in the order they are tried.
-pub const INDEX_VARS: &[(&str, &str)] = &[
+pub(crate) const INDEX_VARS: &[(&str, &str)] = &[
     ("SLURM_ARRAY_TASK_ID", "Slurm"),
     ("PBS_ARRAY_INDEX", "PBS Pro"),
     ("PBS_ARRAYID", "Torque"),
@@ -117,7 +117,7 @@ pub const INDEX_VARS: &[(&str, &str)] = &[
 ];
 
 /// The shard count for `--shard auto` when `--shards` is not given.
-pub const COUNT_VAR: &str = "LBSIM_SHARDS";
+pub(crate) const COUNT_VAR: &str = "LBSIM_SHARDS";
 
 fn auto_error(why: &str) -> Error {
     Error::invalid("--shard", format!("'auto' {why}"))

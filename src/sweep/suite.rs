@@ -53,14 +53,14 @@ pub struct SuiteOutcome {
 }
 
 /// Where the journal of a suite writing `output` lives.
-pub fn journal_path(output: &Path) -> PathBuf {
+pub(crate) fn journal_path(output: &Path) -> PathBuf {
     let mut name = output.as_os_str().to_owned();
     name.push(".cells.jsonl");
     PathBuf::from(name)
 }
 
 /// One cell's row.
-pub fn run_row(cell: &PreparedRun) -> Result<BenchmarkRow> {
+pub(crate) fn run_row(cell: &PreparedRun) -> Result<BenchmarkRow> {
     let s = cell.scenario();
     let output = cell.run(&mut NoObserver)?.output;
     Ok(BenchmarkRow {
@@ -203,7 +203,7 @@ fn open_journal(
 }
 
 /// Removes the journal once the suite's document is written.
-pub fn remove_journal(path: &Path) -> Result<()> {
+pub(crate) fn remove_journal(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
         _ => Ok(()),

@@ -45,7 +45,7 @@ impl Criterion {
     }
 
     /// Times: lower is better; fairness: higher is better.
-    pub fn lower_is_better(self) -> bool {
+    pub(crate) fn lower_is_better(self) -> bool {
         !matches!(self, Criterion::Fairness)
     }
 
@@ -98,7 +98,7 @@ pub struct Comparison {
     /// Ordered by workers, then tests, then label.
     pub cells: Vec<Cell>,
     /// The names of the axes in `Cell::rest` (`arrivals.type`).
-    pub rest_axes: String,
+    pub(crate) rest_axes: String,
 }
 
 /// Two figures this close (relative) are a tie.
@@ -141,7 +141,7 @@ impl Comparison {
     /// How many times worse than the cell's best `policy` is on `c`: 1 for
     /// the best, more for the others (`worse / best` for times, `best /
     /// worse` for fairness; values under 1 ms or 0.001 count as that).
-    pub fn ratio(&self, cell: &Cell, policy: SchedulerName, c: Criterion) -> Option<f64> {
+    pub(crate) fn ratio(&self, cell: &Cell, policy: SchedulerName, c: Criterion) -> Option<f64> {
         let entry = cell.entries.get(self.column(policy)?)?.as_ref()?;
         let best = self.best(cell, c)?;
         let v = entry.values[index(c)];

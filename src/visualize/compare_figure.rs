@@ -40,7 +40,7 @@ pub struct HeatColumn {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HeatPanel {
     pub title: String,
-    pub ratio: Vec<Vec<Option<f64>>>,
+    pub(crate) ratio: Vec<Vec<Option<f64>>>,
 }
 
 /// Policies (rows) × cells (columns), one panel per criterion.
@@ -49,9 +49,9 @@ pub struct PolicyHeat {
     pub rows: Vec<PolicyKey>,
     pub columns: Vec<HeatColumn>,
     /// What the column groups are (`workers`), shown under the groups.
-    pub group_label: String,
+    pub(crate) group_label: String,
     /// What a column is within its group (`tests`).
-    pub column_label: String,
+    pub(crate) column_label: String,
     pub panels: Vec<HeatPanel>,
 }
 

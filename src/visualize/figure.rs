@@ -30,19 +30,19 @@ pub enum Body {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Panel {
     pub title: String,
-    pub x_label: String,
-    pub y_label: String,
+    pub(crate) x_label: String,
+    pub(crate) y_label: String,
     /// How the x axis spaces values: log for counts spanning decades
     /// (workers, tests), linear otherwise.
     pub x_scale: Scale,
     /// A fixed y range (a CDF's 0–100 %); `None`: from 0 to the data's top.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub y_range: Option<(f64, f64)>,
+    pub(crate) y_range: Option<(f64, f64)>,
     pub series: Vec<Series>,
     /// Bars instead of lines: one bar per label.
-    pub bars: Vec<Bar>,
+    pub(crate) bars: Vec<Bar>,
     /// Shaded x ranges (load spikes).
-    pub bands: Vec<Band>,
+    pub(crate) bands: Vec<Band>,
     /// Vertical lines (worker joins and departures).
     pub marks: Vec<Mark>,
 }
@@ -88,13 +88,13 @@ impl Series {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Bar {
+pub(crate) struct Bar {
     pub label: String,
     pub value: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Band {
+pub(crate) struct Band {
     pub start: f64,
     pub end: f64,
     pub label: String,
@@ -127,8 +127,8 @@ pub enum Key {
 /// A heat map: rows × columns of values in 0–1 (`None`: no data).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Heat {
-    pub x_label: String,
-    pub column_seconds: f64,
+    pub(crate) x_label: String,
+    pub(crate) column_seconds: f64,
     pub rows: Vec<String>,
     pub cells: Vec<Vec<Option<f64>>>,
 }

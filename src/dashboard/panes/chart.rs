@@ -12,7 +12,7 @@ use ratatui::Frame;
 use super::{duration, pane_block, short};
 
 /// The y-axis labels' column (the plot starts after it).
-pub const AXIS_WIDTH: u16 = AXIS;
+pub(crate) const AXIS_WIDTH: u16 = AXIS;
 use crate::dashboard::series::Series;
 use crate::dashboard::state::{Mark, MarkKind, SpikeWindow};
 use crate::dashboard::theme::Theme;
@@ -28,7 +28,7 @@ pub struct ChartSpec<'a> {
     pub series: &'a Series,
     pub spikes: &'a [SpikeWindow],
     pub marks: &'a VecDeque<Mark>,
-    pub focused: bool,
+    pub(crate) focused: bool,
     /// Buckets to show at most (the same for charts side by side, so their
     /// time axes line up).
     pub columns: u16,

@@ -68,7 +68,7 @@ fn legend(buf: &mut Buffer, inner: Rect, theme: &Theme) {
 }
 
 /// A worker's cell, readable without colour.
-pub fn glyph(w: &WorkerView) -> &'static str {
+pub(crate) fn glyph(w: &WorkerView) -> &'static str {
     match w.phase {
         Phase::Active => match w.load_pct {
             p if p >= 75.0 => "█",

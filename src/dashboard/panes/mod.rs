@@ -21,7 +21,11 @@ use super::theme::Theme;
 
 /// A pane's frame: a rule along the top carrying its title; heavy and
 /// highlighted when the pane has the focus (visible without colour).
-pub fn pane_block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
+pub(crate) fn pane_block<'a>(
+    title: impl Into<Line<'a>>,
+    focused: bool,
+    theme: &Theme,
+) -> Block<'a> {
     let (border, style, title_style) = if focused {
         (BorderType::Thick, theme.focused, theme.focused)
     } else {
@@ -35,7 +39,7 @@ pub fn pane_block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) 
 }
 
 /// A popup over `area`, `width` × `height` at most, centred.
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
     Rect {
@@ -47,7 +51,7 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// A label and its value, the way the figures and header show them.
-pub fn pair<'a>(label: &'a str, value: String, theme: &Theme) -> [Span<'a>; 2] {
+pub(crate) fn pair<'a>(label: &'a str, value: String, theme: &Theme) -> [Span<'a>; 2] {
     [
         Span::styled(label, theme.label),
         Span::styled(value, theme.value),
