@@ -13,10 +13,10 @@ use std::path::PathBuf;
 pub(crate) struct ServeArgs {
     /// Address to listen on (loopback unless you say otherwise)
     #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
-    pub host: String,
+    pub(crate) host: String,
     /// Port to listen on (0: any free port; the ready line says which)
     #[arg(long, default_value_t = 8080, value_name = "PORT")]
-    pub port: u16,
+    pub(crate) port: u16,
     /// The SQLite store (created if missing; reopened after a restart)
     #[arg(long, default_value = "./lbsim.db", value_name = "FILE")]
     pub(crate) db_path: PathBuf,
@@ -34,10 +34,10 @@ pub(crate) struct ServeArgs {
     pub(crate) heartbeat_timeout: f64,
     /// Every /v1 call must carry `Authorization: Bearer TOKEN`
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Append every fact the core sees to FILE (JSON lines; `lbsim replay FILE` replays it)
     #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
+    pub(crate) record: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }

@@ -7,17 +7,17 @@ use ratatui::layout::Rect;
 /// The screen's panes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Areas {
-    pub header: Rect,
-    pub figures: Rect,
-    pub throughput: Rect,
-    pub latency: Rect,
-    pub pending: Rect,
-    pub heat: Rect,
+    pub(crate) header: Rect,
+    pub(crate) figures: Rect,
+    pub(crate) throughput: Rect,
+    pub(crate) latency: Rect,
+    pub(crate) pending: Rect,
+    pub(crate) heat: Rect,
     pub(crate) busiest: Rect,
-    pub events: Rect,
+    pub(crate) events: Rect,
     pub(crate) footer: Rect,
     /// Charts to tables: where the finished run's summary goes.
-    pub body: Rect,
+    pub(crate) body: Rect,
 }
 
 const HEADER: u16 = 1;

@@ -28,9 +28,9 @@ pub(crate) type Tui = Terminal<CrosstermBackend<Stdout>>;
 pub(crate) struct NotATerminal {
     /// `stdout` (nothing to draw on) or `stdin` (no keys: a finished run
     /// would wait for a `q` that never comes).
-    pub stream: &'static str,
+    pub(crate) stream: &'static str,
     /// The batch command that does the same run.
-    pub batch: String,
+    pub(crate) batch: String,
 }
 
 /// Fails when stdout or stdin is not a terminal, naming `batch`, the

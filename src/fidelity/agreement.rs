@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 /// worker (its place in join order).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Placed {
-    pub t: f64,
-    pub test: usize,
-    pub worker: usize,
+    pub(crate) t: f64,
+    pub(crate) test: usize,
+    pub(crate) worker: usize,
 }
 
 /// Who ran what when: every run as (worker, test, start, end).
@@ -57,33 +57,33 @@ impl Spans {
 /// Where one side put the test.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct Placement {
-    pub t: f64,
-    pub worker: String,
+    pub(crate) t: f64,
+    pub(crate) worker: String,
 }
 
 /// The first live decision the replay did not repeat, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct Divergence {
     /// 1-based, in the live decisions' order.
-    pub index: u64,
-    pub test: String,
+    pub(crate) index: u64,
+    pub(crate) test: String,
     /// Which assignment of the test it is (1: its first).
-    pub assignment: u32,
-    pub live: Placement,
+    pub(crate) assignment: u32,
+    pub(crate) live: Placement,
     /// `null` when the replay never assigned it that often.
-    pub replay: Option<Placement>,
-    pub why: String,
+    pub(crate) replay: Option<Placement>,
+    pub(crate) why: String,
 }
 
 /// The decisions compared.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct Agreement {
-    pub live: u64,
-    pub replayed: u64,
+    pub(crate) live: u64,
+    pub(crate) replayed: u64,
     /// Live decisions the replay also placed on the same worker.
-    pub same_worker: u64,
+    pub(crate) same_worker: u64,
     /// `same_worker` as a share of the live decisions, percent.
-    pub agreement_pct: f64,
+    pub(crate) agreement_pct: f64,
     pub(crate) first_divergence: Option<Divergence>,
 }
 

@@ -22,12 +22,12 @@ use std::path::Path;
 /// The records a recording holds, as the service would list them.
 #[derive(Default)]
 pub(crate) struct LiveRecords {
-    pub tests: Vec<TestView>,
-    pub workers: Vec<WorkerView>,
+    pub(crate) tests: Vec<TestView>,
+    pub(crate) workers: Vec<WorkerView>,
     /// The first fact's time (the replay's zero).
-    pub t0: f64,
+    pub(crate) t0: f64,
     /// The last fact about a test.
-    pub end: f64,
+    pub(crate) end: f64,
     test_index: BTreeMap<u64, usize>,
     worker_index: BTreeMap<u64, usize>,
 }

@@ -10,9 +10,9 @@ use std::fmt::Write;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct MetricError {
     /// The results JSON's path of it (`turnaround.p95`, `avg_throughput`).
-    pub name: &'static str,
-    pub live: f64,
-    pub model: f64,
+    pub(crate) name: &'static str,
+    pub(crate) live: f64,
+    pub(crate) model: f64,
     /// Relative error of the model, percent; `null` when the live value is
     /// 0 and the model's is not.
     pub(crate) error_pct: Option<f64>,

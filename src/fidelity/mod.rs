@@ -28,12 +28,12 @@ use std::path::Path;
 #[derive(Clone, Debug)]
 pub(crate) struct FidelityOptions {
     /// Replay under this policy instead of the recorded one.
-    pub scheduler: Option<SchedulerName>,
-    pub seed: u64,
+    pub(crate) scheduler: Option<SchedulerName>,
+    pub(crate) seed: u64,
     /// Gate: decisions placed elsewhere and each gated metric's error, percent.
     pub(crate) tolerance_pct: f64,
     /// How long each replayed run holds its worker.
-    pub run_time: RunTime,
+    pub(crate) run_time: RunTime,
 }
 
 /// How long a replayed run holds its worker.
@@ -67,30 +67,30 @@ pub(crate) struct Overhead {
 /// What `lbsim fidelity` found (the `--json` document).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct FidelityReport {
-    pub recording: String,
+    pub(crate) recording: String,
     /// The policy the recording names (its last session's).
-    pub recorded_scheduler: Option<String>,
+    pub(crate) recorded_scheduler: Option<String>,
     /// The policy the replay ran.
-    pub scheduler: String,
-    pub tests: u64,
-    pub workers: u64,
+    pub(crate) scheduler: String,
+    pub(crate) tests: u64,
+    pub(crate) workers: u64,
     /// `held` (assignment to report) or `reported` (the worker's run time).
-    pub run_time: RunTime,
+    pub(crate) run_time: RunTime,
     /// Recorded load changes applied during the replay (0 for a recording
     /// made before `load` facts existed).
-    pub loads_replayed: u64,
-    pub decisions: Agreement,
+    pub(crate) loads_replayed: u64,
+    pub(crate) decisions: Agreement,
     /// How long a completed run held its worker beyond its reported run
     /// time (lease hand-out, start and report round trips): the replay,
     /// which runs each test for its reported run time, frees workers that
     /// much sooner.
     pub(crate) live_overhead: Overhead,
-    pub metrics: Vec<MetricError>,
+    pub(crate) metrics: Vec<MetricError>,
     pub(crate) tolerance_pct: f64,
     /// The largest of: the share of decisions placed elsewhere, and each
     /// gated metric's error (percent).
     pub(crate) worst_pct: f64,
-    pub within_tolerance: bool,
+    pub(crate) within_tolerance: bool,
 }
 
 /// Replays the recording and compares.

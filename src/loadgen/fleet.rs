@@ -21,23 +21,23 @@ pub(crate) type RunPlan = Arc<dyn Fn(u64, u32) -> Option<(f64, bool)> + Send + S
 /// How the fleet behaves.
 #[derive(Clone)]
 pub(crate) struct FleetOptions {
-    pub workers: Vec<WorkerRegistration>,
+    pub(crate) workers: Vec<WorkerRegistration>,
     /// Wall seconds per second of run time (0: complete at once).
-    pub time_scale: f64,
+    pub(crate) time_scale: f64,
     /// Probability that a run reports failure.
     pub(crate) fail_rate: f64,
-    pub seed: u64,
-    pub plan: Option<RunPlan>,
+    pub(crate) seed: u64,
+    pub(crate) plan: Option<RunPlan>,
 }
 
 /// What the fleet did.
 #[derive(Debug, Default)]
 pub(crate) struct FleetCounters {
-    pub registered: AtomicU64,
-    pub completed: AtomicU64,
-    pub failed: AtomicU64,
-    pub cancelled: AtomicU64,
-    pub errors: AtomicU64,
+    pub(crate) registered: AtomicU64,
+    pub(crate) completed: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) cancelled: AtomicU64,
+    pub(crate) errors: AtomicU64,
 }
 
 /// A running fleet; `stop` drains it.

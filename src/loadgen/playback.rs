@@ -23,26 +23,26 @@ use std::time::{Duration, Instant};
 /// What to play, and where.
 #[derive(Clone, Debug)]
 pub(crate) struct LoadOptions {
-    pub scenario: Scenario,
-    pub url: String,
-    pub token: Option<String>,
+    pub(crate) scenario: Scenario,
+    pub(crate) url: String,
+    pub(crate) token: Option<String>,
     /// Scenario seconds per wall second.
-    pub speed: f64,
+    pub(crate) speed: f64,
     /// Start the scenario's pool as embedded fake workers.
     pub(crate) embedded_workers: bool,
 }
 
 /// What a load run measured.
 pub(crate) struct LoadRun {
-    pub out: RunOutput,
+    pub(crate) out: RunOutput,
     /// Test ids the service gave, in arrival order.
-    pub test_ids: Vec<u64>,
+    pub(crate) test_ids: Vec<u64>,
     pub(crate) wall_s: f64,
     /// What `/v1/status` names as the coordinator's policy.
-    pub scheduler: String,
+    pub(crate) scheduler: String,
     /// The workers registered when the load started (before any embedded
     /// worker): the external fleet, for the prediction.
-    pub fleet: Vec<crate::service::api::WorkerView>,
+    pub(crate) fleet: Vec<crate::service::api::WorkerView>,
 }
 
 /// Why a load run failed.

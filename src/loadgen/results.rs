@@ -55,8 +55,8 @@ enum Kind {
 /// How service times map to the scenario's: `(t - t0) × speed` seconds.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TimeBase {
-    pub t0: f64,
-    pub speed: f64,
+    pub(crate) t0: f64,
+    pub(crate) speed: f64,
 }
 
 impl TimeBase {

@@ -20,17 +20,17 @@ use serde_json::Value;
 /// scenario, the worker profile `--profile` puts in place of its own.
 #[derive(Clone, Debug)]
 pub(crate) struct PlanSource {
-    pub request: RunRequest,
-    pub profile: Option<WorkerProfile>,
+    pub(crate) request: RunRequest,
+    pub(crate) profile: Option<WorkerProfile>,
 }
 
 /// One replication's result.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Sample {
     /// Every test reached a final state before the horizon.
-    pub finished: bool,
+    pub(crate) finished: bool,
     /// Each target's metric, in the order of the targets.
-    pub values: Vec<f64>,
+    pub(crate) values: Vec<f64>,
 }
 
 impl PlanSource {

@@ -41,65 +41,65 @@ pub(crate) const RULE: &str = "a pool meets a target when the mean over its repl
 /// What to plan.
 #[derive(Clone, Debug)]
 pub(crate) struct PlanOptions {
-    pub targets: Vec<Target>,
-    pub schedulers: Vec<SchedulerName>,
-    pub replications: u32,
-    pub seed: u64,
-    pub min: u32,
-    pub max: u32,
+    pub(crate) targets: Vec<Target>,
+    pub(crate) schedulers: Vec<SchedulerName>,
+    pub(crate) replications: u32,
+    pub(crate) seed: u64,
+    pub(crate) min: u32,
+    pub(crate) max: u32,
     /// Threads running replications.
-    pub jobs: usize,
+    pub(crate) jobs: usize,
 }
 
 /// A finished plan: what was asked and, per policy, the curve and answer.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct Plan {
-    pub source: String,
-    pub targets: Vec<Target>,
-    pub replications: u32,
+    pub(crate) source: String,
+    pub(crate) targets: Vec<Target>,
+    pub(crate) replications: u32,
     /// The seeds of the replications, the same at every pool size.
-    pub seeds: Vec<u64>,
-    pub confidence: &'static str,
-    pub rule: &'static str,
-    pub min: u32,
-    pub max: u32,
-    pub policies: Vec<PolicyPlan>,
+    pub(crate) seeds: Vec<u64>,
+    pub(crate) confidence: &'static str,
+    pub(crate) rule: &'static str,
+    pub(crate) min: u32,
+    pub(crate) max: u32,
+    pub(crate) policies: Vec<PolicyPlan>,
 }
 
 /// One policy's search.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct PolicyPlan {
-    pub scheduler: SchedulerName,
+    pub(crate) scheduler: SchedulerName,
     /// The smallest pool that met every target; `null` if `max` missed.
-    pub workers: Option<u32>,
+    pub(crate) workers: Option<u32>,
     /// Every metric moved the target's way as the pool grew, over the
     /// evaluated pools, and no pool met below one that missed.
-    pub monotone: bool,
+    pub(crate) monotone: bool,
     pub(crate) warnings: Vec<String>,
     /// Every evaluated pool, smallest first.
-    pub curve: Vec<Point>,
+    pub(crate) curve: Vec<Point>,
 }
 
 /// One evaluated pool size.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct Point {
-    pub workers: u32,
+    pub(crate) workers: u32,
     /// Every replication finished every test before the horizon.
-    pub finished: bool,
-    pub meets: bool,
+    pub(crate) finished: bool,
+    pub(crate) meets: bool,
     /// One per target, in the order of the targets.
-    pub metrics: Vec<MetricPoint>,
+    pub(crate) metrics: Vec<MetricPoint>,
 }
 
 /// One target's metric at one pool size.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct MetricPoint {
-    pub metric: String,
-    pub mean: f64,
+    pub(crate) metric: String,
+    pub(crate) mean: f64,
     /// `null` with a single replication.
-    pub ci95: Option<(f64, f64)>,
+    pub(crate) ci95: Option<(f64, f64)>,
     /// Each replication's value, in seed order.
-    pub values: Vec<f64>,
+    pub(crate) values: Vec<f64>,
 }
 
 /// Runs the search for every policy of `opts` on `source`.

@@ -92,9 +92,9 @@ fn bisect(lo: u32, hi: u32) -> State {
 /// Two evaluated pools where a larger pool did worse.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct Reversal {
-    pub from: u32,
-    pub from_value: f64,
-    pub to: u32,
+    pub(crate) from: u32,
+    pub(crate) from_value: f64,
+    pub(crate) to: u32,
     pub(crate) to_value: f64,
 }
 

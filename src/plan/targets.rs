@@ -46,10 +46,10 @@ impl Direction {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct Target {
     /// The metric as the user wrote it (`wait.avg`, `makespan`).
-    pub metric: String,
+    pub(crate) metric: String,
     #[serde(rename = "op")]
     pub(crate) direction: Direction,
-    pub value: f64,
+    pub(crate) value: f64,
 }
 
 impl Target {

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 /// highest one (a shard not run yet, or interrupted).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Merged {
-    pub text: String,
-    pub rows: usize,
-    pub missing: Vec<usize>,
+    pub(crate) text: String,
+    pub(crate) rows: usize,
+    pub(crate) missing: Vec<usize>,
 }
 
 /// Joins read files (each named for errors) into one, rows in grid order.

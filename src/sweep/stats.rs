@@ -61,12 +61,12 @@ pub(crate) fn t975(df: usize) -> f64 {
 /// A sample's mean and its 95 % confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Estimate {
-    pub n: usize,
-    pub mean: f64,
+    pub(crate) n: usize,
+    pub(crate) mean: f64,
     /// Sample standard deviation (n − 1); 0 for a single value.
     pub(crate) stddev: f64,
     /// `None` with fewer than two values: one run says nothing of spread.
-    pub ci95: Option<(f64, f64)>,
+    pub(crate) ci95: Option<(f64, f64)>,
 }
 
 impl Estimate {

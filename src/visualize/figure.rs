@@ -89,15 +89,15 @@ impl Series {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct Bar {
-    pub label: String,
-    pub value: f64,
+    pub(crate) label: String,
+    pub(crate) value: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct Band {
-    pub start: f64,
-    pub end: f64,
-    pub label: String,
+    pub(crate) start: f64,
+    pub(crate) end: f64,
+    pub(crate) label: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

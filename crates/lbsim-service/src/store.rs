@@ -47,9 +47,9 @@ CREATE TABLE IF NOT EXISTS runs(
 #[derive(Debug, thiserror::Error)]
 #[error("store {what}: {source}")]
 pub(crate) struct StoreError {
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     #[source]
-    pub source: rusqlite::Error,
+    pub(crate) source: rusqlite::Error,
 }
 
 fn ctx(what: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {

@@ -18,10 +18,10 @@ pub(super) type ClassId = usize;
 
 #[derive(Clone, Debug)]
 pub(super) struct PendingClass {
-    pub priority: u8,
-    pub shape: Shape,
+    pub(crate) priority: u8,
+    pub(crate) shape: Shape,
     /// `(submission order, test)`, ascending.
-    pub fifo: VecDeque<(u64, TestId)>,
+    pub(crate) fifo: VecDeque<(u64, TestId)>,
     /// True when the head fitted nowhere at the last look and no capacity it
     /// could use has appeared since.
     pub(crate) blocked: bool,

@@ -97,9 +97,9 @@ impl BalancingOverrides {
 
 /// What a stress-shaped run is called and which spikes ride on its arrivals.
 pub(crate) struct StressShape<'a> {
-    pub name: Option<&'a str>,
-    pub description: &'a str,
-    pub spikes: Vec<Spike>,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) description: &'a str,
+    pub(crate) spikes: Vec<Spike>,
 }
 
 impl StressOptions {

@@ -8,5 +8,5 @@
 pub(crate) struct Committed {
     pub(crate) generation: u64,
     pub(crate) seq: u64,
-    pub failed: bool,
+    pub(crate) failed: bool,
 }

@@ -99,26 +99,26 @@ pub struct Run {
 /// A test as the coordinator keeps it.
 #[derive(Clone, Debug)]
 pub(crate) struct TestEntry {
-    pub request: TestRequest,
-    pub spec: TestSpec,
-    pub state: TestState,
+    pub(crate) request: TestRequest,
+    pub(crate) spec: TestSpec,
+    pub(crate) state: TestState,
     pub(crate) submitted_us: u64,
     pub(crate) first_assigned_us: Option<u64>,
     pub(crate) started_us: Option<u64>,
     pub(crate) finished_us: Option<u64>,
-    pub worker: Option<u64>,
+    pub(crate) worker: Option<u64>,
     /// The current lease, while assigned or running.
-    pub lease: Option<String>,
-    pub attempts: u32,
-    pub losses: u32,
-    pub run_time_s: Option<f64>,
+    pub(crate) lease: Option<String>,
+    pub(crate) attempts: u32,
+    pub(crate) losses: u32,
+    pub(crate) run_time_s: Option<f64>,
     /// The worker's result, as JSON text.
-    pub result: Option<String>,
-    pub reason: Option<String>,
+    pub(crate) result: Option<String>,
+    pub(crate) reason: Option<String>,
     /// The last reported run's exit code and log tail.
-    pub exit_code: Option<i32>,
-    pub log_tail: Option<String>,
-    pub runs: Vec<Run>,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) log_tail: Option<String>,
+    pub(crate) runs: Vec<Run>,
     /// The batch that recorded the current assignment: a lease is handed
     /// out only once it is committed.
     pub(crate) assign_seq: u64,

@@ -432,8 +432,8 @@ pub(crate) mod testkit {
     /// with both draw tallies (whatever the policy under test), so every
     /// policy's draws go through the index.
     pub(crate) struct Cluster {
-        pub workers: Vec<WorkerState>,
-        pub index: FitTree,
+        pub(crate) workers: Vec<WorkerState>,
+        pub(crate) index: FitTree,
     }
 
     impl Cluster {

@@ -18,9 +18,9 @@ use std::sync::OnceLock;
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSpike {
-    pub start: f64,
-    pub length: f64,
-    pub multiplier: f64,
+    pub(crate) start: f64,
+    pub(crate) length: f64,
+    pub(crate) multiplier: f64,
     #[serde(default)]
     pub(crate) ramp: f64,
 }
@@ -28,8 +28,8 @@ pub(crate) struct RawSpike {
 /// `arrivals` as written: the plain pattern and the spikes beside it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct RawArrivals {
-    pub pattern: Arrivals,
-    pub spikes: Vec<RawSpike>,
+    pub(crate) pattern: Arrivals,
+    pub(crate) spikes: Vec<RawSpike>,
 }
 
 /// The variant serde writes for spikes; not a pattern of its own.

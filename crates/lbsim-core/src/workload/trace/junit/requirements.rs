@@ -31,19 +31,19 @@ use serde::{Deserialize, Serialize};
 pub(crate) struct NeedsFields {
     /// CPU cores it keeps busy (at least 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cores: Option<u32>,
+    pub(crate) cores: Option<u32>,
     /// Memory, GB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_gb: Option<f64>,
+    pub(crate) memory_gb: Option<f64>,
     /// CUDA devices (a test with any runs on the CUDA backend).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cuda: Option<u32>,
+    pub(crate) cuda: Option<u32>,
     /// 1 (most urgent) to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<u8>,
+    pub(crate) priority: Option<u8>,
     /// Worker labels the test asks for: accepted, not yet used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
+    pub(crate) labels: Option<Vec<String>>,
 }
 
 /// One rule: a glob over test names and what the tests it matches need
@@ -52,17 +52,17 @@ pub(crate) struct NeedsFields {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Rule {
     #[serde(rename = "match")]
-    pub pattern: String,
+    pub(crate) pattern: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cores: Option<u32>,
+    pub(crate) cores: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_gb: Option<f64>,
+    pub(crate) memory_gb: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cuda: Option<u32>,
+    pub(crate) cuda: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<u8>,
+    pub(crate) priority: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
+    pub(crate) labels: Option<Vec<String>>,
 }
 
 impl Rule {
@@ -83,9 +83,9 @@ impl Rule {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RequirementsMap {
     #[serde(default)]
-    pub default: NeedsFields,
+    pub(crate) default: NeedsFields,
     #[serde(default)]
-    pub rules: Vec<Rule>,
+    pub(crate) rules: Vec<Rule>,
 }
 
 /// Needs resolved to numbers.
