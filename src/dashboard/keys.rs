@@ -15,7 +15,7 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub fn next(self) -> Pane {
+    pub(crate) fn next(self) -> Pane {
         match self {
             Pane::Charts => Pane::Workers,
             Pane::Workers => Pane::Events,
@@ -43,7 +43,7 @@ pub(crate) const SPEED_STEPS: [f64; 16] = [
 
 impl Speed {
     /// The next step up (past the last step: `max`).
-    pub fn faster(self) -> Speed {
+    pub(crate) fn faster(self) -> Speed {
         match self {
             Speed::Times(x) => SPEED_STEPS
                 .iter()
@@ -54,7 +54,7 @@ impl Speed {
     }
 
     /// The next step down (from `max`: the last step; never below the first).
-    pub fn slower(self) -> Speed {
+    pub(crate) fn slower(self) -> Speed {
         let x = match self {
             Speed::Times(x) => x,
             Speed::Max => f64::INFINITY,
@@ -73,14 +73,14 @@ impl Speed {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UiState {
     pub paused: bool,
-    pub speed: Speed,
+    pub(crate) speed: Speed,
     pub focus: Pane,
     /// Workers whose name or phase contains this (lowercase match).
-    pub filter: String,
+    pub(crate) filter: String,
     /// True while the filter is being typed.
     pub(crate) editing_filter: bool,
-    pub sort: SortOrder,
-    pub help: bool,
+    pub(crate) sort: SortOrder,
+    pub(crate) help: bool,
 }
 
 impl UiState {

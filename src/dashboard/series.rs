@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 /// (a partial count would read as a drop, and two charts over the same
 /// buckets stay aligned); a gauge's latest reading is complete and shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SeriesKind {
+pub(crate) enum SeriesKind {
     /// Facts per second: the bucket's count over its width.
     Rate,
     /// The mean of the values that fell in the bucket.
@@ -34,7 +34,7 @@ pub struct Series {
 }
 
 impl Series {
-    pub fn new(kind: SeriesKind, bucket_s: f64, capacity: usize) -> Series {
+    pub(crate) fn new(kind: SeriesKind, bucket_s: f64, capacity: usize) -> Series {
         debug_assert!(bucket_s > 0.0 && capacity > 0);
         Series {
             kind,
@@ -70,7 +70,7 @@ impl Series {
     }
 
     /// Adds one fact with `value` at `t_s` (for a rate, the value is not used).
-    pub fn add(&mut self, t_s: f64, value: f64) {
+    pub(crate) fn add(&mut self, t_s: f64, value: f64) {
         if let Some(b) = self.bucket_mut(t_s) {
             b.count += 1;
             b.sum += value;
@@ -78,7 +78,7 @@ impl Series {
     }
 
     /// Sets a gauge reading at `t_s`; a later reading in the same bucket wins.
-    pub fn set(&mut self, t_s: f64, value: f64) {
+    pub(crate) fn set(&mut self, t_s: f64, value: f64) {
         if let Some(b) = self.bucket_mut(t_s) {
             *b = Bucket {
                 count: 1,
@@ -95,14 +95,14 @@ impl Series {
     }
 
     /// Forgets every bucket (the source restarted).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.buckets.clear();
         self.first = 0;
     }
 
     /// The values to draw, oldest first, each with its bucket's start time;
     /// `None` where a mean has no data.
-    pub fn points(&self) -> Vec<(f64, Option<f64>)> {
+    pub(crate) fn points(&self) -> Vec<(f64, Option<f64>)> {
         let shown = match self.kind {
             SeriesKind::Rate | SeriesKind::Mean => self.buckets.len().saturating_sub(1),
             SeriesKind::Gauge => self.buckets.len(),

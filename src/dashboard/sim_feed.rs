@@ -479,7 +479,7 @@ mod tests {
         };
         let mut s = DashboardState::for_simulation(&scenario, "spike");
         s.advance(SimTime::from_secs(9));
-        assert!(s.events.is_empty());
+        assert_eq!(s.events.len(), 0);
         s.advance(SimTime::from_secs(40));
         let kinds: Vec<EventKind> = s.events.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, [EventKind::SpikeStart, EventKind::SpikeEnd]);

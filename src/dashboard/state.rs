@@ -30,9 +30,9 @@ pub enum Source {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SimHeader {
     /// What runs: `stress`, `scenario NAME`, `replay FILE`…
-    pub label: String,
-    pub seed: u64,
-    pub scheduler: String,
+    pub(crate) label: String,
+    pub(crate) seed: u64,
+    pub(crate) scheduler: String,
     pub(crate) now_s: f64,
     pub(crate) horizon_s: f64,
 }
@@ -40,8 +40,8 @@ pub struct SimHeader {
 /// A coordinator polled over HTTP.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MonitorHeader {
-    pub url: String,
-    pub scheduler: String,
+    pub(crate) url: String,
+    pub(crate) scheduler: String,
     pub(crate) uptime_s: f64,
     pub(crate) polls_ok: u64,
     pub(crate) last_poll: PollState,
@@ -61,7 +61,7 @@ pub(crate) enum PollState {
 
 /// The headline numbers.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Figures {
+pub(crate) struct Figures {
     /// Scheduling latency of tests first assigned in the last minute, s.
     pub(crate) latency_avg_s: Option<f64>,
     pub(crate) latency_p95_s: Option<f64>,
@@ -73,7 +73,7 @@ pub struct Figures {
 
 /// A change to the pool, marked on the charts' time axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum MarkKind {
+pub(crate) enum MarkKind {
     Join,
     Drain,
     Failure,
@@ -82,38 +82,38 @@ pub enum MarkKind {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mark {
     pub(crate) t_s: f64,
-    pub kind: MarkKind,
+    pub(crate) kind: MarkKind,
 }
 
 /// A window of changed load, seconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SpikeWindow {
-    pub start_s: f64,
+pub(crate) struct SpikeWindow {
+    pub(crate) start_s: f64,
     pub(crate) end_s: f64,
 }
 
 /// Everything the dashboard shows.
 #[derive(Clone, Debug)]
 pub struct DashboardState {
-    pub source: Source,
-    pub counts: StatusCounts,
-    pub figures: Figures,
+    pub(crate) source: Source,
+    pub(crate) counts: StatusCounts,
+    pub(crate) figures: Figures,
     /// Tests completed per second, per bucket.
-    pub throughput: Series,
+    pub(crate) throughput: Series,
     /// Mean scheduling latency per bucket, seconds.
-    pub latency: Series,
-    pub spikes: Vec<SpikeWindow>,
-    pub marks: VecDeque<Mark>,
+    pub(crate) latency: Series,
+    pub(crate) spikes: Vec<SpikeWindow>,
+    pub(crate) marks: VecDeque<Mark>,
     /// Pending tests for priorities 1 to 5.
-    pub pending_by_priority: [u64; 5],
+    pub(crate) pending_by_priority: [u64; 5],
     /// In id order (a worker keeps its place in the heat strip).
-    pub workers: Vec<WorkerView>,
+    pub(crate) workers: Vec<WorkerView>,
     /// Offline workers not in `workers` (a coordinator lists only its live
     /// ones, and counts the rest).
     pub(crate) unlisted_offline: u64,
-    pub events: EventLog,
+    pub(crate) events: EventLog,
     /// The batch command's summary lines, once the run has ended.
-    pub summary: Option<Vec<String>>,
+    pub(crate) summary: Option<Vec<String>>,
     pub(super) feed: Feed,
 }
 

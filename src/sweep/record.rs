@@ -13,18 +13,18 @@ use std::path::{Path, PathBuf};
 /// What a sharded results file holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ShardRecord {
+pub(crate) struct ShardRecord {
     /// The lbsim version that wrote it (cell keys include it).
-    pub lbsim: String,
+    pub(crate) lbsim: String,
     /// `Grid::hash` of the grid the cells come from.
     pub(crate) grid_hash: String,
     /// Cells of the whole grid.
-    pub cells: usize,
+    pub(crate) cells: usize,
     /// `K/N`.
-    pub shard: String,
+    pub(crate) shard: String,
     /// N of `K/N`, and K − 1: which cells belong in the file.
-    pub shards: usize,
-    pub index: usize,
+    pub(crate) shards: usize,
+    pub(crate) index: usize,
 }
 
 /// Where the record of a results file goes: `<output>.shard.json`.
@@ -35,7 +35,7 @@ pub(crate) fn record_path(output: &Path) -> PathBuf {
 }
 
 impl ShardRecord {
-    pub fn new(grid: &Grid, shard: Shard) -> ShardRecord {
+    pub(crate) fn new(grid: &Grid, shard: Shard) -> ShardRecord {
         ShardRecord {
             lbsim: env!("CARGO_PKG_VERSION").to_string(),
             grid_hash: grid.hash(),
@@ -48,7 +48,7 @@ impl ShardRecord {
 
     /// The record beside a results file, if there is one. A record that
     /// cannot be read or parsed is bad input naming it.
-    pub fn read(output: &Path) -> Result<Option<ShardRecord>> {
+    pub(crate) fn read(output: &Path) -> Result<Option<ShardRecord>> {
         let path = record_path(output);
         if !path.exists() {
             return Ok(None);
@@ -72,14 +72,14 @@ impl ShardRecord {
     }
 
     /// Writes the record beside `output`, atomically.
-    pub fn write(&self, output: &Path) -> Result<()> {
+    pub(crate) fn write(&self, output: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
         crate::report::write_atomically(&record_path(output), text.as_bytes())
     }
 
     /// Whether `cell` belongs in this record's shard.
-    pub fn holds(&self, cell: usize) -> bool {
+    pub(crate) fn holds(&self, cell: usize) -> bool {
         cell < self.cells && cell % self.shards == self.index
     }
 }

@@ -180,27 +180,27 @@ pub(super) fn split(line: &str) -> Result<Vec<String>, String> {
 /// as the exact line it was (without `\n`). A last line without `\n` was
 /// torn by a crash and is left out (`torn` says so).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ResultsFile {
-    pub header: Option<String>,
-    pub rows: Vec<Row>,
+pub(crate) struct ResultsFile {
+    pub(crate) header: Option<String>,
+    pub(crate) rows: Vec<Row>,
     /// Bytes of complete lines (where a torn tail starts).
     pub(crate) complete_len: u64,
-    pub torn: bool,
+    pub(crate) torn: bool,
 }
 
 /// A row read back.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    pub cell: usize,
-    pub key: String,
-    pub line: String,
+pub(crate) struct Row {
+    pub(crate) cell: usize,
+    pub(crate) key: String,
+    pub(crate) line: String,
     /// 1-based line number in its file.
     pub(crate) line_no: usize,
 }
 
 impl ResultsFile {
     /// Parses a results file's text; `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<ResultsFile> {
+    pub(crate) fn parse(text: &str, file: &str) -> Result<ResultsFile> {
         let complete = text.rfind('\n').map_or(0, |i| i + 1);
         let mut out = ResultsFile {
             complete_len: complete as u64,
@@ -270,7 +270,7 @@ impl ResultsFile {
     }
 
     /// Reads a results file; a missing file reads as empty.
-    pub fn read(path: &std::path::Path) -> Result<ResultsFile> {
+    pub(crate) fn read(path: &std::path::Path) -> Result<ResultsFile> {
         match crate::input::read_text(path, crate::input::InputKind::Results) {
             Ok(text) => ResultsFile::parse(&text, &path.display().to_string()),
             Err(Error::Input { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {

@@ -22,29 +22,29 @@ use std::sync::atomic::AtomicBool;
 /// How to run a sweep.
 #[derive(Clone, Debug)]
 pub struct SweepOptions {
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Threads; at least 1.
-    pub jobs: usize,
-    pub shard: Shard,
+    pub(crate) jobs: usize,
+    pub(crate) shard: Shard,
     /// Continue the output file instead of refusing to touch it.
-    pub resume: bool,
+    pub(crate) resume: bool,
     /// Draw a progress bar on stderr.
-    pub progress: bool,
+    pub(crate) progress: bool,
 }
 
 /// What a sweep did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// Cells of this shard.
-    pub cells: usize,
+    pub(crate) cells: usize,
     /// Of them, already in the file before this run.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Of them, run and written now.
-    pub written: usize,
+    pub(crate) written: usize,
     /// Stopped early by the stop flag (Ctrl-C).
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
     /// The file now holds every cell of the grid.
-    pub complete: bool,
+    pub(crate) complete: bool,
 }
 
 /// Runs the grid's cells of `opts.shard` that the output file lacks.

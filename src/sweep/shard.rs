@@ -14,10 +14,10 @@ pub struct Shard {
 
 impl Shard {
     /// Every cell.
-    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+    pub(crate) const WHOLE: Shard = Shard { index: 0, count: 1 };
 
     /// The `--shard` flag: `K/N` if given, else every cell.
-    pub fn from_flag(spec: Option<&str>) -> Result<Shard> {
+    pub(crate) fn from_flag(spec: Option<&str>) -> Result<Shard> {
         spec.map_or(Ok(Shard::WHOLE), Shard::parse)
     }
 
@@ -44,7 +44,7 @@ impl Shard {
     /// `count` (`--shards`) or `LBSIM_SHARDS`. The count is never guessed
     /// from the array's own size: a resubmitted single task (`sbatch
     /// --array=3`) sees an array of one and would run the wrong shard.
-    pub fn auto(
+    pub(crate) fn auto(
         index: Option<u64>,
         count: Option<u64>,
         var: impl Fn(&str) -> Option<String>,
@@ -89,16 +89,16 @@ impl Shard {
 
     /// This shard's number K (1-based), what `{shard}` in a file name
     /// becomes.
-    pub fn number(&self) -> usize {
+    pub(crate) fn number(&self) -> usize {
         self.index + 1
     }
 
     /// N, the number of shards.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.count
     }
 
-    pub fn contains(&self, cell: usize) -> bool {
+    pub(crate) fn contains(&self, cell: usize) -> bool {
         cell % self.count == self.index
     }
 

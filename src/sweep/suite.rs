@@ -25,31 +25,31 @@ use std::sync::atomic::AtomicBool;
 #[derive(Clone, Debug)]
 pub struct SuiteOptions {
     /// Threads; at least 1.
-    pub jobs: usize,
-    pub shard: Shard,
+    pub(crate) jobs: usize,
+    pub(crate) shard: Shard,
     /// Where finished cells are journaled (none: the run cannot resume).
-    pub journal: Option<PathBuf>,
+    pub(crate) journal: Option<PathBuf>,
     /// Continue the journal instead of refusing to touch it.
-    pub resume: bool,
+    pub(crate) resume: bool,
     /// Draw a progress bar on stderr.
-    pub progress: bool,
+    pub(crate) progress: bool,
 }
 
 /// What a suite run did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SuiteOutcome {
     /// Cells of this shard.
-    pub cells: usize,
+    pub(crate) cells: usize,
     /// Of them, already in the journal before this run.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Of them, run now.
-    pub written: usize,
+    pub(crate) written: usize,
     /// Stopped early by the stop flag (Ctrl-C).
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
     /// Every row known (journaled or run now), in grid order; all of the
     /// grid's when `complete`.
-    pub rows: Vec<BenchmarkRow>,
-    pub complete: bool,
+    pub(crate) rows: Vec<BenchmarkRow>,
+    pub(crate) complete: bool,
 }
 
 /// Where the journal of a suite writing `output` lives.

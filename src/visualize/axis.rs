@@ -18,9 +18,9 @@ const LOG_PAD: f64 = 1.2;
 /// the values' own units (a log axis converts with [`Axis::to_plot`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Axis {
-    pub scale: Scale,
-    pub lo: f64,
-    pub hi: f64,
+    pub(crate) scale: Scale,
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
     pub ticks: Vec<f64>,
 }
 
@@ -46,7 +46,7 @@ impl Axis {
     }
 
     /// A log axis padded around `lo..hi` (both > 0).
-    pub fn log(lo: f64, hi: f64) -> Axis {
+    pub(crate) fn log(lo: f64, hi: f64) -> Axis {
         let (lo, hi) = (lo / LOG_PAD, hi * LOG_PAD);
         Axis {
             scale: Scale::Log,

@@ -70,7 +70,7 @@ pub struct Series {
 
 impl Series {
     /// A line of `policy`, in its colour and with its marker.
-    pub fn policy(
+    pub(crate) fn policy(
         name: String,
         policy: SchedulerName,
         step: bool,
@@ -102,20 +102,20 @@ pub(crate) struct Band {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Mark {
-    pub at: f64,
+    pub(crate) at: f64,
     pub label: String,
-    pub colour: Colour,
+    pub(crate) colour: Colour,
 }
 
 /// One line of a panel's legend: what it names and how its key is drawn.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LegendEntry {
     pub label: String,
-    pub key: Key,
+    pub(crate) key: Key,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Key {
+pub(crate) enum Key {
     /// A series: a line in its colour, with its marker if it has one.
     Line(Colour, Option<Marker>),
     /// A vertical mark line.
@@ -129,12 +129,12 @@ pub enum Key {
 pub struct Heat {
     pub(crate) x_label: String,
     pub(crate) column_seconds: f64,
-    pub rows: Vec<String>,
-    pub cells: Vec<Vec<Option<f64>>>,
+    pub(crate) rows: Vec<String>,
+    pub(crate) cells: Vec<Vec<Option<f64>>>,
 }
 
 impl Panel {
-    pub fn new(title: &str, x_label: &str, y_label: &str) -> Panel {
+    pub(crate) fn new(title: &str, x_label: &str, y_label: &str) -> Panel {
         Panel {
             title: title.into(),
             x_label: x_label.into(),
@@ -144,7 +144,7 @@ impl Panel {
     }
 
     /// Adds a plain line in the next colour of the palette.
-    pub fn line(mut self, name: &str, points: Vec<(f64, f64)>) -> Panel {
+    pub(crate) fn line(mut self, name: &str, points: Vec<(f64, f64)>) -> Panel {
         self.series.push(Series {
             name: name.into(),
             step: false,

@@ -44,7 +44,7 @@ pub fn charts(results: &Results, kind: Kind) -> (Vec<Chart>, Vec<String>) {
 
 /// The policy comparison of a benchmark grid or a sweep, when the file
 /// has one (a sweep without the columns it needs has none).
-pub fn comparison(results: &Results) -> Option<Comparison> {
+pub(crate) fn comparison(results: &Results) -> Option<Comparison> {
     match results {
         Results::Benchmark(doc) => Some(compare_data::from_benchmark(&doc.benchmark_results)),
         Results::Csv(header, rows) => compare_data::from_sweep(header, rows).ok().map(|c| c.0),
@@ -54,18 +54,18 @@ pub fn comparison(results: &Results) -> Option<Comparison> {
 
 /// What `visualize` wrote.
 #[derive(Debug)]
-pub struct Written {
-    pub kind: Kind,
-    pub files: Vec<PathBuf>,
-    pub notes: Vec<String>,
+pub(crate) struct Written {
+    pub(crate) kind: Kind,
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) notes: Vec<String>,
     /// Which policy wins, one line per criterion (a grid of two policies
     /// or more; empty otherwise).
-    pub summary: Vec<String>,
+    pub(crate) summary: Vec<String>,
 }
 
 /// Reads `input`, draws every chart it has data for into `out_dir` (one SVG
 /// each) and writes `index.html` beside them. `kind` overrides detection.
-pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Written> {
+pub(crate) fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Written> {
     let name = input.display().to_string();
     let bytes = crate::input::read(input, crate::input::InputKind::Results)?;
     let text = String::from_utf8(bytes).map_err(|_| {

@@ -14,7 +14,13 @@ use crate::dashboard::workers::{Phase, WorkerView};
 
 const LEGEND: &str = "░<25% ▒<50 ▓<75 █>=75  W warm C cool D drain X fail · gone";
 
-pub fn render(frame: &mut Frame, area: Rect, state: &DashboardState, ui: &UiState, theme: &Theme) {
+pub(crate) fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &DashboardState,
+    ui: &UiState,
+    theme: &Theme,
+) {
     let filter = ui.filter.to_lowercase();
     let shown: Vec<&WorkerView> = state
         .workers

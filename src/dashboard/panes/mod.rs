@@ -60,7 +60,7 @@ pub(crate) fn pair<'a>(label: &'a str, value: String, theme: &Theme) -> [Span<'a
 
 /// A number short enough for an axis label or a figure: 3 significant
 /// digits or so.
-pub fn short(x: f64) -> String {
+pub(crate) fn short(x: f64) -> String {
     let a = x.abs();
     if !x.is_finite() {
         "-".into()
@@ -76,7 +76,7 @@ pub fn short(x: f64) -> String {
 }
 
 /// Seconds as `1h02m03s`, `4m05s` or `6.0s`.
-pub fn duration(s: f64) -> String {
+pub(crate) fn duration(s: f64) -> String {
     if !s.is_finite() || s < 0.0 {
         return "-".into();
     }
