@@ -247,7 +247,7 @@ impl Grid {
     }
 
     /// Overrides the replication count (`--replications`).
-    pub(crate) fn with_replications(mut self, replications: usize) -> Result<Grid> {
+    pub fn with_replications(mut self, replications: usize) -> Result<Grid> {
         if replications == 0 {
             return Err(Error::invalid("--replications", "must be at least 1"));
         }
@@ -304,7 +304,7 @@ impl Grid {
     /// The scheduler that paired differences are taken against: the grid's
     /// `baseline`, else the first value of the `scheduler` axis; none
     /// without a scheduler axis.
-    pub(crate) fn baseline(&self) -> Option<String> {
+    pub fn baseline(&self) -> Option<String> {
         let axis = self.axes.iter().find(|a| a.path == "scheduler")?;
         self.baseline
             .clone()

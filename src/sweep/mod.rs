@@ -74,7 +74,7 @@ pub(crate) fn summary_path(output: &Path) -> PathBuf {
 
 /// Writes the summary of a results file beside it (atomically), if some
 /// point has two or more replications. Returns the path written.
-pub(crate) fn write_summary(output: &Path, baseline: Option<&str>) -> Result<Option<PathBuf>> {
+pub fn write_summary(output: &Path, baseline: Option<&str>) -> Result<Option<PathBuf>> {
     let file = ResultsFile::read(output)?;
     let Some(header) = file.header.as_deref() else {
         return Ok(None);

@@ -22,14 +22,14 @@ use std::sync::atomic::AtomicBool;
 /// How to run a sweep.
 #[derive(Clone, Debug)]
 pub struct SweepOptions {
-    pub(crate) output: PathBuf,
+    pub output: PathBuf,
     /// Threads; at least 1.
-    pub(crate) jobs: usize,
-    pub(crate) shard: Shard,
+    pub jobs: usize,
+    pub shard: Shard,
     /// Continue the output file instead of refusing to touch it.
-    pub(crate) resume: bool,
+    pub resume: bool,
     /// Draw a progress bar on stderr.
-    pub(crate) progress: bool,
+    pub progress: bool,
 }
 
 /// What a sweep did.
@@ -42,9 +42,9 @@ pub struct Outcome {
     /// Of them, run and written now.
     pub(crate) written: usize,
     /// Stopped early by the stop flag (Ctrl-C).
-    pub(crate) interrupted: bool,
+    pub interrupted: bool,
     /// The file now holds every cell of the grid.
-    pub(crate) complete: bool,
+    pub complete: bool,
 }
 
 /// Runs the grid's cells of `opts.shard` that the output file lacks.

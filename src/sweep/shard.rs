@@ -17,7 +17,7 @@ impl Shard {
     pub(crate) const WHOLE: Shard = Shard { index: 0, count: 1 };
 
     /// The `--shard` flag: `K/N` if given, else every cell.
-    pub(crate) fn from_flag(spec: Option<&str>) -> Result<Shard> {
+    pub fn from_flag(spec: Option<&str>) -> Result<Shard> {
         spec.map_or(Ok(Shard::WHOLE), Shard::parse)
     }
 

@@ -25,14 +25,14 @@ use std::sync::atomic::AtomicBool;
 #[derive(Clone, Debug)]
 pub struct SuiteOptions {
     /// Threads; at least 1.
-    pub(crate) jobs: usize,
-    pub(crate) shard: Shard,
+    pub jobs: usize,
+    pub shard: Shard,
     /// Where finished cells are journaled (none: the run cannot resume).
-    pub(crate) journal: Option<PathBuf>,
+    pub journal: Option<PathBuf>,
     /// Continue the journal instead of refusing to touch it.
-    pub(crate) resume: bool,
+    pub resume: bool,
     /// Draw a progress bar on stderr.
-    pub(crate) progress: bool,
+    pub progress: bool,
 }
 
 /// What a suite run did.
@@ -45,10 +45,10 @@ pub struct SuiteOutcome {
     /// Of them, run now.
     pub(crate) written: usize,
     /// Stopped early by the stop flag (Ctrl-C).
-    pub(crate) interrupted: bool,
+    pub interrupted: bool,
     /// Every row known (journaled or run now), in grid order; all of the
     /// grid's when `complete`.
-    pub(crate) rows: Vec<BenchmarkRow>,
+    pub rows: Vec<BenchmarkRow>,
     pub(crate) complete: bool,
 }
 
