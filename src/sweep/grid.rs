@@ -189,7 +189,7 @@ pub struct Grid {
 
 impl Grid {
     /// Reads and validates a grid file.
-    pub(crate) fn load(path: &Path, env: &EnvSettings) -> Result<Grid> {
+    pub fn load(path: &Path, env: &EnvSettings) -> Result<Grid> {
         let text = crate::input::read_text(path, crate::input::InputKind::Grid)?;
         Grid::parse(&text, &path.display().to_string(), env)
     }

@@ -14,7 +14,7 @@ pub struct Shard {
 
 impl Shard {
     /// Every cell.
-    pub(crate) const WHOLE: Shard = Shard { index: 0, count: 1 };
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 
     /// The `--shard` flag: `K/N` if given, else every cell.
     pub fn from_flag(spec: Option<&str>) -> Result<Shard> {
