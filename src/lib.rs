@@ -35,9 +35,9 @@
 pub mod agent;
 pub mod cli;
 pub mod dashboard;
-pub mod fidelity;
-pub mod loadgen;
-pub mod plan;
+pub(crate) mod fidelity;
+pub(crate) mod loadgen;
+pub(crate) mod plan;
 pub mod sweep;
 pub mod visualize;
 

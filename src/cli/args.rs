@@ -100,7 +100,7 @@ pub(crate) enum Command {
 
 /// What the command line asks for, every option in its one place.
 #[derive(Clone, Debug)]
-pub(crate) enum Action {
+pub(super) enum Action {
     ListSchedulers,
     ListScenarios { config: Option<PathBuf> },
     Run(Box<Command>),

@@ -11,13 +11,13 @@ use clap::Args;
 pub(crate) struct CancelArgs {
     /// The coordinator's base URL
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
-    pub url: String,
+    pub(crate) url: String,
     /// The coordinator's bearer token
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Test ids to cancel
     #[arg(value_name = "ID", required = true, num_args = 1..=10_000)]
-    pub ids: Vec<u64>,
+    pub(crate) ids: Vec<u64>,
 }
 
 /// Cancels each test in turn and prints its state; a test that is final

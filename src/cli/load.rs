@@ -20,33 +20,33 @@ use std::path::PathBuf;
 pub(crate) struct LoadArgs {
     /// The scenario of the config to play (see --list-scenarios)
     #[arg(value_name = "SCENARIO")]
-    pub scenario: String,
+    pub(crate) scenario: String,
     /// The coordinator's base URL
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
-    pub url: String,
+    pub(crate) url: String,
     /// Play X scenario seconds per wall second
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = positive)]
-    pub speed: f64,
+    pub(crate) speed: f64,
     /// Do not start the scenario's pool as embedded fake workers (the
     /// prediction then needs --fleet-time-scale)
     #[arg(long)]
-    pub no_workers: bool,
+    pub(crate) no_workers: bool,
     /// With --no-workers: the external workers' --time-scale (wall seconds
     /// per second of expected run time), so the prediction runs what they run
     #[arg(long, value_name = "S", value_parser = positive)]
-    pub fleet_time_scale: Option<f64>,
+    pub(crate) fleet_time_scale: Option<f64>,
     /// The coordinator's bearer token
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Workers of the embedded pool [default: the scenario's]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub workers: Option<u32>,
+    pub(crate) workers: Option<u32>,
     /// Tests to submit [default: the scenario's]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub tests: Option<u64>,
+    pub(crate) tests: Option<u64>,
     /// Submission window in scenario seconds [default: the scenario's]
     #[arg(long, value_name = "SECONDS", value_parser = positive)]
-    pub duration: Option<f64>,
+    pub(crate) duration: Option<f64>,
     /// Master seed of the scenario's arrivals [default: the scenario's, else 42]
     #[arg(long, value_name = "N")]
     pub(crate) seed: Option<u64>,

@@ -13,31 +13,31 @@ use std::path::PathBuf;
 pub(crate) struct ServeArgs {
     /// Address to listen on (loopback unless you say otherwise)
     #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
-    pub host: String,
+    pub(crate) host: String,
     /// Port to listen on (0: any free port; the ready line says which)
     #[arg(long, default_value_t = 8080, value_name = "PORT")]
-    pub port: u16,
+    pub(crate) port: u16,
     /// The SQLite store (created if missing; reopened after a restart)
     #[arg(long, default_value = "./lbsim.db", value_name = "FILE")]
-    pub db_path: PathBuf,
+    pub(crate) db_path: PathBuf,
     /// The coordinator's plain queue instead of the balancer, for comparison
     #[arg(long)]
-    pub disable_load_balancer: bool,
+    pub(crate) disable_load_balancer: bool,
     /// DEBUG, INFO, WARNING or ERROR (logs go to stderr)
     #[arg(long, env = "LB_LOG_LEVEL", default_value = "info", value_name = "LEVEL",
           value_parser = parse_level)]
-    pub log_level: tracing::Level,
+    pub(crate) log_level: tracing::Level,
     /// Seconds of silence after which a worker is offline and its runs
     /// requeued (0.1 to 86400)
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS",
           value_parser = heartbeat_timeout)]
-    pub heartbeat_timeout: f64,
+    pub(crate) heartbeat_timeout: f64,
     /// Every /v1 call must carry `Authorization: Bearer TOKEN`
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Append every fact the core sees to FILE (JSON lines; `lbsim replay FILE` replays it)
     #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
+    pub(crate) record: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }

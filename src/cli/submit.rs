@@ -16,38 +16,38 @@ use std::path::PathBuf;
 pub(crate) struct SubmitArgs {
     /// The coordinator's base URL
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
-    pub url: String,
+    pub(crate) url: String,
     /// The coordinator's bearer token
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Tests to submit, one TestRequest JSON object per line
     #[arg(long, value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     /// The test's name (shown in summaries and JUnit; learned durations key on it)
     #[arg(long, value_name = "NAME", help_heading = "One test (-- CMD ARGS...)")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// 1 (most urgent) to 5 [default: 3]
     #[arg(long, value_name = "P", help_heading = "One test (-- CMD ARGS...)")]
-    pub priority: Option<u8>,
+    pub(crate) priority: Option<u8>,
     /// Memory it needs, GB [default: 0.5]
     #[arg(long, value_name = "GB", help_heading = "One test (-- CMD ARGS...)")]
-    pub memory_gb: Option<f64>,
+    pub(crate) memory_gb: Option<f64>,
     /// CUDA devices it needs [default: 0]
     #[arg(long, value_name = "N", help_heading = "One test (-- CMD ARGS...)")]
-    pub cuda: Option<u32>,
+    pub(crate) cuda: Option<u32>,
     /// Cores it needs [default: 1]
     #[arg(long, value_name = "N", help_heading = "One test (-- CMD ARGS...)")]
-    pub cores: Option<u32>,
+    pub(crate) cores: Option<u32>,
     /// Longest run time, seconds (then SIGTERM, grace, SIGKILL: timed out)
     #[arg(
         long,
         value_name = "SECONDS",
         help_heading = "One test (-- CMD ARGS...)"
     )]
-    pub timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
     /// Runs a failed or timed-out test again, up to R times
     #[arg(long, value_name = "R", help_heading = "One test (-- CMD ARGS...)")]
-    pub retries: Option<u32>,
+    pub(crate) retries: Option<u32>,
     /// Labels a worker must all carry to run it
     #[arg(
         long,
@@ -55,30 +55,30 @@ pub(crate) struct SubmitArgs {
         value_delimiter = ',',
         help_heading = "One test (-- CMD ARGS...)"
     )]
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// An environment variable for the command (repeatable)
     #[arg(
         long,
         value_name = "KEY=VALUE",
         help_heading = "One test (-- CMD ARGS...)"
     )]
-    pub env: Vec<String>,
+    pub(crate) env: Vec<String>,
     /// Its expected run time, seconds [default: learned from its name, else 60]
     #[arg(
         long,
         value_name = "SECONDS",
         help_heading = "One test (-- CMD ARGS...)"
     )]
-    pub expected_duration: Option<f64>,
+    pub(crate) expected_duration: Option<f64>,
     /// Follow the tests to the end: a summary, exit 0 only if all passed
     #[arg(long)]
-    pub wait: bool,
+    pub(crate) wait: bool,
     /// With --wait: write the results as JUnit XML to FILE
     #[arg(long, value_name = "FILE", requires = "wait")]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
     /// The command, after `--`: an argv, never through a shell
     #[arg(last = true, value_name = "CMD")]
-    pub command: Vec<String>,
+    pub(crate) command: Vec<String>,
 }
 
 /// The most tests one file may hold, and its largest size.

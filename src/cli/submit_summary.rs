@@ -7,8 +7,8 @@ use std::time::Duration;
 
 /// A final test, with its log tail when it did not pass.
 pub(crate) struct Finished {
-    pub view: TestView,
-    pub log: Option<String>,
+    pub(crate) view: TestView,
+    pub(crate) log: Option<String>,
 }
 
 /// Log lines shown per test that did not pass (JUnit has the whole tail).

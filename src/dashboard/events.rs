@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 /// What kind of thing happened (the log's second column).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
+pub(crate) enum EventKind {
     SpikeStart,
     SpikeEnd,
     Join,
@@ -21,7 +21,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// A short fixed-width label, readable without colour.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             EventKind::SpikeStart => "spike+",
             EventKind::SpikeEnd => "spike-",
@@ -40,23 +40,23 @@ impl EventKind {
 
 /// One line of the log.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Event {
+pub(crate) struct Event {
     /// Simulated seconds, or the coordinator's uptime.
-    pub t_s: f64,
-    pub kind: EventKind,
-    pub text: String,
+    pub(crate) t_s: f64,
+    pub(crate) kind: EventKind,
+    pub(crate) text: String,
 }
 
 /// The latest `capacity` events, and how many there were in all.
 #[derive(Clone, Debug)]
-pub struct EventLog {
+pub(crate) struct EventLog {
     capacity: usize,
     items: VecDeque<Event>,
     total: u64,
 }
 
 impl EventLog {
-    pub fn new(capacity: usize) -> EventLog {
+    pub(crate) fn new(capacity: usize) -> EventLog {
         EventLog {
             capacity: capacity.max(1),
             items: VecDeque::new(),
@@ -64,7 +64,7 @@ impl EventLog {
         }
     }
 
-    pub fn push(&mut self, t_s: f64, kind: EventKind, text: impl Into<String>) {
+    pub(crate) fn push(&mut self, t_s: f64, kind: EventKind, text: impl Into<String>) {
         if self.items.len() == self.capacity {
             self.items.pop_front();
         }
@@ -77,20 +77,16 @@ impl EventLog {
     }
 
     /// The kept events, oldest first.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Event> + ExactSizeIterator {
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &Event> + ExactSizeIterator {
         self.items.iter()
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// Events ever logged, the forgotten ones included.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.total
     }
 }

@@ -37,7 +37,7 @@ impl SubmitTimes {
         SubmitTimes { times }
     }
 
-    pub fn get(&self, test: TestId) -> Option<SimTime> {
+    pub(crate) fn get(&self, test: TestId) -> Option<SimTime> {
         let i = usize::try_from(test.0).ok()?;
         self.times.get(i).copied().flatten()
     }

@@ -15,7 +15,7 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub fn next(self) -> Pane {
+    pub(crate) fn next(self) -> Pane {
         match self {
             Pane::Charts => Pane::Workers,
             Pane::Workers => Pane::Events,
@@ -23,7 +23,7 @@ impl Pane {
         }
     }
 
-    pub fn previous(self) -> Pane {
+    pub(crate) fn previous(self) -> Pane {
         self.next().next()
     }
 }
@@ -36,14 +36,14 @@ pub enum Speed {
 }
 
 /// The speeds `+` and `-` step through (`max` lies past the last).
-pub const SPEED_STEPS: [f64; 16] = [
+pub(crate) const SPEED_STEPS: [f64; 16] = [
     0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0,
     10000.0,
 ];
 
 impl Speed {
     /// The next step up (past the last step: `max`).
-    pub fn faster(self) -> Speed {
+    pub(crate) fn faster(self) -> Speed {
         match self {
             Speed::Times(x) => SPEED_STEPS
                 .iter()
@@ -54,7 +54,7 @@ impl Speed {
     }
 
     /// The next step down (from `max`: the last step; never below the first).
-    pub fn slower(self) -> Speed {
+    pub(crate) fn slower(self) -> Speed {
         let x = match self {
             Speed::Times(x) => x,
             Speed::Max => f64::INFINITY,
@@ -73,14 +73,14 @@ impl Speed {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UiState {
     pub paused: bool,
-    pub speed: Speed,
+    pub(crate) speed: Speed,
     pub focus: Pane,
     /// Workers whose name or phase contains this (lowercase match).
-    pub filter: String,
+    pub(crate) filter: String,
     /// True while the filter is being typed.
-    pub editing_filter: bool,
-    pub sort: SortOrder,
-    pub help: bool,
+    pub(crate) editing_filter: bool,
+    pub(crate) sort: SortOrder,
+    pub(crate) help: bool,
 }
 
 impl UiState {

@@ -6,18 +6,18 @@ use ratatui::layout::Rect;
 
 /// The screen's panes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Areas {
-    pub header: Rect,
-    pub figures: Rect,
-    pub throughput: Rect,
-    pub latency: Rect,
-    pub pending: Rect,
-    pub heat: Rect,
-    pub busiest: Rect,
-    pub events: Rect,
-    pub footer: Rect,
+pub(crate) struct Areas {
+    pub(crate) header: Rect,
+    pub(crate) figures: Rect,
+    pub(crate) throughput: Rect,
+    pub(crate) latency: Rect,
+    pub(crate) pending: Rect,
+    pub(crate) heat: Rect,
+    pub(crate) busiest: Rect,
+    pub(crate) events: Rect,
+    pub(crate) footer: Rect,
     /// Charts to tables: where the finished run's summary goes.
-    pub body: Rect,
+    pub(crate) body: Rect,
 }
 
 const HEADER: u16 = 1;
@@ -31,7 +31,7 @@ const PENDING_WIDTH: u16 = 28;
 const TABLE_WIDTH: u16 = 46;
 
 /// Splits `area` into the panes.
-pub fn areas(area: Rect) -> Areas {
+pub(crate) fn areas(area: Rect) -> Areas {
     let rows = column(area, &[HEADER, FIGURES]);
     let (header, figures) = (rows[0], rows[1]);
     let rest = area.height.saturating_sub(HEADER + FIGURES + FOOTER);

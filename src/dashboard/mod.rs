@@ -45,8 +45,7 @@ pub mod theme;
 pub mod window;
 pub mod workers;
 
-pub use keys::{handle, Action, Pane, Speed, UiState};
-pub use sim_feed::{MINUTE_S, NOW_WINDOW_S};
-pub use state::{DashboardState, Figures, Source, StatusCounts};
+pub use keys::{handle, Pane, Speed, UiState};
+pub use state::{DashboardState, Source, StatusCounts};
 pub use status::StatusDoc;
 pub use theme::Theme;

@@ -122,7 +122,7 @@ pub fn watch_coordinator(
 }
 
 /// A poll's answer into the model.
-pub fn apply(state: &mut DashboardState, answer: Poll) {
+pub(crate) fn apply(state: &mut DashboardState, answer: Poll) {
     match answer {
         Poll::Status(doc) => state.on_status(&doc),
         Poll::Failed(message) => state.on_poll_failed(&message),

@@ -10,15 +10,15 @@ use super::keys::Speed;
 use crate::sim::SimTime;
 
 /// Wall time between two frames: 20 frames a second.
-pub const FRAME: Duration = Duration::from_millis(50);
+pub(crate) const FRAME: Duration = Duration::from_millis(50);
 /// A run at the default speed takes about this long on screen.
-pub const DEFAULT_SHOW_S: f64 = 30.0;
+pub(crate) const DEFAULT_SHOW_S: f64 = 30.0;
 
 /// The default speed for a run whose tests arrive over `duration_s`
 /// simulated seconds: the arrivals and a tail of a fifth more in about
 /// [`DEFAULT_SHOW_S`], rounded to two significant digits so the header
 /// reads well.
-pub fn default_speed(duration_s: f64) -> Speed {
+pub(crate) fn default_speed(duration_s: f64) -> Speed {
     let x = duration_s * 1.2 / DEFAULT_SHOW_S;
     if !(x.is_finite() && x > 0.0) {
         return Speed::Times(1.0);
@@ -38,7 +38,7 @@ pub fn default_speed(duration_s: f64) -> Speed {
 
 /// Parses `--speed`: `max`, or a positive number of simulated seconds per
 /// wall second.
-pub fn parse_speed(text: &str) -> Result<Speed, String> {
+pub(crate) fn parse_speed(text: &str) -> Result<Speed, String> {
     let text = text.trim();
     if text.eq_ignore_ascii_case("max") {
         return Ok(Speed::Max);
@@ -55,35 +55,31 @@ pub fn parse_speed(text: &str) -> Result<Speed, String> {
 /// and a simulated time; re-anchored when the speed changes, on resume,
 /// and when the run fell behind (so it never rushes to catch up).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     speed: Speed,
     wall_s: f64,
     sim: SimTime,
 }
 
 impl Pacer {
-    pub fn new(speed: Speed, wall_s: f64, sim: SimTime) -> Pacer {
+    pub(crate) fn new(speed: Speed, wall_s: f64, sim: SimTime) -> Pacer {
         Pacer { speed, wall_s, sim }
     }
 
-    pub fn speed(&self) -> Speed {
-        self.speed
-    }
-
     /// Counts from here: after a pause, a step, a new speed or a lag.
-    pub fn anchor(&mut self, wall_s: f64, sim: SimTime) {
+    pub(crate) fn anchor(&mut self, wall_s: f64, sim: SimTime) {
         self.wall_s = wall_s;
         self.sim = sim;
     }
 
-    pub fn set_speed(&mut self, speed: Speed, wall_s: f64, sim: SimTime) {
+    pub(crate) fn set_speed(&mut self, speed: Speed, wall_s: f64, sim: SimTime) {
         self.speed = speed;
         self.anchor(wall_s, sim);
     }
 
     /// The simulated time due at `wall_s`; `None` at `max` (the frame's
     /// time budget is the only bound).
-    pub fn target(&self, wall_s: f64) -> Option<SimTime> {
+    pub(crate) fn target(&self, wall_s: f64) -> Option<SimTime> {
         match self.speed {
             Speed::Max => None,
             Speed::Times(x) => {
@@ -131,6 +127,6 @@ mod tests {
         assert_eq!(p.target(5.0), Some(SimTime::from_secs(26)));
         p.set_speed(Speed::Max, 5.0, SimTime::from_secs(26));
         assert_eq!(p.target(9.0), None);
-        assert_eq!(p.speed(), Speed::Max);
+        assert_eq!(p.speed, Speed::Max);
     }
 }

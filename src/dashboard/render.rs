@@ -14,7 +14,7 @@ use super::state::DashboardState;
 use super::theme::Theme;
 
 /// Draws one frame.
-pub fn draw(frame: &mut Frame, state: &DashboardState, ui: &UiState, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, state: &DashboardState, ui: &UiState, theme: &Theme) {
     let a = areas(frame.area());
     header::render(frame, a.header, state, ui, theme);
     figures::render(frame, a.figures, state, theme);

@@ -43,13 +43,13 @@ fn terminal_error(e: std::io::Error) -> Error {
 
 /// The user's terminal: raw mode and the alternate screen while it lives,
 /// restored when it drops (on every path out).
-pub struct TerminalScreen {
+pub(crate) struct TerminalScreen {
     guard: TerminalGuard,
     theme: Theme,
 }
 
 impl TerminalScreen {
-    pub fn enter(theme: Theme) -> Result<TerminalScreen> {
+    pub(crate) fn enter(theme: Theme) -> Result<TerminalScreen> {
         let guard = TerminalGuard::enter().map_err(terminal_error)?;
         Ok(TerminalScreen { guard, theme })
     }
@@ -80,7 +80,7 @@ impl Screen for TerminalScreen {
 /// After this many inputs past its script a scripted screen quits on its
 /// own (at most about 1000 s of waits), so a script that never lets the
 /// run end cannot hang a test.
-pub const SCRIPT_INPUT_LIMIT: u64 = 20_000;
+pub(crate) const SCRIPT_INPUT_LIMIT: u64 = 20_000;
 
 /// An off-screen terminal of a fixed size with a script of keys, one per
 /// wait, at once. Past the script it waits like a user who watches: each

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 /// (a partial count would read as a drop, and two charts over the same
 /// buckets stay aligned); a gauge's latest reading is complete and shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SeriesKind {
+pub(crate) enum SeriesKind {
     /// Facts per second: the bucket's count over its width.
     Rate,
     /// The mean of the values that fell in the bucket.
@@ -34,7 +34,7 @@ pub struct Series {
 }
 
 impl Series {
-    pub fn new(kind: SeriesKind, bucket_s: f64, capacity: usize) -> Series {
+    pub(crate) fn new(kind: SeriesKind, bucket_s: f64, capacity: usize) -> Series {
         debug_assert!(bucket_s > 0.0 && capacity > 0);
         Series {
             kind,
@@ -45,7 +45,7 @@ impl Series {
         }
     }
 
-    pub fn bucket_s(&self) -> f64 {
+    pub(crate) fn bucket_s(&self) -> f64 {
         self.bucket_s
     }
 
@@ -55,7 +55,7 @@ impl Series {
 
     /// Time passes to `t_s`: the buckets up to the one holding it exist
     /// (empty ones too, so a quiet spell reads as zero).
-    pub fn advance(&mut self, t_s: f64) {
+    pub(crate) fn advance(&mut self, t_s: f64) {
         let index = self.index(t_s);
         if self.buckets.is_empty() {
             self.first = index;
@@ -70,7 +70,7 @@ impl Series {
     }
 
     /// Adds one fact with `value` at `t_s` (for a rate, the value is not used).
-    pub fn add(&mut self, t_s: f64, value: f64) {
+    pub(crate) fn add(&mut self, t_s: f64, value: f64) {
         if let Some(b) = self.bucket_mut(t_s) {
             b.count += 1;
             b.sum += value;
@@ -78,7 +78,7 @@ impl Series {
     }
 
     /// Sets a gauge reading at `t_s`; a later reading in the same bucket wins.
-    pub fn set(&mut self, t_s: f64, value: f64) {
+    pub(crate) fn set(&mut self, t_s: f64, value: f64) {
         if let Some(b) = self.bucket_mut(t_s) {
             *b = Bucket {
                 count: 1,
@@ -95,14 +95,14 @@ impl Series {
     }
 
     /// Forgets every bucket (the source restarted).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.buckets.clear();
         self.first = 0;
     }
 
     /// The values to draw, oldest first, each with its bucket's start time;
     /// `None` where a mean has no data.
-    pub fn points(&self) -> Vec<(f64, Option<f64>)> {
+    pub(crate) fn points(&self) -> Vec<(f64, Option<f64>)> {
         let shown = match self.kind {
             SeriesKind::Rate | SeriesKind::Mean => self.buckets.len().saturating_sub(1),
             SeriesKind::Gauge => self.buckets.len(),
@@ -127,7 +127,7 @@ impl Series {
 
 /// A bucket width that gives about `columns` buckets over `span_s`, rounded
 /// up to a readable step (0.1 s … 1 h).
-pub fn bucket_width(span_s: f64, columns: u32) -> f64 {
+pub(crate) fn bucket_width(span_s: f64, columns: u32) -> f64 {
     const STEPS: [f64; 15] = [
         0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
     ];

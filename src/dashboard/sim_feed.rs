@@ -17,9 +17,9 @@ use crate::scenario::Scenario;
 use crate::sim::{SimDuration, SimTime};
 
 /// "Throughput now" is measured over this many simulated seconds.
-pub const NOW_WINDOW_S: u64 = 5;
+pub(crate) const NOW_WINDOW_S: u64 = 5;
 /// The "last minute" figures, simulated seconds.
-pub const MINUTE_S: u64 = 60;
+pub(crate) const MINUTE_S: u64 = 60;
 /// About this many chart buckets over a run's submission window.
 const BUCKETS_PER_RUN: u32 = 100;
 
@@ -112,7 +112,7 @@ impl DashboardState {
 
     /// Simulated time moves to `now`, and the key figures are recomputed
     /// (call it once per frame; `sync_pool` does).
-    pub fn advance(&mut self, now: SimTime) {
+    pub(crate) fn advance(&mut self, now: SimTime) {
         self.move_to(now);
         let sim = self.sim();
         let now = sim.now;
@@ -479,7 +479,7 @@ mod tests {
         };
         let mut s = DashboardState::for_simulation(&scenario, "spike");
         s.advance(SimTime::from_secs(9));
-        assert!(s.events.is_empty());
+        assert_eq!(s.events.len(), 0);
         s.advance(SimTime::from_secs(40));
         let kinds: Vec<EventKind> = s.events.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, [EventKind::SpikeStart, EventKind::SpikeEnd]);

@@ -13,11 +13,11 @@ use super::workers::WorkerView;
 pub use crate::service::core::views::StatusCounts;
 
 /// Events kept in the log.
-pub const EVENT_LOG_CAPACITY: usize = 500;
+pub(crate) const EVENT_LOG_CAPACITY: usize = 500;
 /// Buckets kept per chart (more than the widest screen shows).
-pub const SERIES_CAPACITY: usize = 400;
+pub(crate) const SERIES_CAPACITY: usize = 400;
 /// Pool marks (joins, drains, failures) kept for the charts.
-pub const MARK_CAPACITY: usize = 1000;
+pub(crate) const MARK_CAPACITY: usize = 1000;
 
 /// What the dashboard watches, for the header.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,26 +30,26 @@ pub enum Source {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SimHeader {
     /// What runs: `stress`, `scenario NAME`, `replay FILE`…
-    pub label: String,
-    pub seed: u64,
-    pub scheduler: String,
-    pub now_s: f64,
-    pub horizon_s: f64,
+    pub(crate) label: String,
+    pub(crate) seed: u64,
+    pub(crate) scheduler: String,
+    pub(crate) now_s: f64,
+    pub(crate) horizon_s: f64,
 }
 
 /// A coordinator polled over HTTP.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MonitorHeader {
-    pub url: String,
-    pub scheduler: String,
-    pub uptime_s: f64,
-    pub polls_ok: u64,
-    pub last_poll: PollState,
+    pub(crate) url: String,
+    pub(crate) scheduler: String,
+    pub(crate) uptime_s: f64,
+    pub(crate) polls_ok: u64,
+    pub(crate) last_poll: PollState,
 }
 
 /// How the last poll went.
 #[derive(Clone, Debug, PartialEq)]
-pub enum PollState {
+pub(crate) enum PollState {
     /// No answer yet.
     Waiting,
     Ok,
@@ -61,19 +61,19 @@ pub enum PollState {
 
 /// The headline numbers.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Figures {
+pub(crate) struct Figures {
     /// Scheduling latency of tests first assigned in the last minute, s.
-    pub latency_avg_s: Option<f64>,
-    pub latency_p95_s: Option<f64>,
+    pub(crate) latency_avg_s: Option<f64>,
+    pub(crate) latency_p95_s: Option<f64>,
     /// Tests completed per second over the last few seconds.
-    pub throughput_now: f64,
+    pub(crate) throughput_now: f64,
     /// Tests completed per second over the last minute.
-    pub throughput_minute: f64,
+    pub(crate) throughput_minute: f64,
 }
 
 /// A change to the pool, marked on the charts' time axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum MarkKind {
+pub(crate) enum MarkKind {
     Join,
     Drain,
     Failure,
@@ -81,39 +81,39 @@ pub enum MarkKind {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mark {
-    pub t_s: f64,
-    pub kind: MarkKind,
+    pub(crate) t_s: f64,
+    pub(crate) kind: MarkKind,
 }
 
 /// A window of changed load, seconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SpikeWindow {
-    pub start_s: f64,
-    pub end_s: f64,
+pub(crate) struct SpikeWindow {
+    pub(crate) start_s: f64,
+    pub(crate) end_s: f64,
 }
 
 /// Everything the dashboard shows.
 #[derive(Clone, Debug)]
 pub struct DashboardState {
-    pub source: Source,
-    pub counts: StatusCounts,
-    pub figures: Figures,
+    pub(crate) source: Source,
+    pub(crate) counts: StatusCounts,
+    pub(crate) figures: Figures,
     /// Tests completed per second, per bucket.
-    pub throughput: Series,
+    pub(crate) throughput: Series,
     /// Mean scheduling latency per bucket, seconds.
-    pub latency: Series,
-    pub spikes: Vec<SpikeWindow>,
-    pub marks: VecDeque<Mark>,
+    pub(crate) latency: Series,
+    pub(crate) spikes: Vec<SpikeWindow>,
+    pub(crate) marks: VecDeque<Mark>,
     /// Pending tests for priorities 1 to 5.
-    pub pending_by_priority: [u64; 5],
+    pub(crate) pending_by_priority: [u64; 5],
     /// In id order (a worker keeps its place in the heat strip).
-    pub workers: Vec<WorkerView>,
+    pub(crate) workers: Vec<WorkerView>,
     /// Offline workers not in `workers` (a coordinator lists only its live
     /// ones, and counts the rest).
-    pub unlisted_offline: u64,
-    pub events: EventLog,
+    pub(crate) unlisted_offline: u64,
+    pub(crate) events: EventLog,
     /// The batch command's summary lines, once the run has ended.
-    pub summary: Option<Vec<String>>,
+    pub(crate) summary: Option<Vec<String>>,
     pub(super) feed: Feed,
 }
 
@@ -142,7 +142,7 @@ impl DashboardState {
     }
 
     /// Simulated seconds, or the coordinator's uptime.
-    pub fn now_s(&self) -> f64 {
+    pub(crate) fn now_s(&self) -> f64 {
         match &self.source {
             Source::Simulation(h) => h.now_s,
             Source::Monitor(h) => h.uptime_s,
@@ -150,7 +150,7 @@ impl DashboardState {
     }
 
     /// True once a simulated run has ended (its summary is on screen).
-    pub fn is_finished(&self) -> bool {
+    pub(crate) fn is_finished(&self) -> bool {
         self.summary.is_some()
     }
 

@@ -14,7 +14,7 @@ pub fn parse(text: &str) -> Result<StatusDoc, serde_json::Error> {
 }
 
 /// A worker's status as the dashboard's phases name it.
-pub fn status_name(status: WorkerStatusView) -> &'static str {
+pub(crate) fn status_name(status: WorkerStatusView) -> &'static str {
     match status {
         WorkerStatusView::Active => "active",
         WorkerStatusView::Draining => "draining",

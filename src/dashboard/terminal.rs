@@ -20,40 +20,33 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 static PANIC_HOOK: Once = Once::new();
 
 /// The terminal the dashboard draws on.
-pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+pub(crate) type Tui = Terminal<CrosstermBackend<Stdout>>;
 
 /// Stdout or stdin is not a terminal: the dashboard cannot run (exit 2).
 #[derive(Debug, thiserror::Error)]
 #[error("lbsim dashboard needs a terminal on {stream}; for a run without one use `{batch}`")]
-pub struct NotATerminal {
+pub(crate) struct NotATerminal {
     /// `stdout` (nothing to draw on) or `stdin` (no keys: a finished run
     /// would wait for a `q` that never comes).
-    pub stream: &'static str,
+    pub(crate) stream: &'static str,
     /// The batch command that does the same run.
-    pub batch: String,
-}
-
-impl NotATerminal {
-    /// Bad input: the user can fix the command.
-    pub fn exit_code(&self) -> i32 {
-        2
-    }
+    pub(crate) batch: String,
 }
 
 /// Fails when stdout or stdin is not a terminal, naming `batch`, the
 /// command to use instead (`lbsim stress --workers 20 …`).
-pub fn require_terminal(batch: &str) -> Result<(), NotATerminal> {
+pub(crate) fn require_terminal(batch: &str) -> Result<(), NotATerminal> {
     check_terminal(io::stdout().is_terminal(), batch)?;
     check_keyboard(io::stdin().is_terminal(), batch)
 }
 
 /// The stdout half of `require_terminal`, with the answer given (for tests).
-pub fn check_terminal(is_terminal: bool, batch: &str) -> Result<(), NotATerminal> {
+pub(crate) fn check_terminal(is_terminal: bool, batch: &str) -> Result<(), NotATerminal> {
     check("stdout", is_terminal, batch)
 }
 
 /// The stdin half of `require_terminal`, with the answer given.
-pub fn check_keyboard(is_terminal: bool, batch: &str) -> Result<(), NotATerminal> {
+pub(crate) fn check_keyboard(is_terminal: bool, batch: &str) -> Result<(), NotATerminal> {
     check("stdin", is_terminal, batch)
 }
 
@@ -77,7 +70,7 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     /// Installs the panic hook, enters raw mode and the alternate screen.
     /// If a step fails, what was done is undone before the error returns.
-    pub fn enter() -> io::Result<TerminalGuard> {
+    pub(crate) fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
@@ -87,7 +80,7 @@ impl TerminalGuard {
         Ok(guard)
     }
 
-    pub fn terminal(&mut self) -> &mut Tui {
+    pub(crate) fn terminal(&mut self) -> &mut Tui {
         self.terminal.as_mut().expect("entered")
     }
 }
@@ -100,7 +93,7 @@ impl Drop for TerminalGuard {
 
 /// Leaves the alternate screen, shows the cursor and leaves raw mode, once;
 /// a no-op when the terminal is not held.
-pub fn restore() -> io::Result<()> {
+pub(crate) fn restore() -> io::Result<()> {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return Ok(());
     }
@@ -126,9 +119,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn not_a_terminal_names_the_batch_command_and_exits_2() {
+    fn not_a_terminal_names_the_batch_command() {
         let err = check_terminal(false, "lbsim stress --workers 5").unwrap_err();
-        assert_eq!(err.exit_code(), 2);
         assert_eq!(
             err.to_string(),
             "lbsim dashboard needs a terminal on stdout; for a run without one use `lbsim stress --workers 5`"

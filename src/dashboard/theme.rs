@@ -11,18 +11,18 @@ use super::workers::Phase;
 /// The styles the panes use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Theme {
-    pub is_color: bool,
-    pub header: Style,
-    pub title: Style,
-    pub focused: Style,
-    pub label: Style,
-    pub value: Style,
-    pub dim: Style,
-    pub good: Style,
-    pub warn: Style,
-    pub bad: Style,
-    pub bar: Style,
-    pub spike: Style,
+    pub(crate) is_color: bool,
+    pub(crate) header: Style,
+    pub(crate) title: Style,
+    pub(crate) focused: Style,
+    pub(crate) label: Style,
+    pub(crate) value: Style,
+    pub(crate) dim: Style,
+    pub(crate) good: Style,
+    pub(crate) warn: Style,
+    pub(crate) bad: Style,
+    pub(crate) bar: Style,
+    pub(crate) spike: Style,
 }
 
 impl Theme {
@@ -65,7 +65,7 @@ impl Theme {
 
     /// Monochrome when `NO_COLOR` is set to anything but the empty string
     /// (no-color.org), colour otherwise.
-    pub fn for_no_color(no_color: Option<&OsStr>) -> Theme {
+    pub(crate) fn for_no_color(no_color: Option<&OsStr>) -> Theme {
         match no_color {
             Some(v) if !v.is_empty() => Theme::mono(),
             _ => Theme::color(),
@@ -73,12 +73,12 @@ impl Theme {
     }
 
     /// The theme the environment asks for.
-    pub fn from_env() -> Theme {
+    pub(crate) fn from_env() -> Theme {
         Theme::for_no_color(std::env::var_os("NO_COLOR").as_deref())
     }
 
     /// A load (percent) from calm to hot.
-    pub fn load(&self, pct: f64) -> Style {
+    pub(crate) fn load(&self, pct: f64) -> Style {
         if !self.is_color {
             return Style::new();
         }
@@ -91,7 +91,7 @@ impl Theme {
     }
 
     /// A worker's cell or row: its load's colour, unless it is not working.
-    pub fn phase(&self, phase: Phase, load_pct: f64) -> Style {
+    pub(crate) fn phase(&self, phase: Phase, load_pct: f64) -> Style {
         match phase {
             Phase::Failed => self.bad,
             Phase::Offline => self.dim,

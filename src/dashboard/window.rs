@@ -8,13 +8,13 @@ use crate::sim::{SimDuration, SimTime};
 
 /// Timestamped values within `span` of the latest time seen, oldest first.
 #[derive(Clone, Debug)]
-pub struct TimeWindow {
+pub(crate) struct TimeWindow {
     span: SimDuration,
     items: VecDeque<(SimTime, f64)>,
 }
 
 impl TimeWindow {
-    pub fn new(span: SimDuration) -> TimeWindow {
+    pub(crate) fn new(span: SimDuration) -> TimeWindow {
         TimeWindow {
             span,
             items: VecDeque::new(),
@@ -22,13 +22,13 @@ impl TimeWindow {
     }
 
     /// Adds a fact at `at`; facts come in time order.
-    pub fn push(&mut self, at: SimTime, value: f64) {
+    pub(crate) fn push(&mut self, at: SimTime, value: f64) {
         debug_assert!(self.items.back().is_none_or(|&(t, _)| t <= at));
         self.items.push_back((at, value));
     }
 
     /// Forgets facts at or before `now − span`: the window is `(now − span, now]`.
-    pub fn trim(&mut self, now: SimTime) {
+    pub(crate) fn trim(&mut self, now: SimTime) {
         let Some(cut) = now.0.checked_sub(self.span.0) else {
             return;
         };
@@ -40,7 +40,7 @@ impl TimeWindow {
     /// Facts per second over the last `span` (at most the window's) before
     /// `now`. Before `span` has passed since the run started (time 0), the
     /// count is divided by the time that has passed, not by the whole span.
-    pub fn rate(&self, now: SimTime, span: SimDuration) -> f64 {
+    pub(crate) fn rate(&self, now: SimTime, span: SimDuration) -> f64 {
         let span = span.0.min(self.span.0);
         let covered = span.min(now.0);
         if covered == 0 {
@@ -58,16 +58,8 @@ impl TimeWindow {
     }
 
     /// The values in the window, oldest first.
-    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+    pub(crate) fn values(&self) -> impl Iterator<Item = f64> + '_ {
         self.items.iter().map(|&(_, v)| v)
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 }
 
@@ -91,7 +83,7 @@ mod tests {
         }
         let now = secs(100.0);
         w.trim(now);
-        assert_eq!(w.len(), 600);
+        assert_eq!(w.items.len(), 600);
         assert_eq!(w.rate(now, minute), r);
         assert_eq!(w.rate(now, SimDuration::from_secs(5)), r);
     }
@@ -117,7 +109,7 @@ mod tests {
         assert_eq!(w.values().collect::<Vec<_>>(), vec![2.0]);
         assert_eq!(w.rate(secs(15.0), SimDuration::from_secs(10)), 0.1);
         w.trim(secs(25.0));
-        assert!(w.is_empty());
+        assert!(w.items.is_empty());
         assert_eq!(w.rate(SimTime::ZERO, SimDuration::from_secs(10)), 0.0);
     }
 }

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 /// A worker's state, finer than the balancer's status: thermal phases and a
 /// crash are told apart from plain activity and a graceful leave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Phase {
+pub(crate) enum Phase {
     Active,
     Warming,
     Cooling,
@@ -16,7 +16,7 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 6] = [
+    pub(crate) const ALL: [Phase; 6] = [
         Phase::Active,
         Phase::Warming,
         Phase::Cooling,
@@ -25,7 +25,7 @@ impl Phase {
         Phase::Offline,
     ];
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Phase::Active => "active",
             Phase::Warming => "warming",
@@ -38,7 +38,7 @@ impl Phase {
 
     /// A status as the coordinator writes it (`active`, `draining`, …);
     /// anything unknown reads as offline.
-    pub fn from_status(status: &str) -> Phase {
+    pub(crate) fn from_status(status: &str) -> Phase {
         match status.trim().to_ascii_lowercase().as_str() {
             "active" | "idle" | "busy" | "normal" => Phase::Active,
             "warming" => Phase::Warming,
@@ -50,30 +50,30 @@ impl Phase {
     }
 
     /// True while the worker is part of the pool (not gone or crashed).
-    pub fn is_present(self) -> bool {
+    pub(crate) fn is_present(self) -> bool {
         !matches!(self, Phase::Failed | Phase::Offline)
     }
 }
 
 /// One worker's row.
 #[derive(Clone, Debug, PartialEq)]
-pub struct WorkerView {
+pub(crate) struct WorkerView {
     /// Stable identity across updates (the worker id).
-    pub key: String,
-    pub name: String,
-    pub phase: Phase,
+    pub(crate) key: String,
+    pub(crate) name: String,
+    pub(crate) phase: Phase,
     /// Overall load, percent (0–100): what the balancer weighs.
-    pub load_pct: f64,
-    pub cpu_pct: f64,
-    pub memory_pct: f64,
-    pub gpu_pct: f64,
+    pub(crate) load_pct: f64,
+    pub(crate) cpu_pct: f64,
+    pub(crate) memory_pct: f64,
+    pub(crate) gpu_pct: f64,
     /// Tests it holds now.
-    pub running: u64,
+    pub(crate) running: u64,
 }
 
 impl WorkerView {
     /// True if `filter` (lowercase) is in its name or its phase.
-    pub fn matches(&self, filter: &str) -> bool {
+    pub(crate) fn matches(&self, filter: &str) -> bool {
         filter.is_empty()
             || self.name.to_lowercase().contains(filter)
             || self.phase.label().contains(filter)
@@ -82,7 +82,7 @@ impl WorkerView {
 
 /// How the busiest-workers table is ordered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SortOrder {
+pub(crate) enum SortOrder {
     #[default]
     Load,
     Running,
@@ -90,7 +90,7 @@ pub enum SortOrder {
 }
 
 impl SortOrder {
-    pub fn next(self) -> SortOrder {
+    pub(crate) fn next(self) -> SortOrder {
         match self {
             SortOrder::Load => SortOrder::Running,
             SortOrder::Running => SortOrder::Name,
@@ -98,7 +98,7 @@ impl SortOrder {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             SortOrder::Load => "load",
             SortOrder::Running => "running",
@@ -118,7 +118,7 @@ impl SortOrder {
 
 /// The workers that match `filter`, in `order`: present ones first, so a
 /// crashed or departed worker never hides a busy one.
-pub fn busiest<'a>(
+pub(crate) fn busiest<'a>(
     workers: &'a [WorkerView],
     order: SortOrder,
     filter: &str,
@@ -135,7 +135,7 @@ pub fn busiest<'a>(
 }
 
 /// How many workers are in each phase, in `Phase::ALL` order.
-pub fn phase_counts(workers: &[WorkerView]) -> [u64; 6] {
+pub(crate) fn phase_counts(workers: &[WorkerView]) -> [u64; 6] {
     let mut out = [0; 6];
     for w in workers {
         out[w.phase as usize] += 1;

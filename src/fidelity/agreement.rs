@@ -9,19 +9,19 @@ use std::collections::BTreeMap;
 /// One assignment: when, which test (its place in the recording), which
 /// worker (its place in join order).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Placed {
-    pub t: f64,
-    pub test: usize,
-    pub worker: usize,
+pub(crate) struct Placed {
+    pub(crate) t: f64,
+    pub(crate) test: usize,
+    pub(crate) worker: usize,
 }
 
 /// Who ran what when: every run as (worker, test, start, end).
 #[derive(Clone, Debug, Default)]
-pub struct Spans(pub Vec<(usize, usize, f64, f64)>);
+pub(crate) struct Spans(pub Vec<(usize, usize, f64, f64)>);
 
 impl Spans {
     /// Runs on `worker` that started before `t` and had not ended by it.
-    pub fn running(&self, worker: usize, t: f64) -> usize {
+    pub(crate) fn running(&self, worker: usize, t: f64) -> usize {
         (self.0.iter())
             .filter(|&&(w, _, s, e)| w == worker && s < t && e > t)
             .count()
@@ -56,35 +56,35 @@ impl Spans {
 
 /// Where one side put the test.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Placement {
-    pub t: f64,
-    pub worker: String,
+pub(crate) struct Placement {
+    pub(crate) t: f64,
+    pub(crate) worker: String,
 }
 
 /// The first live decision the replay did not repeat, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Divergence {
+pub(crate) struct Divergence {
     /// 1-based, in the live decisions' order.
-    pub index: u64,
-    pub test: String,
+    pub(crate) index: u64,
+    pub(crate) test: String,
     /// Which assignment of the test it is (1: its first).
-    pub assignment: u32,
-    pub live: Placement,
+    pub(crate) assignment: u32,
+    pub(crate) live: Placement,
     /// `null` when the replay never assigned it that often.
-    pub replay: Option<Placement>,
-    pub why: String,
+    pub(crate) replay: Option<Placement>,
+    pub(crate) why: String,
 }
 
 /// The decisions compared.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Agreement {
-    pub live: u64,
-    pub replayed: u64,
+pub(crate) struct Agreement {
+    pub(crate) live: u64,
+    pub(crate) replayed: u64,
     /// Live decisions the replay also placed on the same worker.
-    pub same_worker: u64,
+    pub(crate) same_worker: u64,
     /// `same_worker` as a share of the live decisions, percent.
-    pub agreement_pct: f64,
-    pub first_divergence: Option<Divergence>,
+    pub(crate) agreement_pct: f64,
+    pub(crate) first_divergence: Option<Divergence>,
 }
 
 /// Decisions keyed by (test, n-th assignment of it).
@@ -109,7 +109,7 @@ fn worker_name(k: usize) -> String {
 
 /// Compares the decisions; `live_spans` and `replay_spans` explain the
 /// first divergence.
-pub fn compare(
+pub(crate) fn compare(
     live: &[Placed],
     replay: &[Placed],
     live_spans: &Spans,

@@ -21,20 +21,20 @@ use std::path::Path;
 
 /// The records a recording holds, as the service would list them.
 #[derive(Default)]
-pub struct LiveRecords {
-    pub tests: Vec<TestView>,
-    pub workers: Vec<WorkerView>,
+pub(crate) struct LiveRecords {
+    pub(crate) tests: Vec<TestView>,
+    pub(crate) workers: Vec<WorkerView>,
     /// The first fact's time (the replay's zero).
-    pub t0: f64,
+    pub(crate) t0: f64,
     /// The last fact about a test.
-    pub end: f64,
+    pub(crate) end: f64,
     test_index: BTreeMap<u64, usize>,
     worker_index: BTreeMap<u64, usize>,
 }
 
 /// Reads the recording's facts into records (the file was read as a trace
 /// already, so a bad line here is unexpected, but still named).
-pub fn read(path: &Path) -> Result<LiveRecords> {
+pub(crate) fn read(path: &Path) -> Result<LiveRecords> {
     let file = crate::input::open(path, crate::input::InputKind::Trace)?;
     let name = path.display().to_string();
     let mut r = LiveRecords::default();
@@ -64,7 +64,7 @@ pub fn read(path: &Path) -> Result<LiveRecords> {
 }
 
 /// The live run's output over `scenario` (the replay's, for its window).
-pub fn output(r: &LiveRecords, scenario: &Scenario) -> RunOutput {
+pub(crate) fn output(r: &LiveRecords, scenario: &Scenario) -> RunOutput {
     let base = TimeBase {
         t0: r.t0,
         speed: 1.0,

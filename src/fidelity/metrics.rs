@@ -8,16 +8,16 @@ use std::fmt::Write;
 
 /// One metric on both sides.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MetricError {
+pub(crate) struct MetricError {
     /// The results JSON's path of it (`turnaround.p95`, `avg_throughput`).
-    pub name: &'static str,
-    pub live: f64,
-    pub model: f64,
+    pub(crate) name: &'static str,
+    pub(crate) live: f64,
+    pub(crate) model: f64,
     /// Relative error of the model, percent; `null` when the live value is
     /// 0 and the model's is not.
-    pub error_pct: Option<f64>,
+    pub(crate) error_pct: Option<f64>,
     /// True for the metrics a tolerance gates (the others are context).
-    pub gated: bool,
+    pub(crate) gated: bool,
 }
 
 /// (name, gated, how to read it). Gated: the figures a user compares; the
@@ -49,7 +49,7 @@ const KEY: &[(&str, bool, Read)] = &[
 ];
 
 /// Relative error of `model` against `live`, percent.
-pub fn error_pct(live: f64, model: f64) -> Option<f64> {
+pub(crate) fn error_pct(live: f64, model: f64) -> Option<f64> {
     if live == model {
         Some(0.0)
     } else if live != 0.0 {
@@ -60,7 +60,7 @@ pub fn error_pct(live: f64, model: f64) -> Option<f64> {
 }
 
 /// The key metrics of both runs.
-pub fn key_metrics(live: &RunOutput, model: &RunOutput) -> Vec<MetricError> {
+pub(crate) fn key_metrics(live: &RunOutput, model: &RunOutput) -> Vec<MetricError> {
     KEY.iter()
         .map(|&(name, gated, get)| {
             let (l, m) = (round6(get(live)), round6(get(model)));
@@ -86,7 +86,7 @@ fn round6(x: f64) -> f64 {
 
 /// The largest error among the gated metrics (infinite when one is
 /// undefined).
-pub fn worst_gated(rows: &[MetricError]) -> f64 {
+pub(crate) fn worst_gated(rows: &[MetricError]) -> f64 {
     rows.iter()
         .filter(|r| r.gated)
         .map(|r| r.error_pct.map_or(f64::INFINITY, f64::abs))
@@ -94,7 +94,7 @@ pub fn worst_gated(rows: &[MetricError]) -> f64 {
 }
 
 /// The side-by-side table; `model` names the model's column.
-pub fn render(rows: &[MetricError], model: &str) -> String {
+pub(crate) fn render(rows: &[MetricError], model: &str) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,

@@ -6,9 +6,9 @@
 //! differs did) and each key metric of the live run beside the replay's.
 //! So a user can gate "the model still matches production".
 
-pub mod agreement;
-pub mod live;
-pub mod metrics;
+pub(crate) mod agreement;
+pub(crate) mod live;
+pub(crate) mod metrics;
 
 use crate::balancer::model::WorkerId;
 use crate::balancer::policy::SchedulerName;
@@ -26,20 +26,20 @@ use std::path::Path;
 
 /// How to replay.
 #[derive(Clone, Debug)]
-pub struct FidelityOptions {
+pub(crate) struct FidelityOptions {
     /// Replay under this policy instead of the recorded one.
-    pub scheduler: Option<SchedulerName>,
-    pub seed: u64,
+    pub(crate) scheduler: Option<SchedulerName>,
+    pub(crate) seed: u64,
     /// Gate: decisions placed elsewhere and each gated metric's error, percent.
-    pub tolerance_pct: f64,
+    pub(crate) tolerance_pct: f64,
     /// How long each replayed run holds its worker.
-    pub run_time: RunTime,
+    pub(crate) run_time: RunTime,
 }
 
 /// How long a replayed run holds its worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RunTime {
+pub(crate) enum RunTime {
     /// From its assignment to its report, as the live balancer saw it
     /// (the run time plus the lease hand-out, start and report round trips).
     Held,
@@ -48,7 +48,7 @@ pub enum RunTime {
 }
 
 impl RunTime {
-    pub fn parse(s: &str) -> std::result::Result<RunTime, String> {
+    pub(crate) fn parse(s: &str) -> std::result::Result<RunTime, String> {
         match s {
             "held" => Ok(RunTime::Held),
             "reported" => Ok(RunTime::Reported),
@@ -59,42 +59,42 @@ impl RunTime {
 
 /// The time runs held their workers beyond their reported run time.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Overhead {
-    pub avg_s: f64,
-    pub max_s: f64,
+pub(crate) struct Overhead {
+    pub(crate) avg_s: f64,
+    pub(crate) max_s: f64,
 }
 
 /// What `lbsim fidelity` found (the `--json` document).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FidelityReport {
-    pub recording: String,
+pub(crate) struct FidelityReport {
+    pub(crate) recording: String,
     /// The policy the recording names (its last session's).
-    pub recorded_scheduler: Option<String>,
+    pub(crate) recorded_scheduler: Option<String>,
     /// The policy the replay ran.
-    pub scheduler: String,
-    pub tests: u64,
-    pub workers: u64,
+    pub(crate) scheduler: String,
+    pub(crate) tests: u64,
+    pub(crate) workers: u64,
     /// `held` (assignment to report) or `reported` (the worker's run time).
-    pub run_time: RunTime,
+    pub(crate) run_time: RunTime,
     /// Recorded load changes applied during the replay (0 for a recording
     /// made before `load` facts existed).
-    pub loads_replayed: u64,
-    pub decisions: Agreement,
+    pub(crate) loads_replayed: u64,
+    pub(crate) decisions: Agreement,
     /// How long a completed run held its worker beyond its reported run
     /// time (lease hand-out, start and report round trips): the replay,
     /// which runs each test for its reported run time, frees workers that
     /// much sooner.
-    pub live_overhead: Overhead,
-    pub metrics: Vec<MetricError>,
-    pub tolerance_pct: f64,
+    pub(crate) live_overhead: Overhead,
+    pub(crate) metrics: Vec<MetricError>,
+    pub(crate) tolerance_pct: f64,
     /// The largest of: the share of decisions placed elsewhere, and each
     /// gated metric's error (percent).
-    pub worst_pct: f64,
-    pub within_tolerance: bool,
+    pub(crate) worst_pct: f64,
+    pub(crate) within_tolerance: bool,
 }
 
 /// Replays the recording and compares.
-pub fn fidelity(path: &Path, o: &FidelityOptions) -> Result<FidelityReport> {
+pub(crate) fn fidelity(path: &Path, o: &FidelityOptions) -> Result<FidelityReport> {
     let trace = Trace::load(path, Some(TraceFormat::Recording))?;
     let file = path.display().to_string();
     let pool = trace.recorded.clone().unwrap_or_default();
@@ -290,7 +290,7 @@ fn overhead(r: &live::LiveRecords) -> Overhead {
 }
 
 /// The report as text.
-pub fn render(r: &FidelityReport) -> String {
+pub(crate) fn render(r: &FidelityReport) -> String {
     use std::fmt::Write;
     let mut t = String::new();
     let _ = writeln!(

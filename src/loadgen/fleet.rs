@@ -16,32 +16,32 @@ use std::time::Duration;
 
 /// A run's planned length (seconds of scenario time) and outcome, by test
 /// id and attempt; `None` falls back to the expected duration.
-pub type RunPlan = Arc<dyn Fn(u64, u32) -> Option<(f64, bool)> + Send + Sync>;
+pub(crate) type RunPlan = Arc<dyn Fn(u64, u32) -> Option<(f64, bool)> + Send + Sync>;
 
 /// How the fleet behaves.
 #[derive(Clone)]
-pub struct FleetOptions {
-    pub workers: Vec<WorkerRegistration>,
+pub(crate) struct FleetOptions {
+    pub(crate) workers: Vec<WorkerRegistration>,
     /// Wall seconds per second of run time (0: complete at once).
-    pub time_scale: f64,
+    pub(crate) time_scale: f64,
     /// Probability that a run reports failure.
-    pub fail_rate: f64,
-    pub seed: u64,
-    pub plan: Option<RunPlan>,
+    pub(crate) fail_rate: f64,
+    pub(crate) seed: u64,
+    pub(crate) plan: Option<RunPlan>,
 }
 
 /// What the fleet did.
 #[derive(Debug, Default)]
-pub struct FleetCounters {
-    pub registered: AtomicU64,
-    pub completed: AtomicU64,
-    pub failed: AtomicU64,
-    pub cancelled: AtomicU64,
-    pub errors: AtomicU64,
+pub(crate) struct FleetCounters {
+    pub(crate) registered: AtomicU64,
+    pub(crate) completed: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) cancelled: AtomicU64,
+    pub(crate) errors: AtomicU64,
 }
 
 /// A running fleet; `stop` drains it.
-pub struct Fleet {
+pub(crate) struct Fleet {
     shared: Arc<Shared>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
@@ -57,7 +57,7 @@ struct Shared {
 
 impl Fleet {
     /// Registers every worker, then returns with them working.
-    pub fn start(client: Client, options: FleetOptions) -> Result<Fleet, ClientError> {
+    pub(crate) fn start(client: Client, options: FleetOptions) -> Result<Fleet, ClientError> {
         let rng = crate::sim::RngStreams::new(options.seed).stream(crate::sim::Stream::Churn);
         let shared = Arc::new(Shared {
             client,
@@ -79,13 +79,9 @@ impl Fleet {
         Ok(Fleet { shared, threads })
     }
 
-    pub fn counters(&self) -> &FleetCounters {
-        &self.shared.counters
-    }
-
     /// Drains every worker and waits for the runs in progress to end;
     /// returns (completed, failed) runs.
-    pub fn stop(self) -> (u64, u64) {
+    pub(crate) fn stop(self) -> (u64, u64) {
         self.shared.stop.store(true, Ordering::SeqCst);
         for t in self.threads {
             let _ = t.join();

@@ -3,7 +3,7 @@
 //! (`playback`, behind `lbsim load`), and the results JSON computed from
 //! the service's own records (`results`).
 
-pub mod fleet;
+pub(crate) mod fleet;
 
 use crate::balancer::model::WorkerSpec;
 use crate::scenario::Scenario;
@@ -12,7 +12,7 @@ use crate::sim::RngStreams;
 use crate::workload::Pool;
 
 /// The registration a fake worker with this spec sends.
-pub fn registration(spec: &WorkerSpec, name: String) -> WorkerRegistration {
+pub(crate) fn registration(spec: &WorkerSpec, name: String) -> WorkerRegistration {
     WorkerRegistration {
         memory_gb: spec.memory_gb,
         cpu_cores: spec.cpu_cores,
@@ -31,19 +31,19 @@ pub fn registration(spec: &WorkerSpec, name: String) -> WorkerRegistration {
 
 /// The scenario's initial pool, drawn exactly as the simulator draws it
 /// (same seed, same workers).
-pub fn initial_pool(scenario: &Scenario) -> Vec<WorkerSpec> {
+pub(crate) fn initial_pool(scenario: &Scenario) -> Vec<WorkerSpec> {
     let mut pool = Pool::new(scenario, &RngStreams::new(scenario.seed));
     (0..scenario.workers).map(|_| pool.draw_worker()).collect()
 }
 
-pub mod playback;
-pub mod prediction;
-pub mod results;
+pub(crate) mod playback;
+pub(crate) mod prediction;
+pub(crate) mod results;
 
 /// The results document of a live run: the simulator's document, plus a
 /// `live` section saying where and how it was measured. The one place a
 /// load run's results are laid out.
-pub fn results_doc(
+pub(crate) fn results_doc(
     out: &crate::engine::RunOutput,
     url: &str,
     speed: f64,

@@ -22,36 +22,34 @@ use std::time::{Duration, Instant};
 
 /// What to play, and where.
 #[derive(Clone, Debug)]
-pub struct LoadOptions {
-    pub scenario: Scenario,
-    pub url: String,
-    pub token: Option<String>,
+pub(crate) struct LoadOptions {
+    pub(crate) scenario: Scenario,
+    pub(crate) url: String,
+    pub(crate) token: Option<String>,
     /// Scenario seconds per wall second.
-    pub speed: f64,
+    pub(crate) speed: f64,
     /// Start the scenario's pool as embedded fake workers.
-    pub embedded_workers: bool,
+    pub(crate) embedded_workers: bool,
 }
 
 /// What a load run measured.
-pub struct LoadRun {
-    pub out: RunOutput,
+pub(crate) struct LoadRun {
+    pub(crate) out: RunOutput,
     /// Test ids the service gave, in arrival order.
-    pub test_ids: Vec<u64>,
-    pub wall_s: f64,
+    pub(crate) test_ids: Vec<u64>,
+    pub(crate) wall_s: f64,
     /// What `/v1/status` names as the coordinator's policy.
-    pub scheduler: String,
+    pub(crate) scheduler: String,
     /// The workers registered when the load started (before any embedded
     /// worker): the external fleet, for the prediction.
-    pub fleet: Vec<crate::service::api::WorkerView>,
+    pub(crate) fleet: Vec<crate::service::api::WorkerView>,
 }
 
 /// Why a load run failed.
 #[derive(Debug, thiserror::Error)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     #[error(transparent)]
     Client(#[from] ClientError),
-    #[error("{0}")]
-    Run(String),
 }
 
 #[allow(clippy::disallowed_methods)] // wall-clock playback is the point
@@ -71,7 +69,7 @@ fn status_time(status: &serde_json::Value) -> f64 {
 }
 
 /// Plays the scenario and returns its measured output.
-pub fn play(o: &LoadOptions) -> Result<LoadRun, LoadError> {
+pub(crate) fn play(o: &LoadOptions) -> Result<LoadRun, LoadError> {
     let client = Client::new(&o.url, o.token.clone());
     let s = &o.scenario;
     let streams = RngStreams::new(s.seed);

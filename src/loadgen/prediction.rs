@@ -25,7 +25,7 @@ use crate::workload::{Arrival, ArrivalSource, SyntheticArrivals};
 
 /// Which fleet ran the tests.
 #[derive(Clone, Debug)]
-pub enum PredictedFleet<'a> {
+pub(crate) enum PredictedFleet<'a> {
     /// The scenario's pool, run by `lbsim load` itself.
     Embedded,
     /// Workers of their own (`lbsim worker --time-scale S`): the ones
@@ -39,7 +39,7 @@ pub enum PredictedFleet<'a> {
 
 /// The scenario as the live side plays it: drift, thermal phases,
 /// contention, random churn and retries off; every worker at speed 1.
-pub fn like_live(s: &Scenario, scheduler: SchedulerName) -> Scenario {
+pub(crate) fn like_live(s: &Scenario, scheduler: SchedulerName) -> Scenario {
     let mut p = s.clone();
     p.scheduler = scheduler;
     p.load.enabled = false;
@@ -54,7 +54,7 @@ pub fn like_live(s: &Scenario, scheduler: SchedulerName) -> Scenario {
 }
 
 /// Runs the prediction.
-pub fn predict(
+pub(crate) fn predict(
     s: &Scenario,
     scheduler: SchedulerName,
     fleet: &PredictedFleet,

@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 
 /// The pool as the records describe it at the current moment of the replay.
 #[derive(Default)]
-pub struct RecordedPool {
+pub(crate) struct RecordedPool {
     workers: Vec<WorkerState>,
     totals: PoolTotals,
     pending: usize,
@@ -54,9 +54,9 @@ enum Kind {
 
 /// How service times map to the scenario's: `(t - t0) × speed` seconds.
 #[derive(Clone, Copy, Debug)]
-pub struct TimeBase {
-    pub t0: f64,
-    pub speed: f64,
+pub(crate) struct TimeBase {
+    pub(crate) t0: f64,
+    pub(crate) speed: f64,
 }
 
 impl TimeBase {
@@ -75,7 +75,7 @@ struct Replay<'a> {
 
 /// The live run's output: `tests` are the run's tests in id order,
 /// `workers` every worker of the service, `end` the service time at the end.
-pub fn from_records(
+pub(crate) fn from_records(
     scenario: &Scenario,
     tests: &[TestView],
     workers: &[WorkerView],

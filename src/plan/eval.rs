@@ -19,23 +19,23 @@ use serde_json::Value;
 /// What a plan runs: the source's request (no outputs), and for a
 /// scenario, the worker profile `--profile` puts in place of its own.
 #[derive(Clone, Debug)]
-pub struct PlanSource {
-    pub request: RunRequest,
-    pub profile: Option<WorkerProfile>,
+pub(crate) struct PlanSource {
+    pub(crate) request: RunRequest,
+    pub(crate) profile: Option<WorkerProfile>,
 }
 
 /// One replication's result.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// Every test reached a final state before the horizon.
-    pub finished: bool,
+    pub(crate) finished: bool,
     /// Each target's metric, in the order of the targets.
-    pub values: Vec<f64>,
+    pub(crate) values: Vec<f64>,
 }
 
 impl PlanSource {
     /// The run of `workers` workers under `scheduler` with `seed`.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         env: &EnvSettings,
         workers: u32,
@@ -66,7 +66,7 @@ impl PlanSource {
     /// capacity does not grow with the worker count (an SWF machine is
     /// split N ways; a recording runs its recorded fleet) needs a
     /// `--cluster` to plan on.
-    pub fn check(&self, env: &EnvSettings) -> Result<SchedulerName> {
+    pub(crate) fn check(&self, env: &EnvSettings) -> Result<SchedulerName> {
         let prepared = self.request.prepare(env)?;
         if let (Some(t), Source::Trace(source)) = (prepared.trace(), &self.request.source) {
             let fixed = matches!(t.format, TraceFormat::Swf | TraceFormat::Recording);
@@ -88,7 +88,7 @@ impl PlanSource {
     }
 
     /// One replication, reduced to the targets' metrics.
-    pub fn sample(
+    pub(crate) fn sample(
         &self,
         env: &EnvSettings,
         targets: &[Target],
@@ -130,7 +130,7 @@ fn as_pool(e: Error, workers: u32) -> Error {
 }
 
 /// The parts of the results JSON a target may name: `metrics` and `run`.
-pub fn metrics_doc(output: &RunOutput) -> Result<Value> {
+pub(crate) fn metrics_doc(output: &RunOutput) -> Result<Value> {
     let to = |v: serde_json::Result<Value>| v.map_err(|e| Error::Run(format!("results: {e}")));
     Ok(serde_json::json!({
         "metrics": to(serde_json::to_value(&output.metrics))?,
@@ -140,7 +140,7 @@ pub fn metrics_doc(output: &RunOutput) -> Result<Value> {
 
 /// The derived metrics, counted from every test's final record.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Tally {
+pub(crate) struct Tally {
     tests: u64,
     waited: u64,
     first_submit: Option<SimTime>,
@@ -149,7 +149,7 @@ pub struct Tally {
 
 impl Tally {
     /// Last test's end minus the first submission, seconds (0 for none).
-    pub fn makespan(&self) -> f64 {
+    pub(crate) fn makespan(&self) -> f64 {
         match (self.first_submit, self.last_end) {
             (Some(a), Some(b)) if b > a => b.as_secs_f64() - a.as_secs_f64(),
             _ => 0.0,
@@ -157,7 +157,7 @@ impl Tally {
     }
 
     /// Share of the tests that waited at all (0 for none).
-    pub fn p_wait(&self) -> f64 {
+    pub(crate) fn p_wait(&self) -> f64 {
         if self.tests == 0 {
             0.0
         } else {

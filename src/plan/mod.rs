@@ -15,12 +15,12 @@
 
 mod eval;
 mod report;
-pub mod search;
-pub mod targets;
+pub(crate) mod search;
+pub(crate) mod targets;
 
-pub use eval::{metrics_doc, PlanSource, Sample, Tally};
-pub use report::{charts, text};
-pub use targets::{Direction, Target};
+pub(crate) use eval::{metrics_doc, PlanSource, Sample};
+pub(crate) use report::{charts, text};
+pub(crate) use targets::Target;
 
 use crate::balancer::policy::SchedulerName;
 use crate::error::Result;
@@ -32,77 +32,78 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
 /// How the confidence intervals are computed, as the plan states it.
-pub const CONFIDENCE: &str = "95 % Student t: mean ± t(0.975, R-1)·s/√R over the R replications";
+pub(crate) const CONFIDENCE: &str =
+    "95 % Student t: mean ± t(0.975, R-1)·s/√R over the R replications";
 
 /// What a pool must do to meet a target, as the plan states it.
-pub const RULE: &str = "a pool meets a target when the mean over its replications does, and every run finished every test";
+pub(crate) const RULE: &str = "a pool meets a target when the mean over its replications does, and every run finished every test";
 
 /// What to plan.
 #[derive(Clone, Debug)]
-pub struct PlanOptions {
-    pub targets: Vec<Target>,
-    pub schedulers: Vec<SchedulerName>,
-    pub replications: u32,
-    pub seed: u64,
-    pub min: u32,
-    pub max: u32,
+pub(crate) struct PlanOptions {
+    pub(crate) targets: Vec<Target>,
+    pub(crate) schedulers: Vec<SchedulerName>,
+    pub(crate) replications: u32,
+    pub(crate) seed: u64,
+    pub(crate) min: u32,
+    pub(crate) max: u32,
     /// Threads running replications.
-    pub jobs: usize,
+    pub(crate) jobs: usize,
 }
 
 /// A finished plan: what was asked and, per policy, the curve and answer.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Plan {
-    pub source: String,
-    pub targets: Vec<Target>,
-    pub replications: u32,
+pub(crate) struct Plan {
+    pub(crate) source: String,
+    pub(crate) targets: Vec<Target>,
+    pub(crate) replications: u32,
     /// The seeds of the replications, the same at every pool size.
-    pub seeds: Vec<u64>,
-    pub confidence: &'static str,
-    pub rule: &'static str,
-    pub min: u32,
-    pub max: u32,
-    pub policies: Vec<PolicyPlan>,
+    pub(crate) seeds: Vec<u64>,
+    pub(crate) confidence: &'static str,
+    pub(crate) rule: &'static str,
+    pub(crate) min: u32,
+    pub(crate) max: u32,
+    pub(crate) policies: Vec<PolicyPlan>,
 }
 
 /// One policy's search.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PolicyPlan {
-    pub scheduler: SchedulerName,
+pub(crate) struct PolicyPlan {
+    pub(crate) scheduler: SchedulerName,
     /// The smallest pool that met every target; `null` if `max` missed.
-    pub workers: Option<u32>,
+    pub(crate) workers: Option<u32>,
     /// Every metric moved the target's way as the pool grew, over the
     /// evaluated pools, and no pool met below one that missed.
-    pub monotone: bool,
-    pub warnings: Vec<String>,
+    pub(crate) monotone: bool,
+    pub(crate) warnings: Vec<String>,
     /// Every evaluated pool, smallest first.
-    pub curve: Vec<Point>,
+    pub(crate) curve: Vec<Point>,
 }
 
 /// One evaluated pool size.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Point {
-    pub workers: u32,
+pub(crate) struct Point {
+    pub(crate) workers: u32,
     /// Every replication finished every test before the horizon.
-    pub finished: bool,
-    pub meets: bool,
+    pub(crate) finished: bool,
+    pub(crate) meets: bool,
     /// One per target, in the order of the targets.
-    pub metrics: Vec<MetricPoint>,
+    pub(crate) metrics: Vec<MetricPoint>,
 }
 
 /// One target's metric at one pool size.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MetricPoint {
-    pub metric: String,
-    pub mean: f64,
+pub(crate) struct MetricPoint {
+    pub(crate) metric: String,
+    pub(crate) mean: f64,
     /// `null` with a single replication.
-    pub ci95: Option<(f64, f64)>,
+    pub(crate) ci95: Option<(f64, f64)>,
     /// Each replication's value, in seed order.
-    pub values: Vec<f64>,
+    pub(crate) values: Vec<f64>,
 }
 
 /// Runs the search for every policy of `opts` on `source`.
-pub fn plan(
+pub(crate) fn plan(
     source: &PlanSource,
     name: &str,
     opts: &PlanOptions,
@@ -165,7 +166,7 @@ pub fn plan(
 
 /// Checks every target's metric against the results of a real (tiny) run,
 /// before a plan runs anything long.
-pub fn check_targets(targets: &[Target]) -> Result<()> {
+pub(crate) fn check_targets(targets: &[Target]) -> Result<()> {
     let scenario = crate::scenario::StressOptions {
         workers: 1,
         tests: 1,

@@ -7,7 +7,7 @@ use crate::visualize::{Body, Chart, Panel, Scale, Series};
 
 /// The plan as printed: a header, then each policy's curve and notes, then
 /// the answers.
-pub fn text(plan: &Plan) -> String {
+pub(crate) fn text(plan: &Plan) -> String {
     let targets: Vec<String> = plan.targets.iter().map(|t| t.label()).collect();
     let mut out = format!(
         "plan {}: smallest pool meeting {}, workers {}..{}\n",
@@ -90,7 +90,7 @@ fn curve(p: &PolicyPlan, targets: &[String]) -> String {
 
 /// One chart per target: the mean against the pool for each policy (the
 /// runs that finished), and the bound as a flat line.
-pub fn charts(plan: &Plan) -> Vec<Chart> {
+pub(crate) fn charts(plan: &Plan) -> Vec<Chart> {
     (plan.targets.iter().enumerate())
         .map(|(i, t)| {
             let mut panel = Panel::new(

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// Where one policy's search stands.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Search {
+pub(crate) struct Search {
     min: u32,
     max: u32,
     state: State,
@@ -29,7 +29,7 @@ enum State {
 
 impl Search {
     /// A search over `min..=max` (`1 <= min <= max`).
-    pub fn new(min: u32, max: u32) -> Search {
+    pub(crate) fn new(min: u32, max: u32) -> Search {
         Search {
             min,
             max,
@@ -41,7 +41,7 @@ impl Search {
     }
 
     /// The pool to evaluate next; `None` once the answer is known.
-    pub fn next(&self) -> Option<u32> {
+    pub(crate) fn next(&self) -> Option<u32> {
         match self.state {
             State::Bracket { probe, .. } => Some(probe),
             State::Bisect { lo, hi } => Some(lo + (hi - lo) / 2),
@@ -50,7 +50,7 @@ impl Search {
     }
 
     /// Takes whether the pool [`Search::next`] gave met every target.
-    pub fn record(&mut self, met: bool) {
+    pub(crate) fn record(&mut self, met: bool) {
         let Some(pool) = self.next() else { return };
         self.state = match (self.state, met) {
             (State::Bracket { missed: None, .. }, true) => State::Done(Some(pool)),
@@ -73,15 +73,11 @@ impl Search {
 
     /// The smallest pool that met every target (once done), `None` while
     /// searching or when even `--max` missed.
-    pub fn answer(&self) -> Option<u32> {
+    pub(crate) fn answer(&self) -> Option<u32> {
         match self.state {
             State::Done(a) => a,
             _ => None,
         }
-    }
-
-    pub fn min(&self) -> u32 {
-        self.min
     }
 }
 
@@ -95,18 +91,18 @@ fn bisect(lo: u32, hi: u32) -> State {
 
 /// Two evaluated pools where a larger pool did worse.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Reversal {
-    pub from: u32,
-    pub from_value: f64,
-    pub to: u32,
-    pub to_value: f64,
+pub(crate) struct Reversal {
+    pub(crate) from: u32,
+    pub(crate) from_value: f64,
+    pub(crate) to: u32,
+    pub(crate) to_value: f64,
 }
 
 /// The first neighbouring pair of `points` (pool, mean; sorted by pool)
 /// where the metric moves against the target: up for `<=`, down for `>=`,
 /// as more workers join. Differences within 1e-9 of the values count as
 /// equal (sums of the same floats in another order).
-pub fn first_reversal(points: &[(u32, f64)], direction: Direction) -> Option<Reversal> {
+pub(crate) fn first_reversal(points: &[(u32, f64)], direction: Direction) -> Option<Reversal> {
     points.windows(2).find_map(|w| {
         let ((a, x), (b, y)) = (w[0], w[1]);
         let slack = 1e-9 * x.abs().max(y.abs());
@@ -126,7 +122,7 @@ pub fn first_reversal(points: &[(u32, f64)], direction: Direction) -> Option<Rev
 /// The first evaluated pool that met every target while a larger one
 /// missed: (the one that met, the larger one that missed). The answer of
 /// a search assumes this never happens.
-pub fn first_met_then_missed(points: &[(u32, bool)]) -> Option<(u32, u32)> {
+pub(crate) fn first_met_then_missed(points: &[(u32, bool)]) -> Option<(u32, u32)> {
     let (met, _) = points.iter().find(|(_, m)| *m)?;
     let (missed, _) = points.iter().find(|(p, m)| p > met && !*m)?;
     Some((*met, *missed))

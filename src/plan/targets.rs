@@ -14,11 +14,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// The metrics computed from the tests themselves, not read from the file.
-pub const DERIVED: [&str; 2] = ["makespan", "p_wait"];
+pub(crate) const DERIVED: [&str; 2] = ["makespan", "p_wait"];
 
 /// Whether a target bounds its metric from above or below.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Direction {
+pub(crate) enum Direction {
     #[serde(rename = "<=")]
     AtMost,
     #[serde(rename = ">=")]
@@ -26,7 +26,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Direction::AtMost => "<=",
             Direction::AtLeast => ">=",
@@ -34,7 +34,7 @@ impl Direction {
     }
 
     /// Whether `value` meets the bound.
-    pub fn meets(self, value: f64, bound: f64) -> bool {
+    pub(crate) fn meets(self, value: f64, bound: f64) -> bool {
         match self {
             Direction::AtMost => value <= bound,
             Direction::AtLeast => value >= bound,
@@ -44,17 +44,17 @@ impl Direction {
 
 /// One `--target`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Target {
+pub(crate) struct Target {
     /// The metric as the user wrote it (`wait.avg`, `makespan`).
-    pub metric: String,
+    pub(crate) metric: String,
     #[serde(rename = "op")]
-    pub direction: Direction,
-    pub value: f64,
+    pub(crate) direction: Direction,
+    pub(crate) value: f64,
 }
 
 impl Target {
     /// Parses `METRIC<=X` or `METRIC>=X` (spaces allowed around each part).
-    pub fn parse(text: &str) -> Result<Target> {
+    pub(crate) fn parse(text: &str) -> Result<Target> {
         let bad = |why: &str| Error::invalid("--target", format!("'{text}': {why}"));
         let (metric, direction, value) = if let Some((m, v)) = text.split_once("<=") {
             (m, Direction::AtMost, v)
@@ -78,13 +78,13 @@ impl Target {
     }
 
     /// The `METRIC<=X` form, for tables and titles.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{}{}{}", self.metric, self.direction.as_str(), self.value)
     }
 
     /// Checks the metric against a results document: a derived name, or a
     /// path that ends at a number. The error lists the closest names.
-    pub fn check(&self, doc: &Value) -> Result<()> {
+    pub(crate) fn check(&self, doc: &Value) -> Result<()> {
         if DERIVED.contains(&self.metric.as_str()) || lookup(doc, &self.metric).is_some() {
             return Ok(());
         }
@@ -103,7 +103,7 @@ impl Target {
 
 /// The number at `path` (dots between keys) under `metrics`, else from the
 /// document's root.
-pub fn lookup(doc: &Value, path: &str) -> Option<f64> {
+pub(crate) fn lookup(doc: &Value, path: &str) -> Option<f64> {
     let walk = |mut v: &Value| {
         for key in path.split('.') {
             v = v.as_object()?.get(key)?;
@@ -115,7 +115,7 @@ pub fn lookup(doc: &Value, path: &str) -> Option<f64> {
 
 /// Every numeric path of a document, those under `metrics` without the
 /// prefix, plus the derived names; sorted.
-pub fn metric_names(doc: &Value) -> Vec<String> {
+pub(crate) fn metric_names(doc: &Value) -> Vec<String> {
     let mut out: Vec<String> = DERIVED.iter().map(|s| s.to_string()).collect();
     if let Some(m) = doc.get("metrics") {
         leaves(m, "", &mut out);

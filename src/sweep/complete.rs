@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 
 /// One input of a merge: its name, its rows and its shard record.
 pub struct ShardFile {
-    pub name: String,
-    pub file: ResultsFile,
-    pub record: Option<ShardRecord>,
+    pub(crate) name: String,
+    pub(crate) file: ResultsFile,
+    pub(crate) record: Option<ShardRecord>,
 }
 
 /// The grid the inputs must make up.

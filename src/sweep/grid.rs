@@ -80,7 +80,7 @@ fn in_base(e: Error, file: &str) -> Error {
 /// of a config scenario (the embedded default config, or `LB_CONFIG_PATH`),
 /// or `{"scenario": NAME, "config": FILE}`. Each becomes a run request, so
 /// a base gets the same defaults as the command line.
-pub fn resolve_base(base: &Value, file: &str, env: &EnvSettings) -> Result<Scenario> {
+pub(crate) fn resolve_base(base: &Value, file: &str, env: &EnvSettings) -> Result<Scenario> {
     let bad = |location: &str, message: String| {
         Error::bad_file(file.to_string(), location.to_string(), message)
     };
@@ -142,15 +142,15 @@ impl StressBase {
 
 /// One swept field.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Axis {
+pub(crate) struct Axis {
     /// Dotted path into the scenario's JSON (`test_profile.failure_probability`).
-    pub path: String,
-    pub values: Vec<Value>,
+    pub(crate) path: String,
+    pub(crate) values: Vec<Value>,
 }
 
 /// Where a run's seed comes from.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Seeds {
+pub(crate) enum Seeds {
     /// Replication r runs with the cell scenario's seed + r.
     Offsets(usize),
     /// Replication r runs with the r-th listed seed.
@@ -161,15 +161,15 @@ pub enum Seeds {
 #[derive(Clone, Debug)]
 pub struct Cell {
     /// Position in grid order (the `cell` column).
-    pub index: usize,
+    pub(crate) index: usize,
     /// Index of the axis point (the `point` column).
-    pub point: usize,
-    pub replication: usize,
+    pub(crate) point: usize,
+    pub(crate) replication: usize,
     /// This point's value of each axis, in axis order.
-    pub values: Vec<Value>,
-    pub scenario: Scenario,
+    pub(crate) values: Vec<Value>,
+    pub(crate) scenario: Scenario,
     /// Hash of the resolved scenario, seed and lbsim version.
-    pub key: String,
+    pub(crate) key: String,
 }
 
 /// A validated grid. Cells are numbered point-major (the first axis varies
@@ -179,8 +179,8 @@ pub struct Cell {
 pub struct Grid {
     file: String,
     base: Value,
-    pub axes: Vec<Axis>,
-    pub seeds: Seeds,
+    pub(crate) axes: Vec<Axis>,
+    pub(crate) seeds: Seeds,
     baseline: Option<String>,
     /// The environment the grid was read in: its config path and worker
     /// limit serve every cell.
@@ -271,21 +271,21 @@ impl Grid {
         Ok(self)
     }
 
-    pub fn file(&self) -> &str {
+    pub(crate) fn file(&self) -> &str {
         &self.file
     }
 
     /// The environment every cell runs in.
-    pub fn env(&self) -> &EnvSettings {
+    pub(crate) fn env(&self) -> &EnvSettings {
         &self.env
     }
 
     /// Number of axis points (the product of the axis lengths).
-    pub fn points(&self) -> usize {
+    pub(crate) fn points(&self) -> usize {
         self.axes.iter().map(|a| a.values.len()).product()
     }
 
-    pub fn replications(&self) -> usize {
+    pub(crate) fn replications(&self) -> usize {
         match &self.seeds {
             Seeds::Offsets(r) => *r,
             Seeds::Listed(list) => list.len(),
@@ -293,7 +293,7 @@ impl Grid {
     }
 
     /// Number of cells (points × replications).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.points() * self.replications()
     }
 
@@ -315,7 +315,7 @@ impl Grid {
     /// derives from (the resolved base, the axes, the seeds, the lbsim
     /// version), so two files with the same hash hold cells of one grid.
     /// Cheap: no cell is built.
-    pub fn hash(&self) -> String {
+    pub(crate) fn hash(&self) -> String {
         let axes: Vec<(&str, &Vec<Value>)> = self
             .axes
             .iter()
@@ -336,7 +336,7 @@ impl Grid {
     }
 
     /// The cell at `index` in grid order.
-    pub fn cell(&self, index: usize) -> Result<Cell> {
+    pub(crate) fn cell(&self, index: usize) -> Result<Cell> {
         let reps = self.replications();
         let (point, replication) = (index / reps, index % reps);
         let scenario = self.scenario_at(point, replication)?;
@@ -352,7 +352,7 @@ impl Grid {
     }
 
     /// The axis values of a point: mixed radix, the last axis fastest.
-    pub fn point_values(&self, point: usize) -> Vec<Value> {
+    pub(crate) fn point_values(&self, point: usize) -> Vec<Value> {
         let mut rest = point;
         let mut values: Vec<Value> = self
             .axes
@@ -479,7 +479,7 @@ impl Grid {
 
 /// A value as it appears in a CSV cell: strings bare, anything else as
 /// compact JSON.
-pub fn value_text(v: &Value) -> String {
+pub(crate) fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -488,7 +488,7 @@ pub fn value_text(v: &Value) -> String {
 
 /// Replaces the value at a dotted path; every step must already exist, so
 /// a typo is an error and not a silently ignored new field.
-pub fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
+pub(crate) fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
     let mut here = root;
     for (depth, step) in path.split('.').enumerate() {
         let so_far = path.split('.').take(depth).collect::<Vec<_>>().join(".");

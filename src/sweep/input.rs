@@ -8,12 +8,12 @@ use std::io::Read;
 use std::path::Path;
 
 /// Largest input: a million-cell grid (the grid limit) at 1 KiB a row.
-pub const MAX_INPUT_BYTES: usize = 1 << 30;
+pub(crate) const MAX_INPUT_BYTES: usize = 1 << 30;
 /// Longest line: far above any row, far below memory.
-pub const MAX_LINE_BYTES: usize = 1 << 20;
+pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Reads and parses a results file, checking its values.
-pub fn read_results(path: &Path) -> Result<ResultsFile> {
+pub(crate) fn read_results(path: &Path) -> Result<ResultsFile> {
     let name = path.display().to_string();
     let text = read_capped(path, MAX_INPUT_BYTES, MAX_LINE_BYTES)?;
     let file = ResultsFile::parse(&text, &name)?;

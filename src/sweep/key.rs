@@ -7,7 +7,7 @@ use crate::scenario::Scenario;
 
 /// The cell key: 16 lowercase hex digits. The scenario already holds its
 /// seed; the seed is hashed again so the key says what it covers.
-pub fn cell_key(scenario: &Scenario) -> String {
+pub(crate) fn cell_key(scenario: &Scenario) -> String {
     let json = serde_json::to_string(scenario).unwrap_or_default();
     let text = format!(
         "lbsim {}\nseed {}\n{json}",

@@ -11,14 +11,14 @@ use std::collections::BTreeMap;
 /// Joined results: the file's text and the cells missing below the
 /// highest one (a shard not run yet, or interrupted).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Merged {
-    pub text: String,
-    pub rows: usize,
-    pub missing: Vec<usize>,
+pub(crate) struct Merged {
+    pub(crate) text: String,
+    pub(crate) rows: usize,
+    pub(crate) missing: Vec<usize>,
 }
 
 /// Joins read files (each named for errors) into one, rows in grid order.
-pub fn merge(inputs: &[(String, ResultsFile)]) -> Result<Merged> {
+pub(crate) fn merge(inputs: &[(String, ResultsFile)]) -> Result<Merged> {
     let mut header: Option<&str> = None;
     let mut rows: BTreeMap<usize, &str> = BTreeMap::new();
     for (name, file) in inputs {

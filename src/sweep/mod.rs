@@ -43,26 +43,30 @@ mod stop;
 mod suite;
 mod summary;
 
-pub use complete::{check as check_complete, ShardFile};
-pub use grid::{resolve_base, set_path, value_text, Axis, Cell, Grid, Seeds};
-pub use input::{read_results, MAX_INPUT_BYTES, MAX_LINE_BYTES};
-pub use key::cell_key;
-pub use merge::{merge, Merged};
-pub use parallel::run_in_order;
-pub use record::{check_and_write as record_shard, record_path, ShardRecord};
-pub use row::{header, ResultsFile, Row, METRICS};
+pub use complete::check as check_complete;
+pub(crate) use complete::ShardFile;
+pub use grid::{Cell, Grid};
+pub(crate) use input::read_results;
+pub(crate) use merge::merge;
+pub(crate) use parallel::run_in_order;
+pub(crate) use record::check_and_write as record_shard;
+pub(crate) use record::ShardRecord;
+pub use row::header;
+pub(crate) use row::ResultsFile;
 pub use runner::{run, Outcome, SweepOptions};
-pub use shard::{Shard, COUNT_VAR, INDEX_VARS};
-pub use stats::{t975, Estimate};
-pub use stop::{exit_code as stop_exit_code, stop_flag, stop_on_signals, stopped_by};
-pub use suite::{journal_path, remove_journal, run_row, run_suite, SuiteOptions, SuiteOutcome};
-pub use summary::{check_baseline, summarize, SUMMARY_COLUMNS};
+pub use shard::Shard;
+pub(crate) use stats::Estimate;
+pub use stop::exit_code as stop_exit_code;
+pub(crate) use stop::{stop_flag, stop_on_signals, stopped_by};
+pub(crate) use suite::{journal_path, remove_journal};
+pub use suite::{run_suite, SuiteOptions};
+pub(crate) use summary::{check_baseline, summarize};
 
 use crate::error::Result;
 use std::path::{Path, PathBuf};
 
 /// Where the summary of a results file goes: `<output>.summary.csv`.
-pub fn summary_path(output: &Path) -> PathBuf {
+pub(crate) fn summary_path(output: &Path) -> PathBuf {
     let mut name = output.as_os_str().to_owned();
     name.push(".summary.csv");
     PathBuf::from(name)

@@ -16,7 +16,7 @@ use std::sync::mpsc;
 /// each item starts: items in flight finish and are handed over if every
 /// earlier one was. The first error (of `work` or `sink`) stops the rest
 /// and is returned. Returns how many items reached the sink.
-pub fn run_in_order<T: Send>(
+pub(crate) fn run_in_order<T: Send>(
     items: &[usize],
     jobs: usize,
     stop: &AtomicBool,

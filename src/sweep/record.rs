@@ -13,29 +13,29 @@ use std::path::{Path, PathBuf};
 /// What a sharded results file holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ShardRecord {
+pub(crate) struct ShardRecord {
     /// The lbsim version that wrote it (cell keys include it).
-    pub lbsim: String,
+    pub(crate) lbsim: String,
     /// `Grid::hash` of the grid the cells come from.
-    pub grid_hash: String,
+    pub(crate) grid_hash: String,
     /// Cells of the whole grid.
-    pub cells: usize,
+    pub(crate) cells: usize,
     /// `K/N`.
-    pub shard: String,
+    pub(crate) shard: String,
     /// N of `K/N`, and K − 1: which cells belong in the file.
-    pub shards: usize,
-    pub index: usize,
+    pub(crate) shards: usize,
+    pub(crate) index: usize,
 }
 
 /// Where the record of a results file goes: `<output>.shard.json`.
-pub fn record_path(output: &Path) -> PathBuf {
+pub(crate) fn record_path(output: &Path) -> PathBuf {
     let mut name = output.as_os_str().to_owned();
     name.push(".shard.json");
     PathBuf::from(name)
 }
 
 impl ShardRecord {
-    pub fn new(grid: &Grid, shard: Shard) -> ShardRecord {
+    pub(crate) fn new(grid: &Grid, shard: Shard) -> ShardRecord {
         ShardRecord {
             lbsim: env!("CARGO_PKG_VERSION").to_string(),
             grid_hash: grid.hash(),
@@ -48,7 +48,7 @@ impl ShardRecord {
 
     /// The record beside a results file, if there is one. A record that
     /// cannot be read or parsed is bad input naming it.
-    pub fn read(output: &Path) -> Result<Option<ShardRecord>> {
+    pub(crate) fn read(output: &Path) -> Result<Option<ShardRecord>> {
         let path = record_path(output);
         if !path.exists() {
             return Ok(None);
@@ -72,14 +72,14 @@ impl ShardRecord {
     }
 
     /// Writes the record beside `output`, atomically.
-    pub fn write(&self, output: &Path) -> Result<()> {
+    pub(crate) fn write(&self, output: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
         crate::report::write_atomically(&record_path(output), text.as_bytes())
     }
 
     /// Whether `cell` belongs in this record's shard.
-    pub fn holds(&self, cell: usize) -> bool {
+    pub(crate) fn holds(&self, cell: usize) -> bool {
         cell < self.cells && cell % self.shards == self.index
     }
 }
@@ -89,7 +89,12 @@ impl ShardRecord {
 /// the wrong index would otherwise mix shards in one file). Then the
 /// record is (re)written, before any cell runs, so even a shard killed at
 /// once tells a merge what it was meant to hold.
-pub fn check_and_write(grid: &Grid, shard: Shard, output: &Path, resume: bool) -> Result<()> {
+pub(crate) fn check_and_write(
+    grid: &Grid,
+    shard: Shard,
+    output: &Path,
+    resume: bool,
+) -> Result<()> {
     let record = ShardRecord::new(grid, shard);
     if output.exists() && resume {
         if let Some(old) = ShardRecord::read(output)? {

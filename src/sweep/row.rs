@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// A metric's value, integers kept exact.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Num {
+pub(crate) enum Num {
     Int(u64),
     Float(f64),
 }
@@ -21,7 +21,7 @@ type Pick = fn(&RunOutput) -> Num;
 
 /// The summary metrics of a row: the reference's 14, then percentiles,
 /// fairness and utilisation.
-pub const METRICS: &[(&str, Pick)] = &[
+pub(crate) const METRICS: &[(&str, Pick)] = &[
     ("total_tests", |o| Num::Int(o.metrics.total_tests)),
     ("success_rate", |o| Num::Float(o.metrics.success_rate)),
     ("avg_latency", |o| Num::Float(o.metrics.avg_latency)),
@@ -180,27 +180,27 @@ pub(super) fn split(line: &str) -> Result<Vec<String>, String> {
 /// as the exact line it was (without `\n`). A last line without `\n` was
 /// torn by a crash and is left out (`torn` says so).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ResultsFile {
-    pub header: Option<String>,
-    pub rows: Vec<Row>,
+pub(crate) struct ResultsFile {
+    pub(crate) header: Option<String>,
+    pub(crate) rows: Vec<Row>,
     /// Bytes of complete lines (where a torn tail starts).
-    pub complete_len: u64,
-    pub torn: bool,
+    pub(crate) complete_len: u64,
+    pub(crate) torn: bool,
 }
 
 /// A row read back.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    pub cell: usize,
-    pub key: String,
-    pub line: String,
+pub(crate) struct Row {
+    pub(crate) cell: usize,
+    pub(crate) key: String,
+    pub(crate) line: String,
     /// 1-based line number in its file.
-    pub line_no: usize,
+    pub(crate) line_no: usize,
 }
 
 impl ResultsFile {
     /// Parses a results file's text; `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<ResultsFile> {
+    pub(crate) fn parse(text: &str, file: &str) -> Result<ResultsFile> {
         let complete = text.rfind('\n').map_or(0, |i| i + 1);
         let mut out = ResultsFile {
             complete_len: complete as u64,
@@ -249,7 +249,7 @@ impl ResultsFile {
     /// Checks that every value a merge and its summary rely on is one: the
     /// run columns and integer metrics whole numbers, float metrics finite
     /// numbers, the key 16 hex digits. Bad input names file, line and field.
-    pub fn check_values(&self, file: &str) -> Result<()> {
+    pub(crate) fn check_values(&self, file: &str) -> Result<()> {
         let Some(header) = &self.header else {
             return Ok(());
         };
@@ -270,7 +270,7 @@ impl ResultsFile {
     }
 
     /// Reads a results file; a missing file reads as empty.
-    pub fn read(path: &std::path::Path) -> Result<ResultsFile> {
+    pub(crate) fn read(path: &std::path::Path) -> Result<ResultsFile> {
         match crate::input::read_text(path, crate::input::InputKind::Results) {
             Ok(text) => ResultsFile::parse(&text, &path.display().to_string()),
             Err(Error::Input { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {

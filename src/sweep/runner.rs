@@ -36,11 +36,11 @@ pub struct SweepOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// Cells of this shard.
-    pub cells: usize,
+    pub(crate) cells: usize,
     /// Of them, already in the file before this run.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Of them, run and written now.
-    pub written: usize,
+    pub(crate) written: usize,
     /// Stopped early by the stop flag (Ctrl-C).
     pub interrupted: bool,
     /// The file now holds every cell of the grid.

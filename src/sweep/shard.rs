@@ -44,7 +44,7 @@ impl Shard {
     /// `count` (`--shards`) or `LBSIM_SHARDS`. The count is never guessed
     /// from the array's own size: a resubmitted single task (`sbatch
     /// --array=3`) sees an array of one and would run the wrong shard.
-    pub fn auto(
+    pub(crate) fn auto(
         index: Option<u64>,
         count: Option<u64>,
         var: impl Fn(&str) -> Option<String>,
@@ -89,27 +89,27 @@ impl Shard {
 
     /// This shard's number K (1-based), what `{shard}` in a file name
     /// becomes.
-    pub fn number(&self) -> usize {
+    pub(crate) fn number(&self) -> usize {
         self.index + 1
     }
 
     /// N, the number of shards.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.count
     }
 
-    pub fn contains(&self, cell: usize) -> bool {
+    pub(crate) fn contains(&self, cell: usize) -> bool {
         cell % self.count == self.index
     }
 
-    pub fn is_whole(&self) -> bool {
+    pub(crate) fn is_whole(&self) -> bool {
         self.count == 1
     }
 }
 
 /// The variables `--shard auto` reads the 0-based array index from, with
 /// their batch systems, in the order they are tried.
-pub const INDEX_VARS: &[(&str, &str)] = &[
+pub(crate) const INDEX_VARS: &[(&str, &str)] = &[
     ("SLURM_ARRAY_TASK_ID", "Slurm"),
     ("PBS_ARRAY_INDEX", "PBS Pro"),
     ("PBS_ARRAYID", "Torque"),
@@ -117,7 +117,7 @@ pub const INDEX_VARS: &[(&str, &str)] = &[
 ];
 
 /// The shard count for `--shard auto` when `--shards` is not given.
-pub const COUNT_VAR: &str = "LBSIM_SHARDS";
+pub(crate) const COUNT_VAR: &str = "LBSIM_SHARDS";
 
 fn auto_error(why: &str) -> Error {
     Error::invalid("--shard", format!("'auto' {why}"))

@@ -38,7 +38,7 @@ const T975: [f64; 30] = [
 /// t(0.975, df): the table up to 30, then the Cornish-Fisher expansion
 /// around the normal quantile, to the 1/df⁴ term (error below 1e-7 from
 /// df = 31).
-pub fn t975(df: usize) -> f64 {
+pub(crate) fn t975(df: usize) -> f64 {
     if df == 0 {
         return f64::NAN;
     }
@@ -60,18 +60,18 @@ pub fn t975(df: usize) -> f64 {
 
 /// A sample's mean and its 95 % confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
-    pub n: usize,
-    pub mean: f64,
+pub(crate) struct Estimate {
+    pub(crate) n: usize,
+    pub(crate) mean: f64,
     /// Sample standard deviation (n − 1); 0 for a single value.
-    pub stddev: f64,
+    pub(crate) stddev: f64,
     /// `None` with fewer than two values: one run says nothing of spread.
-    pub ci95: Option<(f64, f64)>,
+    pub(crate) ci95: Option<(f64, f64)>,
 }
 
 impl Estimate {
     /// Mean ± t(0.975, n−1) · s/√n. `None` for no data.
-    pub fn of(xs: &[f64]) -> Option<Estimate> {
+    pub(crate) fn of(xs: &[f64]) -> Option<Estimate> {
         let n = xs.len();
         if n == 0 {
             return None;
@@ -98,7 +98,7 @@ impl Estimate {
 
     /// Paired differences `a[i] − b[i]`: the estimate of how much a beats
     /// b on the same seeds.
-    pub fn paired(a: &[f64], b: &[f64]) -> Option<Estimate> {
+    pub(crate) fn paired(a: &[f64], b: &[f64]) -> Option<Estimate> {
         debug_assert_eq!(a.len(), b.len());
         let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
         Estimate::of(&d)

@@ -19,12 +19,12 @@ static STOP: AtomicBool = AtomicBool::new(false);
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 /// The flag `sweep::run` checks before each cell.
-pub fn stop_flag() -> &'static AtomicBool {
+pub(crate) fn stop_flag() -> &'static AtomicBool {
     &STOP
 }
 
 /// The signal that stopped the sweep (2, 15 or 1), if one did.
-pub fn stopped_by() -> Option<i32> {
+pub(crate) fn stopped_by() -> Option<i32> {
     match SIGNAL.load(Ordering::SeqCst) {
         0 => None,
         n => Some(n),
@@ -60,7 +60,7 @@ fn on_signal(signal: i32, name: &str) {
 /// thread of their own. Fails silently only where signals cannot be
 /// registered; the sweep then stops as the signal's default says.
 #[cfg(unix)]
-pub fn stop_on_signals() {
+pub(crate) fn stop_on_signals() {
     use tokio::signal::unix::{signal, SignalKind};
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_io()
@@ -94,6 +94,6 @@ pub fn stop_on_signals() {
 
 /// Elsewhere Ctrl-C is the only signal.
 #[cfg(not(unix))]
-pub fn stop_on_signals() {
+pub(crate) fn stop_on_signals() {
     let _ = ctrlc::set_handler(|| on_signal(2, "interrupted"));
 }

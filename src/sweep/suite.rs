@@ -39,28 +39,28 @@ pub struct SuiteOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SuiteOutcome {
     /// Cells of this shard.
-    pub cells: usize,
+    pub(crate) cells: usize,
     /// Of them, already in the journal before this run.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Of them, run now.
-    pub written: usize,
+    pub(crate) written: usize,
     /// Stopped early by the stop flag (Ctrl-C).
     pub interrupted: bool,
     /// Every row known (journaled or run now), in grid order; all of the
     /// grid's when `complete`.
     pub rows: Vec<BenchmarkRow>,
-    pub complete: bool,
+    pub(crate) complete: bool,
 }
 
 /// Where the journal of a suite writing `output` lives.
-pub fn journal_path(output: &Path) -> PathBuf {
+pub(crate) fn journal_path(output: &Path) -> PathBuf {
     let mut name = output.as_os_str().to_owned();
     name.push(".cells.jsonl");
     PathBuf::from(name)
 }
 
 /// One cell's row.
-pub fn run_row(cell: &PreparedRun) -> Result<BenchmarkRow> {
+pub(crate) fn run_row(cell: &PreparedRun) -> Result<BenchmarkRow> {
     let s = cell.scenario();
     let output = cell.run(&mut NoObserver)?.output;
     Ok(BenchmarkRow {
@@ -203,7 +203,7 @@ fn open_journal(
 }
 
 /// Removes the journal once the suite's document is written.
-pub fn remove_journal(path: &Path) -> Result<()> {
+pub(crate) fn remove_journal(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
         _ => Ok(()),

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 
 /// Columns of the summary file, after `point` and the axes.
-pub const SUMMARY_COLUMNS: &[&str] = &[
+pub(crate) const SUMMARY_COLUMNS: &[&str] = &[
     "metric",
     "n",
     "mean",
@@ -26,7 +26,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
 
 /// A `--baseline` must be a value of the results' `scheduler` column; else
 /// the summary's difference columns would be silently empty (exit 2).
-pub fn check_baseline(header: &str, rows: &[Row], baseline: Option<&str>) -> Result<()> {
+pub(crate) fn check_baseline(header: &str, rows: &[Row], baseline: Option<&str>) -> Result<()> {
     let Some(baseline) = baseline else {
         return Ok(());
     };
@@ -61,7 +61,7 @@ struct Point {
 /// The summary of a results file, as CSV text; `None` if no point has two
 /// replications (one run gives no interval). `baseline` overrides the
 /// default baseline (the scheduler of the first point).
-pub fn summarize(
+pub(crate) fn summarize(
     file: &str,
     header: &str,
     rows: &[Row],

@@ -18,15 +18,15 @@ const LOG_PAD: f64 = 1.2;
 /// the values' own units (a log axis converts with [`Axis::to_plot`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Axis {
-    pub scale: Scale,
-    pub lo: f64,
-    pub hi: f64,
+    pub(crate) scale: Scale,
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
     pub ticks: Vec<f64>,
 }
 
 impl Axis {
     /// A linear axis over exactly `lo..hi`, ticks at round steps inside.
-    pub fn linear(lo: f64, hi: f64) -> Axis {
+    pub(crate) fn linear(lo: f64, hi: f64) -> Axis {
         Axis {
             scale: Scale::Linear,
             lo,
@@ -37,7 +37,7 @@ impl Axis {
 
     /// A linear axis from 0 (or `lo` when negative) up to the tick at or
     /// above `max` plus a little headroom, so the top tick is labelled.
-    pub fn from_zero(lo: f64, max: f64) -> Axis {
+    pub(crate) fn from_zero(lo: f64, max: f64) -> Axis {
         let lo = lo.min(0.0);
         let max = if max > lo { max } else { lo + 1.0 };
         let step = nice_step((max - lo) * 1.05, LINEAR_TICKS);
@@ -46,7 +46,7 @@ impl Axis {
     }
 
     /// A log axis padded around `lo..hi` (both > 0).
-    pub fn log(lo: f64, hi: f64) -> Axis {
+    pub(crate) fn log(lo: f64, hi: f64) -> Axis {
         let (lo, hi) = (lo / LOG_PAD, hi * LOG_PAD);
         Axis {
             scale: Scale::Log,
@@ -57,15 +57,17 @@ impl Axis {
     }
 
     /// Where a value sits on the drawn (linear) coordinate.
-    pub fn to_plot(&self, v: f64) -> f64 {
+    pub(crate) fn to_plot(&self, v: f64) -> f64 {
         match self.scale {
             Scale::Linear => v,
             Scale::Log => v.log10(),
         }
     }
 
-    /// The inverse of [`Axis::to_plot`], for tick labels.
-    pub fn from_plot(&self, v: f64) -> f64 {
+    /// The inverse of [`Axis::to_plot`], for tick labels (named as its
+    /// pair, though it takes `self` for the scale).
+    #[allow(clippy::wrong_self_convention)]
+    pub(crate) fn from_plot(&self, v: f64) -> f64 {
         match self.scale {
             Scale::Linear => v,
             Scale::Log => 10f64.powf(v),
@@ -73,12 +75,12 @@ impl Axis {
     }
 
     /// The drawn coordinate range.
-    pub fn plot_range(&self) -> Range<f64> {
+    pub(crate) fn plot_range(&self) -> Range<f64> {
         self.to_plot(self.lo)..self.to_plot(self.hi)
     }
 
     /// The ticks on the drawn coordinate.
-    pub fn plot_ticks(&self) -> Vec<f64> {
+    pub(crate) fn plot_ticks(&self) -> Vec<f64> {
         self.ticks.iter().map(|&t| self.to_plot(t)).collect()
     }
 

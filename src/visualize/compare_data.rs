@@ -20,14 +20,14 @@ pub enum Criterion {
 }
 
 impl Criterion {
-    pub const ALL: [Criterion; 3] = [
+    pub(crate) const ALL: [Criterion; 3] = [
         Criterion::TurnaroundP95,
         Criterion::LatencyP95,
         Criterion::Fairness,
     ];
 
     /// The name in tables and titles.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Criterion::TurnaroundP95 => "p95 turnaround",
             Criterion::LatencyP95 => "p95 scheduling latency",
@@ -36,7 +36,7 @@ impl Criterion {
     }
 
     /// The sweep CSV column it is read from.
-    pub fn column(self) -> &'static str {
+    pub(crate) fn column(self) -> &'static str {
         match self {
             Criterion::TurnaroundP95 => "turnaround_p95",
             Criterion::LatencyP95 => "latency_p95",
@@ -45,7 +45,7 @@ impl Criterion {
     }
 
     /// Times: lower is better; fairness: higher is better.
-    pub fn lower_is_better(self) -> bool {
+    pub(crate) fn lower_is_better(self) -> bool {
         !matches!(self, Criterion::Fairness)
     }
 
@@ -67,38 +67,38 @@ impl Criterion {
 
 /// One policy's figures in one cell, averaged over its runs there.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// By [`Criterion::ALL`] order.
-    pub values: [f64; 3],
+    pub(crate) values: [f64; 3],
     /// Share of tests scheduled (percent), when the file has it.
-    pub success_rate: Option<f64>,
+    pub(crate) success_rate: Option<f64>,
     /// Rows averaged.
-    pub runs: u32,
+    pub(crate) runs: u32,
 }
 
 /// One cell: every axis value but the scheduler.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Cell {
+pub(crate) struct Cell {
     /// `workers`, `tests` when the grid has them (the sort keys).
-    pub workers: Option<f64>,
-    pub tests: Option<f64>,
+    pub(crate) workers: Option<f64>,
+    pub(crate) tests: Option<f64>,
     /// Every axis as `name=value`, for tables.
-    pub label: String,
+    pub(crate) label: String,
     /// The values of the axes other than workers and tests (`bursts`).
-    pub rest: String,
+    pub(crate) rest: String,
     /// By `Comparison::policies` index; `None`: the policy did not run here.
-    pub entries: Vec<Option<Entry>>,
+    pub(crate) entries: Vec<Option<Entry>>,
 }
 
 /// Policies × cells.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     /// The policies in the file, in `SCHEDULERS` order.
-    pub policies: Vec<SchedulerName>,
+    pub(crate) policies: Vec<SchedulerName>,
     /// Ordered by workers, then tests, then label.
-    pub cells: Vec<Cell>,
+    pub(crate) cells: Vec<Cell>,
     /// The names of the axes in `Cell::rest` (`arrivals.type`).
-    pub rest_axes: String,
+    pub(crate) rest_axes: String,
 }
 
 /// Two figures this close (relative) are a tie.
@@ -115,7 +115,7 @@ impl Comparison {
     }
 
     /// The best figure of `c` in `cell` among the policies that ran there.
-    pub fn best(&self, cell: &Cell, c: Criterion) -> Option<f64> {
+    pub(crate) fn best(&self, cell: &Cell, c: Criterion) -> Option<f64> {
         let i = index(c);
         let values = cell.entries.iter().flatten().map(|e| e.values[i]);
         let values = values.filter(|v| v.is_finite());
@@ -127,7 +127,7 @@ impl Comparison {
     }
 
     /// The policies at the best figure of `c` in `cell` (several on a tie).
-    pub fn winners(&self, cell: &Cell, c: Criterion) -> Vec<SchedulerName> {
+    pub(crate) fn winners(&self, cell: &Cell, c: Criterion) -> Vec<SchedulerName> {
         let Some(best) = self.best(cell, c) else {
             return Vec::new();
         };
@@ -141,7 +141,7 @@ impl Comparison {
     /// How many times worse than the cell's best `policy` is on `c`: 1 for
     /// the best, more for the others (`worse / best` for times, `best /
     /// worse` for fairness; values under 1 ms or 0.001 count as that).
-    pub fn ratio(&self, cell: &Cell, policy: SchedulerName, c: Criterion) -> Option<f64> {
+    pub(crate) fn ratio(&self, cell: &Cell, policy: SchedulerName, c: Criterion) -> Option<f64> {
         let entry = cell.entries.get(self.column(policy)?)?.as_ref()?;
         let best = self.best(cell, c)?;
         let v = entry.values[index(c)];

@@ -10,14 +10,14 @@ use serde::Serialize;
 /// A policy as its rows and keys show it: name, colour and marker from
 /// its `SCHEDULERS` row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PolicyKey {
-    pub name: String,
-    pub colour: Colour,
-    pub marker: Marker,
+pub(crate) struct PolicyKey {
+    pub(crate) name: String,
+    pub(crate) colour: Colour,
+    pub(crate) marker: Marker,
 }
 
 impl PolicyKey {
-    pub fn of(policy: SchedulerName) -> PolicyKey {
+    pub(crate) fn of(policy: SchedulerName) -> PolicyKey {
         let (colour, marker) = policy_style(policy);
         PolicyKey {
             name: policy.as_str().to_string(),
@@ -30,29 +30,29 @@ impl PolicyKey {
 /// One column of the heat map: a cell, labelled by its group (workers)
 /// and its place in the group (tests); `label` when the grid has neither.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct HeatColumn {
-    pub group: String,
-    pub label: String,
+pub(crate) struct HeatColumn {
+    pub(crate) group: String,
+    pub(crate) label: String,
 }
 
 /// One criterion's heat map: `ratio[row][column]`, 1 for the best policy
 /// of the column, `None` where the policy did not run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct HeatPanel {
-    pub title: String,
-    pub ratio: Vec<Vec<Option<f64>>>,
+pub(crate) struct HeatPanel {
+    pub(crate) title: String,
+    pub(crate) ratio: Vec<Vec<Option<f64>>>,
 }
 
 /// Policies (rows) × cells (columns), one panel per criterion.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PolicyHeat {
-    pub rows: Vec<PolicyKey>,
-    pub columns: Vec<HeatColumn>,
+    pub(crate) rows: Vec<PolicyKey>,
+    pub(crate) columns: Vec<HeatColumn>,
     /// What the column groups are (`workers`), shown under the groups.
-    pub group_label: String,
+    pub(crate) group_label: String,
     /// What a column is within its group (`tests`).
-    pub column_label: String,
-    pub panels: Vec<HeatPanel>,
+    pub(crate) column_label: String,
+    pub(crate) panels: Vec<HeatPanel>,
 }
 
 /// A ratio at or past this is drawn in the darkest colour.
@@ -66,26 +66,26 @@ pub(super) fn heat_level(ratio: f64) -> f64 {
 
 /// One cell on the winners' map: the policy or policies at the best.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MapPoint {
-    pub workers: f64,
-    pub tests: f64,
+pub(crate) struct MapPoint {
+    pub(crate) workers: f64,
+    pub(crate) tests: f64,
     /// Every policy at the best figure (more than one: a tie).
-    pub winners: Vec<String>,
+    pub(crate) winners: Vec<String>,
 }
 
 /// One criterion's map of winners over workers × tests.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MapPanel {
-    pub title: String,
-    pub points: Vec<MapPoint>,
+pub(crate) struct MapPanel {
+    pub(crate) title: String,
+    pub(crate) points: Vec<MapPoint>,
 }
 
 /// The winning policy per cell over workers (x) and tests (y), both on
 /// log axes; the key lists the policies that win somewhere.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BestMap {
-    pub keys: Vec<PolicyKey>,
-    pub panels: Vec<MapPanel>,
+    pub(crate) keys: Vec<PolicyKey>,
+    pub(crate) panels: Vec<MapPanel>,
 }
 
 /// The grey of a tie on the winners' map and of an absent heat-map cell.

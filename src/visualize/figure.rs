@@ -30,19 +30,19 @@ pub enum Body {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Panel {
     pub title: String,
-    pub x_label: String,
-    pub y_label: String,
+    pub(crate) x_label: String,
+    pub(crate) y_label: String,
     /// How the x axis spaces values: log for counts spanning decades
     /// (workers, tests), linear otherwise.
     pub x_scale: Scale,
     /// A fixed y range (a CDF's 0–100 %); `None`: from 0 to the data's top.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub y_range: Option<(f64, f64)>,
+    pub(crate) y_range: Option<(f64, f64)>,
     pub series: Vec<Series>,
     /// Bars instead of lines: one bar per label.
-    pub bars: Vec<Bar>,
+    pub(crate) bars: Vec<Bar>,
     /// Shaded x ranges (load spikes).
-    pub bands: Vec<Band>,
+    pub(crate) bands: Vec<Band>,
     /// Vertical lines (worker joins and departures).
     pub marks: Vec<Mark>,
 }
@@ -70,7 +70,7 @@ pub struct Series {
 
 impl Series {
     /// A line of `policy`, in its colour and with its marker.
-    pub fn policy(
+    pub(crate) fn policy(
         name: String,
         policy: SchedulerName,
         step: bool,
@@ -88,34 +88,34 @@ impl Series {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Bar {
-    pub label: String,
-    pub value: f64,
+pub(crate) struct Bar {
+    pub(crate) label: String,
+    pub(crate) value: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Band {
-    pub start: f64,
-    pub end: f64,
-    pub label: String,
+pub(crate) struct Band {
+    pub(crate) start: f64,
+    pub(crate) end: f64,
+    pub(crate) label: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Mark {
-    pub at: f64,
+    pub(crate) at: f64,
     pub label: String,
-    pub colour: Colour,
+    pub(crate) colour: Colour,
 }
 
 /// One line of a panel's legend: what it names and how its key is drawn.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LegendEntry {
     pub label: String,
-    pub key: Key,
+    pub(crate) key: Key,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Key {
+pub(crate) enum Key {
     /// A series: a line in its colour, with its marker if it has one.
     Line(Colour, Option<Marker>),
     /// A vertical mark line.
@@ -127,14 +127,14 @@ pub enum Key {
 /// A heat map: rows × columns of values in 0–1 (`None`: no data).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Heat {
-    pub x_label: String,
-    pub column_seconds: f64,
-    pub rows: Vec<String>,
-    pub cells: Vec<Vec<Option<f64>>>,
+    pub(crate) x_label: String,
+    pub(crate) column_seconds: f64,
+    pub(crate) rows: Vec<String>,
+    pub(crate) cells: Vec<Vec<Option<f64>>>,
 }
 
 impl Panel {
-    pub fn new(title: &str, x_label: &str, y_label: &str) -> Panel {
+    pub(crate) fn new(title: &str, x_label: &str, y_label: &str) -> Panel {
         Panel {
             title: title.into(),
             x_label: x_label.into(),
@@ -144,7 +144,7 @@ impl Panel {
     }
 
     /// Adds a plain line in the next colour of the palette.
-    pub fn line(mut self, name: &str, points: Vec<(f64, f64)>) -> Panel {
+    pub(crate) fn line(mut self, name: &str, points: Vec<(f64, f64)>) -> Panel {
         self.series.push(Series {
             name: name.into(),
             step: false,

@@ -72,15 +72,15 @@ fn key_figures(m: &Metrics) -> [(&'static str, String); 14] {
 
 /// What the page shows besides the charts.
 pub(super) struct Page<'a> {
-    pub title: String,
-    pub source: &'a str,
-    pub kind: &'a str,
+    pub(crate) title: String,
+    pub(crate) source: &'a str,
+    pub(crate) kind: &'a str,
     /// The run's tables (configuration, key figures); `None` for a grid.
-    pub results: Option<&'a ResultsDoc>,
+    pub(crate) results: Option<&'a ResultsDoc>,
     /// Tables of a grid (the policy comparison), as HTML; empty for a run.
-    pub tables: String,
-    pub charts: Vec<(String, String)>,
-    pub notes: &'a [String],
+    pub(crate) tables: String,
+    pub(crate) charts: Vec<(String, String)>,
+    pub(crate) notes: &'a [String],
 }
 
 /// A two-column table; a value of several lines is shown one per line.

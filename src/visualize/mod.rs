@@ -20,15 +20,14 @@ mod render;
 mod run;
 mod style;
 
-pub use axis::{format_tick, Axis};
-pub use compare_data::{Comparison, Criterion};
-pub use compare_figure::{
-    BestMap, HeatColumn, HeatPanel, MapPanel, MapPoint, PolicyHeat, PolicyKey,
-};
+pub use axis::format_tick;
+pub(crate) use compare_data::Comparison;
+pub use compare_data::Criterion;
 pub use data::{parse, Kind, Results};
-pub use figure::{Band, Bar, Body, Chart, Heat, Key, LegendEntry, Mark, Panel, Scale, Series};
-pub use render::{svg, x_axis, y_axis};
-pub use style::{policy_style, Colour, Marker, PALETTE};
+pub(crate) use figure::Series;
+pub use figure::{Body, Chart, Panel, Scale};
+pub use render::{svg, x_axis};
+pub use style::{Colour, Marker, PALETTE};
 
 use crate::error::{Error, Result};
 use out_dir::OutputDir;
@@ -45,7 +44,7 @@ pub fn charts(results: &Results, kind: Kind) -> (Vec<Chart>, Vec<String>) {
 
 /// The policy comparison of a benchmark grid or a sweep, when the file
 /// has one (a sweep without the columns it needs has none).
-pub fn comparison(results: &Results) -> Option<Comparison> {
+pub(crate) fn comparison(results: &Results) -> Option<Comparison> {
     match results {
         Results::Benchmark(doc) => Some(compare_data::from_benchmark(&doc.benchmark_results)),
         Results::Csv(header, rows) => compare_data::from_sweep(header, rows).ok().map(|c| c.0),
@@ -55,18 +54,18 @@ pub fn comparison(results: &Results) -> Option<Comparison> {
 
 /// What `visualize` wrote.
 #[derive(Debug)]
-pub struct Written {
-    pub kind: Kind,
-    pub files: Vec<PathBuf>,
-    pub notes: Vec<String>,
+pub(crate) struct Written {
+    pub(crate) kind: Kind,
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) notes: Vec<String>,
     /// Which policy wins, one line per criterion (a grid of two policies
     /// or more; empty otherwise).
-    pub summary: Vec<String>,
+    pub(crate) summary: Vec<String>,
 }
 
 /// Reads `input`, draws every chart it has data for into `out_dir` (one SVG
 /// each) and writes `index.html` beside them. `kind` overrides detection.
-pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Written> {
+pub(crate) fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Written> {
     let name = input.display().to_string();
     let bytes = crate::input::read(input, crate::input::InputKind::Results)?;
     let text = String::from_utf8(bytes).map_err(|_| {
@@ -119,14 +118,18 @@ pub fn visualize(input: &Path, out_dir: &Path, kind: Option<Kind>) -> Result<Wri
 
 /// Checks `out_dir` as [`write_charts`] will, creating nothing, so a bad
 /// path fails before a long run does.
-pub fn check_chart_dir(flag: &'static str, out_dir: &Path) -> Result<()> {
+pub(crate) fn check_chart_dir(flag: &'static str, out_dir: &Path) -> Result<()> {
     out_dir::check(flag, out_dir).map(|_| ())
 }
 
 /// Draws `charts` into `out_dir`, one SVG each, the directory checked and
 /// made as `visualize` makes its own (a bad path is bad input naming
 /// `flag`): for a command that builds its own charts (`lbsim plan`).
-pub fn write_charts(flag: &'static str, out_dir: &Path, charts: &[Chart]) -> Result<Vec<PathBuf>> {
+pub(crate) fn write_charts(
+    flag: &'static str,
+    out_dir: &Path,
+    charts: &[Chart],
+) -> Result<Vec<PathBuf>> {
     let mut dir = OutputDir::prepare(flag, out_dir)?;
     let mut files = Vec::new();
     for c in charts {

@@ -159,7 +159,7 @@ pub fn x_axis(p: &Panel, shared: Option<(f64, f64)>) -> Axis {
 }
 
 /// The panel's y axis: its fixed range, else from 0 to above the data.
-pub fn y_axis(p: &Panel) -> Axis {
+pub(crate) fn y_axis(p: &Panel) -> Axis {
     match p.y_range {
         Some((lo, hi)) => Axis::linear(lo, hi),
         None => {

@@ -12,7 +12,7 @@ pub(super) fn nth_colour(i: usize) -> Colour {
 }
 
 /// The colour and marker of `policy`'s lines in every chart (its row's).
-pub fn policy_style(policy: SchedulerName) -> (Colour, Marker) {
+pub(crate) fn policy_style(policy: SchedulerName) -> (Colour, Marker) {
     let look = policy.info().look;
     (look.colour, look.marker)
 }

@@ -83,7 +83,7 @@ impl Error {
     /// The same error found in `file`: a field error (`InvalidInput`) becomes
     /// a `BadFile` at the field's path; any other error is returned as is.
     /// Scenario checks name fields only; the config adds the file once.
-    pub fn in_file(self, file: &str) -> Error {
+    pub(crate) fn in_file(self, file: &str) -> Error {
         match self {
             Error::InvalidInput { flag, message } => Error::bad_file(file, flag, message),
             other => other,

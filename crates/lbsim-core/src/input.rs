@@ -41,7 +41,7 @@ pub enum InputKind {
 
 impl InputKind {
     /// The largest file of this kind read, in bytes.
-    pub fn cap_bytes(self) -> u64 {
+    pub(crate) fn cap_bytes(self) -> u64 {
         match self {
             InputKind::Config | InputKind::Grid => 16 * MIB,
             InputKind::Results | InputKind::Journal => 256 * MIB,
@@ -51,7 +51,7 @@ impl InputKind {
     }
 
     /// The kind as messages name it.
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             InputKind::Config => "a config file",
             InputKind::Grid => "a grid file",

@@ -27,10 +27,7 @@
 
 #![warn(unreachable_pub)]
 #![warn(missing_docs)]
-// Written module by module: the modules still allowed below are to do
-// (issue 25).
 
-#[allow(missing_docs)]
 pub mod balancer;
 pub mod compare;
 pub mod console;
@@ -41,10 +38,8 @@ pub mod input;
 pub mod metrics;
 pub mod report;
 pub mod run;
-#[allow(missing_docs)]
 pub mod scenario;
 pub mod sim;
-#[allow(missing_docs)]
 pub mod workload;
 
 pub use error::{Error, Result};

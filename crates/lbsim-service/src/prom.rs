@@ -13,24 +13,24 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct StateLabel {
-    pub state: String,
+    pub(crate) state: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct StatusLabel {
-    pub status: String,
+    pub(crate) status: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct HttpLabels {
-    pub route: String,
-    pub method: String,
-    pub code: String,
+    pub(crate) route: String,
+    pub(crate) method: String,
+    pub(crate) code: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct RouteLabel {
-    pub route: String,
+    pub(crate) route: String,
 }
 
 /// Every metric the service exports.
@@ -40,8 +40,8 @@ pub(super) struct Metrics {
     workers: Family<StatusLabel, Gauge>,
     totals: [Counter; 6],
     latency: Histogram,
-    pub http_requests: Family<HttpLabels, Counter>,
-    pub http_seconds: Family<RouteLabel, Histogram>,
+    pub(crate) http_requests: Family<HttpLabels, Counter>,
+    pub(crate) http_seconds: Family<RouteLabel, Histogram>,
 }
 
 fn seconds_histogram() -> Histogram {

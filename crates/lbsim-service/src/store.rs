@@ -46,10 +46,10 @@ CREATE TABLE IF NOT EXISTS runs(
 /// A failure of the store, with what was being done.
 #[derive(Debug, thiserror::Error)]
 #[error("store {what}: {source}")]
-pub struct StoreError {
-    pub what: &'static str,
+pub(crate) struct StoreError {
+    pub(crate) what: &'static str,
     #[source]
-    pub source: rusqlite::Error,
+    pub(crate) source: rusqlite::Error,
 }
 
 fn ctx(what: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -128,8 +128,8 @@ pub struct WorkerRow {
     pub id: u64,
     pub registration: String,
     pub status: String,
-    pub joined_us: u64,
-    pub left_us: Option<u64>,
+    pub(crate) joined_us: u64,
+    pub(crate) left_us: Option<u64>,
     pub reason: Option<String>,
 }
 
@@ -139,14 +139,14 @@ pub struct TestRow {
     pub id: u64,
     pub request: String,
     pub state: String,
-    pub submitted_us: u64,
+    pub(crate) submitted_us: u64,
     pub worker: Option<u64>,
     pub lease: Option<String>,
     pub attempts: u32,
     pub losses: u32,
-    pub first_assigned_us: Option<u64>,
-    pub started_us: Option<u64>,
-    pub finished_us: Option<u64>,
+    pub(crate) first_assigned_us: Option<u64>,
+    pub(crate) started_us: Option<u64>,
+    pub(crate) finished_us: Option<u64>,
     pub run_time_s: Option<f64>,
     pub result: Option<String>,
     pub reason: Option<String>,
@@ -160,9 +160,9 @@ pub struct RunRow {
     pub test: u64,
     pub attempt: u32,
     pub worker: u64,
-    pub assigned_us: u64,
-    pub started_us: Option<u64>,
-    pub ended_us: Option<u64>,
+    pub(crate) assigned_us: u64,
+    pub(crate) started_us: Option<u64>,
+    pub(crate) ended_us: Option<u64>,
     pub outcome: Option<String>,
     pub run_time_s: Option<f64>,
     pub exit_code: Option<i32>,
@@ -172,26 +172,26 @@ pub struct RunRow {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     /// Unix time (µs) at which the store was created: its time zero.
-    pub epoch_unix_us: u64,
+    pub(crate) epoch_unix_us: u64,
     /// The latest time any row records (µs since the epoch).
-    pub last_us: u64,
+    pub(crate) last_us: u64,
     pub workers: Vec<WorkerRow>,
     pub tests: Vec<TestRow>,
     pub runs: Vec<RunRow>,
 }
 
 /// The open database.
-pub struct Store {
+pub(crate) struct Store {
     conn: Connection,
 }
 
 /// lbsim's mark in the SQLite header (`PRAGMA application_id`, "lbsm"):
 /// a file without it is not written into (see `Store::open`).
-pub const APPLICATION_ID: i32 = 0x6C62_736D;
+pub(crate) const APPLICATION_ID: i32 = 0x6C62_736D;
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
-pub enum OpenError {
+pub(crate) enum OpenError {
     /// The file is not an lbsim store; it was left as it was.
     #[error("not an lbsim store ({0}); it was left untouched")]
     Foreign(String),
@@ -354,7 +354,7 @@ impl Store {
     /// Opens (or creates) the store; `now_unix_us` becomes the epoch of a
     /// new one. A file that is not an lbsim store is refused before any
     /// write; a store from before the application id is stamped with it.
-    pub fn open(path: &Path, now_unix_us: u64) -> Result<Store, OpenError> {
+    pub(crate) fn open(path: &Path, now_unix_us: u64) -> Result<Store, OpenError> {
         let conn = Connection::open(path).map_err(ctx("open"))?;
         configure(&conn)?;
         let kind = recognise(&conn)?;
@@ -406,7 +406,7 @@ impl Store {
     }
 
     /// Reads the whole store.
-    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+    pub(crate) fn snapshot(&self) -> Result<Snapshot, StoreError> {
         let epoch = self
             .meta("epoch_unix_us")?
             .and_then(|v| v.parse().ok())
@@ -519,7 +519,7 @@ impl Store {
     /// Applies ops in order in one transaction, committed before it
     /// returns; `record_len` is the `--record` file's length after this
     /// commit's facts, kept in the same transaction.
-    pub fn apply<'a>(
+    pub(crate) fn apply<'a>(
         &mut self,
         ops: impl Iterator<Item = &'a Op>,
         record_len: Option<u64>,
@@ -539,7 +539,7 @@ impl Store {
     }
 
     /// One trivial committed write: does the store take writes (again)?
-    pub fn probe(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn probe(&mut self) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(ctx("begin"))?;
         tx.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('probe', 'ok')",
@@ -550,14 +550,14 @@ impl Store {
     }
 
     /// The recording this store last wrote to and its committed length.
-    pub fn recording_meta(&self) -> Result<Option<(String, u64)>, StoreError> {
+    pub(crate) fn recording_meta(&self) -> Result<Option<(String, u64)>, StoreError> {
         let path = self.meta("record_path")?;
         let len = self.meta("record_len")?.and_then(|v| v.parse().ok());
         Ok(path.zip(len))
     }
 
     /// Starts keeping `path`'s length with every commit.
-    pub fn set_recording_meta(&self, path: &str, len: u64) -> Result<(), StoreError> {
+    pub(crate) fn set_recording_meta(&self, path: &str, len: u64) -> Result<(), StoreError> {
         self.set_meta("record_path", path)?;
         self.set_meta("record_len", &len.to_string())
     }

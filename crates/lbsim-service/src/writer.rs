@@ -26,11 +26,11 @@ const MAX_BATCHES_PER_COMMIT: usize = 4096;
 /// One call's changes, in the order the core made them.
 pub(crate) struct Batch {
     /// The core's sequence number of this batch (increasing).
-    pub seq: u64,
-    pub ops: Vec<Op>,
+    pub(crate) seq: u64,
+    pub(crate) ops: Vec<Op>,
     /// JSON lines for the `--record` file (without newlines).
-    pub facts: Vec<String>,
-    pub reply: Option<oneshot::Sender<Result<(), String>>>,
+    pub(crate) facts: Vec<String>,
+    pub(crate) reply: Option<oneshot::Sender<Result<(), String>>>,
 }
 
 /// What the writer thread is asked.

@@ -16,7 +16,13 @@ const WIDTHS: [u16; 6] = [8, 5, 4, 4, 4, 4];
 /// The name column's width: the longest shown name, within these bounds.
 const NAME_WIDTH: (usize, usize) = (6, 24);
 
-pub fn render(frame: &mut Frame, area: Rect, state: &DashboardState, ui: &UiState, theme: &Theme) {
+pub(crate) fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &DashboardState,
+    ui: &UiState,
+    theme: &Theme,
+) {
     let rows = busiest(&state.workers, ui.sort, &ui.filter);
     let mut title = format!("Busiest workers (by {}", ui.sort.label());
     if !ui.filter.is_empty() {

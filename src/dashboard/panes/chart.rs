@@ -12,7 +12,7 @@ use ratatui::Frame;
 use super::{duration, pane_block, short};
 
 /// The y-axis labels' column (the plot starts after it).
-pub const AXIS_WIDTH: u16 = AXIS;
+pub(crate) const AXIS_WIDTH: u16 = AXIS;
 use crate::dashboard::series::Series;
 use crate::dashboard::state::{Mark, MarkKind, SpikeWindow};
 use crate::dashboard::theme::Theme;
@@ -23,18 +23,18 @@ const BARS: [&str; 9] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "
 const AXIS: u16 = 7;
 
 /// What one chart shows.
-pub struct ChartSpec<'a> {
-    pub title: &'a str,
-    pub series: &'a Series,
-    pub spikes: &'a [SpikeWindow],
-    pub marks: &'a VecDeque<Mark>,
-    pub focused: bool,
+pub(crate) struct ChartSpec<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) series: &'a Series,
+    pub(crate) spikes: &'a [SpikeWindow],
+    pub(crate) marks: &'a VecDeque<Mark>,
+    pub(crate) focused: bool,
     /// Buckets to show at most (the same for charts side by side, so their
     /// time axes line up).
-    pub columns: u16,
+    pub(crate) columns: u16,
 }
 
-pub fn render(frame: &mut Frame, area: Rect, spec: &ChartSpec, theme: &Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, spec: &ChartSpec, theme: &Theme) {
     let title = format!(
         "{} ({} buckets)",
         spec.title,

@@ -11,7 +11,13 @@ use crate::dashboard::keys::{Pane, UiState};
 use crate::dashboard::state::DashboardState;
 use crate::dashboard::theme::Theme;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &DashboardState, ui: &UiState, theme: &Theme) {
+pub(crate) fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &DashboardState,
+    ui: &UiState,
+    theme: &Theme,
+) {
     let title = format!("Events ({})", state.events.total());
     let block = pane_block(title, ui.focus == Pane::Events, theme);
     let fit = usize::from(block.inner(area).height);

@@ -10,7 +10,7 @@ use crate::dashboard::state::DashboardState;
 use crate::dashboard::theme::Theme;
 use crate::dashboard::workers::{phase_counts, Phase};
 
-pub fn render(frame: &mut Frame, area: Rect, state: &DashboardState, theme: &Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &DashboardState, theme: &Theme) {
     let lines = vec![
         tests_line(state, theme),
         speed_line(state, theme),

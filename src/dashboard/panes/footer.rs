@@ -28,7 +28,13 @@ const MONITOR_KEYS: &[(&str, &str)] = &[
     ("q", "quit"),
 ];
 
-pub fn render(frame: &mut Frame, area: Rect, state: &DashboardState, ui: &UiState, theme: &Theme) {
+pub(crate) fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &DashboardState,
+    ui: &UiState,
+    theme: &Theme,
+) {
     let line = if ui.editing_filter {
         Line::from(vec![
             Span::styled(" filter workers: ", theme.title),

@@ -11,7 +11,13 @@ use crate::dashboard::keys::{Speed, UiState};
 use crate::dashboard::state::{DashboardState, MonitorHeader, PollState, SimHeader, Source};
 use crate::dashboard::theme::Theme;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &DashboardState, ui: &UiState, theme: &Theme) {
+pub(crate) fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &DashboardState,
+    ui: &UiState,
+    theme: &Theme,
+) {
     let (left, right) = match &state.source {
         Source::Simulation(h) => sim_text(h, state.is_finished(), ui),
         Source::Monitor(h) => monitor_text(h),
@@ -77,7 +83,7 @@ fn monitor_text(h: &MonitorHeader) -> (String, String) {
 }
 
 /// `2x`, `0.25x`, `max`.
-pub fn speed(speed: Speed) -> String {
+pub(crate) fn speed(speed: Speed) -> String {
     match speed {
         Speed::Times(x) => {
             let s = short(x);

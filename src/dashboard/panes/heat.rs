@@ -14,7 +14,13 @@ use crate::dashboard::workers::{Phase, WorkerView};
 
 const LEGEND: &str = "░<25% ▒<50 ▓<75 █>=75  W warm C cool D drain X fail · gone";
 
-pub fn render(frame: &mut Frame, area: Rect, state: &DashboardState, ui: &UiState, theme: &Theme) {
+pub(crate) fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &DashboardState,
+    ui: &UiState,
+    theme: &Theme,
+) {
     let filter = ui.filter.to_lowercase();
     let shown: Vec<&WorkerView> = state
         .workers
@@ -68,7 +74,7 @@ fn legend(buf: &mut Buffer, inner: Rect, theme: &Theme) {
 }
 
 /// A worker's cell, readable without colour.
-pub fn glyph(w: &WorkerView) -> &'static str {
+pub(crate) fn glyph(w: &WorkerView) -> &'static str {
     match w.phase {
         Phase::Active => match w.load_pct {
             p if p >= 75.0 => "█",

@@ -25,7 +25,7 @@ const HELP: &[&str] = &[
     "         W warming  C cooling  D draining  X failed  · gone",
 ];
 
-pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
     let width = HELP.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16 + 4;
     let popup = centered(area, width, HELP.len() as u16 + 2);
     let lines: Vec<Line> = HELP.iter().map(|&l| Line::from(l)).collect();

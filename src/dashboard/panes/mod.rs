@@ -21,7 +21,11 @@ use super::theme::Theme;
 
 /// A pane's frame: a rule along the top carrying its title; heavy and
 /// highlighted when the pane has the focus (visible without colour).
-pub fn pane_block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
+pub(crate) fn pane_block<'a>(
+    title: impl Into<Line<'a>>,
+    focused: bool,
+    theme: &Theme,
+) -> Block<'a> {
     let (border, style, title_style) = if focused {
         (BorderType::Thick, theme.focused, theme.focused)
     } else {
@@ -35,7 +39,7 @@ pub fn pane_block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) 
 }
 
 /// A popup over `area`, `width` × `height` at most, centred.
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
     Rect {
@@ -47,7 +51,7 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// A label and its value, the way the figures and header show them.
-pub fn pair<'a>(label: &'a str, value: String, theme: &Theme) -> [Span<'a>; 2] {
+pub(crate) fn pair<'a>(label: &'a str, value: String, theme: &Theme) -> [Span<'a>; 2] {
     [
         Span::styled(label, theme.label),
         Span::styled(value, theme.value),
@@ -56,7 +60,7 @@ pub fn pair<'a>(label: &'a str, value: String, theme: &Theme) -> [Span<'a>; 2] {
 
 /// A number short enough for an axis label or a figure: 3 significant
 /// digits or so.
-pub fn short(x: f64) -> String {
+pub(crate) fn short(x: f64) -> String {
     let a = x.abs();
     if !x.is_finite() {
         "-".into()
@@ -72,7 +76,7 @@ pub fn short(x: f64) -> String {
 }
 
 /// Seconds as `1h02m03s`, `4m05s` or `6.0s`.
-pub fn duration(s: f64) -> String {
+pub(crate) fn duration(s: f64) -> String {
     if !s.is_finite() || s < 0.0 {
         return "-".into();
     }

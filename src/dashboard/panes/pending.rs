@@ -12,7 +12,7 @@ use crate::dashboard::theme::Theme;
 /// Eighths of a cell, left to right.
 const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
 
-pub fn render(frame: &mut Frame, area: Rect, state: &DashboardState, theme: &Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &DashboardState, theme: &Theme) {
     let total: u64 = state.pending_by_priority.iter().sum();
     let block = pane_block(format!("Pending by priority ({total})"), false, theme);
     let inner = block.inner(area);

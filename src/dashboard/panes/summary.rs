@@ -10,7 +10,7 @@ use crate::dashboard::theme::Theme;
 
 /// Draws the summary at the top of `area`, as tall as its wrapped lines
 /// need (at most `area`), so the panes below stay in view.
-pub fn render(frame: &mut Frame, area: Rect, summary: &[String], theme: &Theme) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, summary: &[String], theme: &Theme) {
     let text_width = usize::from(area.width.saturating_sub(2)).max(1);
     let rows: usize = summary
         .iter()

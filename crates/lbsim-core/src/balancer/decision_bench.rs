@@ -51,7 +51,7 @@ pub struct DecisionBench {
     pub placed: u64,
     /// The workers their decisions examined, summed (the decision log's
     /// `candidates`).
-    pub examined: u64,
+    pub(crate) examined: u64,
     out: Vec<Assignment>,
     next: u64,
     now: u64,

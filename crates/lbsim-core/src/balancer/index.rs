@@ -152,9 +152,11 @@ impl Demand {
 /// examined (the decision's real cost, reported in the decision log).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Found {
+    /// The worker found.
     pub worker: WorkerId,
+    /// Its value of the key searched for (higher is better).
     pub key: f64,
-    pub examined: u32,
+    pub(crate) examined: u32,
 }
 
 /// The index itself. Slots are worker ids; absent workers are empty leaves.
@@ -213,6 +215,7 @@ impl Sampler<'_> {
 const WALK_BUDGET: u32 = 64;
 
 impl FitTree {
+    /// An empty index (no workers yet).
     pub fn new() -> Self {
         FitTree::default()
     }
@@ -300,7 +303,7 @@ impl FitTree {
     /// of the workers at once; their paths to the root share most nodes, so
     /// recomputing each shared node once is several times cheaper. Searches
     /// must wait for the flush.
-    pub fn defer(&mut self) {
+    pub(crate) fn defer(&mut self) {
         self.deferring = true;
     }
 
@@ -429,7 +432,7 @@ impl FitTree {
     /// key the policy ranks by), so a search for a test that needs much
     /// memory is not led through well-ranked workers too small for it.
     /// [`FitTree::new`] ranks `Performance`.
-    pub fn ranked_by(key: RankKey) -> Self {
+    pub(crate) fn ranked_by(key: RankKey) -> Self {
         FitTree {
             ranked: key as usize,
             ..FitTree::default()
@@ -455,7 +458,7 @@ impl FitTree {
 
     /// From now on, keep the workers ordered by free memory as well, so
     /// [`FitTree::tightest`] can walk up from a test's memory.
-    pub fn track_memory_order(&mut self) {
+    pub(crate) fn track_memory_order(&mut self) {
         let mut memory = MemoryOrder::default();
         for (slot, data) in self.data.iter().enumerate() {
             memory.set(slot, data.as_ref());
@@ -468,7 +471,7 @@ impl FitTree {
     /// a test that needs a core, a walk up from the test's memory; otherwise
     /// (or when the walk gives up) the branch and bound. `examined` counts
     /// the workers checked either way.
-    pub fn tightest(&self, shape: &Shape) -> Option<Found> {
+    pub(crate) fn tightest(&self, shape: &Shape) -> Option<Found> {
         let walk = match &self.memory {
             Some(memory) if shape.cpu_cores > 0 => {
                 let leaf = |slot: usize| self.data[slot].as_ref();
@@ -491,7 +494,7 @@ impl FitTree {
     }
 
     /// The first fitting worker at or after `from`, wrapping around.
-    pub fn first_fit_from(&self, from: usize, shape: &Shape) -> Option<Found> {
+    pub(crate) fn first_fit_from(&self, from: usize, shape: &Shape) -> Option<Found> {
         if self.leaves == 0 || !self.nodes[1].admits(shape) {
             return None;
         }

@@ -8,7 +8,7 @@ use super::{Balancer, Place, PoolTotals, WorkerState};
 /// A broken invariant: always a bug in the balancer, reported by checked
 /// runs with the time and seed to reproduce it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum InvariantError {
+pub(crate) enum InvariantError {
     /// A worker holds more than it has.
     #[error("{worker} over capacity: memory {used_memory_mib}/{memory_mib} MiB, cuda {used_cuda}/{cuda}, cores {used_cores}/{cores}")]
     OverCapacity {
@@ -61,7 +61,7 @@ impl Balancer {
     /// tests running on each worker, that every live test is in exactly one
     /// place, and that no two running tests share a concurrency key.
     /// O(workers + live tests).
-    pub fn check_invariants(&self) -> Result<(), InvariantError> {
+    pub(crate) fn check_invariants(&self) -> Result<(), InvariantError> {
         let mut running_seen = 0usize;
         for w in &self.workers {
             self.check_worker(w)?;

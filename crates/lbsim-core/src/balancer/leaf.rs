@@ -23,21 +23,27 @@ pub enum RankKey {
     /// `priority_based`'s score for priority 3 tests (balance).
     Balanced = 4,
 }
-pub const RANK_KEYS: usize = 5;
+pub(crate) const RANK_KEYS: usize = 5;
 
 /// What the index needs to know of one worker.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LeafData {
+    /// Memory free for new tests, MiB.
     pub free_memory_mib: u64,
+    /// CUDA devices free.
     pub free_cuda: u32,
+    /// CPU cores free.
     pub free_cores: u32,
+    /// The worker's backends and labels, as `Backends` bits (0 while it
+    /// takes no work, so nothing fits it).
     pub backends: u64,
+    /// Its value of each [`RankKey`], indexed by the key's number.
     pub keys: [f64; RANK_KEYS],
 }
 
 impl LeafData {
     /// The weight of an idleness-weighted draw: `1 − effective load`.
-    pub fn idleness(&self) -> f64 {
+    pub(crate) fn idleness(&self) -> f64 {
         self.keys[RankKey::Idle as usize].max(0.0)
     }
 

@@ -33,11 +33,10 @@ use pass::PassBuffers;
 use pending::{ClassId, PendingQueues};
 use policy::{Finished, Policy, Request, SchedulerName};
 
-pub use invariants::InvariantError;
-pub use pending::CountError;
 pub use record::{Assignment, Carried, TestRecord};
 pub use stealing::Moved;
-pub use worker::{performance_level_in, History, Usage, WorkerState, CAPACITY_GATE};
+pub(crate) use worker::performance_level_in;
+pub use worker::{Usage, WorkerState};
 
 /// Where a live test is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,17 +56,21 @@ enum Place {
 /// A test that is not final yet.
 #[derive(Clone, Debug)]
 pub struct LiveTest {
+    /// What it needs and expects.
     pub spec: TestSpec,
     /// Submission order (the test id's number).
     order: u64,
+    /// When it was submitted.
     pub submitted_at: SimTime,
-    pub first_assigned_at: Option<SimTime>,
+    pub(crate) first_assigned_at: Option<SimTime>,
+    /// When its current run started (`None` while it is not running).
     pub started_at: Option<SimTime>,
     pending_since: SimTime,
     /// Time spent pending in earlier stints (before requeues).
     waited: SimDuration,
     /// Failed attempts in earlier stints, plus successful ones.
     attempts: u32,
+    /// Times it went back to pending (worker lost, or a retry).
     pub requeues: u32,
     place: Place,
     /// Pace (speed × performance level) of the worker at the start of the
@@ -84,17 +87,24 @@ pub struct LiveTest {
 /// kept up to date so charts can sample them without a pass over the pool.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PoolTotals {
+    /// Memory offered, MiB.
     pub memory_mib: u64,
+    /// Memory booked by running tests, MiB.
     pub memory_used_mib: u64,
+    /// CUDA devices offered.
     pub cuda: u64,
+    /// CUDA devices booked by running tests.
     pub cuda_used: u64,
 }
 
 /// Counters the metrics layer reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BalancerCounters {
+    /// Scheduling passes run.
     pub passes: u64,
+    /// Assignments made.
     pub decisions: u64,
+    /// Runs sent back to pending: retries and runs on lost workers.
     pub requeued: u64,
     /// Runs moved by work stealing or rebalancing.
     pub moved: u64,
@@ -167,6 +177,7 @@ impl Balancer {
         }
     }
 
+    /// The policy this balancer runs.
     pub fn scheduler(&self) -> SchedulerName {
         self.scheduler
     }
@@ -179,6 +190,8 @@ impl Balancer {
         }
     }
 
+    /// Adds a worker that takes work from now on; returns its id (ids count
+    /// up from 0 in join order).
     pub fn register_worker(&mut self, spec: WorkerSpec, now: SimTime) -> WorkerId {
         let id = WorkerId(self.workers.len() as u32);
         self.declare_possible_worker(&spec);
@@ -247,6 +260,8 @@ impl Balancer {
         requeued
     }
 
+    /// Sets the load a worker has beyond its runs (ignored once it is
+    /// offline); its index keys follow.
     pub fn set_drift(&mut self, id: WorkerId, drift: LoadDrift) {
         let w = &mut self.workers[id.0 as usize];
         if w.status == WorkerStatus::Offline {
@@ -256,6 +271,8 @@ impl Balancer {
         self.refresh(id, true);
     }
 
+    /// Sets a worker's thermal phase (ignored once it is offline); its index
+    /// keys follow.
     pub fn set_thermal(&mut self, id: WorkerId, thermal: Thermal) {
         let w = &mut self.workers[id.0 as usize];
         if w.status == WorkerStatus::Offline {
@@ -290,7 +307,7 @@ impl Balancer {
 
     /// [`Balancer::submit`], keeping `carried` with the test while it is
     /// live (see [`Balancer::test_mut_carried`]).
-    pub fn submit_carrying(
+    pub(crate) fn submit_carrying(
         &mut self,
         id: TestId,
         spec: TestSpec,
@@ -398,7 +415,7 @@ impl Balancer {
 
     /// True if `test` is running under assignment `epoch` (a completion
     /// scheduled before a requeue is stale and must be ignored).
-    pub fn is_current(&self, test: TestId, epoch: u32) -> bool {
+    pub(crate) fn is_current(&self, test: TestId, epoch: u32) -> bool {
         self.live
             .get(test.0)
             .is_some_and(|t| matches!(t.place, Place::Running { epoch: e, .. } if e == epoch))
@@ -470,7 +487,7 @@ impl Balancer {
 
     /// Ends the run: every test still live becomes a final record (pending or
     /// running), in submission order.
-    pub fn finalize_remaining(&mut self, now: SimTime) -> Vec<TestRecord> {
+    pub(crate) fn finalize_remaining(&mut self, now: SimTime) -> Vec<TestRecord> {
         for (_, t) in self.live.iter() {
             if let Place::Running { worker, .. } = t.place {
                 let run = now - t.started_at.unwrap_or(now);
@@ -520,11 +537,11 @@ impl Balancer {
 
     /// Batches index updates until `flush_index` (for pool cycles, which
     /// touch many workers at once). No scheduling pass may run in between.
-    pub fn defer_index(&mut self) {
+    pub(crate) fn defer_index(&mut self) {
         self.index.defer();
     }
 
-    pub fn flush_index(&mut self) {
+    pub(crate) fn flush_index(&mut self) {
         self.index.flush();
     }
 
@@ -533,21 +550,24 @@ impl Balancer {
         self.pool
     }
 
+    /// Every worker ever registered, in id order (offline ones included).
     pub fn workers(&self) -> &[WorkerState] {
         &self.workers
     }
 
+    /// One worker by id (it panics on an id this balancer never gave).
     pub fn worker(&self, id: WorkerId) -> &WorkerState {
         &self.workers[id.0 as usize]
     }
 
+    /// A test that is not final yet (`None` once it is, or if unknown).
     pub fn test(&self, id: TestId) -> Option<&LiveTest> {
         self.live.get(id.0)
     }
 
     /// A live test's spec and the driver's data kept with it, the latter
     /// to change (one lookup for both).
-    pub fn test_mut_carried(&mut self, id: TestId) -> Option<(&TestSpec, &mut Carried)> {
+    pub(crate) fn test_mut_carried(&mut self, id: TestId) -> Option<(&TestSpec, &mut Carried)> {
         self.live.get_mut(id.0).map(|t| (&t.spec, &mut t.carried))
     }
 
@@ -556,10 +576,12 @@ impl Balancer {
         self.pending.len() + self.keys.parked()
     }
 
+    /// Tests running now.
     pub fn running_len(&self) -> usize {
         self.running
     }
 
+    /// Tests not final yet: pending, parked or running.
     pub fn live_len(&self) -> usize {
         self.live.len()
     }
@@ -569,6 +591,7 @@ impl Balancer {
         self.pending.in_order()
     }
 
+    /// The counters so far.
     pub fn counters(&self) -> BalancerCounters {
         self.counters
     }

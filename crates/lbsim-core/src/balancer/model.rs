@@ -61,17 +61,19 @@ impl fmt::Display for TestId {
 pub struct Backends(pub u64);
 
 impl Backends {
+    /// The CPU backend (every worker has it unless told otherwise).
     pub const CPU: Backends = Backends(1);
+    /// The CUDA backend.
     pub const CUDA: Backends = Backends(2);
-    pub const ROCM: Backends = Backends(4);
-    pub const NAMES: [(&'static str, Backends); 3] = [
+    pub(crate) const ROCM: Backends = Backends(4);
+    pub(crate) const NAMES: [(&'static str, Backends); 3] = [
         ("cpu", Backends::CPU),
         ("cuda", Backends::CUDA),
         ("rocm", Backends::ROCM),
     ];
 
     /// The first label bit; below it are backends.
-    pub const LABEL_SHIFT: u32 = 8;
+    pub(crate) const LABEL_SHIFT: u32 = 8;
     /// How many distinct labels one balancer can tell apart.
     pub const MAX_LABELS: usize = 64 - Backends::LABEL_SHIFT as usize;
 
@@ -81,10 +83,12 @@ impl Backends {
         Backends(1 << (i as u32 + Backends::LABEL_SHIFT))
     }
 
+    /// True when every bit of `other` is in `self`.
     pub fn contains(self, other: Backends) -> bool {
         self.0 & other.0 == other.0
     }
 
+    /// The bits of both.
     pub fn union(self, other: Backends) -> Backends {
         Backends(self.0 | other.0)
     }
@@ -99,6 +103,7 @@ impl Backends {
         }
     }
 
+    /// The backend a name (`cpu`, `cuda`, `rocm`) stands for.
     pub fn from_name(name: &str) -> Option<Backends> {
         Backends::NAMES
             .iter()
@@ -123,8 +128,11 @@ pub struct WorkerSpec {
     pub memory_mib: u64,
     /// Installed memory in GB, as drawn from the profile (for reports).
     pub memory_gb: f64,
+    /// CPU cores.
     pub cpu_cores: u32,
+    /// CUDA devices.
     pub cuda_devices: u32,
+    /// The backends (and labels) it can run tests on.
     pub backends: Backends,
     /// Relative speed: a test runs `expected / speed` long, before noise.
     pub speed: f64,
@@ -152,12 +160,15 @@ impl WorkerSpec {
 pub struct TestSpec {
     /// Priority 1 (most urgent) to 5.
     pub priority: u8,
+    /// Memory it needs, MiB.
     pub memory_mib: u64,
+    /// CUDA devices it needs.
     pub cuda_devices: u32,
     /// CPU cores the test keeps busy while it runs (drives the CPU load).
     pub cpu_cores: u32,
     /// The backend it must run on; `None` means any.
     pub backend: Option<Backends>,
+    /// How long a run takes on a worker of speed 1, before noise.
     pub expected_duration: SimDuration,
     /// A small integer naming the model family (affinity policies use it).
     pub model_family: u32,
@@ -182,15 +193,18 @@ impl TestSpec {
 /// The resource demand of a test, for fit checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Shape {
+    /// Memory, MiB.
     pub memory_mib: u64,
+    /// CUDA devices.
     pub cuda_devices: u32,
+    /// CPU cores.
     pub cpu_cores: u32,
     /// Required backends (empty set: any).
     pub backend: BackendKey,
 }
 
 /// `Backends` with a total order, so shapes can be map keys.
-pub type BackendKey = Backends;
+pub(crate) type BackendKey = Backends;
 
 impl PartialOrd for Backends {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
@@ -217,7 +231,7 @@ impl Shape {
         }
     }
 
-    pub fn fits_within(&self, other: &Shape) -> bool {
+    pub(crate) fn fits_within(&self, other: &Shape) -> bool {
         self.memory_mib <= other.memory_mib
             && self.cuda_devices <= other.cuda_devices
             && self.cpu_cores <= other.cpu_cores
@@ -237,6 +251,7 @@ impl Shape {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkerStatus {
+    /// Takes new work.
     Active,
     /// Leaving gracefully: runs what it has, takes nothing new.
     Draining,
@@ -247,10 +262,15 @@ pub enum WorkerStatus {
 /// Utilisation fractions (0–1), as in the reference's `WorkerLoad`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Utilisation {
+    /// CPU, fraction 0–1.
     pub cpu: f64,
+    /// Memory, fraction 0–1.
     pub memory: f64,
+    /// GPU, fraction 0–1.
     pub gpu: f64,
+    /// Disk I/O, fraction 0–1.
     pub io: f64,
+    /// Network, fraction 0–1.
     pub network: f64,
 }
 
@@ -266,10 +286,15 @@ impl Utilisation {
 /// other processes, I/O, network). Set by the workload, not by the balancer.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LoadDrift {
+    /// Extra CPU load, fraction (added to what the runs cause).
     pub cpu: f64,
+    /// Extra memory use, fraction.
     pub memory: f64,
+    /// Extra GPU load, fraction.
     pub gpu: f64,
+    /// Disk I/O, fraction (tests cause none).
     pub io: f64,
+    /// Network, fraction (tests cause none).
     pub network: f64,
 }
 
@@ -278,9 +303,18 @@ pub struct LoadDrift {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Thermal {
+    /// Full performance.
     Normal,
-    Warming { until: SimTime },
-    Cooling { until: SimTime },
+    /// Warming up: below full performance.
+    Warming {
+        /// When the phase ends.
+        until: SimTime,
+    },
+    /// Cooling down after a hot spell: below full performance.
+    Cooling {
+        /// When the phase ends.
+        until: SimTime,
+    },
 }
 
 impl Thermal {
@@ -297,8 +331,11 @@ impl Thermal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// Ran to the end successfully.
     Completed,
+    /// Failed on its last attempt, retries used up.
     Failed,
+    /// Refused at submission: no worker it could ever run on.
     Rejected,
     /// Still waiting when the run stopped at its horizon.
     Pending,
@@ -307,6 +344,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The name the CSV and the results JSON write.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Completed => "completed",

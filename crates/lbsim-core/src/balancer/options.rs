@@ -25,11 +25,11 @@ pub struct StealingOptions {
     /// Effective load above which a worker is overloaded (0.8).
     pub overload_threshold: f64,
     /// At most this many moves per rebalance (3).
-    pub max_transfers: u32,
+    pub(crate) max_transfers: u32,
     /// At most this many steals per round (5), one per idle worker.
-    pub max_steals: u32,
+    pub(crate) max_steals: u32,
     /// Seconds a restarted run loses on top of its work (checkpoint, cache).
-    pub restart_cost_s: f64,
+    pub(crate) restart_cost_s: f64,
 }
 
 impl Default for StealingOptions {
@@ -89,6 +89,7 @@ impl StealingOptions {
 pub struct BalancerOptions {
     /// Member weights of the `composite` policy.
     pub composite_weights: CompositeWeights,
+    /// Work stealing and rebalancing (off unless set).
     pub stealing: StealingOptions,
 }
 

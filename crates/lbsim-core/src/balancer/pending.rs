@@ -18,13 +18,13 @@ pub(super) type ClassId = usize;
 
 #[derive(Clone, Debug)]
 pub(super) struct PendingClass {
-    pub priority: u8,
-    pub shape: Shape,
+    pub(crate) priority: u8,
+    pub(crate) shape: Shape,
     /// `(submission order, test)`, ascending.
-    pub fifo: VecDeque<(u64, TestId)>,
+    pub(crate) fifo: VecDeque<(u64, TestId)>,
     /// True when the head fitted nowhere at the last look and no capacity it
     /// could use has appeared since.
-    pub blocked: bool,
+    pub(crate) blocked: bool,
     /// Passes in which this class was considered and could not be placed,
     /// settled up to `blocked_at` (see `PendingQueues::failed_passes`); a
     /// test's attempts are the difference since it joined the class.
@@ -70,7 +70,7 @@ pub(super) struct PendingQueues {
 
 /// A count the pending queues keep that a recount contradicts (a bug).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum CountError {
+pub(crate) enum CountError {
     #[error("pending count {kept} but {queued} queued")]
     Pending { kept: usize, queued: usize },
     #[error("shape group counts {kept} blocked, has {blocked}")]

@@ -11,19 +11,29 @@ use crate::sim::{SimDuration, SimTime};
 /// two maps kept in step.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Carried {
+    /// Seeds the test's per-attempt draws.
     pub seed: u64,
+    /// A replayed run: its recorded time and whether it passed (instead of
+    /// draws).
     pub exact: Option<(SimDuration, bool)>,
+    /// Runs started so far.
     pub runs: u32,
+    /// Runs failed so far.
     pub failures: u32,
 }
 
 /// One scheduling decision (a row of the decision log).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Assignment {
+    /// When the decision was made.
     pub time: SimTime,
+    /// The test placed.
     pub test: TestId,
+    /// The worker it went to.
     pub worker: WorkerId,
+    /// The policy's score for that worker (its meaning is the policy's).
     pub score: f64,
+    /// Workers the policy examined to decide (its real cost).
     pub candidates: u32,
     /// Attempts so far, this successful one included.
     pub attempt: u32,
@@ -34,23 +44,35 @@ pub struct Assignment {
 /// The final state of one test (a row of the per-test CSV).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestRecord {
+    /// The test's id.
     pub id: TestId,
+    /// Its priority, 1 (most urgent) to 5.
     pub priority: u8,
+    /// Memory it needed, MiB.
     pub memory_mib: u64,
+    /// CUDA devices it needed.
     pub cuda_devices: u32,
+    /// When it was submitted.
     pub submitted_at: SimTime,
     /// First assignment (scheduling latency is measured to it).
     pub assigned_at: Option<SimTime>,
     /// Start of the last run.
     pub started_at: Option<SimTime>,
+    /// When it became final (`None` while pending or running at the horizon).
     pub finished_at: Option<SimTime>,
+    /// The worker of its last assignment (`None` if never assigned).
     pub worker: Option<WorkerId>,
+    /// Attempts it had (0 if it never ran).
     pub attempts: u32,
+    /// Times it went back to pending (worker lost, or a retry).
     pub requeues: u32,
     /// Total time spent pending, microseconds.
     pub waited_us: u64,
+    /// Its expected run time, microseconds.
     pub expected_us: u64,
+    /// How it ended.
     pub outcome: Outcome,
+    /// Why it was rejected (`None` for every other outcome).
     pub reason: Option<&'static str>,
 }
 
@@ -115,13 +137,13 @@ impl TestRecord {
     }
 
     /// Scheduling latency (first assignment − submission), seconds.
-    pub fn latency_s(&self) -> Option<f64> {
+    pub(crate) fn latency_s(&self) -> Option<f64> {
         self.assigned_at
             .map(|a| (a - self.submitted_at).as_secs_f64())
     }
 
     /// Turnaround (finish − submission), seconds.
-    pub fn turnaround_s(&self) -> Option<f64> {
+    pub(crate) fn turnaround_s(&self) -> Option<f64> {
         self.finished_at
             .filter(|_| self.assigned_at.is_some())
             .map(|f| (f - self.submitted_at).as_secs_f64())

@@ -19,7 +19,9 @@ use crate::sim::SimTime;
 /// placement (its `score` is the expected gain in seconds).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Moved {
+    /// The worker the run was taken from.
     pub from: WorkerId,
+    /// Its new placement.
     pub assignment: Assignment,
 }
 

@@ -24,7 +24,7 @@ const MEM_STEP_BASE_MIB: u64 = 1024;
 const CUDA_STEPS: usize = 3;
 /// Class 0 is every worker present; class `1 + c·MEM_STEPS + m` holds those
 /// with a free core, at least `c` free CUDA devices and memory step `m`.
-pub const CLASSES: usize = 1 + CUDA_STEPS * MEM_STEPS;
+pub(crate) const CLASSES: usize = 1 + CUDA_STEPS * MEM_STEPS;
 
 /// The highest memory step `memory_mib` reaches.
 pub(super) fn mem_step(memory_mib: u64) -> usize {
@@ -34,7 +34,7 @@ pub(super) fn mem_step(memory_mib: u64) -> usize {
 }
 
 /// The smallest class that holds every worker a test of `shape` fits.
-pub fn class_of(shape: &Shape) -> usize {
+pub(crate) fn class_of(shape: &Shape) -> usize {
     if shape.cpu_cores == 0 {
         return 0;
     }
@@ -97,6 +97,7 @@ impl Tally {
         }
     }
 
+    /// An empty tally of `kind`.
     pub fn new(kind: TallyKind) -> Tally {
         let values = match kind {
             TallyKind::Count => Values::Count(Vec::new()),
@@ -105,6 +106,7 @@ impl Tally {
         Tally { kind, values }
     }
 
+    /// What it sums.
     pub fn kind(&self) -> TallyKind {
         self.kind
     }

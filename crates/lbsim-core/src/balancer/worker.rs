@@ -8,7 +8,7 @@ use crate::sim::SimTime;
 
 /// No worker takes a new test above this effective load (the reference's
 /// hard-coded capacity gate in `has_capacity_for`).
-pub const CAPACITY_GATE: f64 = 0.9;
+pub(crate) const CAPACITY_GATE: f64 = 0.9;
 
 /// Performance levels while warming or cooling. The reference's formula
 /// used a constant "elapsed" time, so its level was in effect these values.
@@ -118,21 +118,24 @@ impl History {
 /// MiB·µs and device·µs, so sums are exact and order-independent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
-    pub memory_mib_us: u128,
-    pub cuda_us: u128,
-    pub cores_us: u128,
+    pub(crate) memory_mib_us: u128,
+    pub(crate) cuda_us: u128,
+    pub(crate) cores_us: u128,
     /// Time with at least one test running.
-    pub busy_us: u64,
+    pub(crate) busy_us: u64,
+    /// When the worker last went from idle to busy (`None` while idle).
     pub busy_since: Option<SimTime>,
 }
 
 impl Usage {
+    /// Books a run of `shape` that lasted `run_us` microseconds.
     pub fn add_run(&mut self, shape: &Shape, run_us: u64) {
         self.memory_mib_us += u128::from(shape.memory_mib) * u128::from(run_us);
         self.cuda_us += u128::from(shape.cuda_devices) * u128::from(run_us);
         self.cores_us += u128::from(shape.cpu_cores) * u128::from(run_us);
     }
 
+    /// Ends a busy stretch at `now` (nothing if it was idle).
     pub fn close_busy(&mut self, now: SimTime) {
         if let Some(since) = self.busy_since.take() {
             self.busy_us += (now - since).0;
@@ -143,27 +146,39 @@ impl Usage {
 /// A worker as the balancer sees it.
 #[derive(Clone, Debug)]
 pub struct WorkerState {
+    /// Its id (its place in join order).
     pub id: WorkerId,
+    /// What it offers.
     pub spec: WorkerSpec,
+    /// Whether it takes work, drains or is gone.
     pub status: WorkerStatus,
+    /// When it registered.
     pub joined_at: SimTime,
+    /// When it went offline (`None` while it is not).
     pub left_at: Option<SimTime>,
+    /// Memory booked by its running tests, MiB.
     pub used_memory_mib: u64,
+    /// CUDA devices booked by its running tests.
     pub used_cuda: u32,
+    /// CPU cores booked by its running tests.
     pub used_cores: u32,
     /// Tests running here, in start order.
     pub running: Vec<TestId>,
+    /// Load beyond what its runs cause (the environment).
     pub drift: LoadDrift,
+    /// Its thermal phase.
     pub thermal: Thermal,
+    /// How its past runs went (feeds the performance score).
     pub history: History,
     /// Tests ever assigned here.
     pub assignments: u64,
+    /// Resource use over time, for the utilisation report.
     pub usage: Usage,
 }
 
 /// 1.0 normally, lower while warming or cooling.
 #[inline]
-pub fn performance_level_in(thermal: Thermal) -> f64 {
+pub(crate) fn performance_level_in(thermal: Thermal) -> f64 {
     match thermal {
         Thermal::Normal => 1.0,
         Thermal::Warming { .. } => WARMING_LEVEL,
@@ -172,6 +187,7 @@ pub fn performance_level_in(thermal: Thermal) -> f64 {
 }
 
 impl WorkerState {
+    /// A worker that joins at `now`, active and idle.
     pub fn new(id: WorkerId, spec: WorkerSpec, now: SimTime) -> Self {
         WorkerState {
             id,
@@ -227,14 +243,17 @@ impl WorkerState {
         }
     }
 
+    /// Memory free for new tests, MiB.
     pub fn free_memory_mib(&self) -> u64 {
         self.spec.memory_mib.saturating_sub(self.used_memory_mib)
     }
 
+    /// CUDA devices free.
     pub fn free_cuda(&self) -> u32 {
         self.spec.cuda_devices.saturating_sub(self.used_cuda)
     }
 
+    /// CPU cores free.
     pub fn free_cores(&self) -> u32 {
         self.spec.cpu_cores.saturating_sub(self.used_cores)
     }
@@ -260,6 +279,7 @@ impl WorkerState {
         }
     }
 
+    /// The reference's load score of its utilisation (0–1).
     pub fn load_score(&self) -> f64 {
         self.utilisation().load_score()
     }
@@ -278,7 +298,7 @@ impl WorkerState {
     /// in place of those the balancer last heard of: with the reported view,
     /// a run feels the worker's real condition, not its last report.
     #[inline]
-    pub fn effective_load_in(&self, drift: &LoadDrift, thermal: Thermal) -> f64 {
+    pub(crate) fn effective_load_in(&self, drift: &LoadDrift, thermal: Thermal) -> f64 {
         (self.utilisation_in(drift).load_score() + (1.0 - performance_level_in(thermal))).min(1.0)
     }
 
@@ -297,24 +317,24 @@ impl WorkerState {
     /// `priority_based`'s score for priority 1–2 tests at a known effective
     /// load: `0.8 × speed + 0.2 × (1 − load)`, speed = `0.2·success +
     /// 0.6·time` from history (0.5 without).
-    pub fn speed_score_at(&self, effective_load: f64) -> f64 {
+    pub(crate) fn speed_score_at(&self, effective_load: f64) -> f64 {
         0.8 * self.history.speed + 0.2 * (1.0 - effective_load)
     }
 
     /// `priority_based`'s score for priority 3 tests at a known effective
     /// load: `0.6 × balanced + 0.4 × (1 − load)`, balanced = `0.3·success +
     /// 0.3·time` (0.5 without).
-    pub fn balanced_score_at(&self, effective_load: f64) -> f64 {
+    pub(crate) fn balanced_score_at(&self, effective_load: f64) -> f64 {
         0.6 * self.history.balanced + 0.4 * (1.0 - effective_load)
     }
 
     /// True if the worker takes new work at all right now.
-    pub fn is_accepting(&self) -> bool {
+    pub(crate) fn is_accepting(&self) -> bool {
         self.status == WorkerStatus::Active && self.effective_load() <= CAPACITY_GATE
     }
 
     /// True if the worker could start a test of this shape now.
-    pub fn fits_now(&self, shape: &Shape) -> bool {
+    pub(crate) fn fits_now(&self, shape: &Shape) -> bool {
         self.is_accepting()
             && self.free_memory_mib() >= shape.memory_mib
             && self.free_cuda() >= shape.cuda_devices
@@ -329,7 +349,7 @@ impl WorkerState {
 
     /// [`WorkerState::leaf`] at a known effective load (computed once by
     /// the caller: it is the hottest arithmetic of a run).
-    pub fn leaf_at(&self, effective: f64) -> Option<LeafData> {
+    pub(crate) fn leaf_at(&self, effective: f64) -> Option<LeafData> {
         if self.status != WorkerStatus::Active || effective > CAPACITY_GATE {
             return None;
         }

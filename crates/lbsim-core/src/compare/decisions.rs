@@ -37,7 +37,7 @@ impl Decision {
 }
 
 /// Reads a decision log; the header must name `time`, `test` and `worker`.
-pub fn read_decisions(file: &str, text: &str) -> Result<Vec<Decision>> {
+pub(crate) fn read_decisions(file: &str, text: &str) -> Result<Vec<Decision>> {
     let bad = |line: usize, message: String| {
         Error::bad_file(file.to_string(), format!("line {line}"), message)
     };

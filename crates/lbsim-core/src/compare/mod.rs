@@ -6,7 +6,8 @@ mod decisions;
 mod determinism;
 mod results;
 
-pub use decisions::{read_decisions, Decision};
+pub(crate) use decisions::read_decisions;
+pub use decisions::Decision;
 pub use determinism::{check_determinism, Divergence, Verdict};
 
 use crate::error::{Error, Result};
@@ -27,7 +28,7 @@ pub struct MetricRow {
 impl MetricRow {
     /// Change from A to B in percent: 0 when equal, infinite when A is 0
     /// (or missing) and B is not.
-    pub fn change_pct(&self) -> f64 {
+    pub(crate) fn change_pct(&self) -> f64 {
         match (self.a, self.b) {
             (Some(a), Some(b)) if a == b => 0.0,
             (Some(a), Some(b)) if a != 0.0 => (b - a) / a.abs() * 100.0,

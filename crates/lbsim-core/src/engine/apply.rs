@@ -11,11 +11,11 @@ use crate::workload::{PoolFact, PoolSink};
 
 /// A run's parts that a pool fact changes, borrowed for one pool call.
 pub(super) struct Applier<'s> {
-    pub balancer: &'s mut Balancer,
-    pub collector: &'s mut Collector,
-    pub queue: &'s mut EventQueue<Event>,
-    pub observer: &'s mut dyn Observer,
-    pub now: SimTime,
+    pub(crate) balancer: &'s mut Balancer,
+    pub(crate) collector: &'s mut Collector,
+    pub(crate) queue: &'s mut EventQueue<Event>,
+    pub(crate) observer: &'s mut dyn Observer,
+    pub(crate) now: SimTime,
 }
 
 impl PoolSink for Applier<'_> {

@@ -25,7 +25,8 @@ mod events;
 mod observer;
 mod step;
 
-pub use observer::{Fanout, NoObserver, Observer};
+pub(crate) use observer::Fanout;
+pub use observer::{NoObserver, Observer};
 
 use serde::Serialize;
 

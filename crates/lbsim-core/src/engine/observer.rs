@@ -55,13 +55,13 @@ impl Observer for NoObserver {}
 
 /// Sends every fact to each observer in turn.
 #[derive(Default)]
-pub struct Fanout<'a> {
+pub(crate) struct Fanout<'a> {
     observers: Vec<&'a mut dyn Observer>,
 }
 
 impl<'a> Fanout<'a> {
     /// Adds an observer; each fact reaches them in the order they were added.
-    pub fn push(&mut self, observer: &'a mut dyn Observer) {
+    pub(crate) fn push(&mut self, observer: &'a mut dyn Observer) {
         self.observers.push(observer);
     }
 }

@@ -51,7 +51,7 @@ impl<'a> Simulation<'a> {
 
     /// Checks the balancer's invariants and the clock after every event,
     /// failing the run at the first violation (O(workers) per event).
-    pub fn with_checks(mut self) -> Self {
+    pub(crate) fn with_checks(mut self) -> Self {
         self.checked = true;
         self
     }

@@ -129,7 +129,7 @@ impl Collector {
     }
 
     /// A running test was moved to another worker (stealing, rebalancing).
-    pub fn on_move(&mut self) {
+    pub(crate) fn on_move(&mut self) {
         self.tests_moved += 1;
     }
 

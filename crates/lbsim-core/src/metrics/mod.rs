@@ -12,9 +12,10 @@ mod view;
 
 pub use collector::Collector;
 pub use histogram::RELATIVE_ERROR;
-pub use samples::{MAX_HEAT_COLUMNS, MAX_HEAT_WORKERS};
+pub use samples::MAX_HEAT_COLUMNS;
 pub use series::EXACT_SAMPLES;
-pub use stats::{jain_index, percentile, quantile_points, sample_stddev, Percentiles};
+pub(crate) use stats::sample_stddev;
+pub use stats::{percentile, Percentiles};
 pub use view::PoolView;
 
 use serde::{Deserialize, Serialize};
@@ -101,7 +102,7 @@ pub struct Metrics {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimeSeries {
     /// Seconds per bucket (1 unless the run is longer than `MAX_BUCKETS` seconds).
-    pub bucket_seconds: u64,
+    pub(crate) bucket_seconds: u64,
     /// `[bucket start s, tests scheduled per second]`.
     pub throughput: Vec<(u64, f64)>,
     /// `[bucket start s, mean scheduling latency of tests first assigned in it]`
@@ -203,5 +204,5 @@ pub struct WorkerRow {
     /// Its memory-seconds used / offered while in the pool.
     pub memory_utilization: f64,
     /// Fraction of its time in the pool running at least one test.
-    pub busy_fraction: f64,
+    pub(crate) busy_fraction: f64,
 }

@@ -9,7 +9,7 @@ use crate::sim::{SimTime, MICROS_PER_SEC};
 
 /// Heat-map rows: only the first this many workers (by id) are tracked, so
 /// memory stays bounded on huge pools.
-pub const MAX_HEAT_WORKERS: usize = 200;
+pub(crate) const MAX_HEAT_WORKERS: usize = 200;
 /// Heat-map columns at most; buckets are merged into wider columns.
 pub const MAX_HEAT_COLUMNS: u64 = 120;
 

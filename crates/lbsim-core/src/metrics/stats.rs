@@ -15,7 +15,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Sample standard deviation (n − 1), as Python's `statistics.stdev`; 0
 /// with fewer than two values.
-pub fn sample_stddev(xs: &[f64]) -> f64 {
+pub(crate) fn sample_stddev(xs: &[f64]) -> f64 {
     if xs.len() < 2 {
         return 0.0;
     }
@@ -26,7 +26,7 @@ pub fn sample_stddev(xs: &[f64]) -> f64 {
 
 /// Jain's fairness index (Σx)² / (n·Σx²): 1 when all equal, 1/n when one
 /// worker gets everything; 1 for no data (nothing was unfair).
-pub fn jain_index(xs: &[f64]) -> f64 {
+pub(crate) fn jain_index(xs: &[f64]) -> f64 {
     let sum: f64 = xs.iter().sum();
     let sq: f64 = xs.iter().map(|x| x * x).sum();
     if xs.is_empty() || sq == 0.0 {
@@ -70,7 +70,7 @@ impl Percentiles {
     /// off `points` (from [`quantile_points`] of the same `xs`, whose
     /// points 0.5, 0.95 and 0.99 are those nearest ranks), so a series that
     /// needs both is selected once.
-    pub fn from_points(xs: &[f64], points: &[(f64, f64)]) -> Percentiles {
+    pub(crate) fn from_points(xs: &[f64], points: &[(f64, f64)]) -> Percentiles {
         match (points.get(50), points.get(95), points.get(99)) {
             (Some(p50), Some(p95), Some(p99)) => Percentiles::with(xs, [p50.1, p95.1, p99.1]),
             _ => Percentiles::default(),
@@ -101,7 +101,7 @@ pub(super) fn nearest_rank(p: f64, n: usize) -> usize {
 /// percentile 100·q, so q = 0 is the minimum, q = 1 the maximum, and q =
 /// 0.5, 0.95, 0.99 are exactly [`Percentiles::of`]'s p50, p95 and p99.
 /// Empty for no data. Exact, by selection (`metrics::select`) rather than a sort.
-pub fn quantile_points(xs: &[f64]) -> Vec<(f64, f64)> {
+pub(crate) fn quantile_points(xs: &[f64]) -> Vec<(f64, f64)> {
     if xs.is_empty() {
         return Vec::new();
     }

@@ -21,7 +21,7 @@ static LIVE_TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 const MAX_LINKS: usize = 40;
 
 /// A file being written; it appears at its path only on `commit`.
-pub struct AtomicFile {
+pub(crate) struct AtomicFile {
     target: PathBuf,
     /// `None`: a device or pipe, written in place.
     temp: Option<PathBuf>,
@@ -30,7 +30,7 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     /// Starts writing `target` through a temporary file beside it (nothing appears at `target` until [`AtomicFile::commit`]).
-    pub fn create(target: &Path) -> Result<AtomicFile> {
+    pub(crate) fn create(target: &Path) -> Result<AtomicFile> {
         let real = follow_links(target);
         if is_special(&real) {
             let file = File::options()
@@ -58,7 +58,7 @@ impl AtomicFile {
     }
 
     /// Where to write the contents.
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
+    pub(crate) fn writer(&mut self) -> &mut BufWriter<File> {
         self.writer
             .as_mut()
             .expect("writer is present until commit")
@@ -66,7 +66,7 @@ impl AtomicFile {
 
     /// Flushes, syncs and renames the file into place; on failure the
     /// temporary file is removed (by `drop`).
-    pub fn commit(mut self) -> Result<()> {
+    pub(crate) fn commit(mut self) -> Result<()> {
         let writer = self.writer.take().expect("commit once");
         let file = writer
             .into_inner()
@@ -82,7 +82,7 @@ impl AtomicFile {
     }
 
     /// The file this will become.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.target
     }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// The columns, in order. Times are simulated seconds with six decimals;
 /// an empty cell means "never" (e.g. `assigned_at` of a rejected test).
-pub const TEST_CSV_COLUMNS: [&str; 14] = [
+pub(crate) const TEST_CSV_COLUMNS: [&str; 14] = [
     "id",
     "priority",
     "memory_gb",
@@ -27,7 +27,7 @@ pub const TEST_CSV_COLUMNS: [&str; 14] = [
 ];
 
 /// Writes one row per test to a file that appears only when the run succeeds.
-pub struct TestCsv {
+pub(crate) struct TestCsv {
     file: AtomicFile,
     /// The row being written, kept to avoid an allocation per test.
     line: String,
@@ -50,7 +50,7 @@ pub(super) fn push_secs(out: &mut String, micros: u64) {
 
 impl TestCsv {
     /// Starts the per-test CSV at `path` (written atomically).
-    pub fn create(path: &Path) -> Result<TestCsv> {
+    pub(crate) fn create(path: &Path) -> Result<TestCsv> {
         let mut csv = TestCsv {
             file: AtomicFile::create(path)?,
             line: TEST_CSV_COLUMNS.join(","),
@@ -69,7 +69,7 @@ impl TestCsv {
 
     /// Appends the row of one record to `out`, without a line end (no cell
     /// ever needs quoting).
-    pub fn push_row(out: &mut String, r: &TestRecord) {
+    pub(crate) fn push_row(out: &mut String, r: &TestRecord) {
         use std::fmt::Write;
         let secs_or_empty = |out: &mut String, t: Option<SimTime>| {
             if let Some(t) = t {
@@ -106,7 +106,7 @@ impl TestCsv {
     }
 
     /// Renames the finished file into place.
-    pub fn commit(self) -> Result<()> {
+    pub(crate) fn commit(self) -> Result<()> {
         self.file.commit()
     }
 }

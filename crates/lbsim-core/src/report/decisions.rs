@@ -21,14 +21,14 @@ pub const DECISION_COLUMNS: [&str; 7] = [
 ];
 
 /// Streams decisions to a file that appears only when the run succeeds.
-pub struct DecisionLog {
+pub(crate) struct DecisionLog {
     file: AtomicFile,
     policy: SchedulerName,
 }
 
 impl DecisionLog {
     /// Starts the decision log of a run of `policy` at `path` (written atomically).
-    pub fn create(path: &Path, policy: SchedulerName) -> Result<DecisionLog> {
+    pub(crate) fn create(path: &Path, policy: SchedulerName) -> Result<DecisionLog> {
         let mut log = DecisionLog {
             file: AtomicFile::create(path)?,
             policy,
@@ -44,7 +44,7 @@ impl DecisionLog {
     }
 
     /// One row; the score is rounded like every output float.
-    pub fn row(a: &Assignment, policy: SchedulerName) -> String {
+    pub(crate) fn row(a: &Assignment, policy: SchedulerName) -> String {
         let score = if a.score.is_finite() {
             (a.score * 1e6).round() / 1e6
         } else {
@@ -63,7 +63,7 @@ impl DecisionLog {
     }
 
     /// Finishes the file: it appears whole or not at all.
-    pub fn commit(self) -> Result<()> {
+    pub(crate) fn commit(self) -> Result<()> {
         self.file.commit()
     }
 }

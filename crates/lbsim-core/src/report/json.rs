@@ -111,7 +111,7 @@ pub fn to_pretty_json<T: Serialize + ?Sized>(value: &T) -> String {
 }
 
 /// [`write_json`] into `path`, whole or not at all.
-pub fn write_json_file<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+pub(crate) fn write_json_file<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     let mut file = AtomicFile::create(path)?;
     write_json(file.writer(), value).map_err(|e| Error::io(path, e))?;
     file.commit()

@@ -12,13 +12,16 @@ mod json;
 mod results;
 mod text;
 
-pub use atomic::{clean_up_on_signals, remove_live_temps, write_atomically, AtomicFile};
+pub(crate) use atomic::AtomicFile;
+pub use atomic::{clean_up_on_signals, remove_live_temps, write_atomically};
 pub(crate) use atomic::{follow_links, is_special};
 pub use benchmark::{table_header, table_row, BenchmarkDoc, BenchmarkRow};
-pub use csv_rows::{TestCsv, TEST_CSV_COLUMNS};
-pub use decisions::{live_decision_rows, DecisionLog, DECISION_COLUMNS};
-pub use json::{
-    parse_json, read_json, to_pretty_json, write_json, write_json_file, FLOAT_DECIMALS,
-};
+pub(crate) use csv_rows::TestCsv;
+#[cfg(test)]
+pub(crate) use csv_rows::TEST_CSV_COLUMNS;
+pub(crate) use decisions::DecisionLog;
+pub use decisions::{live_decision_rows, DECISION_COLUMNS};
+pub use json::{parse_json, read_json, to_pretty_json, write_json, FLOAT_DECIMALS};
 pub use results::{Configuration, LiveSection, ResultsDoc, SpikeWindow, TraceSection};
-pub use text::{run_stats, summary};
+pub(crate) use text::run_stats;
+pub use text::summary;

@@ -100,7 +100,11 @@ fn utilisation(m: &Metrics) -> String {
 
 /// The `--stats` lines: how fast the simulation ran, and (where the system
 /// tells) the process's peak resident memory.
-pub fn run_stats(run: &crate::engine::RunInfo, wall_s: f64, peak_memory: Option<u64>) -> String {
+pub(crate) fn run_stats(
+    run: &crate::engine::RunInfo,
+    wall_s: f64,
+    peak_memory: Option<u64>,
+) -> String {
     let wall = wall_s.max(1e-9);
     let memory = peak_memory.map_or(String::new(), |bytes| {
         format!("; peak memory {} MB", bytes.div_ceil(1_000_000))

@@ -24,8 +24,8 @@ pub struct PreparedRun {
 /// A trace's jobs and its report section.
 #[derive(Clone, Debug)]
 pub(super) struct Replayed {
-    pub section: TraceSection,
-    pub jobs: Vec<TraceJob>,
+    pub(crate) section: TraceSection,
+    pub(crate) jobs: Vec<TraceJob>,
 }
 
 /// What a run produced.

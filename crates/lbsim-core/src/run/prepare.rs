@@ -13,10 +13,10 @@ use crate::workload::trace::{junit, replay_scenario, ClusterPool, ReplayOptions,
 /// A source built: its scenario, a trace's jobs, the config file read and
 /// what set a config scenario's sizes (to blame a size refused later).
 pub(super) struct Built {
-    pub scenario: Scenario,
-    pub replay: Option<Replayed>,
-    pub config_file: Option<String>,
-    pub sizes: Option<SizeOrigins>,
+    pub(crate) scenario: Scenario,
+    pub(crate) replay: Option<Replayed>,
+    pub(crate) config_file: Option<String>,
+    pub(crate) sizes: Option<SizeOrigins>,
 }
 
 impl Built {

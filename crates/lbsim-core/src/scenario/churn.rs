@@ -10,26 +10,35 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Churn {
+    /// The initial pool stays as it is.
     None,
     /// Each pool cycle: a join with `join_probability` while fewer than
     /// `max_factor × initial`; a leave with `leave_probability` while more
     /// than `min_factor × initial`, a crash with `fail_fraction` of leaves.
     Random {
+        /// Chance (0–1) of a join in one pool cycle.
         join_probability: f64,
+        /// Chance (0–1) of a leave in one pool cycle.
         leave_probability: f64,
+        /// Share (0–1) of leaves that are crashes rather than drains.
         fail_fraction: f64,
+        /// The pool grows to at most this many times its initial size.
         max_factor: f64,
+        /// The pool shrinks to at least this many times its initial size.
         min_factor: f64,
     },
     /// Scripted joins, drains and failures (a rolling drain, a rack failure).
     Timeline {
+        /// The scripted actions (sorted by time when run; ties keep this order).
         events: Vec<ChurnEvent>,
     },
     /// A coordinator's recorded pool, replayed exactly (never from a
     /// config: `lbsim replay` builds it from a recording). The first
     /// `Scenario::workers` are there at time zero.
     Recorded {
+        /// Every worker that registered, in join order.
         workers: Vec<RecordedWorker>,
+        /// Every drain and failure, in order.
         leaves: Vec<RecordedLeave>,
     },
 }

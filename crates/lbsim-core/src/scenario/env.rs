@@ -7,10 +7,14 @@ use std::path::PathBuf;
 /// How much lbsim says on stderr.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
+    /// The most detail.
     Debug,
+    /// Notes on what lbsim is doing, warnings and errors.
     Info,
+    /// Warnings and errors (the default).
     #[default]
     Warning,
+    /// Errors only.
     Error,
 }
 
@@ -29,6 +33,7 @@ impl LogLevel {
 /// `LB_LOG_LEVEL`, `LB_MAX_WORKERS`, `LB_DEFAULT_DURATION`, `LB_CONFIG_PATH`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvSettings {
+    /// `LB_LOG_LEVEL` (default: warnings and errors only).
     pub log_level: LogLevel,
     /// No run may ever have more workers than this.
     pub max_workers: Option<u64>,
@@ -46,7 +51,7 @@ impl EnvSettings {
 
     /// Reads from any lookup (tests pass a closure instead of the process
     /// environment). Empty values count as unset.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<EnvSettings> {
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<EnvSettings> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let mut env = EnvSettings::default();
         if let Some(v) = get("LB_LOG_LEVEL") {

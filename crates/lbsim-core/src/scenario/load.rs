@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadModel {
     /// Pool cycles happen every `U(min, max)` seconds.
-    pub cycle_min_s: f64,
-    pub cycle_max_s: f64,
+    pub(crate) cycle_min_s: f64,
+    pub(crate) cycle_max_s: f64,
     /// Probability that a worker's drift is redrawn in a cycle.
     pub update_probability: f64,
     /// Probability that an update starts warming (and, again, cooling).
-    pub thermal_probability: f64,
-    pub warming_s: f64,
-    pub cooling_s: f64,
+    pub(crate) thermal_probability: f64,
+    pub(crate) warming_s: f64,
+    pub(crate) cooling_s: f64,
     /// False: no drift and no thermal events (for closed-form checks).
     pub enabled: bool,
     /// True: a run started on a loaded worker is slowed
@@ -52,7 +52,7 @@ impl Default for ReportPace {
 
 impl ReportPace {
     /// Reports the fleet sends a second with `active` workers.
-    pub fn fleet_rate(&self, active: usize) -> f64 {
+    pub(crate) fn fleet_rate(&self, active: usize) -> f64 {
         (active as f64 / self.min_interval_s).min(self.per_second)
     }
 }
@@ -72,6 +72,7 @@ pub enum LoadView {
 }
 
 impl LoadView {
+    /// True when the balancer sees drift at every redraw (the reference's way).
     pub fn is_live(&self) -> bool {
         *self == LoadView::Live
     }

@@ -4,7 +4,7 @@
 
 /// The least of the machine's available memory and the process's limits
 /// on its address space and data; `None` where `/proc` does not say.
-pub fn available_bytes() -> Option<u64> {
+pub(crate) fn available_bytes() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok();
     let limits = std::fs::read_to_string("/proc/self/limits").ok();
     let free = meminfo.as_deref().and_then(mem_available);

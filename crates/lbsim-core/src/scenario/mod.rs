@@ -18,15 +18,19 @@ mod recorded;
 mod stress;
 mod timeline;
 
-pub use arrivals::{Arrivals, Poisson, RateProfile, Spike};
+pub use arrivals::RateProfile;
+pub use arrivals::{Arrivals, Poisson, Spike};
 pub use churn::Churn;
 pub use config::Config;
 pub use env::{EnvSettings, LogLevel};
-pub use load::{LoadModel, LoadView, ReportPace};
-pub use memory::available_bytes;
+pub use load::LoadView;
+pub(crate) use load::{LoadModel, ReportPace};
+pub(crate) use memory::available_bytes;
 pub use overrides::Overrides;
-pub use profiles::{DurationDist, TestProfile, WorkerProfile};
-pub use recorded::{RecordedLeave, RecordedWorker};
+pub use profiles::WorkerProfile;
+pub(crate) use profiles::{DurationDist, TestProfile};
+pub(crate) use recorded::RecordedLeave;
+pub use recorded::RecordedWorker;
 pub use stress::{BalancingOverrides, StressOptions};
 pub use timeline::{ChurnAction, ChurnEvent};
 
@@ -41,52 +45,62 @@ use serde::{Deserialize, Serialize};
 /// The seed used when none is given: runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 42;
 /// The reference's defaults.
-pub const DEFAULT_WORKERS: u32 = 20;
-pub const DEFAULT_TESTS: u64 = 100;
-pub const DEFAULT_DURATION_S: f64 = 60.0;
-pub const DEFAULT_TEST_DURATION_S: f64 = 10.0;
+pub(crate) const DEFAULT_WORKERS: u32 = 20;
+pub(crate) const DEFAULT_TESTS: u64 = 100;
+pub(crate) const DEFAULT_DURATION_S: f64 = 60.0;
+pub(crate) const DEFAULT_TEST_DURATION_S: f64 = 10.0;
 /// Limits on what one run may ask for. Beyond them a run would not fit in
 /// memory (about 32 bytes per finished test for exact percentiles, about
 /// 400 bytes per worker) or would simulate for centuries: a typo, not a
 /// study, so it is refused (exit 2) instead of running out of memory.
-pub const MAX_WORKERS: u32 = 1_000_000;
-pub const MAX_TESTS: u64 = 100_000_000;
-pub const MAX_DURATION_S: f64 = 1e9;
+pub(crate) const MAX_WORKERS: u32 = 1_000_000;
+pub(crate) const MAX_TESTS: u64 = 100_000_000;
+pub(crate) const MAX_DURATION_S: f64 = 1e9;
 /// The shortest window: one tick of the simulated clock (a microsecond).
 /// A shorter one would submit every test at time zero, or none at all.
-pub const MIN_DURATION_S: f64 = 1e-6;
-pub const MAX_HORIZON_S: f64 = 1e10;
+pub(crate) const MIN_DURATION_S: f64 = 1e-6;
+pub(crate) const MAX_HORIZON_S: f64 = 1e10;
 /// Periodic loops (pool cycles, work stealing, rebalancing) run at most this
 /// often, and at most `MAX_PERIODS` times over the window: a period of a
 /// microsecond would be a million events per simulated second, a run that
 /// never ends.
-pub const MIN_PERIOD_S: f64 = 0.001;
-pub const MAX_PERIODS: f64 = 1e7;
+pub(crate) const MIN_PERIOD_S: f64 = 0.001;
+pub(crate) const MAX_PERIODS: f64 = 1e7;
 /// What a run holds in memory, measured (`--stats`, peak memory): about
 /// 550 bytes per test and 400 per worker, rounded up.
-pub const BYTES_PER_TEST: u64 = 600;
-pub const BYTES_PER_WORKER: u64 = 1000;
+pub(crate) const BYTES_PER_TEST: u64 = 600;
+pub(crate) const BYTES_PER_WORKER: u64 = 1000;
 /// The run stops at `duration × HORIZON_FACTOR` if tests are still live.
-pub const HORIZON_FACTOR: f64 = 10.0;
+pub(crate) const HORIZON_FACTOR: f64 = 10.0;
 
 /// A complete, validated description of one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
     /// The scenario's name, if it came from a config file.
     pub name: Option<String>,
+    /// What the scenario is for (free text from the config; empty if none).
     pub description: String,
+    /// Seeds every random stream of the run: the same seed, the same run.
     pub seed: u64,
+    /// The policy that places tests on workers.
     pub scheduler: SchedulerName,
+    /// Workers in the pool at time zero.
     pub workers: u32,
+    /// Tests submitted over the run.
     pub tests: u64,
     /// The submission window, seconds.
     pub duration_s: f64,
     /// The run stops here even if tests are still live, seconds.
     pub horizon_s: f64,
+    /// What each worker has, drawn per worker.
     pub worker_profile: WorkerProfile,
+    /// What each test needs and how its runs go, drawn per test.
     pub test_profile: TestProfile,
+    /// When tests are submitted within the window.
     pub arrivals: Arrivals,
+    /// Workers joining and leaving during the run.
     pub churn: Churn,
+    /// Background load and thermal slowdown of the workers.
     pub load: LoadModel,
     /// Composite weights and work stealing.
     pub balancing: BalancerOptions,
@@ -94,7 +108,7 @@ pub struct Scenario {
 
 impl Scenario {
     /// True when tests arrive in bursts (the reference's `burst_mode`).
-    pub fn is_burst(&self) -> bool {
+    pub(crate) fn is_burst(&self) -> bool {
         self.arrivals.base() == &Arrivals::Bursts
     }
 
@@ -172,7 +186,7 @@ impl Scenario {
     }
 
     /// Bytes the run will hold at its peak, about (see `BYTES_PER_TEST`).
-    pub fn memory_bytes(&self) -> u64 {
+    pub(crate) fn memory_bytes(&self) -> u64 {
         let tests = self.tests.saturating_mul(BYTES_PER_TEST);
         tests.saturating_add(self.peak_workers().saturating_mul(BYTES_PER_WORKER))
     }

@@ -8,7 +8,10 @@ use crate::balancer::policy::SCHEDULERS;
 /// The `spike` command: the stress options with bursts and the reference's
 /// dynamic workers, and one spike of `SPIKE_MULTIPLIER` × the rate from
 /// 40 % to 60 % of the window, with short ramps, then time to recover.
-pub fn spike_scenario(options: &StressOptions, balancing: &BalancingOverrides) -> Result<Scenario> {
+pub(crate) fn spike_scenario(
+    options: &StressOptions,
+    balancing: &BalancingOverrides,
+) -> Result<Scenario> {
     let options = StressOptions {
         burst: true,
         dynamic: true,
@@ -23,10 +26,10 @@ pub fn spike_scenario(options: &StressOptions, balancing: &BalancingOverrides) -
 }
 
 /// How much the spike multiplies the arrival rate.
-pub const SPIKE_MULTIPLIER: f64 = 4.0;
+pub(crate) const SPIKE_MULTIPLIER: f64 = 4.0;
 
 /// The spike of the `spike` command for a window of `duration_s`.
-pub fn spike_window(duration_s: f64) -> Spike {
+pub(crate) fn spike_window(duration_s: f64) -> Spike {
     Spike {
         start_s: 0.4 * duration_s,
         length_s: 0.2 * duration_s,
@@ -38,18 +41,22 @@ pub fn spike_window(duration_s: f64) -> Spike {
 /// One benchmark cell.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BenchmarkCell {
+    /// Workers in the pool.
     pub workers: u32,
+    /// Tests submitted.
     pub tests: u64,
+    /// The submission window, seconds.
     pub duration_s: f64,
+    /// The policy under test.
     pub scheduler: SchedulerName,
 }
 
 /// The reference grid: workers {5, 10, 20, 50, 100} × tests {100, 500, 1000}.
-pub const BENCH_WORKERS: &[u32] = &[5, 10, 20, 50, 100];
-pub const BENCH_TESTS: &[u64] = &[100, 500, 1000];
+pub(crate) const BENCH_WORKERS: &[u32] = &[5, 10, 20, 50, 100];
+pub(crate) const BENCH_TESTS: &[u64] = &[100, 500, 1000];
 /// `--full` adds scale.
-pub const FULL_WORKERS: &[u32] = &[5, 10, 20, 50, 100, 1_000, 10_000];
-pub const FULL_TESTS: &[u64] = &[100, 500, 1000, 10_000, 100_000, 1_000_000];
+pub(crate) const FULL_WORKERS: &[u32] = &[5, 10, 20, 50, 100, 1_000, 10_000];
+pub(crate) const FULL_TESTS: &[u64] = &[100, 500, 1000, 10_000, 100_000, 1_000_000];
 
 /// The grid, in the order it runs: workers, then tests, then scheduler. The
 /// normal suite runs `scheduler` only; `--full` runs every scheduler.

@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 /// Worker capabilities, each drawn uniformly from its list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerProfile {
+    /// Installed memory choices, GB.
     pub memory_gb: Vec<f64>,
+    /// CUDA device count choices.
     pub cuda_devices: Vec<u32>,
+    /// CPU core count choices.
     pub cpu_cores: Vec<u32>,
     /// Relative speeds (1.0 = runs tests in their nominal time).
     pub speed: Vec<f64>,

@@ -19,8 +19,11 @@ pub struct RecordedWorker {
     pub memory_gb: f64,
     /// Memory tests may use (what the coordinator granted it).
     pub memory_mib: u64,
+    /// CPU cores.
     pub cpu_cores: u32,
+    /// CUDA devices.
     pub cuda_devices: u32,
+    /// The backends it can run tests on, by name (unknown names are dropped).
     pub backends: Vec<String>,
     /// The name it registered with, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

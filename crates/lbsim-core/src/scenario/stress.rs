@@ -7,12 +7,19 @@ use crate::balancer::policy::CompositeWeights;
 /// The reference's stress flags.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StressOptions {
+    /// `--workers`: workers in the pool at time zero.
     pub workers: u32,
+    /// `--tests`: tests submitted.
     pub tests: u64,
+    /// `--duration`: the submission window, seconds.
     pub duration_s: f64,
+    /// `--burst`: tests arrive in bursts rather than evenly.
     pub burst: bool,
+    /// `--dynamic`: workers join and leave at random during the run.
     pub dynamic: bool,
+    /// `--seed`: seeds every random stream of the run.
     pub seed: u64,
+    /// `--scheduler`: the policy that places tests.
     pub scheduler: SchedulerName,
 }
 
@@ -90,9 +97,9 @@ impl BalancingOverrides {
 
 /// What a stress-shaped run is called and which spikes ride on its arrivals.
 pub(crate) struct StressShape<'a> {
-    pub name: Option<&'a str>,
-    pub description: &'a str,
-    pub spikes: Vec<Spike>,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) description: &'a str,
+    pub(crate) spikes: Vec<Spike>,
 }
 
 impl StressOptions {

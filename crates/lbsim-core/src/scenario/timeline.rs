@@ -22,9 +22,13 @@ pub enum ChurnAction {
 /// (0 = all at once).
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct ChurnEvent {
+    /// When the first action happens, seconds.
     pub at_s: f64,
+    /// What happens to a worker.
     pub action: ChurnAction,
+    /// How many actions, one worker each.
     pub count: u32,
+    /// Seconds between actions (0 = all at once).
     pub every_s: f64,
     /// A drained or failed worker is replaced by a new one at once.
     pub replace: bool,

@@ -149,7 +149,7 @@ impl<V> IdMap<V> {
     }
 
     /// Empties the map, returning every entry in id order.
-    pub fn drain_in_order(&mut self) -> Vec<(u64, V)> {
+    pub(crate) fn drain_in_order(&mut self) -> Vec<(u64, V)> {
         let order: Vec<(u64, u32)> = self.window[self.head..]
             .iter()
             .enumerate()

@@ -9,4 +9,5 @@ mod time;
 pub use id_map::IdMap;
 pub use queue::EventQueue;
 pub use rng::{RngStreams, SimRng, Stream};
-pub use time::{SimDuration, SimTime, MICROS_PER_SEC};
+pub(crate) use time::MICROS_PER_SEC;
+pub use time::{SimDuration, SimTime};

@@ -82,7 +82,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Time of the earliest event, if any.
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub(crate) fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek().map(|e| e.time)
     }
 

@@ -27,6 +27,8 @@ pub struct SyntheticArrivals {
 }
 
 impl SyntheticArrivals {
+    /// The scenario's arrivals, drawn from its own seeded streams (the same
+    /// scenario and seed give the same tests at the same times).
     pub fn new(scenario: &Scenario, streams: &RngStreams) -> Self {
         let spikes = scenario.arrivals.spikes();
         let warp = (!spikes.is_empty()).then(|| RateProfile::new(spikes));

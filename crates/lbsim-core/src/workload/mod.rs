@@ -14,8 +14,10 @@ mod run_model;
 pub mod trace;
 
 pub use arrivals::SyntheticArrivals;
-pub use pool::{Pool, PoolFact, PoolSink};
-pub use run_model::{Fate, RunModel};
+pub use pool::Pool;
+pub(crate) use pool::{PoolFact, PoolSink};
+pub(crate) use run_model::Fate;
+pub use run_model::RunModel;
 
 use crate::balancer::model::{TestId, TestSpec};
 use crate::sim::SimTime;
@@ -23,9 +25,14 @@ use crate::sim::SimTime;
 /// One test entering the system.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arrival {
+    /// When the test is submitted, in simulated time.
     pub time: SimTime,
+    /// Its id, unique in the run and in submission order.
     pub id: TestId,
+    /// What it needs from a worker and what it expects to take.
     pub spec: TestSpec,
+    /// How its runs will go (drawn or recorded), fixed at arrival so a
+    /// policy cannot change it.
     pub fate: Fate,
 }
 

@@ -117,6 +117,8 @@ fn recorded_timeline(
 }
 
 impl Pool {
+    /// The scenario's initial workers and its churn, with draws from the run's
+    /// own seeded streams.
     pub fn new(scenario: &Scenario, streams: &RngStreams) -> Self {
         Pool {
             profile: scenario.worker_profile.clone(),
@@ -151,7 +153,7 @@ impl Pool {
     }
 
     /// When the next scripted churn action is due, if any.
-    pub fn next_scripted_at(&self) -> Option<SimTime> {
+    pub(crate) fn next_scripted_at(&self) -> Option<SimTime> {
         self.timeline.get(self.next_scripted).map(|e| e.at)
     }
 
@@ -220,7 +222,7 @@ impl Pool {
 
     /// Every worker shape the profile can produce (speed aside), so tests
     /// that only a future joiner could run are not rejected.
-    pub fn possible_workers(&self) -> Vec<WorkerSpec> {
+    pub(crate) fn possible_workers(&self) -> Vec<WorkerSpec> {
         let mut out: Vec<WorkerSpec> = Vec::new();
         if !self.recorded.is_empty() {
             // A recording may hold thousands of workers: an ordered set of
@@ -256,7 +258,7 @@ impl Pool {
     }
 
     /// Time to the next pool cycle, or `None` if nothing ever changes.
-    pub fn next_cycle_in(&mut self) -> Option<SimDuration> {
+    pub(crate) fn next_cycle_in(&mut self) -> Option<SimDuration> {
         if !self.load.enabled && !matches!(self.churn, Churn::Random { .. }) {
             return None;
         }
@@ -307,7 +309,11 @@ impl Pool {
     /// With the reported view, the worker's real drift and thermal phase at
     /// `now` (its last report may be older); `None` with the live view,
     /// where the balancer's are the real ones.
-    pub fn condition(&mut self, w: &WorkerState, now: SimTime) -> Option<(LoadDrift, Thermal)> {
+    pub(crate) fn condition(
+        &mut self,
+        w: &WorkerState,
+        now: SimTime,
+    ) -> Option<(LoadDrift, Thermal)> {
         let reported = self.reported.as_mut()?;
         Some(reported.at(w.id, w.joined_at, now))
     }

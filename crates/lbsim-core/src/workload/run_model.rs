@@ -19,13 +19,19 @@ pub struct Fate {
 /// The run-time model of a scenario's test profile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunModel {
+    /// How long a run takes, relative to the test's expected duration.
     pub duration: DurationDist,
+    /// Chance (0–1) that one run fails.
     pub failure_probability: f64,
+    /// Runs a failed test gets again before it counts as failed.
     pub retries: u32,
+    /// A run still going after this long is stopped as timed out (`None`:
+    /// never).
     pub timeout: Option<SimDuration>,
 }
 
 impl RunModel {
+    /// The run model a test profile describes.
     pub fn from_profile(p: &TestProfile) -> RunModel {
         RunModel {
             duration: p.duration.clone(),

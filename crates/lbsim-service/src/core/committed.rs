@@ -5,8 +5,8 @@
 /// How far the store got: batches up to `seq` of `generation` are saved;
 /// `failed` while later ones are being refused (until a reset).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Committed {
-    pub generation: u64,
-    pub seq: u64,
-    pub failed: bool,
+pub(crate) struct Committed {
+    pub(crate) generation: u64,
+    pub(crate) seq: u64,
+    pub(crate) failed: bool,
 }

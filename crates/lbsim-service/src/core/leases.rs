@@ -247,7 +247,7 @@ impl Core {
 
     /// The next assignment for a worker, if one is waiting, with the batch
     /// that must be committed before it is handed out.
-    pub fn next_lease(&mut self, worker: u64, now: u64) -> CallResult<Option<(Lease, u64)>> {
+    pub(crate) fn next_lease(&mut self, worker: u64, now: u64) -> CallResult<Option<(Lease, u64)>> {
         self.live_worker(worker)?;
         if self.cfg.plain_queue && self.worker_mut(worker).inbox.is_empty() {
             self.pull(worker, now);

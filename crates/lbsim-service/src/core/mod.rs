@@ -2,7 +2,7 @@
 //! worker liveness and the store's ops. It is driven by calls that carry
 //! `now` (µs since the store was created) and never reads a clock, never
 //! awaits and never does I/O: each call leaves its changes in `out`, which
-//! the caller takes ([`Core::take_changes`]) and acts on while still
+//! the caller takes (`Core::take_changes`, inside the crate) and acts on while still
 //! holding the lock: it sends the batch to the writer and wakes the lease
 //! calls the core names. The core holds no channel and no runtime type.
 
@@ -30,11 +30,11 @@ use crate::workload::trace::recording::Fact;
 use indexmap::IndexMap;
 use std::collections::VecDeque;
 
-pub use committed::Committed;
+pub(crate) use committed::Committed;
 
 /// A test lost with its worker this many times ends failed (the
 /// reference's `max_requeue_attempts`).
-pub const MAX_LOSSES: u32 = 5;
+pub(crate) const MAX_LOSSES: u32 = 5;
 
 /// How the core is tuned.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,7 +42,7 @@ pub struct CoreConfig {
     pub scheduler: SchedulerName,
     pub balancing: BalancerOptions,
     /// A worker silent this long goes offline and its runs are requeued.
-    pub heartbeat_timeout_us: u64,
+    pub(crate) heartbeat_timeout_us: u64,
     /// Seeds the policy's tie-breaks.
     pub seed: u64,
     /// The plain queue (`--disable-load-balancer`): no policy; a worker
@@ -65,11 +65,11 @@ impl CallError {
         }
     }
 
-    pub fn not_found(what: impl std::fmt::Display) -> CallError {
+    pub(crate) fn not_found(what: impl std::fmt::Display) -> CallError {
         CallError::new(404, format!("no {what}"))
     }
 
-    pub fn conflict(message: impl Into<String>) -> CallError {
+    pub(crate) fn conflict(message: impl Into<String>) -> CallError {
         CallError::new(409, message)
     }
 
@@ -80,16 +80,16 @@ impl CallError {
     }
 }
 
-pub type CallResult<T> = Result<T, CallError>;
+pub(crate) type CallResult<T> = Result<T, CallError>;
 
 /// One run of a test.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Run {
     pub attempt: u32,
     pub worker: u64,
-    pub assigned_us: u64,
-    pub started_us: Option<u64>,
-    pub ended_us: Option<u64>,
+    pub(crate) assigned_us: u64,
+    pub(crate) started_us: Option<u64>,
+    pub(crate) ended_us: Option<u64>,
     pub outcome: Option<&'static str>,
     /// What its worker measured and reported.
     pub run_time_s: Option<f64>,
@@ -98,36 +98,36 @@ pub struct Run {
 
 /// A test as the coordinator keeps it.
 #[derive(Clone, Debug)]
-pub struct TestEntry {
-    pub request: TestRequest,
-    pub spec: TestSpec,
-    pub state: TestState,
-    pub submitted_us: u64,
-    pub first_assigned_us: Option<u64>,
-    pub started_us: Option<u64>,
-    pub finished_us: Option<u64>,
-    pub worker: Option<u64>,
+pub(crate) struct TestEntry {
+    pub(crate) request: TestRequest,
+    pub(crate) spec: TestSpec,
+    pub(crate) state: TestState,
+    pub(crate) submitted_us: u64,
+    pub(crate) first_assigned_us: Option<u64>,
+    pub(crate) started_us: Option<u64>,
+    pub(crate) finished_us: Option<u64>,
+    pub(crate) worker: Option<u64>,
     /// The current lease, while assigned or running.
-    pub lease: Option<String>,
-    pub attempts: u32,
-    pub losses: u32,
-    pub run_time_s: Option<f64>,
+    pub(crate) lease: Option<String>,
+    pub(crate) attempts: u32,
+    pub(crate) losses: u32,
+    pub(crate) run_time_s: Option<f64>,
     /// The worker's result, as JSON text.
-    pub result: Option<String>,
-    pub reason: Option<String>,
+    pub(crate) result: Option<String>,
+    pub(crate) reason: Option<String>,
     /// The last reported run's exit code and log tail.
-    pub exit_code: Option<i32>,
-    pub log_tail: Option<String>,
-    pub runs: Vec<Run>,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) log_tail: Option<String>,
+    pub(crate) runs: Vec<Run>,
     /// The batch that recorded the current assignment: a lease is handed
     /// out only once it is committed.
-    pub assign_seq: u64,
+    pub(crate) assign_seq: u64,
     /// When the current lease was handed to its worker (µs), if it was:
     /// a heartbeat that does not list it can only drop it after that.
-    pub handed_us: Option<u64>,
+    pub(crate) handed_us: Option<u64>,
     /// The lease whose report finished the test: a retried report of it
     /// gets the same answer rather than a conflict.
-    pub done_lease: Option<String>,
+    pub(crate) done_lease: Option<String>,
 }
 
 /// A worker as the coordinator keeps it.
@@ -138,15 +138,15 @@ pub struct WorkerEntry {
     /// Its index in the balancer, while it is not offline.
     pub balancer: Option<WorkerId>,
     pub status: WorkerStatusView,
-    pub last_heartbeat_us: u64,
+    pub(crate) last_heartbeat_us: u64,
     pub heartbeats: u64,
     pub load: Heartbeat,
     /// Tests assigned here and not yet handed out by a lease call.
-    pub inbox: VecDeque<u64>,
+    pub(crate) inbox: VecDeque<u64>,
     /// Leases it may still be running that are no longer current.
     pub cancel: Vec<String>,
-    pub joined_us: u64,
-    pub left_us: Option<u64>,
+    pub(crate) joined_us: u64,
+    pub(crate) left_us: Option<u64>,
     pub reason: Option<String>,
     pub assignments: u64,
     /// Listed in `Core::idle` (plain queue only).
@@ -184,7 +184,7 @@ pub struct Changes {
     /// changed.
     pub batch: Option<(u64, Vec<Op>, Vec<String>)>,
     /// Workers whose long-polling lease call should look again.
-    pub wake: Vec<u64>,
+    pub(crate) wake: Vec<u64>,
 }
 
 /// The coordinator's state.
@@ -307,7 +307,7 @@ impl Core {
     }
 
     /// What assigns tests, as `/v1/status` and recordings name it.
-    pub fn scheduler_label(&self) -> &'static str {
+    pub(crate) fn scheduler_label(&self) -> &'static str {
         if self.cfg.plain_queue {
             "plain_queue"
         } else {
@@ -318,7 +318,7 @@ impl Core {
     /// Takes this call's changes (in order: the caller sends the batch to
     /// the writer before releasing the lock), given what the writer has
     /// saved so far.
-    pub fn take_changes(&mut self, committed: Committed) -> Changes {
+    pub(crate) fn take_changes(&mut self, committed: Committed) -> Changes {
         self.note_committed(committed);
         let wake = std::mem::take(&mut self.out.wake);
         if self.out.ops.is_empty() && self.out.facts.is_empty() {
@@ -348,7 +348,7 @@ impl Core {
     }
 
     /// This core's generation: it grows with every rollback.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
 
@@ -356,7 +356,7 @@ impl Core {
     /// this core's totals as of the last saved batch (`before`, read while
     /// the writer refused everything after it) and the writer's new
     /// generation.
-    pub fn rolled_back(
+    pub(crate) fn rolled_back(
         &mut self,
         before: Committed,
         snap: &Snapshot,
@@ -382,7 +382,7 @@ impl Core {
         self.seq + 1
     }
 
-    pub fn last_seq(&self) -> u64 {
+    pub(crate) fn last_seq(&self) -> u64 {
         self.seq
     }
 
@@ -393,7 +393,7 @@ impl Core {
     }
 
     /// The `session` fact a recording starts with at each server start.
-    pub fn record_session(&mut self, now: u64, version: u32) {
+    pub(crate) fn record_session(&mut self, now: u64, version: u32) {
         let fact = Fact::Session {
             lbsim_recording: version,
             scheduler: self.scheduler_label().to_string(),
@@ -432,7 +432,7 @@ impl Core {
     }
 
     /// Latencies (s) of first assignments since the last call.
-    pub fn take_latencies(&mut self) -> Vec<f64> {
+    pub(crate) fn take_latencies(&mut self) -> Vec<f64> {
         std::mem::take(&mut self.new_latencies)
     }
 
@@ -443,7 +443,7 @@ impl Core {
     }
 
     /// Workers (active, draining, offline).
-    pub fn worker_counts(&self) -> (u64, u64, u64) {
+    pub(crate) fn worker_counts(&self) -> (u64, u64, u64) {
         let mut c = (0, 0, 0);
         for w in &self.workers {
             match w.status {

@@ -9,7 +9,7 @@ use crate::balancer::Moved;
 use crate::sim::{SimDuration, SimTime};
 
 /// The reference's monitoring loop interval (thermal management), seconds.
-pub const MONITOR_INTERVAL_S: f64 = 10.0;
+pub(crate) const MONITOR_INTERVAL_S: f64 = 10.0;
 /// Warming and cooling phases (the reference's `start_warming`/`start_cooling`).
 const WARMING_S: f64 = 30.0;
 const COOLING_S: f64 = 60.0;
@@ -19,7 +19,7 @@ impl Core {
     /// runs requeued a bounded step at a time (`work_losses`). Returns true
     /// while runs of lost workers are left to requeue or a bounded
     /// scheduling pass left tests to place.
-    pub fn expire(&mut self, now: u64) -> bool {
+    pub(crate) fn expire(&mut self, now: u64) -> bool {
         let timeout = self.cfg.heartbeat_timeout_us;
         let silent: Vec<u64> = self
             .workers
@@ -44,7 +44,7 @@ impl Core {
     /// The reference's thermal rule (`_manage_worker_thermal_states`): an
     /// idle, lightly loaded worker warms up while work waits; a hot worker
     /// with more than three runs cools down; a phase ends on time.
-    pub fn manage_thermal(&mut self, now: u64) {
+    pub(crate) fn manage_thermal(&mut self, now: u64) {
         let t = SimTime(now);
         let pending = self.balancer.pending_len() > 0;
         for i in 0..self.balancer.workers().len() {
@@ -78,7 +78,7 @@ impl Core {
 
     /// One work-stealing (`steal`) or rebalancing round: a moved run's old
     /// lease is cancelled and a new one goes to its new worker.
-    pub fn move_runs(&mut self, now: u64, steal: bool) {
+    pub(crate) fn move_runs(&mut self, now: u64, steal: bool) {
         let mut moved: Vec<Moved> = Vec::new();
         if steal {
             self.balancer.steal(SimTime(now), &mut moved);

@@ -176,7 +176,7 @@ impl Core {
         }
     }
 
-    pub fn get_worker(&self, id: u64) -> CallResult<WorkerView> {
+    pub(crate) fn get_worker(&self, id: u64) -> CallResult<WorkerView> {
         let w = self
             .worker(id)
             .ok_or_else(|| CallError::not_found(format!("worker {id}")))?;

@@ -105,7 +105,7 @@ impl Core {
 
     /// Whether worker `id` is known (a lease call of an unknown one does
     /// not wait).
-    pub fn knows_worker(&self, id: u64) -> bool {
+    pub(crate) fn knows_worker(&self, id: u64) -> bool {
         self.worker(id).is_some()
     }
 
@@ -260,7 +260,7 @@ impl Core {
     /// Requeues up to `LOSS_STEP` runs of lost workers, then schedules (a
     /// bounded pass). Returns true while runs are left to requeue or tests
     /// to place (the caller calls again after releasing the lock).
-    pub fn work_losses(&mut self, now: u64) -> bool {
+    pub(crate) fn work_losses(&mut self, now: u64) -> bool {
         let mut budget = LOSS_STEP;
         while let Some(loss) = self.losing.front().cloned() {
             let bw = self.worker(loss.worker).and_then(|w| w.balancer);

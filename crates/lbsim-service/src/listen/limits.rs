@@ -35,11 +35,11 @@ pub(crate) const FD_HEADROOM: u64 = 128;
 /// What bounds the connections.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Limits {
-    pub header: Duration,
-    pub body: Duration,
-    pub idle: Duration,
-    pub send: Duration,
-    pub max_connections: usize,
+    pub(crate) header: Duration,
+    pub(crate) body: Duration,
+    pub(crate) idle: Duration,
+    pub(crate) send: Duration,
+    pub(crate) max_connections: usize,
 }
 
 impl Limits {

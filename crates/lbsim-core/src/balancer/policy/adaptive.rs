@@ -33,7 +33,7 @@ pub(super) const LOW_SUCCESS: f64 = 0.9;
 /// their state across switches. The system load is the balancer's running
 /// sum (O(1)), so a decision costs what its member's does.
 #[derive(Default)]
-pub struct Adaptive {
+pub(crate) struct Adaptive {
     performance: PerformanceBased,
     weighted: WeightedRoundRobin,
     affinity: AffinityBased,

@@ -11,14 +11,14 @@ use crate::sim::SimRng;
 /// it missed, and a busy or departed affinity worker simply misses. O(1) on
 /// a hit, O(log W) through the index on a miss.
 #[derive(Clone, Debug, Default)]
-pub struct AffinityBased {
+pub(crate) struct AffinityBased {
     /// Affinity worker per model family (families are small integers).
     by_family: Vec<Option<WorkerId>>,
 }
 
 impl AffinityBased {
     /// The family's affinity worker, if it has one.
-    pub fn affinity(&self, family: u32) -> Option<WorkerId> {
+    pub(crate) fn affinity(&self, family: u32) -> Option<WorkerId> {
         self.by_family.get(family as usize).copied().flatten()
     }
 }

@@ -95,12 +95,12 @@ pub enum WeightsError {
 /// with no vote it returns `None` instead of an incompatible first worker,
 /// and stateful members learn only from real assignments. Its cost is the
 /// sum of its members'.
-pub struct Composite {
+pub(crate) struct Composite {
     members: Vec<(Box<dyn Policy>, f64)>,
 }
 
 impl Composite {
-    pub fn new(weights: &CompositeWeights) -> Composite {
+    pub(crate) fn new(weights: &CompositeWeights) -> Composite {
         Composite {
             members: weights
                 .0

@@ -13,7 +13,7 @@ use crate::sim::SimRng;
 /// LPT placement: `least_loaded`'s choice, the idlest fitting worker (what
 /// makes it LPT is the queue's order, not the pick).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct LongestFirst;
+pub(crate) struct LongestFirst;
 
 impl Policy for LongestFirst {
     fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {

@@ -22,17 +22,29 @@ impl Serialize for Colour {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Marker {
+    /// Filled circle.
     Circle,
+    /// Filled square.
     Square,
+    /// Filled triangle, point up.
     Triangle,
+    /// Filled diamond.
     Diamond,
+    /// Filled triangle, point down.
     InvertedTriangle,
+    /// Circle outline.
     OpenCircle,
+    /// Square outline.
     OpenSquare,
+    /// Triangle outline, point up.
     OpenTriangle,
+    /// Diamond outline.
     OpenDiamond,
+    /// Triangle outline, point down.
     OpenInvertedTriangle,
+    /// A plus sign.
     Plus,
+    /// A diagonal cross.
     Cross,
 }
 
@@ -58,7 +70,9 @@ impl Marker {
 /// found by its look across a report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Look {
+    /// Its line and marker colour.
     pub colour: Colour,
+    /// Its marker shape.
     pub marker: Marker,
 }
 
@@ -81,7 +95,7 @@ pub const PALETTE: [Colour; 8] = [
 /// Four from Paul Tol's muted scheme (indigo, wine, grey, brown), which
 /// differ from [`PALETTE`] in hue or lightness: the colours of the policies
 /// after the eighth.
-pub const MUTED: [Colour; 4] = [
+pub(crate) const MUTED: [Colour; 4] = [
     Colour(51, 34, 136),
     Colour(136, 34, 85),
     Colour(119, 119, 119),

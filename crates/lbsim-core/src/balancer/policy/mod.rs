@@ -31,34 +31,41 @@ use crate::sim::{SimRng, SimTime};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use adaptive::Adaptive;
-pub use affinity_based::AffinityBased;
+pub(crate) use adaptive::Adaptive;
+pub(crate) use affinity_based::AffinityBased;
 pub use best_fit::BestFit;
-pub use composite::{Composite, CompositeWeights, WeightsError};
+pub(crate) use composite::Composite;
+pub use composite::CompositeWeights;
 pub use fifo::Fifo;
 pub use least_loaded::LeastLoaded;
 pub(crate) use longest_first::queue_order;
-pub use longest_first::LongestFirst;
-pub use look::{Colour, Look, Marker, MUTED, PALETTE};
-pub use needs::{index_for, needs_system_load, Needs};
+pub(crate) use longest_first::LongestFirst;
+pub(crate) use look::MUTED;
+pub use look::{Colour, Look, Marker, PALETTE};
+pub use needs::Needs;
+pub(crate) use needs::{index_for, needs_system_load};
 pub use performance_based::PerformanceBased;
 pub use power_of_two::PowerOfTwo;
-pub use priority_based::PriorityBased;
+pub(crate) use priority_based::PriorityBased;
 pub use random::Random;
 pub use round_robin::RoundRobin;
-pub use weighted_round_robin::WeightedRoundRobin;
+pub(crate) use weighted_round_robin::WeightedRoundRobin;
 
 /// The test a policy is asked to place.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
+    /// The test's id.
     pub test: TestId,
+    /// What it needs and expects.
     pub spec: &'a TestSpec,
+    /// Its resource demand, for fit checks.
     pub shape: Shape,
 }
 
 /// A policy's answer.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Choice {
+    /// The worker the test goes to.
     pub worker: WorkerId,
     /// The policy's score for that worker (its meaning is the policy's).
     pub score: f64,
@@ -79,18 +86,22 @@ impl From<super::index::Found> for Choice {
 
 /// What a policy may look at.
 pub struct ClusterView<'a> {
+    /// The simulated time of the decision.
     pub now: SimTime,
-    pub(crate) workers: &'a [WorkerState],
+    /// Every worker, in id order (offline ones included: check the status).
+    pub workers: &'a [WorkerState],
     pub(crate) index: &'a FitTree,
     /// The active workers' loads, summed as they change.
     pub(crate) load: SystemLoad,
 }
 
 impl<'a> ClusterView<'a> {
+    /// Every worker, in id order (as the field, for the view's lifetime).
     pub fn workers(&self) -> &'a [WorkerState] {
         self.workers
     }
 
+    /// One worker by id.
     pub fn worker(&self, id: WorkerId) -> &'a WorkerState {
         &self.workers[id.0 as usize]
     }
@@ -107,7 +118,7 @@ impl<'a> ClusterView<'a> {
 
     /// Mean effective load of the active workers (offline ones do not count,
     /// unlike the original's). O(1): the balancer keeps the sum.
-    pub fn system_load(&self) -> f64 {
+    pub(crate) fn system_load(&self) -> f64 {
         self.load.mean()
     }
 }
@@ -115,12 +126,16 @@ impl<'a> ClusterView<'a> {
 /// Facts a policy may learn from after a test finishes.
 #[derive(Clone, Copy, Debug)]
 pub struct Finished<'a> {
+    /// The test that finished.
     pub test: TestId,
+    /// What it needed and expected.
     pub spec: &'a TestSpec,
+    /// The worker it ran on.
     pub worker: WorkerId,
+    /// Whether the run passed.
     pub success: bool,
     /// Scheduling latency of this test, seconds.
-    pub latency_s: f64,
+    pub(crate) latency_s: f64,
 }
 
 /// A scheduling policy.
@@ -139,32 +154,52 @@ pub trait Policy: Send {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SchedulerName {
+    /// Highest 0.7 × history score + 0.3 × (1 − load) among fitting workers
+    /// (the default).
     PerformanceBased,
+    /// The next fitting worker after the last one chosen, in worker order.
     RoundRobin,
+    /// A random fitting worker, weighted by 1 − effective load.
     WeightedRoundRobin,
+    /// By priority: 1–2 the fastest by history, 3 a balanced score, 4–5
+    /// weighted random.
     PriorityBased,
+    /// The worker that last ran the test's model family, else the least
+    /// loaded.
     AffinityBased,
+    /// A weighted vote of member policies (`--composite-weights`).
     Composite,
+    /// Switches policy by system load and observed delay.
     Adaptive,
+    /// A uniformly random fitting worker (a baseline).
     Random,
+    /// The fitting worker with the lowest effective load (a baseline).
     LeastLoaded,
+    /// The less loaded of two random fitting workers (a baseline).
     PowerOfTwo,
+    /// The fitting worker with the least free memory (bin packing).
     BestFit,
+    /// The first fitting worker in id order: no balancing (a baseline).
     Fifo,
+    /// The longest expected run first, onto the least loaded fitting worker
+    /// (LPT, for makespan).
     LongestFirst,
 }
 
 /// One row of the name table: everything the rest of lbsim knows of a
 /// policy, so a new policy is its file plus its row (and its variant).
 pub struct SchedulerInfo {
+    /// The policy's variant.
     pub name: SchedulerName,
+    /// Its name on the command line, in configs and in results.
     pub id: &'static str,
+    /// One line for `lbsim list`.
     pub description: &'static str,
     /// What the balancer keeps for it (index keys, tallies, load sum).
     pub needs: Needs,
     /// Picks by itself, not through other policies: only a plain policy
     /// may be a member of `composite`.
-    pub is_plain: bool,
+    pub(crate) is_plain: bool,
     /// Its colour and marker in every chart.
     pub look: Look,
     /// A fresh instance; the weights configure `composite`.
@@ -299,6 +334,7 @@ pub const SCHEDULERS: &[SchedulerInfo] = &[
 ];
 
 impl SchedulerName {
+    /// The policy a run uses unless told otherwise.
     pub const DEFAULT: SchedulerName = SchedulerName::PerformanceBased;
 
     /// This policy's row of [`SCHEDULERS`] (O(1): the table follows the
@@ -307,6 +343,7 @@ impl SchedulerName {
         &SCHEDULERS[self as usize]
     }
 
+    /// Its name on the command line, in configs and in results.
     pub fn as_str(self) -> &'static str {
         self.info().id
     }
@@ -328,7 +365,7 @@ impl SchedulerName {
     }
 
     /// A fresh policy instance; `weights` configures `composite`.
-    pub fn build_with(self, weights: &CompositeWeights) -> Box<dyn Policy> {
+    pub(crate) fn build_with(self, weights: &CompositeWeights) -> Box<dyn Policy> {
         (self.info().build)(weights)
     }
 }
@@ -351,6 +388,7 @@ impl std::str::FromStr for SchedulerName {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown scheduler '{name}' (known: {})", known_names())]
 pub struct UnknownScheduler {
+    /// The name as given.
     pub name: String,
 }
 
@@ -394,8 +432,8 @@ pub(crate) mod testkit {
     /// with both draw tallies (whatever the policy under test), so every
     /// policy's draws go through the index.
     pub(crate) struct Cluster {
-        pub workers: Vec<WorkerState>,
-        pub index: FitTree,
+        pub(crate) workers: Vec<WorkerState>,
+        pub(crate) index: FitTree,
     }
 
     impl Cluster {

@@ -13,17 +13,17 @@ use crate::balancer::tally::TallyKind;
 pub struct Needs {
     /// The index key it ranks most of its tests by, whose bound the index
     /// also keeps per memory level ([`FitTree::ranked_by`]).
-    pub rank: RankKey,
+    pub(crate) rank: RankKey,
     /// The tallies its draws and its searches by other keys go through
     /// (see [`crate::balancer::tally`]); most policies need none.
-    pub tallies: &'static [TallyKind],
+    pub(crate) tallies: &'static [TallyKind],
     /// Workers ordered by free memory (best fit's walk).
-    pub memory_order: bool,
+    pub(crate) memory_order: bool,
     /// The active workers' load sum ([`super::ClusterView::system_load`]),
     /// which costs a fixed-point conversion on every refresh.
-    pub system_load: bool,
+    pub(crate) system_load: bool,
     /// Its members' needs too, from the composite weights (composite).
-    pub members: bool,
+    pub(crate) members: bool,
     /// Pending tests taken longest expected run first within a priority,
     /// instead of in submission order (`longest_first`'s LPT order). Read
     /// for the policy the balancer runs, not for composite's members: the
@@ -33,7 +33,7 @@ pub struct Needs {
 
 impl Needs {
     /// A policy that only searches by `rank`.
-    pub const fn ranked_by(rank: RankKey) -> Needs {
+    pub(crate) const fn ranked_by(rank: RankKey) -> Needs {
         Needs {
             rank,
             tallies: &[],
@@ -45,7 +45,7 @@ impl Needs {
     }
 
     /// The same, also keeping `tallies`.
-    pub const fn with_tallies(self, tallies: &'static [TallyKind]) -> Needs {
+    pub(crate) const fn with_tallies(self, tallies: &'static [TallyKind]) -> Needs {
         Needs { tallies, ..self }
     }
 }
@@ -98,7 +98,7 @@ fn any(scheduler: SchedulerName, weights: &CompositeWeights, need: fn(&Needs) ->
 
 /// True if the balancer must keep the active workers' load sum for
 /// `scheduler` (with `weights`, for composite).
-pub fn needs_system_load(scheduler: SchedulerName, weights: &CompositeWeights) -> bool {
+pub(crate) fn needs_system_load(scheduler: SchedulerName, weights: &CompositeWeights) -> bool {
     any(scheduler, weights, |n| n.system_load)
 }
 
@@ -111,7 +111,7 @@ pub(super) fn needs_memory_order(scheduler: SchedulerName, weights: &CompositeWe
 /// The index `scheduler` (with `weights`, for composite) searches and
 /// draws through: ranked by its main key, with the tallies it needs, and
 /// ordered by free memory too if it or a member asks.
-pub fn index_for(scheduler: SchedulerName, weights: &CompositeWeights) -> FitTree {
+pub(crate) fn index_for(scheduler: SchedulerName, weights: &CompositeWeights) -> FitTree {
     let mut kinds = Vec::new();
     tallies(scheduler, weights, &mut kinds);
     let mut index = kinds.into_iter().fold(

@@ -14,7 +14,7 @@ use crate::sim::SimRng;
 /// weighted draw goes through the index's sums of idleness (the index
 /// keeps `Balanced`'s bound and the sums as tallies for this policy).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct PriorityBased;
+pub(crate) struct PriorityBased;
 
 impl Policy for PriorityBased {
     fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {

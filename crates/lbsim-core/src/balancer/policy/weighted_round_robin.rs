@@ -11,7 +11,7 @@ use crate::sim::SimRng;
 /// idleness over the test's capacity class (O(log W) a draw; see
 /// [`crate::balancer::tally`]) until a drawn worker fits.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct WeightedRoundRobin;
+pub(crate) struct WeightedRoundRobin;
 
 impl Policy for WeightedRoundRobin {
     fn select(&mut self, req: &Request, cluster: &ClusterView, rng: &mut SimRng) -> Option<Choice> {

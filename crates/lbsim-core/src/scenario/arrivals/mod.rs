@@ -15,7 +15,8 @@ mod poisson;
 mod spikes;
 
 pub use poisson::Poisson;
-pub use spikes::{RateProfile, Spike};
+pub use spikes::RateProfile;
+pub use spikes::Spike;
 
 use super::check::FieldPath;
 use crate::error::Result;
@@ -39,7 +40,9 @@ pub enum Arrivals {
     Poisson(Poisson),
     /// `base` with its rate multiplied by a spike timeline.
     Spiky {
+        /// The arrivals whose rate the spikes change.
         base: Box<Arrivals>,
+        /// The windows of changed rate.
         spikes: Vec<Spike>,
     },
 }

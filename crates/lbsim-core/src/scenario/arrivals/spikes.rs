@@ -11,7 +11,7 @@ use serde::Serialize;
 
 impl Arrivals {
     /// `self` under a spike timeline (`self` again when there is none).
-    pub fn with_spikes(self, spikes: Vec<Spike>) -> Arrivals {
+    pub(crate) fn with_spikes(self, spikes: Vec<Spike>) -> Arrivals {
         if spikes.is_empty() {
             return self;
         }
@@ -70,6 +70,7 @@ pub struct Spike {
 }
 
 impl Spike {
+    /// When the window ends (ramp down included), seconds.
     pub fn end_s(&self) -> f64 {
         self.start_s + self.length_s
     }
@@ -136,6 +137,7 @@ pub struct RateProfile {
 }
 
 impl RateProfile {
+    /// The profile of `spikes` together (overlapping windows add up).
     pub fn new(spikes: &[Spike]) -> RateProfile {
         let mut cuts: Vec<f64> = vec![0.0];
         for s in spikes {

@@ -17,19 +17,19 @@ use std::sync::OnceLock;
 /// so `raw` may re-export both without a circle).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSpike {
-    pub start: f64,
-    pub length: f64,
-    pub multiplier: f64,
+pub(crate) struct RawSpike {
+    pub(crate) start: f64,
+    pub(crate) length: f64,
+    pub(crate) multiplier: f64,
     #[serde(default)]
-    pub ramp: f64,
+    pub(crate) ramp: f64,
 }
 
 /// `arrivals` as written: the plain pattern and the spikes beside it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RawArrivals {
-    pub pattern: Arrivals,
-    pub spikes: Vec<RawSpike>,
+pub(crate) struct RawArrivals {
+    pub(crate) pattern: Arrivals,
+    pub(crate) spikes: Vec<RawSpike>,
 }
 
 /// The variant serde writes for spikes; not a pattern of its own.

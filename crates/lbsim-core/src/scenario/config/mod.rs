@@ -17,7 +17,7 @@ mod section;
 mod sections;
 
 pub use crate::scenario::Overrides;
-pub use origin::SizeOrigins;
+pub(crate) use origin::SizeOrigins;
 
 use crate::error::{Error, Result};
 use crate::scenario::check::FieldPath;
@@ -26,9 +26,9 @@ use raw::RawConfig;
 use std::path::Path;
 
 /// The default config, embedded so lbsim works from any directory.
-pub const DEFAULT_CONFIG_JSON: &str = include_str!("../../../../../scenarios/default.json");
+pub(crate) const DEFAULT_CONFIG_JSON: &str = include_str!("../../../../../scenarios/default.json");
 /// How the embedded file is named in messages.
-pub const DEFAULT_CONFIG_NAME: &str = "<embedded scenarios/default.json>";
+pub(crate) const DEFAULT_CONFIG_NAME: &str = "<embedded scenarios/default.json>";
 
 /// A parsed and fully validated config file.
 #[derive(Clone, Debug)]
@@ -98,7 +98,7 @@ impl Config {
 
     /// [`Config::scenario`], with `LB_DEFAULT_DURATION` (`env_duration_s`)
     /// filling a duration that neither the flags nor the file give.
-    pub fn scenario_under(
+    pub(crate) fn scenario_under(
         &self,
         name: &str,
         overrides: &Overrides,
@@ -112,7 +112,7 @@ impl Config {
 
     /// What set the sizes of scenario `name` under `overrides`, to blame a
     /// size the run refuses later (memory) on it; `None` for an unknown name.
-    pub fn size_origins(
+    pub(crate) fn size_origins(
         &self,
         name: &str,
         overrides: &Overrides,

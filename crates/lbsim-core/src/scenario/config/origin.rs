@@ -23,7 +23,7 @@ enum Origin {
 
 /// The origins of a scenario's workers, tests and duration.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SizeOrigins {
+pub(crate) struct SizeOrigins {
     file: String,
     scenario: FieldPath,
     workers: Origin,
@@ -72,7 +72,7 @@ impl SizeOrigins {
     /// `e` blamed on what set the size it names (its field is `workers`,
     /// `tests` or `duration`, bare or under the scenario's path); `Err(e)`
     /// when it names no size.
-    pub fn blame(&self, e: Error) -> Result<Error, Error> {
+    pub(crate) fn blame(&self, e: Error) -> Result<Error, Error> {
         let Error::InvalidInput { flag, message } = &e else {
             return Err(e);
         };

@@ -3,7 +3,7 @@
 //! four sections and their first fields are the reference's; everything
 //! marked "extension" is lbsim's and optional.
 
-pub use super::arrivals::{RawArrivals, RawSpike};
+pub(crate) use super::arrivals::{RawArrivals, RawSpike};
 use crate::scenario::DurationDist;
 use indexmap::IndexMap;
 use serde::de::{Error as _, MapAccess, Visitor};
@@ -12,15 +12,15 @@ use serde_json::Value;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     #[serde(default, deserialize_with = "unique_names")]
-    pub test_configurations: IndexMap<String, RawTestConfig>,
+    pub(crate) test_configurations: IndexMap<String, RawTestConfig>,
     #[serde(default, deserialize_with = "unique_names")]
-    pub worker_profiles: IndexMap<String, RawWorkerProfile>,
+    pub(crate) worker_profiles: IndexMap<String, RawWorkerProfile>,
     #[serde(default, deserialize_with = "unique_names")]
-    pub test_profiles: IndexMap<String, RawTestProfile>,
+    pub(crate) test_profiles: IndexMap<String, RawTestProfile>,
     #[serde(default, deserialize_with = "unique_names")]
-    pub scenario_configurations: IndexMap<String, RawScenario>,
+    pub(crate) scenario_configurations: IndexMap<String, RawScenario>,
 }
 
 /// A section of named entries; a name given twice is an error (serde's
@@ -56,104 +56,112 @@ where
 /// Counts are signed here so a negative one gets lbsim's message, not serde's.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTestConfig {
-    pub workers: Option<i64>,
-    pub tests: Option<i64>,
-    pub duration: Option<f64>,
+pub(crate) struct RawTestConfig {
+    pub(crate) workers: Option<i64>,
+    pub(crate) tests: Option<i64>,
+    pub(crate) duration: Option<f64>,
+    /// Read and then ignored: a config may say what it is for.
     #[serde(default)]
-    pub description: String,
+    #[allow(dead_code)]
+    pub(crate) description: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWorkerProfile {
-    pub memory_distribution: Option<Vec<f64>>,
-    pub cuda_distribution: Option<Vec<i64>>,
+pub(crate) struct RawWorkerProfile {
+    pub(crate) memory_distribution: Option<Vec<f64>>,
+    pub(crate) cuda_distribution: Option<Vec<i64>>,
+    /// Read and then ignored: a config may say what it is for.
     #[serde(default)]
-    pub description: String,
+    #[allow(dead_code)]
+    pub(crate) description: String,
     /// Extension: CPU cores per worker [default: `[4]`].
-    pub cpu_cores_distribution: Option<Vec<i64>>,
+    pub(crate) cpu_cores_distribution: Option<Vec<i64>>,
     /// Extension: relative speeds [default: [1.0]].
-    pub speed_distribution: Option<Vec<f64>>,
+    pub(crate) speed_distribution: Option<Vec<f64>>,
     /// Extension: share of memory tests may use [default: 0.9].
-    pub usable_memory_fraction: Option<f64>,
+    pub(crate) usable_memory_fraction: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTestProfile {
-    pub memory_requirements: Option<Vec<f64>>,
-    pub cuda_requirements: Option<Vec<i64>>,
-    pub priority_distribution: Option<Vec<i64>>,
+pub(crate) struct RawTestProfile {
+    pub(crate) memory_requirements: Option<Vec<f64>>,
+    pub(crate) cuda_requirements: Option<Vec<i64>>,
+    pub(crate) priority_distribution: Option<Vec<i64>>,
+    /// Read and then ignored: a config may say what it is for.
     #[serde(default)]
-    pub description: String,
+    #[allow(dead_code)]
+    pub(crate) description: String,
     /// Extension: CPU cores per test [default: `[1]`].
-    pub cpu_requirements: Option<Vec<i64>>,
+    pub(crate) cpu_requirements: Option<Vec<i64>>,
     /// Extension: mean run time, seconds [default: 10].
-    pub expected_duration: Option<f64>,
+    pub(crate) expected_duration: Option<f64>,
     /// Extension: run-time distribution [default: uniform 0.5–1.5].
-    pub duration_distribution: Option<DurationDist>,
+    pub(crate) duration_distribution: Option<DurationDist>,
     /// Extension: probability that a run fails [default: 0].
-    pub failure_probability: Option<f64>,
+    pub(crate) failure_probability: Option<f64>,
     /// The reference's `retries`: extra runs after a failure [default: 3].
-    pub retries: Option<i64>,
+    pub(crate) retries: Option<i64>,
     /// The reference's `timeout`, seconds: a longer run is stopped and
     /// counts as failed [default: 3600].
-    pub timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
     /// Extension: distinct model families [default: 1].
-    pub model_families: Option<i64>,
+    pub(crate) model_families: Option<i64>,
     /// Extension: distinct concurrency keys tests draw from [default: 0, none].
-    pub concurrency_keys: Option<i64>,
+    pub(crate) concurrency_keys: Option<i64>,
     /// Extension: probability that a test carries a key [default: 1].
-    pub concurrency_key_probability: Option<f64>,
+    pub(crate) concurrency_key_probability: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScenario {
-    pub test_config: Option<String>,
-    pub worker_profile: Option<String>,
-    pub test_profile: Option<String>,
-    pub burst_mode: Option<bool>,
-    pub dynamic_workers: Option<bool>,
+pub(crate) struct RawScenario {
+    pub(crate) test_config: Option<String>,
+    pub(crate) worker_profile: Option<String>,
+    pub(crate) test_profile: Option<String>,
+    pub(crate) burst_mode: Option<bool>,
+    pub(crate) dynamic_workers: Option<bool>,
+    /// Read and then ignored: a config may say what it is for.
     #[serde(default)]
-    pub description: String,
+    #[allow(dead_code)]
+    pub(crate) description: String,
     /// Extension: master seed [default: 42; --seed wins].
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Extension: scheduling policy by name [--scheduler wins].
-    pub scheduler: Option<String>,
+    pub(crate) scheduler: Option<String>,
     /// Extension: the arrival process [default: from burst_mode].
-    pub arrivals: Option<RawArrivals>,
+    pub(crate) arrivals: Option<RawArrivals>,
     /// Extension: worker churn [default: from dynamic_workers].
-    pub churn: Option<RawChurn>,
+    pub(crate) churn: Option<RawChurn>,
     /// Extension: background load and thermal events.
-    pub load: Option<RawLoad>,
+    pub(crate) load: Option<RawLoad>,
     /// Extension: the run stops here, seconds [default: 10 × the window].
-    pub horizon: Option<f64>,
+    pub(crate) horizon: Option<f64>,
     /// Extension: member weights of the `composite` policy, by policy name.
-    pub composite_weights: Option<indexmap::IndexMap<String, f64>>,
+    pub(crate) composite_weights: Option<indexmap::IndexMap<String, f64>>,
     /// Extension: work stealing and rebalancing [default: off].
-    pub work_stealing: Option<RawStealing>,
+    pub(crate) work_stealing: Option<RawStealing>,
 }
 
 /// Work stealing, every field optional (the reference service's numbers
 /// fill the gaps).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStealing {
-    pub enabled: Option<bool>,
-    pub steal_interval: Option<f64>,
-    pub rebalance_interval: Option<f64>,
-    pub idle_threshold: Option<f64>,
-    pub busy_threshold: Option<f64>,
-    pub overload_threshold: Option<f64>,
-    pub max_transfers: Option<u32>,
-    pub max_steals: Option<u32>,
-    pub restart_cost: Option<f64>,
+pub(crate) struct RawStealing {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) steal_interval: Option<f64>,
+    pub(crate) rebalance_interval: Option<f64>,
+    pub(crate) idle_threshold: Option<f64>,
+    pub(crate) busy_threshold: Option<f64>,
+    pub(crate) overload_threshold: Option<f64>,
+    pub(crate) max_transfers: Option<u32>,
+    pub(crate) max_steals: Option<u32>,
+    pub(crate) restart_cost: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
-pub enum RawChurn {
+pub(crate) enum RawChurn {
     None,
     Random(RawRandomChurn),
     Timeline { events: Vec<RawChurnEvent> },
@@ -219,42 +227,42 @@ pub(super) fn nested<T: serde::de::DeserializeOwned, E: serde::de::Error>(
 /// Random churn; missing rates are the reference's `--dynamic` ones.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRandomChurn {
-    pub join_probability: Option<f64>,
-    pub leave_probability: Option<f64>,
-    pub fail_fraction: Option<f64>,
-    pub max_factor: Option<f64>,
-    pub min_factor: Option<f64>,
+pub(crate) struct RawRandomChurn {
+    pub(crate) join_probability: Option<f64>,
+    pub(crate) leave_probability: Option<f64>,
+    pub(crate) fail_fraction: Option<f64>,
+    pub(crate) max_factor: Option<f64>,
+    pub(crate) min_factor: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawChurnEvent {
-    pub at: f64,
-    pub action: crate::scenario::ChurnAction,
-    pub count: Option<i64>,
+pub(crate) struct RawChurnEvent {
+    pub(crate) at: f64,
+    pub(crate) action: crate::scenario::ChurnAction,
+    pub(crate) count: Option<i64>,
     #[serde(default)]
-    pub every: f64,
+    pub(crate) every: f64,
     #[serde(default)]
-    pub replace: bool,
+    pub(crate) replace: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLoad {
-    pub enabled: Option<bool>,
-    pub cycle_min: Option<f64>,
-    pub cycle_max: Option<f64>,
-    pub update_probability: Option<f64>,
-    pub thermal_probability: Option<f64>,
-    pub warming: Option<f64>,
-    pub cooling: Option<f64>,
+pub(crate) struct RawLoad {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) cycle_min: Option<f64>,
+    pub(crate) cycle_max: Option<f64>,
+    pub(crate) update_probability: Option<f64>,
+    pub(crate) thermal_probability: Option<f64>,
+    pub(crate) warming: Option<f64>,
+    pub(crate) cooling: Option<f64>,
     /// Extension: runs started on a loaded worker are slowed [default: false].
-    pub contention: Option<bool>,
+    pub(crate) contention: Option<bool>,
     /// Extension: `live` (the reference) or `reported` [default: live].
-    pub view: Option<crate::scenario::LoadView>,
+    pub(crate) view: Option<crate::scenario::LoadView>,
     /// Extension, reported view: most reports a second across the fleet [default: 500].
-    pub report_rate: Option<f64>,
+    pub(crate) report_rate: Option<f64>,
     /// Extension, reported view: seconds between one worker's reports, at least [default: 5].
-    pub report_interval: Option<f64>,
+    pub(crate) report_interval: Option<f64>,
 }

@@ -16,10 +16,8 @@ mod replay;
 mod swf;
 mod test_csv;
 
-pub use replay::{
-    replay_scenario, ClusterPlan, ClusterPool, Replay, ReplayOptions, TraceSection, JUNIT_WORKERS,
-    JUNIT_WORKER_MEMORY_GB,
-};
+pub use replay::{replay_scenario, Replay, ReplayOptions, TraceSection};
+pub(crate) use replay::{ClusterPlan, ClusterPool};
 
 use crate::balancer::model::{TestId, TestSpec};
 use crate::error::{Error, Result};
@@ -61,6 +59,7 @@ impl TraceFormat {
         }
     }
 
+    /// The name `--format` takes and the results JSON writes.
     pub fn as_str(self) -> &'static str {
         match self {
             TraceFormat::Swf => "swf",
@@ -91,11 +90,13 @@ impl TraceFormat {
 /// One usable job of a trace, before any time transform.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceJob {
+    /// When it was submitted, counted from the trace's first submission.
     pub submit: SimTime,
     /// The recorded run time (replayed exactly).
     pub run: SimDuration,
     /// False when the trace records the run as failed or cancelled.
     pub success: bool,
+    /// Its needs, from the trace's columns (or the defaults where it has none).
     pub spec: TestSpec,
     /// The line it was read from (for messages).
     pub line: u64,
@@ -105,20 +106,24 @@ pub struct TraceJob {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TraceHeader {
     /// `MaxProcs` (or `MaxNodes`) from an SWF header.
-    pub max_procs: Option<u64>,
+    pub(crate) max_procs: Option<u64>,
     /// Where `max_procs` came from (for the report).
-    pub procs_source: Option<&'static str>,
+    pub(crate) procs_source: Option<&'static str>,
     /// `MaxMemory` from an SWF header, KB per processor.
-    pub max_memory_kb: Option<u64>,
+    pub(crate) max_memory_kb: Option<u64>,
 }
 
 /// A trace read whole: its usable jobs in submission order and an account
 /// of every record that was not usable.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trace {
+    /// The path it was read from, as given.
     pub file: String,
+    /// The format it was read as (named or detected).
     pub format: TraceFormat,
+    /// The cluster its header describes, if it has one.
     pub header: TraceHeader,
+    /// Its usable jobs, in submission order.
     pub jobs: Vec<TraceJob>,
     /// Job records in the file (usable or not; comments not counted).
     pub records: u64,
@@ -184,7 +189,7 @@ impl Trace {
     }
 
     /// Records that were not replayed.
-    pub fn unusable_total(&self) -> u64 {
+    pub(crate) fn unusable_total(&self) -> u64 {
         self.unusable.values().sum()
     }
 

@@ -20,6 +20,7 @@ pub const RECORDING_VERSION: u32 = 1;
 pub struct FactLine {
     /// Seconds since the store was created.
     pub t: f64,
+    /// What happened at `t`, with its fields on the same line.
     #[serde(flatten)]
     pub fact: Fact,
 }
@@ -30,16 +31,24 @@ pub struct FactLine {
 pub enum Fact {
     /// The server started (or restarted) and began recording.
     Session {
+        /// The format's version ([`RECORDING_VERSION`]).
         lbsim_recording: u32,
+        /// The policy the live balancer ran.
         scheduler: String,
     },
     /// A worker registered.
     Join {
+        /// The service's id for the worker.
         worker: u64,
+        /// Installed memory, GB.
         memory_gb: f64,
+        /// Memory tests may use, MiB.
         memory_mib: u64,
+        /// CPU cores.
         cpu_cores: u32,
+        /// CUDA devices.
         cuda_devices: u32,
+        /// The backends it can run tests on, by name.
         backends: Vec<String>,
         /// The name it registered with (absent in older recordings).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,20 +59,38 @@ pub enum Fact {
         labels: Vec<String>,
     },
     /// A worker started draining.
-    Drain { worker: u64 },
+    Drain {
+        /// The service's id for the worker.
+        worker: u64,
+    },
     /// A worker left (timed out or deleted); its runs were requeued.
-    Fail { worker: u64, reason: String },
+    Fail {
+        /// The service's id for the worker.
+        worker: u64,
+        /// Why it left, in the service's words.
+        reason: String,
+    },
     /// A test was submitted (`rejected` set when it was refused at once).
     Submit {
+        /// The service's id for the test.
         test: u64,
+        /// Its priority (higher goes first).
         priority: u8,
+        /// Memory it needs, MiB.
         memory_mib: u64,
+        /// CUDA devices it needs.
         cuda_devices: u32,
+        /// CPU cores it needs.
         cpu_cores: u32,
+        /// The backend it must run on, if any.
         backend: Option<String>,
+        /// The run time the submitter expected, seconds.
         expected_duration_s: f64,
+        /// Its model family (affinity groups tests that share one).
         model_family: u32,
+        /// At most one test of a key runs at a time, if set.
         concurrency_key: Option<u32>,
+        /// Why it was refused at once, if it was.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rejected: Option<String>,
         /// The test's name, when it had one (absent in older recordings).
@@ -75,42 +102,63 @@ pub enum Fact {
     },
     /// The live balancer's decision.
     Assign {
+        /// The service's id for the test.
         test: u64,
+        /// The service's id for the worker it went to.
         worker: u64,
+        /// Which attempt this is (1 for the first).
         attempt: u32,
     },
     /// The worker started the run.
-    Start { test: u64, attempt: u32 },
+    Start {
+        /// The service's id for the test.
+        test: u64,
+        /// Which attempt started (1 for the first).
+        attempt: u32,
+    },
     /// The test was cancelled (`POST /v1/tests/{id}/cancel`): it is final.
-    Cancel { test: u64 },
+    Cancel {
+        /// The service's id for the test.
+        test: u64,
+    },
     /// A heartbeat changed the load the balancer sees on a worker: the
     /// measured load its booked runs do not explain (fractions 0–1, as the
     /// balancer's drift). Written only when it changes; absent from
     /// recordings made before it existed (read as no such load).
     Load {
+        /// The service's id for the worker.
         worker: u64,
+        /// Unexplained CPU load, fraction 0–1.
         cpu: f64,
+        /// Unexplained memory use, fraction 0–1.
         memory: f64,
+        /// Unexplained GPU load, fraction 0–1.
         gpu: f64,
     },
     /// A run ended, with its measured run time: the test is final
     /// (`success`), unless `retried` (a failed run with retries left: the
     /// test is pending again).
     Complete {
+        /// The service's id for the test.
         test: u64,
+        /// Which attempt ended (1 for the first).
         attempt: u32,
+        /// Whether the run passed.
         success: bool,
+        /// The run's measured time, seconds.
         run_time_s: f64,
         /// `passed`, `failed`, `timed_out` or `cancelled` (absent in older
         /// recordings: `success` says it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         outcome: Option<String>,
+        /// A failed run with retries left: the test is pending again.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         retried: bool,
     },
 }
 
 impl Fact {
+    /// The `join` fact of a worker registering with `spec`.
     pub fn join(worker: u64, spec: &WorkerSpec, name: Option<String>, labels: Vec<String>) -> Fact {
         Fact::Join {
             worker,
@@ -218,6 +266,7 @@ pub struct RecordedLoad {
     pub t: f64,
     /// The worker's place in join order.
     pub worker: usize,
+    /// Its unexplained load, as the balancer takes it.
     pub drift: crate::balancer::model::LoadDrift,
 }
 
@@ -227,8 +276,11 @@ pub struct RecordedLoad {
 pub struct LiveDecision {
     /// Seconds since the recording's first fact.
     pub t: f64,
+    /// The test's place in the recording.
     pub job: usize,
+    /// The worker's place in join order.
     pub worker: usize,
+    /// Which attempt of the test this is (1 for the first).
     pub attempt: u32,
 }
 

@@ -43,16 +43,21 @@ use std::borrow::Cow;
 
 /// Workers a JUnit suite runs on unless `--workers` says otherwise: a
 /// four-way split, as `pytest -n auto` makes on a 4-core CI runner.
-pub const JUNIT_WORKERS: u32 = 4;
+pub(crate) const JUNIT_WORKERS: u32 = 4;
 
 /// Installed memory of each worker of a JUnit suite's default pool, GB.
-pub const JUNIT_WORKER_MEMORY_GB: f64 = 16.0;
+pub(crate) const JUNIT_WORKER_MEMORY_GB: f64 = 16.0;
 
 /// How to replay a trace.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReplayOptions {
+    /// `--workers`: how many workers to replay on (`None`: the format's
+    /// default, see the module doc).
     pub workers: Option<u32>,
+    /// The policy that places the jobs.
     pub scheduler: SchedulerName,
+    /// The scenario's seed: the draws a trace leaves open (a CSV's pool, for
+    /// one) come from it.
     pub seed: u64,
     /// Multiplies every time (submissions and run times): 0.5 replays the
     /// trace twice as fast, with the same load.
@@ -81,15 +86,15 @@ pub struct ClusterPlan {
     /// Cores of each worker (`null` for the CSV's drawn pool).
     pub cores_per_worker: Option<u32>,
     /// Installed memory of each worker, GB (`null`: drawn, or not modelled).
-    pub memory_gb_per_worker: Option<f64>,
+    pub(crate) memory_gb_per_worker: Option<f64>,
     /// Processors the trace's machine had, and where that number came from.
     pub processors: Option<u64>,
     /// An SWF header field, "stress worker profile" or "config scenario"
     /// (owned when read back from a results file).
-    pub processors_source: Cow<'static, str>,
+    pub(crate) processors_source: Cow<'static, str>,
     /// Processors left out because they do not divide over the workers.
-    pub processors_left_out: u64,
-    pub memory_modelled: bool,
+    pub(crate) processors_left_out: u64,
+    pub(crate) memory_modelled: bool,
 }
 
 /// The results JSON's `trace` section: what was read, what was replayed,
@@ -97,16 +102,25 @@ pub struct ClusterPlan {
 /// one type for it: `report::ResultsDoc` holds it and reads it back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceSection {
+    /// The path the trace was read from.
     pub file: String,
+    /// The format it was read as.
     pub format: TraceFormat,
+    /// Job records in the file, usable or not.
     pub records: u64,
+    /// Jobs replayed.
     pub replayed: u64,
+    /// Records not replayed (by reason in `unusable_reasons`).
     pub unusable: u64,
     /// Unusable records by reason, in the order first met.
     pub unusable_reasons: IndexMap<Cow<'static, str>, u64>,
+    /// Records replayed with an estimated run time (CSV rows that never ran).
     pub estimated_run_times: u64,
+    /// `--time-scale`: multiplied every time.
     pub time_scale: f64,
+    /// `--load-factor`: divided the submission times.
     pub load_factor: f64,
+    /// The pool the replay ran on.
     pub cluster: ClusterPlan,
     /// A JUnit suite's account of its cases (absent for other formats).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,8 +134,12 @@ pub struct TraceSection {
 /// jobs transformed, in submission order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replay {
+    /// The scenario that runs the jobs: the pool, the policy, no synthetic
+    /// arrivals.
     pub scenario: Scenario,
+    /// What the results JSON says about the trace and the replay.
     pub section: TraceSection,
+    /// The jobs, times transformed, in submission order.
     pub jobs: Vec<TraceJob>,
 }
 

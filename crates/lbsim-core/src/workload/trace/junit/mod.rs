@@ -20,7 +20,8 @@ mod parse;
 pub mod requirements;
 pub mod spread;
 
-pub use requirements::{Needs, RequirementsMap};
+pub use requirements::Needs;
+pub(crate) use requirements::RequirementsMap;
 pub use spread::Spread;
 
 use super::{Trace, TraceFormat, TraceJob};
@@ -35,9 +36,9 @@ use std::path::{Path, PathBuf};
 
 /// The largest report read (it is parsed whole): a report of 5,000 tests
 /// is under 1 MB.
-pub const MAX_REPORT_BYTES: u64 = 256 << 20;
+pub(crate) const MAX_REPORT_BYTES: u64 = 256 << 20;
 /// The most reports a directory may hold.
-pub const MAX_REPORTS: usize = 10_000;
+pub(crate) const MAX_REPORTS: usize = 10_000;
 /// How deep below a directory reports are looked for.
 const MAX_DEPTH: usize = 16;
 
@@ -55,6 +56,7 @@ pub struct JunitOptions {
 pub struct JunitSummary {
     /// Reports read (merged in the sorted order of their paths).
     pub files: u64,
+    /// `testcase` elements read, whatever their outcome.
     pub testcases: u64,
     /// `passed + failed + errors + skipped = testcases`.
     pub passed: u64,
@@ -70,23 +72,26 @@ pub struct JunitSummary {
     pub serial_s: f64,
     /// The longest replayed test and its time: no pool finishes sooner.
     pub longest: String,
+    /// The longest replayed test's time, seconds.
     pub longest_s: f64,
     /// The `--requirements` map, if any.
     pub requirements: Option<String>,
     /// Replayed tests a rule of the map matched; the others took the default.
     pub mapped: u64,
+    /// Replayed tests no rule matched: they took the map's default.
     pub unmapped: u64,
     /// "not used": labels in the map are read and checked, and the
     /// balancer has no worker labels yet to match them against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<String>,
+    /// How the replayed tests were submitted.
     pub arrivals: Spread,
 }
 
 /// Whether `paths` (with `--format`, if given) name a JUnit suite: the
 /// format says so, several paths or a directory are given, a name ends
 /// in `.xml`, or the first bytes are XML.
-pub fn is_junit(paths: &[PathBuf], format: Option<TraceFormat>) -> bool {
+pub(crate) fn is_junit(paths: &[PathBuf], format: Option<TraceFormat>) -> bool {
     if let Some(f) = format {
         return f == TraceFormat::Junit;
     }

@@ -36,14 +36,14 @@ pub(crate) enum Outcome {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Case {
     /// `classname::name`, or `name` alone when there is no class.
-    pub name: String,
+    pub(crate) name: String,
     /// The `classname` (empty when absent).
-    pub class: String,
+    pub(crate) class: String,
     /// Seconds; `None` when the report gives no time.
-    pub time_s: Option<f64>,
-    pub outcome: Outcome,
+    pub(crate) time_s: Option<f64>,
+    pub(crate) outcome: Outcome,
     /// The line of its `<testcase`.
-    pub line: u64,
+    pub(crate) line: u64,
 }
 
 /// Line numbers of byte offsets met in increasing order, counted once.

@@ -28,41 +28,41 @@ use serde::{Deserialize, Serialize};
 /// A test's needs: a rule's fields, or the default's.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NeedsFields {
+pub(crate) struct NeedsFields {
     /// CPU cores it keeps busy (at least 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cores: Option<u32>,
+    pub(crate) cores: Option<u32>,
     /// Memory, GB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_gb: Option<f64>,
+    pub(crate) memory_gb: Option<f64>,
     /// CUDA devices (a test with any runs on the CUDA backend).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cuda: Option<u32>,
+    pub(crate) cuda: Option<u32>,
     /// 1 (most urgent) to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<u8>,
+    pub(crate) priority: Option<u8>,
     /// Worker labels the test asks for: accepted, not yet used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
+    pub(crate) labels: Option<Vec<String>>,
 }
 
 /// One rule: a glob over test names and what the tests it matches need
 /// (the fields of [`NeedsFields`], written beside `match`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Rule {
+pub(crate) struct Rule {
     #[serde(rename = "match")]
-    pub pattern: String,
+    pub(crate) pattern: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cores: Option<u32>,
+    pub(crate) cores: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_gb: Option<f64>,
+    pub(crate) memory_gb: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cuda: Option<u32>,
+    pub(crate) cuda: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<u8>,
+    pub(crate) priority: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
+    pub(crate) labels: Option<Vec<String>>,
 }
 
 impl Rule {
@@ -81,19 +81,23 @@ impl Rule {
 /// The whole map file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RequirementsMap {
+pub(crate) struct RequirementsMap {
     #[serde(default)]
-    pub default: NeedsFields,
+    pub(crate) default: NeedsFields,
     #[serde(default)]
-    pub rules: Vec<Rule>,
+    pub(crate) rules: Vec<Rule>,
 }
 
 /// Needs resolved to numbers.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Needs {
+    /// CPU cores the test needs.
     pub cores: u32,
+    /// Memory the test needs, GB.
     pub memory_gb: f64,
+    /// CUDA devices the test needs.
     pub cuda: u32,
+    /// Its priority (higher goes first).
     pub priority: u8,
 }
 
@@ -135,7 +139,7 @@ impl Needs {
 impl RequirementsMap {
     /// Parses and checks a map; `file` names it in messages, with the
     /// path of the field at fault (`rules[1].cuda`).
-    pub fn parse(file: &str, text: &str) -> Result<RequirementsMap> {
+    pub(crate) fn parse(file: &str, text: &str) -> Result<RequirementsMap> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let map: RequirementsMap = serde_path_to_error::deserialize(&mut *de)
             .map_err(|e| json_error(file, Some(e.path().to_string()), e.inner()))?;
@@ -177,7 +181,7 @@ impl RequirementsMap {
 
     /// The needs of the test named `name`, and the rule that set them
     /// (`None`: the default).
-    pub fn needs_of(&self, name: &str) -> (Needs, Option<usize>) {
+    pub(crate) fn needs_of(&self, name: &str) -> (Needs, Option<usize>) {
         let base = Needs::BUILT_IN.with(&self.default);
         match self
             .rules
@@ -190,7 +194,7 @@ impl RequirementsMap {
     }
 
     /// Whether any rule or the default names labels.
-    pub fn has_labels(&self) -> bool {
+    pub(crate) fn has_labels(&self) -> bool {
         self.default.labels.is_some() || self.rules.iter().any(|r| r.labels.is_some())
     }
 }
@@ -198,7 +202,7 @@ impl RequirementsMap {
 /// `*` is any run of characters, `?` any one; the rest is literal. Linear
 /// in the name's length times the pattern's: the classic two-pointer match
 /// that backtracks only to the last `*`.
-pub fn glob_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn glob_matches(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     let (mut i, mut j) = (0usize, 0usize);

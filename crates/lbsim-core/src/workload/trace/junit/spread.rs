@@ -16,11 +16,20 @@ pub enum Spread {
     /// Every test at time 0: one CI run.
     AtOnce,
     /// Evenly over `over_s` seconds.
-    Even { over_s: f64 },
+    Even {
+        /// The window, seconds.
+        over_s: f64,
+    },
     /// In bursts over `over_s` seconds (the scenario's bursts pattern).
-    Bursts { over_s: f64 },
+    Bursts {
+        /// The window, seconds.
+        over_s: f64,
+    },
     /// A Poisson process at `rate` tests per second.
-    Poisson { rate: f64 },
+    Poisson {
+        /// Tests per second.
+        rate: f64,
+    },
 }
 
 impl Spread {
