@@ -5,7 +5,7 @@
 
 use super::common::lbsim;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn ok(args: &[&str]) -> String {
@@ -51,7 +51,7 @@ const SMALL: &str = r#"{
 /// 20 cells big enough (a tenth of a second or more each in a debug build)
 /// to be caught part way.
 const SLOW: &str = r#"{
-    "base": {"stress": {"tests": 4000, "duration": 60}},
+    "base": {"stress": {"tests": 20000, "duration": 300}},
     "axes": {"workers": [20, 30, 40, 50]},
     "replications": 5
 }"#;
@@ -137,16 +137,40 @@ fn spawn_sweep(grid: &str, output: &str) -> std::process::Child {
         .unwrap()
 }
 
+/// Runs the SLOW grid into `part`, stops it with `stop` once `rows` rows
+/// are written, and returns how it ended. The whole sweep takes about a
+/// second: on a loaded machine it may end before the stop lands, leaving
+/// a whole file that tests no stopping, so it is run again (five times at
+/// most).
+fn stop_mid_sweep(grid: &str, part: &str, rows: usize, stop: impl Fn(&Child)) -> Output {
+    for _ in 0..5 {
+        let _ = std::fs::remove_file(part);
+        let _ = std::fs::remove_file(format!("{part}.summary.csv"));
+        let mut child = spawn_sweep(grid, part);
+        wait_for_rows(&mut child, part, rows);
+        stop(&child);
+        let out = child.wait_with_output().unwrap();
+        if data_rows(&read(part)).len() < 20 {
+            return out;
+        }
+    }
+    panic!("five times the sweep ended before it could be stopped");
+}
+
+/// Sends `signal` (`-INT`, `-TERM`, `-KILL`) to the child, unless it has
+/// ended and been reaped already (`stop_mid_sweep` then runs it again).
+fn signal(child: &Child, signal: &str) {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args([signal, &pid]).status();
+}
+
 #[test]
 fn a_killed_sweep_resumes_into_the_whole_file() {
     let d = dir("kill");
     let grid = write(&d, "grid.json", SLOW);
     let [whole, part] = ["whole.csv", "part.csv"].map(|n| s(&d.join(n)));
     ok(&["sweep", &grid, "--output", &whole]);
-    let mut child = spawn_sweep(&grid, &part);
-    wait_for_rows(&mut child, &part, 2);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    stop_mid_sweep(&grid, &part, 2, |c| signal(c, "-KILL"));
     let killed = read(&part);
     let rows = data_rows(&killed).len();
     assert!((2..20).contains(&rows), "killed after {rows} rows");
@@ -182,12 +206,7 @@ fn ctrl_c_stops_cleanly_and_resume_finishes() {
     let grid = write(&d, "grid.json", SLOW);
     let [whole, part] = ["whole.csv", "part.csv"].map(|n| s(&d.join(n)));
     ok(&["sweep", &grid, "--output", &whole]);
-    let mut child = spawn_sweep(&grid, &part);
-    wait_for_rows(&mut child, &part, 1);
-    let pid = child.id().to_string();
-    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    assert!(sent.success());
-    let out = child.wait_with_output().unwrap();
+    let out = stop_mid_sweep(&grid, &part, 1, |c| signal(c, "-INT"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -209,15 +228,7 @@ fn sigterm_stops_cleanly_with_143_and_resume_finishes() {
     let grid = write(&d, "grid.json", SLOW);
     let [whole, part] = ["whole.csv", "part.csv"].map(|n| s(&d.join(n)));
     ok(&["sweep", &grid, "--output", &whole]);
-    let mut child = spawn_sweep(&grid, &part);
-    wait_for_rows(&mut child, &part, 1);
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = child.wait_with_output().unwrap();
+    let out = stop_mid_sweep(&grid, &part, 1, |c| signal(c, "-TERM"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(143), "{stderr}");
     assert!(
