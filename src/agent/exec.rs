@@ -182,12 +182,10 @@ impl Executor {
         devices: &[String],
         log: &std::path::Path,
     ) -> (Option<Report>, Duration) {
-        // The start call learns of a cancel that came before the run.
-        if let Err(e) = wire::start(&self.client, &lease.lease_id) {
-            if e.status().is_some() {
-                ctl.stop(Stop::Cancelled);
-            }
-            logs::note(log, &format!("not started: {e}"));
+        // A cancel that came before the run stops it when the watchdog's
+        // start report learns of it (`START_AFTER`), or the complete call
+        // is refused: the test is final already.
+        if ctl.stopped().is_some() {
             return (self.ended_before_start(ctl, log), Duration::ZERO);
         }
         let file = match std::fs::File::create(log) {
@@ -358,16 +356,37 @@ impl Backend for Executor {
     }
 }
 
-/// Looks at every run's deadline and grace period until the executor is
-/// gone.
+/// Looks at every run's deadline and grace period, and reports as started
+/// the runs that went on past `START_AFTER`, until the executor is gone.
 fn watchdog(e: Weak<Executor>) {
     while let Some(e) = e.upgrade() {
         let at: Instant = now();
-        let ctls: Vec<Arc<RunCtl>> = e.runs().values().cloned().collect();
-        for ctl in ctls {
+        let runs: Vec<(String, Arc<RunCtl>)> = e
+            .runs()
+            .iter()
+            .map(|(l, c)| (l.clone(), c.clone()))
+            .collect();
+        for (lease, ctl) in runs {
             ctl.tick(at, e.opts.grace);
+            if ctl.claim_start(at) {
+                report_start(e.client.clone(), lease, ctl);
+            }
         }
         drop(e);
         std::thread::sleep(WATCH_EVERY);
     }
+}
+
+/// Tells the coordinator a run started, on a thread of its own (the call
+/// retries while the server is away; the watchdog must not wait). A
+/// refusal means the test was cancelled or the lease is no longer
+/// current: the run is ended as cancelled.
+fn report_start(client: Client, lease: String, ctl: Arc<RunCtl>) {
+    std::thread::spawn(move || {
+        if let Err(e) = wire::start(&client, &lease) {
+            if e.status().is_some() {
+                ctl.stop(Stop::Cancelled);
+            }
+        }
+    });
 }
