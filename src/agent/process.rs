@@ -205,10 +205,17 @@ pub fn group_gone(pgid: u32) -> bool {
 mod tests {
     use super::*;
 
+    /// A log file that is gone once open: the run writes into it, and
+    /// the test leaves nothing behind.
     fn log() -> File {
-        let dir = std::env::temp_dir().join(format!("lbsim-proc-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        File::create(dir.join("x.log")).unwrap()
+        let path = std::env::temp_dir().join(format!(
+            "lbsim-proc-{}-{:?}.log",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let file = File::create(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        file
     }
 
     fn argv(items: &[&str]) -> Vec<String> {

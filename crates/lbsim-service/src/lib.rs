@@ -31,6 +31,8 @@ mod recording;
 mod router;
 pub mod store;
 mod tasks;
+#[cfg(test)]
+mod test_dir;
 mod wake;
 mod web;
 mod writer;

@@ -126,11 +126,8 @@ fn try_lock(_file: &File) -> std::io::Result<bool> {
 mod tests {
     use super::*;
 
-    fn temp_db(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("lbsim-lock-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("x.db")
+    fn temp_db(name: &str) -> crate::test_dir::TempDb {
+        crate::test_dir::TempDb::new("lock", name)
     }
 
     #[test]

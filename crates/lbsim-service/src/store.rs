@@ -280,11 +280,8 @@ fn foreign_or(what: &'static str) -> impl Fn(rusqlite::Error) -> OpenError {
 mod open_tests {
     use super::*;
 
-    fn temp_db(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("lbsim-open-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("x.db")
+    fn temp_db(name: &str) -> crate::test_dir::TempDb {
+        crate::test_dir::TempDb::new("open", name)
     }
 
     fn pragma(store: &Store, name: &str) -> String {
@@ -711,11 +708,8 @@ fn apply_run_op(run: &Run<'_>, op: &Op) -> Result<(), StoreError> {
 mod tests {
     use super::*;
 
-    fn temp_db(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("lbsim-store-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("x.db")
+    fn temp_db(name: &str) -> crate::test_dir::TempDb {
+        crate::test_dir::TempDb::new("store", name)
     }
 
     #[test]
