@@ -5,18 +5,18 @@
 use std::process::{Command, Stdio};
 
 /// The cores this process may use.
-pub fn cores() -> u32 {
+pub(crate) fn cores() -> u32 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
 }
 
 /// Installed memory, GB (GiB, as the balancer counts: 1 GB = 1024 MiB).
-pub fn memory_gb() -> Option<f64> {
+pub(crate) fn memory_gb() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     meminfo_kib(&text, "MemTotal").map(|kib| kib as f64 / (1024.0 * 1024.0))
 }
 
 /// A `/proc/meminfo` field, KiB.
-pub fn meminfo_kib(text: &str, field: &str) -> Option<u64> {
+pub(crate) fn meminfo_kib(text: &str, field: &str) -> Option<u64> {
     text.lines().find_map(|l| {
         let rest = l.strip_prefix(field)?.strip_prefix(':')?;
         rest.split_whitespace().next()?.parse().ok()
@@ -25,7 +25,7 @@ pub fn meminfo_kib(text: &str, field: &str) -> Option<u64> {
 
 /// The CUDA devices' indices as `nvidia-smi -L` lists them (none when it
 /// is not installed or fails).
-pub fn cuda_devices() -> Vec<String> {
+pub(crate) fn cuda_devices() -> Vec<String> {
     let out = Command::new("nvidia-smi")
         .arg("-L")
         .stdin(Stdio::null())
@@ -38,7 +38,7 @@ pub fn cuda_devices() -> Vec<String> {
 }
 
 /// `GPU 0: NVIDIA H100 (UUID: GPU-...)` lines → `["0", ...]`.
-pub fn parse_nvidia_list(text: &str) -> Vec<String> {
+pub(crate) fn parse_nvidia_list(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| {
             let rest = l.trim().strip_prefix("GPU ")?;
@@ -53,7 +53,7 @@ pub fn parse_nvidia_list(text: &str) -> Vec<String> {
 }
 
 /// The machine's host name, for the registration.
-pub fn hostname() -> Option<String> {
+pub(crate) fn hostname() -> Option<String> {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     let name = name.trim();
     (!name.is_empty()).then(|| name.chars().take(200).collect())

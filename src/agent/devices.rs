@@ -5,14 +5,14 @@ use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 /// The free devices, by index name (`"0"`, `"1"`, ...).
-pub struct DevicePool {
+pub(crate) struct DevicePool {
     free: Mutex<Vec<String>>,
     total: usize,
     released: Condvar,
 }
 
 impl DevicePool {
-    pub fn new(devices: Vec<String>) -> DevicePool {
+    pub(crate) fn new(devices: Vec<String>) -> DevicePool {
         DevicePool {
             total: devices.len(),
             free: Mutex::new(devices),
@@ -20,13 +20,13 @@ impl DevicePool {
         }
     }
 
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.total
     }
 
     /// Takes `n` devices, waiting at most `timeout` for them to be free;
     /// `None` if there are never that many, or they stayed busy.
-    pub fn take(&self, n: usize, timeout: Duration) -> Option<Vec<String>> {
+    pub(crate) fn take(&self, n: usize, timeout: Duration) -> Option<Vec<String>> {
         if n > self.total {
             return None;
         }
@@ -44,7 +44,7 @@ impl DevicePool {
     }
 
     /// Gives devices back.
-    pub fn give(&self, devices: Vec<String>) {
+    pub(crate) fn give(&self, devices: Vec<String>) {
         if devices.is_empty() {
             return;
         }

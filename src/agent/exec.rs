@@ -22,43 +22,43 @@ use std::time::{Duration, Instant};
 
 /// How the agent runs tests.
 #[derive(Clone, Debug)]
-pub struct ExecOptions {
+pub(crate) struct ExecOptions {
     /// Runs at once, at most.
-    pub slots: usize,
+    pub(crate) slots: usize,
     /// The worker's own command, `{name}`, `{test_id}`, `{attempt}` filled in.
-    pub template: Option<Vec<String>>,
+    pub(crate) template: Option<Vec<String>>,
     /// Run a test's own `command` (a test submitter then runs what they like here).
-    pub allow_test_commands: bool,
+    pub(crate) allow_test_commands: bool,
     /// Between SIGTERM and SIGKILL.
-    pub grace: Duration,
-    pub log_dir: PathBuf,
+    pub(crate) grace: Duration,
+    pub(crate) log_dir: PathBuf,
     /// The CUDA devices it hands out, by index.
-    pub devices: Vec<String>,
+    pub(crate) devices: Vec<String>,
     /// Whether to ask `nvidia-smi` for their utilisation.
-    pub measure_gpu: bool,
+    pub(crate) measure_gpu: bool,
 }
 
 /// How the runs ended.
 #[derive(Debug, Default)]
-pub struct ExecCounters {
-    pub passed: AtomicU64,
-    pub failed: AtomicU64,
-    pub timed_out: AtomicU64,
-    pub cancelled: AtomicU64,
+pub(crate) struct ExecCounters {
+    pub(crate) passed: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) timed_out: AtomicU64,
+    pub(crate) cancelled: AtomicU64,
     /// Ended by the worker's own stop (not reported; the server requeues them).
-    pub stopped: AtomicU64,
+    pub(crate) stopped: AtomicU64,
     /// Reports the server refused (the lease was no longer current).
-    pub refused: AtomicU64,
+    pub(crate) refused: AtomicU64,
 }
 
 /// The executor: one per agent.
-pub struct Executor {
+pub(crate) struct Executor {
     client: Client,
     opts: ExecOptions,
     pool: DevicePool,
     runs: Mutex<BTreeMap<String, Arc<RunCtl>>>,
     sampler: Mutex<LoadSampler>,
-    pub counters: ExecCounters,
+    pub(crate) counters: ExecCounters,
     /// The agent's own time per run (spawn, start and complete calls, log
     /// tail; not the test's), milliseconds, up to a million runs.
     overhead_ms: Mutex<Vec<f64>>,
@@ -69,7 +69,7 @@ const WATCH_EVERY: Duration = Duration::from_millis(20);
 
 impl Executor {
     /// An executor, with its watchdog thread (which ends with it).
-    pub fn new(client: Client, opts: ExecOptions) -> Arc<Executor> {
+    pub(crate) fn new(client: Client, opts: ExecOptions) -> Arc<Executor> {
         let gpu = if opts.measure_gpu {
             opts.devices.clone()
         } else {
@@ -95,19 +95,19 @@ impl Executor {
 
     /// Ends every run (a second Ctrl-C): SIGTERM, grace, SIGKILL; they are
     /// not reported, and the server requeues them when the worker leaves.
-    pub fn stop_all(&self) {
+    pub(crate) fn stop_all(&self) {
         for ctl in self.runs().values() {
             ctl.stop(Stop::Stopped);
         }
     }
 
     /// Runs in progress.
-    pub fn running(&self) -> usize {
+    pub(crate) fn running(&self) -> usize {
         self.runs().len()
     }
 
     /// The agent's own time per run so far, milliseconds.
-    pub fn overhead_ms(&self) -> Vec<f64> {
+    pub(crate) fn overhead_ms(&self) -> Vec<f64> {
         self.overhead_ms
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 /// Wall time is the point here: agents run in real time.
 #[allow(clippy::disallowed_methods)]
-pub fn now() -> Instant {
+pub(crate) fn now() -> Instant {
     Instant::now()
 }
 
@@ -22,7 +22,7 @@ pub fn now() -> Instant {
 /// heartbeat lists them, so the server can square its view; a slot frees
 /// when its lease is reported.
 #[derive(Default)]
-pub struct Leases {
+pub(crate) struct Leases {
     set: Mutex<BTreeSet<String>>,
     freed: Condvar,
 }
@@ -34,35 +34,35 @@ impl Leases {
 
     /// Adds a lease; false if it was held already (after a server restart
     /// a lease may be handed out again: it runs once).
-    pub fn insert(&self, lease: &str) -> bool {
+    pub(crate) fn insert(&self, lease: &str) -> bool {
         self.lock().insert(lease.to_string())
     }
 
     /// The run's report is in (or the lease is void): its slot is free.
-    pub fn remove(&self, lease: &str) {
+    pub(crate) fn remove(&self, lease: &str) {
         self.lock().remove(lease);
         self.freed.notify_all();
     }
 
-    pub fn contains(&self, lease: &str) -> bool {
+    pub(crate) fn contains(&self, lease: &str) -> bool {
         self.lock().contains(lease)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lock().len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub fn list(&self) -> Vec<String> {
+    pub(crate) fn list(&self) -> Vec<String> {
         self.lock().iter().cloned().collect()
     }
 
     /// Waits, at most `timeout`, until fewer than `slots` leases are held;
     /// whether there is room.
-    pub fn wait_room(&self, slots: usize, timeout: Duration) -> bool {
+    pub(crate) fn wait_room(&self, slots: usize, timeout: Duration) -> bool {
         let guard = self.lock();
         let (guard, _) = self
             .freed
@@ -73,7 +73,7 @@ impl Leases {
 }
 
 /// What runs a lease. The loop calls it from the worker's thread.
-pub trait Backend: Send + Sync + 'static {
+pub(crate) trait Backend: Send + Sync + 'static {
     /// Utilisation for the heartbeat, percent: (cpu, memory, gpu).
     fn load(&self) -> (f64, f64, f64);
     /// Runs held at once, at most.
@@ -90,14 +90,14 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// What a worker's loop shares with whoever started it.
-pub struct LoopCtx<'a> {
-    pub client: &'a Client,
+pub(crate) struct LoopCtx<'a> {
+    pub(crate) client: &'a Client,
     /// Set: drain (take nothing new, finish the runs held, return).
-    pub stop: &'a AtomicBool,
+    pub(crate) stop: &'a AtomicBool,
     /// Set: return at once, whatever runs.
-    pub abort: &'a AtomicBool,
+    pub(crate) abort: &'a AtomicBool,
     /// Calls that failed (counted, then retried).
-    pub errors: &'a AtomicU64,
+    pub(crate) errors: &'a AtomicU64,
 }
 
 /// Lease checks a draining worker makes while the server is unreachable
@@ -114,7 +114,7 @@ struct Beat {
 /// One worker's loop: heartbeat when due, lease while there is room, run;
 /// re-register if the server declared it offline. Returns the worker's id
 /// (it may change on re-registration) once drained or aborted.
-pub fn work<B: Backend>(
+pub(crate) fn work<B: Backend>(
     ctx: &LoopCtx<'_>,
     backend: &Arc<B>,
     r: &WorkerRegistration,
@@ -233,7 +233,7 @@ fn heartbeat<B: Backend>(
 }
 
 /// A percentage the server accepts (0 to 100; NaN as 0).
-pub fn clamp_pct(v: f64) -> f64 {
+pub(crate) fn clamp_pct(v: f64) -> f64 {
     if v.is_finite() {
         v.clamp(0.0, 100.0)
     } else {

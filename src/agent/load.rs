@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// CPU jiffies from `/proc/stat`'s `cpu` line: (busy, total).
-pub fn cpu_times(stat: &str) -> Option<(u64, u64)> {
+pub(crate) fn cpu_times(stat: &str) -> Option<(u64, u64)> {
     let line = stat.lines().find(|l| l.starts_with("cpu "))?;
     let v: Vec<u64> = line
         .split_whitespace()
@@ -28,7 +28,7 @@ pub fn cpu_times(stat: &str) -> Option<(u64, u64)> {
 }
 
 /// Busy percent between two `cpu_times` samples.
-pub fn cpu_percent(before: (u64, u64), after: (u64, u64)) -> f64 {
+pub(crate) fn cpu_percent(before: (u64, u64), after: (u64, u64)) -> f64 {
     let busy = after.0.saturating_sub(before.0) as f64;
     let total = after.1.saturating_sub(before.1) as f64;
     if total > 0.0 {
@@ -39,14 +39,14 @@ pub fn cpu_percent(before: (u64, u64), after: (u64, u64)) -> f64 {
 }
 
 /// Memory in use, percent of the total.
-pub fn memory_percent(meminfo: &str) -> Option<f64> {
+pub(crate) fn memory_percent(meminfo: &str) -> Option<f64> {
     let total = meminfo_kib(meminfo, "MemTotal")? as f64;
     let available = meminfo_kib(meminfo, "MemAvailable")? as f64;
     (total > 0.0).then(|| 100.0 * (total - available).max(0.0) / total)
 }
 
 /// Measures the machine between heartbeats.
-pub struct LoadSampler {
+pub(crate) struct LoadSampler {
     last_cpu: Option<(u64, u64)>,
     /// The devices whose utilisation is averaged; empty: no GPU query.
     devices: Vec<String>,
@@ -55,7 +55,7 @@ pub struct LoadSampler {
 }
 
 impl LoadSampler {
-    pub fn new(devices: Vec<String>) -> LoadSampler {
+    pub(crate) fn new(devices: Vec<String>) -> LoadSampler {
         let mut s = LoadSampler {
             last_cpu: None,
             devices,
@@ -70,7 +70,7 @@ impl LoadSampler {
     }
 
     /// (cpu, memory, gpu) percent since the previous sample.
-    pub fn sample(&mut self) -> (f64, f64, f64) {
+    pub(crate) fn sample(&mut self) -> (f64, f64, f64) {
         let now = self.read_cpu();
         let cpu = match (self.last_cpu, now) {
             (Some(a), Some(b)) => cpu_percent(a, b),
@@ -135,7 +135,7 @@ fn gpu_utilisation(devices: &[String]) -> Option<f64> {
 }
 
 /// The mean of one number per line (`nvidia-smi`'s csv, no units).
-pub fn mean_of_lines(text: &str) -> Option<f64> {
+pub(crate) fn mean_of_lines(text: &str) -> Option<f64> {
     let v: Vec<f64> = text
         .lines()
         .filter_map(|l| l.trim().parse::<f64>().ok())

@@ -5,17 +5,17 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The most of a log the coordinator keeps.
-pub const TAIL_BYTES: usize = 64 * 1024;
+pub(crate) const TAIL_BYTES: usize = 64 * 1024;
 
 /// Where logs go unless `--log-dir` says: a folder of this process's own
 /// under the temp dir (`$TMPDIR/lbsim-worker-PID`).
-pub fn default_dir() -> PathBuf {
+pub(crate) fn default_dir() -> PathBuf {
     std::env::temp_dir().join(format!("lbsim-worker-{}", std::process::id()))
 }
 
 /// A run's log file: test, attempt, and the lease's first secret digits
 /// (two servers may hand out the same test id).
-pub fn path(dir: &Path, test: u64, attempt: u32, lease: &str) -> PathBuf {
+pub(crate) fn path(dir: &Path, test: u64, attempt: u32, lease: &str) -> PathBuf {
     let secret = lease.rsplit('.').next().unwrap_or("");
     let short: String = secret
         .chars()
@@ -26,7 +26,7 @@ pub fn path(dir: &Path, test: u64, attempt: u32, lease: &str) -> PathBuf {
 }
 
 /// Appends one line of the agent's own (`lbsim worker: ...`) to a log.
-pub fn note(path: &Path, line: &str) {
+pub(crate) fn note(path: &Path, line: &str) {
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
@@ -38,7 +38,7 @@ pub fn note(path: &Path, line: &str) {
 
 /// The last `TAIL_BYTES` of a log, as text (invalid UTF-8 replaced; cut
 /// at a character so it stays within the limit).
-pub fn tail(path: &Path) -> String {
+pub(crate) fn tail(path: &Path) -> String {
     let Ok(mut f) = std::fs::File::open(path) else {
         return String::new();
     };
@@ -54,7 +54,7 @@ pub fn tail(path: &Path) -> String {
 }
 
 /// `text`'s end, at most `max` bytes, cut at a character boundary.
-pub fn within(text: String, max: usize) -> String {
+pub(crate) fn within(text: String, max: usize) -> String {
     if text.len() <= max {
         return text;
     }

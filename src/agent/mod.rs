@@ -4,12 +4,12 @@
 //! log file and measured load. The fake fleet (`lbsim worker`) shares its
 //! loop (`lease_loop`), with runs that sleep.
 
-pub mod detect;
-pub mod devices;
-pub mod exec;
-pub mod lease_loop;
-pub mod load;
-pub mod logs;
+pub(crate) mod detect;
+pub(crate) mod devices;
+pub(crate) mod exec;
+pub(crate) mod lease_loop;
+pub(crate) mod load;
+pub(crate) mod logs;
 pub mod process;
-pub mod template;
-pub mod wire;
+pub(crate) mod template;
+pub(crate) mod wire;

@@ -18,11 +18,11 @@ use std::time::{Duration, Instant};
 /// commit fewer per short test (a `true` costs about 1.5 ms of CPU end to
 /// end on 2 cores, of which the start call was a fifth), while a run a
 /// person could watch still shows as running.
-pub const START_AFTER: Duration = Duration::from_millis(50);
+pub(crate) const START_AFTER: Duration = Duration::from_millis(50);
 
 /// Why the agent ended a run before it ended by itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// It ran past its `timeout_s`.
     TimedOut,
     /// The test was cancelled, or its lease is no longer current.
@@ -32,7 +32,7 @@ pub enum Stop {
 }
 
 /// The agent's hold on one run, shared with the watchdog.
-pub struct RunCtl {
+pub(crate) struct RunCtl {
     state: Mutex<CtlState>,
     timeout: Option<Duration>,
 }
@@ -55,7 +55,7 @@ struct CtlState {
 
 impl RunCtl {
     /// A run that must end within `timeout` of its spawn (`None`: no limit).
-    pub fn new(timeout: Option<Duration>) -> RunCtl {
+    pub(crate) fn new(timeout: Option<Duration>) -> RunCtl {
         RunCtl {
             state: Mutex::new(CtlState::default()),
             timeout,
@@ -68,7 +68,7 @@ impl RunCtl {
 
     /// Ends the run for `why` (the first reason given stands): SIGTERM to
     /// its group now if it runs, at its start otherwise.
-    pub fn stop(&self, why: Stop) {
+    pub(crate) fn stop(&self, why: Stop) {
         let mut s = self.lock();
         s.stop.get_or_insert(why);
         if s.term_at.is_none() {
@@ -80,13 +80,13 @@ impl RunCtl {
     }
 
     /// Why the agent ended the run, if it did.
-    pub fn stopped(&self) -> Option<Stop> {
+    pub(crate) fn stopped(&self) -> Option<Stop> {
         self.lock().stop
     }
 
     /// The watchdog's look: past the deadline → SIGTERM; past the grace
     /// period after SIGTERM → SIGKILL.
-    pub fn tick(&self, at: Instant, grace: Duration) {
+    pub(crate) fn tick(&self, at: Instant, grace: Duration) {
         let due = {
             let s = self.lock();
             s.stop.is_none() && s.deadline.is_some_and(|d| at >= d)
@@ -106,7 +106,7 @@ impl RunCtl {
     /// The watchdog's claim on the start report: true once, when the run
     /// has gone on past `start_due` and its report is neither sent nor
     /// given up.
-    pub fn claim_start(&self, at: Instant) -> bool {
+    pub(crate) fn claim_start(&self, at: Instant) -> bool {
         let mut s = self.lock();
         let due = !s.start_claimed && s.start_due.is_some_and(|d| at >= d);
         s.start_claimed |= due;
@@ -114,7 +114,7 @@ impl RunCtl {
     }
 
     /// The run ended: no start report is sent from now on.
-    pub fn skip_start(&self) {
+    pub(crate) fn skip_start(&self) {
         self.lock().start_claimed = true;
     }
 
@@ -141,17 +141,15 @@ impl RunCtl {
 }
 
 /// What a finished process tells: its status, and how long it ran.
-pub struct Exited {
-    pub status: ExitStatus,
+pub(crate) struct Exited {
+    pub(crate) status: ExitStatus,
     /// From the spawn's return to the exit, wall clock.
-    pub run_time: Duration,
-    /// How long the spawn itself took.
-    pub spawn_time: Duration,
+    pub(crate) run_time: Duration,
 }
 
 /// Runs `argv` as a new process group with `env` added, stdin empty,
 /// stdout and stderr both into `log`, under `ctl`'s control.
-pub fn run(
+pub(crate) fn run(
     argv: &[String],
     env: &[(String, String)],
     log: &File,
@@ -167,7 +165,6 @@ pub fn run(
         .stdout(log.try_clone()?)
         .stderr(log.try_clone()?)
         .process_group(0);
-    let t0 = now();
     let mut child = cmd.spawn()?;
     let spawned = now();
     let pid = Pid::from_child(&child);
@@ -188,7 +185,6 @@ pub fn run(
     Ok(Exited {
         status,
         run_time: ended - spawned,
-        spawn_time: spawned - t0,
     })
 }
 

@@ -4,18 +4,18 @@
 //! ever handed to a shell unless the template itself says `sh -c`.
 
 /// The fields a template may name.
-pub const FIELDS: [&str; 3] = ["name", "test_id", "attempt"];
+pub(crate) const FIELDS: [&str; 3] = ["name", "test_id", "attempt"];
 
 /// One run's values for the fields.
-pub struct Fields<'a> {
-    pub name: Option<&'a str>,
-    pub test_id: u64,
-    pub attempt: u32,
+pub(crate) struct Fields<'a> {
+    pub(crate) name: Option<&'a str>,
+    pub(crate) test_id: u64,
+    pub(crate) attempt: u32,
 }
 
 /// Checks a template once, at start: an empty one, an unknown field or an
 /// unclosed brace is refused with the item it is in.
-pub fn check(template: &[String]) -> Result<(), String> {
+pub(crate) fn check(template: &[String]) -> Result<(), String> {
     if template.first().is_none_or(|p| p.is_empty()) {
         return Err("the template's first item must name a program".into());
     }
@@ -31,7 +31,7 @@ pub fn check(template: &[String]) -> Result<(), String> {
 }
 
 /// The argv for one run.
-pub fn expand(template: &[String], f: &Fields<'_>) -> Result<Vec<String>, String> {
+pub(crate) fn expand(template: &[String], f: &Fields<'_>) -> Result<Vec<String>, String> {
     template.iter().map(|item| fill(item, f)).collect()
 }
 

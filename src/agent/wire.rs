@@ -7,27 +7,27 @@ use crate::service::api::{Completion, LeaseAck, TestRequest};
 
 /// What a run ended as, for the coordinator.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Report {
-    pub outcome: Outcome,
-    pub exit_code: Option<i32>,
-    pub run_time_s: f64,
-    pub log_tail: String,
+pub(crate) struct Report {
+    pub(crate) outcome: Outcome,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) run_time_s: f64,
+    pub(crate) log_tail: String,
 }
 
-pub use crate::service::api::RunOutcome as Outcome;
+pub(crate) use crate::service::api::RunOutcome as Outcome;
 
 /// The test's own argv, if it carries one.
-pub fn command(q: &TestRequest) -> Option<&[String]> {
+pub(crate) fn command(q: &TestRequest) -> Option<&[String]> {
     q.command.as_deref().filter(|c| !c.is_empty())
 }
 
 /// The test's name, if it has one.
-pub fn name(q: &TestRequest) -> Option<&str> {
+pub(crate) fn name(q: &TestRequest) -> Option<&str> {
     q.name.as_deref()
 }
 
 /// The test's env.
-pub fn env(q: &TestRequest) -> Vec<(String, String)> {
+pub(crate) fn env(q: &TestRequest) -> Vec<(String, String)> {
     q.env
         .iter()
         .flatten()
@@ -36,15 +36,15 @@ pub fn env(q: &TestRequest) -> Vec<(String, String)> {
 }
 
 /// The test's time limit, seconds.
-pub fn timeout(q: &TestRequest) -> Option<f64> {
+pub(crate) fn timeout(q: &TestRequest) -> Option<f64> {
     q.timeout_s.filter(|t| t.is_finite() && *t > 0.0)
 }
 
-pub fn start(client: &Client, lease: &str) -> Result<LeaseAck, ClientError> {
+pub(crate) fn start(client: &Client, lease: &str) -> Result<LeaseAck, ClientError> {
     client.update_assignment_status(lease, AssignmentStatus::Running)
 }
 
-pub fn complete(client: &Client, lease: &str, r: &Report) -> Result<LeaseAck, ClientError> {
+pub(crate) fn complete(client: &Client, lease: &str, r: &Report) -> Result<LeaseAck, ClientError> {
     let c = Completion {
         outcome: Some(r.outcome),
         exit_code: r.exit_code,

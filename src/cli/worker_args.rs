@@ -20,20 +20,20 @@ pub(crate) struct WorkerArgs {
     pub(crate) config: Option<std::path::PathBuf>,
     /// The coordinator's base URL
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
-    pub url: String,
+    pub(crate) url: String,
     /// Draw capabilities from this worker profile of the config
     /// [default: the reference's: 4-32 GB, 0-4 GPUs, 4 cores]
     #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// Run each test for its expected duration times X (0: complete at once)
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = non_negative)]
-    pub time_scale: f64,
+    pub(crate) time_scale: f64,
     /// Probability that a run reports failure
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
-    pub fail_rate: f64,
+    pub(crate) fail_rate: f64,
     /// The coordinator's bearer token
     #[arg(long, env = "LB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     #[command(flatten)]
     pub(crate) exec: ExecArgs,
 }
@@ -43,20 +43,20 @@ pub(crate) struct WorkerArgs {
 pub(crate) struct ExecArgs {
     /// Run real tests on this machine (one agent) instead of fake workers
     #[arg(long, help_heading = "Real agent (--exec)")]
-    pub exec: bool,
+    pub(crate) exec: bool,
     /// Tests run at once, at most [default: the cores offered]
     #[arg(long, value_name = "N", help_heading = "Real agent (--exec)",
           value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub slots: Option<u32>,
+    pub(crate) slots: Option<u32>,
     /// Cores offered [default: detected]
     #[arg(long, value_name = "N", help_heading = "Real agent (--exec)")]
-    pub cores: Option<u32>,
+    pub(crate) cores: Option<u32>,
     /// Memory offered, GB [default: /proc/meminfo's MemTotal]
     #[arg(long, value_name = "GB", help_heading = "Real agent (--exec)")]
-    pub memory_gb: Option<f64>,
+    pub(crate) memory_gb: Option<f64>,
     /// CUDA devices offered, 0 to N-1 [default: those `nvidia-smi -L` lists]
     #[arg(long, value_name = "N", help_heading = "Real agent (--exec)")]
-    pub cuda_devices: Option<u32>,
+    pub(crate) cuda_devices: Option<u32>,
     /// Labels this worker carries (a test runs only where all its labels are)
     #[arg(
         long,
@@ -64,21 +64,21 @@ pub(crate) struct ExecArgs {
         value_delimiter = ',',
         help_heading = "Real agent (--exec)"
     )]
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// Its name on the coordinator [default: the host name]
     #[arg(long, value_name = "NAME", help_heading = "Real agent (--exec)")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Run each test's own `command`: whoever can submit tests can then run
     /// anything here, as this user. Needs a token or a loopback URL
     #[arg(long, help_heading = "Real agent (--exec)")]
-    pub allow_test_commands: bool,
+    pub(crate) allow_test_commands: bool,
     /// Seconds between SIGTERM and SIGKILL when a run times out or is cancelled
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0,
           value_parser = grace, help_heading = "Real agent (--exec)")]
-    pub grace: f64,
+    pub(crate) grace: f64,
     /// Where each run's log goes [default: $TMPDIR/lbsim-worker-PID]
     #[arg(long, value_name = "DIR", help_heading = "Real agent (--exec)")]
-    pub log_dir: Option<PathBuf>,
+    pub(crate) log_dir: Option<PathBuf>,
     /// The command this worker runs for each test, after `--`: {name},
     /// {test_id} and {attempt} are filled in, each item one argument
     #[arg(
@@ -86,7 +86,7 @@ pub(crate) struct ExecArgs {
         value_name = "TEMPLATE",
         help_heading = "Real agent (--exec)"
     )]
-    pub template: Vec<String>,
+    pub(crate) template: Vec<String>,
 }
 
 pub(super) fn non_negative(s: &str) -> std::result::Result<f64, String> {
