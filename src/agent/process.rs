@@ -47,10 +47,9 @@ struct CtlState {
     killed: bool,
     /// The time limit, counted from the spawn.
     deadline: Option<Instant>,
-    /// When the run, if it still goes on, is reported as started.
+    /// When the run, if it still goes on, is reported as started; `None`
+    /// once that report is claimed, or the run ended first.
     start_due: Option<Instant>,
-    /// The start report is sent, or will never be (the run ended first).
-    start_claimed: bool,
 }
 
 impl RunCtl {
@@ -104,18 +103,14 @@ impl RunCtl {
     }
 
     /// The watchdog's claim on the start report: true once, when the run
-    /// has gone on past `start_due` and its report is neither sent nor
-    /// given up.
+    /// has gone on past its `START_AFTER` and has not ended.
     pub(crate) fn claim_start(&self, at: Instant) -> bool {
         let mut s = self.lock();
-        let due = !s.start_claimed && s.start_due.is_some_and(|d| at >= d);
-        s.start_claimed |= due;
+        let due = s.start_due.is_some_and(|d| at >= d);
+        if due {
+            s.start_due = None;
+        }
         due
-    }
-
-    /// The run ended: no start report is sent from now on.
-    pub(crate) fn skip_start(&self) {
-        self.lock().start_claimed = true;
     }
 
     /// The group exists: a stop asked for before now applies at once.
@@ -131,9 +126,11 @@ impl RunCtl {
     }
 
     /// The leader exited (not yet reaped, so the group id is still ours):
-    /// kill what it left, and forget the group.
+    /// kill what it left, and forget the group. A run that ended before
+    /// its start report was claimed is reported once, complete.
     fn detach(&self) {
         let mut s = self.lock();
+        s.start_due = None;
         if let Some(pgid) = s.pgid.take() {
             let _ = kill_process_group(pgid, Signal::KILL);
         }
@@ -179,7 +176,6 @@ pub(crate) fn run(
         }
     }
     let ended = now();
-    ctl.skip_start();
     ctl.detach();
     let status = child.wait()?;
     Ok(Exited {
@@ -216,6 +212,36 @@ mod tests {
 
     fn argv(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_run_that_ends_within_start_after_is_never_reported_started() {
+        let ctl = RunCtl::new(None);
+        run(&argv(&["true"]), &[], &log(), &ctl).unwrap();
+        assert!(!ctl.claim_start(now() + START_AFTER * 10));
+    }
+
+    #[test]
+    fn a_longer_run_is_reported_started_once_after_start_after() {
+        let ctl = std::sync::Arc::new(RunCtl::new(None));
+        let watch = ctl.clone();
+        let watcher = std::thread::spawn(move || {
+            // Claims as the watchdog does, until the run has ended.
+            let mut claims = Vec::new();
+            for _ in 0..100 {
+                let at = now();
+                if watch.claim_start(at) {
+                    claims.push(at);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            claims
+        });
+        let t0 = now();
+        run(&argv(&["sleep", "0.3"]), &[], &log(), &ctl).unwrap();
+        let claims = watcher.join().unwrap();
+        assert_eq!(claims.len(), 1, "one start report");
+        assert!(claims[0] >= t0 + START_AFTER, "not before START_AFTER");
     }
 
     #[test]
