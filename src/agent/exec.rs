@@ -15,7 +15,7 @@ use crate::client::Client;
 use crate::service::api::Lease;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -62,6 +62,8 @@ pub(crate) struct Executor {
     /// The agent's own time per run (spawn, start and complete calls, log
     /// tail; not the test's), milliseconds, up to a million runs.
     overhead_ms: Mutex<Vec<f64>>,
+    /// Set: take no lease in a report's answer (the worker drains).
+    draining: AtomicBool,
 }
 
 /// How often the watchdog looks at the runs' deadlines and grace periods.
@@ -83,6 +85,7 @@ impl Executor {
             sampler: Mutex::new(LoadSampler::new(gpu)),
             counters: ExecCounters::default(),
             overhead_ms: Mutex::new(Vec::new()),
+            draining: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&e);
         std::thread::spawn(move || watchdog(weak));
@@ -93,9 +96,16 @@ impl Executor {
         self.runs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Takes nothing new in its reports' answers from now on (Ctrl-C: the
+    /// worker drains; the loop takes nothing new either).
+    pub(crate) fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
     /// Ends every run (a second Ctrl-C): SIGTERM, grace, SIGKILL; they are
     /// not reported, and the server requeues them when the worker leaves.
     pub(crate) fn stop_all(&self) {
+        self.drain();
         for ctl in self.runs().values() {
             ctl.stop(Stop::Stopped);
         }
@@ -114,19 +124,28 @@ impl Executor {
             .clone()
     }
 
-    /// One lease, start to report, on its own thread.
-    fn run_lease(&self, lease: &Lease, ctl: &RunCtl, leases: &Leases) {
+    /// Holds a lease's run, so the watchdog, a cancel and a stop see it.
+    fn track(&self, lease: &Lease) -> Arc<RunCtl> {
+        let timeout = wire::timeout(&lease.requirements).map(Duration::from_secs_f64);
+        let ctl = Arc::new(RunCtl::new(timeout));
+        self.runs().insert(lease.lease_id.clone(), ctl.clone());
+        ctl
+    }
+
+    /// One lease, start to report; the lease the report's answer handed
+    /// on (already held and tracked), if any.
+    fn run_lease(
+        &self,
+        lease: &Lease,
+        ctl: &RunCtl,
+        leases: &Leases,
+    ) -> Option<(Lease, Arc<RunCtl>)> {
         let t0 = now();
         let (report, test_time) = self.execute(lease, ctl);
+        let mut next = None;
         if let Some(report) = report {
             self.count(report.outcome);
-            if let Err(e) = wire::complete(&self.client, &lease.lease_id, &report) {
-                self.counters.refused.fetch_add(1, Ordering::SeqCst);
-                crate::console::print_err(&format!(
-                    "lbsim worker: test {} attempt {}: report refused: {e}\n",
-                    lease.test_id, lease.attempt
-                ));
-            }
+            next = self.report(lease, &report, leases);
         } else {
             self.counters.stopped.fetch_add(1, Ordering::SeqCst);
         }
@@ -136,6 +155,40 @@ impl Executor {
         let mut o = self.overhead_ms.lock().unwrap_or_else(|e| e.into_inner());
         if o.len() < 1_000_000 {
             o.push(own.as_secs_f64() * 1e3);
+        }
+        next
+    }
+
+    /// Reports a run, asking (unless the worker drains) for the worker's
+    /// next lease in the answer: a busy worker then makes one call per
+    /// test. The lease handed on is held before the reported one is let
+    /// go, so the worker's slots are never exceeded.
+    fn report(
+        &self,
+        lease: &Lease,
+        report: &Report,
+        leases: &Leases,
+    ) -> Option<(Lease, Arc<RunCtl>)> {
+        let take = !self.draining.load(Ordering::SeqCst);
+        let next_for = take.then(|| leases.worker());
+        match wire::complete(&self.client, &lease.lease_id, report, next_for) {
+            Ok(ack) => {
+                let next = ack.next?;
+                // Handed out again after a server restart: it runs once.
+                if !leases.insert(&next.lease_id) {
+                    return None;
+                }
+                let ctl = self.track(&next);
+                Some((next, ctl))
+            }
+            Err(e) => {
+                self.counters.refused.fetch_add(1, Ordering::SeqCst);
+                crate::console::print_err(&format!(
+                    "lbsim worker: test {} attempt {}: report refused: {e}\n",
+                    lease.test_id, lease.attempt
+                ));
+                None
+            }
         }
     }
 
@@ -336,13 +389,16 @@ impl Backend for Executor {
         self.opts.slots
     }
 
+    /// One thread runs the lease, then each lease its report's answer
+    /// hands on, until an answer hands none.
     fn start(self: Arc<Self>, lease: Lease, leases: &Arc<Leases>) -> Option<JoinHandle<()>> {
-        let timeout = wire::timeout(&lease.requirements).map(Duration::from_secs_f64);
-        let ctl = Arc::new(RunCtl::new(timeout));
-        self.runs().insert(lease.lease_id.clone(), ctl.clone());
+        let ctl = self.track(&lease);
         let leases = leases.clone();
         Some(std::thread::spawn(move || {
-            self.run_lease(&lease, &ctl, &leases)
+            let mut run = Some((lease, ctl));
+            while let Some((lease, ctl)) = run {
+                run = self.run_lease(&lease, &ctl, &leases);
+            }
         }))
     }
 

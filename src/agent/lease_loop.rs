@@ -25,9 +25,22 @@ pub(crate) fn now() -> Instant {
 pub(crate) struct Leases {
     set: Mutex<BTreeSet<String>>,
     freed: Condvar,
+    /// The worker's id with the server (it changes when the worker
+    /// registers again): a backend that reports a run names it to be
+    /// handed the next lease in the answer.
+    worker: AtomicU64,
 }
 
 impl Leases {
+    /// The worker's id now.
+    pub(crate) fn worker(&self) -> u64 {
+        self.worker.load(Ordering::SeqCst)
+    }
+
+    fn set_worker(&self, id: u64) {
+        self.worker.store(id, Ordering::SeqCst);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
         self.set.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -83,6 +96,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Runs a lease (already in `leases`); the backend reports it and then
     /// removes it from `leases`. A run that goes on after this returns is
     /// handed back as a thread, which the loop waits for when draining.
+    /// A backend may take further leases itself, in its reports' answers:
+    /// each goes into `leases` before the lease it follows leaves it, so
+    /// the worker never holds more than its slots.
     fn start(self: Arc<Self>, lease: Lease, leases: &Arc<Leases>) -> Option<JoinHandle<()>>;
     /// The server no longer knows these leases: stop their runs, report
     /// nothing for them.
@@ -122,6 +138,7 @@ pub(crate) fn work<B: Backend>(
     every_s: f64,
 ) -> u64 {
     let leases = Arc::new(Leases::default());
+    leases.set_worker(id);
     let mut runs: Vec<JoinHandle<()>> = Vec::new();
     let mut beat = Beat {
         id,
@@ -219,7 +236,10 @@ fn heartbeat<B: Backend>(
         }
         Err(e) if e.status() == Some(409) || e.status() == Some(404) => {
             match ctx.client.register_worker_retrying(r) {
-                Ok(me) => (beat.id, beat.every_s) = (me.worker_id, me.heartbeat_interval_s),
+                Ok(me) => {
+                    (beat.id, beat.every_s) = (me.worker_id, me.heartbeat_interval_s);
+                    leases.set_worker(me.worker_id);
+                }
                 Err(_) => return false,
             }
         }

@@ -44,11 +44,20 @@ pub(crate) fn start(client: &Client, lease: &str) -> Result<LeaseAck, ClientErro
     client.update_assignment_status(lease, AssignmentStatus::Running)
 }
 
-pub(crate) fn complete(client: &Client, lease: &str, r: &Report) -> Result<LeaseAck, ClientError> {
+/// Reports a run's end; with `next_for` (the worker's id) the answer
+/// hands that worker its next lease, when one is waiting.
+pub(crate) fn complete(
+    client: &Client,
+    lease: &str,
+    r: &Report,
+    next_for: Option<u64>,
+) -> Result<LeaseAck, ClientError> {
     let c = Completion {
         outcome: Some(r.outcome),
         exit_code: r.exit_code,
         log_tail: Some(r.log_tail.clone()),
+        worker_id: next_for,
+        next: next_for.is_some(),
         ..Completion::new(r.outcome == Outcome::Passed, r.run_time_s)
     };
     client.complete_lease(lease, &c)

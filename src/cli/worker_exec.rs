@@ -214,6 +214,7 @@ fn watch_presses<T>(
                  (Ctrl-C again stops them)\n",
             );
             stop.store(true, Ordering::SeqCst);
+            executor.drain();
         }
         if now >= 2 && seen < 2 {
             crate::console::print_err("lbsim worker: stopping the runs (SIGTERM, then SIGKILL)\n");

@@ -173,6 +173,46 @@ fn a_test_runs_only_on_a_worker_carrying_all_its_labels() {
 }
 
 #[test]
+fn a_report_hands_its_worker_the_next_lease_when_asked() {
+    let dir = temp_dir("serve-work-next");
+    let server = Server::start(&dir, &[]);
+    let c = server.client();
+    let w = c.register_worker(&worker("w", &[])).unwrap().worker_id;
+    let ids = c.submit_tests(vec![named("t"); 3]).unwrap().test_ids;
+    let unnamed = Completion {
+        next: true,
+        ..report(RunOutcome::Passed, 0.1, Some(0))
+    };
+    let mut held = lease(&c, w);
+    let e = c.complete_lease(&held.lease_id, &unnamed).unwrap_err();
+    assert_eq!(e.status(), Some(400), "{e}");
+    assert!(e.to_string().contains("next: needs worker_id"), "{e}");
+    let ask = Completion {
+        worker_id: Some(w),
+        ..unnamed
+    };
+    let mut ran = vec![held.test_id];
+    for _ in 0..ids.len() {
+        let ack = c.complete_lease(&held.lease_id, &ask).unwrap();
+        assert_eq!(ack.state, TestState::Completed);
+        match ack.next {
+            Some(next) => {
+                ran.push(next.test_id);
+                held = next;
+            }
+            None => break,
+        }
+    }
+    ran.sort();
+    assert_eq!(ran, ids, "one report per test, each handing on the next");
+    for id in ids {
+        let t = c.get_test(id).unwrap();
+        assert_eq!((t.state, t.worker_id), (TestState::Completed, Some(w)));
+    }
+    assert_eq!(c.get_next_assignment(w, 0.1).unwrap(), None);
+}
+
+#[test]
 fn failed_runs_are_retried_up_to_max_retries_each_recorded() {
     let dir = temp_dir("serve-work-retries");
     let server = Server::start(&dir, &[]);

@@ -410,6 +410,11 @@ pub struct Completion {
     /// The last 64 KiB (at most) of the run's stdout and stderr.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_tail: Option<String>,
+    /// Hand `worker_id` (then required) its next lease in the answer, if
+    /// one is waiting: a worker that keeps its slots busy makes one call
+    /// per test, not two (a complete, then a lease call).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub next: bool,
 }
 
 impl Completion {
@@ -423,6 +428,7 @@ impl Completion {
             outcome: None,
             exit_code: None,
             log_tail: None,
+            next: false,
         }
     }
 
@@ -445,6 +451,12 @@ impl Completion {
                 return Err(bad("result", "must be at most 64 KiB of JSON"));
             }
         }
+        if self.next && self.worker_id.is_none() {
+            return Err(bad(
+                "next",
+                "needs worker_id: the worker to hand the next lease to",
+            ));
+        }
         work::check_log_tail(&self.log_tail)
     }
 }
@@ -454,6 +466,21 @@ impl Completion {
 pub struct LeaseAck {
     pub test_id: u64,
     pub state: TestState,
+    /// The worker's next lease, when the completion asked for it (`next`)
+    /// and one was waiting; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<Lease>,
+}
+
+impl LeaseAck {
+    /// The answer that names the test and its state, and hands nothing.
+    pub fn new(test_id: u64, state: TestState) -> LeaseAck {
+        LeaseAck {
+            test_id,
+            state,
+            next: None,
+        }
+    }
 }
 
 /// Where a test is in its life.

@@ -57,6 +57,18 @@ impl App {
         ok: StatusCode,
         f: impl FnOnce(&mut Core, u64) -> CallResult<T>,
     ) -> Response {
+        self.mutate_then(ok, |core, now| f(core, now).map(|v| (v, 0)))
+            .await
+    }
+
+    /// `mutate`, for a call whose answer also hands out something an
+    /// earlier batch made (a lease): it answers once batch `seq` (the
+    /// second value `f` gives; 0 for none) is committed too.
+    pub(super) async fn mutate_then<T: Serialize>(
+        self: &Arc<Self>,
+        ok: StatusCode,
+        f: impl FnOnce(&mut Core, u64) -> CallResult<(T, u64)>,
+    ) -> Response {
         if let Some(why) = self.degraded() {
             return self.refused(&why);
         }
@@ -79,7 +91,11 @@ impl App {
             }
         }
         match result {
-            Ok(v) => (ok, Json(v)).into_response(),
+            Ok((v, 0)) => (ok, Json(v)).into_response(),
+            Ok((v, seq)) => match self.saved(generation, seq).await {
+                Ok(()) => (ok, Json(v)).into_response(),
+                Err(answer) => answer,
+            },
             Err(e) => e.into_response(),
         }
     }

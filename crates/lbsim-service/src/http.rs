@@ -256,8 +256,10 @@ pub(super) async fn complete(
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    app.mutate(StatusCode::OK, |core, now| core.complete(&lease, c, now))
-        .await
+    app.mutate_then(StatusCode::OK, |core, now| {
+        core.complete_then_next(&lease, c, now)
+    })
+    .await
 }
 
 /// One test, or `{"tests": [...]}`.

@@ -284,10 +284,7 @@ impl Core {
             )));
         }
         if done {
-            return Ok(LeaseAck {
-                test_id: test,
-                state: self.tests[test as usize - 1].state,
-            });
+            return Ok(LeaseAck::new(test, self.tests[test as usize - 1].state));
         }
         if self.tests[test as usize - 1].state == TestState::Assigned {
             let t = self.test_mut(test);
@@ -304,10 +301,7 @@ impl Core {
             });
             self.fact(now, Fact::Start { test, attempt });
         }
-        Ok(LeaseAck {
-            test_id: test,
-            state: self.tests[test as usize - 1].state,
-        })
+        Ok(LeaseAck::new(test, self.tests[test as usize - 1].state))
     }
 
     /// The run ended: the test is final (completed or failed).
@@ -321,10 +315,7 @@ impl Core {
         }
         if done {
             // A retried report (its answer was lost): the same answer.
-            return Ok(LeaseAck {
-                test_id: test,
-                state: t.state,
-            });
+            return Ok(LeaseAck::new(test, t.state));
         }
         let bw = t
             .worker
@@ -335,10 +326,35 @@ impl Core {
             self.check_drained(bw, now);
         }
         self.schedule(now);
-        Ok(LeaseAck {
-            test_id: test,
-            state,
-        })
+        Ok(LeaseAck::new(test, state))
+    }
+
+    /// The run ended, and the worker asked (`next`) for its next lease in
+    /// the answer: the same report as `complete`, then the lease its
+    /// `worker_id` would get from a lease call now (the freed slot may
+    /// have just been filled), with the batch that must be committed
+    /// before it is handed out (0: none). A retried report may hand one
+    /// too: a lease whose answer was lost is reconciled as any other.
+    pub fn complete_then_next(
+        &mut self,
+        lease: &str,
+        c: Completion,
+        now: u64,
+    ) -> CallResult<(LeaseAck, u64)> {
+        let worker = c.worker_id.filter(|_| c.next);
+        let mut ack = self.complete(lease, c, now)?;
+        let Some(worker) = worker else {
+            return Ok((ack, 0));
+        };
+        // A worker that cannot take one now (offline) learns that from its
+        // own lease call; the report stands either way.
+        match self.next_lease(worker, now) {
+            Ok(Some((next, seq))) => {
+                ack.next = Some(next);
+                Ok((ack, seq))
+            }
+            Ok(None) | Err(_) => Ok((ack, 0)),
+        }
     }
 }
 

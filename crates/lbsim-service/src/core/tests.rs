@@ -488,3 +488,65 @@ fn labels_take_bits_the_fit_check_tests_and_run_out_at_56() {
     };
     assert_eq!(c.register(over, 3).unwrap_err().status, 400);
 }
+
+#[test]
+fn a_report_that_asks_for_next_is_answered_with_the_workers_next_lease() {
+    let mut c = core();
+    let w = c.register(worker(16.0), 0).unwrap().worker_id;
+    c.submit(vec![TestRequest::default(); 3], 1);
+    let ask = Completion {
+        worker_id: Some(w),
+        next: true,
+        ..done(true)
+    };
+    let (mut lease, _) = c.next_lease(w, 1).unwrap().unwrap();
+    let mut ran = vec![lease.test_id];
+    for now in 2..10 {
+        let (ack, seq) = c
+            .complete_then_next(&lease.lease_id, ask.clone(), now)
+            .unwrap();
+        assert_eq!(ack.state, TestState::Completed);
+        let Some(next) = ack.next else {
+            assert_eq!(seq, 0, "nothing handed, nothing to wait for");
+            break;
+        };
+        assert!(seq > 0, "the batch that assigned it is awaited");
+        ran.push(next.test_id);
+        lease = next;
+    }
+    assert_eq!(ran, vec![1, 2, 3], "one report per test, each handing on");
+    assert_eq!(c.counts()[TestState::Completed as usize], 3);
+    assert_eq!(c.next_lease(w, 10).unwrap().map(|(l, _)| l), None);
+}
+
+#[test]
+fn a_report_hands_on_a_lease_only_when_asked_and_for_a_named_worker() {
+    let mut c = core();
+    let w = c.register(worker(16.0), 0).unwrap().worker_id;
+    c.submit(vec![TestRequest::default(); 2], 1);
+    let (first, _) = c.next_lease(w, 1).unwrap().unwrap();
+    let unnamed = Completion {
+        next: true,
+        ..done(true)
+    };
+    let refused = c.complete_then_next(&first.lease_id, unnamed, 2);
+    let e = refused.unwrap_err();
+    assert_eq!(e.status, 400);
+    assert!(
+        e.message.starts_with("next: needs worker_id"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        c.get_test(first.test_id).unwrap().state,
+        TestState::Assigned
+    );
+    let plain = Completion {
+        worker_id: Some(w),
+        ..done(true)
+    };
+    let (ack, seq) = c.complete_then_next(&first.lease_id, plain, 3).unwrap();
+    assert_eq!((ack.next, seq), (None, 0));
+    let (second, _) = c.next_lease(w, 4).unwrap().unwrap();
+    assert_eq!(second.test_id, 2, "the waiting test is still handed out");
+}

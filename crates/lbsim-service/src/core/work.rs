@@ -206,10 +206,7 @@ impl Core {
         if !reported {
             self.note_report(test, c);
         }
-        Ok(LeaseAck {
-            test_id: test,
-            state: TestState::Cancelled,
-        })
+        Ok(LeaseAck::new(test, TestState::Cancelled))
     }
 
     /// `POST /v1/tests/{id}/cancel`: a waiting test is cancelled at once; a
