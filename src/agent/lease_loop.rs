@@ -116,8 +116,8 @@ pub(crate) struct LoopCtx<'a> {
     pub(crate) errors: &'a AtomicU64,
 }
 
-/// Lease checks a draining worker makes while the server is unreachable
-/// (200 ms apart) before it gives up.
+/// Calls a stopping worker makes while the server is unreachable (drain,
+/// then lease checks; 200 ms or more apart) before it gives up.
 const MAX_UNREACHABLE: u32 = 600;
 
 /// Per-worker state of the loop.
@@ -152,7 +152,15 @@ pub(crate) fn work<B: Backend>(
             break;
         }
         if ctx.stop.load(Ordering::SeqCst) && !draining {
-            draining = ctx.client.drain_worker(beat.id).is_ok();
+            match ctx.client.drain_worker(beat.id) {
+                Ok(_) => draining = true,
+                // The server does not know this worker (any more): there is
+                // nothing of its to drain but the runs it holds.
+                Err(e) if matches!(e.status(), Some(404 | 409)) => draining = true,
+                // The server is away: ask again, a bounded while.
+                Err(_) if unreachable < MAX_UNREACHABLE => unreachable += 1,
+                Err(_) => break,
+            }
         }
         runs.retain(|h| !h.is_finished());
         if draining && runs.is_empty() && leases.is_empty() {
