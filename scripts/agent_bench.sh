@@ -10,9 +10,11 @@
 # the agent.
 #
 #   cargo build --release && scripts/agent_bench.sh [N]   # N: 20000
+#   LBSIM=BIN AGENT_ARGS='--keep-logs 0' scripts/agent_bench.sh   # another binary, more flags
 set -eu
 n=${1:-20000}
 bin=${LBSIM:-target/release/lbsim}
+extra=${AGENT_ARGS:-}
 dir=$(mktemp -d)
 trap 'kill $a1 $a2 $srv 2>/dev/null || true; rm -rf "$dir"' EXIT
 "$bin" serve --port 0 --db-path "$dir/bench.db" --log-level error >"$dir/serve.out" &
@@ -21,7 +23,7 @@ for _ in $(seq 100); do grep -q http "$dir/serve.out" 2>/dev/null && break; slee
 url=$(grep -o 'http://[^ ]*' "$dir/serve.out" | head -1)
 for a in 1 2; do
   "$bin" worker --exec --url "$url" --allow-test-commands --slots 16 --cores 16 \
-    --name "bench-$a" --log-dir "$dir/logs-$a" >"$dir/agent-$a.out" &
+    --name "bench-$a" --log-dir "$dir/logs-$a" $extra >"$dir/agent-$a.out" &
   eval "a$a=\$!"
 done
 sleep 1

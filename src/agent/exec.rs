@@ -14,7 +14,8 @@ use super::{logs, template};
 use crate::client::Client;
 use crate::service::api::Lease;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
@@ -32,6 +33,8 @@ pub(crate) struct ExecOptions {
     /// Between SIGTERM and SIGKILL.
     pub(crate) grace: Duration,
     pub(crate) log_dir: PathBuf,
+    /// The logs of this many finished runs stay (0: all).
+    pub(crate) keep_logs: usize,
     /// The CUDA devices it hands out, by index.
     pub(crate) devices: Vec<String>,
     /// Whether to ask `nvidia-smi` for their utilisation.
@@ -64,6 +67,8 @@ pub(crate) struct Executor {
     overhead_ms: Mutex<Vec<f64>>,
     /// Set: take no lease in a report's answer (the worker drains).
     draining: AtomicBool,
+    /// The runs' log files.
+    kept: logs::Kept,
 }
 
 /// How often the watchdog looks at the runs' deadlines and grace periods.
@@ -80,6 +85,7 @@ impl Executor {
         let e = Arc::new(Executor {
             client,
             pool: DevicePool::new(opts.devices.clone()),
+            kept: logs::Kept::new(opts.keep_logs),
             opts,
             runs: Mutex::new(BTreeMap::new()),
             sampler: Mutex::new(LoadSampler::new(gpu)),
@@ -141,7 +147,15 @@ impl Executor {
         leases: &Leases,
     ) -> Option<(Lease, Arc<RunCtl>)> {
         let t0 = now();
-        let (report, test_time) = self.execute(lease, ctl);
+        let log = logs::path(
+            &self.opts.log_dir,
+            lease.test_id,
+            lease.attempt,
+            &lease.lease_id,
+        );
+        let file = self.kept.create(&log);
+        let (report, test_time) = self.execute(lease, ctl, &log, file);
+        self.kept.finished(log);
         let mut next = None;
         if let Some(report) = report {
             self.count(report.outcome);
@@ -205,24 +219,24 @@ impl Executor {
 
     /// Runs the lease's command; its report (`None`: the worker stopped
     /// it, nothing to report) and how long the test itself ran.
-    fn execute(&self, lease: &Lease, ctl: &RunCtl) -> (Option<Report>, Duration) {
-        let log = logs::path(
-            &self.opts.log_dir,
-            lease.test_id,
-            lease.attempt,
-            &lease.lease_id,
-        );
+    fn execute(
+        &self,
+        lease: &Lease,
+        ctl: &RunCtl,
+        log: &Path,
+        file: std::io::Result<File>,
+    ) -> (Option<Report>, Duration) {
         let argv = match self.argv(lease) {
             Ok(argv) => argv,
             Err(why) => {
-                logs::note(&log, &why);
-                return (Some(self.failed_to_start(&log)), Duration::ZERO);
+                logs::note(log, &why);
+                return (Some(self.failed_to_start(log)), Duration::ZERO);
             }
         };
         let Some(devices) = self.devices_for(lease, ctl) else {
-            return (self.ended_before_start(ctl, &log), Duration::ZERO);
+            return (self.ended_before_start(ctl, log), Duration::ZERO);
         };
-        let result = self.spawn_and_wait(lease, ctl, &argv, &devices, &log);
+        let result = self.spawn_and_wait(lease, ctl, &argv, &devices, (log, file));
         self.pool.give(devices);
         result
     }
@@ -233,7 +247,7 @@ impl Executor {
         ctl: &RunCtl,
         argv: &[String],
         devices: &[String],
-        log: &std::path::Path,
+        (log, file): (&Path, std::io::Result<File>),
     ) -> (Option<Report>, Duration) {
         // A cancel that came before the run stops it when the watchdog's
         // start report learns of it (`START_AFTER`), or the complete call
@@ -241,7 +255,7 @@ impl Executor {
         if ctl.stopped().is_some() {
             return (self.ended_before_start(ctl, log), Duration::ZERO);
         }
-        let file = match std::fs::File::create(log) {
+        let file = match file {
             Ok(f) => f,
             Err(e) => {
                 let why = format!("cannot write the log {}: {e}", log.display());
@@ -312,12 +326,7 @@ impl Executor {
     }
 
     /// The report of a process that ended.
-    fn ended(
-        &self,
-        ctl: &RunCtl,
-        exited: process::Exited,
-        log: &std::path::Path,
-    ) -> Option<Report> {
+    fn ended(&self, ctl: &RunCtl, exited: process::Exited, log: &Path) -> Option<Report> {
         let outcome = match ctl.stopped() {
             Some(Stop::Stopped) => {
                 logs::note(log, "stopped: the worker was told to quit");
@@ -349,7 +358,7 @@ impl Executor {
     }
 
     /// A run that never started: cancelled, or stopped by the worker.
-    fn ended_before_start(&self, ctl: &RunCtl, log: &std::path::Path) -> Option<Report> {
+    fn ended_before_start(&self, ctl: &RunCtl, log: &Path) -> Option<Report> {
         match ctl.stopped() {
             Some(Stop::Stopped) => None,
             Some(Stop::TimedOut) => Some(Report {
@@ -367,7 +376,7 @@ impl Executor {
         }
     }
 
-    fn failed_to_start(&self, log: &std::path::Path) -> Report {
+    fn failed_to_start(&self, log: &Path) -> Report {
         Report {
             outcome: wire::Outcome::Failed,
             exit_code: None,

@@ -79,6 +79,15 @@ pub(crate) struct ExecArgs {
     /// Where each run's log goes [default: $TMPDIR/lbsim-worker-PID]
     #[arg(long, value_name = "DIR", help_heading = "Real agent (--exec)")]
     pub(crate) log_dir: Option<PathBuf>,
+    /// The logs of this many finished runs are kept (0: all): a new run's
+    /// log then takes over the oldest one's file
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        help_heading = "Real agent (--exec)"
+    )]
+    pub(crate) keep_logs: usize,
     /// The command this worker runs for each test, after `--`: {name},
     /// {test_id} and {attempt} are filled in, each item one argument
     #[arg(

@@ -43,6 +43,7 @@ pub(crate) fn check_mode(args: &WorkerArgs) -> Result<()> {
         ("--allow-test-commands", x.allow_test_commands),
         ("--grace", x.grace != 10.0),
         ("--log-dir", x.log_dir.is_some()),
+        ("--keep-logs", x.keep_logs != 1000),
         ("a template after --", !x.template.is_empty()),
     ];
     match real.iter().find(|(_, given)| *given) {
@@ -139,6 +140,7 @@ fn exec_options(
         allow_test_commands: x.allow_test_commands,
         grace: Duration::from_secs_f64(x.grace),
         log_dir,
+        keep_logs: x.keep_logs,
         devices,
         measure_gpu: false,
     })

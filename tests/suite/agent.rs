@@ -194,7 +194,7 @@ fn two_agents_run_200_real_commands_each_to_one_final_state() {
     let _b = Agent::start(
         &server.url,
         &dir,
-        &[&flags[..], &["--name", "b"]].concat(),
+        &[&flags[..], &["--name", "b", "--keep-logs", "50"]].concat(),
         &[("AGENT", "b")],
     );
     let record = dir.join("runs.txt");
@@ -228,6 +228,22 @@ fn two_agents_run_200_real_commands_each_to_one_final_state() {
     let no_device = recs.iter().filter(|r| r.3.is_empty()).count();
     assert_eq!(no_device, 250 - 25, "a run without devices sees none");
     assert!(recs.iter().any(|r| r.0 == "a") && recs.iter().any(|r| r.0 == "b"));
+    // Every run's log is kept by a (the default keeps 1,000), the last 50
+    // by b (`--keep-logs 50`: newer runs took over older files).
+    let logs_of = |b: bool| {
+        let d = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                name.starts_with("logs-") && name.contains("keep-logs") == b
+            })
+            .expect("the agent's log dir");
+        std::fs::read_dir(d).unwrap().count()
+    };
+    let ran = |agent: &str| recs.iter().filter(|r| r.0 == agent).count();
+    assert_eq!(logs_of(false), ran("a"), "a keeps each run's log");
+    assert_eq!(logs_of(true), ran("b").min(50), "b keeps the last 50");
 }
 
 #[test]

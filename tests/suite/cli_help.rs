@@ -133,6 +133,7 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                 "--allow-test-commands",
                 "--grace",
                 "--log-dir",
+                "--keep-logs",
             ],
         ),
         (
