@@ -120,6 +120,46 @@ pub(crate) struct LoopCtx<'a> {
 /// then lease checks; 200 ms or more apart) before it gives up.
 const MAX_UNREACHABLE: u32 = 600;
 
+/// A stopping worker's way out: tell the server it drains, then wait for
+/// its runs to be reported and nothing more to be assigned.
+#[derive(Default)]
+struct Drain {
+    /// The server knows the worker drains (or does not know the worker).
+    told: bool,
+    /// Calls that found the server away so far.
+    unreachable: u32,
+}
+
+impl Drain {
+    /// One look; false when the worker is done (drained, or the server
+    /// stayed away `MAX_UNREACHABLE` calls).
+    fn step(&mut self, ctx: &LoopCtx<'_>, id: u64, idle: bool) -> bool {
+        if !self.told {
+            match ctx.client.drain_worker(id) {
+                Ok(_) => self.told = true,
+                // The server does not know this worker (any more): there is
+                // nothing of its to drain but the runs it holds.
+                Err(e) if matches!(e.status(), Some(404 | 409)) => self.told = true,
+                Err(_) => return self.away(),
+            }
+        }
+        if !(self.told && idle) {
+            return true;
+        }
+        match ctx.client.get_assignments(id) {
+            Ok(t) => !t.is_empty(),
+            Err(_) => self.away(),
+        }
+    }
+
+    /// The server is away: wait for it, a bounded while.
+    fn away(&mut self) -> bool {
+        self.unreachable += 1;
+        std::thread::sleep(Duration::from_millis(200));
+        self.unreachable <= MAX_UNREACHABLE
+    }
+}
+
 /// Per-worker state of the loop.
 struct Beat {
     id: u64,
@@ -145,35 +185,15 @@ pub(crate) fn work<B: Backend>(
         every_s,
         next: now() + Duration::from_secs_f64(every_s),
     };
-    let mut draining = false;
-    let mut unreachable = 0;
+    let mut drain = Drain::default();
     for _ in 0..u32::MAX {
         if ctx.abort.load(Ordering::SeqCst) {
             break;
         }
-        if ctx.stop.load(Ordering::SeqCst) && !draining {
-            match ctx.client.drain_worker(beat.id) {
-                Ok(_) => draining = true,
-                // The server does not know this worker (any more): there is
-                // nothing of its to drain but the runs it holds.
-                Err(e) if matches!(e.status(), Some(404 | 409)) => draining = true,
-                // The server is away: ask again, a bounded while.
-                Err(_) if unreachable < MAX_UNREACHABLE => unreachable += 1,
-                Err(_) => break,
-            }
-        }
         runs.retain(|h| !h.is_finished());
-        if draining && runs.is_empty() && leases.is_empty() {
-            match ctx.client.get_assignments(beat.id) {
-                Ok(t) if t.is_empty() => break,
-                Ok(_) => {}
-                // The server is away: wait for it, a bounded while.
-                Err(_) if unreachable < MAX_UNREACHABLE => {
-                    unreachable += 1;
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                Err(_) => break,
-            }
+        let idle = runs.is_empty() && leases.is_empty();
+        if ctx.stop.load(Ordering::SeqCst) && !drain.step(ctx, beat.id, idle) {
+            break;
         }
         if now() >= beat.next && !heartbeat(ctx, backend, r, &leases, &mut beat) {
             break;
