@@ -116,9 +116,9 @@ pub(crate) struct LoopCtx<'a> {
     pub(crate) errors: &'a AtomicU64,
 }
 
-/// Calls a stopping worker makes while the server is unreachable (drain,
-/// then lease checks; 200 ms or more apart) before it gives up.
-const MAX_UNREACHABLE: u32 = 600;
+/// How long a stopping worker waits for a server that does not answer
+/// (long enough for a restart) before it gives up.
+const AWAY_LIMIT: Duration = Duration::from_secs(60);
 
 /// A stopping worker's way out: tell the server it drains, then wait for
 /// its runs to be reported and nothing more to be assigned.
@@ -126,17 +126,17 @@ const MAX_UNREACHABLE: u32 = 600;
 struct Drain {
     /// The server knows the worker drains (or does not know the worker).
     told: bool,
-    /// Calls that found the server away so far.
-    unreachable: u32,
+    /// Since when the server has not answered, if it has not.
+    away_since: Option<Instant>,
 }
 
 impl Drain {
     /// One look; false when the worker is done (drained, or the server
-    /// stayed away `MAX_UNREACHABLE` calls).
+    /// stayed away for `AWAY_LIMIT`).
     fn step(&mut self, ctx: &LoopCtx<'_>, id: u64, idle: bool) -> bool {
         if !self.told {
             match ctx.client.drain_worker(id) {
-                Ok(_) => self.told = true,
+                Ok(_) => (self.told, self.away_since) = (true, None),
                 // The server does not know this worker (any more): there is
                 // nothing of its to drain but the runs it holds.
                 Err(e) if matches!(e.status(), Some(404 | 409)) => self.told = true,
@@ -147,16 +147,19 @@ impl Drain {
             return true;
         }
         match ctx.client.get_assignments(id) {
-            Ok(t) => !t.is_empty(),
+            Ok(t) => {
+                self.away_since = None;
+                !t.is_empty()
+            }
             Err(_) => self.away(),
         }
     }
 
     /// The server is away: wait for it, a bounded while.
     fn away(&mut self) -> bool {
-        self.unreachable += 1;
+        let since = *self.away_since.get_or_insert_with(now);
         std::thread::sleep(Duration::from_millis(200));
-        self.unreachable <= MAX_UNREACHABLE
+        now() - since < AWAY_LIMIT
     }
 }
 

@@ -457,3 +457,23 @@ fn bad_agent_and_submit_input_is_refused_naming_the_flag_or_line() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("t.jsonl:3: priority"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_draining_agent_whose_coordinator_is_gone_gives_up_within_a_bound() {
+    let dir = temp_dir("agent-away");
+    let mut server = Server::start(&dir, &[]);
+    let mut agent = Agent::start(&server.url, &dir, &["--slots", "1"], &[]);
+    server.kill9();
+    let pid = agent.child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // It waits a minute for the coordinator to come back, then leaves.
+    let exited = wait_at_most(&mut agent.child, Duration::from_secs(90));
+    assert!(
+        exited.is_some(),
+        "the agent still runs 90 s after Ctrl-C with its coordinator gone"
+    );
+}
