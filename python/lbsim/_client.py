@@ -221,10 +221,13 @@ class Client:
         *,
         exit_code: Optional[int] = None,
         log_tail: Optional[str] = None,
+        next_for: Optional[int] = None,
     ) -> Dict[str, Any]:
         """``running`` (the run started), ``completed`` or ``failed`` (with how long it
         ran, an optional JSON object, and optionally the command's exit code and the
-        last 64 KiB of its output, which ``test_log`` then returns). Reports are idempotent per lease, so one
+        last 64 KiB of its output, which ``test_log`` then returns). With ``next_for`` (the
+        worker's id) the answer's ``next`` is that worker's next lease, when one is waiting:
+        one call per test instead of two. Reports are idempotent per lease, so one
         the server may have missed is sent again for up to two minutes; a 409 (the
         lease is no longer current) is final."""
         if status == "running":
@@ -238,6 +241,8 @@ class Client:
                 body["exit_code"] = int(exit_code)
             if log_tail is not None:
                 body["log_tail"] = str(log_tail)
+            if next_for is not None:
+                body["worker_id"], body["next"] = int(next_for), True
         else:
             raise ValueError(f"status: must be running, completed or failed, not {status!r}")
         pause, waited = 0.05, 0.0

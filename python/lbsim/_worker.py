@@ -135,26 +135,45 @@ class Worker:
                 return False
             return True
 
+    def _hold(self, lease: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        """The lease, now held; ``None`` if there is none or it is held already (handed
+        out again after a server restart: it runs once)."""
+        if lease is None:
+            return None
+        with self._lock:
+            if lease["lease_id"] in self._held:
+                return None
+            self._held.add(lease["lease_id"])
+        return lease
+
+    def _lease(self) -> Optional[Dict[str, Any]]:
+        try:
+            return self._hold(self.client.get_next_assignment(self.worker_id, wait_s=self.wait_s))
+        except ClientError as e:
+            if e.status is not None and e.status != 503:
+                raise
+            time.sleep(1.0)  # unreachable or busy (a restart): try again
+            return None
+
+    def _wants_more(self, max_tests: Optional[int]) -> bool:
+        """Whether a report should ask for the next lease (not when stopping, nor for
+        the run that reaches ``max_tests``)."""
+        with self._lock:
+            last = max_tests is not None and self.served + 1 >= max_tests
+        return not self._stop.is_set() and not last
+
     def _serve(self, max_tests: Optional[int], idle_timeout: Optional[float]) -> None:
+        lease = None  # held: handed on by the last report's answer
         while not self._stop.is_set() and self._take(max_tests):
-            try:
-                lease = self.client.get_next_assignment(self.worker_id, wait_s=self.wait_s)
-            except ClientError as e:
-                if e.status is not None and e.status != 503:
-                    raise
-                time.sleep(1.0)  # unreachable or busy (a restart): try again
-                lease = None
+            if lease is None:
+                lease = self._lease()
             if lease is None:
                 if idle_timeout is not None and time.monotonic() - self._last_work > idle_timeout:
                     return
                 continue
             lease_id = lease["lease_id"]
-            with self._lock:
-                if lease_id in self._held:
-                    continue  # handed out again after a server restart: already ours
-                self._held.add(lease_id)
             try:
-                self._run_one(lease)
+                lease = self._run_one(lease, self._wants_more(max_tests))
             finally:
                 with self._lock:
                     self._held.discard(lease_id)
@@ -163,13 +182,15 @@ class Worker:
             if max_tests is not None and self.served >= max_tests:
                 self._stop.set()
 
-    def _run_one(self, lease: Dict[str, Any]) -> None:
+    def _run_one(self, lease: Dict[str, Any], ask_next: bool) -> Optional[Dict[str, Any]]:
+        """Runs and reports one lease; the next one the report's answer handed on (held),
+        if it asked and one was waiting."""
         lease_id = lease["lease_id"]
         try:
             self.client.update_assignment_status(lease_id, "running")
         except ClientError as e:
             if e.status == 409:
-                return  # no longer ours
+                return None  # no longer ours
             raise
         started = time.monotonic()
         try:
@@ -179,9 +200,12 @@ class Worker:
             ok, result = False, {"error": f"{type(e).__name__}: {e}"}
         run_time = time.monotonic() - started
         try:
-            self.client.update_assignment_status(
-                lease_id, "completed" if ok else "failed", result, run_time_s=run_time
+            answer = self.client.update_assignment_status(
+                lease_id, "completed" if ok else "failed", result, run_time_s=run_time,
+                next_for=self.worker_id if ask_next else None,
             )
         except ClientError as e:
             if e.status != 409:
                 raise
+            return None
+        return self._hold(answer.get("next"))

@@ -120,6 +120,37 @@ def test_two_python_workers_serve_100_tests_each_exactly_once(server):
     assert all(t["result"]["error"] == "RuntimeError: flaky model" for t in tests if t["state"] == "failed")
 
 
+def test_a_busy_worker_is_handed_each_next_test_by_its_report(server):
+    url, token = server
+    client = Client(url, token)
+    ids = client.submit_tests([TestRequirements(priority=1, expected_duration=0.01)
+                               for _ in range(5)])["test_ids"]
+    w = Worker(url, token=token, name="chain", memory_gb=8, cpu_cores=1, wait_s=0.5)
+    ran = []
+    w.handler(lambda lease: ran.append(lease["test_id"]))
+    lease_calls = []
+    lease_call = w.client.get_next_assignment
+
+    def counted(*args, **kwargs):
+        lease_calls.append(1)
+        return lease_call(*args, **kwargs)
+
+    w.client.get_next_assignment = counted
+    assert w.run(max_tests=5, idle_timeout=10.0) == 5
+    assert sorted(ran) == sorted(ids)
+    assert all(client.get_test(i)["state"] == "completed" for i in ids)
+    # One lease call for the first test; each report's answer handed on the next.
+    assert len(lease_calls) == 1
+    # A report that asks when nothing waits is handed nothing.
+    w2 = client.register_worker("w-next", memory_gb=8, cpu_cores=1)
+    t = client.submit_test(priority=1)
+    lease = client.get_next_assignment(w2, wait_s=5)
+    assert lease["test_id"] == t
+    answer = client.update_assignment_status(lease["lease_id"], "completed", run_time_s=0.1,
+                                             next_for=w2)
+    assert answer["state"] == "completed" and "next" not in answer
+
+
 def test_a_worker_without_a_handler_or_a_server_says_so():
     w = Worker("http://127.0.0.1:9")
     with pytest.raises(ValueError, match="^handler"):
