@@ -170,16 +170,27 @@ struct Beat {
     next: Instant,
 }
 
+/// How a worker's loop ended.
+pub(crate) struct Ended {
+    /// The worker's id (it may change on re-registration).
+    pub(crate) id: u64,
+    /// It ended because the coordinator stopped answering (while it
+    /// drained, or when it had to register again), not because it drained
+    /// or was aborted: what the coordinator did not hear of comes back to
+    /// it by lease expiry.
+    pub(crate) server_gone: bool,
+}
+
 /// One worker's loop: heartbeat when due, lease while there is room, run;
-/// re-register if the server declared it offline. Returns the worker's id
-/// (it may change on re-registration) once drained or aborted.
+/// re-register if the server declared it offline. Ends once drained or
+/// aborted, or when the coordinator stays away.
 pub(crate) fn work<B: Backend>(
     ctx: &LoopCtx<'_>,
     backend: &Arc<B>,
     r: &WorkerRegistration,
     id: u64,
     every_s: f64,
-) -> u64 {
+) -> Ended {
     let leases = Arc::new(Leases::default());
     leases.set_worker(id);
     let mut runs: Vec<JoinHandle<()>> = Vec::new();
@@ -189,6 +200,7 @@ pub(crate) fn work<B: Backend>(
         next: now() + Duration::from_secs_f64(every_s),
     };
     let mut drain = Drain::default();
+    let mut server_gone = false;
     for _ in 0..u32::MAX {
         if ctx.abort.load(Ordering::SeqCst) {
             break;
@@ -196,9 +208,11 @@ pub(crate) fn work<B: Backend>(
         runs.retain(|h| !h.is_finished());
         let idle = runs.is_empty() && leases.is_empty();
         if ctx.stop.load(Ordering::SeqCst) && !drain.step(ctx, beat.id, idle) {
+            server_gone = drain.away_since.is_some();
             break;
         }
         if now() >= beat.next && !heartbeat(ctx, backend, r, &leases, &mut beat) {
+            server_gone = true;
             break;
         }
         let wait = beat
@@ -234,7 +248,10 @@ pub(crate) fn work<B: Backend>(
             let _ = h.join();
         }
     }
-    beat.id
+    Ended {
+        id: beat.id,
+        server_gone,
+    }
 }
 
 /// Sends one heartbeat and applies its answer; false when the worker

@@ -186,16 +186,27 @@ pub(crate) fn run(args: &WorkerArgs) -> Result<()> {
         abort: &abort,
         errors: &errors,
     };
-    let id = std::thread::scope(|scope| {
+    let ended = std::thread::scope(|scope| {
         let worker = scope
             .spawn(|| lease_loop::work(&ctx, &executor, &r, me.worker_id, me.heartbeat_interval_s));
         watch_presses(&presses, &stop, &abort, &executor, &worker);
-        worker.join().unwrap_or(me.worker_id)
+        worker.join().unwrap_or(lease_loop::Ended {
+            id: me.worker_id,
+            server_gone: false,
+        })
     });
     if abort.load(Ordering::SeqCst) {
-        stop_runs(&executor, &client, id, &opts)?;
+        stop_runs(&executor, &client, ended.id, &opts)?;
     }
-    summary(&executor)
+    summary(&executor)?;
+    if ended.server_gone {
+        return Err(Error::Run(format!(
+            "the coordinator at {} stopped answering; the runs it did not hear of \
+             come back to it when their leases expire",
+            args.url
+        )));
+    }
+    Ok(())
 }
 
 /// Follows Ctrl-C until the loop ends: once drains, twice stops the runs.
