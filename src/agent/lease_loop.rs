@@ -151,6 +151,11 @@ impl Drain {
                 self.away_since = None;
                 !t.is_empty()
             }
+            // It knows nothing of this worker: nothing is assigned to it.
+            Err(e) if e.status() == Some(404) => {
+                self.away_since = None;
+                false
+            }
             Err(_) => self.away(),
         }
     }
