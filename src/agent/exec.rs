@@ -65,8 +65,9 @@ pub(crate) struct Executor {
     /// The agent's own time per run (spawn, start and complete calls, log
     /// tail; not the test's), milliseconds, up to a million runs.
     overhead_ms: Mutex<Vec<f64>>,
-    /// Set: take no lease in a report's answer (the worker drains).
-    draining: AtomicBool,
+    /// The worker's own stop flag (set: it drains), shared with its loop:
+    /// a report's answer then hands on no lease.
+    stop: Arc<AtomicBool>,
     /// The runs' log files.
     kept: logs::Kept,
 }
@@ -75,8 +76,9 @@ pub(crate) struct Executor {
 const WATCH_EVERY: Duration = Duration::from_millis(20);
 
 impl Executor {
-    /// An executor, with its watchdog thread (which ends with it).
-    pub(crate) fn new(client: Client, opts: ExecOptions) -> Arc<Executor> {
+    /// An executor, with its watchdog thread (which ends with it); `stop`
+    /// is the worker's drain flag.
+    pub(crate) fn new(client: Client, opts: ExecOptions, stop: Arc<AtomicBool>) -> Arc<Executor> {
         let gpu = if opts.measure_gpu {
             opts.devices.clone()
         } else {
@@ -91,7 +93,7 @@ impl Executor {
             sampler: Mutex::new(LoadSampler::new(gpu)),
             counters: ExecCounters::default(),
             overhead_ms: Mutex::new(Vec::new()),
-            draining: AtomicBool::new(false),
+            stop,
         });
         let weak = Arc::downgrade(&e);
         std::thread::spawn(move || watchdog(weak));
@@ -102,16 +104,9 @@ impl Executor {
         self.runs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes nothing new in its reports' answers from now on (Ctrl-C: the
-    /// worker drains; the loop takes nothing new either).
-    pub(crate) fn drain(&self) {
-        self.draining.store(true, Ordering::SeqCst);
-    }
-
     /// Ends every run (a second Ctrl-C): SIGTERM, grace, SIGKILL; they are
     /// not reported, and the server requeues them when the worker leaves.
     pub(crate) fn stop_all(&self) {
-        self.drain();
         for ctl in self.runs().values() {
             ctl.stop(Stop::Stopped);
         }
@@ -183,7 +178,7 @@ impl Executor {
         report: &Report,
         leases: &Leases,
     ) -> Option<(Lease, Arc<RunCtl>)> {
-        let take = !self.draining.load(Ordering::SeqCst);
+        let take = !self.stop.load(Ordering::SeqCst);
         let next_for = take.then(|| leases.worker());
         match wire::complete(&self.client, &lease.lease_id, report, next_for) {
             Ok(ack) => {

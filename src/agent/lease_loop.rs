@@ -168,9 +168,8 @@ impl Drain {
     }
 }
 
-/// Per-worker state of the loop.
+/// Per-worker state of the loop (its id is kept in `Leases`).
 struct Beat {
-    id: u64,
     every_s: f64,
     next: Instant,
 }
@@ -200,7 +199,6 @@ pub(crate) fn work<B: Backend>(
     leases.set_worker(id);
     let mut runs: Vec<JoinHandle<()>> = Vec::new();
     let mut beat = Beat {
-        id,
         every_s,
         next: now() + Duration::from_secs_f64(every_s),
     };
@@ -212,7 +210,7 @@ pub(crate) fn work<B: Backend>(
         }
         runs.retain(|h| !h.is_finished());
         let idle = runs.is_empty() && leases.is_empty();
-        if ctx.stop.load(Ordering::SeqCst) && !drain.step(ctx, beat.id, idle) {
+        if ctx.stop.load(Ordering::SeqCst) && !drain.step(ctx, leases.worker(), idle) {
             server_gone = drain.away_since.is_some();
             break;
         }
@@ -232,7 +230,7 @@ pub(crate) fn work<B: Backend>(
             .saturating_duration_since(now())
             .as_secs_f64()
             .clamp(0.0, 2.0);
-        match ctx.client.get_next_assignment(beat.id, wait) {
+        match ctx.client.get_next_assignment(leases.worker(), wait) {
             Ok(Some(lease)) => {
                 if leases.insert(&lease.lease_id) {
                     if let Some(h) = backend.clone().start(lease, &leases) {
@@ -254,7 +252,7 @@ pub(crate) fn work<B: Backend>(
         }
     }
     Ended {
-        id: beat.id,
+        id: leases.worker(),
         server_gone,
     }
 }
@@ -275,7 +273,7 @@ fn heartbeat<B: Backend>(
         gpu: clamp_pct(gpu),
         leases: Some(leases.list()),
     };
-    match ctx.client.update_worker_load(beat.id, &load) {
+    match ctx.client.update_worker_load(leases.worker(), &load) {
         Ok(reply) => {
             beat.every_s = reply.next_heartbeat_s;
             let mine: Vec<String> = reply
@@ -290,7 +288,7 @@ fn heartbeat<B: Backend>(
         Err(e) if e.status() == Some(409) || e.status() == Some(404) => {
             match ctx.client.register_worker_retrying(r) {
                 Ok(me) => {
-                    (beat.id, beat.every_s) = (me.worker_id, me.heartbeat_interval_s);
+                    beat.every_s = me.heartbeat_interval_s;
                     leases.set_worker(me.worker_id);
                 }
                 Err(_) => return false,

@@ -167,7 +167,8 @@ pub(crate) fn run(args: &WorkerArgs) -> Result<()> {
         "lbsim worker: logs in {} (Ctrl-C drains, twice stops the runs)",
         opts.log_dir.display()
     );
-    let executor = Executor::new(client.clone(), opts.clone());
+    let stop = Arc::new(AtomicBool::new(false));
+    let executor = Executor::new(client.clone(), opts.clone(), stop.clone());
     let presses = Arc::new(AtomicU32::new(0));
     let p = presses.clone();
     let _ = ctrlc::set_handler(move || {
@@ -175,11 +176,7 @@ pub(crate) fn run(args: &WorkerArgs) -> Result<()> {
             std::process::exit(130);
         }
     });
-    let (stop, abort, errors) = (
-        AtomicBool::new(false),
-        AtomicBool::new(false),
-        AtomicU64::new(0),
-    );
+    let (abort, errors) = (AtomicBool::new(false), AtomicU64::new(0));
     let ctx = LoopCtx {
         client: &client,
         stop: &stop,
@@ -227,7 +224,6 @@ fn watch_presses<T>(
                  (Ctrl-C again stops them)\n",
             );
             stop.store(true, Ordering::SeqCst);
-            executor.drain();
         }
         if now >= 2 && seen < 2 {
             crate::console::print_err("lbsim worker: stopping the runs (SIGTERM, then SIGKILL)\n");
