@@ -139,29 +139,46 @@ pub(crate) fn within(text: String, max: usize) -> String {
 mod tests {
     use super::*;
 
+    /// A folder of this test's own under the temp dir, removed when
+    /// dropped, so a failing test leaves nothing behind either.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!("lbsim-{name}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
     #[test]
     fn a_tail_keeps_the_end_within_the_limit() {
         let s = "é".repeat(10);
         let t = within(s.clone(), 5);
         assert_eq!(t, "éé");
         assert_eq!(within("abc".into(), 5), "abc");
-        let dir = std::env::temp_dir().join(format!("lbsim-logs-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = path(&dir, 3, 2, "L3.2.abcdef0123456789");
+        let scratch = Scratch::new("logs");
+        let dir = &scratch.0;
+        let p = path(dir, 3, 2, "L3.2.abcdef0123456789");
         assert!(p.ends_with("test-3-attempt-2-abcdef01.log"));
         std::fs::write(&p, vec![b'x'; TAIL_BYTES + 10]).unwrap();
         note(&p, "timed out");
         let t = tail(&p);
         assert_eq!(t.len(), TAIL_BYTES);
         assert!(t.ends_with("lbsim worker: timed out\n"));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn the_last_logs_are_kept_and_a_new_one_takes_over_the_oldest_file() {
         use std::os::unix::fs::MetadataExt;
-        let dir = std::env::temp_dir().join(format!("lbsim-kept-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = Scratch::new("kept");
+        let dir = &scratch.0;
         let kept = Kept::new(2);
         let mut inodes = Vec::new();
         for i in 0..5 {
@@ -176,7 +193,7 @@ mod tests {
             inodes.push(f.metadata().unwrap().ino());
             kept.finished(p);
         }
-        let mut left: Vec<String> = std::fs::read_dir(&dir)
+        let mut left: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
@@ -192,20 +209,18 @@ mod tests {
         std::fs::remove_file(dir.join("run-3.log")).unwrap();
         kept.create(&dir.join("run-5.log")).unwrap();
         assert!(dir.join("run-5.log").exists());
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn keep_zero_keeps_every_log() {
-        let dir = std::env::temp_dir().join(format!("lbsim-kept0-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = Scratch::new("kept0");
+        let dir = &scratch.0;
         let kept = Kept::new(0);
         for i in 0..4 {
             let p = dir.join(format!("run-{i}.log"));
             kept.create(&p).unwrap();
             kept.finished(p);
         }
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 4);
-        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), 4);
     }
 }
